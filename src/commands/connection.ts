@@ -1,0 +1,328 @@
+/**
+ * Connection and introspection commands, run by the router against the session: PING,
+ * ECHO, HELLO, AUTH, SELECT, QUIT, RESET, CLIENT, COMMAND, TIME, CLUSTER KEYSLOT, and the
+ * transaction commands (MULTI, EXEC, DISCARD, WATCH, UNWATCH), whose queueing the router's
+ * RESP session performs — outside a session (HTTP) they are refused here.
+ */
+import { keySlot } from "../util/keyslot";
+import { error, map, OK, simple, type Reply } from "../protocol/reply";
+import { CommandError, ERR_DB_INDEX, ERR_NOT_INTEGER, ERR_SYNTAX, errUnknownSubcommand, errWrongArity } from "./errors";
+import type { RouterContext } from "./router-context";
+import {
+  allCommands,
+  arityOk,
+  commandCount,
+  commandKeys,
+  defineCommand,
+  lookupCommand,
+  type CommandSpec,
+} from "./table";
+import { REDIS_VERSION } from "../version";
+
+function parseInteger(s: string): number {
+  if (!/^-?\d+$/.test(s) || !Number.isSafeInteger(Number(s))) throw new CommandError(ERR_NOT_INTEGER);
+  return Number(s);
+}
+
+// --- PING, ECHO, TIME, SELECT, QUIT ---------------------------------------------------
+
+defineCommand({
+  name: "ping", arity: -1, flags: ["fast"], group: "connection", routing: "router",
+  summary: "Ping the server", since: "1.0.0", complexity: "O(1)",
+  runInRouter: (_ctx, argv) => {
+    if (argv.length > 2) throw new CommandError(errWrongArity("ping"));
+    return argv.length === 2 ? argv[1] : simple("PONG");
+  },
+});
+
+defineCommand({
+  name: "echo", arity: 2, flags: ["fast"], group: "connection", routing: "router",
+  summary: "Echo the given string", since: "1.0.0", complexity: "O(1)",
+  runInRouter: (_ctx, argv) => argv[1],
+});
+
+defineCommand({
+  name: "time", arity: 1, flags: ["loading", "stale", "fast"], group: "server", routing: "router",
+  summary: "Return the current server time", since: "2.6.0", complexity: "O(1)",
+  runInRouter: (ctx) => {
+    const ms = ctx.now;
+    const micros = Math.floor((performance.now() * 1000) % 1000);
+    return [String(Math.floor(ms / 1000)), String((ms % 1000) * 1000 + micros)];
+  },
+});
+
+defineCommand({
+  name: "select", arity: 2, flags: ["loading", "stale", "fast"], group: "connection", routing: "router",
+  summary: "Change the selected database for the current connection", since: "1.0.0", complexity: "O(1)",
+  runInRouter: (_ctx, argv) => {
+    const db = parseInteger(argv[1]);
+    if (db !== 0) throw new CommandError(ERR_DB_INDEX);
+    return OK;
+  },
+});
+
+defineCommand({
+  name: "quit", arity: -1, flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], group: "connection",
+  routing: "router", summary: "Close the connection", since: "1.0.0", complexity: "O(1)",
+  runInRouter: (ctx) => {
+    ctx.session.closing = true;
+    return OK;
+  },
+});
+
+defineCommand({
+  name: "reset", arity: 1, flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], group: "connection",
+  routing: "router", summary: "Reset the connection", since: "6.2.0", complexity: "O(1)",
+  runInRouter: (ctx) => {
+    ctx.resetSession();
+    return simple("RESET");
+  },
+});
+
+// --- AUTH, HELLO ---------------------------------------------------------------------
+
+function authReply(ctx: RouterContext, user: string, password: string): Reply {
+  const result = ctx.authenticate(user, password);
+  if (result === "ok") return OK;
+  if (result === "nopass") {
+    return error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
+  }
+  return error("WRONGPASS invalid username-password pair or user is disabled.");
+}
+
+defineCommand({
+  name: "auth", arity: -2, flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], group: "connection",
+  routing: "router", summary: "Authenticate to the server", since: "1.0.0", complexity: "O(N) where N is the number of passwords defined for the user",
+  runInRouter: (ctx, argv) => {
+    if (argv.length > 3) throw new CommandError(ERR_SYNTAX);
+    return argv.length === 2 ? authReply(ctx, "default", argv[1]) : authReply(ctx, argv[1], argv[2]);
+  },
+});
+
+defineCommand({
+  name: "hello", arity: -1, flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], group: "connection",
+  routing: "router", summary: "Handshake with Redis", since: "6.0.0", complexity: "O(1)",
+  runInRouter: (ctx, argv) => {
+    let proto: 2 | 3 = ctx.session.resp;
+    if (argv.length >= 2) {
+      if (!/^-?\d+$/.test(argv[1])) return error("ERR Protocol version is not an integer or out of range");
+      const v = Number(argv[1]);
+      if (v !== 2 && v !== 3) return error("NOPROTO unsupported protocol version");
+      proto = v;
+    }
+    let name: string | null | undefined;
+    for (let i = 2; i < argv.length; i++) {
+      const opt = argv[i].toLowerCase();
+      const more = argv.length - i - 1;
+      if (opt === "auth" && more >= 2) {
+        const r = authReply(ctx, argv[i + 1], argv[i + 2]);
+        if (r !== OK) return r;
+        i += 2;
+      } else if (opt === "setname" && more >= 1) {
+        name = argv[++i];
+        if (!validClientName(name)) return error("ERR Client names cannot contain spaces, newlines or special characters.");
+      } else {
+        return error(`ERR Syntax error in HELLO option '${argv[i]}'`);
+      }
+    }
+    if (!ctx.session.authenticated) {
+      return error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+    }
+    if (name !== undefined) ctx.session.name = name === "" ? null : name;
+    ctx.session.resp = proto;
+    return map([
+      "server", "redis",
+      "version", REDIS_VERSION,
+      "proto", proto,
+      "id", ctx.session.id,
+      "mode", "standalone",
+      "role", "master",
+      "modules", [],
+    ]);
+  },
+});
+
+// --- CLIENT --------------------------------------------------------------------------
+
+function validClientName(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 33 || c > 126) return false;
+  }
+  return true;
+}
+
+function clientInfoLine(ctx: RouterContext): string {
+  return `id=${ctx.session.id} addr=127.0.0.1:0 laddr=127.0.0.1:0 fd=0 name=${ctx.session.name ?? ""} db=0 resp=${ctx.session.resp} cmd=client|info\n`;
+}
+
+defineCommand({
+  name: "client", arity: -2, flags: ["noscript", "loading", "stale"], group: "connection", routing: "router",
+  summary: "A container for client connection commands", since: "2.4.0",
+  subcommands: ["id", "setname", "getname", "info", "list", "setinfo", "no-evict", "no-touch", "reply", "help"],
+  runInRouter: (ctx, argv) => {
+    const sub = argv[1].toLowerCase();
+    const arity = (n: number) => {
+      if (argv.length !== n) throw new CommandError(`ERR wrong number of arguments for 'client|${sub}' command`);
+    };
+    switch (sub) {
+      case "id":
+        arity(2);
+        return ctx.session.id;
+      case "getname":
+        arity(2);
+        return ctx.session.name;
+      case "setname":
+        arity(3);
+        if (!validClientName(argv[2])) return error("ERR Client names cannot contain spaces, newlines or special characters.");
+        ctx.session.name = argv[2] === "" ? null : argv[2];
+        return OK;
+      case "info":
+        arity(2);
+        return clientInfoLine(ctx);
+      case "list":
+        return clientInfoLine(ctx);
+      case "setinfo":
+        arity(4);
+        return OK;
+      case "no-evict":
+      case "no-touch":
+        arity(3);
+        if (!["on", "off"].includes(argv[2].toLowerCase())) return error(ERR_SYNTAX);
+        return OK;
+      case "reply":
+        arity(3);
+        return OK;
+      case "help":
+        return ["CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "ID", "GETNAME", "SETNAME <name>", "INFO", "LIST", "HELP"].map(simple);
+      default:
+        return error(errUnknownSubcommand(argv[1], "client"));
+    }
+  },
+});
+
+// --- COMMAND -------------------------------------------------------------------------
+
+function keySpecs(spec: CommandSpec): Reply[] {
+  const k = spec.keys;
+  if (!k || k.first <= 0) return [];
+  const last = k.last < 0 ? k.last : k.last - k.first;
+  return [
+    map([
+      "flags", [simple(spec.isWrite ? "RW" : "RO"), simple(spec.isWrite ? "UPDATE" : "ACCESS")],
+      "begin_search", map(["type", "index", "spec", map(["index", k.first])]),
+      "find_keys", map(["type", "range", "spec", map(["lastkey", last, "keystep", k.step, "limit", 0])]),
+    ]),
+  ];
+}
+
+function commandInfo(spec: CommandSpec): Reply {
+  const k = spec.keys ?? { first: 0, last: 0, step: 0 };
+  return [
+    spec.name,
+    spec.arity,
+    spec.flags.map(simple),
+    k.first,
+    k.last,
+    k.step,
+    spec.categories.map((c) => simple("@" + c)),
+    [],
+    keySpecs(spec),
+    [],
+  ];
+}
+
+function commandDocs(spec: CommandSpec): Reply[] {
+  const doc: Reply[] = ["summary", spec.summary, "since", spec.since, "group", spec.group];
+  if (spec.complexity) doc.push("complexity", spec.complexity);
+  return [spec.name, map(doc)];
+}
+
+defineCommand({
+  name: "command", arity: -1, flags: ["loading", "stale"], group: "server", routing: "router",
+  summary: "Get array of Redis command details", since: "2.8.13", complexity: "O(N) where N is the total number of Redis commands",
+  subcommands: ["count", "info", "docs", "list", "getkeys", "help"],
+  runInRouter: (_ctx, argv) => {
+    if (argv.length === 1) return [...allCommands()].map(commandInfo);
+    const sub = argv[1].toLowerCase();
+    switch (sub) {
+      case "count":
+        if (argv.length !== 2) throw new CommandError("ERR wrong number of arguments for 'command|count' command");
+        return commandCount();
+      case "info": {
+        const names = argv.length > 2 ? argv.slice(2) : [...allCommands()].map((c) => c.name);
+        return names.map((n) => {
+          const spec = lookupCommand(n);
+          return spec ? commandInfo(spec) : null;
+        });
+      }
+      case "docs": {
+        const specs = argv.length > 2 ? argv.slice(2).map((n) => lookupCommand(n)) : [...allCommands()];
+        return map(specs.flatMap((s) => (s ? commandDocs(s) : [])));
+      }
+      case "list":
+        return [...allCommands()].map((c) => c.name);
+      case "getkeys": {
+        if (argv.length < 3) throw new CommandError("ERR wrong number of arguments for 'command|getkeys' command");
+        const target = argv.slice(2);
+        const spec = lookupCommand(target[0]);
+        if (!spec) return error("ERR Invalid command specified");
+        if (!arityOk(spec, target.length)) return error("ERR Invalid number of arguments specified for command");
+        const keys = commandKeys(spec, target);
+        if (keys.length === 0) return error("ERR The command has no key arguments");
+        return keys;
+      }
+      case "help":
+        return ["COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "(no subcommand)", "COUNT", "INFO [<command-name> ...]", "DOCS [<command-name> ...]", "LIST", "GETKEYS <full-command>", "HELP"].map(simple);
+      default:
+        return error(errUnknownSubcommand(argv[1], "command"));
+    }
+  },
+});
+
+// --- CLUSTER -------------------------------------------------------------------------
+
+defineCommand({
+  name: "cluster", arity: -2, flags: [], group: "cluster", routing: "router",
+  summary: "A container for cluster commands", since: "3.0.0", subcommands: ["keyslot", "help"],
+  runInRouter: (_ctx, argv) => {
+    const sub = argv[1].toLowerCase();
+    if (sub === "keyslot") {
+      if (argv.length !== 3) throw new CommandError("ERR wrong number of arguments for 'cluster|keyslot' command");
+      return keySlot(argv[2]);
+    }
+    if (sub === "help") return ["CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "KEYSLOT <key>", "HELP"].map(simple);
+    return error(errUnknownSubcommand(argv[1], "cluster"));
+  },
+});
+
+// --- transactions: the RESP session queues and runs them ------------------------------
+
+const sessionOnly = (name: string) => () => error(`ERR ${name.toUpperCase()} is only available on a RESP connection (WebSocket or TCP); over HTTP use /multi-exec`);
+
+defineCommand({
+  name: "multi", arity: 1, flags: ["noscript", "loading", "stale", "fast", "allow_busy"], group: "transactions",
+  routing: "router", summary: "Mark the start of a transaction block", since: "1.2.0", complexity: "O(1)",
+  runInRouter: sessionOnly("multi"),
+});
+defineCommand({
+  name: "exec", arity: 1, flags: ["noscript", "loading", "stale", "skip_slowlog"], group: "transactions",
+  routing: "router", summary: "Execute all commands issued after MULTI", since: "1.2.0",
+  runInRouter: sessionOnly("exec"),
+});
+defineCommand({
+  name: "discard", arity: 1, flags: ["noscript", "loading", "stale", "fast", "allow_busy"], group: "transactions",
+  routing: "router", summary: "Discard all commands issued after MULTI", since: "2.0.0", complexity: "O(N), when N is the number of queued commands",
+  runInRouter: sessionOnly("discard"),
+});
+defineCommand({
+  name: "watch", arity: -2, flags: ["noscript", "loading", "stale", "fast", "allow_busy"], group: "transactions",
+  keys: { first: 1, last: -1, step: 1 }, routing: "router",
+  summary: "Watch the given keys to determine execution of the MULTI/EXEC block", since: "2.2.0", complexity: "O(1) for every key.",
+  runInRouter: sessionOnly("watch"),
+});
+defineCommand({
+  name: "unwatch", arity: 1, flags: ["noscript", "loading", "stale", "fast", "allow_busy"], group: "transactions",
+  routing: "router", summary: "Forget about all watched keys", since: "2.2.0", complexity: "O(1)",
+  runInRouter: sessionOnly("unwatch"),
+});

@@ -1,0 +1,43 @@
+/**
+ * Error replies with Redis 7.0's exact words, and the exception that carries one out of a
+ * handler. Helpers that parse user input throw `CommandError`; the executor turns it into
+ * an error reply. A handler must validate before it writes, so a throw changes nothing.
+ */
+
+export class CommandError extends Error {
+  constructor(readonly reply: string) {
+    super(reply);
+  }
+}
+
+export const ERR_SYNTAX = "ERR syntax error";
+export const ERR_WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value";
+export const ERR_NOT_INTEGER = "ERR value is not an integer or out of range";
+export const ERR_NOT_FLOAT = "ERR value is not a valid float";
+export const ERR_OVERFLOW = "ERR increment or decrement would overflow";
+export const ERR_NO_SUCH_KEY = "ERR no such key";
+export const ERR_CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot";
+export const ERR_NOAUTH = "NOAUTH Authentication required.";
+export const ERR_WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled.";
+export const ERR_EXECABORT = "EXECABORT Transaction discarded because of previous errors.";
+export const ERR_DB_INDEX = "ERR DB index is out of range";
+export const ERR_INVALID_EXPIRE = (cmd: string) => `ERR invalid expire time in '${cmd}' command`;
+export const ERR_STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+
+export function errWrongArity(name: string): string {
+  return `ERR wrong number of arguments for '${name}' command`;
+}
+
+export function errUnknownCommand(name: string, args: string[]): string {
+  // Redis quotes up to 128 chars of the name and lists the first arguments, each as 'x' .
+  const shown = args.slice(0, 40).map((a) => `'${a.slice(0, 128)}' `).join("");
+  return `ERR unknown command '${name.slice(0, 128)}', with args beginning with: ${shown}`;
+}
+
+export function errUnknownSubcommand(sub: string, cmd: string): string {
+  return `ERR unknown subcommand '${sub.slice(0, 128)}'. Try ${cmd.toUpperCase()} HELP.`;
+}
+
+export function errNoPerm(name: string): string {
+  return `NOPERM this user has no permissions to run the '${name}' command`;
+}

@@ -1,0 +1,8 @@
+/**
+ * Registers every command module with the command table. Import this (or anything that
+ * imports it, such as the executor) before looking commands up.
+ */
+import "./connection";
+import "./server";
+import "./strings";
+import "./keys";

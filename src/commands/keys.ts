@@ -1,0 +1,2 @@
+/** keys commands: being written. */
+export {};

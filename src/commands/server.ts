@@ -1,0 +1,2 @@
+/** server commands: being written. */
+export {};

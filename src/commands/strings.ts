@@ -1,0 +1,2 @@
+/** strings commands: being written. */
+export {};

@@ -1,0 +1,253 @@
+/**
+ * The keyspace of one shard: keys → values, the expiry index, lazy expiry, and the
+ * insertion-ordered index that SCAN and RANDOMKEY walk. Pure TypeScript: no Workers APIs,
+ * so it runs in Node as well as in the shard Durable Object.
+ *
+ * Values: a string value is held as a binary string (one char per byte); collection types
+ * (lists, hashes, sets, sorted sets) are objects carrying their `type`.
+ *
+ * Every change goes through `set`, `delete`, `setExpire`, `persist`, `flush` or
+ * `signalModified`, which bump `dirty` (the executor logs a command that bumped it) and
+ * advance the version of WATCHed keys (so EXEC can detect a change, as Redis's
+ * signalModifiedKey does).
+ */
+
+export type RedisType = "string" | "list" | "hash" | "set" | "zset";
+
+/** A collection value; the data-type modules define the concrete classes. */
+export interface Collection {
+  readonly type: Exclude<RedisType, "string">;
+}
+
+export type Value = string | Collection;
+
+export function typeOf(v: Value): RedisType {
+  return typeof v === "string" ? "string" : v.type;
+}
+
+/** Called when lazy or active expiry deletes a key, so the deletion is logged as DEL. */
+export type ExpireListener = (key: string) => void;
+
+export class Keyspace {
+  private readonly data = new Map<string, Value>();
+  /** Absolute expiry time in ms for keys that have a TTL (Redis's `expires` dict). */
+  private readonly expires = new Map<string, number>();
+
+  /**
+   * SCAN order: keys in insertion order with a sequence number each. A key deleted leaves
+   * a hole (its slot holds a stale sequence); holes are compacted once they outnumber live
+   * keys. A SCAN cursor is a sequence number, so a key present for the whole scan is
+   * returned exactly once, however the keyspace changes meanwhile.
+   */
+  private scanKeys: string[] = [];
+  private scanSeqs: number[] = [];
+  private readonly seqOf = new Map<string, number>();
+  private nextSeq = 1;
+
+  /** Versions of WATCHed keys: key → [version, number of watchers]. */
+  private readonly watched = new Map<string, [number, number]>();
+  private watchClock = 0;
+
+  /** Count of changes, as Redis's server.dirty. */
+  dirty = 0;
+  /** The current time in ms; the executor sets it before each command. */
+  now = Date.now();
+  /** When false, reads never expire keys (used while replaying the log). */
+  expireOnRead = true;
+  onExpire: ExpireListener | null = null;
+
+  // --- reading --------------------------------------------------------------------
+
+  /** The value at `key`, or undefined; an expired key is deleted first (lazy expiry). */
+  get(key: string): Value | undefined {
+    const v = this.data.get(key);
+    if (v === undefined) return undefined;
+    if (this.expireIfDue(key)) return undefined;
+    return v;
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  /** Absolute expiry in ms, or undefined when the key has no TTL (or does not exist). */
+  getExpire(key: string): number | undefined {
+    return this.expires.get(key);
+  }
+
+  /** Keys held, expired-but-not-yet-deleted ones included (as Redis's dbsize). */
+  get size(): number {
+    return this.data.size;
+  }
+
+  get expiresCount(): number {
+    return this.expires.size;
+  }
+
+  /** Deletes `key` if its TTL has passed; returns true if it did. */
+  expireIfDue(key: string): boolean {
+    if (!this.expireOnRead) return false;
+    const at = this.expires.get(key);
+    if (at === undefined || at > this.now) return false;
+    this.delete(key);
+    this.onExpire?.(key);
+    return true;
+  }
+
+  // --- writing --------------------------------------------------------------------
+
+  /** Stores `value` at `key`. Clears the key's TTL unless `keepTtl`. */
+  set(key: string, value: Value, keepTtl = false): void {
+    if (!this.data.has(key)) this.indexKey(key);
+    this.data.set(key, value);
+    if (!keepTtl) this.expires.delete(key);
+    this.signalModified(key);
+  }
+
+  /** Removes `key`; returns whether it existed. */
+  delete(key: string): boolean {
+    if (!this.data.delete(key)) return false;
+    this.expires.delete(key);
+    this.unindexKey(key);
+    this.signalModified(key);
+    return true;
+  }
+
+  /** Sets an absolute expiry (ms) on an existing key. */
+  setExpire(key: string, atMs: number): void {
+    this.expires.set(key, atMs);
+    this.signalModified(key);
+  }
+
+  /** Removes a key's TTL; returns whether it had one. */
+  persist(key: string): boolean {
+    if (!this.expires.delete(key)) return false;
+    this.signalModified(key);
+    return true;
+  }
+
+  /** Records an in-place change to the value at `key` (collections change in place). */
+  signalModified(key: string): void {
+    this.dirty++;
+    const w = this.watched.get(key);
+    if (w) w[0] = ++this.watchClock;
+  }
+
+  /** Deletes every key; returns how many there were. */
+  flush(): number {
+    const n = this.data.size;
+    this.data.clear();
+    this.expires.clear();
+    this.scanKeys = [];
+    this.scanSeqs = [];
+    this.seqOf.clear();
+    for (const w of this.watched.values()) w[0] = ++this.watchClock;
+    this.dirty += n;
+    return n;
+  }
+
+  // --- iteration ------------------------------------------------------------------
+
+  /** Every key held (including expired ones not yet deleted), in insertion order. */
+  keys(): IterableIterator<string> {
+    return this.data.keys();
+  }
+
+  /**
+   * One SCAN step: examines about `count` slots from `cursor` and returns the keys found
+   * and the next cursor (0 when done). Expired keys are skipped (and deleted).
+   */
+  scan(cursor: number, count: number): { cursor: number; keys: string[] } {
+    let i = this.positionOf(cursor);
+    const out: string[] = [];
+    const end = Math.min(this.scanKeys.length, i + Math.max(1, count));
+    for (; i < end; i++) {
+      const key = this.scanKeys[i];
+      if (this.seqOf.get(key) !== this.scanSeqs[i]) continue;
+      if (this.expireIfDue(key)) continue;
+      out.push(key);
+    }
+    return { cursor: i >= this.scanKeys.length ? 0 : this.scanSeqs[i], keys: out };
+  }
+
+  /** A uniformly random live key, or undefined when empty. */
+  randomKey(): string | undefined {
+    while (this.data.size > 0) {
+      const i = Math.floor(Math.random() * this.scanKeys.length);
+      const key = this.scanKeys[i];
+      if (this.seqOf.get(key) !== this.scanSeqs[i]) continue;
+      if (this.expireIfDue(key)) continue;
+      return key;
+    }
+    return undefined;
+  }
+
+  // --- WATCH ----------------------------------------------------------------------
+
+  /** Starts watching `key`; returns its current version. */
+  watch(key: string): number {
+    const w = this.watched.get(key);
+    if (w) {
+      w[1]++;
+      return w[0];
+    }
+    this.watched.set(key, [this.watchClock, 1]);
+    return this.watchClock;
+  }
+
+  /** Stops one watcher of `key`. */
+  unwatch(key: string): void {
+    const w = this.watched.get(key);
+    if (!w) return;
+    if (--w[1] <= 0) this.watched.delete(key);
+  }
+
+  /**
+   * True when `key` changed since `version`, or (as Redis 7.0 does) it expired meanwhile.
+   */
+  changedSince(key: string, version: number): boolean {
+    const w = this.watched.get(key);
+    if (!w || w[0] !== version) return true;
+    const at = this.expires.get(key);
+    return at !== undefined && at <= this.now;
+  }
+
+  // --- the SCAN index ------------------------------------------------------------
+
+  private indexKey(key: string): void {
+    const seq = this.nextSeq++;
+    this.scanKeys.push(key);
+    this.scanSeqs.push(seq);
+    this.seqOf.set(key, seq);
+  }
+
+  private unindexKey(key: string): void {
+    this.seqOf.delete(key);
+    if (this.scanKeys.length > 64 && this.scanKeys.length > 2 * this.data.size) this.compact();
+  }
+
+  private compact(): void {
+    const keys: string[] = [];
+    const seqs: number[] = [];
+    for (let i = 0; i < this.scanKeys.length; i++) {
+      if (this.seqOf.get(this.scanKeys[i]) === this.scanSeqs[i]) {
+        keys.push(this.scanKeys[i]);
+        seqs.push(this.scanSeqs[i]);
+      }
+    }
+    this.scanKeys = keys;
+    this.scanSeqs = seqs;
+  }
+
+  /** Index of the first slot whose sequence is >= cursor (binary search). */
+  private positionOf(cursor: number): number {
+    let lo = 0;
+    let hi = this.scanSeqs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.scanSeqs[mid] < cursor) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Reply values: what a command returns, before any wire encoding. Handlers return these;
+ * only the edge turns them into RESP2, RESP3 or Upstash JSON. They are plain data (no
+ * class instances) so they cross Durable Object RPC by structured clone unchanged.
+ *
+ *   string          bulk string (a binary string: one char per byte)
+ *   number | bigint integer (a number is always integral here)
+ *   null            null bulk string (RESP2 `$-1`, RESP3 `_`)
+ *   Reply[]         array
+ *   tagged objects  simple string, error, double, map, set, null array, verbatim text
+ */
+
+export type Reply =
+  | string
+  | number
+  | bigint
+  | null
+  | Reply[]
+  | SimpleReply
+  | ErrorReply
+  | DoubleReply
+  | MapReply
+  | SetReply
+  | NullArrayReply
+  | VerbatimReply;
+
+export interface SimpleReply { readonly kind: "simple"; readonly value: string }
+/** `message` starts with the error code, as Redis sends it: "ERR syntax error". */
+export interface ErrorReply { readonly kind: "error"; readonly message: string }
+/** A double: RESP3 `,`; in RESP2 a bulk string formatted as Redis 7.0 does (%.17g). */
+export interface DoubleReply { readonly kind: "double"; readonly value: number }
+/** RESP3 map; in RESP2 a flat array. `entries` is flat: key, value, key, value, … */
+export interface MapReply { readonly kind: "map"; readonly entries: Reply[] }
+/** RESP3 set; in RESP2 an array. */
+export interface SetReply { readonly kind: "set"; readonly items: Reply[] }
+/** The null array: RESP2 `*-1`, RESP3 `_` (EXEC aborted by WATCH, BLPOP timeout). */
+export interface NullArrayReply { readonly kind: "nullarray" }
+/** RESP3 verbatim string (INFO, CLIENT INFO); in RESP2 a bulk string. */
+export interface VerbatimReply { readonly kind: "verbatim"; readonly format: string; readonly text: string }
+
+export const OK: SimpleReply = { kind: "simple", value: "OK" };
+export const QUEUED: SimpleReply = { kind: "simple", value: "QUEUED" };
+export const NULL_ARRAY: NullArrayReply = { kind: "nullarray" };
+
+export function simple(value: string): SimpleReply {
+  return { kind: "simple", value };
+}
+export function error(message: string): ErrorReply {
+  return { kind: "error", message };
+}
+export function double(value: number): DoubleReply {
+  return { kind: "double", value };
+}
+export function map(entries: Reply[]): MapReply {
+  return { kind: "map", entries };
+}
+export function set(items: Reply[]): SetReply {
+  return { kind: "set", items };
+}
+export function verbatim(text: string, format = "txt"): VerbatimReply {
+  return { kind: "verbatim", format, text };
+}
+
+export function isError(r: Reply): r is ErrorReply {
+  return r !== null && typeof r === "object" && !Array.isArray(r) && r.kind === "error";
+}

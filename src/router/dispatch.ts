@@ -1,0 +1,208 @@
+/**
+ * Routing a batch of commands (a pipeline) to the shards: each command is checked (lookup,
+ * arity, read-only permission, CROSSSLOT), placed in its shard's batch — split per shard
+ * for MGET/MSET/DEL/…, or sent to every shard for DBSIZE/KEYS/SCAN/… — then every shard's
+ * batch goes out as ONE call, all shards in parallel, and the replies are merged and put
+ * back in request order. The shards are reached through `ShardPool`, so this runs in Node
+ * tests against in-memory shards as well as in the Worker against Durable Objects.
+ */
+import { ERR_CROSSSLOT, errNoPerm, errUnknownCommand, errWrongArity } from "../commands/errors";
+import { arityOk, commandKeys, keyIndexes, lookupCommand, type CommandSpec } from "../commands/table";
+import { error, isError, OK, type Reply } from "../protocol/reply";
+import type { WatchedKey } from "../shard/shard";
+import { infoReply } from "./info";
+import { keySlot } from "../util/keyslot";
+import type { SlotMap } from "./slots";
+
+/** The shards as the router sees them: one call per batch. */
+export interface ShardPool {
+  readonly slots: SlotMap;
+  exec(shard: number, batch: string[][]): Promise<Reply[]>;
+  transaction(shard: number, batch: string[][], watched: WatchedKey[]): Promise<Reply>;
+  watch(shard: number, keys: string[]): Promise<WatchedKey[]>;
+  unwatch(shard: number, keys: string[]): Promise<void>;
+}
+
+/** Runs a router-side command (connection commands) for the session. */
+export type LocalRunner = (spec: CommandSpec, argv: string[]) => Reply | Promise<Reply>;
+
+export interface RouteOptions {
+  /** The caller holds a read-only token: writes, KEYS and SCAN are refused. */
+  readOnly: boolean;
+  runLocal: LocalRunner;
+}
+
+/** Commands a read-only token may not run although they are reads (as Upstash does). */
+const READONLY_DENIED = new Set(["keys", "scan"]);
+
+/** Checks a command before routing; returns an error reply, or the spec when it may run. */
+export function checkCommand(argv: string[], readOnly: boolean): CommandSpec | Reply {
+  const spec = lookupCommand(argv[0]);
+  if (!spec) return error(errUnknownCommand(argv[0], argv.slice(1)));
+  if (!arityOk(spec, argv.length)) return error(errWrongArity(spec.name));
+  if (readOnly && (spec.isWrite || READONLY_DENIED.has(spec.name) || spec.flags.includes("admin"))) {
+    return error(errNoPerm(spec.name));
+  }
+  return spec;
+}
+
+/** The single slot all of a command's keys hash to, -1 when keyless, or an error. */
+export function commandSlot(spec: CommandSpec, argv: string[]): number | Reply {
+  let slot = -1;
+  for (const key of commandKeys(spec, argv)) {
+    const s = keySlot(key);
+    if (slot === -1) slot = s;
+    else if (s !== slot) return error(ERR_CROSSSLOT);
+  }
+  return slot;
+}
+
+/** A part of a command sent to one shard: where its reply will be in that shard's replies. */
+interface Part {
+  shard: number;
+  index: number;
+  /** For split-values: the positions in the merged reply that this part's values fill. */
+  positions?: number[];
+}
+
+type Plan =
+  | { kind: "reply"; reply: Reply | Promise<Reply> }
+  | { kind: "shard"; part: Part }
+  | { kind: "merge"; spec: CommandSpec; argv: string[]; parts: Part[]; size: number; scanShard?: number };
+
+class BatchBuilder {
+  readonly batches: string[][][];
+  constructor(shards: number) {
+    this.batches = Array.from({ length: shards }, () => []);
+  }
+  add(shard: number, argv: string[], positions?: number[]): Part {
+    const index = this.batches[shard].push(argv) - 1;
+    return { shard, index, positions };
+  }
+}
+
+const SCAN_CURSOR = /^\d+$/;
+
+function planCommand(pool: ShardPool, b: BatchBuilder, spec: CommandSpec, argv: string[], runLocal: LocalRunner): Plan {
+  const shards = pool.slots.shardCount;
+  switch (spec.routing) {
+    case "router":
+      return { kind: "reply", reply: runLocal(spec, argv) };
+    case "shard": {
+      const slot = commandSlot(spec, argv);
+      if (typeof slot !== "number") return { kind: "reply", reply: slot };
+      const shard = slot < 0 ? 0 : pool.slots.shardOfSlot(slot);
+      return { kind: "shard", part: b.add(shard, argv) };
+    }
+    case "split-sum":
+    case "split-values":
+    case "split-ok": {
+      const idx = keyIndexes(spec, argv);
+      const step = spec.keys?.step ?? 1;
+      const byShard = new Map<number, { argv: string[]; positions: number[] }>();
+      idx.forEach((i, n) => {
+        const shard = pool.slots.shardOfKey(argv[i]);
+        let g = byShard.get(shard);
+        if (!g) byShard.set(shard, (g = { argv: [argv[0]], positions: [] }));
+        for (let j = 0; j < step; j++) g.argv.push(argv[i + j]);
+        g.positions.push(n);
+      });
+      if (byShard.size === 1) {
+        const [shard] = byShard.keys();
+        return { kind: "shard", part: b.add(shard, argv) };
+      }
+      const parts = [...byShard].map(([shard, g]) => b.add(shard, g.argv, g.positions));
+      return { kind: "merge", spec, argv, parts, size: idx.length };
+    }
+    case "fanout-scan": {
+      // The router's cursor encodes the shard: cursor = inner * shards + shard.
+      if (!SCAN_CURSOR.test(argv[1])) return { kind: "reply", reply: error("ERR invalid cursor") };
+      const cursor = BigInt(argv[1]);
+      const shard = Number(cursor % BigInt(shards));
+      const inner = cursor / BigInt(shards);
+      const part = b.add(shard, [argv[0], String(inner), ...argv.slice(2)]);
+      return { kind: "merge", spec, argv, parts: [part], size: 0, scanShard: shard };
+    }
+    default: {
+      const parts: Part[] = [];
+      for (let s = 0; s < shards; s++) parts.push(b.add(s, argv));
+      return { kind: "merge", spec, argv, parts, size: 0 };
+    }
+  }
+}
+
+function mergeParts(plan: Extract<Plan, { kind: "merge" }>, results: Reply[][], shards: number): Reply {
+  const replies = plan.parts.map((p) => results[p.shard][p.index]);
+  const failed = replies.find(isError);
+  if (failed) return failed;
+  switch (plan.spec.routing) {
+    case "split-sum":
+    case "fanout-sum":
+      return replies.reduce<number>((sum, r) => sum + Number(r), 0);
+    case "split-ok":
+    case "fanout-ok":
+      return OK;
+    case "split-values": {
+      const out: Reply[] = new Array(plan.size).fill(null);
+      plan.parts.forEach((p, n) => {
+        const values = replies[n] as Reply[];
+        p.positions!.forEach((pos, j) => (out[pos] = values[j]));
+      });
+      return out;
+    }
+    case "fanout-concat":
+      return (replies as Reply[][]).flat(1);
+    case "fanout-random": {
+      const found = replies.filter((r) => r !== null);
+      return found.length ? found[Math.floor(Math.random() * found.length)] : null;
+    }
+    case "fanout-scan": {
+      const [innerNext, keys] = replies[0] as [string, Reply[]];
+      const shard = plan.scanShard!;
+      let next: bigint;
+      if (innerNext === "0") next = shard + 1 >= shards ? 0n : BigInt(shard + 1);
+      else next = BigInt(innerNext) * BigInt(shards) + BigInt(shard);
+      return [String(next), keys];
+    }
+    case "fanout-info":
+      return infoReply(plan.argv, replies as string[]);
+    default:
+      throw new Error(`no merge for routing ${plan.spec.routing}`);
+  }
+}
+
+/** Calls every shard with a batch, in parallel; a failed call fails that shard's commands. */
+async function sendBatches(pool: ShardPool, batches: string[][][]): Promise<Reply[][]> {
+  return Promise.all(
+    batches.map(async (batch, shard) => {
+      if (batch.length === 0) return [];
+      try {
+        return await pool.exec(shard, batch);
+      } catch (e) {
+        const reply = error(`ERR shard ${shard} unavailable: ${(e as Error).message}`);
+        return batch.map(() => reply);
+      }
+    }),
+  );
+}
+
+/** Routes a pipeline; replies come back in request order. */
+export async function routeBatch(pool: ShardPool, cmds: string[][], opts: RouteOptions): Promise<Reply[]> {
+  const b = new BatchBuilder(pool.slots.shardCount);
+  const plans: Plan[] = cmds.map((argv) => {
+    const checked = checkCommand(argv, opts.readOnly);
+    return isSpec(checked) ? planCommand(pool, b, checked, argv, opts.runLocal) : { kind: "reply", reply: checked };
+  });
+  const results = await sendBatches(pool, b.batches);
+  const out: Reply[] = [];
+  for (const plan of plans) {
+    if (plan.kind === "reply") out.push(await plan.reply);
+    else if (plan.kind === "shard") out.push(results[plan.part.shard][plan.part.index]);
+    else out.push(mergeParts(plan, results, pool.slots.shardCount));
+  }
+  return out;
+}
+
+export function isSpec(x: CommandSpec | Reply): x is CommandSpec {
+  return x !== null && typeof x === "object" && !Array.isArray(x) && "routing" in x;
+}

@@ -1,0 +1,90 @@
+/**
+ * INFO as the router answers it: the router's own sections (Server, Clients, Cluster)
+ * plus the shards' sections merged — Keyspace lines summed over shards, any other shard
+ * section taken from the first shard that has it. Section selection follows Redis 7.0:
+ * no argument or "default" → default sections, "all"/"everything" → all, else the named ones.
+ */
+import { verbatim, type Reply } from "../protocol/reply";
+import { HOTSLOT_VERSION, REDIS_VERSION } from "../version";
+
+
+const startedAt = Date.now();
+
+function serverSection(): string[] {
+  return [
+    "# Server",
+    `redis_version:${REDIS_VERSION}`,
+    "redis_mode:standalone",
+    `hotslot_version:${HOTSLOT_VERSION}`,
+    "os:Cloudflare Workers",
+    "arch_bits:64",
+    "multiplexing_api:workerd",
+    `uptime_in_seconds:${Math.floor((Date.now() - startedAt) / 1000)}`,
+    `uptime_in_days:${Math.floor((Date.now() - startedAt) / 86400000)}`,
+  ];
+}
+
+/** Sections the router writes itself, in INFO's order. */
+const ROUTER_SECTIONS: Record<string, () => string[]> = {
+  server: serverSection,
+  clients: () => ["# Clients", "connected_clients:1", "blocked_clients:0"],
+  persistence: () => ["# Persistence", "loading:0", "async_loading:0"],
+  cluster: () => ["# Cluster", "cluster_enabled:0"],
+};
+
+const DEFAULT_SECTIONS = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"];
+
+function wanted(argv: string[]): Set<string> | "all" {
+  const args = argv.slice(1).map((a) => a.toLowerCase());
+  if (args.length === 0 || args.includes("default")) return new Set(DEFAULT_SECTIONS);
+  if (args.includes("all") || args.includes("everything")) return "all";
+  return new Set(args);
+}
+
+/** Parses INFO text into sections: lowercase name → lines (header first). */
+function sections(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let current: string[] | null = null;
+  for (const line of text.split("\r\n")) {
+    if (line.startsWith("# ")) out.set(line.slice(2).toLowerCase(), (current = [line]));
+    else if (line && current) current.push(line);
+  }
+  return out;
+}
+
+function mergeKeyspace(parts: Map<string, string[]>[]): string[] {
+  let keys = 0;
+  let expires = 0;
+  let ttlTotal = 0;
+  for (const p of parts) {
+    for (const line of p.get("keyspace") ?? []) {
+      const m = /^db0:keys=(\d+),expires=(\d+),avg_ttl=(\d+)/.exec(line);
+      if (!m) continue;
+      keys += Number(m[1]);
+      expires += Number(m[2]);
+      ttlTotal += Number(m[3]) * Number(m[2]);
+    }
+  }
+  const lines = ["# Keyspace"];
+  if (keys > 0) lines.push(`db0:keys=${keys},expires=${expires},avg_ttl=${expires ? Math.round(ttlTotal / expires) : 0}`);
+  return lines;
+}
+
+/** The INFO reply for `argv`, given each shard's INFO text for the same arguments. */
+export function infoReply(argv: string[], shardTexts: string[]): Reply {
+  const want = wanted(argv);
+  const parts = shardTexts.map(sections);
+  const names = new Set<string>(Object.keys(ROUTER_SECTIONS));
+  for (const p of parts) for (const name of p.keys()) names.add(name);
+  const order = [...DEFAULT_SECTIONS, ...[...names].filter((n) => !DEFAULT_SECTIONS.includes(n))];
+  const out: string[] = [];
+  for (const name of order) {
+    if (!names.has(name) || (want !== "all" && !want.has(name))) continue;
+    let lines: string[] | undefined;
+    if (name === "keyspace") lines = mergeKeyspace(parts);
+    else if (ROUTER_SECTIONS[name]) lines = ROUTER_SECTIONS[name]();
+    else lines = parts.find((p) => p.has(name))?.get(name);
+    if (lines) out.push(lines.join("\r\n") + "\r\n");
+  }
+  return verbatim(out.join("\r\n"));
+}

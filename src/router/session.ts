@@ -1,0 +1,227 @@
+/**
+ * A RESP connection's session (WebSocket, or TCP through the bridge): authentication,
+ * protocol version, client name, the MULTI queue and WATCHed keys. It takes the commands
+ * of one read, routes runs of them as one batch (one call per shard), and stops at
+ * commands that change the session (AUTH, HELLO, MULTI, …) so each command sees the
+ * session as it was when it was sent. Replies are encoded in the RESP version current
+ * when each was produced.
+ */
+import { CommandError, ERR_CROSSSLOT, ERR_EXECABORT, ERR_NOAUTH, errUnknownCommand, errWrongArity } from "../commands/errors";
+import type { RouterContext, Session } from "../commands/router-context";
+import { arityOk, lookupCommand, type CommandSpec } from "../commands/table";
+import { encodeRepliesBinary } from "../protocol/resp";
+import { error, isError, NULL_ARRAY, OK, QUEUED, type Reply } from "../protocol/reply";
+import type { WatchedKey } from "../shard/shard";
+import { keySlot } from "../util/keyslot";
+import type { Authenticator, Grant } from "./auth";
+import { checkCommand, commandSlot, isSpec, routeBatch, type ShardPool } from "./dispatch";
+
+/** Commands that read or change the session: a batch is sent before each of them. */
+const SESSION_COMMANDS = new Set(["hello", "auth", "reset", "quit", "select", "client", "multi", "exec", "discard", "watch", "unwatch"]);
+/** Commands an unauthenticated connection may run (flag no_auth in Redis). */
+const NO_AUTH = new Set(["hello", "auth", "quit", "reset"]);
+/** Commands that act at once even inside MULTI. */
+const MULTI_CONTROL = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
+
+let nextClientId = 1;
+
+interface Transaction {
+  queue: { spec: CommandSpec; argv: string[] }[];
+  failed: boolean;
+  slot: number;
+}
+
+export class RespSession implements Session {
+  readonly id = nextClientId++;
+  resp: 2 | 3 = 2;
+  name: string | null = null;
+  authenticated: boolean;
+  readOnly: boolean;
+  closing = false;
+
+  private multi: Transaction | null = null;
+  private watched: { slot: number; keys: WatchedKey[] } | null = null;
+  private readonly ctx: RouterContext;
+
+  constructor(
+    private readonly pool: ShardPool,
+    private readonly auth: Authenticator,
+    grant: Grant | null,
+  ) {
+    this.authenticated = grant !== null || !auth.required;
+    this.readOnly = grant === "readonly";
+    const self = this;
+    this.ctx = {
+      session: this,
+      get now() {
+        return Date.now();
+      },
+      shardCount: pool.slots.shardCount,
+      authenticate(user, password) {
+        const r = auth.check(user, password);
+        if (r === "wrongpass" || r === "nopass") return r;
+        self.authenticated = true;
+        self.readOnly = r === "readonly";
+        return "ok";
+      },
+      resetSession: () => this.reset(),
+    };
+  }
+
+  /** Handles the commands of one read; returns the replies as one RESP binary string. */
+  async handle(cmds: string[][]): Promise<string> {
+    let out = "";
+    let pending: string[][] = [];
+    const flush = async () => {
+      if (pending.length === 0) return;
+      const replies = await routeBatch(this.pool, pending, { readOnly: this.readOnly, runLocal: this.runLocal });
+      out += encodeRepliesBinary(replies, this.resp);
+      pending = [];
+    };
+    const send = (r: Reply) => (out += encodeRepliesBinary([r], this.resp));
+    for (const argv of cmds) {
+      if (this.closing) break;
+      const name = argv[0].toLowerCase();
+      if (!this.authenticated && !NO_AUTH.has(name)) {
+        await flush();
+        send(preAuthError(argv));
+      } else if (this.multi && !MULTI_CONTROL.has(name)) {
+        send(this.enqueue(argv));
+      } else if (SESSION_COMMANDS.has(name)) {
+        await flush();
+        send(await this.runSessionCommand(name, argv));
+      } else {
+        pending.push(argv);
+      }
+    }
+    await flush();
+    return out;
+  }
+
+  /** The connection closed: release any watches. */
+  async close(): Promise<void> {
+    await this.unwatchAll();
+  }
+
+  private readonly runLocal = async (spec: CommandSpec, argv: string[]): Promise<Reply> => {
+    try {
+      return await spec.runInRouter!(this.ctx, argv);
+    } catch (e) {
+      if (e instanceof CommandError) return error(e.reply);
+      throw e;
+    }
+  };
+
+  private async runSessionCommand(name: string, argv: string[]): Promise<Reply> {
+    const checked = checkCommand(argv, this.readOnly);
+    if (!isSpec(checked)) return checked;
+    switch (name) {
+      case "multi":
+        if (this.multi) return error("ERR MULTI calls can not be nested");
+        this.multi = { queue: [], failed: false, slot: -1 };
+        return OK;
+      case "exec":
+        return this.exec();
+      case "discard":
+        if (!this.multi) return error("ERR DISCARD without MULTI");
+        this.multi = null;
+        await this.unwatchAll();
+        return OK;
+      case "watch":
+        return this.watch(argv.slice(1));
+      case "unwatch":
+        await this.unwatchAll();
+        return OK;
+      default:
+        return this.runLocal(checked, argv);
+    }
+  }
+
+  // --- transactions ------------------------------------------------------------------
+
+  private enqueue(argv: string[]): Reply {
+    const tx = this.multi!;
+    const checked = checkCommand(argv, this.readOnly);
+    if (!isSpec(checked)) {
+      tx.failed = true;
+      return checked;
+    }
+    const slot = checked.routing === "router" ? -1 : commandSlot(checked, argv);
+    if (typeof slot !== "number" || (slot >= 0 && tx.slot >= 0 && slot !== tx.slot)) {
+      tx.failed = true;
+      return typeof slot === "number" ? error(ERR_CROSSSLOT) : slot;
+    }
+    if (slot >= 0) tx.slot = slot;
+    tx.queue.push({ spec: checked, argv });
+    return QUEUED;
+  }
+
+  private async exec(): Promise<Reply> {
+    const tx = this.multi;
+    if (!tx) return error("ERR EXEC without MULTI");
+    this.multi = null;
+    const watched = this.watched;
+    this.watched = null;
+    const release = () => (watched ? this.pool.unwatch(this.pool.slots.shardOfSlot(watched.slot), watched.keys.map(([k]) => k)) : undefined);
+    if (tx.failed) {
+      await release();
+      return error(ERR_EXECABORT);
+    }
+    if (watched && tx.slot >= 0 && watched.slot !== tx.slot) {
+      await release();
+      return error(ERR_CROSSSLOT);
+    }
+    const slot = tx.slot >= 0 ? tx.slot : watched ? watched.slot : -1;
+    const shardCmds = tx.queue.filter((q) => q.spec.routing !== "router").map((q) => q.argv);
+    let shardReplies: Reply[] = [];
+    if (shardCmds.length > 0 || watched) {
+      const shard = slot >= 0 ? this.pool.slots.shardOfSlot(slot) : 0;
+      let result: Reply;
+      try {
+        result = await this.pool.transaction(shard, shardCmds, watched?.keys ?? []);
+      } catch (e) {
+        return error(`ERR shard ${shard} unavailable: ${(e as Error).message}`);
+      }
+      if (!Array.isArray(result)) return isError(result) ? result : NULL_ARRAY;
+      shardReplies = result;
+    }
+    const out: Reply[] = [];
+    let next = 0;
+    for (const q of tx.queue) out.push(q.spec.routing === "router" ? await this.runLocal(q.spec, q.argv) : shardReplies[next++]);
+    return out;
+  }
+
+  private async watch(keys: string[]): Promise<Reply> {
+    if (this.multi) return error("ERR WATCH inside MULTI is not allowed");
+    const slot = this.watched?.slot ?? keySlot(keys[0]);
+    if (keys.some((k) => keySlot(k) !== slot)) return error(ERR_CROSSSLOT);
+    const versions = await this.pool.watch(this.pool.slots.shardOfSlot(slot), keys);
+    this.watched ??= { slot, keys: [] };
+    this.watched.keys.push(...versions);
+    return OK;
+  }
+
+  private async unwatchAll(): Promise<void> {
+    const w = this.watched;
+    this.watched = null;
+    if (w) await this.pool.unwatch(this.pool.slots.shardOfSlot(w.slot), w.keys.map(([k]) => k));
+  }
+
+  private reset(): void {
+    this.multi = null;
+    void this.unwatchAll();
+    this.resp = 2;
+    this.name = null;
+    this.authenticated = !this.auth.required;
+    this.readOnly = false;
+  }
+}
+
+/** Before AUTH: unknown commands and bad arity are reported as such, the rest NOAUTH. */
+function preAuthError(argv: string[]): Reply {
+  const spec = lookupCommand(argv[0]);
+  if (!spec) return error(errUnknownCommand(argv[0], argv.slice(1)));
+  if (!arityOk(spec, argv.length)) return error(errWrongArity(spec.name));
+  return error(ERR_NOAUTH);
+}
+

@@ -1,0 +1,78 @@
+/**
+ * Test helpers inside workerd: Upstash-style HTTP calls and RESP WebSocket sessions
+ * against the router (SELF). A RESP frame of commands is answered by one frame of
+ * replies, so `send` resolves with the next frame.
+ */
+import { SELF } from "cloudflare:test";
+
+export const TOKEN = "test-token";
+
+export async function http(body: unknown, path = "/", headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+  const res = await SELF.fetch(`http://hotslot${path}`, {
+    method: "POST",
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    headers,
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+/** One Redis command over HTTP → its result (throws the error text on errors). */
+export async function cmd(...argv: (string | number)[]): Promise<any> {
+  const { json } = await http(argv);
+  if ("error" in json) throw new Error(json.error);
+  return json.result;
+}
+
+export interface RespConnection {
+  /** Sends raw RESP (string is treated as binary: one char per byte) and returns the reply frame. */
+  send(raw: string): Promise<string>;
+  /** Sends commands as multibulk and returns the reply frame. */
+  call(...cmds: string[][]): Promise<string>;
+  close(): void;
+  closed: Promise<void>;
+}
+
+function toBinary(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return s;
+}
+
+export async function connect(query = ""): Promise<RespConnection> {
+  const res = await SELF.fetch(`http://hotslot/${query}`, { headers: { Upgrade: "websocket" } });
+  const ws = res.webSocket;
+  if (!ws) throw new Error(`no websocket: ${res.status}`);
+  ws.accept();
+  const frames: string[] = [];
+  const waiters: ((s: string) => void)[] = [];
+  let onClosed!: () => void;
+  const closed = new Promise<void>((r) => (onClosed = r));
+  const deliver = (text: string) => {
+    const w = waiters.shift();
+    if (w) w(text);
+    else frames.push(text);
+  };
+  ws.addEventListener("message", (e) => {
+    if (e.data instanceof ArrayBuffer) deliver(toBinary(new Uint8Array(e.data)));
+    else if (typeof e.data === "string") deliver(toBinary(new TextEncoder().encode(e.data)));
+    else void (e.data as Blob).arrayBuffer().then((b) => deliver(toBinary(new Uint8Array(b))));
+  });
+  ws.addEventListener("close", () => onClosed());
+  const next = () => new Promise<string>((resolve) => {
+    const f = frames.shift();
+    if (f !== undefined) resolve(f);
+    else waiters.push(resolve);
+  });
+  const send = (raw: string) => {
+    const bytes = new Uint8Array(raw.length);
+    for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    ws.send(bytes);
+    return next();
+  };
+  return {
+    send,
+    call: (...cmds) => send(cmds.map((argv) => `*${argv.length}\r\n` + argv.map((a) => `$${a.length}\r\n${a}\r\n`).join("")).join("")),
+    close: () => ws.close(),
+    closed,
+  };
+}
