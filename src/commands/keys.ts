@@ -1,2 +1,507 @@
-/** keys commands: being written. */
-export {};
+/**
+ * Generic key commands (Redis's "generic" group, ACL category @keyspace): DEL, UNLINK,
+ * EXISTS, TOUCH, TYPE, RENAME, RENAMENX, COPY, KEYS, SCAN, RANDOMKEY, the EXPIRE family,
+ * TTL/PTTL/EXPIRETIME/PEXPIRETIME and PERSIST. Behaviour and error texts follow Redis 7.0's
+ * db.c and expire.c; the router splits or fans out the multi-key and keyspace-wide ones
+ * (see each declaration's `routing`), so handlers here see one shard's keyspace.
+ */
+import { globMatch } from "../engine/glob";
+import { typeOf, type Keyspace } from "../engine/keyspace";
+import { copyValue } from "../engine/values";
+import { OK, simple, type Reply } from "../protocol/reply";
+import { INT64_MAX, INT64_MIN } from "../util/numbers";
+import { int64OrReply, parseIntegerArg } from "./args";
+import type { ExecContext } from "./context";
+import { CommandError, ERR_DB_INDEX, ERR_INVALID_EXPIRE, ERR_NO_SUCH_KEY, ERR_NOT_INTEGER, ERR_SYNTAX } from "./errors";
+import { defineCommand } from "./table";
+
+// --- helpers --------------------------------------------------------------------
+
+/**
+ * An argument as C sees it: Redis compares option names with strcasecmp and prints them
+ * with %s, both of which stop at the first NUL byte ("nx\0junk" is NX to Redis).
+ */
+export function cstr(arg: string): string {
+  const nul = arg.indexOf("\0");
+  return nul < 0 ? arg : arg.slice(0, nul);
+}
+
+/** True when `arg` is the option `name` (given lowercase), as Redis's strcasecmp decides. */
+export function isOption(arg: string, name: string): boolean {
+  const s = cstr(arg);
+  return s.length === name.length && s.toLowerCase() === name;
+}
+
+/** User text inside an error: Redis's addReplyErrorFormat turns CR and LF into spaces. */
+function errorText(s: string): string {
+  return s.replace(/[\r\n]/g, " ");
+}
+
+/**
+ * True when `key` is held but its TTL has passed. KEYS filters with it without deleting
+ * (as Redis's keyIsExpired there); it agrees with Keyspace's lazy expiry (at <= now).
+ */
+function isExpired(db: Keyspace, key: string, now: number): boolean {
+  if (!db.expireOnRead) return false;
+  const at = db.getExpire(key);
+  return at !== undefined && at <= now;
+}
+
+/**
+ * A millisecond time as an integer reply: exact as a number within ±2^53; beyond that
+ * (expire times only a far-future PEXPIREAT can set) as the bigint of the stored double,
+ * capped at int64's maximum, which is the only value Redis could have held there.
+ */
+function msReply(ms: number | bigint): number | bigint {
+  if (typeof ms === "number" && Number.isSafeInteger(ms)) return ms;
+  const b = typeof ms === "bigint" ? ms : BigInt(ms);
+  if (b > INT64_MAX) return INT64_MAX;
+  if (b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(b);
+  return b;
+}
+
+// --- DEL, UNLINK, EXISTS, TOUCH (the router splits their keys per shard and sums) ----
+
+/** DEL/UNLINK: deletes each key that exists (an expired one counts as missing). */
+function deleteKeys(ctx: ExecContext, argv: string[]): Reply {
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) {
+    if (ctx.db.has(argv[i]) && ctx.db.delete(argv[i])) n++;
+  }
+  return n;
+}
+
+/** EXISTS/TOUCH: counts the keys that exist; a key named twice counts twice, as in Redis. */
+function countExisting(ctx: ExecContext, argv: string[]): Reply {
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) if (ctx.db.has(argv[i])) n++;
+  return n;
+}
+
+defineCommand({
+  name: "del",
+  arity: -2,
+  flags: ["write"],
+  group: "keyspace",
+  keys: { first: 1, last: -1, step: 1 },
+  routing: "split-sum",
+  summary: "Delete a key",
+  since: "1.0.0",
+  complexity:
+    "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
+  run: deleteKeys,
+});
+
+defineCommand({
+  name: "unlink",
+  arity: -2,
+  flags: ["write", "fast"],
+  group: "keyspace",
+  keys: { first: 1, last: -1, step: 1 },
+  routing: "split-sum",
+  summary: "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
+  since: "4.0.0",
+  complexity:
+    "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
+  // Memory is reclaimed by the garbage collector either way, so UNLINK is DEL here.
+  run: deleteKeys,
+});
+
+defineCommand({
+  name: "exists",
+  arity: -2,
+  flags: ["readonly", "fast"],
+  group: "keyspace",
+  keys: { first: 1, last: -1, step: 1 },
+  routing: "split-sum",
+  summary: "Determine if a key exists",
+  since: "1.0.0",
+  complexity: "O(N) where N is the number of keys to check.",
+  run: countExisting,
+});
+
+defineCommand({
+  name: "touch",
+  arity: -2,
+  flags: ["readonly", "fast"],
+  group: "keyspace",
+  keys: { first: 1, last: -1, step: 1 },
+  routing: "split-sum",
+  summary: "Alters the last access time of a key(s). Returns the number of existing keys specified.",
+  since: "3.2.1",
+  complexity: "O(N) where N is the number of keys that will be touched.",
+  // No access-time tracking yet (it arrives with LRU eviction), so TOUCH only counts.
+  run: countExisting,
+});
+
+// --- TYPE ---------------------------------------------------------------------------
+
+defineCommand({
+  name: "type",
+  arity: 2,
+  flags: ["readonly", "fast"],
+  group: "keyspace",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Determine the type stored at key",
+  since: "1.0.0",
+  complexity: "O(1)",
+  run(ctx, argv) {
+    const v = ctx.db.get(argv[1]);
+    return simple(v === undefined ? "none" : typeOf(v));
+  },
+});
+
+// --- RENAME, RENAMENX, COPY -------------------------------------------------------------
+
+/** Redis's renameGenericCommand: the value and its TTL move; an existing target is replaced. */
+function rename(ctx: ExecContext, argv: string[], nx: boolean): Reply {
+  const db = ctx.db;
+  const src = argv[1];
+  const dst = argv[2];
+  const v = db.get(src);
+  // A missing source is an error even when both names are the same.
+  if (v === undefined) throw new CommandError(ERR_NO_SUCH_KEY);
+  if (src === dst) return nx ? 0 : OK;
+  const expire = db.getExpire(src);
+  if (db.has(dst)) {
+    if (nx) return 0;
+    // Delete first so the target is a new key (fresh SCAN position, no old TTL), as dbAdd.
+    db.delete(dst);
+  }
+  db.set(dst, v);
+  if (expire !== undefined) db.setExpire(dst, expire);
+  db.delete(src);
+  return nx ? 1 : OK;
+}
+
+defineCommand({
+  name: "rename",
+  arity: 3,
+  flags: ["write"],
+  group: "keyspace",
+  keys: { first: 1, last: 2, step: 1 },
+  routing: "shard",
+  summary: "Rename a key",
+  since: "1.0.0",
+  complexity: "O(1)",
+  run: (ctx, argv) => rename(ctx, argv, false),
+});
+
+defineCommand({
+  name: "renamenx",
+  arity: 3,
+  flags: ["write", "fast"],
+  group: "keyspace",
+  keys: { first: 1, last: 2, step: 1 },
+  routing: "shard",
+  summary: "Rename a key, only if the new key does not exist",
+  since: "1.0.0",
+  complexity: "O(1)",
+  run: (ctx, argv) => rename(ctx, argv, true),
+});
+
+/** The largest DB index a COPY … DB may name: Hotslot has one database, db 0. */
+const MAX_DB = 0;
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+defineCommand({
+  name: "copy",
+  arity: -3,
+  flags: ["write", "denyoom"],
+  group: "keyspace",
+  keys: { first: 1, last: 2, step: 1 },
+  routing: "shard",
+  summary: "Copy a key",
+  since: "6.2.0",
+  complexity: "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
+  run(ctx, argv) {
+    // Options in order, first error wins, as copyCommand parses them.
+    let replace = false;
+    for (let j = 3; j < argv.length; j++) {
+      if (isOption(argv[j], "replace")) {
+        replace = true;
+      } else if (isOption(argv[j], "db") && j + 1 < argv.length) {
+        // getIntFromObjectOrReply, then selectDb: a single-database Redis refuses all but 0.
+        const id = parseIntegerArg(argv[j + 1]);
+        if (id < INT32_MIN || id > INT32_MAX) throw new CommandError(ERR_NOT_INTEGER);
+        if (id < 0 || id > MAX_DB) throw new CommandError(ERR_DB_INDEX);
+        j++;
+      } else {
+        throw new CommandError(ERR_SYNTAX);
+      }
+    }
+    const src = argv[1];
+    const dst = argv[2];
+    if (src === dst) throw new CommandError("ERR source and destination objects are the same");
+    const db = ctx.db;
+    const v = db.get(src);
+    if (v === undefined) return 0;
+    const expire = db.getExpire(src);
+    if (db.has(dst)) {
+      if (!replace) return 0;
+      db.delete(dst);
+    }
+    db.set(dst, copyValue(v));
+    if (expire !== undefined) db.setExpire(dst, expire);
+    return 1;
+  },
+});
+
+// --- KEYS, SCAN, RANDOMKEY (fanned out to every shard by the router) ----------------
+
+defineCommand({
+  name: "keys",
+  arity: 2,
+  flags: ["readonly"],
+  group: "keyspace",
+  acl: ["dangerous"],
+  routing: "fanout-concat",
+  summary: "Find all keys matching the given pattern",
+  since: "1.0.0",
+  complexity:
+    "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
+  run(ctx, argv) {
+    const pattern = argv[1];
+    // Redis skips matching for the lone "*" (so it lists the empty key, which "*" alone
+    // would not match), and filters out expired keys without deleting them.
+    const all = pattern === "*";
+    const out: string[] = [];
+    for (const key of ctx.db.keys()) {
+      if ((all || globMatch(pattern, key)) && !isExpired(ctx.db, key, ctx.now)) out.push(key);
+    }
+    return out;
+  },
+});
+
+const ERR_INVALID_CURSOR = "ERR invalid cursor";
+const ULONG_MAX = (1n << 64n) - 1n;
+
+/**
+ * Reads a SCAN cursor as Redis's parseScanCursorOrReply: strtoul base 10 over the C string
+ * (so up to a NUL byte), refusing a leading space, trailing bytes and overflow. strtoul's
+ * quirks stay: "" is 0, a '+' is allowed, and "-n" wraps to 2^64 - n.
+ */
+export function parseScanCursor(arg: string): number {
+  const s = cstr(arg);
+  if (s.length === 0) return 0;
+  const m = /^([+-]?)([0-9]+)$/.exec(s);
+  if (!m) throw new CommandError(ERR_INVALID_CURSOR);
+  let v = BigInt(m[2]);
+  if (v > ULONG_MAX) throw new CommandError(ERR_INVALID_CURSOR);
+  if (m[1] === "-" && v !== 0n) v = ULONG_MAX + 1n - v;
+  // Our cursors are sequence numbers far below 2^53; a larger one just means "past the end".
+  return Number(v);
+}
+
+defineCommand({
+  name: "scan",
+  arity: -2,
+  flags: ["readonly"],
+  group: "keyspace",
+  routing: "fanout-scan",
+  summary: "Incrementally iterate the keys space",
+  since: "2.8.0",
+  complexity:
+    "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+  run(ctx, argv) {
+    const cursor = parseScanCursor(argv[1]);
+    let count = 10;
+    let pattern: string | null = null;
+    let type: string | null = null;
+    // Options in order, first error wins, as scanGenericCommand parses them.
+    for (let i = 2; i < argv.length; i += 2) {
+      const hasValue = i + 1 < argv.length;
+      if (isOption(argv[i], "count") && hasValue) {
+        count = parseIntegerArg(argv[i + 1]);
+        if (count < 1) throw new CommandError(ERR_SYNTAX);
+      } else if (isOption(argv[i], "match") && hasValue) {
+        // The lone "*" is skipped, as Redis does, so it also returns the empty key.
+        pattern = argv[i + 1] === "*" ? null : argv[i + 1];
+      } else if (isOption(argv[i], "type") && hasValue) {
+        // Redis 7.0 compares type names with strcasecmp; an unknown name matches nothing.
+        type = cstr(argv[i + 1]).toLowerCase();
+      } else {
+        throw new CommandError(ERR_SYNTAX);
+      }
+    }
+    const step = ctx.db.scan(cursor, count);
+    const keys: string[] = [];
+    for (const key of step.keys) {
+      if (pattern !== null && !globMatch(pattern, key)) continue;
+      if (type !== null) {
+        const v = ctx.db.get(key);
+        if (v === undefined || typeOf(v) !== type) continue;
+      }
+      keys.push(key);
+    }
+    return [String(step.cursor), keys];
+  },
+});
+
+defineCommand({
+  name: "randomkey",
+  arity: 1,
+  flags: ["readonly"],
+  group: "keyspace",
+  routing: "fanout-random",
+  summary: "Return a random key from the keyspace",
+  since: "1.0.0",
+  complexity: "O(1)",
+  run: (ctx) => ctx.db.randomKey() ?? null,
+});
+
+// --- EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT -----------------------------------------
+
+const NX = 1;
+const XX = 2;
+const GT = 4;
+const LT = 8;
+
+/** Redis's parseExtendedExpireArgumentsOrReply: NX | XX | GT | LT, in any case, any order. */
+function parseExpireFlags(argv: string[]): number {
+  let flags = 0;
+  for (let j = 3; j < argv.length; j++) {
+    const opt = argv[j];
+    if (isOption(opt, "nx")) flags |= NX;
+    else if (isOption(opt, "xx")) flags |= XX;
+    else if (isOption(opt, "gt")) flags |= GT;
+    else if (isOption(opt, "lt")) flags |= LT;
+    else throw new CommandError(`ERR Unsupported option ${errorText(cstr(opt))}`);
+  }
+  if (flags & NX && flags & (XX | GT | LT)) {
+    throw new CommandError("ERR NX and XX, GT or LT options at the same time are not compatible");
+  }
+  if (flags & GT && flags & LT) throw new CommandError("ERR GT and LT options at the same time are not compatible");
+  return flags;
+}
+
+/**
+ * Redis's expireGenericCommand. `relative`: the time is from now (EXPIRE, PEXPIRE) rather
+ * than from the epoch; `seconds`: the unit. The new expiry is logged as
+ * `PEXPIREAT key <absolute ms>` so replay does not depend on when it runs; a time already
+ * past deletes the key, logged as DEL (except while replaying, when Redis too only sets it).
+ */
+function expireGeneric(ctx: ExecContext, argv: string[], name: string, relative: boolean, seconds: boolean): Reply {
+  const db = ctx.db;
+  const key = argv[1];
+  const flags = parseExpireFlags(argv);
+  let when = int64OrReply(argv[2]);
+  // Overflow checks in int64, exactly as Redis makes them.
+  if (seconds) {
+    if (when > INT64_MAX / 1000n || when < INT64_MIN / 1000n) throw new CommandError(ERR_INVALID_EXPIRE(name));
+    when *= 1000n;
+  }
+  const base = relative ? BigInt(ctx.now) : 0n;
+  if (when > INT64_MAX - base) throw new CommandError(ERR_INVALID_EXPIRE(name));
+  when += base;
+
+  if (!db.has(key)) return 0;
+  if (flags) {
+    const current = db.getExpire(key);
+    if (flags & NX && current !== undefined) return 0;
+    if (flags & XX && current === undefined) return 0;
+    // No TTL counts as an infinite one: GT never beats it, LT always does.
+    if (flags & GT && (current === undefined || when <= current)) return 0;
+    if (flags & LT && current !== undefined && when >= current) return 0;
+  }
+  if (when <= BigInt(ctx.now) && db.expireOnRead) {
+    db.delete(key);
+    ctx.propagate(["DEL", key]);
+    return 1;
+  }
+  db.setExpire(key, Number(when));
+  ctx.propagate(["PEXPIREAT", key, when.toString()]);
+  return 1;
+}
+
+const EXPIRE_FAMILY = [
+  { name: "expire", relative: true, seconds: true, since: "1.0.0", summary: "Set a key's time to live in seconds" },
+  { name: "pexpire", relative: true, seconds: false, since: "2.6.0", summary: "Set a key's time to live in milliseconds" },
+  { name: "expireat", relative: false, seconds: true, since: "1.2.0", summary: "Set the expiration for a key as a UNIX timestamp" },
+  {
+    name: "pexpireat",
+    relative: false,
+    seconds: false,
+    since: "2.6.0",
+    summary: "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
+  },
+];
+
+for (const c of EXPIRE_FAMILY) {
+  defineCommand({
+    name: c.name,
+    arity: -3,
+    flags: ["write", "fast"],
+    group: "keyspace",
+    keys: { first: 1, last: 1, step: 1 },
+    routing: "shard",
+    summary: c.summary,
+    since: c.since,
+    complexity: "O(1)",
+    run: (ctx, argv) => expireGeneric(ctx, argv, c.name, c.relative, c.seconds),
+  });
+}
+
+// --- TTL, PTTL, EXPIRETIME, PEXPIRETIME, PERSIST -------------------------------------
+
+/**
+ * Redis's ttlGenericCommand: -2 when the key is missing, -1 when it has no TTL, else the
+ * time left (or the absolute expiry), never below 0; seconds are rounded to nearest.
+ */
+function ttlGeneric(ctx: ExecContext, key: string, ms: boolean, absolute: boolean): Reply {
+  if (!ctx.db.has(key)) return -2;
+  const expire = ctx.db.getExpire(key);
+  if (expire === undefined) return -1;
+  let t: number | bigint = absolute ? expire : expire - ctx.now;
+  if (!Number.isSafeInteger(t)) t = absolute ? BigInt(expire) : BigInt(expire) - BigInt(ctx.now);
+  if (t < 0) t = 0;
+  if (ms) return msReply(t);
+  // (ttl + 500) / 1000 in C integer division; t >= 0, so that is floor.
+  return typeof t === "number" ? Math.floor((t + 500) / 1000) : msReply((t + 500n) / 1000n);
+}
+
+const TTL_FAMILY = [
+  { name: "ttl", ms: false, absolute: false, since: "1.0.0", summary: "Get the time to live for a key in seconds" },
+  { name: "pttl", ms: true, absolute: false, since: "2.6.0", summary: "Get the time to live for a key in milliseconds" },
+  { name: "expiretime", ms: false, absolute: true, since: "7.0.0", summary: "Get the expiration Unix timestamp for a key" },
+  {
+    name: "pexpiretime",
+    ms: true,
+    absolute: true,
+    since: "7.0.0",
+    summary: "Get the expiration Unix timestamp for a key in milliseconds",
+  },
+];
+
+for (const c of TTL_FAMILY) {
+  defineCommand({
+    name: c.name,
+    arity: 2,
+    flags: ["readonly", "fast"],
+    group: "keyspace",
+    keys: { first: 1, last: 1, step: 1 },
+    routing: "shard",
+    summary: c.summary,
+    since: c.since,
+    complexity: "O(1)",
+    run: (ctx, argv) => ttlGeneric(ctx, argv[1], c.ms, c.absolute),
+  });
+}
+
+defineCommand({
+  name: "persist",
+  arity: 2,
+  flags: ["write", "fast"],
+  group: "keyspace",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Remove the expiration from a key",
+  since: "2.2.0",
+  complexity: "O(1)",
+  run(ctx, argv) {
+    if (!ctx.db.has(argv[1])) return 0;
+    return ctx.db.persist(argv[1]) ? 1 : 0;
+  },
+});

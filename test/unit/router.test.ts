@@ -1,0 +1,70 @@
+/**
+ * The router's pipeline handling against an in-memory cluster: one call per shard per
+ * pipeline, replies in request order, split/merge and fan-out, CROSSSLOT, sessions
+ * (AUTH, HELLO, MULTI) and the read-only token.
+ */
+import { describe, expect, it } from "vitest";
+import { Authenticator } from "../../src/router/auth";
+import { RespSession } from "../../src/router/session";
+import { MemoryPool } from "../support/memory-pool";
+
+function session(pool = new MemoryPool(4), token: string | null = null, grant: "full" | "readonly" | null = null) {
+  return new RespSession(pool, new Authenticator({ token, readonlyToken: token ? "ro-" + token : null }), grant);
+}
+
+describe("a pipeline", () => {
+  it("costs one call per shard, however many commands it holds", async () => {
+    const pool = new MemoryPool(4);
+    const s = session(pool);
+    const cmds = Array.from({ length: 200 }, (_, i) => ["SET", `key:${i}`, String(i)]);
+    expect(await s.handle(cmds)).toBe("+OK\r\n".repeat(200));
+    expect(pool.calls).toEqual([1, 1, 1, 1]);
+    const gets = Array.from({ length: 200 }, (_, i) => ["GET", `key:${i}`]);
+    expect(await s.handle(gets)).toBe(gets.map((_, i) => `$${String(i).length}\r\n${i}\r\n`).join(""));
+    expect(pool.calls).toEqual([2, 2, 2, 2]);
+  });
+
+  it("keeps one call per shard when it mixes split and fanned-out commands", async () => {
+    const pool = new MemoryPool(4);
+    const s = session(pool);
+    const out = await s.handle([["MSET", "a", "1", "b", "2", "c", "3", "d", "4"], ["DBSIZE"], ["MGET", "d", "a", "x"], ["DEL", "a", "b", "x"], ["PING"], ["DBSIZE"]]);
+    expect(out).toBe("+OK\r\n:4\r\n*3\r\n$1\r\n4\r\n$1\r\n1\r\n$-1\r\n:2\r\n+PONG\r\n:2\r\n");
+    expect(pool.calls).toEqual([1, 1, 1, 1]);
+  });
+
+  it("answers unknown commands and wrong arity without calling a shard", async () => {
+    const pool = new MemoryPool(2);
+    const out = await session(pool).handle([["NOPE", "x"], ["GET"]]);
+    expect(out).toBe("-ERR unknown command 'NOPE', with args beginning with: 'x' \r\n-ERR wrong number of arguments for 'get' command\r\n");
+    expect(pool.calls).toEqual([0, 0]);
+  });
+});
+
+describe("a session", () => {
+  it("requires AUTH when a token is configured, and accepts the token", async () => {
+    const s = session(new MemoryPool(1), "secret");
+    expect(await s.handle([["GET", "k"], ["AUTH", "wrong"], ["AUTH", "secret"], ["GET", "k"]])).toBe(
+      "-NOAUTH Authentication required.\r\n-WRONGPASS invalid username-password pair or user is disabled.\r\n+OK\r\n$-1\r\n",
+    );
+  });
+
+  it("refuses writes, KEYS and SCAN to the read-only token", async () => {
+    const s = session(new MemoryPool(1), "secret", "readonly");
+    expect(await s.handle([["SET", "k", "v"], ["KEYS", "*"], ["GET", "k"]])).toBe(
+      "-NOPERM this user has no permissions to run the 'set' command\r\n-NOPERM this user has no permissions to run the 'keys' command\r\n$-1\r\n",
+    );
+  });
+
+  it("switches to RESP3 with HELLO 3 for the replies after it", async () => {
+    const s = session();
+    const out = await s.handle([["GET", "missing"], ["HELLO", "3"], ["GET", "missing"]]);
+    expect(out.startsWith("$-1\r\n%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n")).toBe(true);
+    expect(out.endsWith("_\r\n")).toBe(true);
+  });
+
+  it("stops at QUIT", async () => {
+    const s = session();
+    expect(await s.handle([["QUIT"], ["PING"]])).toBe("+OK\r\n");
+    expect(s.closing).toBe(true);
+  });
+});
