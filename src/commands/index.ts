@@ -6,3 +6,4 @@ import "./connection";
 import "./server";
 import "./strings";
 import "./keys";
+import "./config";

@@ -12,7 +12,7 @@ import { OK, simple, type Reply } from "../protocol/reply";
 import { INT64_MAX, INT64_MIN } from "../util/numbers";
 import { int64OrReply, parseIntegerArg } from "./args";
 import type { ExecContext } from "./context";
-import { CommandError, ERR_DB_INDEX, ERR_INVALID_EXPIRE, ERR_NO_SUCH_KEY, ERR_NOT_INTEGER, ERR_SYNTAX } from "./errors";
+import { CommandError, ERR_DB_INDEX, ERR_INVALID_EXPIRE, ERR_NO_SUCH_KEY, ERR_SYNTAX } from "./errors";
 import { defineCommand } from "./table";
 
 // --- helpers --------------------------------------------------------------------
@@ -205,6 +205,7 @@ defineCommand({
 const MAX_DB = 0;
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
+const ERR_INT_RANGE = `ERR value is out of range, value must between ${INT32_MIN} and ${INT32_MAX}`;
 
 defineCommand({
   name: "copy",
@@ -223,9 +224,10 @@ defineCommand({
       if (isOption(argv[j], "replace")) {
         replace = true;
       } else if (isOption(argv[j], "db") && j + 1 < argv.length) {
-        // getIntFromObjectOrReply, then selectDb: a single-database Redis refuses all but 0.
+        // getIntFromObjectOrReply (an int64, then the int range), then selectDb: a
+        // single-database Redis refuses every index but 0.
         const id = parseIntegerArg(argv[j + 1]);
-        if (id < INT32_MIN || id > INT32_MAX) throw new CommandError(ERR_NOT_INTEGER);
+        if (id < INT32_MIN || id > INT32_MAX) throw new CommandError(ERR_INT_RANGE);
         if (id < 0 || id > MAX_DB) throw new CommandError(ERR_DB_INDEX);
         j++;
       } else {

@@ -154,13 +154,16 @@ function setGeneric(
   return flags & GET ? (old ?? null) : ok;
 }
 
-/** GETRANGE/SUBSTR's clamping (Redis 7.0: negative indexes count from the end). */
+/** GETRANGE/SUBSTR's clamping, as Redis 7.0: negative indexes count from the end. */
 function getRange(ctx: ExecContext, argv: string[]): Reply {
   let start = parseIntegerArg(argv[2]);
   let end = parseIntegerArg(argv[3]);
   const s = getString(ctx, argv[1]);
   if (s === undefined) return "";
   const len = s.length;
+  // Redis 7.0: a range of two negative indexes that is backwards is empty before clamping
+  // (so -1 -5 is empty, while -100 -50 on a short string clamps to the first byte).
+  if (start < 0 && end < 0 && start > end) return "";
   if (start < 0) start = len + start;
   if (end < 0) end = len + end;
   if (start < 0) start = 0;

@@ -43,7 +43,8 @@ export interface KeyPositions {
  * - `split-*`: the router splits the keys per shard and merges: sum the integers, put the
  *   values back in key order, or reply OK.
  * - `fanout-*`: sent to every shard; merged by summing, concatenating, replying OK, the
- *   cursor walk of SCAN, picking one shard's answer (RANDOMKEY), or the INFO merge.
+ *   cursor walk of SCAN, picking one shard's answer (RANDOMKEY), the INFO merge, or the
+ *   first shard's reply when all agree (CONFIG: every shard holds the same settings).
  */
 export type Routing =
   | "shard"
@@ -56,7 +57,8 @@ export type Routing =
   | "fanout-ok"
   | "fanout-scan"
   | "fanout-random"
-  | "fanout-info";
+  | "fanout-info"
+  | "fanout-first";
 
 export type ShardHandler = (ctx: ExecContext, argv: string[]) => Reply;
 export type RouterHandler = (ctx: RouterContext, argv: string[]) => Reply | Promise<Reply>;

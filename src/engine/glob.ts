@@ -15,9 +15,14 @@
  * - An empty string matches only the empty pattern: even `*` does not match it (KEYS and
  *   SCAN special-case the pattern `*` alone, so they still list an empty key).
  *
+ * - Redis recurses once per `*` run and gives up (no match) beyond 1000 nested calls, so a
+ *   pattern with more than 1000 `*` runs before its end never matches anything.
+ *
  * Redis matches recursively at every `*`; every other token consumes exactly one byte, so
  * the classic iterative matcher that backtracks only to the last `*` accepts the same
  * strings, in O(pattern × string) time and constant stack (no recursion to overflow).
+ * A successful match passes every `*` run but a trailing one, one recursion each, so
+ * Redis's depth limit is exactly "at most 1000 non-trailing `*` runs".
  */
 
 const STAR = 0x2a; // *
@@ -93,12 +98,64 @@ function matchClass(pattern: string, p: number, c: number, nocase: boolean): num
   return match ? p : -1;
 }
 
+/** Redis's "protection against abusive patterns": recursion deeper than this fails. */
+const MAX_NESTING = 1000;
+
+/** Index just after the token at `p` (not `*`), found the way matchClass walks a class. */
+function tokenEnd(pattern: string, p: number): number {
+  const plen = pattern.length;
+  const t = pattern.charCodeAt(p);
+  if (t === BACKSLASH) return p + 1 < plen ? p + 2 : p + 1;
+  if (t !== OPEN) return p + 1;
+  p++;
+  if (p < plen && pattern.charCodeAt(p) === CARET) p++;
+  while (p < plen) {
+    const c = pattern.charCodeAt(p);
+    if (c === BACKSLASH && plen - p >= 2) p += 2;
+    else if (c === CLOSE) return p + 1;
+    else if (plen - p >= 3 && pattern.charCodeAt(p + 1) === DASH) p += 3;
+    else p++;
+  }
+  return p;
+}
+
+/** The number of `*` runs in `pattern` that are not at its very end. */
+function innerStarRuns(pattern: string): number {
+  const plen = pattern.length;
+  let runs = 0;
+  let p = 0;
+  while (p < plen) {
+    if (pattern.charCodeAt(p) === STAR) {
+      while (p < plen && pattern.charCodeAt(p) === STAR) p++;
+      if (p < plen) runs++;
+    } else {
+      p = tokenEnd(pattern, p);
+    }
+  }
+  return runs;
+}
+
+// KEYS and SCAN match one pattern against many keys: remember the last verdict.
+let lastPattern = "";
+let lastTooDeep = false;
+
+/** True when Redis's recursion limit makes `pattern` match nothing (checked cheaply). */
+function tooDeep(pattern: string): boolean {
+  if (pattern === lastPattern) return lastTooDeep;
+  let stars = 0;
+  for (let i = pattern.indexOf("*"); i >= 0 && stars <= MAX_NESTING; i = pattern.indexOf("*", i + 1)) stars++;
+  lastPattern = pattern;
+  lastTooDeep = stars > MAX_NESTING && innerStarRuns(pattern) > MAX_NESTING;
+  return lastTooDeep;
+}
+
 /** True when binary string `s` matches glob `pattern` (Redis's stringmatchlen). */
 export function globMatch(pattern: string, s: string, nocase = false): boolean {
   const plen = pattern.length;
   const slen = s.length;
   // stringmatchlen's loop runs only while both remain, so "" matches only "".
   if (slen === 0) return plen === 0;
+  if (tooDeep(pattern)) return false;
   let p = 0;
   let i = 0;
   let starP = -1; // pattern index just after the last `*` run seen

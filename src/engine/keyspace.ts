@@ -12,11 +12,17 @@
  * signalModifiedKey does).
  */
 
+import { defaultSettings, type EngineSettings } from "./settings";
+
 export type RedisType = "string" | "list" | "hash" | "set" | "zset";
 
-/** A collection value; the data-type modules define the concrete classes. */
+/** A collection value; the data-type modules (src/engine/<type>.ts) define the classes. */
 export interface Collection {
   readonly type: Exclude<RedisType, "string">;
+  /** Redis's OBJECT ENCODING name for the value as it is now (listpack, hashtable, …). */
+  encoding(settings: EngineSettings): string;
+  /** A deep copy: no later change to either value is visible in the other. */
+  clone(): Collection;
 }
 
 export type Value = string | Collection;
@@ -48,6 +54,8 @@ export class Keyspace {
   private readonly watched = new Map<string, [number, number]>();
   private watchClock = 0;
 
+  /** Encoding thresholds and other settings that CONFIG SET changes. */
+  readonly settings: EngineSettings = defaultSettings();
   /** Count of changes, as Redis's server.dirty. */
   dirty = 0;
   /** The current time in ms; the executor sets it before each command. */

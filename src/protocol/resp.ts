@@ -4,38 +4,87 @@
  * The decoder takes bytes as they arrive (partial frames, many commands per frame) and
  * yields commands as argv arrays of binary strings. It accepts multibulk requests and
  * inline commands (as redis-cli and telnet send) and fails with Redis's exact protocol
- * error text, after which the connection must be closed (as Redis does).
+ * error text, after which the connection must be closed (as Redis does). It follows
+ * Redis 7.0's processInlineBuffer / processMultibulkBuffer (networking.c) byte for byte;
+ * the comments below say where that matters.
  */
 import { bytesToBinary, binaryToBytes } from "../util/binary";
 import type { Reply } from "./reply";
 
 // --- encoding --------------------------------------------------------------------
 
-/** Formats a double as Redis 7.0 replies with it: "%.17g", with inf, -inf and nan. */
+const f64 = new DataView(new ArrayBuffer(8));
+const TEN = 10n;
+
+/**
+ * True when |d| equals digits × 10^exp10 exactly. `digits` is a decimal integer string.
+ * Exact rational comparison with BigInt: |d| = m × 2^q, so compare
+ * m × 2^q × 10^-exp10 with digits, both sides scaled to integers.
+ */
+function equalsDecimal(d: number, digits: string, exp10: number): boolean {
+  f64.setFloat64(0, Math.abs(d));
+  const hi = f64.getUint32(0);
+  const lo = f64.getUint32(4);
+  const biased = hi >>> 20;
+  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  let q: number;
+  if (biased === 0) q = -1074; // subnormal
+  else {
+    m |= 1n << 52n;
+    q = biased - 1075;
+  }
+  let left = m;
+  let right = BigInt(digits);
+  if (q >= 0) left <<= BigInt(q);
+  else right <<= BigInt(-q);
+  if (exp10 >= 0) right *= TEN ** BigInt(exp10);
+  else left *= TEN ** BigInt(-exp10);
+  return left === right;
+}
+
+/**
+ * Formats a double as Redis 7.0 replies with it: C's "%.17g", with inf, -inf and nan
+ * (Redis 7.0 addReplyDouble). Number#toExponential rounds exact ties away from zero while
+ * glibc rounds them to even, so a tie (the exact value has 18 significant digits ending
+ * in 5, e.g. 1234567890123456.25) is detected exactly and rounded to even.
+ */
 export function formatDouble(d: number): string {
   if (d === Infinity) return "inf";
   if (d === -Infinity) return "-inf";
   if (Number.isNaN(d)) return "nan";
   if (d === 0) return Object.is(d, -0) ? "-0" : "0";
-  // %.17g: 17 significant digits; exponent form when exp < -4 or exp >= 17;
-  // trailing zeros (and a trailing point) removed.
-  const [mant, expText] = d.toExponential(16).split("e");
-  const exp = Number(expText);
-  const negative = mant.startsWith("-");
-  const digits = mant.replace("-", "").replace(".", "");
+  const negative = d < 0;
+  const abs = negative ? -d : d;
+  let text = abs.toExponential(16); // d.ddddddddddddddddde±x: 17 significant digits
+  const t18 = abs.toExponential(17);
+  const e18 = t18.indexOf("e");
+  if (t18.charCodeAt(e18 - 1) === 53 /* '5' */ && (t18.charCodeAt(e18 - 2) & 1) === 0) {
+    // Possibly a tie whose 17th digit is even: glibc keeps the digit, JS rounds it up.
+    const digits = t18[0] + t18.slice(2, e18);
+    const exp = Number(t18.slice(e18 + 1));
+    if (equalsDecimal(abs, digits, exp - 17)) text = t18.slice(0, e18 - 1) + t18.slice(e18);
+  }
+  const e = text.indexOf("e");
+  const exp = Number(text.slice(e + 1));
+  const digits = text[0] + text.slice(2, e);
   let out: string;
+  // %g: exponent form when exp < -4 or exp >= precision; trailing zeros (and a trailing
+  // point) removed; the exponent has at least two digits.
   if (exp < -4 || exp >= 17) {
-    let frac = digits.slice(1).replace(/0+$/, "");
-    out = digits[0] + (frac ? "." + frac : "") + "e" + (exp < 0 ? "-" : "+") + String(Math.abs(exp)).padStart(2, "0");
+    const frac = digits.slice(1).replace(/0+$/, "");
+    out = digits[0] + (frac ? "." + frac : "") + (exp < 0 ? "e-" : "e+") + String(Math.abs(exp)).padStart(2, "0");
   } else if (exp >= 0) {
-    const int = digits.slice(0, exp + 1);
     const frac = digits.slice(exp + 1).replace(/0+$/, "");
-    out = int + (frac ? "." + frac : "");
+    out = digits.slice(0, exp + 1) + (frac ? "." + frac : "");
   } else {
-    const frac = ("0".repeat(-exp - 1) + digits).replace(/0+$/, "");
-    out = "0." + frac;
+    out = "0." + "0".repeat(-exp - 1) + digits.replace(/0+$/, "");
   }
   return negative ? "-" + out : out;
+}
+
+/** Replaces CR and LF by spaces so a one-line reply cannot break the protocol (as Redis does for errors). */
+function oneLine(s: string): string {
+  return s.indexOf("\r") < 0 && s.indexOf("\n") < 0 ? s : s.replace(/[\r\n]/g, " ");
 }
 
 function encodeInto(r: Reply, resp: 2 | 3, parts: string[]): void {
@@ -51,10 +100,10 @@ function encodeInto(r: Reply, resp: 2 | 3, parts: string[]): void {
   } else {
     switch (r.kind) {
       case "simple":
-        parts.push("+", r.value, "\r\n");
+        parts.push("+", oneLine(r.value), "\r\n");
         break;
       case "error":
-        parts.push("-", r.message.replace(/[\r\n]/g, " "), "\r\n");
+        parts.push("-", oneLine(r.message), "\r\n");
         break;
       case "double": {
         const text = formatDouble(r.value);
@@ -63,6 +112,7 @@ function encodeInto(r: Reply, resp: 2 | 3, parts: string[]): void {
         break;
       }
       case "map":
+        // RESP3 counts pairs; RESP2 flattens to an array of keys and values.
         parts.push(resp === 3 ? "%" : "*", String(resp === 3 ? r.entries.length / 2 : r.entries.length), "\r\n");
         for (const item of r.entries) encodeInto(item, resp, parts);
         break;
@@ -74,7 +124,8 @@ function encodeInto(r: Reply, resp: 2 | 3, parts: string[]): void {
         parts.push(resp === 3 ? "_\r\n" : "*-1\r\n");
         break;
       case "verbatim":
-        if (resp === 3) parts.push("=", String(r.text.length + 4), "\r\n", r.format, ":", r.text, "\r\n");
+        // RESP3: =<len>\r\n<fmt>:<text>\r\n, the length counting "<fmt>:" too.
+        if (resp === 3) parts.push("=", String(r.format.length + 1 + r.text.length), "\r\n", r.format, ":", r.text, "\r\n");
         else parts.push("$", String(r.text.length), "\r\n", r.text, "\r\n");
         break;
     }
@@ -105,45 +156,117 @@ export function encodeCommandBinary(argv: readonly string[]): string {
 export class ProtocolError extends Error {
   /** The error reply to send before closing, e.g. "ERR Protocol error: invalid bulk length". */
   readonly reply: string;
+  /**
+   * Set by `drain()`: the complete commands decoded before the bad input in that call.
+   * Redis runs them before replying with the error, so the caller should too.
+   */
+  commands: string[][] = [];
   constructor(what: string) {
-    super(`Protocol error: ${what}`);
-    this.reply = `ERR Protocol error: ${what}`;
+    // Redis's addReplyErrorFormat turns CR and LF into spaces ("got '\r'" is sent as "got ' '").
+    const text = `Protocol error: ${oneLine(what)}`;
+    super(text);
+    this.name = "ProtocolError";
+    this.reply = `ERR ${text}`;
   }
 }
 
-const INLINE_MAX = 64 * 1024;
-const MULTIBULK_MAX = 1024 * 1024;
+/** PROTO_INLINE_MAX_SIZE: the most bytes Redis buffers while looking for a line end. */
+export const INLINE_MAX = 64 * 1024;
+/** Largest multibulk count: Redis 7.0 accepts up to INT_MAX (the 1M limit went in 7.0). */
+const MULTIBULK_MAX = 2147483647;
+/** Limits while authentication is required and not yet done (Redis 7.0 authRequired). */
+const UNAUTH_MULTIBULK_MAX = 10;
+const UNAUTH_BULK_MAX = 16384;
 const CR = 13;
 const LF = 10;
+const STAR = 42;
+const DOLLAR = 36;
 
 export interface DecoderOptions {
-  /** Largest bulk string accepted (Redis's proto-max-bulk-len). */
+  /** Largest bulk string accepted (Redis's proto-max-bulk-len, default 512 MB). */
   maxBulkBytes?: number;
 }
 
 /**
+ * Parses bytes [from, to) as Redis's string2ll does: optional '-', no leading zeros (only
+ * "0" itself), no '+', no spaces, 1–20 chars, within a signed 64-bit integer. NaN if not.
+ * Values past 2^53 lose precision, which is harmless: every caller rejects them anyway
+ * except a negative multibulk count, which only needs the exact overflow test below.
+ */
+function parseInt64(buf: Uint8Array, from: number, to: number): number {
+  const len = to - from;
+  if (len === 0 || len >= 21) return NaN;
+  let i = from;
+  const negative = buf[i] === 45; /* '-' */
+  if (negative) i++;
+  if (i === to) return NaN;
+  const first = buf[i];
+  if (first === 48 /* '0' */) return len === 1 ? 0 : NaN;
+  if (first < 49 || first > 57) return NaN;
+  let v = 0;
+  for (let j = i; j < to; j++) {
+    const c = buf[j];
+    if (c < 48 || c > 57) return NaN;
+    v = v * 10 + (c - 48);
+  }
+  const ndigits = to - i;
+  if (ndigits > 19) return NaN;
+  if (ndigits === 19) {
+    // Exact overflow test against LLONG_MAX / LLONG_MIN by comparing digit strings.
+    const text = bytesToBinary(buf, i, to);
+    if (text > (negative ? "9223372036854775808" : "9223372036854775807")) return NaN;
+  }
+  return negative ? -v : v;
+}
+
+/**
  * Streaming request decoder. `push(bytes)` adds input; `next()` returns the next complete
- * argv, or undefined when more bytes are needed; it throws ProtocolError on bad input.
+ * argv, or undefined when more bytes are needed; it throws ProtocolError on bad input
+ * (and keeps throwing it: the connection is done). Like Redis it keeps the state of a
+ * multibulk in progress (arguments read so far, the pending bulk length), so a big
+ * command arriving in many pieces is parsed once, in linear time.
  */
 export class RequestDecoder {
-  private buf = new Uint8Array(4096);
+  /**
+   * Set by the session while a password is required and not yet given: Redis then refuses
+   * a multibulk count above 10 and a bulk length above 16384 ("unauthenticated ...").
+   * It is read as each count is parsed, so set it between `next()` calls.
+   */
+  authRequired = false;
+
+  private buf = new Uint8Array(16 * 1024);
+  /** First unconsumed byte (Redis's qb_pos). Lines and bulks always start here. */
   private start = 0;
   private end = 0;
-  /** Bytes needed before another parse attempt can succeed (avoids rescanning big bulks). */
-  private need = 0;
   private readonly maxBulk: number;
+
+  // The multibulk in progress (Redis's multibulklen, bulklen and argv).
+  private argsLeft = 0;
+  private bulkLen = -1;
+  private argv: string[] = [];
+  /** Bytes of the command in progress already consumed into `argv`. */
+  private partial = 0;
+
+  // Line search memo, so a line arriving byte by byte is not rescanned from its start.
+  /** Bytes after `start` already searched without finding the line end. */
+  private scanned = 0;
+  /** A NUL byte came before the line end: Redis's strchr never looks past it. */
+  private stuck = false;
+
+  private failure: string | undefined;
 
   constructor(opts: DecoderOptions = {}) {
     this.maxBulk = opts.maxBulkBytes ?? 512 * 1024 * 1024;
   }
 
   push(bytes: Uint8Array): void {
+    if (this.failure !== undefined || bytes.length === 0) return;
     const avail = this.end - this.start;
     if (this.end + bytes.length > this.buf.length) {
-      if (avail + bytes.length <= this.buf.length && this.start > 0) {
+      if (avail + bytes.length <= this.buf.length) {
         this.buf.copyWithin(0, this.start, this.end);
       } else {
-        let cap = this.buf.length;
+        let cap = this.buf.length * 2;
         while (cap < avail + bytes.length) cap *= 2;
         const next = new Uint8Array(cap);
         next.set(this.buf.subarray(this.start, this.end), 0);
@@ -156,151 +279,241 @@ export class RequestDecoder {
     this.end += bytes.length;
   }
 
-  /** Bytes received but not yet consumed by a complete command. */
+  /** Bytes received but not yet returned as part of a complete command. */
   get buffered(): number {
-    return this.end - this.start;
+    return this.end - this.start + this.partial;
   }
 
-  /** All complete commands now available. */
+  /**
+   * All complete commands now available. On bad input it throws the ProtocolError with
+   * `commands` set to the complete commands that came before it (run them, then reply).
+   */
   drain(): string[][] {
     const out: string[][] = [];
-    for (let argv = this.next(); argv; argv = this.next()) out.push(argv);
+    try {
+      for (let argv = this.next(); argv; argv = this.next()) out.push(argv);
+    } catch (e) {
+      if (e instanceof ProtocolError) e.commands = out;
+      throw e;
+    }
     return out;
   }
 
   next(): string[] | undefined {
-    while (this.end - this.start > 0 && this.end - this.start >= this.need) {
-      const r = this.buf[this.start] === 42 /* '*' */ ? this.parseMultibulk() : this.parseInline();
-      if (r === undefined) return undefined;
-      if (r.length > 0) return r;
+    if (this.failure !== undefined) throw new ProtocolError(this.failure);
+    try {
+      while (this.start < this.end) {
+        // As Redis: a command is multibulk when its first byte is '*', inline otherwise.
+        const argv = this.argsLeft > 0 || this.buf[this.start] === STAR ? this.parseMultibulk() : this.parseInline();
+        if (argv === undefined) break;
+        // Empty commands (*0, *-1, blank inline lines) are skipped, as Redis does.
+        if (argv.length > 0) return argv;
+      }
+      this.compact();
+      return undefined;
+    } catch (e) {
+      if (e instanceof ProtocolError) {
+        this.failure = e.message.slice("Protocol error: ".length);
+        this.buf = new Uint8Array(0);
+        this.start = this.end = this.partial = 0;
+        this.argv = [];
+      }
+      throw e;
     }
-    return undefined;
   }
 
-  private findLine(from: number, max: number, tooBig: string): number {
-    const limit = Math.min(this.end, from + max + 2);
-    for (let i = from; i < limit; i++) if (this.buf[i] === LF) return i;
-    if (this.end - from > max) throw new ProtocolError(tooBig);
+  /** Frees a big buffer once everything in it has been consumed. */
+  private compact(): void {
+    if (this.start === this.end) {
+      this.start = this.end = 0;
+      if (this.buf.length > 1024 * 1024) this.buf = new Uint8Array(16 * 1024);
+    }
+  }
+
+  private consume(to: number): void {
+    if (this.argsLeft > 0) this.partial += to - this.start;
+    this.start = to;
+    this.scanned = 0;
+    this.stuck = false;
+  }
+
+  /**
+   * Finds `target` (LF for inline lines, CR for count lines) from `start`, as Redis's
+   * strchr does (stopping at a NUL byte). Returns its index, or -1 to wait for more bytes.
+   * Redis errors when more than INLINE_MAX bytes are buffered without a line end; we apply
+   * that as if bytes arrived one at a time (the end must be within INLINE_MAX bytes of the
+   * line start), so the outcome does not depend on how the stream was split.
+   */
+  private findLineEnd(target: number, tooBig: string): number {
+    if (!this.stuck) {
+      const buf = this.buf;
+      const limit = Math.min(this.end, this.start + INLINE_MAX + 1);
+      let i = this.start + this.scanned;
+      for (; i < limit; i++) {
+        const c = buf[i];
+        if (c === target) {
+          this.scanned = i - this.start;
+          return i;
+        }
+        if (c === 0) {
+          this.stuck = true;
+          break;
+        }
+      }
+      this.scanned = i - this.start;
+    }
+    if (this.end - this.start > INLINE_MAX) throw new ProtocolError(tooBig);
     return -1;
   }
 
   private parseInline(): string[] | undefined {
-    const lf = this.findLine(this.start, INLINE_MAX, "too big inline request");
-    if (lf < 0) {
-      this.need = this.end - this.start + 1;
-      return undefined;
-    }
+    const lf = this.findLineEnd(LF, "too big inline request");
+    if (lf < 0) return undefined;
     let lineEnd = lf;
     if (lineEnd > this.start && this.buf[lineEnd - 1] === CR) lineEnd--;
     const line = bytesToBinary(this.buf, this.start, lineEnd);
-    this.start = lf + 1;
-    this.need = 0;
+    this.consume(lf + 1);
     const argv = splitInline(line);
     if (argv === null) throw new ProtocolError("unbalanced quotes in request");
     return argv;
   }
 
-  private readNumberLine(pos: number, tooBig: string): { value: number; next: number } | undefined {
-    const lf = this.findLine(pos, INLINE_MAX, tooBig);
-    if (lf < 0) return undefined;
-    if (lf === pos || this.buf[lf - 1] !== CR) return { value: NaN, next: lf + 1 };
-    const text = bytesToBinary(this.buf, pos, lf - 1);
-    const value = /^-?\d{1,19}$/.test(text) ? Number(text) : NaN;
-    return { value, next: lf + 1 };
+  /**
+   * Reads a "*<count>\r\n" or "$<len>\r\n" line at `start`. Like Redis it looks for the
+   * CR, needs one more byte after it and skips that byte without checking it is LF.
+   * Returns the parsed value (NaN when not an integer) and the index after the line, or
+   * undefined to wait for more bytes.
+   */
+  private readCount(tooBig: string): { value: number; next: number } | undefined {
+    const cr = this.findLineEnd(CR, tooBig);
+    if (cr < 0 || cr + 1 >= this.end) return undefined;
+    return { value: parseInt64(this.buf, this.start + 1, cr), next: cr + 2 };
   }
 
   private parseMultibulk(): string[] | undefined {
-    const head = this.readNumberLine(this.start + 1, "too big mbulk count string");
-    if (!head) {
-      this.need = this.end - this.start + 1;
-      return undefined;
+    if (this.argsLeft === 0) {
+      const head = this.readCount("too big mbulk count string");
+      if (!head) return undefined;
+      const n = head.value;
+      if (Number.isNaN(n) || n > MULTIBULK_MAX) throw new ProtocolError("invalid multibulk length");
+      if (n > UNAUTH_MULTIBULK_MAX && this.authRequired) throw new ProtocolError("unauthenticated multibulk length");
+      const headBytes = head.next - this.start;
+      this.consume(head.next);
+      if (n <= 0) return [];
+      this.argsLeft = n;
+      this.partial = headBytes;
+      this.argv = [];
     }
-    if (Number.isNaN(head.value) || head.value > MULTIBULK_MAX) throw new ProtocolError("invalid multibulk length");
-    let pos = head.next;
-    if (head.value <= 0) {
-      this.start = pos;
-      this.need = 0;
-      return [];
-    }
-    const argv: string[] = new Array(head.value);
-    for (let i = 0; i < head.value; i++) {
-      if (pos >= this.end) return this.incomplete(pos);
-      const c = this.buf[pos];
-      if (c !== 36 /* '$' */) throw new ProtocolError(`expected '$', got '${String.fromCharCode(c)}'`);
-      const len = this.readNumberLine(pos + 1, "too big bulk count string");
-      if (!len) return this.incomplete(pos);
-      if (Number.isNaN(len.value) || len.value < 0 || len.value > this.maxBulk) {
-        throw new ProtocolError("invalid bulk length");
+    while (this.argsLeft > 0) {
+      if (this.bulkLen < 0) {
+        if (this.start >= this.end) return undefined;
+        const len = this.readCount("too big bulk count string");
+        if (!len) return undefined;
+        const c = this.buf[this.start];
+        if (c !== DOLLAR) throw new ProtocolError(`expected '$', got '${String.fromCharCode(c)}'`);
+        const n = len.value;
+        if (Number.isNaN(n) || n < 0 || n > this.maxBulk) throw new ProtocolError("invalid bulk length");
+        if (n > UNAUTH_BULK_MAX && this.authRequired) throw new ProtocolError("unauthenticated bulk length");
+        this.consume(len.next);
+        this.bulkLen = n;
       }
-      if (len.next + len.value + 2 > this.end) return this.incomplete(len.next + len.value + 2);
-      argv[i] = bytesToBinary(this.buf, len.next, len.next + len.value);
-      pos = len.next + len.value + 2;
+      // The bulk and the two bytes after it (CRLF, not checked: Redis skips them blindly).
+      if (this.end - this.start < this.bulkLen + 2) return undefined;
+      this.argv.push(bytesToBinary(this.buf, this.start, this.start + this.bulkLen));
+      this.consume(this.start + this.bulkLen + 2);
+      this.bulkLen = -1;
+      this.argsLeft--;
     }
-    this.start = pos;
-    this.need = 0;
+    const argv = this.argv;
+    this.argv = [];
+    this.partial = 0;
     return argv;
-  }
-
-  private incomplete(needUpTo: number): undefined {
-    this.need = needUpTo - this.start;
-    return undefined;
   }
 }
 
+// --- inline splitting ------------------------------------------------------------
+
+/** C's isspace in the "C" locale. */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
 /**
- * Splits an inline command line into arguments as Redis's sdssplitargs does: spaces
- * separate; "double quotes" take \n \r \t \b \a \\ \" and \xHH escapes; 'single quotes'
- * take \'; a closing quote must be followed by a space or the end. Null on bad quoting.
+ * Splits an inline command line into arguments as Redis's sdssplitargs does (sds.c):
+ * blanks (C isspace) separate arguments; an unquoted argument ends at space, \t, \r or \n
+ * (so \v and \f stay inside it); a quote inside an argument opens a quoted part of the same
+ * argument; "double quotes" take \xHH, \n \r \t \b \a and backslash-anything escapes;
+ * 'single quotes' take only \'; a closing quote must be followed by a blank or the end.
+ * The line is a C string, so a NUL ends it. Returns null on bad quoting.
  */
 export function splitInline(line: string): string[] | null {
+  const nul = line.indexOf("\0");
+  const n = nul < 0 ? line.length : nul;
   const out: string[] = [];
   let i = 0;
-  const n = line.length;
-  const isSpace = (c: string) => c === " " || c === "\n" || c === "\r" || c === "\t" || c === "\v" || c === "\f";
-  const isHex = (c: string) => /^[0-9a-fA-F]$/.test(c);
-  while (true) {
-    while (i < n && isSpace(line[i])) i++;
+  for (;;) {
+    while (i < n && isSpace(line.charCodeAt(i))) i++;
     if (i >= n) return out;
+    let cur = "";
     let inq = false;
     let insq = false;
-    let done = false;
-    let cur = "";
-    while (!done) {
-      const c = line[i];
+    for (;;) {
+      const c = i < n ? line.charCodeAt(i) : 0;
       if (inq) {
-        if (i >= n) return null;
-        if (c === "\\" && line[i + 1] === "x" && i + 3 < n + 0 && isHex(line[i + 2] ?? "") && isHex(line[i + 3] ?? "")) {
-          cur += String.fromCharCode(parseInt(line.substr(i + 2, 2), 16));
-          i += 3;
-        } else if (c === "\\" && i + 1 < n) {
-          i++;
-          const e = line[i];
+        if (c === 92 /* \ */ && i + 3 < n && line.charCodeAt(i + 1) === 120 /* x */) {
+          const hi = hexValue(line.charCodeAt(i + 2));
+          const lo = hexValue(line.charCodeAt(i + 3));
+          if (hi >= 0 && lo >= 0) {
+            cur += String.fromCharCode(hi * 16 + lo);
+            i += 4;
+            continue;
+          }
+        }
+        if (c === 92 && i + 1 < n) {
+          const e = line[i + 1];
           cur += e === "n" ? "\n" : e === "r" ? "\r" : e === "t" ? "\t" : e === "b" ? "\b" : e === "a" ? "\x07" : e;
-        } else if (c === '"') {
-          if (i + 1 < n && !isSpace(line[i + 1])) return null;
-          done = true;
+          i += 2;
+        } else if (c === 34 /* " */) {
+          if (i + 1 < n && !isSpace(line.charCodeAt(i + 1))) return null;
+          i++;
+          break;
+        } else if (i >= n) {
+          return null; // unterminated quotes
         } else {
-          cur += c;
+          cur += line[i++];
         }
       } else if (insq) {
-        if (i >= n) return null;
-        if (c === "\\" && line[i + 1] === "'") {
-          i++;
+        if (c === 92 && i + 1 < n && line.charCodeAt(i + 1) === 39 /* ' */) {
           cur += "'";
-        } else if (c === "'") {
-          if (i + 1 < n && !isSpace(line[i + 1])) return null;
-          done = true;
+          i += 2;
+        } else if (c === 39) {
+          if (i + 1 < n && !isSpace(line.charCodeAt(i + 1))) return null;
+          i++;
+          break;
+        } else if (i >= n) {
+          return null; // unterminated quotes
         } else {
-          cur += c;
+          cur += line[i++];
         }
+      } else if (i >= n || c === 32 || c === 10 || c === 13 || c === 9) {
+        if (i < n) i++;
+        break;
+      } else if (c === 34) {
+        inq = true;
+        i++;
+      } else if (c === 39) {
+        insq = true;
+        i++;
       } else {
-        if (i >= n) done = true;
-        else if (isSpace(c)) done = true;
-        else if (c === '"') inq = true;
-        else if (c === "'") insq = true;
-        else cur += c;
+        cur += line[i++];
       }
-      if (i < n) i++;
     }
     out.push(cur);
   }

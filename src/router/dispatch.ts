@@ -164,6 +164,8 @@ function mergeParts(plan: Extract<Plan, { kind: "merge" }>, results: Reply[][], 
       else next = BigInt(innerNext) * BigInt(shards) + BigInt(shard);
       return [String(next), keys];
     }
+    case "fanout-first":
+      return replies[0];
     case "fanout-info":
       return infoReply(plan.argv, replies as string[]);
     default:

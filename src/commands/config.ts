@@ -1,0 +1,168 @@
+/**
+ * CONFIG GET / SET / RESETSTAT / REWRITE over a table of parameters, with Redis 7.0's
+ * names (and their old ziplist aliases), validation and error texts. Engine parameters
+ * live in the keyspace's settings; a few fixed ones describe how Hotslot runs. CONFIG SET
+ * is sent to every shard and logged (it bumps dirty), so it survives restarts.
+ */
+import { globMatch } from "../engine/glob";
+import { EVICTION_POLICIES, type EngineSettings, type EvictionPolicy } from "../engine/settings";
+import { OK, type Reply } from "../protocol/reply";
+import type { ExecContext } from "./context";
+import { CommandError, errUnknownSubcommand, errWrongArity } from "./errors";
+import { defineCommand } from "./table";
+
+interface Parameter {
+  name: string;
+  alias?: string;
+  get(ctx: ExecContext): string;
+  /** Validates and applies; returns an error detail, or null on success. */
+  set?(ctx: ExecContext, value: string): string | null;
+}
+
+const INT64_MAX = "9223372036854775807";
+
+function integerSetting(
+  name: string,
+  key: keyof EngineSettings,
+  min: number,
+  max: number,
+  alias?: string,
+  maxText = String(max),
+): Parameter {
+  return {
+    name,
+    alias,
+    get: (ctx) => String(ctx.db.settings[key]),
+    set: (ctx, value) => {
+      if (!/^-?\d+$/.test(value)) return "argument couldn't be parsed into an integer";
+      const n = Number(value);
+      if (n < min || n > max) return `argument must be between ${min} and ${maxText} inclusive`;
+      (ctx.db.settings[key] as number) = n;
+      return null;
+    },
+  };
+}
+
+const MEMORY_UNITS: Record<string, number> = { "": 1, b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
+
+/** Redis's memtoull: "100mb", "1gb", "10k", plain bytes. */
+export function parseMemory(value: string): number | null {
+  const m = /^(\d+)([a-z]*)$/i.exec(value);
+  if (!m) return null;
+  const unit = MEMORY_UNITS[m[2].toLowerCase()];
+  return unit === undefined ? null : Number(m[1]) * unit;
+}
+
+function fixed(name: string, value: string | (() => string)): Parameter {
+  return { name, get: () => (typeof value === "string" ? value : value()) };
+}
+
+const PARAMETERS: Parameter[] = [
+  {
+    name: "maxmemory",
+    get: (ctx) => String(ctx.db.settings.maxmemory),
+    set: (ctx, value) => {
+      const n = parseMemory(value);
+      if (n === null) return "argument must be a memory value";
+      ctx.db.settings.maxmemory = n;
+      return null;
+    },
+  },
+  {
+    name: "maxmemory-policy",
+    get: (ctx) => ctx.db.settings.maxmemoryPolicy,
+    set: (ctx, value) => {
+      const v = value.toLowerCase();
+      if (!(EVICTION_POLICIES as readonly string[]).includes(v)) {
+        return `argument(s) must be one of the following: ${EVICTION_POLICIES.join(", ")}`;
+      }
+      ctx.db.settings.maxmemoryPolicy = v as EvictionPolicy;
+      return null;
+    },
+  },
+  integerSetting("maxmemory-samples", "maxmemorySamples", 1, 2147483647),
+  integerSetting("lfu-log-factor", "lfuLogFactor", 0, 2147483647),
+  integerSetting("lfu-decay-time", "lfuDecayTime", 0, 2147483647),
+  integerSetting("hash-max-listpack-entries", "hashMaxListpackEntries", 0, Number.MAX_SAFE_INTEGER, "hash-max-ziplist-entries", INT64_MAX),
+  integerSetting("hash-max-listpack-value", "hashMaxListpackValue", 0, Number.MAX_SAFE_INTEGER, "hash-max-ziplist-value", INT64_MAX),
+  integerSetting("set-max-intset-entries", "setMaxIntsetEntries", 0, Number.MAX_SAFE_INTEGER, undefined, INT64_MAX),
+  integerSetting("zset-max-listpack-entries", "zsetMaxListpackEntries", 0, Number.MAX_SAFE_INTEGER, "zset-max-ziplist-entries", INT64_MAX),
+  integerSetting("zset-max-listpack-value", "zsetMaxListpackValue", 0, Number.MAX_SAFE_INTEGER, "zset-max-ziplist-value", INT64_MAX),
+  integerSetting("list-max-listpack-size", "listMaxListpackSize", -2147483648, 2147483647, "list-max-ziplist-size"),
+  integerSetting("list-compress-depth", "listCompressDepth", 0, 2147483647),
+  fixed("databases", "1"),
+  fixed("save", ""),
+  fixed("appendonly", "yes"),
+  fixed("appendfsync", "always"),
+  fixed("timeout", "0"),
+  fixed("cluster-enabled", "no"),
+];
+
+const byName = new Map<string, Parameter>();
+for (const p of PARAMETERS) {
+  byName.set(p.name, p);
+  if (p.alias) byName.set(p.alias, p);
+}
+
+function configGet(ctx: ExecContext, patterns: string[]): Reply {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const pattern of patterns.map((p) => p.toLowerCase())) {
+    for (const [name, p] of byName) {
+      if (seen.has(name) || !globMatch(pattern, name)) continue;
+      seen.add(name);
+      out.push(name, p.get(ctx));
+    }
+  }
+  return out;
+}
+
+function configSet(ctx: ExecContext, args: string[]): Reply {
+  if (args.length === 0 || args.length % 2 !== 0) throw new CommandError(errWrongArity("config|set"));
+  const pairs: [Parameter, string, string][] = [];
+  const names = new Set<string>();
+  for (let i = 0; i < args.length; i += 2) {
+    const name = args[i].toLowerCase();
+    const p = byName.get(name);
+    if (!p) throw new CommandError(`ERR Unknown option or number of arguments for CONFIG SET - '${args[i]}'`);
+    if (names.has(p.name)) throw new CommandError(`ERR CONFIG SET failed (possibly related to argument '${args[i]}') - duplicate parameter`);
+    names.add(p.name);
+    if (!p.set) throw new CommandError(`ERR CONFIG SET failed (possibly related to argument '${args[i]}') - can't set immutable config`);
+    pairs.push([p, args[i], args[i + 1]]);
+  }
+  // All or nothing, as Redis 7.0: validate every pair on a copy first.
+  const saved = { ...ctx.db.settings };
+  for (const [p, given, value] of pairs) {
+    const problem = p.set!(ctx, value);
+    if (problem !== null) {
+      Object.assign(ctx.db.settings, saved);
+      throw new CommandError(`ERR CONFIG SET failed (possibly related to argument '${given}') - ${problem}`);
+    }
+  }
+  ctx.db.dirty++;
+  return OK;
+}
+
+defineCommand({
+  name: "config", arity: -2, flags: ["admin", "noscript", "loading", "stale"], group: "server", routing: "fanout-first",
+  summary: "A container for server configuration commands", since: "2.0.0",
+  subcommands: ["get", "set", "resetstat", "rewrite", "help"],
+  run: (ctx, argv) => {
+    const sub = argv[1].toLowerCase();
+    switch (sub) {
+      case "get":
+        if (argv.length < 3) throw new CommandError(errWrongArity("config|get"));
+        return configGet(ctx, argv.slice(2));
+      case "set":
+        return configSet(ctx, argv.slice(2));
+      case "resetstat":
+        if (argv.length !== 2) throw new CommandError(errWrongArity("config|resetstat"));
+        return OK;
+      case "rewrite":
+        if (argv.length !== 2) throw new CommandError(errWrongArity("config|rewrite"));
+        throw new CommandError("ERR The server is running without a config file");
+      default:
+        throw new CommandError(errUnknownSubcommand(argv[1], "config"));
+    }
+  },
+});

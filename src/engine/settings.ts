@@ -1,0 +1,53 @@
+/**
+ * Engine settings that CONFIG GET/SET expose and the engine obeys: Redis 7.0's encoding
+ * thresholds (which decide OBJECT ENCODING: listpack → hashtable/skiplist, intset →
+ * hashtable) and the memory limit and eviction policy. Each keyspace holds one mutable
+ * settings object; CONFIG SET is logged, so values survive a restart of the shard.
+ */
+
+export const EVICTION_POLICIES = [
+  "volatile-lru",
+  "volatile-lfu",
+  "volatile-random",
+  "volatile-ttl",
+  "allkeys-lru",
+  "allkeys-lfu",
+  "allkeys-random",
+  "noeviction",
+] as const;
+export type EvictionPolicy = (typeof EVICTION_POLICIES)[number];
+
+export interface EngineSettings {
+  /** list-max-listpack-size: > 0 entries per node; < 0 a node byte limit (-1 4kb … -5 64kb). */
+  listMaxListpackSize: number;
+  /** list-compress-depth (accepted; compression is not modelled). */
+  listCompressDepth: number;
+  hashMaxListpackEntries: number;
+  hashMaxListpackValue: number;
+  setMaxIntsetEntries: number;
+  zsetMaxListpackEntries: number;
+  zsetMaxListpackValue: number;
+  /** maxmemory in bytes; 0 = no limit. */
+  maxmemory: number;
+  maxmemoryPolicy: EvictionPolicy;
+  maxmemorySamples: number;
+  lfuLogFactor: number;
+  lfuDecayTime: number;
+}
+
+export function defaultSettings(): EngineSettings {
+  return {
+    listMaxListpackSize: -2,
+    listCompressDepth: 0,
+    hashMaxListpackEntries: 512,
+    hashMaxListpackValue: 64,
+    setMaxIntsetEntries: 512,
+    zsetMaxListpackEntries: 128,
+    zsetMaxListpackValue: 64,
+    maxmemory: 0,
+    maxmemoryPolicy: "noeviction",
+    maxmemorySamples: 5,
+    lfuLogFactor: 10,
+    lfuDecayTime: 1,
+  };
+}
