@@ -11,7 +11,13 @@ export default defineConfig({
         test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings: { SHARDS: "4" } } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            // The tokens test/workers/helpers.ts sends: the workers tests run authenticated.
+            miniflare: { bindings: { SHARDS: "4", HOTSLOT_TOKEN: "test-token", HOTSLOT_READONLY_TOKEN: "test-readonly-token" } },
+          }),
+        ],
         test: { name: "workers", include: ["test/workers/**/*.test.ts"] },
       },
       {

@@ -6,10 +6,15 @@
 import { parseDouble, parseInt64, parseInt64Number, parseLongDouble, type LongDouble } from "../util/numbers";
 import { CommandError, ERR_NOT_FLOAT, ERR_NOT_INTEGER } from "./errors";
 
-/** ASCII upper case of an option name (args are binary strings; only a–z change). */
+/**
+ * ASCII upper case of an option name, as strcasecmp compares: only a–z change (args are
+ * binary strings, and toUpperCase alone would turn "ß" into "SS" or "ÿ" into "Ÿ").
+ */
 export function upper(s: string): string {
-  return s.toUpperCase();
+  return NON_ASCII.test(s) ? s.replace(LOWER_RUN, (m) => m.toUpperCase()) : s.toUpperCase();
 }
+const NON_ASCII = /[^\x00-\x7f]/;
+const LOWER_RUN = /[a-z]+/g;
 
 /** An int64 argument as bigint, as getLongLongFromObjectOrReply (throws `err`). */
 export function int64OrReply(s: string, err: string = ERR_NOT_INTEGER): bigint {

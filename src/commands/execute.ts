@@ -24,6 +24,8 @@ export class Executor {
   private propagated: string[][] | null = null;
   private readonly ctx: ExecContext;
   private now = 0;
+  /** Dirty count caused by expiry during the current command (not the command's own). */
+  private expiredDirty = 0;
 
   constructor(
     readonly db: Keyspace,
@@ -41,7 +43,10 @@ export class Executor {
         (self.propagated ??= []).push(argv);
       },
     };
-    db.onExpire = (key) => this.effects.push(["DEL", key]);
+    db.onExpire = (key) => {
+      this.effects.push(["DEL", key]);
+      this.expiredDirty++;
+    };
   }
 
   /** Runs a batch of commands; replies in order, plus the effects to log. */
@@ -59,6 +64,7 @@ export class Executor {
     this.now = this.clock();
     this.db.now = this.now;
     const dirtyBefore = this.db.dirty;
+    this.expiredDirty = 0;
     this.propagated = null;
     let reply: Reply;
     try {
@@ -69,8 +75,20 @@ export class Executor {
     }
     const propagated = this.propagated as string[][] | null;
     if (propagated) this.effects.push(...propagated);
-    else if (this.db.dirty !== dirtyBefore) this.effects.push(argv);
+    else if (this.db.dirty - this.expiredDirty !== dirtyBefore) this.effects.push(argv);
     return reply;
+  }
+
+  /**
+   * Active expiry: deletes up to `limit` keys whose TTL has passed; returns the DEL
+   * effects to log (as Redis propagates expiry).
+   */
+  expireDue(limit: number): string[][] {
+    this.effects = [];
+    this.now = this.clock();
+    this.db.now = this.now;
+    this.db.expireDue(this.now, limit);
+    return this.effects;
   }
 
   /** Applies logged effects without logging them again (recovery, replication). */

@@ -38,16 +38,6 @@ function errorText(s: string): string {
 }
 
 /**
- * True when `key` is held but its TTL has passed. KEYS filters with it without deleting
- * (as Redis's keyIsExpired there); it agrees with Keyspace's lazy expiry (at <= now).
- */
-function isExpired(db: Keyspace, key: string, now: number): boolean {
-  if (!db.expireOnRead) return false;
-  const at = db.getExpire(key);
-  return at !== undefined && at <= now;
-}
-
-/**
  * A millisecond time as an integer reply: exact as a number within ±2^53; beyond that
  * (expire times only a far-future PEXPIREAT can set) as the bigint of the stored double,
  * capped at int64's maximum, which is the only value Redis could have held there.
@@ -271,7 +261,7 @@ defineCommand({
     const all = pattern === "*";
     const out: string[] = [];
     for (const key of ctx.db.keys()) {
-      if ((all || globMatch(pattern, key)) && !isExpired(ctx.db, key, ctx.now)) out.push(key);
+      if ((all || globMatch(pattern, key)) && !(ctx.db.expireOnRead && ctx.db.isExpired(key))) out.push(key);
     }
     return out;
   },
@@ -460,8 +450,11 @@ function ttlGeneric(ctx: ExecContext, key: string, ms: boolean, absolute: boolea
   if (!Number.isSafeInteger(t)) t = absolute ? BigInt(expire) : BigInt(expire) - BigInt(ctx.now);
   if (t < 0) t = 0;
   if (ms) return msReply(t);
-  // (ttl + 500) / 1000 in C integer division; t >= 0, so that is floor.
-  return typeof t === "number" ? Math.floor((t + 500) / 1000) : msReply((t + 500n) / 1000n);
+  // (ttl + 500) / 1000 in C integer division (t >= 0), computed without a float quotient
+  // that could round up to the next integer.
+  if (typeof t === "bigint") return msReply((t + 500n) / 1000n);
+  const r = t + 500;
+  return (r - (r % 1000)) / 1000;
 }
 
 const TTL_FAMILY = [

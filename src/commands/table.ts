@@ -96,19 +96,27 @@ export interface CommandSpec extends CommandDeclaration {
 
 const table = new Map<string, CommandSpec>();
 
+/** Redis's ACL categories, in the order COMMAND INFO lists them. */
+const CATEGORY_ORDER = [
+  "keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap", "hyperloglog",
+  "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous", "connection",
+  "transaction", "scripting",
+];
+
+/** Command groups whose name differs from their ACL category ("server" has none). */
+const GROUP_CATEGORY: Record<string, string> = { transactions: "transaction", generic: "keyspace" };
+
 function deriveCategories(d: CommandDeclaration): string[] {
-  const cats: string[] = [];
   const f = new Set(d.flags);
-  if (f.has("write")) cats.push("write");
-  if (f.has("readonly") && d.group !== "scripting") cats.push("read");
-  if (f.has("admin")) cats.push("admin", "dangerous");
-  if (f.has("pubsub")) cats.push("pubsub");
-  if (f.has("fast")) cats.push("fast");
-  if (f.has("blocking")) cats.push("blocking");
-  if (!f.has("fast")) cats.push("slow");
-  cats.push(d.group);
-  for (const extra of d.acl ?? []) if (!cats.includes(extra)) cats.push(extra);
-  return cats;
+  const cats = new Set<string>(d.acl ?? []);
+  if (f.has("write")) cats.add("write");
+  if (f.has("readonly")) cats.add("read");
+  if (f.has("admin")) cats.add("admin").add("dangerous");
+  if (f.has("pubsub")) cats.add("pubsub");
+  if (f.has("blocking")) cats.add("blocking");
+  cats.add(f.has("fast") ? "fast" : "slow");
+  cats.add(GROUP_CATEGORY[d.group] ?? d.group);
+  return CATEGORY_ORDER.filter((c) => cats.has(c));
 }
 
 /** Declares a command; each name may be declared once. */

@@ -6,6 +6,10 @@
  * Values: a string value is held as a binary string (one char per byte); collection types
  * (lists, hashes, sets, sorted sets) are objects carrying their `type`.
  *
+ * Keys with a TTL also sit in an expiry heap (earliest first), so the shard's alarm can
+ * delete keys as they expire (active expiry) without scanning, and always knows the next
+ * expiry time. Entries made stale by a changed or removed TTL are skipped when reached.
+ *
  * Every change goes through `set`, `delete`, `setExpire`, `persist`, `flush` or
  * `signalModified`, which bump `dirty` (the executor logs a command that bumped it) and
  * advance the version of WATCHed keys (so EXEC can detect a change, as Redis's
@@ -38,6 +42,9 @@ export class Keyspace {
   private readonly data = new Map<string, Value>();
   /** Absolute expiry time in ms for keys that have a TTL (Redis's `expires` dict). */
   private readonly expires = new Map<string, number>();
+  /** Min-heap of (time, key) over `expires`; may hold stale pairs (see header). */
+  private heapAt: number[] = [];
+  private heapKey: string[] = [];
 
   /**
    * SCAN order: keys in insertion order with a sequence number each. A key deleted leaves
@@ -56,6 +63,8 @@ export class Keyspace {
 
   /** Encoding thresholds and other settings that CONFIG SET changes. */
   readonly settings: EngineSettings = defaultSettings();
+  /** Counters INFO stats reports. */
+  readonly stats = { expiredKeys: 0, evictedKeys: 0 };
   /** Count of changes, as Redis's server.dirty. */
   dirty = 0;
   /** The current time in ms; the executor sets it before each command. */
@@ -95,11 +104,44 @@ export class Keyspace {
   /** Deletes `key` if its TTL has passed; returns true if it did. */
   expireIfDue(key: string): boolean {
     if (!this.expireOnRead) return false;
-    const at = this.expires.get(key);
-    if (at === undefined || at > this.now) return false;
-    this.delete(key);
-    this.onExpire?.(key);
+    if (!this.isExpired(key)) return false;
+    this.expireKey(key);
     return true;
+  }
+
+  /** True when `key`'s TTL has passed: Redis expires a key only once now > when. */
+  isExpired(key: string): boolean {
+    const at = this.expires.get(key);
+    return at !== undefined && at < this.now;
+  }
+
+  private expireKey(key: string): void {
+    this.delete(key);
+    this.stats.expiredKeys++;
+    this.onExpire?.(key);
+  }
+
+  /** The earliest TTL among keys, or undefined when no key has one. */
+  nextExpiry(): number | undefined {
+    this.dropStaleHeapTop();
+    return this.heapAt.length ? this.heapAt[0] : undefined;
+  }
+
+  /**
+   * Active expiry: deletes up to `limit` keys whose TTL is at or before `now`, earliest
+   * first (each reported to onExpire, so it is logged as DEL). Returns how many it deleted.
+   */
+  expireDue(now: number, limit: number): number {
+    let n = 0;
+    while (n < limit) {
+      this.dropStaleHeapTop();
+      if (this.heapAt.length === 0 || this.heapAt[0] >= now) break;
+      const key = this.heapKey[0];
+      this.heapPop();
+      this.expireKey(key);
+      n++;
+    }
+    return n;
   }
 
   // --- writing --------------------------------------------------------------------
@@ -124,6 +166,8 @@ export class Keyspace {
   /** Sets an absolute expiry (ms) on an existing key. */
   setExpire(key: string, atMs: number): void {
     this.expires.set(key, atMs);
+    this.heapPush(atMs, key);
+    if (this.heapAt.length > 64 && this.heapAt.length > 2 * this.expires.size) this.rebuildHeap();
     this.signalModified(key);
   }
 
@@ -146,6 +190,8 @@ export class Keyspace {
     const n = this.data.size;
     this.data.clear();
     this.expires.clear();
+    this.heapAt = [];
+    this.heapKey = [];
     this.scanKeys = [];
     this.scanSeqs = [];
     this.seqOf.clear();
@@ -215,9 +261,56 @@ export class Keyspace {
    */
   changedSince(key: string, version: number): boolean {
     const w = this.watched.get(key);
-    if (!w || w[0] !== version) return true;
-    const at = this.expires.get(key);
-    return at !== undefined && at <= this.now;
+    return !w || w[0] !== version || this.isExpired(key);
+  }
+
+  // --- the expiry heap -----------------------------------------------------------
+
+  private dropStaleHeapTop(): void {
+    while (this.heapAt.length && this.expires.get(this.heapKey[0]) !== this.heapAt[0]) this.heapPop();
+  }
+
+  private rebuildHeap(): void {
+    this.heapAt = [];
+    this.heapKey = [];
+    for (const [key, at] of this.expires) this.heapPush(at, key);
+  }
+
+  private heapPush(at: number, key: string): void {
+    const A = this.heapAt;
+    const K = this.heapKey;
+    let i = A.push(at) - 1;
+    K.push(key);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (A[p] <= at) break;
+      A[i] = A[p];
+      K[i] = K[p];
+      i = p;
+    }
+    A[i] = at;
+    K[i] = key;
+  }
+
+  private heapPop(): void {
+    const A = this.heapAt;
+    const K = this.heapKey;
+    const at = A.pop()!;
+    const key = K.pop()!;
+    const n = A.length;
+    if (n === 0) return;
+    let i = 0;
+    while (true) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const c = l + 1 < n && A[l + 1] < A[l] ? l + 1 : l;
+      if (A[c] >= at) break;
+      A[i] = A[c];
+      K[i] = K[c];
+      i = c;
+    }
+    A[i] = at;
+    K[i] = key;
   }
 
   // --- the SCAN index ------------------------------------------------------------

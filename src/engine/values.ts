@@ -1,9 +1,9 @@
 /**
- * Value helpers shared by commands that duplicate values (COPY now; later e.g. SORT STORE
- * and friends). Strings are immutable JS strings, so a copy can share them; collections
- * change in place, so a copy must be a deep copy, which each collection class provides.
+ * Value helpers for commands that duplicate a value (COPY). Strings are immutable JS
+ * strings, so a copy can share them; collections change in place, so a copy must be a
+ * deep copy, which each collection class provides.
  */
-import type { Collection, Value } from "./keyspace";
+import type { Value } from "./keyspace";
 
 // Every collection class must be able to deep-copy itself, so COPY never aliases a value
 // that later changes in place (Redis duplicates the object in copyCommand too).
@@ -18,5 +18,3 @@ declare module "./keyspace" {
 export function copyValue(v: Value): Value {
   return typeof v === "string" ? v : v.clone();
 }
-
-export type { Collection, Value };

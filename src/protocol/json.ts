@@ -1,74 +1,151 @@
 /**
- * The Upstash REST dialect's JSON: request bodies (a command as a JSON array; a pipeline
- * as an array of arrays) to argv of binary strings, and replies to JSON values as Upstash
- * sends them — RESP2 shapes (maps flattened, doubles as strings), bulk strings as UTF-8
- * text, or base64 under `Upstash-Encoding: base64` (every string except the status "OK").
+ * The Upstash REST dialect's JSON, both ways.
+ *
+ * Requests: a command is a JSON array (`["SET","k","v",...]`), a pipeline or transaction
+ * an array of such arrays. Strings become the binary string of their UTF-8 bytes; numbers
+ * keep the digits exactly as written (so 9007199254740993 is not rounded); booleans become
+ * "true"/"false". Anything else is refused, as is a body that is not JSON.
+ *
+ * Replies: written straight to JSON text, in RESP2 shapes (maps flattened, sets as
+ * arrays, doubles as their RESP2 strings, the null array as null). Bulk and simple
+ * strings are UTF-8 text (invalid sequences become U+FFFD, as Upstash documents), or
+ * base64 of the raw bytes under `Upstash-Encoding: base64` — every string except the
+ * status reply "OK" at the top of a result, which @upstash/redis reads unencoded
+ * (pkg/http.ts `decode`: `raw === "OK" ? "OK" : base64decode(raw)`). Nested strings are
+ * always encoded, since the client base64-decodes every string inside an array. Integers
+ * are JSON numbers with all their digits, even past 2^53. Error texts are never encoded.
  */
 import { binaryToBase64, binaryToUtf8, utf8ToBinary } from "../util/binary";
 import { formatDouble } from "./resp";
 import type { Reply } from "./reply";
 
+/** A malformed request body: answered with HTTP 400 and this message, nothing runs. */
 export class JsonCommandError extends Error {}
 
-/** One JSON command (array of strings, numbers or booleans) → argv. */
-export function jsonToArgv(value: unknown): string[] {
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new JsonCommandError("ERR command must be a non-empty JSON array");
+export const ERR_BAD_JSON = "ERR failed to parse the request body: it is not valid JSON";
+export const ERR_NOT_COMMAND =
+  "ERR the request body must be a command as a non-empty JSON array, like [\"SET\",\"key\",\"value\"]";
+export const ERR_NOT_PIPELINE =
+  "ERR the request body must be a non-empty JSON array of commands, each a non-empty JSON array, like [[\"SET\",\"key\",\"value\"],[\"GET\",\"key\"]]";
+export const ERR_BAD_ARGUMENT = "ERR command arguments must be JSON strings, numbers or booleans";
+
+// --- requests ------------------------------------------------------------------------
+
+/** What JSON.parse's reviver gets as third argument where source text access exists. */
+interface ReviverContext {
+  source?: string;
+}
+
+/**
+ * Parses a request body. Numbers are replaced by their source text (JSON.parse source
+ * text access), so integers wider than 2^53 and literals like 1.50 reach Redis as sent;
+ * where the runtime lacks it, the number's shortest form is used instead.
+ */
+export function parseJsonBody(text: string): unknown {
+  try {
+    return JSON.parse(text, function (this: unknown, _key: string, value: unknown, context?: ReviverContext) {
+      if (typeof value === "number") return context?.source ?? String(value);
+      return value;
+    } as (this: unknown, key: string, value: unknown) => unknown);
+  } catch {
+    throw new JsonCommandError(ERR_BAD_JSON);
   }
-  return value.map((a) => {
+}
+
+/** A parsed JSON value is one command: a non-empty array of arguments. */
+function isCommand(value: unknown): value is unknown[] {
+  return Array.isArray(value) && value.length > 0;
+}
+
+function toArgv(command: unknown[]): string[] {
+  return command.map((a) => {
+    // Numbers arrive as their source text (see parseJsonBody): ASCII, so unchanged here.
     if (typeof a === "string") return utf8ToBinary(a);
-    if (typeof a === "number" || typeof a === "boolean") return String(a);
-    throw new JsonCommandError("ERR command arguments must be strings or numbers");
+    if (typeof a === "boolean") return a ? "true" : "false";
+    if (typeof a === "number") return String(a);
+    throw new JsonCommandError(ERR_BAD_ARGUMENT);
   });
 }
 
-/** A JSON pipeline body (array of commands) → list of argv. */
-export function jsonToPipeline(value: unknown): string[][] {
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new JsonCommandError("ERR pipeline must be a non-empty JSON array of commands");
-  }
-  return value.map(jsonToArgv);
+/** The body of POST / → argv (binary strings). */
+export function jsonToArgv(value: unknown): string[] {
+  if (!isCommand(value)) throw new JsonCommandError(ERR_NOT_COMMAND);
+  return toArgv(value);
 }
 
-/** A reply as Upstash's JSON value. Integers beyond 2^53 keep their digits (see stringify). */
-export function replyToJson(r: Reply, base64: boolean): unknown {
-  if (typeof r === "string") return base64 ? binaryToBase64(r) : binaryToUtf8(r);
-  if (typeof r === "number" || r === null) return r;
-  if (typeof r === "bigint") return Number.isSafeInteger(Number(r)) ? Number(r) : new BigIntJson(r);
-  if (Array.isArray(r)) return r.map((x) => replyToJson(x, base64));
+/** The body of /pipeline or /multi-exec → one argv per command. */
+export function jsonToPipeline(value: unknown): string[][] {
+  if (!isCommand(value) || !value.every(isCommand)) throw new JsonCommandError(ERR_NOT_PIPELINE);
+  return value.map((c) => toArgv(c as unknown[]));
+}
+
+// --- replies -------------------------------------------------------------------------
+
+/** A JSON string literal of text. */
+function str(text: string): string {
+  return JSON.stringify(text);
+}
+
+/** A bulk/simple string's bytes as a JSON string: UTF-8 text, or base64. */
+function bytes(s: string, base64: boolean): string {
+  return str(base64 ? binaryToBase64(s) : binaryToUtf8(s));
+}
+
+function list(items: readonly Reply[], base64: boolean): string {
+  let out = "[";
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) out += ",";
+    out += value(items[i], base64);
+  }
+  return out + "]";
+}
+
+/** Any reply as a JSON value (inside an array: no "OK" exception). */
+function value(r: Reply, base64: boolean): string {
+  if (typeof r === "string") return bytes(r, base64);
+  if (typeof r === "number") return Number.isFinite(r) ? String(r) : "null";
+  if (typeof r === "bigint") return r.toString();
+  if (r === null) return "null";
+  if (Array.isArray(r)) return list(r, base64);
   switch (r.kind) {
     case "simple":
-      return base64 && r.value !== "OK" ? binaryToBase64(r.value) : r.value;
+      return bytes(r.value, base64);
     case "error":
-      return { error: r.message };
+      // An error inside an array (a script's error_reply in a table): its text, unencoded.
+      return `{"error":${str(binaryToUtf8(r.message))}}`;
     case "double":
-      return replyToJson(formatDouble(r.value), base64);
+      return bytes(formatDouble(r.value), base64);
     case "map":
-      return r.entries.map((x) => replyToJson(x, base64));
+      return list(r.entries, base64);
     case "set":
-      return r.items.map((x) => replyToJson(x, base64));
+      return list(r.items, base64);
     case "nullarray":
-      return null;
+      return "null";
     case "verbatim":
-      return replyToJson(r.text, base64);
+      return bytes(r.text, base64);
   }
 }
 
-/** A wide integer that serializes as its exact digits. */
-class BigIntJson {
-  constructor(readonly value: bigint) {}
+/** A command's result as the JSON value of `"result"`. */
+export function resultValueJson(r: Reply, base64: boolean): string {
+  if (base64 && r !== null && typeof r === "object" && !Array.isArray(r) && r.kind === "simple" && r.value === "OK") {
+    return '"OK"';
+  }
+  return value(r, base64);
 }
 
-/** JSON.stringify that writes wide integers exactly. */
-export function stringifyJson(value: unknown): string {
-  const marks: string[] = [];
-  const text = JSON.stringify(value, (_k, v) => {
-    if (v instanceof BigIntJson) {
-      marks.push(v.value.toString());
-      return `\u0000big${marks.length - 1}\u0000`;
-    }
-    return v;
-  });
-  if (marks.length === 0) return text;
-  return text.replace(/"\\u0000big(\d+)\\u0000"/g, (_m, i) => marks[Number(i)]);
+/** `{"error":"…"}` for an error text (a binary string: decoded as UTF-8). */
+export function errorJson(message: string): string {
+  return `{"error":${str(binaryToUtf8(message))}}`;
+}
+
+/** One command's reply as Upstash sends it: `{"result":…}` or `{"error":"…"}`. */
+export function replyJson(r: Reply, base64: boolean): string {
+  if (r !== null && typeof r === "object" && !Array.isArray(r) && r.kind === "error") return errorJson(r.message);
+  return `{"result":${resultValueJson(r, base64)}}`;
+}
+
+/** A pipeline's or transaction's replies: `[{"result":…},{"error":"…"},…]`. */
+export function repliesJson(replies: readonly Reply[], base64: boolean): string {
+  return "[" + replies.map((r) => replyJson(r, base64)).join(",") + "]";
 }

@@ -53,19 +53,30 @@ export function formatDouble(d: number): string {
   if (d === -Infinity) return "-inf";
   if (Number.isNaN(d)) return "nan";
   if (d === 0) return Object.is(d, -0) ? "-0" : "0";
+  // Integers below 2^53 print exactly, in fixed notation.
+  if (Number.isSafeInteger(d)) return String(d);
   const negative = d < 0;
   const abs = negative ? -d : d;
   let text = abs.toExponential(16); // d.ddddddddddddddddde±x: 17 significant digits
-  const t18 = abs.toExponential(17);
-  const e18 = t18.indexOf("e");
-  if (t18.charCodeAt(e18 - 1) === 53 /* '5' */ && (t18.charCodeAt(e18 - 2) & 1) === 0) {
-    // Possibly a tie whose 17th digit is even: glibc keeps the digit, JS rounds it up.
-    const digits = t18[0] + t18.slice(2, e18);
-    const exp = Number(t18.slice(e18 + 1));
-    if (equalsDecimal(abs, digits, exp - 17)) text = t18.slice(0, e18 - 1) + t18.slice(e18);
+  let e = text.indexOf("e");
+  let exp = Number(text.slice(e + 1));
+  // Only a tie whose 17th digit is even comes out wrong, and JS then made that digit odd.
+  // A tie also needs an exact value of 18 significant digits, so at most 17 - exp
+  // fraction bits (exp may be one too big after rounding, hence 18): most doubles fail
+  // these cheap tests. Scaling by a power of two is exact here (no overflow or underflow).
+  if ((text.charCodeAt(e - 1) & 1) === 1 && Number.isInteger(abs * 2 ** (18 - exp))) {
+    const t18 = abs.toExponential(17);
+    const e18 = t18.indexOf("e");
+    if (t18.charCodeAt(e18 - 1) === 53 /* '5' */ && (t18.charCodeAt(e18 - 2) & 1) === 0) {
+      // Possibly a tie whose 17th digit is even: glibc keeps the digit, JS rounds it up.
+      const exp18 = Number(t18.slice(e18 + 1));
+      if (equalsDecimal(abs, t18[0] + t18.slice(2, e18), exp18 - 17)) {
+        text = t18.slice(0, e18 - 1) + t18.slice(e18);
+        e = text.indexOf("e");
+        exp = exp18;
+      }
+    }
   }
-  const e = text.indexOf("e");
-  const exp = Number(text.slice(e + 1));
   const digits = text[0] + text.slice(2, e);
   let out: string;
   // %g: exponent form when exp < -4 or exp >= precision; trailing zeros (and a trailing
@@ -254,6 +265,8 @@ export class RequestDecoder {
   private stuck = false;
 
   private failure: string | undefined;
+  /** The value read by the last readCount. */
+  private count = 0;
 
   constructor(opts: DecoderOptions = {}) {
     this.maxBulk = opts.maxBulkBytes ?? 512 * 1024 * 1024;
@@ -381,24 +394,25 @@ export class RequestDecoder {
   /**
    * Reads a "*<count>\r\n" or "$<len>\r\n" line at `start`. Like Redis it looks for the
    * CR, needs one more byte after it and skips that byte without checking it is LF.
-   * Returns the parsed value (NaN when not an integer) and the index after the line, or
-   * undefined to wait for more bytes.
+   * Returns the index after the line (the value, NaN when not an integer, goes to
+   * `count`), or -1 to wait for more bytes.
    */
-  private readCount(tooBig: string): { value: number; next: number } | undefined {
+  private readCount(tooBig: string): number {
     const cr = this.findLineEnd(CR, tooBig);
-    if (cr < 0 || cr + 1 >= this.end) return undefined;
-    return { value: parseInt64(this.buf, this.start + 1, cr), next: cr + 2 };
+    if (cr < 0 || cr + 1 >= this.end) return -1;
+    this.count = parseInt64(this.buf, this.start + 1, cr);
+    return cr + 2;
   }
 
   private parseMultibulk(): string[] | undefined {
     if (this.argsLeft === 0) {
-      const head = this.readCount("too big mbulk count string");
-      if (!head) return undefined;
-      const n = head.value;
+      const next = this.readCount("too big mbulk count string");
+      if (next < 0) return undefined;
+      const n = this.count;
       if (Number.isNaN(n) || n > MULTIBULK_MAX) throw new ProtocolError("invalid multibulk length");
       if (n > UNAUTH_MULTIBULK_MAX && this.authRequired) throw new ProtocolError("unauthenticated multibulk length");
-      const headBytes = head.next - this.start;
-      this.consume(head.next);
+      const headBytes = next - this.start;
+      this.consume(next);
       if (n <= 0) return [];
       this.argsLeft = n;
       this.partial = headBytes;
@@ -407,20 +421,21 @@ export class RequestDecoder {
     while (this.argsLeft > 0) {
       if (this.bulkLen < 0) {
         if (this.start >= this.end) return undefined;
-        const len = this.readCount("too big bulk count string");
-        if (!len) return undefined;
+        const next = this.readCount("too big bulk count string");
+        if (next < 0) return undefined;
         const c = this.buf[this.start];
         if (c !== DOLLAR) throw new ProtocolError(`expected '$', got '${String.fromCharCode(c)}'`);
-        const n = len.value;
+        const n = this.count;
         if (Number.isNaN(n) || n < 0 || n > this.maxBulk) throw new ProtocolError("invalid bulk length");
         if (n > UNAUTH_BULK_MAX && this.authRequired) throw new ProtocolError("unauthenticated bulk length");
-        this.consume(len.next);
+        this.consume(next);
         this.bulkLen = n;
       }
       // The bulk and the two bytes after it (CRLF, not checked: Redis skips them blindly).
-      if (this.end - this.start < this.bulkLen + 2) return undefined;
-      this.argv.push(bytesToBinary(this.buf, this.start, this.start + this.bulkLen));
-      this.consume(this.start + this.bulkLen + 2);
+      const dataEnd = this.start + this.bulkLen;
+      if (dataEnd + 2 > this.end) return undefined;
+      this.argv.push(bytesToBinary(this.buf, this.start, dataEnd));
+      this.consume(dataEnd + 2);
       this.bulkLen = -1;
       this.argsLeft--;
     }

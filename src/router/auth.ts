@@ -1,11 +1,15 @@
 /**
  * Tokens and what they grant. The full token may run everything; the read-only token only
- * reads (as Upstash's read-only tokens). With no token configured the service is open,
- * which is meant for local development only.
+ * reads, and not KEYS or SCAN (as Upstash's read-only tokens; the refusal itself is in
+ * dispatch.checkCommand). With no token configured the service is open, which is meant
+ * for local development only. Also here: where a request presents its token.
  */
 import type { Config } from "../config";
 
 export type Grant = "full" | "readonly";
+
+/** The 401 body's text, as Upstash documents it (troubleshooting/http_unauthorized). */
+export const ERR_HTTP_UNAUTHORIZED = "WRONGPASS invalid or missing auth token";
 
 export class Authenticator {
   constructor(private readonly config: Pick<Config, "token" | "readonlyToken">) {}
@@ -28,6 +32,22 @@ export class Authenticator {
     if (!this.required) return "nopass";
     return this.grantFor(password) ?? "wrongpass";
   }
+}
+
+/**
+ * The token a request presents: `Authorization: Bearer <token>` (scheme case-insensitive),
+ * else the first of the query parameters named in `queryNames` — Upstash's REST API reads
+ * `_token`; a WebSocket upgrade also takes `token`, since browsers cannot set headers on
+ * one. Null when there is none.
+ */
+export function presentedToken(headers: Headers, url: URL, queryNames: readonly string[] = ["_token"]): string | null {
+  const bearer = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(headers.get("authorization") ?? "")?.[1];
+  if (bearer !== undefined) return bearer;
+  for (const name of queryNames) {
+    const t = url.searchParams.get(name);
+    if (t !== null && t !== "") return t;
+  }
+  return null;
 }
 
 function safeEqual(a: string, b: string): boolean {

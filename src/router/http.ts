@@ -1,193 +1,404 @@
 /**
- * The Upstash REST dialect over HTTP:
- *   POST /             body ["SET","k","v"]          → {"result":"OK"} | 400 {"error":"…"}
- *   GET|POST /cmd/a/b  path form; a POST body is the last argument; ?EX=10 appends EX 10
- *   POST /pipeline     body [[…],[…]]                → [{"result":…}|{"error":"…"}, …]
- *   POST /multi-exec   body [[…],[…]] atomically     → [{"result":…}, …] | 400 {"error":"…"}
- * Auth by `Authorization: Bearer <token>` or `?_token=`; `Upstash-Encoding: base64`
- * base64-encodes every string in the reply except "OK"; `upstash-sync-token` is accepted
- * and returned; CORS admits any origin and the headers the client sends.
+ * The Worker's HTTP front: the Upstash REST dialect, so `@upstash/redis` works unchanged,
+ * and the upgrade to RESP over WebSocket.
+ *
+ *   POST /              body ["SET","k","v"]            → 200 {"result":"OK"} | 400 {"error":"…"}
+ *   GET|POST /cmd/a/b   path form, %XX-decoded to bytes; a POST/PUT body (raw bytes) is the
+ *                       next argument, then each query parameter: ?EX=100 appends EX 100
+ *   POST /pipeline      body [[…],[…]]                   → 200 [{"result":…}|{"error":"…"}, …]
+ *   POST /multi-exec    body [[…],[…]], atomically       → 200 [{"result":…}|{"error":"…"}, …]
+ *                       | 400 {"error":"EXECABORT …"|"CROSSSLOT …"} when nothing ran
+ *
+ * - Auth: `Authorization: Bearer <token>` or `?_token=`; missing or wrong → 401
+ *   {"error":"WRONGPASS invalid or missing auth token"}. The read-only token is refused
+ *   writes, KEYS and SCAN with Redis's NOPERM text.
+ * - `Upstash-Encoding: base64`: every string of a result base64-encoded except a top-level
+ *   status "OK" (see protocol/json.ts). `Upstash-Response-Format: resp2`: raw RESP2 bytes
+ *   as application/octet-stream (not for /multi-exec, which is always JSON); with base64,
+ *   or any format other than json/resp2, the request is refused with 400.
+ * - `upstash-sync-token`: returned on every response, never lower than the one sent. Every
+ *   read here goes to the primary that took the write, so read-your-writes holds anyway;
+ *   the token only keeps the client's bookkeeping moving forward.
+ * - Bodies over MAX_REQUEST_BYTES: 400 "ERR max request size exceeded" (Upstash's words).
+ *   Malformed bodies (not JSON, not an array, empty): 400, nothing runs.
+ * - Methods: HEAD, GET, POST, PUT (as Upstash), OPTIONS for CORS; others 405.
+ * - CORS: any origin; the preflight admits the headers the client asks for (by default
+ *   those @upstash/redis sends) and `upstash-sync-token` is exposed to scripts.
  */
 import { Hono, type Context } from "hono";
-import { lookupCommand } from "../commands/table";
-import { ERR_CROSSSLOT, ERR_EXECABORT, CommandError } from "../commands/errors";
-import { readConfig, type Env, type Config } from "../config";
-import { JsonCommandError, jsonToArgv, jsonToPipeline, replyToJson, stringifyJson } from "../protocol/json";
+import { CommandError, ERR_CROSSSLOT } from "../commands/errors";
+import type { RouterContext } from "../commands/router-context";
+import type { CommandSpec } from "../commands/table";
+import { readConfig, type Config, type Env } from "../config";
+import { ERR_BAD_JSON, errorJson, JsonCommandError, jsonToArgv, jsonToPipeline, parseJsonBody, repliesJson, replyJson } from "../protocol/json";
 import { error, isError, type Reply } from "../protocol/reply";
-import { utf8ToBinary } from "../util/binary";
-import { Authenticator, type Grant } from "./auth";
+import { encodeRepliesBinary } from "../protocol/resp";
+import { binaryToBytes, bytesToBinary, utf8ToBinary } from "../util/binary";
+import { Authenticator, ERR_HTTP_UNAUTHORIZED, presentedToken, type Grant } from "./auth";
 import { checkCommand, commandSlot, isSpec, routeBatch, type ShardPool } from "./dispatch";
 import { shardPool } from "./pool";
 import { acceptRespWebSocket } from "./websocket";
-import type { RouterContext } from "../commands/router-context";
 
-type App = { Bindings: Env; Variables: { grant: Grant | null; config: Config; pool: ShardPool } };
+// --- per-request state and responses ---------------------------------------------------
 
-let syncCounter = 0;
+type Format = "json" | "resp2";
 
-function json(c: Context<App>, body: unknown, status = 200): Response {
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  const sync = c.req.header("upstash-sync-token");
-  headers["upstash-sync-token"] = sync ?? String(Date.now() * 1000 + (syncCounter++ % 1000));
-  return new Response(stringifyJson(body), { status, headers });
+/** What a request carries from the middleware to its handler. */
+interface RequestState {
+  config: Config;
+  auth: Authenticator;
+  grant: Grant | null;
+  pool: ShardPool;
+  base64: boolean;
+  format: Format;
+  syncToken: string;
 }
 
-function jsonError(c: Context<App>, message: string, status = 400): Response {
-  return json(c, { error: message }, status);
+type App = { Bindings: Env; Variables: { state: RequestState } };
+
+export const ERR_MAX_REQUEST_SIZE = "ERR max request size exceeded";
+export const ERR_EMPTY_COMMAND = "ERR empty command: give it as the path (/set/key/value) or POST a JSON array to /";
+export const ERR_METHOD = "ERR method not allowed: use GET, HEAD, POST or PUT";
+export const ERR_BAD_FORMAT = "ERR Upstash-Response-Format must be json or resp2";
+export const ERR_FORMAT_AND_BASE64 = "ERR Upstash-Encoding: base64 cannot be combined with Upstash-Response-Format: resp2";
+const EXECABORT_BECAUSE = "EXECABORT Transaction discarded because of: ";
+
+/** The headers @upstash/redis sends; admitted by a preflight that names none. */
+const CLIENT_HEADERS = [
+  "authorization",
+  "content-type",
+  "upstash-encoding",
+  "upstash-response-format",
+  "upstash-sync-token",
+  "upstash-telemetry-runtime",
+  "upstash-telemetry-platform",
+  "upstash-telemetry-sdk",
+  "upstash-telemetry-retry",
+  "accept",
+  "cache-control",
+].join(", ");
+
+const ALLOWED_METHODS = "GET, HEAD, POST, PUT, OPTIONS";
+
+const CORS_HEADERS: Record<string, string> = {
+  "access-control-allow-origin": "*",
+  "access-control-expose-headers": "upstash-sync-token",
+};
+
+let lastSyncToken = 0;
+
+/** A sync token above the last one this isolate gave and not below the one sent. */
+function nextSyncToken(sent: string | undefined): string {
+  let t = Math.max(Date.now() * 1000, lastSyncToken + 1);
+  // A token of ours is a safe integer; anything else (the client's first "") is ignored.
+  if (sent !== undefined && /^\d{1,16}$/.test(sent) && Number.isSafeInteger(Number(sent))) t = Math.max(t, Number(sent));
+  lastSyncToken = t;
+  return String(t);
 }
 
-/** Router commands (PING, ECHO, …) over HTTP: no connection state. */
-function httpContext(grant: Grant | null, shards: number): RouterContext {
+function respond(syncToken: string | null, body: BodyInit | null, status: number, contentType: string): Response {
+  const headers = new Headers(CORS_HEADERS);
+  headers.set("content-type", contentType);
+  if (syncToken !== null) headers.set("upstash-sync-token", syncToken);
+  return new Response(body, { status, headers });
+}
+
+function jsonResponse(st: RequestState, body: string, status = 200): Response {
+  return respond(st.syncToken, body, status, "application/json");
+}
+
+/** A request-level failure (nothing ran): 400 unless said otherwise, in the request's format. */
+function fail(st: RequestState, message: string, status = 400): Response {
+  if (st.format === "resp2") return respond(st.syncToken, binaryToBytes(encodeRepliesBinary([error(message)], 2)), status, "application/octet-stream");
+  return jsonResponse(st, errorJson(message), status);
+}
+
+/** One command's reply: 200 with its result, or 400 with its error. */
+function single(st: RequestState, reply: Reply): Response {
+  const status = isError(reply) ? 400 : 200;
+  if (st.format === "resp2") return respond(st.syncToken, binaryToBytes(encodeRepliesBinary([reply], 2)), status, "application/octet-stream");
+  return jsonResponse(st, replyJson(reply, st.base64), status);
+}
+
+/** A pipeline's or transaction's replies, each with its own result or error. */
+function each(st: RequestState, replies: Reply[]): Response {
+  if (st.format === "resp2") return respond(st.syncToken, binaryToBytes(encodeRepliesBinary(replies, 2)), 200, "application/octet-stream");
+  return jsonResponse(st, repliesJson(replies, st.base64));
+}
+
+// --- request bodies --------------------------------------------------------------------
+
+class TooLarge extends Error {}
+
+/** The body's bytes, refusing (before reading, when the length is declared) past `limit`. */
+async function readBody(req: Request, limit: number): Promise<Uint8Array> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && Number(declared) > limit) throw new TooLarge();
+  if (!req.body) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new TooLarge();
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/** The body as JSON; invalid UTF-8 counts as invalid JSON (RFC 8259 requires UTF-8). */
+async function readJson(st: RequestState, req: Request): Promise<unknown> {
+  const body = await readBody(req, st.config.maxRequestBytes);
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw new JsonCommandError(ERR_BAD_JSON);
+  }
+  return parseJsonBody(text);
+}
+
+// --- the path form -------------------------------------------------------------------
+
+/** Percent-decodes to a binary string: %XX is that byte, other text its UTF-8 bytes. */
+function percentDecode(s: string, plusIsSpace: boolean): string {
+  let out = "";
+  let run = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === "%" && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 1, i + 3))) {
+      out += utf8ToBinary(run) + String.fromCharCode(parseInt(s.slice(i + 1, i + 3), 16));
+      run = "";
+      i += 2;
+    } else {
+      run += plusIsSpace && c === "+" ? " " : c;
+    }
+  }
+  return out + utf8ToBinary(run);
+}
+
+/**
+ * argv of a path-form request: the path's segments (empty ones skipped, so a trailing
+ * slash changes nothing), then the body of a POST/PUT when not empty, then each query
+ * parameter as its name and, when not empty, its value — in the order written, so
+ * `POST /set/k?EX=100` with body v is SET k v EX 100. `_token` is the credential, not an
+ * argument.
+ */
+function pathFormArgv(url: URL, body: Uint8Array | null): string[] {
+  const argv = url.pathname
+    .split("/")
+    .filter((p) => p !== "")
+    .map((p) => percentDecode(p, false));
+  if (body && body.byteLength > 0) argv.push(bytesToBinary(body));
+  for (const pair of url.search.slice(1).split("&")) {
+    if (pair === "") continue;
+    const eq = pair.indexOf("=");
+    const name = percentDecode(eq < 0 ? pair : pair.slice(0, eq), true);
+    if (name === "_token") continue;
+    argv.push(name);
+    const value = eq < 0 ? "" : percentDecode(pair.slice(eq + 1), true);
+    if (value !== "") argv.push(value);
+  }
+  return argv;
+}
+
+// --- running commands ------------------------------------------------------------------
+
+/** Router-side commands (PING, ECHO, …) over HTTP: a fresh session per request. */
+function httpContext(st: RequestState): RouterContext {
   return {
-    session: { id: 0, resp: 2, name: null, authenticated: true, readOnly: grant === "readonly", closing: false },
+    session: { id: 0, resp: 2, name: null, authenticated: true, readOnly: st.grant === "readonly", closing: false },
     now: Date.now(),
-    shardCount: shards,
-    authenticate: () => "ok",
+    shardCount: st.config.shards,
+    // AUTH over HTTP checks the password against the tokens; the request's grant stays.
+    authenticate: (user, password) => {
+      const r = st.auth.check(user, password);
+      return r === "wrongpass" || r === "nopass" ? r : "ok";
+    },
     resetSession: () => {},
   };
 }
 
-async function run(c: Context<App>, cmds: string[][]): Promise<Reply[]> {
-  const grant = c.get("grant");
-  const ctx = httpContext(grant, c.get("config").shards);
-  return routeBatch(c.get("pool"), cmds, {
-    readOnly: grant === "readonly",
-    runLocal: async (spec, argv) => {
-      try {
-        return await spec.runInRouter!(ctx, argv);
-      } catch (e) {
-        if (e instanceof CommandError) return error(e.reply);
-        throw e;
-      }
-    },
+async function runLocal(ctx: RouterContext, spec: CommandSpec, argv: string[]): Promise<Reply> {
+  try {
+    return await spec.runInRouter!(ctx, argv);
+  } catch (e) {
+    if (e instanceof CommandError) return error(e.reply);
+    throw e;
+  }
+}
+
+/** A pipeline: routed per shard, one call per shard, replies in request order. */
+function run(st: RequestState, cmds: string[][]): Promise<Reply[]> {
+  const ctx = httpContext(st);
+  return routeBatch(st.pool, cmds, {
+    readOnly: st.grant === "readonly",
+    runLocal: (spec, argv) => runLocal(ctx, spec, argv),
   });
 }
 
-async function readJsonBody(c: Context<App>): Promise<unknown> {
-  const text = await readBody(c);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new JsonCommandError("ERR failed to parse command: body is not valid JSON");
-  }
-}
-
-class TooLarge extends Error {}
-
-async function readBody(c: Context<App>): Promise<string> {
-  const limit = c.get("config").maxRequestBytes;
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > limit) throw new TooLarge();
-  const buf = await c.req.arrayBuffer();
-  if (buf.byteLength > limit) throw new TooLarge();
-  return new TextDecoder().decode(buf);
-}
-
-function single(c: Context<App>, reply: Reply): Response {
-  const b64 = c.req.header("upstash-encoding")?.toLowerCase() === "base64";
-  return isError(reply) ? jsonError(c, reply.message) : json(c, { result: replyToJson(reply, b64) });
-}
-
-function each(c: Context<App>, replies: Reply[]): Response {
-  const b64 = c.req.header("upstash-encoding")?.toLowerCase() === "base64";
-  return json(c, replies.map((r) => (isError(r) ? { error: r.message } : { result: replyToJson(r, b64) })));
-}
-
-/** Runs a pipeline atomically in one shard (all keys in one slot). */
-async function multiExec(c: Context<App>, cmds: string[][]): Promise<Response> {
-  const readOnly = c.get("grant") === "readonly";
+/**
+ * /multi-exec: every command is checked first, as MULTI queues them. A command that would
+ * be refused at queue time (unknown, wrong arity, not permitted) discards the whole
+ * transaction with Redis's `EXECABORT Transaction discarded because of: <error>`; keys in
+ * more than one slot discard it with CROSSSLOT. Otherwise the shard owning the slot runs
+ * the commands as one atomic batch; connection commands (PING, ECHO, …) are answered here.
+ * Errors of commands that ran (WRONGTYPE, …) are per-item results, as in Redis's EXEC.
+ */
+async function multiExec(st: RequestState, cmds: string[][]): Promise<Response> {
+  const readOnly = st.grant === "readonly";
+  const specs: CommandSpec[] = [];
   let slot = -1;
   for (const argv of cmds) {
     const checked = checkCommand(argv, readOnly);
-    if (!isSpec(checked)) return jsonError(c, isError(checked) ? `${ERR_EXECABORT} ${checked.message}` : ERR_EXECABORT);
+    if (!isSpec(checked)) return fail(st, EXECABORT_BECAUSE + (isError(checked) ? checked.message : "ERR refused"));
+    specs.push(checked);
     if (checked.routing === "router") continue;
+    // A keyspace-wide command would see only the transaction's shard.
+    if (checked.routing.startsWith("fanout-") && st.config.shards > 1) {
+      return fail(st, `${EXECABORT_BECAUSE}ERR '${checked.name}' spans all shards and cannot run in a transaction when SHARDS > 1`);
+    }
     const s = commandSlot(checked, argv);
-    if (typeof s !== "number" || (s >= 0 && slot >= 0 && s !== slot)) return jsonError(c, ERR_CROSSSLOT);
-    if (s >= 0) slot = s;
+    if (typeof s !== "number") return fail(st, ERR_CROSSSLOT);
+    if (s < 0) continue;
+    if (slot >= 0 && s !== slot) return fail(st, ERR_CROSSSLOT);
+    slot = s;
   }
-  const pool = c.get("pool");
-  const shard = slot >= 0 ? pool.slots.shardOfSlot(slot) : 0;
-  const local = cmds.map((argv) => lookupCommand(argv[0])!.routing === "router");
-  const result = await pool.transaction(shard, cmds.filter((_, i) => !local[i]), []);
-  if (!Array.isArray(result)) return jsonError(c, isError(result) ? result.message : ERR_EXECABORT);
-  const localReplies = await run(c, cmds.filter((_, i) => local[i]));
-  let s = 0;
-  let l = 0;
-  return each(c, cmds.map((_, i) => (local[i] ? localReplies[l++] : result[s++])));
+  const local = specs.map((s) => s.routing === "router");
+  const shardCmds = cmds.filter((_, i) => !local[i]);
+  let shardReplies: Reply[] = [];
+  if (shardCmds.length > 0) {
+    const shard = slot >= 0 ? st.pool.slots.shardOfSlot(slot) : 0;
+    let result: Reply;
+    try {
+      result = await st.pool.transaction(shard, shardCmds, []);
+    } catch (e) {
+      return fail(st, `ERR shard ${shard} unavailable: ${(e as Error).message}`, 500);
+    }
+    if (!Array.isArray(result)) return fail(st, isError(result) ? result.message : "ERR transaction aborted");
+    shardReplies = result;
+  }
+  const ctx = httpContext(st);
+  const out: Reply[] = [];
+  let next = 0;
+  for (let i = 0; i < cmds.length; i++) out.push(local[i] ? await runLocal(ctx, specs[i], cmds[i]) : shardReplies[next++]);
+  return each(st, out);
+}
+
+// --- the app -------------------------------------------------------------------------
+
+function preflight(c: Context<App>): Response {
+  return new Response(null, {
+    status: 204,
+    headers: {
+      "access-control-allow-origin": "*",
+      "access-control-allow-methods": ALLOWED_METHODS,
+      "access-control-allow-headers": c.req.header("access-control-request-headers") || CLIENT_HEADERS,
+      "access-control-max-age": "86400",
+    },
+  });
 }
 
 export function createApp(): Hono<App> {
   const app = new Hono<App>();
 
   app.onError((err, c) => {
-    if (err instanceof TooLarge) return jsonError(c, "ERR max request size exceeded", 413);
-    if (err instanceof JsonCommandError) return jsonError(c, err.message);
+    const st = c.get("state");
+    if (st) {
+      if (err instanceof TooLarge) return fail(st, ERR_MAX_REQUEST_SIZE);
+      if (err instanceof JsonCommandError) return fail(st, err.message);
+    }
     console.error("hotslot: request failed", err);
-    return jsonError(c, `ERR internal error: ${err.message}`, 500);
+    const message = `ERR internal error: ${err.message}`;
+    return st ? fail(st, message, 500) : respond(null, errorJson(message), 500, "application/json");
   });
 
   app.use("*", async (c, next) => {
-    if (c.req.method === "OPTIONS") {
-      return new Response(null, {
-        status: 204,
-        headers: {
-          "access-control-allow-origin": c.req.header("origin") ?? "*",
-          "access-control-allow-methods": "GET, POST, PUT, OPTIONS",
-          "access-control-allow-headers": c.req.header("access-control-request-headers") ?? "*",
-          "access-control-expose-headers": "upstash-sync-token",
-          "access-control-max-age": "86400",
-        },
-      });
+    const method = c.req.method;
+    if (method === "OPTIONS") return preflight(c);
+    if (method !== "GET" && method !== "HEAD" && method !== "POST" && method !== "PUT") {
+      const res = respond(null, errorJson(ERR_METHOD), 405, "application/json");
+      res.headers.set("allow", ALLOWED_METHODS);
+      return res;
     }
     let config: Config;
     try {
       config = readConfig(c.env);
     } catch (e) {
-      return jsonError(c, (e as Error).message, 500);
+      return respond(null, errorJson((e as Error).message), 500, "application/json");
     }
+    const url = new URL(c.req.url);
     const auth = new Authenticator(config);
-    const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
-    const token = bearer ?? c.req.query("_token") ?? c.req.query("token");
-    const grant = auth.grantFor(token);
-    c.set("config", config);
-    c.set("grant", grant);
-    c.set("pool", shardPool(c.env, config.shards));
+    const pool = shardPool(c.env, config.shards);
+
     if (c.req.header("upgrade")?.toLowerCase() === "websocket") {
       // A RESP session: without a token the client may still AUTH inside the session.
-      if (token && !grant) return new Response("Unauthorized", { status: 401 });
-      return acceptRespWebSocket(c.get("pool"), auth, grant, config.maxValueBytes);
+      const token = presentedToken(c.req.raw.headers, url, ["_token", "token"]);
+      const grant = auth.grantFor(token);
+      if (token !== null && !grant) return respond(null, errorJson(ERR_HTTP_UNAUTHORIZED), 401, "application/json");
+      return acceptRespWebSocket(pool, auth, grant, config.maxValueBytes);
     }
-    if (auth.required && !grant) return jsonError(c, "Unauthorized", 401);
+
+    const requested = (c.req.header("upstash-response-format") ?? "json").toLowerCase();
+    const base64 = c.req.header("upstash-encoding")?.toLowerCase() === "base64";
+    const st: RequestState = {
+      config,
+      auth,
+      grant: null,
+      pool,
+      base64,
+      format: "json",
+      syncToken: nextSyncToken(c.req.header("upstash-sync-token")),
+    };
+    c.set("state", st);
+    if (requested !== "json" && requested !== "resp2") return fail(st, ERR_BAD_FORMAT);
+    if (requested === "resp2" && base64) return fail(st, ERR_FORMAT_AND_BASE64);
+    // Upstash: the transactions endpoint "only returns response in JSON format".
+    if (requested === "resp2" && url.pathname !== "/multi-exec") st.format = "resp2";
+
+    st.grant = auth.grantFor(presentedToken(c.req.raw.headers, url));
+    if (auth.required && !st.grant) return fail(st, ERR_HTTP_UNAUTHORIZED, 401);
     await next();
-    c.res.headers.set("access-control-allow-origin", c.req.header("origin") ?? "*");
-    c.res.headers.set("access-control-expose-headers", "upstash-sync-token");
   });
 
-  app.post("/", async (c) => single(c, (await run(c, [jsonToArgv(await readJsonBody(c))]))[0]));
-  app.post("/pipeline", async (c) => each(c, await run(c, jsonToPipeline(await readJsonBody(c)))));
-  app.post("/multi-exec", async (c) => multiExec(c, jsonToPipeline(await readJsonBody(c))));
+  const command = async (c: Context<App>) => {
+    const st = c.get("state");
+    return single(st, (await run(st, [jsonToArgv(await readJson(st, c.req.raw))]))[0]);
+  };
+  const pipeline = async (c: Context<App>) => {
+    const st = c.get("state");
+    return each(st, await run(st, jsonToPipeline(await readJson(st, c.req.raw))));
+  };
+  const transaction = async (c: Context<App>) => {
+    const st = c.get("state");
+    return multiExec(st, jsonToPipeline(await readJson(st, c.req.raw)));
+  };
+  app.on(["POST", "PUT"], "/", command);
+  app.on(["POST", "PUT"], "/pipeline", pipeline);
+  app.on(["POST", "PUT"], "/multi-exec", transaction);
 
-  // Path form: /set/key/value?EX=10 ; a POST body is appended as the last argument.
-  app.on(["GET", "POST", "PUT"], "/*", async (c) => {
-    const url = new URL(c.req.url);
-    const argv = url.pathname
-      .split("/")
-      .filter((p) => p !== "")
-      .map((p) => utf8ToBinary(decodeURIComponent(p)));
-    if (argv.length === 0) return jsonError(c, "ERR empty command", 400);
-    for (const [k, v] of url.searchParams) {
-      if (k === "_token" || k === "token") continue;
-      argv.push(utf8ToBinary(k));
-      if (v !== "") argv.push(utf8ToBinary(v));
-    }
-    if (c.req.method !== "GET") {
-      const body = await readBody(c);
-      if (body !== "") argv.push(utf8ToBinary(body));
-    }
-    return single(c, (await run(c, [argv]))[0]);
+  // The path form (HEAD is served as GET, without the body).
+  app.on(["GET", "POST", "PUT"], "*", async (c) => {
+    const st = c.get("state");
+    const body = c.req.method === "GET" ? null : await readBody(c.req.raw, st.config.maxRequestBytes);
+    const argv = pathFormArgv(new URL(c.req.url), body);
+    if (argv.length === 0) return fail(st, ERR_EMPTY_COMMAND);
+    return single(st, (await run(st, [argv]))[0]);
   });
 
   return app;
 }
-
-

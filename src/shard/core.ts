@@ -52,6 +52,22 @@ export class ShardCore {
     for (const key of keys) this.db.unwatch(key);
   }
 
+  /**
+   * Deletes up to `limit` expired keys (active expiry), logging each as DEL. Returns
+   * whether more expired keys remain.
+   */
+  expireDue(limit: number): boolean {
+    const effects = this.executor.expireDue(limit);
+    if (effects.length > 0) this.sink(effects);
+    const next = this.db.nextExpiry();
+    return next !== undefined && next <= this.db.now;
+  }
+
+  /** When the next key expires (ms since the epoch), if any key has a TTL. */
+  nextExpiry(): number | undefined {
+    return this.db.nextExpiry();
+  }
+
   /** Applies one logged effect (recovery). */
   replay(argv: string[]): void {
     this.executor.replay(argv);

@@ -22,11 +22,13 @@ function setup(maxValueBytes = DEFAULT_LIMITS.maxValueBytes) {
   const db = new Keyspace();
   const ex = new Executor(db, { maxValueBytes }, () => clock.now);
   // A list, for WRONGTYPE: only its type matters to the string commands.
-  db.set("list", { type: "list" } as Collection);
+  const list: Collection = { type: "list", encoding: () => "listpack", clone: () => list };
+  db.set("list", list);
   return {
     db,
     ex,
     clock,
+    list,
     run: (...argv: string[]): Reply => ex.runOne(argv),
     /** Runs one command and returns what it logged. */
     logged: (...argv: string[]): string[][] => ex.run([argv]).effects,
@@ -102,7 +104,7 @@ describe("GET", () => {
   it("does not return a key whose TTL has passed", () => {
     const { run, clock, db } = setup();
     run("SET", "k", "v", "PX", "100");
-    clock.now += 99;
+    clock.now += 100; // Redis expires a key once now > its expire time
     expect(run("GET", "k")).toBe("v");
     clock.now += 1;
     expect(run("GET", "k")).toBeNull();
@@ -161,11 +163,11 @@ describe("SET", () => {
   });
 
   it("refuses GET on a key of another type and leaves it alone", () => {
-    const { run, db } = setup();
+    const { run, db, list } = setup();
     expect(run("SET", "list", "v", "GET")).toEqual(WRONGTYPE);
     expect(run("SET", "list", "v", "NX", "GET")).toEqual(WRONGTYPE);
     expect(run("SET", "list", "v", "XX", "GET")).toEqual(WRONGTYPE);
-    expect(db.get("list")).toEqual({ type: "list" });
+    expect(db.get("list")).toBe(list);
     // Without GET, SET overwrites any type.
     expect(run("SET", "list", "v")).toEqual(OK);
     expect(run("GET", "list")).toBe("v");
@@ -259,7 +261,7 @@ describe("SET", () => {
   it("logs the deletion of an expired key before the write that replaced it", () => {
     const { logged, run, clock } = setup();
     run("SET", "k", "v", "PX", "10");
-    clock.now += 10;
+    clock.now += 11;
     expect(logged("SET", "k", "w")).toEqual([
       ["DEL", "k"],
       ["SET", "k", "w"],

@@ -5,13 +5,20 @@
  */
 import { SELF } from "cloudflare:test";
 
+/** The tokens the workers project configures (vitest.config.mts bindings). */
 export const TOKEN = "test-token";
+export const READONLY_TOKEN = "test-readonly-token";
 
+/**
+ * POSTs `body` (JSON-encoded unless a string) to `path`, with the full token unless
+ * `headers` carries its own Authorization. Returns the status and the parsed JSON body.
+ */
 export async function http(body: unknown, path = "/", headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+  const hasAuth = Object.keys(headers).some((h) => h.toLowerCase() === "authorization");
   const res = await SELF.fetch(`http://hotslot${path}`, {
     method: "POST",
     body: typeof body === "string" ? body : JSON.stringify(body),
-    headers,
+    headers: hasAuth ? headers : { Authorization: `Bearer ${TOKEN}`, ...headers },
   });
   return { status: res.status, json: await res.json() };
 }
@@ -38,8 +45,14 @@ function toBinary(bytes: Uint8Array): string {
   return s;
 }
 
-export async function connect(query = ""): Promise<RespConnection> {
-  const res = await SELF.fetch(`http://hotslot/${query}`, { headers: { Upgrade: "websocket" } });
+/**
+ * Opens a RESP WebSocket session, authenticated with `token` (the full token by default;
+ * null for a session that must AUTH itself).
+ */
+export async function connect(query = "", token: string | null = TOKEN): Promise<RespConnection> {
+  const headers: Record<string, string> = { Upgrade: "websocket" };
+  if (token !== null) headers.Authorization = `Bearer ${token}`;
+  const res = await SELF.fetch(`http://hotslot/${query}`, { headers });
   const ws = res.webSocket;
   if (!ws) throw new Error(`no websocket: ${res.status}`);
   ws.accept();
