@@ -70,18 +70,56 @@ defineCommand({
 
 // --- INFO (the shard's sections) -----------------------------------------------------
 
+/** Sections a shard writes, and whether each is among INFO's default sections. */
+const SHARD_SECTIONS: Record<string, (ctx: ExecContext) => string[]> = {
+  stats: (ctx) => [
+    "# Stats",
+    `expired_keys:${ctx.db.stats.expiredKeys}`,
+    // The share of keys with a TTL that have expired but are not yet deleted.
+    `expired_stale_perc:${stalePercent(ctx).toFixed(2)}`,
+    `evicted_keys:${ctx.db.stats.evictedKeys}`,
+  ],
+  keyspace: (ctx) => {
+    // Redis prints the header always and a db line only for a database holding keys.
+    const keys = ctx.db.size;
+    const expires = ctx.db.expiresCount;
+    const lines = ["# Keyspace"];
+    if (keys || expires) lines.push(`db0:keys=${keys},expires=${expires},avg_ttl=${averageTtl(ctx)}`);
+    return lines;
+  },
+};
+
+function stalePercent(ctx: ExecContext): number {
+  const total = ctx.db.expiresCount;
+  if (total === 0) return 0;
+  let stale = 0;
+  for (const at of ctx.db.expiryTimes()) if (at < ctx.now) stale++;
+  return (stale * 100) / total;
+}
+
+/** Mean remaining TTL in ms over keys with a TTL (Redis estimates it by sampling). */
+function averageTtl(ctx: ExecContext): number {
+  let sum = 0;
+  let n = 0;
+  for (const at of ctx.db.expiryTimes()) {
+    if (at >= ctx.now) {
+      sum += at - ctx.now;
+      n++;
+    }
+  }
+  return n ? Math.round(sum / n) : 0;
+}
+
 /**
- * Whether INFO's arguments ask for the keyspace section, as Redis 7.0's
- * genInfoSectionDict reads them: none means the default sections; "default", "all" and
- * "everything" are groups that include it; any other word is a section name, compared
- * lowercased (and, as C strings are, only up to a NUL byte).
+ * The sections INFO's arguments ask for, as Redis 7.0's genInfoSectionDict reads them:
+ * none or "default" means the default sections, "all"/"everything" every one, any other
+ * word a section name, compared lowercased (and, as C strings are, only up to a NUL byte).
  */
-export function infoWantsKeyspace(args: string[]): boolean {
-  if (args.length === 0) return true;
-  return args.some((a) => {
-    const s = cstr(a).toLowerCase();
-    return s === "keyspace" || s === "default" || s === "all" || s === "everything";
-  });
+export function infoSections(args: string[]): string[] {
+  const words = args.map((a) => cstr(a).toLowerCase());
+  const all = Object.keys(SHARD_SECTIONS);
+  if (words.length === 0 || words.some((w) => w === "default" || w === "all" || w === "everything")) return all;
+  return all.filter((name) => words.includes(name));
 }
 
 defineCommand({
@@ -95,13 +133,8 @@ defineCommand({
   since: "1.0.0",
   complexity: "O(1)",
   run(ctx, argv) {
-    if (!infoWantsKeyspace(argv.slice(1))) return "";
-    // Redis prints the header always and a db line only for a database holding keys.
-    // avg_ttl is Redis's sampled estimate; shards do not sample, so it is 0.
-    let text = "# Keyspace\r\n";
-    const keys = ctx.db.size;
-    const expires = ctx.db.expiresCount;
-    if (keys || expires) text += `db0:keys=${keys},expires=${expires},avg_ttl=0\r\n`;
-    return text;
+    return infoSections(argv.slice(1))
+      .map((name) => SHARD_SECTIONS[name](ctx).join("\r\n") + "\r\n")
+      .join("\r\n");
   },
 });

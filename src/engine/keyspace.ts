@@ -101,6 +101,11 @@ export class Keyspace {
     return this.expires.size;
   }
 
+  /** Every key's expiry time (for INFO's statistics). */
+  expiryTimes(): IterableIterator<number> {
+    return this.expires.values();
+  }
+
   /** Deletes `key` if its TTL has passed; returns true if it did. */
   expireIfDue(key: string): boolean {
     if (!this.expireOnRead) return false;

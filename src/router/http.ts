@@ -87,12 +87,16 @@ const CORS_HEADERS: Record<string, string> = {
 
 let lastSyncToken = 0;
 
-/** A sync token above the last one this isolate gave and not below the one sent. */
+/**
+ * A sync token above the last one this isolate gave, and not below the one sent (so a
+ * client's token never goes back when its requests reach another isolate). The token
+ * sent is not adopted here: one client cannot push everyone's tokens forward.
+ */
 function nextSyncToken(sent: string | undefined): string {
-  let t = Math.max(Date.now() * 1000, lastSyncToken + 1);
-  // A token of ours is a safe integer; anything else (the client's first "") is ignored.
-  if (sent !== undefined && /^\d{1,16}$/.test(sent) && Number.isSafeInteger(Number(sent))) t = Math.max(t, Number(sent));
+  const t = Math.max(Date.now() * 1000, lastSyncToken + 1);
   lastSyncToken = t;
+  // A token of ours is a safe integer; anything else (the client's first "") is ignored.
+  if (sent !== undefined && /^\d{1,16}$/.test(sent) && Number(sent) > t && Number.isSafeInteger(Number(sent))) return sent;
   return String(t);
 }
 

@@ -70,6 +70,29 @@ function mergeKeyspace(parts: Map<string, string[]>[]): string[] {
   return lines;
 }
 
+/** Merges one section over shards: integers are summed, percentages averaged, the rest taken from the first. */
+function mergeSection(name: string, parts: Map<string, string[]>[]): string[] | undefined {
+  const present = parts.map((p) => p.get(name)).filter((l): l is string[] => l !== undefined);
+  if (present.length === 0) return undefined;
+  const values = new Map<string, string[]>();
+  for (const lines of present) {
+    for (const line of lines.slice(1)) {
+      const colon = line.indexOf(":");
+      const field = line.slice(0, colon);
+      if (!values.has(field)) values.set(field, []);
+      values.get(field)!.push(line.slice(colon + 1));
+    }
+  }
+  const out = [present[0][0]];
+  for (const [field, vals] of values) {
+    if (vals.every((v) => /^-?\d+$/.test(v))) out.push(`${field}:${vals.reduce((s, v) => s + Number(v), 0)}`);
+    else if (field.endsWith("_perc") && vals.every((v) => /^[\d.]+$/.test(v))) {
+      out.push(`${field}:${(vals.reduce((s, v) => s + Number(v), 0) / vals.length).toFixed(2)}`);
+    } else out.push(`${field}:${vals[0]}`);
+  }
+  return out;
+}
+
 /** The INFO reply for `argv`, given each shard's INFO text for the same arguments. */
 export function infoReply(argv: string[], shardTexts: string[]): Reply {
   const want = wanted(argv);
@@ -83,7 +106,7 @@ export function infoReply(argv: string[], shardTexts: string[]): Reply {
     let lines: string[] | undefined;
     if (name === "keyspace") lines = mergeKeyspace(parts);
     else if (ROUTER_SECTIONS[name]) lines = ROUTER_SECTIONS[name]();
-    else lines = parts.find((p) => p.has(name))?.get(name);
+    else lines = mergeSection(name, parts);
     if (lines) out.push(lines.join("\r\n") + "\r\n");
   }
   return verbatim(out.join("\r\n"));

@@ -103,25 +103,34 @@ describe("FLUSHDB and FLUSHALL", () => {
 });
 
 describe("INFO", () => {
-  const EMPTY = "# Keyspace\r\n";
+  const STATS = "# Stats\r\nexpired_keys:0\r\nexpired_stale_perc:0.00\r\nevicted_keys:0\r\n";
 
-  it("returns the keyspace section by default: the header alone when empty", () => {
-    expect(run("INFO")).toBe(EMPTY);
+  it("returns the stats and keyspace sections by default: the keyspace header alone when empty", () => {
+    expect(run("INFO")).toBe(STATS + "\r\n# Keyspace\r\n");
   });
 
-  it("adds the db0 line with keys and keys with a TTL once there are keys", () => {
+  it("adds the db0 line with keys, keys with a TTL and their mean TTL once there are keys", () => {
     db.set("a", "1");
     db.set("b", "2");
     db.setExpire("b", now + 100_000);
-    expect(run("INFO")).toBe("# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\n");
+    expect(run("INFO", "keyspace")).toBe("# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=100000\r\n");
   });
 
-  it("returns the section for its name in any case, and for default, all and everything", () => {
+  it("counts expired keys and the share of TTL keys expired but not yet deleted", () => {
+    db.set("a", "1");
+    db.set("b", "2");
+    db.setExpire("a", now - 1);
+    db.setExpire("b", now - 1);
+    expect(run("INFO", "stats")).toBe("# Stats\r\nexpired_keys:0\r\nexpired_stale_perc:100.00\r\nevicted_keys:0\r\n");
+    run("GET", "a");
+    expect(run("INFO", "stats")).toBe("# Stats\r\nexpired_keys:1\r\nexpired_stale_perc:100.00\r\nevicted_keys:0\r\n");
+  });
+
+  it("returns the section for its name in any case, and all sections for default, all and everything", () => {
     db.set("a", "1");
     const text = "# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n";
-    for (const arg of ["keyspace", "KeySpace", "default", "ALL", "everything", "keyspace\x00x"]) {
-      expect(run("INFO", arg)).toBe(text);
-    }
+    for (const arg of ["keyspace", "KeySpace", "keyspace\x00x"]) expect(run("INFO", arg)).toBe(text);
+    for (const arg of ["default", "ALL", "everything"]) expect(run("INFO", arg)).toBe(STATS + "\r\n" + text);
     expect(run("INFO", "server", "keyspace")).toBe(text);
   });
 
