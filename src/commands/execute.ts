@@ -6,7 +6,7 @@
  */
 import { Keyspace } from "../engine/keyspace";
 import { error, type Reply } from "../protocol/reply";
-import type { ExecContext, Limits } from "./context";
+import { WouldBlock, type ExecContext, type Limits } from "./context";
 import { CommandError, errUnknownCommand, errWrongArity } from "./errors";
 import { arityOk, lookupCommand } from "./table";
 import "./index";
@@ -24,6 +24,7 @@ export class Executor {
   private propagated: string[][] | null = null;
   private readonly ctx: ExecContext;
   private now = 0;
+  private mayBlock = false;
   /** Dirty count caused by expiry during the current command (not the command's own). */
   private expiredDirty = 0;
 
@@ -42,6 +43,9 @@ export class Executor {
       propagate(argv: string[]) {
         (self.propagated ??= []).push(argv);
       },
+      get mayBlock() {
+        return self.mayBlock;
+      },
     };
     db.onExpire = (key) => {
       this.effects.push(["DEL", key]);
@@ -49,11 +53,41 @@ export class Executor {
     };
   }
 
-  /** Runs a batch of commands; replies in order, plus the effects to log. */
-  run(batch: string[][]): BatchResult {
+  /**
+   * Runs a batch of commands; replies in order, plus the effects to log. `afterEach`
+   * runs after every command (the shard serves blocked clients there, as Redis does).
+   */
+  run(batch: string[][], afterEach?: () => void): BatchResult {
     this.effects = [];
-    const replies = batch.map((argv) => this.runOne(argv));
+    const replies = batch.map((argv) => {
+      const reply = this.runOne(argv);
+      afterEach?.();
+      return reply;
+    });
     return { replies, effects: this.effects };
+  }
+
+  /**
+   * Runs a blocking command that may block: its reply, or the WouldBlock saying what to
+   * wait for. Effects go to the current batch's effects (see `takeEffects`).
+   */
+  runBlocking(argv: string[]): Reply | WouldBlock {
+    this.mayBlock = true;
+    try {
+      return this.runOne(argv);
+    } catch (e) {
+      if (e instanceof WouldBlock) return e;
+      throw e;
+    } finally {
+      this.mayBlock = false;
+    }
+  }
+
+  /** Effects recorded since the last batch began, cleared (for work outside `run`). */
+  takeEffects(): string[][] {
+    const effects = this.effects;
+    this.effects = [];
+    return effects;
   }
 
   /** Runs one command (argv[0] is its name) and records its effects. */

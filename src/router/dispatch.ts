@@ -21,6 +21,10 @@ export interface ShardPool {
   transaction(shard: number, batch: string[][], watched: WatchedKey[]): Promise<Reply>;
   watch(shard: number, keys: string[]): Promise<WatchedKey[]>;
   unwatch(shard: number, keys: string[]): Promise<void>;
+  /** Runs a blocking command, waiting at most `maxWaitMs` (Infinity: as the command says). */
+  block(shard: number, argv: string[], token: string, maxWaitMs: number): Promise<Reply>;
+  /** Releases a client parked by `block` (it disconnected). */
+  unblock(shard: number, token: string): Promise<void>;
 }
 
 /** Runs a router-side command (connection commands) for the session. */
@@ -207,4 +211,24 @@ export async function routeBatch(pool: ShardPool, cmds: string[][], opts: RouteO
 
 export function isSpec(x: CommandSpec | Reply): x is CommandSpec {
   return x !== null && typeof x === "object" && !Array.isArray(x) && "routing" in x;
+}
+
+/**
+ * Routes one blocking command (BLPOP, …) to its shard, which may hold the call until the
+ * command is served or its timeout (capped at `maxWaitMs`) passes.
+ */
+export async function routeBlocking(pool: ShardPool, argv: string[], readOnly: boolean, token: string, maxWaitMs: number, onShard?: (shard: number | null) => void): Promise<Reply> {
+  const checked = checkCommand(argv, readOnly);
+  if (!isSpec(checked)) return checked;
+  const slot = commandSlot(checked, argv);
+  if (typeof slot !== "number") return slot;
+  const shard = slot < 0 ? 0 : pool.slots.shardOfSlot(slot);
+  onShard?.(shard);
+  try {
+    return await pool.block(shard, argv, token, maxWaitMs);
+  } catch (e) {
+    return error(`ERR shard ${shard} unavailable: ${(e as Error).message}`);
+  } finally {
+    onShard?.(null);
+  }
 }

@@ -28,14 +28,14 @@
 import { Hono, type Context } from "hono";
 import { CommandError, ERR_CROSSSLOT } from "../commands/errors";
 import type { RouterContext } from "../commands/router-context";
-import type { CommandSpec } from "../commands/table";
+import { lookupCommand, type CommandSpec } from "../commands/table";
 import { readConfig, type Config, type Env } from "../config";
 import { ERR_BAD_JSON, errorJson, JsonCommandError, jsonToArgv, jsonToPipeline, parseJsonBody, repliesJson, replyJson } from "../protocol/json";
 import { error, isError, type Reply } from "../protocol/reply";
 import { encodeRepliesBinary } from "../protocol/resp";
 import { binaryToBytes, bytesToBinary, utf8ToBinary } from "../util/binary";
 import { Authenticator, ERR_HTTP_UNAUTHORIZED, presentedToken, type Grant } from "./auth";
-import { checkCommand, commandSlot, isSpec, routeBatch, type ShardPool } from "./dispatch";
+import { checkCommand, commandSlot, isSpec, routeBatch, routeBlocking, type ShardPool } from "./dispatch";
 import { shardPool } from "./pool";
 import { acceptRespWebSocket } from "./websocket";
 
@@ -246,6 +246,20 @@ async function runLocal(ctx: RouterContext, spec: CommandSpec, argv: string[]): 
   }
 }
 
+/**
+ * The longest an HTTP request waits in a blocking command (BLPOP, …): over HTTP they
+ * honour their timeout up to this bound, then reply as on timeout.
+ */
+export const HTTP_BLOCK_LIMIT_MS = 25_000;
+
+/** One command; a blocking one waits as it asks, up to HTTP_BLOCK_LIMIT_MS. */
+async function runSingle(st: RequestState, argv: string[]): Promise<Reply> {
+  if (lookupCommand(argv[0])?.flags.includes("blocking")) {
+    return routeBlocking(st.pool, argv, st.grant === "readonly", crypto.randomUUID(), HTTP_BLOCK_LIMIT_MS);
+  }
+  return (await run(st, [argv]))[0];
+}
+
 /** A pipeline: routed per shard, one call per shard, replies in request order. */
 function run(st: RequestState, cmds: string[][]): Promise<Reply[]> {
   const ctx = httpContext(st);
@@ -381,7 +395,7 @@ export function createApp(): Hono<App> {
 
   const command = async (c: Context<App>) => {
     const st = c.get("state");
-    return single(st, (await run(st, [jsonToArgv(await readJson(st, c.req.raw))]))[0]);
+    return single(st, await runSingle(st, jsonToArgv(await readJson(st, c.req.raw))));
   };
   const pipeline = async (c: Context<App>) => {
     const st = c.get("state");
@@ -401,7 +415,7 @@ export function createApp(): Hono<App> {
     const body = c.req.method === "GET" ? null : await readBody(c.req.raw, st.config.maxRequestBytes);
     const argv = pathFormArgv(new URL(c.req.url), body);
     if (argv.length === 0) return fail(st, ERR_EMPTY_COMMAND);
-    return single(st, (await run(st, [argv]))[0]);
+    return single(st, await runSingle(st, argv));
   });
 
   return app;

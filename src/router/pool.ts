@@ -10,7 +10,7 @@ import type { ShardPool } from "./dispatch";
 import { SlotMap } from "./slots";
 
 /** The Shard class's RPC methods, as the router calls them. */
-type ShardRpc = Pick<Shard, "exec" | "transaction" | "watch" | "unwatch">;
+type ShardRpc = Pick<Shard, "exec" | "transaction" | "watch" | "unwatch" | "block" | "unblock">;
 
 export function shardName(index: number): string {
   return `shard-${index}`;
@@ -44,6 +44,14 @@ export class DurableShardPool implements ShardPool {
 
   unwatch(shard: number, keys: string[]): Promise<void> {
     return this.stub(shard).unwatch(keys);
+  }
+
+  block(shard: number, argv: string[], token: string, maxWaitMs: number): Promise<Reply> {
+    return this.stub(shard).block(argv, token, maxWaitMs);
+  }
+
+  unblock(shard: number, token: string): Promise<void> {
+    return this.stub(shard).unblock(token);
   }
 }
 

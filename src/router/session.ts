@@ -14,7 +14,7 @@ import { error, isError, NULL_ARRAY, OK, QUEUED, type Reply } from "../protocol/
 import type { WatchedKey } from "../shard/shard";
 import { keySlot } from "../util/keyslot";
 import type { Authenticator, Grant } from "./auth";
-import { checkCommand, commandSlot, isSpec, routeBatch, type ShardPool } from "./dispatch";
+import { checkCommand, commandSlot, isSpec, routeBatch, routeBlocking, type ShardPool } from "./dispatch";
 
 /** Commands that read or change the session: a batch is sent before each of them. */
 const SESSION_COMMANDS = new Set(["hello", "auth", "reset", "quit", "select", "client", "multi", "exec", "discard", "watch", "unwatch"]);
@@ -40,6 +40,10 @@ export class RespSession implements Session {
   closing = false;
 
   private multi: Transaction | null = null;
+  /** Names this connection to shards that park it on a blocking command. */
+  private readonly token = crypto.randomUUID();
+  /** The shard this connection is parked on, if any. */
+  private blockedOn: number | null = null;
   private watched: { slot: number; keys: WatchedKey[] } | null = null;
   private readonly ctx: RouterContext;
 
@@ -90,6 +94,9 @@ export class RespSession implements Session {
       } else if (SESSION_COMMANDS.has(name)) {
         await flush();
         send(await this.runSessionCommand(name, argv));
+      } else if (lookupCommand(name)?.flags.includes("blocking")) {
+        await flush();
+        send(await this.runBlocking(argv));
       } else {
         pending.push(argv);
       }
@@ -98,9 +105,20 @@ export class RespSession implements Session {
     return out;
   }
 
-  /** The connection closed: release any watches. */
+  /** The connection closed: release any watches and any parked blocking command. */
   async close(): Promise<void> {
+    const blocked = this.blockedOn;
+    this.blockedOn = null;
+    if (blocked !== null) await this.pool.unblock(blocked, this.token);
     await this.unwatchAll();
+  }
+
+  /**
+   * A blocking command (BLPOP, …): sent alone, and the connection waits for its reply
+   * before its next command, as in Redis.
+   */
+  private runBlocking(argv: string[]): Promise<Reply> {
+    return routeBlocking(this.pool, argv, this.readOnly, this.token, Infinity, (shard) => (this.blockedOn = shard));
   }
 
   private readonly runLocal = async (spec: CommandSpec, argv: string[]): Promise<Reply> => {

@@ -1,9 +1,11 @@
 /**
  * What a shard does, without the Durable Object around it: runs batches and transactions
  * against its keyspace, hands each batch's effects to a sink (the append log), and tracks
- * WATCHed keys. Pure TypeScript, so Node tests can run a whole cluster in memory.
+ * WATCHed keys, and parks clients of blocking commands (BLPOP, …) until a key they wait
+ * on changes — serving them in arrival order after each command, as Redis does — or
+ * their timeout passes. Pure TypeScript, so Node tests can run a whole cluster in memory.
  */
-import type { Limits } from "../commands/context";
+import { WouldBlock, type Limits } from "../commands/context";
 import { Executor } from "../commands/execute";
 import { Keyspace } from "../engine/keyspace";
 import { NULL_ARRAY, type Reply } from "../protocol/reply";
@@ -11,9 +13,24 @@ import { NULL_ARRAY, type Reply } from "../protocol/reply";
 /** A key being watched by a transaction, with the version WATCH returned. */
 export type WatchedKey = [key: string, version: number];
 
+/** A client parked by a blocking command. */
+interface Waiter {
+  readonly token: string;
+  readonly argv: string[];
+  readonly keys: string[];
+  readonly timeoutReply: Reply;
+  resolve(reply: Reply): void;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
 export class ShardCore {
   readonly db = new Keyspace();
   private readonly executor: Executor;
+  /** Parked clients per key, in arrival order. */
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly serveBlocked = () => {
+    if (this.waiters.size > 0) this.serveReadyKeys();
+  };
 
   constructor(
     limits: Limits,
@@ -26,7 +43,16 @@ export class ShardCore {
 
   /** Runs a pipeline batch; replies in order. */
   exec(batch: string[][]): Reply[] {
-    const { replies, effects } = this.executor.run(batch);
+    const { replies, effects } = this.executor.run(batch, this.serveBlocked);
+    if (effects.length > 0) this.sink(effects);
+    return replies;
+  }
+
+  /** Runs commands as one atomic unit: blocked clients are served only after all of them. */
+  private execAtomically(batch: string[][]): Reply[] {
+    const { replies } = this.executor.run(batch);
+    this.serveBlocked();
+    const effects = this.executor.takeEffects();
     if (effects.length > 0) this.sink(effects);
     return replies;
   }
@@ -39,7 +65,75 @@ export class ShardCore {
     this.db.now = Date.now();
     const aborted = watched.some(([key, version]) => this.db.changedSince(key, version));
     for (const [key] of watched) this.db.unwatch(key);
-    return aborted ? NULL_ARRAY : this.exec(batch);
+    return aborted ? NULL_ARRAY : this.execAtomically(batch);
+  }
+
+  /**
+   * Runs a blocking command. If it has nothing to serve, the client is parked until a
+   * key it waits on changes or its timeout (capped at `maxWaitMs`) passes. `token`
+   * names the client, so `unblock` can release it when it disconnects.
+   */
+  block(argv: string[], token: string, maxWaitMs = Infinity): Promise<Reply> {
+    this.executor.takeEffects();
+    const result = this.executor.runBlocking(argv);
+    if (!(result instanceof WouldBlock)) this.serveBlocked();
+    const effects = this.executor.takeEffects();
+    if (effects.length > 0) this.sink(effects);
+    if (!(result instanceof WouldBlock)) return Promise.resolve(result);
+    return new Promise<Reply>((resolve) => {
+      const waiter: Waiter = { token, argv, keys: result.keys, timeoutReply: result.timeoutReply, resolve, timer: null };
+      for (const key of result.keys) {
+        const queue = this.waiters.get(key);
+        if (queue) queue.push(waiter);
+        else this.waiters.set(key, [waiter]);
+      }
+      const wait = Math.min(result.timeoutMs === 0 ? Infinity : result.timeoutMs, maxWaitMs);
+      if (Number.isFinite(wait)) waiter.timer = setTimeout(() => this.release(waiter, waiter.timeoutReply), wait);
+    });
+  }
+
+  /** Releases a parked client (it disconnected); it gets its timeout reply. */
+  unblock(token: string): void {
+    for (const queue of this.waiters.values()) {
+      const w = queue.find((x) => x.token === token);
+      if (w) return this.release(w, w.timeoutReply);
+    }
+  }
+
+  /** Number of clients parked on blocking commands (INFO's blocked_clients). */
+  get blockedClients(): number {
+    const all = new Set<Waiter>();
+    for (const queue of this.waiters.values()) for (const w of queue) all.add(w);
+    return all.size;
+  }
+
+  private release(w: Waiter, reply: Reply): void {
+    if (w.timer) clearTimeout(w.timer);
+    for (const key of w.keys) {
+      const queue = this.waiters.get(key);
+      if (!queue) continue;
+      const i = queue.indexOf(w);
+      if (i >= 0) queue.splice(i, 1);
+      if (queue.length === 0) this.waiters.delete(key);
+    }
+    w.resolve(reply);
+  }
+
+  /**
+   * Serves parked clients whose keys now hold data, first come first served, each by
+   * running its command again (its effects join the current batch's log entry).
+   */
+  private serveReadyKeys(): void {
+    for (const [key, queue] of [...this.waiters]) {
+      if (this.db.get(key) === undefined) continue;
+      for (const w of [...queue]) {
+        if (!this.waiters.get(key)?.includes(w)) continue;
+        const result = this.executor.runBlocking(w.argv);
+        if (result instanceof WouldBlock) break;
+        this.release(w, result);
+        if (this.db.get(key) === undefined) break;
+      }
+    }
   }
 
   /** WATCH: each key's current version, to hand back at EXEC. */

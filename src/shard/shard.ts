@@ -48,6 +48,17 @@ export class Shard extends DurableObject<Env> {
     return reply;
   }
 
+  /** A blocking command: resolves when served or timed out (see ShardCore.block). */
+  async block(argv: string[], token: string, maxWaitMs: number): Promise<Reply> {
+    const reply = this.core.block(argv, token, maxWaitMs);
+    this.afterWrite();
+    return reply;
+  }
+
+  async unblock(token: string): Promise<void> {
+    this.core.unblock(token);
+  }
+
   async watch(keys: string[]): Promise<WatchedKey[]> {
     return this.core.watch(keys);
   }

@@ -36,4 +36,11 @@ export class MemoryPool implements ShardPool {
   async unwatch(shard: number, keys: string[]): Promise<void> {
     this.shards[shard].unwatch(keys);
   }
+  async block(shard: number, argv: string[], token: string, maxWaitMs: number): Promise<Reply> {
+    this.calls[shard]++;
+    return this.shards[shard].block(argv, token, maxWaitMs);
+  }
+  async unblock(shard: number, token: string): Promise<void> {
+    this.shards[shard].unblock(token);
+  }
 }
