@@ -55,6 +55,10 @@ export function formatDouble(d: number): string {
   if (d === 0) return Object.is(d, -0) ? "-0" : "0";
   // Integers below 2^53 print exactly, in fixed notation.
   if (Number.isSafeInteger(d)) return String(d);
+  // Common scores such as 1.5 or -0.25: at most 10 fraction bits and below 1e5, the exact
+  // value has at most 15 significant digits, so no other decimal that short round-trips
+  // and the shortest form (String) is the exact value, laid out in fixed notation by both.
+  if (d < 1e5 && d > -1e5 && Number.isInteger(d * 1024)) return String(d);
   const negative = d < 0;
   const abs = negative ? -d : d;
   let text = abs.toExponential(16); // d.ddddddddddddddddde±x: 17 significant digits
@@ -183,7 +187,7 @@ export class ProtocolError extends Error {
 
 /** PROTO_INLINE_MAX_SIZE: the most bytes Redis buffers while looking for a line end. */
 export const INLINE_MAX = 64 * 1024;
-/** Largest multibulk count: Redis 7.0 accepts up to INT_MAX (the 1M limit went in 7.0). */
+/** Largest multibulk count: Redis 7.0 accepts up to INT_MAX (checked: 1024*1024 + 1 is accepted). */
 const MULTIBULK_MAX = 2147483647;
 /** Limits while authentication is required and not yet done (Redis 7.0 authRequired). */
 const UNAUTH_MULTIBULK_MAX = 10;

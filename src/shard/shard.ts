@@ -2,7 +2,7 @@
  * The shard Durable Object: hosts one ShardCore (keyspace + executor), runs the batches
  * the router sends (one RPC per pipeline per shard), and appends every write batch's
  * effects to its log in SQLite storage before the reply leaves (the output gate holds the
- * reply until the write commits). On start it rebuilds the keyspace by replaying the log.
+ * reply until the write commits; writes of concurrent RPCs share one commit). On start it rebuilds the keyspace by replaying the log.
  * Its alarm is always set to the earliest key expiry; when it fires, expired keys are
  * deleted in bounded batches (each logged as DEL) and the alarm is set again.
  */
@@ -22,12 +22,39 @@ export class Shard extends DurableObject<Env> {
   private readonly core: ShardCore;
   private readonly log: AppendLog;
   private readonly schedule: AlarmSchedule;
+  /** Effects not yet appended to the log (see `durable`). */
+  private pending: string[][] = [];
+  private flushing: Promise<void> | null = null;
+
+  /**
+   * Group commit: every RPC that wrote waits here before replying. Effects gathered from
+   * all RPCs that ran meanwhile are appended to the log in one write, on the next timer
+   * turn, and the replies go out after it — the output gate holds them until the write is
+   * durable. One log transaction per burst instead of one per RPC: several times the write
+   * throughput, the same guarantee.
+   */
+  private async durable<T>(value: T): Promise<T> {
+    if (this.pending.length > 0) {
+      await (this.flushing ??= new Promise((resolve) =>
+        setTimeout(() => {
+          this.flushing = null;
+          const effects = this.pending;
+          this.pending = [];
+          this.log.append(effects);
+          resolve();
+        }, 0),
+      ));
+    }
+    return value;
+  }
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const config = readConfig(env);
     this.log = new AppendLog(ctx.storage.sql);
-    this.core = new ShardCore({ maxValueBytes: config.maxValueBytes }, (effects) => this.log.append(effects));
+    this.core = new ShardCore({ maxValueBytes: config.maxValueBytes }, (effects) => {
+      for (const e of effects) this.pending.push(e);
+    });
     this.schedule = new AlarmSchedule(ctx.storage);
     ctx.blockConcurrencyWhile(async () => {
       this.core.db.now = Date.now();
@@ -39,20 +66,23 @@ export class Shard extends DurableObject<Env> {
   async exec(batch: string[][]): Promise<Reply[]> {
     const replies = this.core.exec(batch);
     this.afterWrite();
-    return replies;
+    return this.durable(replies);
   }
 
   async transaction(batch: string[][], watched: WatchedKey[]): Promise<Reply> {
     const reply = this.core.transaction(batch, watched);
     this.afterWrite();
-    return reply;
+    return this.durable(reply);
   }
 
-  /** A blocking command: resolves when served or timed out (see ShardCore.block). */
+  /**
+   * A blocking command: resolves when served or timed out (see ShardCore.block). A client
+   * served during another RPC's batch still waits for that batch's log write.
+   */
   async block(argv: string[], token: string, maxWaitMs: number): Promise<Reply> {
-    const reply = this.core.block(argv, token, maxWaitMs);
+    const served = this.core.block(argv, token, maxWaitMs);
     this.afterWrite();
-    return reply;
+    return this.durable(await served);
   }
 
   async unblock(token: string): Promise<void> {
@@ -73,6 +103,7 @@ export class Shard extends DurableObject<Env> {
     const more = this.core.expireDue(EXPIRE_BATCH);
     // More due keys: come back at once (other requests run in between); else next expiry.
     this.schedule.set("expiry", more ? Date.now() : this.core.nextExpiry());
+    await this.durable(undefined);
   }
 
   private afterWrite(): void {

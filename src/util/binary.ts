@@ -12,8 +12,8 @@
 
 const fromCharCode = String.fromCharCode;
 /** Pure-ASCII runs of text decode identically as UTF-8 and as bytes. */
-const asciiDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
-const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+const asciiDecoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+const utf8Decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 const encoder = new TextEncoder();
 const NON_ASCII = /[^\x00-\x7f]/;
 /** Chunk for fromCharCode.apply: well under engines' argument-count limits. */
