@@ -28,14 +28,22 @@ export function errWrongArity(name: string): string {
   return `ERR wrong number of arguments for '${name}' command`;
 }
 
+/** A C string's view of a binary string: up to its first NUL byte (as %s prints it). */
+function cString(s: string): string {
+  const nul = s.indexOf("\0");
+  return nul < 0 ? s : s.slice(0, nul);
+}
+
 export function errUnknownCommand(name: string, args: string[]): string {
-  // Redis quotes up to 128 chars of the name and lists the first arguments, each as 'x' .
-  const shown = args.slice(0, 40).map((a) => `'${a.slice(0, 128)}' `).join("");
-  return `ERR unknown command '${name.slice(0, 128)}', with args beginning with: ${shown}`;
+  // As Redis 7.0: quote arguments while the list is under 128 chars, each cut to what is
+  // left of the 128; the name cut at 128; both read as C strings (stopping at a NUL).
+  let shown = "";
+  for (let i = 0; i < args.length && shown.length < 128; i++) shown += `'${cString(args[i]).slice(0, 128 - shown.length)}' `;
+  return `ERR unknown command '${cString(name).slice(0, 128)}', with args beginning with: ${shown}`;
 }
 
 export function errUnknownSubcommand(sub: string, cmd: string): string {
-  return `ERR unknown subcommand '${sub.slice(0, 128)}'. Try ${cmd.toUpperCase()} HELP.`;
+  return `ERR unknown subcommand '${cString(sub).slice(0, 128)}'. Try ${cmd.toUpperCase()} HELP.`;
 }
 
 export function errNoPerm(name: string): string {
