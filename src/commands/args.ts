@@ -3,8 +3,9 @@
  * Redis's number rules (src/util/numbers.ts) into the error replies Redis sends, and
  * option-name matching. Keep it generic: anything command-specific stays in its module.
  */
-import { parseDouble, parseInt64, parseInt64Number, parseLongDouble, type LongDouble } from "../util/numbers";
-import { CommandError, ERR_NOT_FLOAT, ERR_NOT_INTEGER } from "./errors";
+import type { Keyspace, Value } from "../engine/keyspace";
+import { formatLongDouble, isFiniteLongDouble, parseDouble, parseInt64, parseInt64Number, parseLongDouble, type LongDouble } from "../util/numbers";
+import { CommandError, ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_WRONGTYPE } from "./errors";
 
 /**
  * ASCII upper case of an option name, as strcasecmp compares: only a–z change (args are
@@ -45,4 +46,39 @@ export function longDoubleOrReply(s: string, err: string = ERR_NOT_FLOAT): LongD
   const v = parseLongDouble(s);
   if (v === null) throw new CommandError(err);
   return v;
+}
+
+/**
+ * The value at `key` when it is an instance of the collection class `cls` (ListValue,
+ * HashValue, …); undefined when the key is missing; WRONGTYPE for any other type.
+ * Redis's lookupKey… followed by checkType.
+ */
+export function lookupOfType<T extends Value>(
+  db: Keyspace,
+  key: string,
+  // Any class, its constructor private or not: only `instanceof` is used.
+  cls: Function & { prototype: T },
+): T | undefined {
+  const v = db.get(key);
+  if (v === undefined) return undefined;
+  if (!(v instanceof cls)) throw new CommandError(ERR_WRONGTYPE);
+  return v as T;
+}
+
+const ERR_TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range";
+const ERR_TIMEOUT_NEGATIVE = "ERR timeout is negative";
+
+/**
+ * A blocking command's timeout in seconds, as Redis 7.0's getTimeoutFromObjectOrReply
+ * reads it: a long double, times 1000, rounded up to whole milliseconds. Values whose
+ * milliseconds do not fit an int64 (inf included) come out negative on Redis's x86 builds,
+ * so they are refused as negative too. 0 means wait for ever.
+ */
+export function timeoutOrReply(arg: string): number {
+  const v = parseLongDouble(arg);
+  if (v === null) throw new CommandError(ERR_TIMEOUT_NOT_FLOAT);
+  if (!isFiniteLongDouble(v)) throw new CommandError(ERR_TIMEOUT_NEGATIVE);
+  const ms = Math.ceil(Number(formatLongDouble(v)) * 1000);
+  if (ms < 0 || ms > 9223372036854775807) throw new CommandError(ERR_TIMEOUT_NEGATIVE);
+  return ms;
 }

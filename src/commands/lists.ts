@@ -1,0 +1,606 @@
+/**
+ * The list commands of Redis 7.0 (t_list.c): pushes, pops (with COUNT), LLEN, LRANGE,
+ * LINDEX, LSET, LINSERT, LREM, LTRIM, LPOS, LMOVE, RPOPLPUSH, LMPOP, and the blocking
+ * BLPOP, BRPOP, BLMOVE, BRPOPLPUSH and BLMPOP.
+ * Each is declared once with the flags, arity and key positions `COMMAND INFO` reports on
+ * redis-server 7.0. The list itself is src/engine/list.ts; handlers only call its API.
+ *
+ * The exported helpers (pushToList, popFromList, popRangeFromList, moveBetweenLists)
+ * are the building blocks the blocking variants (BLPOP, BRPOP, BLMOVE, BLMPOP, …) reuse:
+ * each looks the keys up with WRONGTYPE checks, deletes a list that becomes empty (as
+ * Redis does) and records the change.
+ *
+ * What is logged follows Redis 7.0: every command as sent, except LMPOP, which Redis
+ * propagates as `LPOP|RPOP key <count popped>`. Handlers validate before they write, so an
+ * error changes nothing.
+ */
+import { ListValue, type ListEnd } from "../engine/list";
+import { OK, NULL_ARRAY, type Reply } from "../protocol/reply";
+import { INT64_MIN, parseInt64Number } from "../util/numbers";
+import { int64OrReply, lookupOfType, parseIntegerArg, timeoutOrReply } from "./args";
+import { WouldBlock, type ExecContext } from "./context";
+import { CommandError, errWrongArity, ERR_NO_SUCH_KEY, ERR_SYNTAX } from "./errors";
+import { isOption } from "./keys";
+import { defineCommand } from "./table";
+
+// --- errors only the list commands send -------------------------------------------
+
+const ERR_POSITIVE = "ERR value is out of range, must be positive";
+const ERR_INDEX_RANGE = "ERR index out of range";
+const ERR_RANK_ZERO =
+  "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
+const ERR_COUNT_NEGATIVE = "ERR COUNT can't be negative";
+const ERR_MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative";
+const ERR_NUMKEYS = "ERR numkeys should be greater than 0";
+const ERR_MPOP_COUNT = "ERR count should be greater than 0";
+
+// --- helpers shared with the blocking commands ------------------------------------
+
+/** The list at `key`, undefined when missing; WRONGTYPE for another type. */
+export function getList(ctx: ExecContext, key: string): ListValue | undefined {
+  return lookupOfType(ctx.db, key, ListValue);
+}
+
+/**
+ * Pushes `values` in order at `end` of the list at `key`, creating it unless `onlyIfExists`
+ * (LPUSHX/RPUSHX). Returns the new length (0 when nothing was pushed onto a missing key).
+ */
+export function pushToList(
+  ctx: ExecContext,
+  key: string,
+  end: ListEnd,
+  values: readonly string[],
+  onlyIfExists = false,
+): number {
+  let list = getList(ctx, key);
+  if (!list) {
+    if (onlyIfExists) return 0;
+    list = new ListValue();
+    ctx.db.set(key, list);
+  }
+  for (const v of values) list.push(end, v);
+  ctx.db.signalModified(key);
+  return list.length;
+}
+
+/** Records a change to the list at `key`, deleting the key when the list is now empty. */
+function listChanged(ctx: ExecContext, key: string, list: ListValue): void {
+  if (list.length === 0) ctx.db.delete(key);
+  else ctx.db.signalModified(key);
+}
+
+/** Pops one element from `end` of the list at `key` (undefined when there is no list). */
+export function popFromList(ctx: ExecContext, key: string, end: ListEnd): string | undefined {
+  const list = getList(ctx, key);
+  if (!list) return undefined;
+  const v = list.pop(end);
+  listChanged(ctx, key, list);
+  return v;
+}
+
+/**
+ * Pops up to `count` elements from `end` of `list` (the list at `key`), in pop order, and
+ * deletes the key when the list empties (Redis's listPopRangeAndReplyWithKey).
+ */
+export function popRangeFromList(ctx: ExecContext, key: string, list: ListValue, end: ListEnd, count: number): string[] {
+  const out = list.popMany(end, count);
+  listChanged(ctx, key, list);
+  return out;
+}
+
+/**
+ * LMOVE's core (lmoveGenericCommand): pops from `from` of the list at `src` and pushes the
+ * element at `to` of the list at `dst` (created if missing). Both types are checked before
+ * anything changes. Returns the element, or undefined when `src` holds no list.
+ * `src` and `dst` may be the same key (a rotation).
+ */
+export function moveBetweenLists(ctx: ExecContext, src: string, dst: string, from: ListEnd, to: ListEnd): string | undefined {
+  const source = getList(ctx, src);
+  if (!source) return undefined;
+  const target = getList(ctx, dst);
+  const value = source.pop(from) as string;
+  if (target) {
+    target.push(to, value);
+    ctx.db.signalModified(dst);
+  } else {
+    // dst is missing, so it is not src (src holds a non-empty list).
+    const created = new ListValue();
+    created.push(to, value);
+    ctx.db.set(dst, created);
+  }
+  listChanged(ctx, src, source);
+  return value;
+}
+
+/** LEFT or RIGHT, as getListPositionFromObjectOrReply reads them. */
+export function parseListEnd(arg: string): ListEnd {
+  if (isOption(arg, "left")) return "head";
+  if (isOption(arg, "right")) return "tail";
+  throw new CommandError(ERR_SYNTAX);
+}
+
+/** A count argument read as getPositiveLongFromObjectOrReply: an integer ≥ 0, else `err`. */
+function nonNegativeOrReply(arg: string, err: string): number {
+  const n = parseIntegerArg(arg, err);
+  if (n < 0) throw new CommandError(err);
+  return n;
+}
+
+/** An argument read as getRangeLongFromObjectOrReply(1, LONG_MAX, err). */
+function positiveOrReply(arg: string, err: string): number {
+  const n = nonNegativeOrReply(arg, err);
+  if (n < 1) throw new CommandError(err);
+  return n;
+}
+
+// --- pushes ------------------------------------------------------------------------
+
+const PUSH = {
+  arity: -3,
+  flags: ["write", "denyoom", "fast"],
+  group: "list",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  complexity:
+    "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+} as const;
+
+defineCommand({
+  ...PUSH,
+  name: "lpush",
+  summary: "Prepend one or multiple elements to a list",
+  since: "1.0.0",
+  run: (ctx, argv) => pushToList(ctx, argv[1], "head", argv.slice(2)),
+});
+
+defineCommand({
+  ...PUSH,
+  name: "rpush",
+  summary: "Append one or multiple elements to a list",
+  since: "1.0.0",
+  run: (ctx, argv) => pushToList(ctx, argv[1], "tail", argv.slice(2)),
+});
+
+defineCommand({
+  ...PUSH,
+  name: "lpushx",
+  summary: "Prepend an element to a list, only if the list exists",
+  since: "2.2.0",
+  run: (ctx, argv) => pushToList(ctx, argv[1], "head", argv.slice(2), true),
+});
+
+defineCommand({
+  ...PUSH,
+  name: "rpushx",
+  summary: "Append an element to a list, only if the list exists",
+  since: "2.2.0",
+  run: (ctx, argv) => pushToList(ctx, argv[1], "tail", argv.slice(2), true),
+});
+
+// --- pops ----------------------------------------------------------------------------
+
+/**
+ * LPOP/RPOP (popGenericCommand): without a count, one element or nil; with a count, an
+ * array — empty for COUNT 0 on an existing list, the null array for a missing key.
+ */
+function popGeneric(ctx: ExecContext, argv: string[], end: ListEnd): Reply {
+  const name = end === "head" ? "lpop" : "rpop";
+  if (argv.length > 3) throw new CommandError(errWrongArity(name));
+  const hasCount = argv.length === 3;
+  const count = hasCount ? nonNegativeOrReply(argv[2], ERR_POSITIVE) : 0;
+  const key = argv[1];
+  const list = getList(ctx, key);
+  if (!list) return hasCount ? NULL_ARRAY : null;
+  if (!hasCount) return popFromList(ctx, key, end) as string;
+  if (count === 0) return [];
+  return popRangeFromList(ctx, key, list, end, count);
+}
+
+const POP = {
+  arity: -2,
+  flags: ["write", "fast"],
+  group: "list",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  complexity: "O(N) where N is the number of elements returned",
+} as const;
+
+defineCommand({
+  ...POP,
+  name: "lpop",
+  summary: "Remove and get the first elements in a list",
+  since: "1.0.0",
+  run: (ctx, argv) => popGeneric(ctx, argv, "head"),
+});
+
+defineCommand({
+  ...POP,
+  name: "rpop",
+  summary: "Remove and get the last elements in a list",
+  since: "1.0.0",
+  run: (ctx, argv) => popGeneric(ctx, argv, "tail"),
+});
+
+/**
+ * LMPOP's arguments (lmpopGenericCommand): numkeys, the keys, LEFT|RIGHT, then an
+ * optional COUNT given once. Errors in Redis's order: numkeys, missing direction, direction,
+ * options. `first` is the index of numkeys in argv (1 for LMPOP, 2 for BLMPOP).
+ */
+export function parseMpopArgs(argv: string[], first: number): { keys: string[]; end: ListEnd; count: number } {
+  const numkeys = positiveOrReply(argv[first], ERR_NUMKEYS);
+  const whereIdx = first + numkeys + 1;
+  if (whereIdx >= argv.length) throw new CommandError(ERR_SYNTAX);
+  const end = parseListEnd(argv[whereIdx]);
+  let count = -1;
+  for (let j = whereIdx + 1; j < argv.length; j++) {
+    if (count === -1 && isOption(argv[j], "count") && j < argv.length - 1) {
+      count = positiveOrReply(argv[++j], ERR_MPOP_COUNT);
+    } else {
+      throw new CommandError(ERR_SYNTAX);
+    }
+  }
+  return { keys: argv.slice(first + 1, whereIdx), end, count: count === -1 ? 1 : count };
+}
+
+/** The key indexes of LMPOP (numkeys at 1) or BLMPOP (numkeys at 2), for routing. */
+export function mpopKeyIndexes(argv: string[], first: number): number[] {
+  const n = parseInt64Number(argv[first] ?? "");
+  if (n === null || n < 1 || first + n >= argv.length) return [];
+  return Array.from({ length: n }, (_, i) => first + 1 + i);
+}
+
+defineCommand({
+  name: "lmpop",
+  arity: -4,
+  flags: ["write"],
+  group: "list",
+  getKeys: (argv) => mpopKeyIndexes(argv, 1),
+  routing: "shard",
+  summary: "Pop elements from a list",
+  since: "7.0.0",
+  complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+  run(ctx, argv) {
+    const { keys, end, count } = parseMpopArgs(argv, 1);
+    for (const key of keys) {
+      const list = getList(ctx, key);
+      if (!list) continue;
+      const popped = popRangeFromList(ctx, key, list, end, count);
+      // Redis propagates it as [LR]POP key <count actually popped>.
+      ctx.propagate([end === "head" ? "LPOP" : "RPOP", key, String(popped.length)]);
+      return [key, popped];
+    }
+    return NULL_ARRAY;
+  },
+});
+
+// --- reading -------------------------------------------------------------------------
+
+defineCommand({
+  name: "llen",
+  arity: 2,
+  flags: ["readonly", "fast"],
+  group: "list",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Get the length of a list",
+  since: "1.0.0",
+  complexity: "O(1)",
+  run: (ctx, argv) => getList(ctx, argv[1])?.length ?? 0,
+});
+
+defineCommand({
+  name: "lrange",
+  arity: 4,
+  flags: ["readonly"],
+  group: "list",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Get a range of elements from a list",
+  since: "1.0.0",
+  complexity:
+    "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
+  run(ctx, argv) {
+    const start = parseIntegerArg(argv[2]);
+    const end = parseIntegerArg(argv[3]);
+    return getList(ctx, argv[1])?.range(start, end) ?? [];
+  },
+});
+
+defineCommand({
+  name: "lindex",
+  arity: 3,
+  flags: ["readonly"],
+  group: "list",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Get an element from a list by its index",
+  since: "1.0.0",
+  complexity:
+    "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
+  run(ctx, argv) {
+    // Redis looks the key up first: a missing key is nil even with a bad index.
+    const list = getList(ctx, argv[1]);
+    if (!list) return null;
+    return list.get(parseIntegerArg(argv[2])) ?? null;
+  },
+});
+
+defineCommand({
+  name: "lpos",
+  arity: -3,
+  flags: ["readonly"],
+  group: "list",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Return the index of matching elements on a list",
+  since: "6.0.6",
+  complexity: "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
+  run(ctx, argv) {
+    let rank = 1n;
+    let count = -1; // -1: COUNT not given (reply with one index or nil)
+    let maxlen = 0;
+    for (let j = 3; j < argv.length; j++) {
+      const more = j < argv.length - 1;
+      if (isOption(argv[j], "rank") && more) {
+        rank = int64OrReply(argv[++j]);
+        if (rank === 0n) throw new CommandError(ERR_RANK_ZERO);
+      } else if (isOption(argv[j], "count") && more) {
+        count = nonNegativeOrReply(argv[++j], ERR_COUNT_NEGATIVE);
+      } else if (isOption(argv[j], "maxlen") && more) {
+        maxlen = nonNegativeOrReply(argv[++j], ERR_MAXLEN_NEGATIVE);
+      } else {
+        throw new CommandError(ERR_SYNTAX);
+      }
+    }
+    const list = getList(ctx, argv[1]);
+    if (!list) return count === -1 ? null : [];
+    const fromTail = rank < 0n;
+    let limit = count === -1 ? 1 : count === 0 ? Infinity : count;
+    // RANK LONG_MIN: Redis negates it in C, where it stays LONG_MIN, so every match counts
+    // as reached and the COUNT test `matches - rank + 1 >= count` overflows and never stops
+    // the scan: the search runs from the tail, returning every match when COUNT is given.
+    if (rank === INT64_MIN) {
+      rank = -1n;
+      if (count > 0) limit = Infinity;
+    }
+    const skip = Number(fromTail ? -rank : rank) - 1;
+    const found = list.positions(argv[2], fromTail, skip, limit, maxlen);
+    if (count === -1) return found.length > 0 ? found[0] : null;
+    return found;
+  },
+});
+
+// --- editing ---------------------------------------------------------------------------
+
+defineCommand({
+  name: "lset",
+  arity: 4,
+  flags: ["write", "denyoom"],
+  group: "list",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Set the value of an element in a list by its index",
+  since: "1.0.0",
+  complexity:
+    "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
+  run(ctx, argv) {
+    // Redis looks the key up before it reads the index.
+    const list = getList(ctx, argv[1]);
+    if (!list) throw new CommandError(ERR_NO_SUCH_KEY);
+    const index = parseIntegerArg(argv[2]);
+    if (!list.set(index, argv[3])) throw new CommandError(ERR_INDEX_RANGE);
+    ctx.db.signalModified(argv[1]);
+    return OK;
+  },
+});
+
+defineCommand({
+  name: "linsert",
+  arity: 5,
+  flags: ["write", "denyoom"],
+  group: "list",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Insert an element before or after another element in a list",
+  since: "2.2.0",
+  complexity:
+    "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
+  run(ctx, argv) {
+    let after: boolean;
+    if (isOption(argv[2], "after")) after = true;
+    else if (isOption(argv[2], "before")) after = false;
+    else throw new CommandError(ERR_SYNTAX);
+    const list = getList(ctx, argv[1]);
+    if (!list) return 0;
+    const len = list.insert(argv[3], argv[4], after);
+    if (len >= 0) ctx.db.signalModified(argv[1]);
+    return len;
+  },
+});
+
+defineCommand({
+  name: "lrem",
+  arity: 4,
+  flags: ["write"],
+  group: "list",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Remove elements from a list",
+  since: "1.0.0",
+  complexity: "O(N+M) where N is the length of the list and M is the number of elements removed.",
+  run(ctx, argv) {
+    const count = parseIntegerArg(argv[2]);
+    const list = getList(ctx, argv[1]);
+    if (!list) return 0;
+    const removed = list.remove(argv[3], count);
+    if (removed > 0) listChanged(ctx, argv[1], list);
+    return removed;
+  },
+});
+
+defineCommand({
+  name: "ltrim",
+  arity: 4,
+  flags: ["write"],
+  group: "list",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Trim a list to the specified range",
+  since: "1.0.0",
+  complexity: "O(N) where N is the number of elements to be removed by the operation.",
+  run(ctx, argv) {
+    const start = parseIntegerArg(argv[2]);
+    const end = parseIntegerArg(argv[3]);
+    const list = getList(ctx, argv[1]);
+    if (!list) return OK;
+    // Redis adds the number removed to dirty, so a trim that removes nothing is not
+    // propagated; recording no change keeps our log the same.
+    if (list.trim(start, end) > 0) listChanged(ctx, argv[1], list);
+    return OK;
+  },
+});
+
+// --- moving between lists ----------------------------------------------------------------
+
+defineCommand({
+  name: "lmove",
+  arity: 5,
+  flags: ["write", "denyoom"],
+  group: "list",
+  keys: { first: 1, last: 2, step: 1 },
+  routing: "shard",
+  summary: "Pop an element from a list, push it to another list and return it",
+  since: "6.2.0",
+  complexity: "O(1)",
+  run(ctx, argv) {
+    const from = parseListEnd(argv[3]);
+    const to = parseListEnd(argv[4]);
+    return moveBetweenLists(ctx, argv[1], argv[2], from, to) ?? null;
+  },
+});
+
+defineCommand({
+  name: "rpoplpush",
+  arity: 3,
+  flags: ["write", "denyoom"],
+  group: "list",
+  keys: { first: 1, last: 2, step: 1 },
+  routing: "shard",
+  summary: "Remove the last element in a list, prepend it to another list and return it",
+  since: "1.2.0",
+  complexity: "O(1)",
+  run: (ctx, argv) => moveBetweenLists(ctx, argv[1], argv[2], "tail", "head") ?? null,
+});
+
+// --- blocking pops -------------------------------------------------------------------
+//
+// Each first acts like its non-blocking form. With nothing to pop it either blocks — it
+// throws WouldBlock, and the shard parks the client on the keys, running the command
+// again when one of them changes — or, where it may not block (inside MULTI, HTTP
+// pipelines), replies as on timeout at once. What is logged is the non-blocking form of
+// what it did, as Redis rewrites it (BLPOP → LPOP key, BLMOVE → LMOVE, BLMPOP → LPOP key n).
+
+/** Blocks on `keys`, or replies `timeoutReply` where blocking is not allowed. */
+function blockOn(ctx: ExecContext, keys: string[], timeoutMs: number, timeoutReply: Reply): Reply {
+  if (ctx.mayBlock) throw new WouldBlock(keys, timeoutMs, timeoutReply);
+  return timeoutReply;
+}
+
+function blockingPop(ctx: ExecContext, argv: string[], end: ListEnd): Reply {
+  const timeoutMs = timeoutOrReply(argv[argv.length - 1]);
+  const keys = argv.slice(1, -1);
+  for (const key of keys) {
+    const value = popFromList(ctx, key, end);
+    if (value === undefined) continue;
+    ctx.propagate([end === "head" ? "LPOP" : "RPOP", key]);
+    return [key, value];
+  }
+  return blockOn(ctx, keys, timeoutMs, NULL_ARRAY);
+}
+
+const BPOP = {
+  arity: -3,
+  flags: ["write", "noscript", "blocking"],
+  group: "list",
+  keys: { first: 1, last: -2, step: 1 },
+  routing: "shard",
+  complexity: "O(N) where N is the number of provided keys.",
+} as const;
+
+defineCommand({
+  ...BPOP,
+  name: "blpop",
+  summary: "Remove and get the first element in a list, or block until one is available",
+  since: "2.0.0",
+  run: (ctx, argv) => blockingPop(ctx, argv, "head"),
+});
+
+defineCommand({
+  ...BPOP,
+  name: "brpop",
+  summary: "Remove and get the last element in a list, or block until one is available",
+  since: "2.0.0",
+  run: (ctx, argv) => blockingPop(ctx, argv, "tail"),
+});
+
+function blockingMove(ctx: ExecContext, src: string, dst: string, from: ListEnd, to: ListEnd, timeoutArg: string): Reply {
+  const timeoutMs = timeoutOrReply(timeoutArg);
+  const value = moveBetweenLists(ctx, src, dst, from, to);
+  if (value === undefined) return blockOn(ctx, [src], timeoutMs, null);
+  ctx.propagate(["LMOVE", src, dst, from === "head" ? "LEFT" : "RIGHT", to === "head" ? "LEFT" : "RIGHT"]);
+  return value;
+}
+
+defineCommand({
+  name: "blmove",
+  arity: 6,
+  flags: ["write", "denyoom", "noscript", "blocking"],
+  group: "list",
+  keys: { first: 1, last: 2, step: 1 },
+  routing: "shard",
+  summary: "Pop an element from a list, push it to another list and return it; or block until one is available",
+  since: "6.2.0",
+  complexity: "O(1)",
+  run: (ctx, argv) => {
+    const from = parseListEnd(argv[3]);
+    const to = parseListEnd(argv[4]);
+    return blockingMove(ctx, argv[1], argv[2], from, to, argv[5]);
+  },
+});
+
+defineCommand({
+  name: "brpoplpush",
+  arity: 4,
+  flags: ["write", "denyoom", "noscript", "blocking"],
+  group: "list",
+  keys: { first: 1, last: 2, step: 1 },
+  routing: "shard",
+  summary: "Pop an element from a list, push it to another list and return it; or block until one is available",
+  since: "2.2.0",
+  complexity: "O(1)",
+  run: (ctx, argv) => blockingMove(ctx, argv[1], argv[2], "tail", "head", argv[3]),
+});
+
+defineCommand({
+  name: "blmpop",
+  arity: -5,
+  flags: ["write", "blocking"],
+  group: "list",
+  getKeys: (argv) => mpopKeyIndexes(argv, 2),
+  routing: "shard",
+  summary: "Pop elements from a list, or block until one is available",
+  since: "7.0.0",
+  complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+  run(ctx, argv) {
+    const timeoutMs = timeoutOrReply(argv[1]);
+    const { keys, end, count } = parseMpopArgs(argv, 2);
+    for (const key of keys) {
+      const list = getList(ctx, key);
+      if (!list) continue;
+      const popped = popRangeFromList(ctx, key, list, end, count);
+      ctx.propagate([end === "head" ? "LPOP" : "RPOP", key, String(popped.length)]);
+      return [key, popped];
+    }
+    return blockOn(ctx, keys, timeoutMs, NULL_ARRAY);
+  },
+});
