@@ -26,7 +26,7 @@
  *   those @upstash/redis sends) and `upstash-sync-token` is exposed to scripts.
  */
 import { Hono, type Context } from "hono";
-import { CommandError, ERR_CROSSSLOT } from "../commands/errors";
+import { CommandError } from "../commands/errors";
 import type { RouterContext } from "../commands/router-context";
 import { lookupCommand, type CommandSpec } from "../commands/table";
 import { readConfig, type Config, type Env } from "../config";
@@ -35,7 +35,8 @@ import { error, isError, type Reply } from "../protocol/reply";
 import { encodeRepliesBinary } from "../protocol/resp";
 import { binaryToBytes, bytesToBinary, utf8ToBinary } from "../util/binary";
 import { Authenticator, ERR_HTTP_UNAUTHORIZED, presentedToken, type Grant } from "./auth";
-import { checkCommand, commandSlot, isSpec, routeBatch, routeBlocking, type ShardPool } from "./dispatch";
+import { routeBatch, routeBlocking, type ShardPool } from "./dispatch";
+import { Transaction } from "./transaction";
 import { shardPool } from "./pool";
 import { acceptRespWebSocket } from "./websocket";
 
@@ -278,43 +279,17 @@ function run(st: RequestState, cmds: string[][]): Promise<Reply[]> {
  * Errors of commands that ran (WRONGTYPE, …) are per-item results, as in Redis's EXEC.
  */
 async function multiExec(st: RequestState, cmds: string[][]): Promise<Response> {
-  const readOnly = st.grant === "readonly";
-  const specs: CommandSpec[] = [];
-  let slot = -1;
+  const tx = new Transaction(st.config.shards);
   for (const argv of cmds) {
-    const checked = checkCommand(argv, readOnly);
-    if (!isSpec(checked)) return fail(st, EXECABORT_BECAUSE + (isError(checked) ? checked.message : "ERR refused"));
-    specs.push(checked);
-    if (checked.routing === "router") continue;
-    // A keyspace-wide command would see only the transaction's shard.
-    if (checked.routing.startsWith("fanout-") && st.config.shards > 1) {
-      return fail(st, `${EXECABORT_BECAUSE}ERR '${checked.name}' spans all shards and cannot run in a transaction when SHARDS > 1`);
-    }
-    const s = commandSlot(checked, argv);
-    if (typeof s !== "number") return fail(st, ERR_CROSSSLOT);
-    if (s < 0) continue;
-    if (slot >= 0 && s !== slot) return fail(st, ERR_CROSSSLOT);
-    slot = s;
-  }
-  const local = specs.map((s) => s.routing === "router");
-  const shardCmds = cmds.filter((_, i) => !local[i]);
-  let shardReplies: Reply[] = [];
-  if (shardCmds.length > 0) {
-    const shard = slot >= 0 ? st.pool.slots.shardOfSlot(slot) : 0;
-    let result: Reply;
-    try {
-      result = await st.pool.transaction(shard, shardCmds, []);
-    } catch (e) {
-      return fail(st, `ERR shard ${shard} unavailable: ${(e as Error).message}`, 500);
-    }
-    if (!Array.isArray(result)) return fail(st, isError(result) ? result.message : "ERR transaction aborted");
-    shardReplies = result;
+    const refused = tx.add(argv, st.grant === "readonly");
+    if (refused === null) continue;
+    const message = isError(refused) ? refused.message : "ERR refused";
+    return fail(st, message.startsWith("CROSSSLOT") ? message : EXECABORT_BECAUSE + message);
   }
   const ctx = httpContext(st);
-  const out: Reply[] = [];
-  let next = 0;
-  for (let i = 0; i < cmds.length; i++) out.push(local[i] ? await runLocal(ctx, specs[i], cmds[i]) : shardReplies[next++]);
-  return each(st, out);
+  const result = await tx.exec(st.pool, (spec, argv) => runLocal(ctx, spec, argv));
+  if (!Array.isArray(result)) return fail(st, isError(result) ? result.message : "ERR transaction aborted");
+  return each(st, result);
 }
 
 // --- the app -------------------------------------------------------------------------

@@ -10,11 +10,12 @@ import { CommandError, ERR_CROSSSLOT, ERR_EXECABORT, ERR_NOAUTH, errUnknownComma
 import type { RouterContext, Session } from "../commands/router-context";
 import { arityOk, lookupCommand, type CommandSpec } from "../commands/table";
 import { encodeRepliesBinary } from "../protocol/resp";
-import { error, isError, NULL_ARRAY, OK, QUEUED, type Reply } from "../protocol/reply";
+import { error, OK, QUEUED, type Reply } from "../protocol/reply";
 import type { WatchedKey } from "../shard/shard";
 import { keySlot } from "../util/keyslot";
 import type { Authenticator, Grant } from "./auth";
-import { checkCommand, commandSlot, isSpec, routeBatch, routeBlocking, type ShardPool } from "./dispatch";
+import { checkCommand, isSpec, routeBatch, routeBlocking, type ShardPool } from "./dispatch";
+import { Transaction } from "./transaction";
 
 /** Commands that read or change the session: a batch is sent before each of them. */
 const SESSION_COMMANDS = new Set(["hello", "auth", "reset", "quit", "select", "client", "multi", "exec", "discard", "watch", "unwatch"]);
@@ -24,12 +25,6 @@ const NO_AUTH = new Set(["hello", "auth", "quit", "reset"]);
 const MULTI_CONTROL = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
 
 let nextClientId = 1;
-
-interface Transaction {
-  queue: { spec: CommandSpec; argv: string[] }[];
-  failed: boolean;
-  slot: number;
-}
 
 export class RespSession implements Session {
   readonly id = nextClientId++;
@@ -136,7 +131,7 @@ export class RespSession implements Session {
     switch (name) {
       case "multi":
         if (this.multi) return error("ERR MULTI calls can not be nested");
-        this.multi = { queue: [], failed: false, slot: -1 };
+        this.multi = new Transaction(this.pool.slots.shardCount);
         return OK;
       case "exec":
         return this.exec();
@@ -158,20 +153,7 @@ export class RespSession implements Session {
   // --- transactions ------------------------------------------------------------------
 
   private enqueue(argv: string[]): Reply {
-    const tx = this.multi!;
-    const checked = checkCommand(argv, this.readOnly);
-    if (!isSpec(checked)) {
-      tx.failed = true;
-      return checked;
-    }
-    const slot = checked.routing === "router" ? -1 : commandSlot(checked, argv);
-    if (typeof slot !== "number" || (slot >= 0 && tx.slot >= 0 && slot !== tx.slot)) {
-      tx.failed = true;
-      return typeof slot === "number" ? error(ERR_CROSSSLOT) : slot;
-    }
-    if (slot >= 0) tx.slot = slot;
-    tx.queue.push({ spec: checked, argv });
-    return QUEUED;
+    return this.multi!.add(argv, this.readOnly) ?? QUEUED;
   }
 
   private async exec(): Promise<Reply> {
@@ -180,33 +162,12 @@ export class RespSession implements Session {
     this.multi = null;
     const watched = this.watched;
     this.watched = null;
-    const release = () => (watched ? this.pool.unwatch(this.pool.slots.shardOfSlot(watched.slot), watched.keys.map(([k]) => k)) : undefined);
     if (tx.failed) {
-      await release();
+      if (watched) await this.pool.unwatch(this.pool.slots.shardOfSlot(watched.slot), watched.keys.map(([k]) => k));
       return error(ERR_EXECABORT);
     }
-    if (watched && tx.slot >= 0 && watched.slot !== tx.slot) {
-      await release();
-      return error(ERR_CROSSSLOT);
-    }
-    const slot = tx.slot >= 0 ? tx.slot : watched ? watched.slot : -1;
-    const shardCmds = tx.queue.filter((q) => q.spec.routing !== "router").map((q) => q.argv);
-    let shardReplies: Reply[] = [];
-    if (shardCmds.length > 0 || watched) {
-      const shard = slot >= 0 ? this.pool.slots.shardOfSlot(slot) : 0;
-      let result: Reply;
-      try {
-        result = await this.pool.transaction(shard, shardCmds, watched?.keys ?? []);
-      } catch (e) {
-        return error(`ERR shard ${shard} unavailable: ${(e as Error).message}`);
-      }
-      if (!Array.isArray(result)) return isError(result) ? result : NULL_ARRAY;
-      shardReplies = result;
-    }
-    const out: Reply[] = [];
-    let next = 0;
-    for (const q of tx.queue) out.push(q.spec.routing === "router" ? await this.runLocal(q.spec, q.argv) : shardReplies[next++]);
-    return out;
+    // The shard releases the watches as it runs the transaction.
+    return tx.exec(this.pool, this.runLocal, watched?.keys, watched?.slot);
   }
 
   private async watch(keys: string[]): Promise<Reply> {

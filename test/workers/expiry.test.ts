@@ -18,16 +18,16 @@ async function heldKeys(stub: any): Promise<number> {
 
 describe("active expiry by alarm", () => {
   it("deletes keys soon after they expire, though nothing touches them", async () => {
-    await cmd("SET", "{ae}short", "v", "PX", "30");
+    await cmd("SET", "{ae}short", "v", "PX", "400");
     await cmd("SET", "{ae}long", "v", "EX", "1000");
     await cmd("SET", "{ae}plain", "v");
     const stub = shardOf("{ae}short");
     const alarmAt: number | null = await (runInDurableObject as any)(stub, (_: unknown, state: DurableObjectState) => state.storage.getAlarm());
     expect(alarmAt).not.toBeNull();
-    expect(alarmAt!).toBeLessThanOrEqual(Date.now() + 30);
+    expect(alarmAt!).toBeLessThanOrEqual(Date.now() + 400);
     expect(await heldKeys(stub)).toBe(3);
-    await new Promise((r) => setTimeout(r, 60));
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    await new Promise((r) => setTimeout(r, 450));
+    await runDurableObjectAlarm(stub); // it may have run by itself already
     expect(await heldKeys(stub)).toBe(2);
     const next: number | null = await (runInDurableObject as any)(stub, (_: unknown, state: DurableObjectState) => state.storage.getAlarm());
     expect(next).toBeGreaterThan(Date.now() + 900_000);
