@@ -8,14 +8,54 @@ import { formatLongDouble, isFiniteLongDouble, parseDouble, parseInt64, parseInt
 import { CommandError, ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_WRONGTYPE } from "./errors";
 
 /**
- * ASCII upper case of an option name, as strcasecmp compares: only a–z change (args are
- * binary strings, and toUpperCase alone would turn "ß" into "SS" or "ÿ" into "Ÿ").
+ * An argument as C sees it: Redis compares option names with strcasecmp and prints them
+ * with %s, both of which stop at the first NUL byte ("nx\0junk" is NX to Redis).
+ */
+export function cstr(arg: string): string {
+  const nul = arg.indexOf("\0");
+  return nul < 0 ? arg : arg.slice(0, nul);
+}
+
+/** True when `arg` is the option `name` (given lowercase), as Redis's strcasecmp decides. */
+export function isOption(arg: string, name: string): boolean {
+  const s = cstr(arg);
+  return s.length === name.length && s.toLowerCase() === name;
+}
+
+/**
+ * An option name in ASCII upper case, read as a C string, as strcasecmp compares: only
+ * a–z change (toUpperCase alone would turn "ß" into "SS" or "ÿ" into "Ÿ").
  */
 export function upper(s: string): string {
-  return NON_ASCII.test(s) ? s.replace(LOWER_RUN, (m) => m.toUpperCase()) : s.toUpperCase();
+  return cstr(s).replace(/[a-z]+/g, (m) => m.toUpperCase());
 }
-const NON_ASCII = /[^\x00-\x7f]/;
-const LOWER_RUN = /[a-z]+/g;
+
+const ERR_INVALID_CURSOR = "ERR invalid cursor";
+const ULONG_MAX = (1n << 64n) - 1n;
+
+/**
+ * Reads a SCAN cursor as Redis's parseScanCursorOrReply: strtoul base 10 over the C string
+ * (so up to a NUL byte), refusing a leading space, trailing bytes and overflow. strtoul's
+ * quirks stay: "" is 0, a '+' is allowed, and "-n" wraps to 2^64 - n.
+ */
+export function scanCursorOrReply(arg: string): bigint {
+  const s = cstr(arg);
+  if (s.length === 0) return 0n;
+  const m = /^([+-]?)([0-9]+)$/.exec(s);
+  if (!m) throw new CommandError(ERR_INVALID_CURSOR);
+  let v = BigInt(m[2]);
+  if (v > ULONG_MAX) throw new CommandError(ERR_INVALID_CURSOR);
+  if (m[1] === "-" && v !== 0n) v = ULONG_MAX + 1n - v;
+  return v;
+}
+
+/**
+ * A SCAN cursor as a number: shard cursors are sequence numbers far below 2^53, so a
+ * larger one just means "past the end".
+ */
+export function parseScanCursor(arg: string): number {
+  return Number(scanCursorOrReply(arg));
+}
 
 /** An int64 argument as bigint, as getLongLongFromObjectOrReply (throws `err`). */
 export function int64OrReply(s: string, err: string = ERR_NOT_INTEGER): bigint {

@@ -3,15 +3,25 @@
  * time and synchronously (the shard is single-threaded, like Redis), collecting the
  * effects to log in deterministic form. Used by the shard Durable Object, by log replay,
  * and directly by unit tests in Node.
+ *
+ * Memory (Redis's processCommand): when maxmemory is set, every command first evicts keys
+ * by the maxmemory-policy until the keyspace fits; if it cannot, a command flagged
+ * `denyoom` is refused with the OOM error while reads and deletes still run. Hotslot also
+ * evicts right after each command, so a shard never sits over its limit between
+ * requests (Redis leaves that to the next command). Evictions are logged as DEL.
  */
+import { Evictor } from "../engine/eviction";
 import { Keyspace } from "../engine/keyspace";
-import { error, type Reply } from "../protocol/reply";
-import { WouldBlock, type ExecContext, type Limits } from "./context";
+import { error, type ErrorReply, type Reply } from "../protocol/reply";
+import { MEMORY_ONLY, WouldBlock, type ExecContext, type Limits, type Persistence } from "./context";
 import { CommandError, errUnknownCommand, errWrongArity } from "./errors";
-import { arityOk, lookupCommand } from "./table";
+import { arityOk, commandKeys, lookupCommand } from "./table";
 import "./index";
 
 export const DEFAULT_LIMITS: Limits = { maxValueBytes: 512 * 1024 * 1024 };
+
+/** Redis's shared.oomerr. */
+export const ERR_OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 
 export interface BatchResult {
   replies: Reply[];
@@ -27,6 +37,18 @@ export class Executor {
   private mayBlock = false;
   /** Dirty count caused by expiry during the current command (not the command's own). */
   private expiredDirty = 0;
+  private readonly evictor: Evictor;
+  /** True while replaying the log: logged commands were accepted once and evictions are logged. */
+  private replaying = false;
+  /** False inside EXEC: Redis checks memory once, for EXEC, not for each command in it. */
+  private oomGate = true;
+  /** What handlers see as ctx.persistence (the shard sets its own). */
+  persistence: Persistence = MEMORY_ONLY;
+  /**
+   * Called with a write command's keys just before it runs (while a snapshot is taken in
+   * slices, it saves those keys' values first: copy-on-write per key). Null when idle.
+   */
+  beforeWrite: ((keys: string[]) => void) | null = null;
 
   constructor(
     readonly db: Keyspace,
@@ -46,11 +68,17 @@ export class Executor {
       get mayBlock() {
         return self.mayBlock;
       },
+      get persistence() {
+        return self.persistence;
+      },
     };
     db.onExpire = (key) => {
       this.effects.push(["DEL", key]);
       this.expiredDirty++;
     };
+    // Evictions happen outside a command's own dirty window (before or after it runs).
+    db.onEvict = (key) => this.effects.push(["DEL", key]);
+    this.evictor = new Evictor(db);
   }
 
   /**
@@ -97,20 +125,58 @@ export class Executor {
     if (!arityOk(spec, argv.length)) return error(errWrongArity(spec.name));
     this.now = this.clock();
     this.db.now = this.now;
+    const limited = !this.replaying && this.db.settings.maxmemory > 0;
+    if (limited && !this.evictor.perform() && this.oomGate && spec.flags.includes("denyoom")) {
+      return error(ERR_OOM);
+    }
     const dirtyBefore = this.db.dirty;
     this.expiredDirty = 0;
     this.propagated = null;
     let reply: Reply;
+    if (this.beforeWrite !== null && spec.isWrite) this.beforeWrite(commandKeys(spec, argv));
     try {
       reply = spec.run(this.ctx, argv);
     } catch (e) {
-      if (!(e instanceof CommandError)) throw e;
-      reply = error(e.reply);
+      if (e instanceof WouldBlock) throw e;
+      if (e instanceof CommandError) reply = error(e.reply);
+      else {
+        // A bug must not take the rest of the batch down with it: this command fails,
+        // the others (and whatever this one already changed) are still logged.
+        console.error(`hotslot: '${spec.name}' failed`, e);
+        reply = error(`ERR internal error in '${spec.name}': ${(e as Error)?.message ?? String(e)}`);
+      }
     }
     const propagated = this.propagated as string[][] | null;
     if (propagated) this.effects.push(...propagated);
     else if (this.db.dirty - this.expiredDirty !== dirtyBefore) this.effects.push(argv);
+    // After the command too (CONFIG SET may also have just set or lowered maxmemory).
+    if (!this.replaying && this.db.settings.maxmemory > 0) this.evictor.perform();
     return reply;
+  }
+
+  /**
+   * The memory check for a MULTI/EXEC body, as Redis checks EXEC: evicts what it can
+   * (the DELs join the current effects) and returns the OOM error when memory is still
+   * over the limit and any queued command may grow memory; null when EXEC may run.
+   */
+  refuseTransaction(batch: string[][]): ErrorReply | null {
+    if (this.db.settings.maxmemory <= 0) return null;
+    this.now = this.clock();
+    this.db.now = this.now;
+    if (this.evictor.perform()) return null;
+    const grows = batch.some((argv) => lookupCommand(argv[0])?.flags.includes("denyoom"));
+    return grows ? error(ERR_OOM) : null;
+  }
+
+  /** Runs `fn` without the per-command OOM gate (the body of an EXEC that passed it). */
+  ungated<T>(fn: () => T): T {
+    const gate = this.oomGate;
+    this.oomGate = false;
+    try {
+      return fn();
+    } finally {
+      this.oomGate = gate;
+    }
   }
 
   /**
@@ -129,10 +195,12 @@ export class Executor {
   replay(argv: string[]): void {
     const expireOnRead = this.db.expireOnRead;
     this.db.expireOnRead = false;
+    this.replaying = true;
     try {
       this.runOne(argv);
     } finally {
       this.db.expireOnRead = expireOnRead;
+      this.replaying = false;
     }
   }
 }

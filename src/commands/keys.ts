@@ -10,27 +10,15 @@ import { typeOf, type Keyspace } from "../engine/keyspace";
 import { copyValue } from "../engine/values";
 import { OK, simple, type Reply } from "../protocol/reply";
 import { INT64_MAX, INT64_MIN } from "../util/numbers";
-import { int64OrReply, parseIntegerArg } from "./args";
+import { cstr, int64OrReply, isOption, parseIntegerArg, parseScanCursor } from "./args";
 import type { ExecContext } from "./context";
 import { CommandError, ERR_DB_INDEX, ERR_INVALID_EXPIRE, ERR_NO_SUCH_KEY, ERR_SYNTAX } from "./errors";
 import { defineCommand } from "./table";
 
+// Modules that read options import these from here too.
+export { cstr, isOption, parseScanCursor };
+
 // --- helpers --------------------------------------------------------------------
-
-/**
- * An argument as C sees it: Redis compares option names with strcasecmp and prints them
- * with %s, both of which stop at the first NUL byte ("nx\0junk" is NX to Redis).
- */
-export function cstr(arg: string): string {
-  const nul = arg.indexOf("\0");
-  return nul < 0 ? arg : arg.slice(0, nul);
-}
-
-/** True when `arg` is the option `name` (given lowercase), as Redis's strcasecmp decides. */
-export function isOption(arg: string, name: string): boolean {
-  const s = cstr(arg);
-  return s.length === name.length && s.toLowerCase() === name;
-}
 
 /** User text inside an error: Redis's addReplyErrorFormat turns CR and LF into spaces. */
 function errorText(s: string): string {
@@ -266,26 +254,6 @@ defineCommand({
     return out;
   },
 });
-
-const ERR_INVALID_CURSOR = "ERR invalid cursor";
-const ULONG_MAX = (1n << 64n) - 1n;
-
-/**
- * Reads a SCAN cursor as Redis's parseScanCursorOrReply: strtoul base 10 over the C string
- * (so up to a NUL byte), refusing a leading space, trailing bytes and overflow. strtoul's
- * quirks stay: "" is 0, a '+' is allowed, and "-n" wraps to 2^64 - n.
- */
-export function parseScanCursor(arg: string): number {
-  const s = cstr(arg);
-  if (s.length === 0) return 0;
-  const m = /^([+-]?)([0-9]+)$/.exec(s);
-  if (!m) throw new CommandError(ERR_INVALID_CURSOR);
-  let v = BigInt(m[2]);
-  if (v > ULONG_MAX) throw new CommandError(ERR_INVALID_CURSOR);
-  if (m[1] === "-" && v !== 0n) v = ULONG_MAX + 1n - v;
-  // Our cursors are sequence numbers far below 2^53; a larger one just means "past the end".
-  return Number(v);
-}
 
 defineCommand({
   name: "scan",

@@ -6,7 +6,8 @@
  * back in request order. The shards are reached through `ShardPool`, so this runs in Node
  * tests against in-memory shards as well as in the Worker against Durable Objects.
  */
-import { ERR_CROSSSLOT, errNoPerm, errUnknownCommand, errWrongArity } from "../commands/errors";
+import { scanCursorOrReply } from "../commands/args";
+import { CommandError, ERR_CROSSSLOT, errNoPerm, errUnknownCommand, errWrongArity } from "../commands/errors";
 import { arityOk, commandKeys, keyIndexes, lookupCommand, type CommandSpec } from "../commands/table";
 import { error, isError, OK, type Reply } from "../protocol/reply";
 import type { WatchedKey } from "../shard/shard";
@@ -85,8 +86,6 @@ class BatchBuilder {
   }
 }
 
-const SCAN_CURSOR = /^\d+$/;
-
 function planCommand(pool: ShardPool, b: BatchBuilder, spec: CommandSpec, argv: string[], runLocal: LocalRunner): Plan {
   const shards = pool.slots.shardCount;
   switch (spec.routing) {
@@ -103,6 +102,9 @@ function planCommand(pool: ShardPool, b: BatchBuilder, spec: CommandSpec, argv: 
     case "split-ok": {
       const idx = keyIndexes(spec, argv);
       const step = spec.keys?.step ?? 1;
+      // Arguments that do not form whole key groups (MSET k v k): the shard of the first
+      // key replies with the command's own error.
+      if ((argv.length - 1) % step !== 0) return { kind: "shard", part: b.add(pool.slots.shardOfKey(argv[1]), argv) };
       const byShard = new Map<number, { argv: string[]; positions: number[] }>();
       idx.forEach((i, n) => {
         const shard = pool.slots.shardOfKey(argv[i]);
@@ -119,9 +121,15 @@ function planCommand(pool: ShardPool, b: BatchBuilder, spec: CommandSpec, argv: 
       return { kind: "merge", spec, argv, parts, size: idx.length };
     }
     case "fanout-scan": {
-      // The router's cursor encodes the shard: cursor = inner * shards + shard.
-      if (!SCAN_CURSOR.test(argv[1])) return { kind: "reply", reply: error("ERR invalid cursor") };
-      const cursor = BigInt(argv[1]);
+      // The router's cursor encodes the shard: cursor = inner * shards + shard. It is read
+      // first, as Redis reads it; the shard then checks the options.
+      let cursor: bigint;
+      try {
+        cursor = scanCursorOrReply(argv[1]);
+      } catch (e) {
+        if (e instanceof CommandError) return { kind: "reply", reply: error(e.reply) };
+        throw e;
+      }
       const shard = Number(cursor % BigInt(shards));
       const inner = cursor / BigInt(shards);
       const part = b.add(shard, [argv[0], String(inner), ...argv.slice(2)]);

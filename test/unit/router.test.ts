@@ -40,6 +40,23 @@ describe("a pipeline", () => {
   });
 });
 
+describe("split and fanned-out commands", () => {
+  it("answers MSET with a dangling key as Redis does, without harming the rest of the pipeline", async () => {
+    const s = session(new MemoryPool(4));
+    expect(await s.handle([["SET", "a", "1"], ["MSET", "a", "1", "b", "2", "c"], ["GET", "a"], ["DBSIZE"]])).toBe(
+      "+OK\r\n-ERR wrong number of arguments for 'mset' command\r\n$1\r\n1\r\n:1\r\n",
+    );
+  });
+
+  it("reads SCAN's cursor first, as strtoul does, before the shard checks the options", async () => {
+    const s = session(new MemoryPool(4));
+    expect(await s.handle([["SCAN", "18446744073709551616", "COUNT", "x"], ["SCAN", " 1"], ["SCAN", "0", "COUNT", "x"]])).toBe(
+      "-ERR invalid cursor\r\n-ERR invalid cursor\r\n-ERR value is not an integer or out of range\r\n",
+    );
+    expect(await s.handle([["SCAN", "-1"]])).toMatch(/^\*2\r\n\$\d+\r\n\d+\r\n\*0\r\n$/);
+  });
+});
+
 describe("a session", () => {
   it("requires AUTH when a token is configured, and accepts the token", async () => {
     const s = session(new MemoryPool(1), "secret");
