@@ -18,7 +18,11 @@ import { CommandError, errUnknownCommand, errWrongArity } from "./errors";
 import { arityOk, commandKeys, lookupCommand } from "./table";
 import "./index";
 
-export const DEFAULT_LIMITS: Limits = { maxValueBytes: 512 * 1024 * 1024 };
+/**
+ * Redis's proto-max-bulk-len is 512 MB, but V8's longest string is 2^29 - 24 chars, so a
+ * string value can be at most that; beyond it commands reply proto-max-bulk-len's error.
+ */
+export const DEFAULT_LIMITS: Limits = { maxValueBytes: 2 ** 29 - 24 };
 
 /** Redis's shared.oomerr. */
 export const ERR_OOM = "OOM command not allowed when used memory > 'maxmemory'.";
