@@ -191,26 +191,29 @@ function relay(WS, wsUrl, token, socket, say) {
     maybeFinishAfterEnd();
   });
   ws.addEventListener("message", (event) => {
-    if (socket.destroyed) return;
+    if (socket.destroyed || socket.writableEnded) return;
     framesReceived++;
     const data = event.data;
     socket.write(typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data));
     maybeFinishAfterEnd();
   });
+  /** The WebSocket would not open: say why, to the client too (as Redis does with "max number of clients reached"). */
+  const failedToOpen = () => {
+    done = true;
+    pending = [];
+    void explainFailure(wsUrl, headers).then((why) => {
+      say(`hotslot-bridge: could not open ${wsUrl}: ${why}`);
+      if (!socket.destroyed) socket.end(`-ERR Hotslot bridge: could not open ${wsUrl}: ${why}\r\n`);
+    });
+  };
   ws.addEventListener("close", () => {
-    if (!opened && !done) {
-      done = true;
-      void explainFailure(wsUrl, headers).then((why) => {
-        say(`hotslot-bridge: could not open ${wsUrl}: ${why}`);
-        // Tell the client too, the way Redis refuses a connection (e.g. "max number of clients").
-        if (!socket.destroyed) socket.end(`-ERR Hotslot bridge: could not open ${wsUrl}: ${why}\r\n`);
-      });
-      return;
-    }
-    finish();
+    if (!opened && !done) failedToOpen();
+    else finish();
   });
-  // An error is always followed by a close event, which does the work.
-  ws.addEventListener("error", () => {});
+  // Node's WebSocket fires only "error" (no "close") when the connection cannot be made.
+  ws.addEventListener("error", () => {
+    if (!opened && !done) failedToOpen();
+  });
 
   return { destroy: () => (finish(), socket.destroy()) };
 }

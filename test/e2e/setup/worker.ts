@@ -31,12 +31,31 @@ const CONFIG = path.join(ROOT, "wrangler.toml");
 /** How long a Worker may take to build and answer its first request. */
 const WORKER_READY_MS = 90_000;
 
-// Wrangler reads these once, when first imported: set them before the dynamic import below.
-// No network: don't fetch Request.cf or send metrics; local observability only slows start-up.
-process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
-process.env.WRANGLER_SEND_METRICS = "false";
-process.env.X_LOCAL_OBSERVABILITY = "false";
-process.env.WRANGLER_LOG ??= "warn";
+/**
+ * Environment wrangler reads while starting or stopping a Worker. No network: don't fetch
+ * Request.cf or send metrics; local observability only slows start-up; "warn" hides the banner,
+ * binding table and shutdown notice. Set only for those calls (then restored), so test
+ * processes and the tools they spawn (e.g. `wrangler deploy --dry-run`) see their own environment.
+ */
+const WRANGLER_ENV: Record<string, string> = {
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_SEND_METRICS: "false",
+  X_LOCAL_OBSERVABILITY: "false",
+  WRANGLER_LOG: process.env.WRANGLER_LOG ?? "warn",
+};
+
+async function withWranglerEnv<T>(fn: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(WRANGLER_ENV).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, WRANGLER_ENV);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
 
 export interface HotslotWorkerOptions {
   /** Directory holding the Durable Objects' storage; start again on the same one to restart. */
@@ -89,32 +108,33 @@ export async function startHotslotWorker(options: HotslotWorkerOptions): Promise
   bindings.HOTSLOT_READONLY_TOKEN = { type: "secret_text", value: readonlyToken ?? "" };
 
   const { unstable_startWorker } = await import("wrangler");
-  const worker = await unstable_startWorker({
-    config: CONFIG,
-    // A non-empty list of env files (this one never exists) stops wrangler reading .dev.vars.
-    envFiles: [path.join(options.persistDir, "none.env")],
-    bindings,
-    dev: {
-      server: { hostname: "127.0.0.1", port: options.port ?? 0 },
-      inspector: false,
-      persist: options.persistDir,
-      watch: false,
-      liveReload: false,
-    },
-  } as Parameters<typeof unstable_startWorker>[0]);
-  const stop = async () => {
-    await worker.dispose();
-  };
-  try {
-    await worker.ready;
-    const base = (await worker.url).origin;
-    await waitForWorker(base, token, WORKER_READY_MS);
-    const port = Number(new URL(base).port);
-    return { url: base, wsUrl: `ws://127.0.0.1:${port}/`, port, persistDir: options.persistDir, token, readonlyToken, stop };
-  } catch (e) {
-    await stop().catch(() => {});
-    throw e;
-  }
+  return withWranglerEnv(async () => {
+    const worker = await unstable_startWorker({
+      config: CONFIG,
+      // A non-empty list of env files (this one never exists) stops wrangler reading .dev.vars.
+      envFiles: [path.join(options.persistDir, "none.env")],
+      bindings,
+      dev: {
+        server: { hostname: "127.0.0.1", port: options.port ?? 0 },
+        inspector: false,
+        persist: options.persistDir,
+        watch: false,
+        liveReload: false,
+      },
+    } as Parameters<typeof unstable_startWorker>[0]);
+    const stop = () => withWranglerEnv(() => worker.dispose());
+    try {
+      // `ready` resolves before the Worker is built: only a real request proves it serves.
+      await worker.ready;
+      const base = (await worker.url).origin;
+      await waitForWorker(base, token, WORKER_READY_MS);
+      const port = Number(new URL(base).port);
+      return { url: base, wsUrl: `ws://127.0.0.1:${port}/`, port, persistDir: options.persistDir, token, readonlyToken, stop };
+    } catch (e) {
+      await stop().catch(() => {});
+      throw e;
+    }
+  });
 }
 
 /**
