@@ -14,7 +14,7 @@ describe("keySlot", () => {
     expect(keySlot("123456789")).toBe(12739);
     expect(keySlot("Hotslot")).toBe(4734);
     expect(keySlot("")).toBe(0);
-    expect(keySlot("\x00\xff")).toBe(6261);
+    expect(keySlot("\x00\xff\r\n")).toBe(6261);
   });
 
   it("hashes only the first non-empty {tag}", () => {
