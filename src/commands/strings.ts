@@ -156,14 +156,17 @@ function setGeneric(
 
 /** GETRANGE/SUBSTR's clamping, as Redis 7.0: negative indexes count from the end. */
 function getRange(ctx: ExecContext, argv: string[]): Reply {
-  let start = parseIntegerArg(argv[2]);
-  let end = parseIntegerArg(argv[3]);
+  // Compared exactly (as int64) first: near INT64_MIN two indexes can be equal as doubles.
+  const start64 = int64OrReply(argv[2]);
+  const end64 = int64OrReply(argv[3]);
+  let start = Number(start64);
+  let end = Number(end64);
   const s = getString(ctx, argv[1]);
   if (s === undefined) return "";
   const len = s.length;
   // Redis 7.0: a range of two negative indexes that is backwards is empty before clamping
   // (so -1 -5 is empty, while -100 -50 on a short string clamps to the first byte).
-  if (start < 0 && end < 0 && start > end) return "";
+  if (start64 < 0n && end64 < 0n && start64 > end64) return "";
   if (start < 0) start = len + start;
   if (end < 0) end = len + end;
   if (start < 0) start = 0;

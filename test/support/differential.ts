@@ -7,20 +7,26 @@
  *   spaces, glob characters) and values (empty, binary, integers near the int64 limits,
  *   floats, inf/nan, malformed numbers), so collisions, type clashes and edge cases are common.
  * - `FAMILIES`: a table of command generators per family (strings, keys, ttl, types,
- *   errors, connection). Each generator produces one argv; later data types add a family
- *   here (lists, hashes, sets, zsets) and the tests pick it up by name.
+ *   errors, connection). Each generator declares the command's Redis arity (checked against
+ *   the real server), a weight, how its keys relate to slots, and how its reply is compared,
+ *   and produces one argv. A new data type adds a family here (lists, hashes, sets, zsets) and
+ *   names it in the tests' family lists; the `errors` family then also sends its commands with
+ *   wrong arities.
  * - `sameReply`: exact bytes, except where Redis's reply depends on time (TTL/PTTL, within
- *   a tolerance), on hash-table order (KEYS, a complete SCAN: compared as sets) or on chance
- *   (RANDOMKEY, an incomplete SCAN: compared by shape).
+ *   a tolerance), on hash-table order (KEYS, a complete SCAN: compared as sets; DUMP of a
+ *   hash-table-encoded collection) or on chance (RANDOMKEY, an incomplete SCAN: by shape).
+ * - `stateCheckSteps`, `scanAll`, `shortTtlSteps`: whole-keyspace read-backs, and real expiry.
  * - `compareRun`: sends the same steps to both sides in pipelined chunks and collects
  *   mismatches (after one, both sides are flushed so later ones are not mere echoes).
  *
  * Not generated, and why (each is outside the string/generic-key scope or cannot agree by design):
  * - COPY … DB n with n ≥ 1 and MOVE: Hotslot has one database (db 0); a default Redis has 16,
  *   so the reference would copy/move where Hotslot must refuse. DB 0 and invalid indexes are generated.
- * - DUMP, RESTORE, MIGRATE, OBJECT, SORT, SORT_RO, WAIT, DBSIZE, FLUSHALL/FLUSHDB: not string or
- *   generic-key behaviour Hotslot declares (RDB serialisation, encodings, replication, server
- *   group); FLUSHALL is used between seeds, outside the comparison.
+ * - OBJECT: string encodings differ by design (src/commands/object.ts: strings keep no history,
+ *   so APPEND/SETRANGE/INCRBYFLOAT results report what SET would give), and FREQ, IDLETIME,
+ *   REFCOUNT are not implemented. The list/hash generators compare OBJECT ENCODING themselves.
+ * - MIGRATE, WAIT (other servers, replication), SORT, SORT_RO (with the list/set/zset families).
+ * - RESTORE payloads of sets and sorted sets: added with those families.
  * - Relative TTLs between 1 ms and 100 s: a key that expires mid-sequence would expire at
  *   different points on the two sides (their clocks run a few ms apart), so such TTLs are
  *   exercised in a dedicated, slept sequence instead (see the tests).
@@ -274,7 +280,7 @@ export class Gen {
     const r = this.rng.int(100);
     if (r < 75) return String(this.rng.range(0, 40));
     if (r < 82) return String(this.rng.range(-5, -1));
-    if (r < 90) return this.rng.pick(["536870912", "536870911", "4294967296", INT64_MAX, "9223372036854775808"]);
+    if (r < 90) return this.rng.pick(["536870912", "536870913", "4294967296", INT64_MAX, "9223372036854775808"]);
     return this.rng.pick(MALFORMED_NUMBERS);
   }
 
@@ -367,8 +373,11 @@ export class Gen {
  * - `scan-shape`: a SCAN from a cursor the server never handed out: its meaning is the server's
  *   own (Redis's is a reverse-binary bucket index), so only the reply's shape is compared.
  * - `shape`: same reply type and nil-ness (RANDOMKEY).
+ * - `dump`: DUMP payloads exactly, except a hash, set or sorted set serialised from a hash
+ *   table (RDB types 2, 3, 4, 5): its element order is Redis's dict order, so only the type
+ *   byte and the length must agree.
  */
-export type CompareMode = "exact" | "ttl" | "pttl" | "unordered" | "scan" | "scan-shape" | "shape";
+export type CompareMode = "exact" | "ttl" | "pttl" | "unordered" | "scan" | "scan-shape" | "shape" | "dump";
 
 /**
  * How a command's keys relate to slots: `one` (one key or none), `split` (the router splits
@@ -382,7 +391,7 @@ export interface CommandGenerator {
   readonly name: string;
   /** Redis 7.0's arity (the unit test checks it against the real server's COMMAND INFO). */
   readonly arity: number;
-  /** Relative frequency within the sequence. */
+  /** Relative frequency within the sequence (any positive number). */
   readonly weight: number;
   readonly keys: KeyShape;
   readonly compare: CompareMode;
@@ -469,6 +478,98 @@ function scanCursor(g: Gen): string {
   return g.rng.chance(0.85) ? "0" : g.rng.pick(["1", "17", "abc", "-1", " 0", "18446744073709551615", "18446744073709551616"]);
 }
 
+// --- DUMP payloads -----------------------------------------------------------------------
+
+const CRC64_TABLE = (() => {
+  // Redis's crc64 (Jones polynomial, reflected): 0xad93d23594c935a9 bit-reversed.
+  const poly = 0x95ac9329ac4bc9b5n;
+  const t: bigint[] = [];
+  for (let i = 0; i < 256; i++) {
+    let c = BigInt(i);
+    for (let b = 0; b < 8; b++) c = c & 1n ? (c >> 1n) ^ poly : c >> 1n;
+    t.push(c);
+  }
+  return t;
+})();
+
+/** Redis's crc64 of a binary string ("123456789" → 0xe9c6d914c4b8d9ca). */
+export function crc64(s: string): bigint {
+  let crc = 0n;
+  for (let i = 0; i < s.length; i++) crc = CRC64_TABLE[Number((crc ^ BigInt(s.charCodeAt(i))) & 0xffn)] ^ (crc >> 8n);
+  return crc;
+}
+
+/** A DUMP payload: body, RDB version (2 bytes LE), crc64 of both (8 bytes LE), as Redis frames it. */
+export function dumpPayload(body: string, rdbVersion = 10): string {
+  const framed = body + String.fromCharCode(rdbVersion & 0xff, rdbVersion >> 8);
+  let crc = crc64(framed);
+  let tail = "";
+  for (let i = 0; i < 8; i++, crc >>= 8n) tail += String.fromCharCode(Number(crc & 0xffn));
+  return framed + tail;
+}
+
+/** An RDB string object (type 0) with the plain length-prefixed encoding. */
+function rdbStringBody(v: string): string {
+  const n = v.length;
+  let len: string;
+  if (n < 64) len = String.fromCharCode(n);
+  else if (n < 16384) len = String.fromCharCode(0x40 | (n >> 8), n & 0xff);
+  else len = String.fromCharCode(0x80, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
+  return "\x00" + len + v;
+}
+
+function hex(h: string): string {
+  return h.replace(/../g, (b) => String.fromCharCode(parseInt(b, 16)));
+}
+
+/** Payloads DUMPed by redis-server 7.0 (a list and a hash, listpack-encoded), footers included. */
+const REDIS_PAYLOADS = [
+  hex("1201021313000000040081610281620201018200ff03ff0a00b8465f7478c57c5e"), // list a b 1 \x00\xff
+  hex("101111000000040081660281760201018001ff0a00a54683e6787486b7"), // hash f v 1 ""
+];
+
+/** A RESTORE payload: valid strings and collections, and every way to be invalid. */
+function payload(g: Gen): string {
+  const r = g.rng.int(100);
+  if (r < 45) return dumpPayload(rdbStringBody(g.value()));
+  if (r < 60) return g.rng.pick(REDIS_PAYLOADS);
+  const good = dumpPayload(rdbStringBody(g.value()));
+  if (r < 68) return good.slice(0, -1) + String.fromCharCode(good.charCodeAt(good.length - 1) ^ 1); // bad checksum
+  if (r < 74) return dumpPayload(rdbStringBody(g.value()), 11); // newer RDB version
+  if (r < 80) return dumpPayload(g.rng.pick(["\x00\x64abc", "\x63abc", "\x00", "", "\x00\x03abcd"])); // bad body, good footer
+  return g.rng.pick(["", "\x00", "abc", "\x00\x00\x0a\x00", good.slice(0, 9)]); // too short
+}
+
+const restoreOptions: readonly ((g: Gen) => string[])[] = [
+  (g) => [g.opt("replace")],
+  (g) => [g.opt("replace")],
+  (g) => [g.opt("absttl")],
+  (g) => [g.opt("idletime"), g.rng.pick(["0", "100", "-1", "abc", INT64_MAX])],
+  (g) => [g.opt("freq"), g.rng.pick(["0", "5", "255", "256", "-1", "x"])],
+  (g) => [g.rng.pick(["FOO", "IDLETIME", "FREQ"])],
+];
+
+/**
+ * RESTORE key ttl payload [options]: the TTL is absolute under ABSTTL (then past times are
+ * fair: the key is not created), relative otherwise (then only 0, long or invalid ones: a
+ * past absolute time read as relative would be a TTL of a few ms, racing the two clocks).
+ */
+function restore(g: Gen): string[] {
+  const opts = someOptions(g, 2, restoreOptions);
+  const absolute = opts.some((o) => /^absttl(\x00|$)/i.test(o));
+  const r = g.rng.int(10);
+  const ttl = r < 5 ? "0" : absolute ? g.atMillis() : r < 8 ? g.ttlMillis() : String(FAR_FUTURE_S * 1000 + g.rng.int(1_000_000_000));
+  return [g.name("restore"), g.key(), ttl, payload(g), ...opts];
+}
+
+/** FLUSHDB/FLUSHALL's optional ASYNC|SYNC, sometimes a wrong one or two (syntax errors). */
+function flushOption(g: Gen): string[] {
+  const r = g.rng.int(10);
+  if (r < 4) return [];
+  if (r < 8) return [g.opt(g.rng.pick(["async", "sync"]))];
+  return g.rng.pick([["LAZY"], ["ASYNC", "SYNC"], [""]]);
+}
+
 /** Key/value pairs for MSET / MSETNX; sometimes one value short (wrong arity). */
 function pairs(g: Gen): string[] {
   const out: string[] = [];
@@ -519,6 +620,12 @@ const KEYS: CommandGenerator[] = [
     compareFor: (argv) => (argv[1] === "0" ? "scan" : "scan-shape"),
   }),
   cmd("randomkey", 1, (g) => [g.name("randomkey")], { keys: "all", compare: "shape", weight: 1 }),
+  cmd("dump", 2, (g) => [g.name("dump"), g.key()], { weight: 2, compare: "dump" }),
+  cmd("restore", -4, restore, { weight: 2 }),
+  cmd("dbsize", 1, (g) => [g.name("dbsize")], { keys: "all", weight: 1 }),
+  // Rare: each one empties the keyspace, which the rest of the sequence then refills.
+  cmd("flushdb", -1, (g) => [g.name("flushdb"), ...flushOption(g)], { keys: "all", weight: 0.1 }),
+  cmd("flushall", -1, (g) => [g.name("flushall"), ...flushOption(g)], { keys: "all", weight: 0.1 }),
 ];
 
 const TTL: CommandGenerator[] = [
@@ -535,15 +642,17 @@ const TTL: CommandGenerator[] = [
 
 /**
  * Keys of other types, so string commands meet WRONGTYPE and generic commands (TYPE, COPY,
- * RENAME, SCAN TYPE, …) meet every type. Only the simplest valid forms: the families of
- * those types test the commands themselves.
+ * RENAME, DUMP, SCAN TYPE, …) meet every type. Only the simplest valid forms: the families of
+ * those types test the commands themselves. A creator is generated only once Hotslot declares
+ * its command (SADD and ZADD join when sets and sorted sets exist): Redis would otherwise hold
+ * keys Hotslot cannot, and every later command on them would differ for that one reason.
  */
 const TYPES: CommandGenerator[] = [
   cmd("rpush", -3, (g) => [g.name("rpush"), g.key(), ...Array.from({ length: g.rng.range(1, 3) }, () => g.value())]),
   cmd("hset", -4, (g) => [g.name("hset"), g.key(), g.value(), g.value()]),
   cmd("sadd", -3, (g) => [g.name("sadd"), g.key(), g.value(), g.value()]),
   cmd("zadd", -4, (g) => [g.name("zadd"), g.key(), String(g.rng.range(-5, 5)), g.value()]),
-];
+].filter((c) => lookupCommand(c.name) !== undefined);
 
 /** Names no Redis knows, some binary, one longer than the 128 bytes Redis quotes. */
 const UNKNOWN_NAMES = ["foo", "GETT", "sett", "", "get\x00", "x\r\ny", "\xff\xfe", "hget_", "c".repeat(150)];
@@ -632,7 +741,7 @@ export function generateSteps(seed: number, count: number, opts: SequenceOptions
   const total = chosen.reduce((s, c) => s + c.weight, 0);
   const steps: Step[] = [];
   for (let i = 0; i < count; i++) {
-    let r = g.rng.int(total);
+    let r = g.rng.float() * total;
     let c = chosen[0];
     for (const candidate of chosen) {
       r -= candidate.weight;
@@ -661,6 +770,57 @@ export function stateCheckSteps(keyPool: readonly string[]): Step[] {
   }
   steps.push({ argv: ["KEYS", "*"], compare: "unordered" });
   return steps;
+}
+
+/**
+ * Real expiry, slept rather than simulated: `before` gives keys TTLs of `ttlMs` every way
+ * there is (SET PX/PXAT, PSETEX, PEXPIRE, PEXPIREAT, GETEX PX, on a string and a list) and
+ * reads them at once; after sleeping `sleepMs`, `after` reads and writes the expired keys
+ * (reads see nothing; INCR/APPEND/SETNX start afresh; RENAME/COPY find no source; …).
+ */
+export function shortTtlSteps(keyPool: readonly string[], now: number): { before: Step[]; after: Step[]; sleepMs: number } {
+  const ttlMs = 300;
+  const [a, b, c, n, tag, nul, hi, crlf] = keyPool;
+  const at = String(now + ttlMs);
+  const exact = (argv: string[]): Step => ({ argv, compare: "exact" });
+  const before: Step[] = [
+    ["SET", a, "v", "PX", String(ttlMs)],
+    ["PSETEX", b, String(ttlMs), "v"],
+    ["SET", c, "5"],
+    ["PEXPIRE", c, String(ttlMs)],
+    ["SET", n, "v"],
+    ["GETEX", n, "PX", String(ttlMs)],
+    ["SET", tag, "v", "PXAT", at],
+    ["SET", nul, "v", "EX", "1000"],
+    ["RPUSH", hi, "x"],
+    ["PEXPIRE", hi, String(ttlMs)],
+    ["SET", crlf, "v"],
+    ["PEXPIREAT", crlf, at],
+    ["EXISTS", a, b, c, n, tag, nul, hi, crlf],
+  ].map(exact);
+  before.push({ argv: ["KEYS", "*"], compare: "unordered" });
+  const after: Step[] = [
+    ...stateCheckSteps(keyPool),
+    { argv: ["SCAN", "0", "COUNT", "1000"], compare: "scan" },
+    { argv: ["RANDOMKEY"], compare: "shape" },
+    ...[
+      ["EXISTS", a, b, c, n, tag, nul, hi, crlf],
+      ["TTL", hi],
+      ["INCR", c],
+      ["APPEND", a, "x"],
+      ["SET", b, "v", "XX"],
+      ["SETNX", n, "v"],
+      ["RENAME", tag, keyPool[keyPool.length - 1]],
+      ["COPY", crlf, keyPool[keyPool.length - 1]],
+      ["EXPIRE", hi, "100"],
+      ["PERSIST", hi],
+      ["RPUSH", hi, "y"],
+      ["TYPE", hi],
+      ["DBSIZE"],
+    ].map(exact),
+    ...stateCheckSteps(keyPool),
+  ];
+  return { before, after, sleepMs: ttlMs + 200 };
 }
 
 /** True when the command exists and the router (not a shard) runs it. */
@@ -721,6 +881,11 @@ export function sameReply(mode: CompareMode, ours: string, theirs: string): bool
     }
     case "shape":
       return sameShape(a, b);
+    case "dump": {
+      if (a.type !== "$" || b.type !== "$" || a.text === null || b.text === null) return false;
+      const type = b.text.charCodeAt(0);
+      return type >= 2 && type <= 5 && a.text.charCodeAt(0) === type && a.text.length === b.text.length;
+    }
   }
 }
 
