@@ -3,6 +3,9 @@
  * configuration throws a clear message at first use (the router turns it into a 500 with
  * that message), instead of misbehaving later.
  */
+import { parseMemory } from "./commands/config";
+import { EVICTION_POLICIES, type EvictionPolicy } from "./engine/settings";
+
 export interface Env {
   /** The shard Durable Objects (class Shard). */
   SHARD: DurableObjectNamespace;
@@ -12,6 +15,10 @@ export interface Env {
   MAX_REQUEST_BYTES?: string;
   /** Largest string value, in bytes. */
   MAX_VALUE_BYTES?: string;
+  /** Each shard's initial maxmemory ("64mb", "0" = no limit); CONFIG SET overrides it. */
+  MAXMEMORY?: string;
+  /** Each shard's initial maxmemory-policy; CONFIG SET overrides it. */
+  MAXMEMORY_POLICY?: string;
   /** Full-access token (secret). Unset: no authentication (local development only). */
   HOTSLOT_TOKEN?: string;
   /** Read-only token (secret). */
@@ -22,6 +29,8 @@ export interface Config {
   shards: number;
   maxRequestBytes: number;
   maxValueBytes: number;
+  maxmemory: number;
+  maxmemoryPolicy: EvictionPolicy;
   token: string | null;
   readonlyToken: string | null;
 }
@@ -38,6 +47,36 @@ function intVar(env: Env, name: keyof Env, fallback: number, min: number, max: n
   return n;
 }
 
+/** Default per-shard limit: a shard's isolate has 128 MB, and the runtime needs head-room. */
+export const DEFAULT_MAXMEMORY = 64 * 1024 * 1024;
+
+/**
+ * Default policy: allkeys-lru, as Redis recommends for a cache. Redis's own default,
+ * noeviction, makes a full shard refuse writes: set MAXMEMORY_POLICY=noeviction for
+ * data that must not be dropped.
+ */
+export const DEFAULT_MAXMEMORY_POLICY: EvictionPolicy = "allkeys-lru";
+
+function memoryVar(env: Env, name: keyof Env, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = typeof raw === "string" ? parseMemory(raw.trim()) : null;
+  if (n === null || !Number.isSafeInteger(n)) {
+    throw new ConfigError(`Invalid configuration: ${name}=${JSON.stringify(raw)} must be a size in bytes, optionally with a unit (64mb, 1gb; 0 = no limit)`);
+  }
+  return n;
+}
+
+function policyVar(env: Env, name: keyof Env, fallback: EvictionPolicy): EvictionPolicy {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const v = typeof raw === "string" ? raw.trim().toLowerCase() : "";
+  if (!(EVICTION_POLICIES as readonly string[]).includes(v)) {
+    throw new ConfigError(`Invalid configuration: ${name}=${JSON.stringify(raw)} must be one of ${EVICTION_POLICIES.join(", ")}`);
+  }
+  return v as EvictionPolicy;
+}
+
 const cache = new WeakMap<Env, Config>();
 
 export function readConfig(env: Env): Config {
@@ -47,6 +86,8 @@ export function readConfig(env: Env): Config {
     shards: intVar(env, "SHARDS", 4, 1, 16384),
     maxRequestBytes: intVar(env, "MAX_REQUEST_BYTES", 10 * 1024 * 1024, 1024, 512 * 1024 * 1024),
     maxValueBytes: intVar(env, "MAX_VALUE_BYTES", 16 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+    maxmemory: memoryVar(env, "MAXMEMORY", DEFAULT_MAXMEMORY),
+    maxmemoryPolicy: policyVar(env, "MAXMEMORY_POLICY", DEFAULT_MAXMEMORY_POLICY),
     token: env.HOTSLOT_TOKEN || null,
     readonlyToken: env.HOTSLOT_READONLY_TOKEN || null,
   };

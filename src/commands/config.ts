@@ -83,6 +83,18 @@ const PARAMETERS: Parameter[] = [
   integerSetting("maxmemory-samples", "maxmemorySamples", 1, 2147483647),
   integerSetting("lfu-log-factor", "lfuLogFactor", 0, 2147483647),
   integerSetting("lfu-decay-time", "lfuDecayTime", 0, 2147483647),
+  // When the shard snapshots and compacts its log (src/shard/snapshot.ts).
+  integerSetting("auto-aof-rewrite-percentage", "autoAofRewritePercentage", 0, 2147483647),
+  {
+    name: "auto-aof-rewrite-min-size",
+    get: (ctx) => String(ctx.db.settings.autoAofRewriteMinSize),
+    set: (ctx, value) => {
+      const n = parseMemory(value);
+      if (n === null) return "argument must be a memory value";
+      ctx.db.settings.autoAofRewriteMinSize = n;
+      return null;
+    },
+  },
   integerSetting("hash-max-listpack-entries", "hashMaxListpackEntries", 0, Number.MAX_SAFE_INTEGER, "hash-max-ziplist-entries", INT64_MAX),
   integerSetting("hash-max-listpack-value", "hashMaxListpackValue", 0, Number.MAX_SAFE_INTEGER, "hash-max-ziplist-value", INT64_MAX),
   integerSetting("set-max-intset-entries", "setMaxIntsetEntries", 0, Number.MAX_SAFE_INTEGER, undefined, INT64_MAX),

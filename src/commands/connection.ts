@@ -221,7 +221,8 @@ function commandInfo(spec: CommandSpec): Reply {
   return [
     spec.name,
     spec.arity,
-    spec.flags.map(simple),
+    // Redis derives movablekeys for commands whose keys the positions cannot describe.
+    [...spec.flags, ...(spec.getKeys ? ["movablekeys"] : [])].map(simple),
     k.first,
     k.last,
     k.step,

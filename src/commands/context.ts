@@ -26,7 +26,42 @@ export interface ExecContext {
    * commands act as their non-blocking forms and reply with their timeout reply at once.
    */
   readonly mayBlock: boolean;
+  /** The shard's snapshots and log, for SAVE, BGSAVE, LASTSAVE, INFO persistence, DEBUG RELOAD. */
+  readonly persistence: Persistence;
 }
+
+/**
+ * What a shard's persistence offers commands. The shard implements it
+ * (src/shard/snapshot.ts); a plain Executor (unit tests, tools) has MEMORY_ONLY. A
+ * snapshot is taken between batches, when the log holds every effect before it, so SAVE,
+ * BGSAVE and RELOAD requested by a command act right after the command's batch, before
+ * its replies leave.
+ */
+export interface Persistence {
+  /** SAVE: a snapshot of the whole keyspace at once (requests wait, as Redis's SAVE blocks). */
+  save(): void;
+  /**
+   * BGSAVE / BGREWRITEAOF: a snapshot taken in slices between requests; with `schedule`,
+   * queued behind one under way. Returns the status reply text; throws CommandError.
+   */
+  background(kind: "bgsave" | "bgrewriteaof", schedule: boolean): string;
+  /** LASTSAVE: Unix time in seconds of the last successful snapshot. */
+  lastSave(): number;
+  /** INFO's "# Persistence" section, header first. */
+  info(): string[];
+  /** DEBUG RELOAD: snapshot, drop the keyspace from memory, load it back from storage. */
+  reload(): void;
+}
+
+/** No storage at all: nothing is saved, and nothing needs to be. */
+export const MEMORY_ONLY: Persistence = {
+  save() {},
+  background: (kind) => (kind === "bgsave" ? "Background saving started" : "Background append only file rewriting started"),
+  lastSave: () => STARTED_AT,
+  info: () => ["# Persistence", "loading:0", "async_loading:0", "rdb_changes_since_last_save:0", "rdb_bgsave_in_progress:0", `rdb_last_save_time:${STARTED_AT}`, "rdb_last_bgsave_status:ok", "aof_enabled:0"],
+  reload() {},
+};
+const STARTED_AT = Math.floor(Date.now() / 1000);
 
 /**
  * Thrown by a blocking command that has nothing to serve yet. The shard parks the client
@@ -39,4 +74,13 @@ export class WouldBlock {
     readonly timeoutMs: number,
     readonly timeoutReply: Reply,
   ) {}
+}
+
+/**
+ * A blocking command with nothing to serve: blocks on `keys` (throws WouldBlock) where
+ * it may, or replies `timeoutReply` at once (inside MULTI, in HTTP pipelines).
+ */
+export function blockOrReply(ctx: ExecContext, keys: string[], timeoutMs: number, timeoutReply: Reply): Reply {
+  if (ctx.mayBlock) throw new WouldBlock(keys, timeoutMs, timeoutReply);
+  return timeoutReply;
 }

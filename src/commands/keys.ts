@@ -49,10 +49,13 @@ function deleteKeys(ctx: ExecContext, argv: string[]): Reply {
   return n;
 }
 
-/** EXISTS/TOUCH: counts the keys that exist; a key named twice counts twice, as in Redis. */
-function countExisting(ctx: ExecContext, argv: string[]): Reply {
+/**
+ * EXISTS/TOUCH: counts the keys that exist; a key named twice counts twice, as in Redis.
+ * TOUCH counts as an access (LRU/LFU); EXISTS does not (Redis's LOOKUP_NOTOUCH).
+ */
+function countExisting(ctx: ExecContext, argv: string[], touch: boolean): Reply {
   let n = 0;
-  for (let i = 1; i < argv.length; i++) if (ctx.db.has(argv[i])) n++;
+  for (let i = 1; i < argv.length; i++) if ((touch ? ctx.db.get(argv[i]) : ctx.db.peek(argv[i])) !== undefined) n++;
   return n;
 }
 
@@ -95,7 +98,7 @@ defineCommand({
   summary: "Determine if a key exists",
   since: "1.0.0",
   complexity: "O(N) where N is the number of keys to check.",
-  run: countExisting,
+  run: (ctx, argv) => countExisting(ctx, argv, false),
 });
 
 defineCommand({
@@ -108,8 +111,7 @@ defineCommand({
   summary: "Alters the last access time of a key(s). Returns the number of existing keys specified.",
   since: "3.2.1",
   complexity: "O(N) where N is the number of keys that will be touched.",
-  // No access-time tracking yet (it arrives with LRU eviction), so TOUCH only counts.
-  run: countExisting,
+  run: (ctx, argv) => countExisting(ctx, argv, true),
 });
 
 // --- TYPE ---------------------------------------------------------------------------
@@ -125,7 +127,7 @@ defineCommand({
   since: "1.0.0",
   complexity: "O(1)",
   run(ctx, argv) {
-    const v = ctx.db.get(argv[1]);
+    const v = ctx.db.peek(argv[1]);
     return simple(v === undefined ? "none" : typeOf(v));
   },
 });
@@ -411,7 +413,7 @@ for (const c of EXPIRE_FAMILY) {
  * time left (or the absolute expiry), never below 0; seconds are rounded to nearest.
  */
 function ttlGeneric(ctx: ExecContext, key: string, ms: boolean, absolute: boolean): Reply {
-  if (!ctx.db.has(key)) return -2;
+  if (ctx.db.peek(key) === undefined) return -2;
   const expire = ctx.db.getExpire(key);
   if (expire === undefined) return -1;
   let t: number | bigint = absolute ? expire : expire - ctx.now;

@@ -18,7 +18,7 @@ import { ListValue, type ListEnd } from "../engine/list";
 import { OK, NULL_ARRAY, type Reply } from "../protocol/reply";
 import { INT64_MIN, parseInt64Number } from "../util/numbers";
 import { int64OrReply, lookupOfType, parseIntegerArg, timeoutOrReply } from "./args";
-import { WouldBlock, type ExecContext } from "./context";
+import { blockOrReply, type ExecContext } from "./context";
 import { CommandError, errWrongArity, ERR_NO_SUCH_KEY, ERR_SYNTAX } from "./errors";
 import { isOption } from "./keys";
 import { defineCommand } from "./table";
@@ -500,12 +500,6 @@ defineCommand({
 // pipelines), replies as on timeout at once. What is logged is the non-blocking form of
 // what it did, as Redis rewrites it (BLPOP → LPOP key, BLMOVE → LMOVE, BLMPOP → LPOP key n).
 
-/** Blocks on `keys`, or replies `timeoutReply` where blocking is not allowed. */
-function blockOn(ctx: ExecContext, keys: string[], timeoutMs: number, timeoutReply: Reply): Reply {
-  if (ctx.mayBlock) throw new WouldBlock(keys, timeoutMs, timeoutReply);
-  return timeoutReply;
-}
-
 function blockingPop(ctx: ExecContext, argv: string[], end: ListEnd): Reply {
   const timeoutMs = timeoutOrReply(argv[argv.length - 1]);
   const keys = argv.slice(1, -1);
@@ -515,7 +509,7 @@ function blockingPop(ctx: ExecContext, argv: string[], end: ListEnd): Reply {
     ctx.propagate([end === "head" ? "LPOP" : "RPOP", key]);
     return [key, value];
   }
-  return blockOn(ctx, keys, timeoutMs, NULL_ARRAY);
+  return blockOrReply(ctx, keys, timeoutMs, NULL_ARRAY);
 }
 
 const BPOP = {
@@ -546,7 +540,7 @@ defineCommand({
 function blockingMove(ctx: ExecContext, src: string, dst: string, from: ListEnd, to: ListEnd, timeoutArg: string): Reply {
   const timeoutMs = timeoutOrReply(timeoutArg);
   const value = moveBetweenLists(ctx, src, dst, from, to);
-  if (value === undefined) return blockOn(ctx, [src], timeoutMs, null);
+  if (value === undefined) return blockOrReply(ctx, [src], timeoutMs, null);
   ctx.propagate(["LMOVE", src, dst, from === "head" ? "LEFT" : "RIGHT", to === "head" ? "LEFT" : "RIGHT"]);
   return value;
 }
@@ -601,6 +595,6 @@ defineCommand({
       ctx.propagate([end === "head" ? "LPOP" : "RPOP", key, String(popped.length)]);
       return [key, popped];
     }
-    return blockOn(ctx, keys, timeoutMs, NULL_ARRAY);
+    return blockOrReply(ctx, keys, timeoutMs, NULL_ARRAY);
   },
 });

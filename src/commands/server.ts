@@ -1,9 +1,11 @@
 /**
- * Shard-side server commands: DBSIZE, FLUSHDB, FLUSHALL and the shard's part of INFO.
+ * Shard-side server commands: DBSIZE, FLUSHDB, FLUSHALL and the shard's part of INFO
+ * (Memory, Persistence, Stats, Keyspace).
  * The router fans each out to every shard and merges (sums DBSIZE, requires OK from every
  * FLUSH, and assembles INFO from the sections shards own plus the ones it owns itself).
  * Behaviour and error texts follow Redis 7.0's server.c and db.c.
  */
+import { humanBytes } from "../engine/memory";
 import { OK } from "../protocol/reply";
 import type { ExecContext } from "./context";
 import { CommandError, ERR_SYNTAX } from "./errors";
@@ -72,6 +74,25 @@ defineCommand({
 
 /** Sections a shard writes, and whether each is among INFO's default sections. */
 const SHARD_SECTIONS: Record<string, (ctx: ExecContext) => string[]> = {
+  // used_memory is the keyspace's accounted heap bytes (src/engine/memory.ts), which is
+  // what maxmemory is enforced against; Redis's allocator and RSS fields have no meaning here.
+  memory: (ctx) => {
+    const used = ctx.db.usedMemory;
+    const peak = ctx.db.peakMemory;
+    const { maxmemory, maxmemoryPolicy } = ctx.db.settings;
+    return [
+      "# Memory",
+      `used_memory:${used}`,
+      `used_memory_human:${humanBytes(used)}`,
+      `used_memory_peak:${peak}`,
+      `used_memory_peak_human:${humanBytes(peak)}`,
+      `maxmemory:${maxmemory}`,
+      `maxmemory_human:${humanBytes(maxmemory)}`,
+      `maxmemory_policy:${maxmemoryPolicy}`,
+    ];
+  },
+  // Snapshots and the log: the shard's persistence writes this section (src/shard/snapshot.ts).
+  persistence: (ctx) => ctx.persistence.info(),
   stats: (ctx) => [
     "# Stats",
     `expired_keys:${ctx.db.stats.expiredKeys}`,

@@ -1,10 +1,18 @@
 /**
- * The keyspace of one shard: keys → values, the expiry index, lazy expiry, and the
- * insertion-ordered index that SCAN and RANDOMKEY walk. Pure TypeScript: no Workers APIs,
- * so it runs in Node as well as in the shard Durable Object.
+ * The keyspace of one shard: keys → values, the expiry index, lazy expiry, the
+ * insertion-ordered index that SCAN and RANDOMKEY walk, each key's access clock (for
+ * LRU/LFU eviction and OBJECT IDLETIME/FREQ), and the exact count of heap bytes held
+ * (`usedMemory`, for INFO memory and maxmemory). Pure TypeScript: no Workers APIs, so it
+ * runs in Node as well as in the shard Durable Object.
  *
  * Values: a string value is held as a binary string (one char per byte); collection types
  * (lists, hashes, sets, sorted sets) are objects carrying their `type`.
+ *
+ * Layout (chosen for bytes per key, see src/engine/memory.ts): a Map from key to a slot
+ * number, and four parallel slot arrays: name, value, SCAN sequence number, access clock.
+ * Slots are in insertion order; a deleted key leaves a hole, and holes are compacted
+ * away once they outnumber live keys. A SCAN cursor is a sequence number, so a key
+ * present for the whole scan is returned exactly once however the keyspace changes.
  *
  * Keys with a TTL also sit in an expiry heap (earliest first), so the shard's alarm can
  * delete keys as they expire (active expiry) without scanning, and always knows the next
@@ -13,9 +21,16 @@
  * Every change goes through `set`, `delete`, `setExpire`, `persist`, `flush` or
  * `signalModified`, which bump `dirty` (the executor logs a command that bumped it) and
  * advance the version of WATCHed keys (so EXEC can detect a change, as Redis's
- * signalModifiedKey does).
+ * signalModifiedKey does). `signalModified` after an in-place change of a collection is
+ * also when the collection is re-measured, so the memory total stays exact.
+ *
+ * Access tracking follows Redis's lookupKey: `get` and `has` count as an access (they
+ * refresh the LRU clock or bump the LFU counter); `peek` does not (Redis's
+ * LOOKUP_NOTOUCH: TYPE, TTL, EXISTS, OBJECT, MEMORY USAGE).
  */
 
+import { EXPIRE_ENTRY_BYTES, KEY_ENTRY_BYTES, stringBytes } from "./memory";
+import { initialAccess, isLfu, touchedAccess } from "./eviction";
 import { defaultSettings, type EngineSettings } from "./settings";
 
 export type RedisType = "string" | "list" | "hash" | "set" | "zset";
@@ -27,6 +42,13 @@ export interface Collection {
   encoding(settings: EngineSettings): string;
   /** A deep copy: no later change to either value is visible in the other. */
   clone(): Collection;
+  /**
+   * Heap bytes the value holds: its objects, containers and element strings, costed with
+   * the measured constants of src/engine/memory.ts (stringBytes, MAP_ENTRY_BYTES, …).
+   * Called after every change to the value (the keyspace keeps the total exact), so it
+   * must be O(1): keep a running count of element bytes in the mutating methods.
+   */
+  memoryUsage(): number;
 }
 
 export type Value = string | Collection;
@@ -37,54 +59,85 @@ export function typeOf(v: Value): RedisType {
 
 /** Called when lazy or active expiry deletes a key, so the deletion is logged as DEL. */
 export type ExpireListener = (key: string) => void;
+/** Called when eviction deletes a key, so the deletion is logged as DEL. */
+export type EvictListener = (key: string) => void;
 
 export class Keyspace {
-  private readonly data = new Map<string, Value>();
+  /** Key → its slot in the slot arrays. */
+  private readonly slotOf = new Map<string, number>();
+  /** Per slot: the key (undefined for a hole), its value, its SCAN sequence, its access clock. */
+  private slotKey: (string | undefined)[] = [];
+  private slotValue: (Value | undefined)[] = [];
+  private slotSeq: number[] = [];
+  private slotAccess: number[] = [];
+  private nextSeq = 1;
+  /** While > 0 (inside SCAN's loop), holes are not compacted, so slot numbers hold still. */
+  private compactionHeld = 0;
+
   /** Absolute expiry time in ms for keys that have a TTL (Redis's `expires` dict). */
   private readonly expires = new Map<string, number>();
   /** Min-heap of (time, key) over `expires`; may hold stale pairs (see header). */
   private heapAt: number[] = [];
   private heapKey: string[] = [];
 
-  /**
-   * SCAN order: keys in insertion order with a sequence number each. A key deleted leaves
-   * a hole (its slot holds a stale sequence); holes are compacted once they outnumber live
-   * keys. A SCAN cursor is a sequence number, so a key present for the whole scan is
-   * returned exactly once, however the keyspace changes meanwhile.
-   */
-  private scanKeys: string[] = [];
-  private scanSeqs: number[] = [];
-  private readonly seqOf = new Map<string, number>();
-  private nextSeq = 1;
+  /** Accounted bytes of each collection value as last measured (strings are costed by length). */
+  private readonly collectionBytes = new Map<string, number>();
+  private used = 0;
+  private peakUsed = 0;
 
   /** Versions of WATCHed keys: key → [version, number of watchers]. */
   private readonly watched = new Map<string, [number, number]>();
   private watchClock = 0;
 
-  /** Encoding thresholds and other settings that CONFIG SET changes. */
+  /** Encoding thresholds, maxmemory and the other settings that CONFIG SET changes. */
   readonly settings: EngineSettings = defaultSettings();
   /** Counters INFO stats reports. */
   readonly stats = { expiredKeys: 0, evictedKeys: 0 };
   /** Count of changes, as Redis's server.dirty. */
   dirty = 0;
-  /** The current time in ms; the executor sets it before each command. */
-  now = Date.now();
+  private nowMs = Date.now();
+  /** The key the current command last looked up (see `set`). */
+  private lastAccessed: string | undefined;
   /** When false, reads never expire keys (used while replaying the log). */
   expireOnRead = true;
   onExpire: ExpireListener | null = null;
+  onEvict: EvictListener | null = null;
+  /** Random source for LFU increments, RANDOMKEY and eviction sampling (tests inject one). */
+  random: () => number = Math.random;
+
+  /** The current time in ms; the executor sets it before each command. */
+  get now(): number {
+    return this.nowMs;
+  }
+
+  set now(ms: number) {
+    this.nowMs = ms;
+    this.lastAccessed = undefined;
+  }
 
   // --- reading --------------------------------------------------------------------
 
-  /** The value at `key`, or undefined; an expired key is deleted first (lazy expiry). */
+  /** The value at `key`, or undefined; an expired key is deleted first (lazy expiry). An access. */
   get(key: string): Value | undefined {
-    const v = this.data.get(key);
-    if (v === undefined) return undefined;
-    if (this.expireIfDue(key)) return undefined;
-    return v;
+    const slot = this.slotOf.get(key);
+    if (slot === undefined) return undefined;
+    if (this.expires.size !== 0 && this.expireIfDue(key)) return undefined;
+    this.slotAccess[slot] = touchedAccess(this.slotAccess[slot], this.nowMs, this.settings, this.random);
+    this.lastAccessed = key;
+    return this.slotValue[slot];
   }
 
+  /** Whether `key` exists (lazy expiry applies). An access, as `get`. */
   has(key: string): boolean {
     return this.get(key) !== undefined;
+  }
+
+  /** The value at `key` without counting an access (lazy expiry still applies). */
+  peek(key: string): Value | undefined {
+    const slot = this.slotOf.get(key);
+    if (slot === undefined) return undefined;
+    if (this.expires.size !== 0 && this.expireIfDue(key)) return undefined;
+    return this.slotValue[slot];
   }
 
   /** Absolute expiry in ms, or undefined when the key has no TTL (or does not exist). */
@@ -94,7 +147,7 @@ export class Keyspace {
 
   /** Keys held, expired-but-not-yet-deleted ones included (as Redis's dbsize). */
   get size(): number {
-    return this.data.size;
+    return this.slotOf.size;
   }
 
   get expiresCount(): number {
@@ -117,7 +170,7 @@ export class Keyspace {
   /** True when `key`'s TTL has passed: Redis expires a key only once now > when. */
   isExpired(key: string): boolean {
     const at = this.expires.get(key);
-    return at !== undefined && at < this.now;
+    return at !== undefined && at < this.nowMs;
   }
 
   private expireKey(key: string): void {
@@ -151,65 +204,204 @@ export class Keyspace {
 
   // --- writing --------------------------------------------------------------------
 
-  /** Stores `value` at `key`. Clears the key's TTL unless `keepTtl`. */
+  /**
+   * Stores `value` at `key`. Clears the key's TTL unless `keepTtl`. A new key starts a
+   * fresh access clock (createObject); overwriting keeps the LFU counter, counting the
+   * overwrite as an access unless the command already looked the key up (dbOverwrite
+   * after lookupKeyWrite), and restarts the LRU clock.
+   */
   set(key: string, value: Value, keepTtl = false): void {
-    if (!this.data.has(key)) this.indexKey(key);
-    this.data.set(key, value);
-    if (!keepTtl) this.expires.delete(key);
-    this.signalModified(key);
+    let slot = this.slotOf.get(key);
+    if (slot === undefined) {
+      slot = this.slotKey.length;
+      this.slotOf.set(key, slot);
+      this.slotKey.push(key);
+      this.slotValue.push(value);
+      this.slotSeq.push(this.nextSeq++);
+      this.slotAccess.push(initialAccess(this.nowMs, this.settings));
+      this.used += KEY_ENTRY_BYTES + stringBytes(key);
+    } else {
+      this.used -= this.valueBytes(key, this.slotValue[slot]!);
+      this.slotValue[slot] = value;
+      if (!isLfu(this.settings.maxmemoryPolicy) || this.lastAccessed !== key) {
+        this.slotAccess[slot] = touchedAccess(this.slotAccess[slot], this.nowMs, this.settings, this.random);
+      }
+    }
+    this.used += this.measure(key, value);
+    if (!keepTtl) this.dropExpire(key);
+    this.changed(key);
   }
 
   /** Removes `key`; returns whether it existed. */
   delete(key: string): boolean {
-    if (!this.data.delete(key)) return false;
-    this.expires.delete(key);
-    this.unindexKey(key);
-    this.signalModified(key);
+    const slot = this.slotOf.get(key);
+    if (slot === undefined) return false;
+    this.used -= KEY_ENTRY_BYTES + stringBytes(key) + this.valueBytes(key, this.slotValue[slot]!);
+    this.collectionBytes.delete(key);
+    this.dropExpire(key);
+    this.slotOf.delete(key);
+    this.slotKey[slot] = undefined;
+    this.slotValue[slot] = undefined;
+    this.maybeCompact();
+    this.changed(key);
     return true;
   }
 
   /** Sets an absolute expiry (ms) on an existing key. */
   setExpire(key: string, atMs: number): void {
+    if (!this.expires.has(key)) this.used += EXPIRE_ENTRY_BYTES;
     this.expires.set(key, atMs);
     this.heapPush(atMs, key);
     if (this.heapAt.length > 64 && this.heapAt.length > 2 * this.expires.size) this.rebuildHeap();
-    this.signalModified(key);
+    this.changed(key);
   }
 
   /** Removes a key's TTL; returns whether it had one. */
   persist(key: string): boolean {
-    if (!this.expires.delete(key)) return false;
-    this.signalModified(key);
+    if (!this.dropExpire(key)) return false;
+    this.changed(key);
     return true;
   }
 
-  /** Records an in-place change to the value at `key` (collections change in place). */
+  /**
+   * Records an in-place change to the value at `key` (collections change in place): the
+   * value is re-measured, and the change counts for WATCH and the log.
+   */
   signalModified(key: string): void {
-    this.dirty++;
-    const w = this.watched.get(key);
-    if (w) w[0] = ++this.watchClock;
+    const slot = this.slotOf.get(key);
+    if (slot !== undefined) {
+      const v = this.slotValue[slot]!;
+      if (typeof v !== "string") {
+        this.used -= this.collectionBytes.get(key) ?? 0;
+        this.used += this.measure(key, v);
+        if (this.used > this.peakUsed) this.peakUsed = this.used;
+      }
+    }
+    this.changed(key);
   }
 
   /** Deletes every key; returns how many there were. */
   flush(): number {
-    const n = this.data.size;
-    this.data.clear();
+    const n = this.slotOf.size;
+    this.slotOf.clear();
+    this.slotKey = [];
+    this.slotValue = [];
+    this.slotSeq = [];
+    this.slotAccess = [];
     this.expires.clear();
     this.heapAt = [];
     this.heapKey = [];
-    this.scanKeys = [];
-    this.scanSeqs = [];
-    this.seqOf.clear();
+    this.collectionBytes.clear();
+    this.used = 0;
     for (const w of this.watched.values()) w[0] = ++this.watchClock;
     this.dirty += n;
     return n;
+  }
+
+  private changed(key: string): void {
+    this.dirty++;
+    if (this.used > this.peakUsed) this.peakUsed = this.used;
+    const w = this.watched.get(key);
+    if (w) w[0] = ++this.watchClock;
+  }
+
+  // --- memory ---------------------------------------------------------------------
+
+  /** Heap bytes held by keys, values, TTLs and their index entries (INFO's used_memory). */
+  get usedMemory(): number {
+    return this.used;
+  }
+
+  /** The most `usedMemory` has been (used_memory_peak). */
+  get peakMemory(): number {
+    return this.peakUsed;
+  }
+
+  /**
+   * Bytes one key costs, name, value, TTL and index entries together (MEMORY USAGE), or
+   * undefined when it does not exist. Not an access.
+   */
+  memoryUsage(key: string): number | undefined {
+    const v = this.peek(key);
+    if (v === undefined) return undefined;
+    const value = typeof v === "string" ? stringBytes(v) : (v.memoryUsage?.() ?? 0);
+    return KEY_ENTRY_BYTES + stringBytes(key) + value + (this.expires.has(key) ? EXPIRE_ENTRY_BYTES : 0);
+  }
+
+  /** Measures a value just stored at `key` (remembering a collection's size). */
+  private measure(key: string, value: Value): number {
+    if (typeof value === "string") {
+      this.collectionBytes.delete(key);
+      return stringBytes(value);
+    }
+    // (Optional call: a test double without the method counts as nothing.)
+    const bytes = value.memoryUsage?.() ?? 0;
+    this.collectionBytes.set(key, bytes);
+    return bytes;
+  }
+
+  /** The bytes accounted for the value now at `key`. */
+  private valueBytes(key: string, value: Value): number {
+    return typeof value === "string" ? stringBytes(value) : (this.collectionBytes.get(key) ?? 0);
+  }
+
+  /** Removes a TTL (the heap entry goes stale); returns whether there was one. */
+  private dropExpire(key: string): boolean {
+    if (!this.expires.delete(key)) return false;
+    this.used -= EXPIRE_ENTRY_BYTES;
+    return true;
+  }
+
+  // --- access clock and eviction (src/engine/eviction.ts) ----------------------------
+
+  /** The key's access field (LRU clock or LFU minutes and counter), without touching it. */
+  accessOf(key: string): number | undefined {
+    const slot = this.slotOf.get(key);
+    return slot === undefined ? undefined : this.slotAccess[slot];
+  }
+
+  /**
+   * `count` distinct keys drawn at random from every key, or from the keys with a TTL when
+   * `volatile` (all of them when there are no more than `count`). Eviction's sample.
+   */
+  sampleKeys(count: number, volatile: boolean): string[] {
+    const size = volatile ? this.expires.size : this.slotOf.size;
+    if (size <= count) return [...(volatile ? this.expires.keys() : this.slotOf.keys())];
+    const out = new Set<string>();
+    // Slots are at least half live (see maybeCompact) and heap entries at least half
+    // current (see setExpire), and count < size, so draws succeed often; the bound on
+    // tries only guards against a pathological run of luck.
+    for (let tries = 0; out.size < count && tries < count * 64; tries++) {
+      if (volatile) {
+        const i = Math.floor(this.random() * this.heapAt.length);
+        const key = this.heapKey[i];
+        if (this.expires.get(key) === this.heapAt[i]) out.add(key);
+      } else {
+        const key = this.slotKey[Math.floor(this.random() * this.slotKey.length)];
+        if (key !== undefined) out.add(key);
+      }
+    }
+    return [...out];
+  }
+
+  /** The key with a TTL that expires first (volatile-ttl's choice), if any. */
+  soonestExpiring(): string | undefined {
+    this.dropStaleHeapTop();
+    return this.heapKey.length ? this.heapKey[0] : undefined;
+  }
+
+  /** Deletes `key` to free memory: counted in evicted_keys and reported to onEvict. */
+  evict(key: string): void {
+    if (!this.delete(key)) return;
+    this.stats.evictedKeys++;
+    this.onEvict?.(key);
   }
 
   // --- iteration ------------------------------------------------------------------
 
   /** Every key held (including expired ones not yet deleted), in insertion order. */
   keys(): IterableIterator<string> {
-    return this.data.keys();
+    return this.slotOf.keys();
   }
 
   /**
@@ -219,22 +411,43 @@ export class Keyspace {
   scan(cursor: number, count: number): { cursor: number; keys: string[] } {
     let i = this.positionOf(cursor);
     const out: string[] = [];
-    const end = Math.min(this.scanKeys.length, i + Math.max(1, count));
-    for (; i < end; i++) {
-      const key = this.scanKeys[i];
-      if (this.seqOf.get(key) !== this.scanSeqs[i]) continue;
-      if (this.expireIfDue(key)) continue;
-      out.push(key);
+    const end = Math.min(this.slotKey.length, i + Math.max(1, count));
+    this.compactionHeld++;
+    try {
+      for (; i < end; i++) {
+        const key = this.slotKey[i];
+        if (key === undefined) continue;
+        if (this.expireIfDue(key)) continue;
+        out.push(key);
+      }
+    } finally {
+      this.compactionHeld--;
     }
-    return { cursor: i >= this.scanKeys.length ? 0 : this.scanSeqs[i], keys: out };
+    const next = i >= this.slotKey.length ? 0 : this.slotSeq[i];
+    this.maybeCompact();
+    return { cursor: next, keys: out };
+  }
+
+  /**
+   * A key's SCAN sequence number, or undefined: fixed while the key exists (a key deleted
+   * and created again gets a new, higher one). A snapshot walking in SCAN order uses it to
+   * tell keys it has passed from keys still ahead (src/shard/snapshot.ts).
+   */
+  sequenceOf(key: string): number | undefined {
+    const slot = this.slotOf.get(key);
+    return slot === undefined ? undefined : this.slotSeq[slot];
+  }
+
+  /** The sequence number the next new key will get: every key now has a smaller one. */
+  get sequenceLimit(): number {
+    return this.nextSeq;
   }
 
   /** A uniformly random live key, or undefined when empty. */
   randomKey(): string | undefined {
-    while (this.data.size > 0) {
-      const i = Math.floor(Math.random() * this.scanKeys.length);
-      const key = this.scanKeys[i];
-      if (this.seqOf.get(key) !== this.scanSeqs[i]) continue;
+    while (this.slotOf.size > 0) {
+      const key = this.slotKey[Math.floor(this.random() * this.slotKey.length)];
+      if (key === undefined) continue;
       if (this.expireIfDue(key)) continue;
       return key;
     }
@@ -318,40 +531,43 @@ export class Keyspace {
     K[i] = key;
   }
 
-  // --- the SCAN index ------------------------------------------------------------
+  // --- the slot arrays -----------------------------------------------------------
 
-  private indexKey(key: string): void {
-    const seq = this.nextSeq++;
-    this.scanKeys.push(key);
-    this.scanSeqs.push(seq);
-    this.seqOf.set(key, seq);
-  }
-
-  private unindexKey(key: string): void {
-    this.seqOf.delete(key);
-    if (this.scanKeys.length > 64 && this.scanKeys.length > 2 * this.data.size) this.compact();
+  /** Compacts the slots once holes outnumber live keys (and there are more than a few). */
+  private maybeCompact(): void {
+    if (this.compactionHeld > 0) return;
+    const n = this.slotKey.length;
+    if (n > 64 && n > 2 * this.slotOf.size) this.compact();
+    else if (this.slotOf.size === 0 && n > 0) this.compact();
   }
 
   private compact(): void {
     const keys: string[] = [];
+    const values: Value[] = [];
     const seqs: number[] = [];
-    for (let i = 0; i < this.scanKeys.length; i++) {
-      if (this.seqOf.get(this.scanKeys[i]) === this.scanSeqs[i]) {
-        keys.push(this.scanKeys[i]);
-        seqs.push(this.scanSeqs[i]);
-      }
+    const access: number[] = [];
+    for (let i = 0; i < this.slotKey.length; i++) {
+      const key = this.slotKey[i];
+      if (key === undefined) continue;
+      this.slotOf.set(key, keys.length);
+      keys.push(key);
+      values.push(this.slotValue[i]!);
+      seqs.push(this.slotSeq[i]);
+      access.push(this.slotAccess[i]);
     }
-    this.scanKeys = keys;
-    this.scanSeqs = seqs;
+    this.slotKey = keys;
+    this.slotValue = values;
+    this.slotSeq = seqs;
+    this.slotAccess = access;
   }
 
   /** Index of the first slot whose sequence is >= cursor (binary search). */
   private positionOf(cursor: number): number {
     let lo = 0;
-    let hi = this.scanSeqs.length;
+    let hi = this.slotSeq.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.scanSeqs[mid] < cursor) lo = mid + 1;
+      if (this.slotSeq[mid] < cursor) lo = mid + 1;
       else hi = mid;
     }
     return lo;

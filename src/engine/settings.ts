@@ -1,8 +1,9 @@
 /**
  * Engine settings that CONFIG GET/SET expose and the engine obeys: Redis 7.0's encoding
  * thresholds (which decide OBJECT ENCODING: listpack → hashtable/skiplist, intset →
- * hashtable) and the memory limit and eviction policy. Each keyspace holds one mutable
- * settings object; CONFIG SET is logged, so values survive a restart of the shard.
+ * hashtable), the memory limit and eviction policy, and when the shard snapshots. Each
+ * keyspace holds one mutable settings object; CONFIG SET is logged, so values survive a
+ * restart of the shard.
  */
 
 export const EVICTION_POLICIES = [
@@ -33,6 +34,13 @@ export interface EngineSettings {
   maxmemorySamples: number;
   lfuLogFactor: number;
   lfuDecayTime: number;
+  /**
+   * auto-aof-rewrite-percentage: the shard snapshots (compacting its log) when the log has
+   * grown by this percentage of the last snapshot's size; 0 = never automatically.
+   */
+  autoAofRewritePercentage: number;
+  /** auto-aof-rewrite-min-size: no automatic snapshot while log + snapshot are smaller (bytes). */
+  autoAofRewriteMinSize: number;
 }
 
 export function defaultSettings(): EngineSettings {
@@ -49,5 +57,7 @@ export function defaultSettings(): EngineSettings {
     maxmemorySamples: 5,
     lfuLogFactor: 10,
     lfuDecayTime: 1,
+    autoAofRewritePercentage: 100,
+    autoAofRewriteMinSize: 64 * 1024 * 1024,
   };
 }

@@ -118,6 +118,7 @@ function value(r: Reply, base64: boolean): string {
     case "map":
       return list(r.entries, base64);
     case "set":
+    case "pairs":
       return list(r.items, base64);
     case "nullarray":
       return "null";

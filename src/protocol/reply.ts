@@ -22,7 +22,8 @@ export type Reply =
   | MapReply
   | SetReply
   | NullArrayReply
-  | VerbatimReply;
+  | VerbatimReply
+  | PairsReply;
 
 export interface SimpleReply { readonly kind: "simple"; readonly value: string }
 /** `message` starts with the error code, as Redis sends it: "ERR syntax error". */
@@ -37,6 +38,12 @@ export interface SetReply { readonly kind: "set"; readonly items: Reply[] }
 export interface NullArrayReply { readonly kind: "nullarray" }
 /** RESP3 verbatim string (INFO, CLIENT INFO); in RESP2 a bulk string. */
 export interface VerbatimReply { readonly kind: "verbatim"; readonly format: string; readonly text: string }
+/**
+ * Pairs in order (member/score for WITHSCORES, field/value for WITHVALUES): `items` is flat
+ * (a, b, a, b, …). RESP2 (and JSON) a flat array; RESP3 an array of two-element arrays, as
+ * Redis 7.0 replies there (an array, not a map, so order is kept).
+ */
+export interface PairsReply { readonly kind: "pairs"; readonly items: Reply[] }
 
 export const OK: SimpleReply = { kind: "simple", value: "OK" };
 export const QUEUED: SimpleReply = { kind: "simple", value: "QUEUED" };
@@ -56,6 +63,9 @@ export function map(entries: Reply[]): MapReply {
 }
 export function set(items: Reply[]): SetReply {
   return { kind: "set", items };
+}
+export function pairs(items: Reply[]): PairsReply {
+  return { kind: "pairs", items };
 }
 export function verbatim(text: string, format = "txt"): VerbatimReply {
   return { kind: "verbatim", format, text };

@@ -138,6 +138,20 @@ function encodeInto(r: Reply, resp: 2 | 3, parts: string[]): void {
       case "nullarray":
         parts.push(resp === 3 ? "_\r\n" : "*-1\r\n");
         break;
+      case "pairs":
+        // RESP3 nests each pair in a two-element array; RESP2 keeps them flat.
+        if (resp === 3) {
+          parts.push("*", String(r.items.length / 2), "\r\n");
+          for (let i = 0; i < r.items.length; i += 2) {
+            parts.push("*2\r\n");
+            encodeInto(r.items[i], resp, parts);
+            encodeInto(r.items[i + 1], resp, parts);
+          }
+        } else {
+          parts.push("*", String(r.items.length), "\r\n");
+          for (const item of r.items) encodeInto(item, resp, parts);
+        }
+        break;
       case "verbatim":
         // RESP3: =<len>\r\n<fmt>:<text>\r\n, the length counting "<fmt>:" too.
         if (resp === 3) parts.push("=", String(r.format.length + 1 + r.text.length), "\r\n", r.format, ":", r.text, "\r\n");

@@ -1,9 +1,11 @@
 /**
  * INFO as the router answers it: the router's own sections (Server, Clients, Cluster)
- * plus the shards' sections merged — Keyspace lines summed over shards, any other shard
- * section taken from the first shard that has it. Section selection follows Redis 7.0:
- * no argument or "default" → default sections, "all"/"everything" → all, else the named ones.
+ * plus the shards' sections merged — Keyspace lines summed over shards, other shard
+ * sections merged field by field (integers summed, save times and flags by min / max).
+ * Section selection follows Redis 7.0: no argument or "default" → default sections,
+ * "all"/"everything" → all, else the named ones.
  */
+import { humanBytes } from "../engine/memory";
 import { verbatim, type Reply } from "../protocol/reply";
 import { HOTSLOT_VERSION, REDIS_VERSION } from "../version";
 
@@ -28,7 +30,6 @@ function serverSection(): string[] {
 const ROUTER_SECTIONS: Record<string, () => string[]> = {
   server: serverSection,
   clients: () => ["# Clients", "connected_clients:1", "blocked_clients:0"],
-  persistence: () => ["# Persistence", "loading:0", "async_loading:0"],
   cluster: () => ["# Cluster", "cluster_enabled:0"],
 };
 
@@ -70,7 +71,26 @@ function mergeKeyspace(parts: Map<string, string[]>[]): string[] {
   return lines;
 }
 
-/** Merges one section over shards: integers are summed, percentages averaged, the rest taken from the first. */
+/**
+ * Fields not summed over shards: times and flags (the oldest save time is the cluster's
+ * last complete save; a flag or duration is the largest), and statuses ("err" if any).
+ */
+const MIN_FIELDS = /^rdb_last_save_time$/;
+const MAX_FIELDS = /(_in_progress|_scheduled|_time_sec|_time_ms|^loading|^async_loading|^aof_enabled|^aof_last_load_truncated)$/;
+
+function mergeValues(field: string, vals: string[]): string {
+  const ints = vals.every((v) => /^-?\d+$/.test(v));
+  if (ints && MIN_FIELDS.test(field)) return String(Math.min(...vals.map(Number)));
+  if (ints && MAX_FIELDS.test(field)) return String(Math.max(...vals.map(Number)));
+  if (ints) return String(vals.reduce((s, v) => s + Number(v), 0));
+  if (field.endsWith("_status")) return vals.find((v) => v !== "ok") ?? vals[0];
+  if (field.endsWith("_perc") && vals.every((v) => /^[\d.]+$/.test(v))) {
+    return (vals.reduce((s, v) => s + Number(v), 0) / vals.length).toFixed(2);
+  }
+  return vals[0];
+}
+
+/** Merges one section over shards: integers are summed (but see mergeValues), percentages averaged, the rest taken from the first. */
 function mergeSection(name: string, parts: Map<string, string[]>[]): string[] | undefined {
   const present = parts.map((p) => p.get(name)).filter((l): l is string[] => l !== undefined);
   if (present.length === 0) return undefined;
@@ -84,11 +104,13 @@ function mergeSection(name: string, parts: Map<string, string[]>[]): string[] | 
     }
   }
   const out = [present[0][0]];
+  const merged = new Map<string, string>();
   for (const [field, vals] of values) {
-    if (vals.every((v) => /^-?\d+$/.test(v))) out.push(`${field}:${vals.reduce((s, v) => s + Number(v), 0)}`);
-    else if (field.endsWith("_perc") && vals.every((v) => /^[\d.]+$/.test(v))) {
-      out.push(`${field}:${(vals.reduce((s, v) => s + Number(v), 0) / vals.length).toFixed(2)}`);
-    } else out.push(`${field}:${vals[0]}`);
+    // A `_human` form is recomputed from its merged byte count.
+    const bytes = field.endsWith("_human") ? merged.get(field.slice(0, -"_human".length)) : undefined;
+    const value = bytes !== undefined && /^\d+$/.test(bytes) ? humanBytes(Number(bytes)) : mergeValues(field, vals);
+    merged.set(field, value);
+    out.push(`${field}:${value}`);
   }
   return out;
 }

@@ -25,7 +25,8 @@ interface Waiter {
 
 export class ShardCore {
   readonly db = new Keyspace();
-  private readonly executor: Executor;
+  /** Public so the shard can attach its persistence (ctx.persistence, the copy-on-write hook). */
+  readonly executor: Executor;
   /** Parked clients per key, in arrival order. */
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly serveBlocked = () => {
@@ -50,7 +51,7 @@ export class ShardCore {
 
   /** Runs commands as one atomic unit: blocked clients are served only after all of them. */
   private execAtomically(batch: string[][]): Reply[] {
-    const { replies } = this.executor.run(batch);
+    const { replies } = this.executor.ungated(() => this.executor.run(batch));
     this.serveBlocked();
     const effects = this.executor.takeEffects();
     if (effects.length > 0) this.sink(effects);
@@ -65,7 +66,12 @@ export class ShardCore {
     this.db.now = Date.now();
     const aborted = watched.some(([key, version]) => this.db.changedSince(key, version));
     for (const [key] of watched) this.db.unwatch(key);
-    return aborted ? NULL_ARRAY : this.execAtomically(batch);
+    if (aborted) return NULL_ARRAY;
+    // Out of memory with nothing to evict: EXEC is refused whole, as Redis refuses it.
+    const refused = this.executor.refuseTransaction(batch);
+    const evicted = this.executor.takeEffects();
+    if (evicted.length > 0) this.sink(evicted);
+    return refused ?? this.execAtomically(batch);
   }
 
   /**

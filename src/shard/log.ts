@@ -1,19 +1,133 @@
 /**
- * The append log in the shard's SQLite storage. Each write batch's effects are appended
- * as RESP multibulk commands (the AOF format), in rows of at most CHUNK_BYTES so no row
- * nears the storage row limit. Rows concatenated in id order form one RESP stream, so a
- * command may span rows. Snapshots (a later issue) will record the last row id they
- * cover, and recovery will replay only the rows after it.
+ * The append log in the shard's SQLite storage: every write batch's effects, as RESP
+ * multibulk commands (the AOF format), in rows of at most CHUNK_BYTES (well under the
+ * storage row limit). Rows concatenated in id order form one RESP stream; a batch always
+ * starts a new row, so a snapshot taken between batches covers exactly the rows up to
+ * some id, and compaction deletes them (`truncateThrough`).
+ *
+ * Replay is strict: the stream must be multibulk commands only. A command cut short at
+ * the very end (a torn last entry) is dropped and cut from storage, so appends continue
+ * from the last complete command, and reported, as Redis's aof-load-truncated does;
+ * malformed bytes anywhere are corruption (`LogCorrupt`), and the shard refuses to serve.
  */
-import { encodeCommandBinary, RequestDecoder } from "../protocol/resp";
-import { binaryToBytes } from "../util/binary";
+import { encodeCommandBinary } from "../protocol/resp";
+import { binaryToBytes, bytesToBinary } from "../util/binary";
 
 /** Row payload size limit: well under SQLite storage's 2 MB per value. */
 export const CHUNK_BYTES = 1024 * 1024;
 
+/** The log holds bytes that are not a command stream. */
+export class LogCorrupt extends Error {}
+
+// --- parsing (pure) -------------------------------------------------------------------
+
+const CR = 13;
+const LF = 10;
+const INCOMPLETE = null;
+
+/**
+ * A strict RESP multibulk stream parser over bytes pushed in pieces. `next` returns the
+ * next command, null when the bytes so far end inside one, and throws LogCorrupt on bytes
+ * that can never be a command. `offset` is the stream position after the last command.
+ */
+export class LogParser {
+  private buf = new Uint8Array(0);
+  private start = 0;
+  private end = 0;
+  /** Stream offset of buf[0]. */
+  private base = 0;
+
+  push(bytes: Uint8Array): void {
+    const avail = this.end - this.start;
+    if (this.end + bytes.length > this.buf.length) {
+      const next = new Uint8Array(Math.max(avail + bytes.length, this.buf.length * 2, 4096));
+      next.set(this.buf.subarray(this.start, this.end));
+      this.base += this.start;
+      this.buf = next;
+      this.start = 0;
+      this.end = avail;
+    }
+    this.buf.set(bytes, this.end);
+    this.end += bytes.length;
+  }
+
+  /** Stream offset just after the last complete command. */
+  get offset(): number {
+    return this.base + this.start;
+  }
+
+  /** Bytes after the last complete command. */
+  get buffered(): number {
+    return this.end - this.start;
+  }
+
+  next(): string[] | null {
+    if (this.start >= this.end) return INCOMPLETE;
+    const b = this.buf;
+    let p = this.start;
+    if (b[p] !== 42 /* '*' */) throw new LogCorrupt(`expected '*' at log offset ${this.offset}`);
+    const count = this.number(p + 1);
+    if (count === INCOMPLETE) return INCOMPLETE;
+    if (count.value < 1) throw new LogCorrupt(`bad command length at log offset ${this.offset}`);
+    p = count.next;
+    const argv: string[] = new Array(count.value);
+    for (let i = 0; i < count.value; i++) {
+      if (p >= this.end) return INCOMPLETE;
+      if (b[p] !== 36 /* '$' */) throw new LogCorrupt(`expected '$' at log offset ${this.base + p}`);
+      const len = this.number(p + 1);
+      if (len === INCOMPLETE) return INCOMPLETE;
+      const dataEnd = len.next + len.value;
+      if (dataEnd + 2 > this.end) return INCOMPLETE;
+      if (b[dataEnd] !== CR || b[dataEnd + 1] !== LF) throw new LogCorrupt(`bad bulk terminator at log offset ${this.base + dataEnd}`);
+      argv[i] = bytesToBinary(b, len.next, dataEnd);
+      p = dataEnd + 2;
+    }
+    this.start = p;
+    return argv;
+  }
+
+  /** A decimal number ended by CRLF at `p`; null when the line is not complete yet. */
+  private number(p: number): { value: number; next: number } | null {
+    const b = this.buf;
+    let value = 0;
+    let digits = 0;
+    for (; p < this.end; p++) {
+      const c = b[p];
+      if (c >= 48 && c <= 57 && digits < 15) {
+        value = value * 10 + (c - 48);
+        digits++;
+        continue;
+      }
+      if (c !== CR || digits === 0) throw new LogCorrupt(`bad number at log offset ${this.base + p}`);
+      if (p + 1 >= this.end) return INCOMPLETE;
+      if (b[p + 1] !== LF) throw new LogCorrupt(`bad line end at log offset ${this.base + p}`);
+      return { value, next: p + 2 };
+    }
+    return INCOMPLETE;
+  }
+}
+
+// --- the log in storage ---------------------------------------------------------------
+
+/** What replay found. */
+export interface ReplayReport {
+  /** Commands applied. */
+  entries: number;
+  /** Bytes of a torn last entry that were dropped (0 when the log ended cleanly). */
+  tornBytes: number;
+}
+
 export class AppendLog {
+  /** Bytes held in the log rows. */
+  bytes = 0;
+  /** Id of the last row (0 when empty). */
+  lastId = 0;
+
   constructor(private readonly sql: SqlStorage) {
     sql.exec("CREATE TABLE IF NOT EXISTS log (id INTEGER PRIMARY KEY, data BLOB NOT NULL)");
+    const row = sql.exec<{ n: number | null; last: number | null }>("SELECT SUM(LENGTH(data)) AS n, MAX(id) AS last FROM log").one();
+    this.bytes = row.n ?? 0;
+    this.lastId = row.last ?? 0;
   }
 
   /** Appends effects; they become durable with the Durable Object's implicit transaction. */
@@ -23,27 +137,69 @@ export class AppendLog {
     for (const argv of effects) text += encodeCommandBinary(argv);
     for (let off = 0; off < text.length; off += CHUNK_BYTES) {
       const bytes = binaryToBytes(text.slice(off, off + CHUNK_BYTES));
-      this.sql.exec("INSERT INTO log (data) VALUES (?)", bytes);
+      // Explicit ids that only grow, even after compaction empties the table (SQLite would
+      // otherwise reuse ids below a snapshot's mark, and recovery would skip those rows).
+      this.sql.exec("INSERT INTO log (id, data) VALUES (?, ?)", ++this.lastId, bytes);
+      this.bytes += bytes.length;
     }
   }
 
-  /** Streams every logged command, in order, to `apply`. */
-  replay(apply: (argv: string[]) => void): number {
-    const decoder = new RequestDecoder();
-    let count = 0;
-    for (const row of this.sql.exec<{ data: ArrayBuffer }>("SELECT data FROM log ORDER BY id")) {
-      decoder.push(new Uint8Array(row.data));
-      for (let argv = decoder.next(); argv; argv = decoder.next()) {
+  /**
+   * Streams every command in rows after `afterId`, in order, to `apply`. A torn last
+   * entry is cut from storage and reported; malformed bytes throw LogCorrupt.
+   */
+  replay(afterId: number, apply: (argv: string[]) => void): ReplayReport {
+    const parser = new LogParser();
+    let entries = 0;
+    /** Rows whose bytes are not all consumed yet: [id, stream offset of their start, length]. */
+    const open: [number, number, number][] = [];
+    let streamEnd = 0;
+    for (const row of this.sql.exec<{ id: number; data: ArrayBuffer }>("SELECT id, data FROM log WHERE id > ? ORDER BY id", afterId)) {
+      const data = new Uint8Array(row.data);
+      open.push([row.id, streamEnd, data.length]);
+      streamEnd += data.length;
+      parser.push(data);
+      for (let argv = parser.next(); argv; argv = parser.next()) {
         apply(argv);
-        count++;
+        entries++;
+      }
+      // Rows wholly before the parse position are done with.
+      while (open.length > 1 && open[1][1] <= parser.offset) open.shift();
+    }
+    const tornBytes = parser.buffered;
+    if (tornBytes > 0) this.cutAt(open, parser.offset);
+    return { entries, tornBytes };
+  }
+
+  /** Cuts the stream at `offset`: the row holding it keeps its prefix, later rows go. */
+  private cutAt(open: [number, number, number][], offset: number): void {
+    for (const [id, start, length] of open) {
+      if (start >= offset) {
+        this.sql.exec("DELETE FROM log WHERE id = ?", id);
+        this.bytes -= length;
+      } else if (start + length > offset) {
+        const keep = offset - start;
+        const row = this.sql.exec<{ data: ArrayBuffer }>("SELECT data FROM log WHERE id = ?", id).one();
+        this.sql.exec("UPDATE log SET data = ? WHERE id = ?", new Uint8Array(row.data).slice(0, keep), id);
+        this.bytes -= length - keep;
       }
     }
-    return count;
+  }
+
+  /** New rows get ids above `id` (a snapshot's mark), whatever the table holds. */
+  idsAfter(id: number): void {
+    if (id > this.lastId) this.lastId = id;
+  }
+
+  /** Deletes the rows up to `id` (covered by a snapshot). Part of the snapshot's commit. */
+  truncateThrough(id: number): void {
+    this.sql.exec("DELETE FROM log WHERE id <= ?", id);
+    const row = this.sql.exec<{ n: number | null }>("SELECT SUM(LENGTH(data)) AS n FROM log").one();
+    this.bytes = row.n ?? 0;
   }
 
   /** Total bytes held in the log. */
   size(): number {
-    const row = this.sql.exec<{ n: number | null }>("SELECT SUM(LENGTH(data)) AS n FROM log").one();
-    return row.n ?? 0;
+    return this.bytes;
   }
 }

@@ -2,16 +2,18 @@
  * The shard Durable Object: hosts one ShardCore (keyspace + executor), runs the batches
  * the router sends (one RPC per pipeline per shard), and appends every write batch's
  * effects to its log in SQLite storage before the reply leaves (the output gate holds the
- * reply until the write commits; writes of concurrent RPCs share one commit). On start it rebuilds the keyspace by replaying the log.
+ * reply until the write commits; writes of concurrent RPCs share one commit), and takes
+ * snapshots that compact the log (src/shard/snapshot.ts). On start it loads the newest
+ * snapshot and replays the log after it; if storage is damaged it refuses every command.
  * Its alarm is always set to the earliest key expiry; when it fires, expired keys are
  * deleted in bounded batches (each logged as DEL) and the alarm is set again.
  */
 import { DurableObject } from "cloudflare:workers";
 import { readConfig, type Env } from "../config";
-import type { Reply } from "../protocol/reply";
+import { error, type Reply } from "../protocol/reply";
 import { AlarmSchedule } from "./alarm";
 import { ShardCore, type WatchedKey } from "./core";
-import { AppendLog } from "./log";
+import { ShardPersistence } from "./snapshot";
 
 export type { WatchedKey };
 
@@ -20,7 +22,8 @@ export const EXPIRE_BATCH = 2000;
 
 export class Shard extends DurableObject<Env> {
   private readonly core: ShardCore;
-  private readonly log: AppendLog;
+  /** The append log and snapshots (src/shard/snapshot.ts). */
+  private readonly persistence: ShardPersistence;
   private readonly schedule: AlarmSchedule;
   /** Effects not yet appended to the log (see `durable`). */
   private pending: string[][] = [];
@@ -40,7 +43,7 @@ export class Shard extends DurableObject<Env> {
           this.flushing = null;
           const effects = this.pending;
           this.pending = [];
-          this.log.append(effects);
+          this.persistence.append(effects);
           resolve();
         }, 0),
       ));
@@ -51,26 +54,42 @@ export class Shard extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const config = readConfig(env);
-    this.log = new AppendLog(ctx.storage.sql);
     this.core = new ShardCore({ maxValueBytes: config.maxValueBytes }, (effects) => {
       for (const e of effects) this.pending.push(e);
     });
+    // The deployment's memory limit and policy; logged CONFIG SETs replayed below override them.
+    this.core.db.settings.maxmemory = config.maxmemory;
+    this.core.db.settings.maxmemoryPolicy = config.maxmemoryPolicy;
     this.schedule = new AlarmSchedule(ctx.storage);
+    this.persistence = new ShardPersistence(ctx.storage, this.core.db, this.core.executor, {
+      flushPending: () => {
+        const effects = this.pending;
+        this.pending = [];
+        this.persistence.log.append(effects);
+      },
+    });
     ctx.blockConcurrencyWhile(async () => {
-      this.core.db.now = Date.now();
-      this.log.replay((argv) => this.core.replay(argv));
+      // The newest complete snapshot, then the log after it.
+      await this.persistence.recover();
       this.afterWrite();
     });
   }
 
   async exec(batch: string[][]): Promise<Reply[]> {
+    const refusal = this.persistence.refusal;
+    if (refusal !== null) return batch.map(() => error(refusal));
     const replies = this.core.exec(batch);
+    // SAVE, BGSAVE, DEBUG RELOAD… act now that the batch's effects are all known.
+    this.persistence.afterBatch();
     this.afterWrite();
     return this.durable(replies);
   }
 
   async transaction(batch: string[][], watched: WatchedKey[]): Promise<Reply> {
+    const refusal = this.persistence.refusal;
+    if (refusal !== null) return error(refusal);
     const reply = this.core.transaction(batch, watched);
+    this.persistence.afterBatch();
     this.afterWrite();
     return this.durable(reply);
   }
@@ -80,6 +99,8 @@ export class Shard extends DurableObject<Env> {
    * served during another RPC's batch still waits for that batch's log write.
    */
   async block(argv: string[], token: string, maxWaitMs: number): Promise<Reply> {
+    const refusal = this.persistence.refusal;
+    if (refusal !== null) return error(refusal);
     const served = this.core.block(argv, token, maxWaitMs);
     this.afterWrite();
     return this.durable(await served);

@@ -845,7 +845,7 @@ function sameShape(a: Resp, b: Resp): boolean {
     return (a.items?.length ?? 0) === (b.items?.length ?? 0);
   }
   if (a.type === "$" && b.type === "$") return (a.text === null) === (b.text === null);
-  return a.type !== "-" || a.text === b.text;
+  return a.type !== "-" || (b.type === "-" && a.text === b.text);
 }
 
 /** True when Hotslot's reply `ours` counts as equal to Redis's `theirs` under `mode`. */

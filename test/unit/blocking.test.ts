@@ -151,3 +151,41 @@ describe("BLMOVE, BRPOPLPUSH and BLMPOP", () => {
     expect(pool.logs.flat()).toContainEqual(["RPOP", "{q}y", "3"]);
   });
 });
+
+describe("BZPOPMIN, BZPOPMAX and BZMPOP", () => {
+  it("BZPOPMIN pops at once when it can, replying key, member and score", async () => {
+    const { pool, connect } = cluster();
+    const c = connect();
+    await c.handle([["ZADD", "{z}s", "1", "a", "2", "b"]]);
+    expect(await c.handle([["BZPOPMIN", "{z}s", "0"], ["BZPOPMAX", "{z}s", "0"]])).toBe(
+      "*3\r\n$4\r\n{z}s\r\n$1\r\na\r\n$1\r\n1\r\n*3\r\n$4\r\n{z}s\r\n$1\r\nb\r\n$1\r\n2\r\n",
+    );
+    expect(pool.logs.flat()).toEqual(expect.arrayContaining([["ZPOPMIN", "{z}s"], ["ZPOPMAX", "{z}s"]]));
+  });
+
+  it("BZPOPMAX waits for a ZADD from another connection, and replies a double in RESP3", async () => {
+    const { connect } = cluster();
+    const waiter = connect();
+    await waiter.handle([["HELLO", "3"]]);
+    const reply = waiter.handle([["BZPOPMAX", "{z}none", "{z}s", "0"]]);
+    await sleep(1);
+    await connect().handle([["ZADD", "{z}s", "1.5", "m", "0.5", "n"]]);
+    expect(await reply).toBe("*3\r\n$4\r\n{z}s\r\n$1\r\nm\r\n,1.5\r\n");
+  });
+
+  it("BZMPOP waits, then pops up to COUNT members, logged as ZPOPMIN key n", async () => {
+    const { pool, connect } = cluster();
+    const reply = connect().handle([["BZMPOP", "0", "1", "{z}q", "MIN", "COUNT", "2"]]);
+    await sleep(1);
+    await connect().handle([["ZADD", "{z}q", "3", "c", "1", "a", "2", "b"]]);
+    expect(await reply).toBe("*2\r\n$4\r\n{z}q\r\n*2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n");
+    expect(pool.logs.flat()).toContainEqual(["ZPOPMIN", "{z}q", "2"]);
+  });
+
+  it("time out with a null array, and refuse a bad timeout", async () => {
+    const { connect } = cluster();
+    expect(await connect().handle([["BZPOPMIN", "{z}none", "0.01"], ["BZMPOP", "x", "1", "{z}none", "MIN"]])).toBe(
+      "*-1\r\n-ERR timeout is not a float or out of range\r\n",
+    );
+  });
+});

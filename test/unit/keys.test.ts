@@ -11,6 +11,12 @@ import { error, OK, simple, type Reply } from "../../src/protocol/reply";
 class FakeList implements Collection {
   readonly type = "list" as const;
   constructor(readonly items: string[]) {}
+  encoding(): string {
+    return "quicklist";
+  }
+  memoryUsage(): number {
+    return 8 * this.items.length;
+  }
   clone(): FakeList {
     return new FakeList([...this.items]);
   }
@@ -261,7 +267,7 @@ describe("COPY", () => {
     const src = new FakeList(["x"]);
     db.set("a", src);
     expect(run("COPY", "a", "b")).toBe(1);
-    const copy = db.get("b") as FakeList;
+    const copy = db.get("b") as unknown as FakeList;
     expect(copy).not.toBe(src);
     copy.items.push("y");
     expect(src.items).toEqual(["x"]);

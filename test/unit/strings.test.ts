@@ -22,7 +22,7 @@ function setup(maxValueBytes = DEFAULT_LIMITS.maxValueBytes) {
   const db = new Keyspace();
   const ex = new Executor(db, { maxValueBytes }, () => clock.now);
   // A list, for WRONGTYPE: only its type matters to the string commands.
-  const list: Collection = { type: "list", encoding: () => "listpack", clone: () => list };
+  const list: Collection = { type: "list", encoding: () => "listpack", clone: () => list, memoryUsage: () => 0 };
   db.set("list", list);
   return {
     db,

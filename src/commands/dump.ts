@@ -1,0 +1,134 @@
+/**
+ * DUMP and RESTORE (Redis 7.0's cluster.c): a key's value as an RDB-serialized payload
+ * (src/engine/rdb/), and back. Payloads interoperate with redis-server both ways.
+ *
+ * RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]: checks
+ * in Redis's order (options, BUSYKEY, TTL, payload footer, payload body) and writes only
+ * when all pass. A relative TTL is logged as absolute (the command rewritten with the
+ * expiry time and ABSTTL, as Redis propagates it), so replay is deterministic. IDLETIME
+ * and FREQ are validated; Hotslot keeps no LRU clock or LFU counter, so they set nothing.
+ */
+import { RdbCorrupt } from "../engine/rdb/bytes";
+import { createDumpPayload, parseDumpPayload, verifyDumpPayload } from "../engine/rdb/dump";
+import { RdbUnsupported } from "../engine/rdb/object";
+import { fromRdbValue, toRdbValue } from "../engine/rdb/values";
+import { OK, type Reply } from "../protocol/reply";
+import { binaryToBytes, bytesToBinary } from "../util/binary";
+import type { ExecContext } from "./context";
+import { CommandError, ERR_SYNTAX } from "./errors";
+import { int64OrReply, isOption } from "./args";
+import { defineCommand } from "./table";
+
+export const ERR_BUSYKEY = "BUSYKEY Target key name already exists.";
+export const ERR_BAD_PAYLOAD = "ERR DUMP payload version or checksum are wrong";
+export const ERR_BAD_DATA = "ERR Bad data format";
+
+// --- DUMP --------------------------------------------------------------------------
+
+defineCommand({
+  name: "dump",
+  arity: 2,
+  flags: ["readonly"],
+  group: "keyspace",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Return a serialized version of the value stored at the specified key.",
+  since: "2.6.0",
+  complexity:
+    "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
+  run: (ctx, argv) => {
+    const v = ctx.db.get(argv[1]);
+    if (v === undefined) return null;
+    return bytesToBinary(createDumpPayload(toRdbValue(v, ctx.db.settings), ctx.db.settings));
+  },
+});
+
+// --- RESTORE -----------------------------------------------------------------------
+
+interface RestoreOptions {
+  replace: boolean;
+  absttl: boolean;
+}
+
+/** restoreCommand's option loop: IDLETIME and FREQ exclude each other (syntax error). */
+function parseRestoreOptions(argv: string[]): RestoreOptions {
+  const opts: RestoreOptions = { replace: false, absttl: false };
+  let idle = false;
+  let freq = false;
+  for (let j = 4; j < argv.length; j++) {
+    const more = argv.length - j - 1;
+    const a = argv[j];
+    if (isOption(a, "replace")) {
+      opts.replace = true;
+    } else if (isOption(a, "absttl")) {
+      opts.absttl = true;
+    } else if (isOption(a, "idletime") && more >= 1 && !freq) {
+      if (int64OrReply(argv[j + 1]) < 0n) throw new CommandError("ERR Invalid IDLETIME value, must be >= 0");
+      idle = true;
+      j++;
+    } else if (isOption(a, "freq") && more >= 1 && !idle) {
+      const f = int64OrReply(argv[j + 1]);
+      if (f < 0n || f > 255n) throw new CommandError("ERR Invalid FREQ value, must be >= 0 and <= 255");
+      freq = true;
+      j++;
+    } else {
+      throw new CommandError(ERR_SYNTAX);
+    }
+  }
+  return opts;
+}
+
+function restore(ctx: ExecContext, argv: string[]): Reply {
+  const db = ctx.db;
+  const key = argv[1];
+  const opts = parseRestoreOptions(argv);
+  if (!opts.replace && db.has(key)) throw new CommandError(ERR_BUSYKEY);
+  let ttl = int64OrReply(argv[2]);
+  if (ttl < 0n) throw new CommandError("ERR Invalid TTL value, must be >= 0");
+
+  const payload = binaryToBytes(argv[3]);
+  if (!verifyDumpPayload(payload)) throw new CommandError(ERR_BAD_PAYLOAD);
+  let value;
+  try {
+    value = fromRdbValue(parseDumpPayload(payload, db.settings), db.settings);
+  } catch (e) {
+    if (e instanceof RdbCorrupt) throw new CommandError(ERR_BAD_DATA);
+    if (e instanceof RdbUnsupported) throw new CommandError(`${ERR_BAD_DATA}: ${e.message}`);
+    throw e;
+  }
+
+  const deleted = opts.replace && db.delete(key);
+  if (ttl !== 0n && !opts.absttl) ttl += BigInt(ctx.now);
+  // An expiry already past: nothing is created (the key is gone, logged as DEL if it
+  // existed). While replaying the log Redis creates the key anyway, as it loads.
+  if (ttl !== 0n && ttl <= BigInt(ctx.now) && db.expireOnRead) {
+    if (deleted) ctx.propagate(["DEL", key]);
+    return OK;
+  }
+  db.set(key, value);
+  if (ttl !== 0n) {
+    db.setExpire(key, Number(ttl));
+    if (!opts.absttl) {
+      const logged = argv.slice();
+      logged[2] = ttl.toString();
+      logged.push("ABSTTL");
+      ctx.propagate(logged);
+    }
+  }
+  return OK;
+}
+
+defineCommand({
+  name: "restore",
+  arity: -4,
+  flags: ["write", "denyoom"],
+  group: "keyspace",
+  acl: ["dangerous"],
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Create a key using the provided serialized value, previously obtained using DUMP.",
+  since: "2.6.0",
+  complexity:
+    "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
+  run: restore,
+});

@@ -1,0 +1,399 @@
+/**
+ * The hash commands of Redis 7.0 (t_hash.c): HSET/HMSET/HSETNX, HGET/HMGET, HDEL, HLEN,
+ * HSTRLEN, HEXISTS, HKEYS/HVALS/HGETALL, HINCRBY, HINCRBYFLOAT, HRANDFIELD and HSCAN.
+ * Each is declared once with the flags, arity and key positions `COMMAND INFO` reports on
+ * redis-server 7.0. The hash itself is src/engine/hash.ts; handlers only call its API.
+ *
+ * What is logged follows Redis 7.0: every command as sent, except HINCRBYFLOAT, which
+ * Redis propagates as `HSET key field <result>` so replay never depends on float
+ * arithmetic. Handlers validate before they write, so an error changes nothing; a hash
+ * emptied by HDEL is deleted, as Redis does.
+ */
+import { globMatch } from "../engine/glob";
+import { HashValue, type HashEntry } from "../engine/hash";
+import { map, OK, pairs, type Reply } from "../protocol/reply";
+import {
+  addLongDouble,
+  formatLongDouble,
+  INT64_MAX,
+  INT64_MIN,
+  longDoubleFromBigInt,
+  parseInt64,
+  parseLongDouble,
+} from "../util/numbers";
+import { int64OrReply, longDoubleOrReply, lookupOfType, parseIntegerArg } from "./args";
+import type { ExecContext } from "./context";
+import { CommandError, errWrongArity, ERR_NOT_INTEGER, ERR_OVERFLOW, ERR_SYNTAX } from "./errors";
+import { isOption, parseScanCursor } from "./keys";
+import { defineCommand } from "./table";
+
+// --- errors only the hash commands send -------------------------------------------
+
+const ERR_HASH_NOT_INTEGER = "ERR hash value is not an integer";
+const ERR_HASH_NOT_FLOAT = "ERR hash value is not a float";
+const ERR_INCR_NOT_FINITE = "ERR value is NaN or Infinity";
+const ERR_FLOAT_RESULT = "ERR increment would produce NaN or Infinity";
+const ERR_RANDFIELD_RANGE = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+/** See HRANDFIELD: a bound on repeated picks so one command cannot exhaust the isolate. */
+const ERR_RANDFIELD_TOO_MANY = "ERR value is out of range";
+const MAX_RANDOM_REPEATS = 10_000_000;
+
+const ZERO = longDoubleFromBigInt(0n);
+
+// --- helpers ------------------------------------------------------------------------
+
+/** The hash at `key`, undefined when missing; WRONGTYPE for another type. */
+export function getHash(ctx: ExecContext, key: string): HashValue | undefined {
+  return lookupOfType(ctx.db, key, HashValue);
+}
+
+/** The hash at `key`, created empty (not yet stored) when missing: hashTypeLookupWriteOrCreate. */
+function hashForWrite(ctx: ExecContext, key: string): { hash: HashValue; created: boolean } {
+  const hash = getHash(ctx, key);
+  return hash ? { hash, created: false } : { hash: new HashValue(), created: true };
+}
+
+/** Stores a newly created hash, or records the in-place change of an existing one. */
+function hashChanged(ctx: ExecContext, key: string, hash: HashValue, created: boolean): void {
+  if (created) ctx.db.set(key, hash);
+  else ctx.db.signalModified(key);
+}
+
+/** An integer reply: a number when exact, else the bigint. */
+function intReply(v: bigint): number | bigint {
+  return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
+}
+
+/** Field/value pairs, as HRANDFIELD … WITHVALUES replies: flat in RESP2, nested pairs in RESP3. */
+function pairsReply(entries: readonly HashEntry[]): Reply {
+  const flat: Reply[] = [];
+  for (const [f, v] of entries) flat.push(f, v);
+  return pairs(flat);
+}
+
+// --- setting ------------------------------------------------------------------------
+
+/** HSET and HMSET (hsetCommand): field/value pairs; the reply differs. */
+function hsetGeneric(ctx: ExecContext, argv: string[], name: string): Reply {
+  if (argv.length % 2 === 1) throw new CommandError(errWrongArity(name));
+  const { hash, created } = hashForWrite(ctx, argv[1]);
+  let added = 0;
+  for (let i = 2; i < argv.length; i += 2) if (hash.set(argv[i], argv[i + 1], ctx.db.settings)) added++;
+  hashChanged(ctx, argv[1], hash, created);
+  return name === "hset" ? added : OK;
+}
+
+const SET_LIKE = {
+  flags: ["write", "denyoom", "fast"],
+  group: "hash",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+} as const;
+
+defineCommand({
+  ...SET_LIKE,
+  name: "hset",
+  arity: -4,
+  summary: "Set the string value of a hash field",
+  since: "2.0.0",
+  complexity:
+    "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
+  run: (ctx, argv) => hsetGeneric(ctx, argv, "hset"),
+});
+
+defineCommand({
+  ...SET_LIKE,
+  name: "hmset",
+  arity: -4,
+  summary: "Set multiple hash fields to multiple values",
+  since: "2.0.0",
+  complexity: "O(N) where N is the number of fields being set.",
+  run: (ctx, argv) => hsetGeneric(ctx, argv, "hmset"),
+});
+
+defineCommand({
+  ...SET_LIKE,
+  name: "hsetnx",
+  arity: 4,
+  summary: "Set the value of a hash field, only if the field does not exist",
+  since: "2.0.0",
+  complexity: "O(1)",
+  run(ctx, argv) {
+    const { hash, created } = hashForWrite(ctx, argv[1]);
+    if (hash.has(argv[2])) return 0;
+    hash.set(argv[2], argv[3], ctx.db.settings);
+    hashChanged(ctx, argv[1], hash, created);
+    return 1;
+  },
+});
+
+// --- counters -------------------------------------------------------------------------
+
+defineCommand({
+  ...SET_LIKE,
+  name: "hincrby",
+  arity: 4,
+  summary: "Increment the integer value of a hash field by the given number",
+  since: "2.0.0",
+  complexity: "O(1)",
+  run(ctx, argv) {
+    const [, key, field] = argv;
+    const incr = int64OrReply(argv[3]);
+    const { hash, created } = hashForWrite(ctx, key);
+    let value = 0n;
+    const cur = hash.get(field);
+    if (cur !== undefined) {
+      const v = parseInt64(cur);
+      if (v === null) throw new CommandError(ERR_HASH_NOT_INTEGER);
+      value = v;
+    }
+    const result = value + incr;
+    if (result < INT64_MIN || result > INT64_MAX) throw new CommandError(ERR_OVERFLOW);
+    hash.set(field, result.toString(), ctx.db.settings);
+    hashChanged(ctx, key, hash, created);
+    return intReply(result);
+  },
+});
+
+defineCommand({
+  ...SET_LIKE,
+  name: "hincrbyfloat",
+  arity: 4,
+  summary: "Increment the float value of a hash field by the given amount",
+  since: "2.6.0",
+  complexity: "O(1)",
+  run(ctx, argv) {
+    const [, key, field] = argv;
+    // Long double arithmetic (x87, as Redis on x86-64), exactly as INCRBYFLOAT; but an
+    // infinite increment is refused up front with its own error (Redis 7.0.x).
+    const incr = longDoubleOrReply(argv[3]);
+    if (incr.kind !== "finite") throw new CommandError(ERR_INCR_NOT_FINITE);
+    const { hash, created } = hashForWrite(ctx, key);
+    const cur = hash.get(field);
+    const base = cur === undefined ? ZERO : parseLongDouble(cur);
+    if (base === null) throw new CommandError(ERR_HASH_NOT_FLOAT);
+    const value = addLongDouble(base, incr);
+    if (value.kind !== "finite") throw new CommandError(ERR_FLOAT_RESULT);
+    const text = formatLongDouble(value);
+    hash.set(field, text, ctx.db.settings);
+    hashChanged(ctx, key, hash, created);
+    // Logged as the resulting value, so replay never depends on float formatting.
+    ctx.propagate(["HSET", key, field, text]);
+    return text;
+  },
+});
+
+// --- reading --------------------------------------------------------------------------
+
+const READ = {
+  flags: ["readonly", "fast"],
+  group: "hash",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  complexity: "O(1)",
+} as const;
+
+defineCommand({
+  ...READ,
+  name: "hget",
+  arity: 3,
+  summary: "Get the value of a hash field",
+  since: "2.0.0",
+  run: (ctx, argv) => getHash(ctx, argv[1])?.get(argv[2]) ?? null,
+});
+
+defineCommand({
+  ...READ,
+  name: "hmget",
+  arity: -3,
+  summary: "Get the values of all the given hash fields",
+  since: "2.0.0",
+  complexity: "O(N) where N is the number of fields being requested.",
+  run(ctx, argv) {
+    // A missing key is an empty hash: one nil per field.
+    const hash = getHash(ctx, argv[1]);
+    return argv.slice(2).map((f) => hash?.get(f) ?? null);
+  },
+});
+
+defineCommand({
+  ...READ,
+  name: "hlen",
+  arity: 2,
+  summary: "Get the number of fields in a hash",
+  since: "2.0.0",
+  run: (ctx, argv) => getHash(ctx, argv[1])?.size ?? 0,
+});
+
+defineCommand({
+  ...READ,
+  name: "hstrlen",
+  arity: 3,
+  summary: "Get the length of the value of a hash field",
+  since: "3.2.0",
+  run: (ctx, argv) => getHash(ctx, argv[1])?.get(argv[2])?.length ?? 0,
+});
+
+defineCommand({
+  ...READ,
+  name: "hexists",
+  arity: 3,
+  summary: "Determine if a hash field exists",
+  since: "2.0.0",
+  run: (ctx, argv) => (getHash(ctx, argv[1])?.has(argv[2]) ? 1 : 0),
+});
+
+const ALL = {
+  arity: 2,
+  flags: ["readonly"],
+  group: "hash",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  complexity: "O(N) where N is the size of the hash.",
+} as const;
+
+defineCommand({
+  ...ALL,
+  name: "hkeys",
+  summary: "Get all the fields in a hash",
+  since: "2.0.0",
+  run(ctx, argv) {
+    const hash = getHash(ctx, argv[1]);
+    return hash ? [...hash.entries()].map((e) => e[0]) : [];
+  },
+});
+
+defineCommand({
+  ...ALL,
+  name: "hvals",
+  summary: "Get all the values in a hash",
+  since: "2.0.0",
+  run(ctx, argv) {
+    const hash = getHash(ctx, argv[1]);
+    return hash ? [...hash.entries()].map((e) => e[1]) : [];
+  },
+});
+
+defineCommand({
+  ...ALL,
+  name: "hgetall",
+  summary: "Get all the fields and values in a hash",
+  since: "2.0.0",
+  run(ctx, argv) {
+    const hash = getHash(ctx, argv[1]);
+    const flat: Reply[] = [];
+    if (hash) for (const [f, v] of hash.entries()) flat.push(f, v);
+    return map(flat);
+  },
+});
+
+// --- deleting ---------------------------------------------------------------------------
+
+defineCommand({
+  name: "hdel",
+  arity: -3,
+  flags: ["write", "fast"],
+  group: "hash",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Delete one or more hash fields",
+  since: "2.0.0",
+  complexity: "O(N) where N is the number of fields to be removed.",
+  run(ctx, argv) {
+    const key = argv[1];
+    const hash = getHash(ctx, key);
+    if (!hash) return 0;
+    let deleted = 0;
+    for (let j = 2; j < argv.length; j++) {
+      if (hash.delete(argv[j])) {
+        deleted++;
+        if (hash.size === 0) break;
+      }
+    }
+    if (hash.size === 0) ctx.db.delete(key);
+    else if (deleted > 0) ctx.db.signalModified(key);
+    return deleted;
+  },
+});
+
+// --- HRANDFIELD ------------------------------------------------------------------------
+
+defineCommand({
+  name: "hrandfield",
+  arity: -2,
+  flags: ["readonly"],
+  group: "hash",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Get one or multiple random fields from a hash",
+  since: "6.2.0",
+  complexity: "O(N) where N is the number of fields returned",
+  run(ctx, argv) {
+    if (argv.length === 2) {
+      const hash = getHash(ctx, argv[1]);
+      return hash?.randomEntry()?.[0] ?? null;
+    }
+    // The count must be within ±LONG_MAX (LONG_MIN is refused); then the options.
+    const count = int64OrReply(argv[2]);
+    if (count < -INT64_MAX) throw new CommandError(ERR_RANDFIELD_RANGE);
+    if (argv.length > 4 || (argv.length === 4 && !isOption(argv[3], "withvalues"))) {
+      throw new CommandError(ERR_SYNTAX);
+    }
+    const withValues = argv.length === 4;
+    const hash = getHash(ctx, argv[1]);
+    if (!hash || count === 0n) return [];
+    let entries: HashEntry[];
+    if (count < 0n || count === 1n) {
+      // Repeats allowed: each pick is independent (Redis's CASE 1). Redis would try to
+      // build any number of them; we refuse absurd counts rather than exhaust memory.
+      const n = count < 0n ? -count : count;
+      if (n > BigInt(MAX_RANDOM_REPEATS)) throw new CommandError(ERR_RANDFIELD_TOO_MANY);
+      entries = hash.randomEntriesWithRepeats(Number(n));
+    } else {
+      entries = hash.randomDistinctEntries(count > BigInt(hash.size) ? hash.size : Number(count));
+    }
+    return withValues ? pairsReply(entries) : entries.map((e) => e[0]);
+  },
+});
+
+// --- HSCAN -------------------------------------------------------------------------------
+
+defineCommand({
+  name: "hscan",
+  arity: -3,
+  flags: ["readonly"],
+  group: "hash",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Incrementally iterate hash fields and associated values",
+  since: "2.8.0",
+  complexity:
+    "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+  run(ctx, argv) {
+    // Redis reads the cursor, then the key, and only then the options: a missing key
+    // replies an empty scan even when the options are wrong.
+    const cursor = parseScanCursor(argv[2]);
+    const hash = getHash(ctx, argv[1]);
+    if (!hash) return ["0", []];
+    let count = 10;
+    let pattern: string | null = null;
+    for (let i = 3; i < argv.length; i += 2) {
+      const hasValue = i + 1 < argv.length;
+      if (isOption(argv[i], "count") && hasValue) {
+        count = parseIntegerArg(argv[i + 1], ERR_NOT_INTEGER);
+        if (count < 1) throw new CommandError(ERR_SYNTAX);
+      } else if (isOption(argv[i], "match") && hasValue) {
+        pattern = argv[i + 1] === "*" ? null : argv[i + 1];
+      } else {
+        // TYPE is SCAN's alone.
+        throw new CommandError(ERR_SYNTAX);
+      }
+    }
+    const step = hash.scan(cursor, count);
+    const out: Reply[] = [];
+    for (const [f, v] of step.entries) {
+      if (pattern === null || globMatch(pattern, f)) out.push(f, v);
+    }
+    return [String(step.cursor), out];
+  },
+});

@@ -1,0 +1,529 @@
+/**
+ * The set commands of Redis 7.0 (t_set.c): SADD, SREM, SCARD, SISMEMBER, SMISMEMBER,
+ * SMEMBERS, SRANDMEMBER, SPOP, SMOVE, SINTER, SINTERCARD, SINTERSTORE, SUNION,
+ * SUNIONSTORE, SDIFF, SDIFFSTORE and SSCAN. Each is declared once with the flags, arity and
+ * key positions `COMMAND INFO` reports on redis-server 7.0; handlers call the set type API
+ * (src/engine/set.ts), the only code that knows how a set is held.
+ *
+ * What is logged follows what Redis 7.0 propagates: SPOP becomes SREM of the members it
+ * popped (or DEL when it popped them all), so replay never depends on chance; every other
+ * set command is deterministic and logged as sent. Handlers validate before they write.
+ *
+ * Also here, shared with the sorted set commands: SSCAN/ZSCAN's option parsing and the
+ * key finder for commands that name their keys with a count (numkeys).
+ */
+import { globMatch } from "../engine/glob";
+import { RedisSet } from "../engine/set";
+import { set as setReply, type Reply } from "../protocol/reply";
+import { parseInt64, parseInt64Number } from "../util/numbers";
+import { lookupOfType, parseIntegerArg } from "./args";
+import type { ExecContext } from "./context";
+import { CommandError, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from "./errors";
+import { isOption, parseScanCursor } from "./keys";
+import { defineCommand } from "./table";
+
+// --- errors only the set commands send (shared ones live in errors.ts) ----------------------
+
+export const ERR_NOT_POSITIVE = "ERR value is out of range, must be positive";
+export const ERR_NUMKEYS_POSITIVE = "ERR numkeys should be greater than 0";
+export const ERR_LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
+export const ERR_COUNT_RANGE = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+const ERR_NUMKEYS_TOO_MANY = "ERR Number of keys can't be greater than number of args";
+/** SRANDMEMBER with a count no array can hold: Redis would stream it forever. */
+export const ERR_OUT_OF_RANGE = "ERR value is out of range";
+
+/** Longest JS array: a repeat count beyond it cannot be answered at all. */
+const MAX_REPLY_ITEMS = 2 ** 32 - 1;
+/** SPOP logs its SREMs in batches of this many members, keeping each log entry bounded. */
+const SREM_BATCH = 1024;
+
+// --- shared helpers ---------------------------------------------------------------------------
+
+/** The set at `key`, undefined when missing; WRONGTYPE for another type. */
+function getSet(ctx: ExecContext, key: string): RedisSet | undefined {
+  return lookupOfType(ctx.db, key, RedisSet);
+}
+
+/**
+ * A non-negative integer argument, as getPositiveLongFromObjectOrReply: text that is not
+ * an integer gets the same error as a negative one (`err`).
+ */
+export function positiveOrReply(arg: string, err: string = ERR_NOT_POSITIVE): number {
+  const v = parseInt64Number(arg);
+  if (v === null || v < 0) throw new CommandError(err);
+  return v;
+}
+
+/** A count in [1, LONG_MAX], as getRangeLongFromObjectOrReply with a message for both faults. */
+export function atLeastOneOrReply(arg: string, err: string): number {
+  const v = parseInt64Number(arg);
+  if (v === null || v < 1) throw new CommandError(err);
+  return v;
+}
+
+/**
+ * The indexes of the keys of a command that names them with a count, as Redis's
+ * genericGetKeys: the store key (if any) first, then `numkeys` keys after the count. No
+ * keys when the count is not a positive number of keys that fit (the command then fails).
+ */
+export function numkeysKeys(argv: string[], countIndex: number, storeIndex = 0): number[] {
+  const n = parseInt64Number(argv[countIndex] ?? "");
+  const first = countIndex + 1;
+  if (n === null || n < 1 || n > argv.length - first) return [];
+  const keys = storeIndex > 0 ? [storeIndex] : [];
+  for (let i = 0; i < n; i++) keys.push(first + i);
+  return keys;
+}
+
+/** SSCAN/HSCAN/ZSCAN options, parsed as scanGenericCommand does (no TYPE for a value scan). */
+export interface ScanOptions {
+  count: number;
+  /** null when there is no pattern or it is the lone "*" (which Redis skips). */
+  pattern: string | null;
+}
+
+/** Parses COUNT and MATCH from `argv[from]` on; errors as Redis, first error wins. */
+export function parseValueScanOptions(argv: string[], from: number): ScanOptions {
+  const opts: ScanOptions = { count: 10, pattern: null };
+  for (let i = from; i < argv.length; i += 2) {
+    const hasValue = i + 1 < argv.length;
+    if (isOption(argv[i], "count") && hasValue) {
+      opts.count = parseIntegerArg(argv[i + 1]);
+      if (opts.count < 1) throw new CommandError(ERR_SYNTAX);
+    } else if (isOption(argv[i], "match") && hasValue) {
+      opts.pattern = argv[i + 1] === "*" ? null : argv[i + 1];
+    } else {
+      throw new CommandError(ERR_SYNTAX);
+    }
+  }
+  return opts;
+}
+
+/** The members a SUNION/SDIFF scratch set would list: as a fresh intset-first set orders them. */
+function asResultSet(members: Iterable<string>, ctx: ExecContext): RedisSet {
+  const out = RedisSet.empty();
+  for (const m of members) out.add(m, ctx.db.settings);
+  return out;
+}
+
+/**
+ * Stores `result` at `dst` (setKey, which drops any TTL) and replies its size; an empty
+ * result deletes `dst` instead and replies 0 (SINTERSTORE, SUNIONSTORE, SDIFFSTORE).
+ */
+function storeResult(ctx: ExecContext, dst: string, result: RedisSet): Reply {
+  if (result.size > 0) {
+    ctx.db.set(dst, result);
+    return result.size;
+  }
+  ctx.db.delete(dst);
+  return 0;
+}
+
+/** Looks up each key as a set (null when missing); WRONGTYPE if any holds another type. */
+function lookupSets(ctx: ExecContext, keys: string[]): (RedisSet | null)[] {
+  return keys.map((k) => getSet(ctx, k) ?? null);
+}
+
+// --- SINTER, SINTERCARD, SINTERSTORE ---------------------------------------------------------
+
+/**
+ * The intersection (sinterGenericCommand): members of the smallest set, in its order,
+ * that every other set holds. `limit` > 0 stops counting there (SINTERCARD).
+ */
+function intersect(sets: (RedisSet | null)[], limit = 0): string[] {
+  if (sets.some((s) => s === null)) return [];
+  // Smallest first; Array.prototype.sort is stable, as glibc's merge-sort qsort is here.
+  const sorted = (sets as RedisSet[]).slice().sort((a, b) => a.size - b.size);
+  const [first, ...rest] = sorted;
+  const out: string[] = [];
+  for (const m of first.members()) {
+    if (rest.every((s) => s === first || s.has(m))) {
+      out.push(m);
+      if (limit > 0 && out.length >= limit) break;
+    }
+  }
+  return out;
+}
+
+// --- SUNION, SDIFF and their STORE forms -------------------------------------------------------
+
+/** sunionDiffGenericCommand's result, as the scratch set it builds (intset-first). */
+function unionOrDiff(ctx: ExecContext, keys: string[], diff: boolean): RedisSet {
+  const sets = lookupSets(ctx, keys);
+  if (!diff) {
+    const out = RedisSet.empty();
+    for (const s of sets) if (s) for (const m of s.members()) out.add(m, ctx.db.settings);
+    return out;
+  }
+  const [first, ...rest] = sets;
+  if (!first) return RedisSet.empty();
+  // Redis picks one of two algorithms by estimated work. The second fills the scratch set
+  // with all of the first set before removing, which can turn it into a hashtable even
+  // when what remains would fit an intset: the result's encoding (and order) follow suit.
+  let algoOne = 0;
+  let algoTwo = 0;
+  for (const s of sets) {
+    if (!s) continue;
+    algoOne += first.size;
+    algoTwo += s.size;
+  }
+  if (Math.floor(algoOne / 2) <= algoTwo) {
+    // A key repeated as its own subtrahend empties the result, as in Redis.
+    return asResultSet(
+      first.members().filter((m) => !rest.some((s) => s !== null && (s === first || s.has(m)))),
+      ctx,
+    );
+  }
+  const out = asResultSet(first.members(), ctx);
+  for (const s of rest) {
+    if (!s) continue;
+    for (const m of s.members()) out.remove(m);
+    if (out.size === 0) break;
+  }
+  return out;
+}
+
+// --- declarations -----------------------------------------------------------------------------
+
+defineCommand({
+  name: "sadd",
+  arity: -3,
+  flags: ["write", "denyoom", "fast"],
+  group: "set",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Add one or more members to a set",
+  since: "1.0.0",
+  complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+  run(ctx, argv) {
+    const key = argv[1];
+    let s = getSet(ctx, key);
+    if (!s) {
+      s = RedisSet.forMember(argv[2]);
+      ctx.db.set(key, s);
+    }
+    let added = 0;
+    for (let i = 2; i < argv.length; i++) if (s.add(argv[i], ctx.db.settings)) added++;
+    if (added > 0) ctx.db.signalModified(key);
+    return added;
+  },
+});
+
+defineCommand({
+  name: "srem",
+  arity: -3,
+  flags: ["write", "fast"],
+  group: "set",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Remove one or more members from a set",
+  since: "1.0.0",
+  complexity: "O(N) where N is the number of members to be removed.",
+  run(ctx, argv) {
+    const key = argv[1];
+    const s = getSet(ctx, key);
+    if (!s) return 0;
+    let removed = 0;
+    for (let i = 2; i < argv.length; i++) {
+      if (!s.remove(argv[i])) continue;
+      removed++;
+      if (s.size === 0) {
+        ctx.db.delete(key);
+        return removed;
+      }
+    }
+    if (removed > 0) ctx.db.signalModified(key);
+    return removed;
+  },
+});
+
+defineCommand({
+  name: "scard",
+  arity: 2,
+  flags: ["readonly", "fast"],
+  group: "set",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Get the number of members in a set",
+  since: "1.0.0",
+  complexity: "O(1)",
+  run: (ctx, argv) => getSet(ctx, argv[1])?.size ?? 0,
+});
+
+defineCommand({
+  name: "sismember",
+  arity: 3,
+  flags: ["readonly", "fast"],
+  group: "set",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Determine if a given value is a member of a set",
+  since: "1.0.0",
+  complexity: "O(1)",
+  run: (ctx, argv) => (getSet(ctx, argv[1])?.has(argv[2]) ? 1 : 0),
+});
+
+defineCommand({
+  name: "smismember",
+  arity: -3,
+  flags: ["readonly", "fast"],
+  group: "set",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Returns the membership associated with the given elements for a set",
+  since: "6.2.0",
+  complexity: "O(N) where N is the number of elements being checked for membership",
+  run(ctx, argv) {
+    // A missing key is an empty set: all zeros.
+    const s = getSet(ctx, argv[1]);
+    return argv.slice(2).map((m) => (s?.has(m) ? 1 : 0));
+  },
+});
+
+defineCommand({
+  name: "smembers",
+  arity: 2,
+  flags: ["readonly"],
+  group: "set",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Get all the members in a set",
+  since: "1.0.0",
+  complexity: "O(N) where N is the set cardinality.",
+  // Redis 7.0 runs SMEMBERS as SINTER of one key.
+  run: (ctx, argv) => setReply(getSet(ctx, argv[1])?.members() ?? []),
+});
+
+defineCommand({
+  name: "srandmember",
+  arity: -2,
+  flags: ["readonly"],
+  group: "set",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Get one or multiple random members from a set",
+  since: "1.0.0",
+  complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
+  run(ctx, argv) {
+    if (argv.length > 3) throw new CommandError(ERR_SYNTAX);
+    if (argv.length === 3) {
+      // The count is read first, within [-LONG_MAX, LONG_MAX] (7.0.x's LONG_MIN fix).
+      const l = parseInt64(argv[2]);
+      if (l === null) throw new CommandError(ERR_NOT_INTEGER);
+      if (l === -(2n ** 63n)) throw new CommandError(ERR_COUNT_RANGE);
+      const s = getSet(ctx, argv[1]);
+      if (!s || l === 0n) return [];
+      if (l < 0n) {
+        if (-l > BigInt(MAX_REPLY_ITEMS)) throw new CommandError(ERR_OUT_OF_RANGE);
+        return s.randomMembersWithRepeats(Number(-l));
+      }
+      return s.randomDistinctMembers(Number(l));
+    }
+    return getSet(ctx, argv[1])?.randomMember() ?? null;
+  },
+});
+
+defineCommand({
+  name: "spop",
+  arity: -2,
+  flags: ["write", "fast"],
+  group: "set",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Remove and return one or multiple random members from a set",
+  since: "1.0.0",
+  complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
+  run(ctx, argv) {
+    const key = argv[1];
+    if (argv.length > 3) throw new CommandError(ERR_SYNTAX);
+    if (argv.length === 3) {
+      const count = positiveOrReply(argv[2]);
+      const s = getSet(ctx, key);
+      if (!s || count === 0) return setReply([]);
+      if (count >= s.size) {
+        // Everything: replied as SUNION of the key would list it, logged as DEL.
+        const all = asResultSet(s.members(), ctx).members();
+        ctx.db.delete(key);
+        ctx.propagate(["DEL", key]);
+        return setReply(all);
+      }
+      const popped = s.popRandom(count, ctx.db.settings);
+      ctx.db.signalModified(key);
+      for (let i = 0; i < popped.length; i += SREM_BATCH) {
+        ctx.propagate(["SREM", key, ...popped.slice(i, i + SREM_BATCH)]);
+      }
+      return setReply(popped);
+    }
+    const s = getSet(ctx, key);
+    if (!s) return null;
+    const m = s.randomMember();
+    s.remove(m);
+    if (s.size === 0) ctx.db.delete(key);
+    else ctx.db.signalModified(key);
+    ctx.propagate(["SREM", key, m]);
+    return m;
+  },
+});
+
+defineCommand({
+  name: "smove",
+  arity: 4,
+  flags: ["write", "fast"],
+  group: "set",
+  keys: { first: 1, last: 2, step: 1 },
+  routing: "shard",
+  summary: "Move a member from one set to another",
+  since: "1.0.0",
+  complexity: "O(1)",
+  run(ctx, argv) {
+    const [, srcKey, dstKey, member] = argv;
+    const src = ctx.db.get(srcKey);
+    const dst = ctx.db.get(dstKey);
+    // A missing source answers 0 before any type check (smoveCommand).
+    if (src === undefined) return 0;
+    if (!(src instanceof RedisSet) || (dst !== undefined && !(dst instanceof RedisSet))) {
+      throw new CommandError(ERR_WRONGTYPE);
+    }
+    if (src === dst) return src.has(member) ? 1 : 0;
+    if (!src.remove(member)) return 0;
+    if (src.size === 0) ctx.db.delete(srcKey);
+    else ctx.db.signalModified(srcKey);
+    let target = dst;
+    if (!target) {
+      target = RedisSet.forMember(member);
+      ctx.db.set(dstKey, target);
+    }
+    if (target.add(member, ctx.db.settings)) ctx.db.signalModified(dstKey);
+    return 1;
+  },
+});
+
+defineCommand({
+  name: "sinter",
+  arity: -2,
+  flags: ["readonly"],
+  group: "set",
+  keys: { first: 1, last: -1, step: 1 },
+  routing: "shard",
+  summary: "Intersect multiple sets",
+  since: "1.0.0",
+  complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+  run: (ctx, argv) => setReply(intersect(lookupSets(ctx, argv.slice(1)))),
+});
+
+defineCommand({
+  name: "sintercard",
+  arity: -3,
+  flags: ["readonly"],
+  group: "set",
+  getKeys: (argv) => numkeysKeys(argv, 1),
+  routing: "shard",
+  summary: "Intersect multiple sets and return the cardinality of the result",
+  since: "7.0.0",
+  complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+  run(ctx, argv) {
+    // Unlike ZINTERCARD, every argument is checked before any key is read.
+    const numkeys = atLeastOneOrReply(argv[1], ERR_NUMKEYS_POSITIVE);
+    if (numkeys > argv.length - 2) throw new CommandError(ERR_NUMKEYS_TOO_MANY);
+    let limit = 0;
+    for (let j = 2 + numkeys; j < argv.length; j++) {
+      if (isOption(argv[j], "limit") && j + 1 < argv.length) {
+        limit = positiveOrReply(argv[++j], ERR_LIMIT_NEGATIVE);
+      } else {
+        throw new CommandError(ERR_SYNTAX);
+      }
+    }
+    return intersect(lookupSets(ctx, argv.slice(2, 2 + numkeys)), limit).length;
+  },
+});
+
+defineCommand({
+  name: "sinterstore",
+  arity: -3,
+  flags: ["write", "denyoom"],
+  group: "set",
+  keys: { first: 1, last: -1, step: 1 },
+  routing: "shard",
+  summary: "Intersect multiple sets and store the resulting set in a key",
+  since: "1.0.0",
+  complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+  run(ctx, argv) {
+    const members = intersect(lookupSets(ctx, argv.slice(2)));
+    return storeResult(ctx, argv[1], asResultSet(members, ctx));
+  },
+});
+
+defineCommand({
+  name: "sunion",
+  arity: -2,
+  flags: ["readonly"],
+  group: "set",
+  keys: { first: 1, last: -1, step: 1 },
+  routing: "shard",
+  summary: "Add multiple sets",
+  since: "1.0.0",
+  complexity: "O(N) where N is the total number of elements in all given sets.",
+  run: (ctx, argv) => setReply(unionOrDiff(ctx, argv.slice(1), false).members()),
+});
+
+defineCommand({
+  name: "sunionstore",
+  arity: -3,
+  flags: ["write", "denyoom"],
+  group: "set",
+  keys: { first: 1, last: -1, step: 1 },
+  routing: "shard",
+  summary: "Add multiple sets and store the resulting set in a key",
+  since: "1.0.0",
+  complexity: "O(N) where N is the total number of elements in all given sets.",
+  run: (ctx, argv) => storeResult(ctx, argv[1], unionOrDiff(ctx, argv.slice(2), false)),
+});
+
+defineCommand({
+  name: "sdiff",
+  arity: -2,
+  flags: ["readonly"],
+  group: "set",
+  keys: { first: 1, last: -1, step: 1 },
+  routing: "shard",
+  summary: "Subtract multiple sets",
+  since: "1.0.0",
+  complexity: "O(N) where N is the total number of elements in all given sets.",
+  run: (ctx, argv) => setReply(unionOrDiff(ctx, argv.slice(1), true).members()),
+});
+
+defineCommand({
+  name: "sdiffstore",
+  arity: -3,
+  flags: ["write", "denyoom"],
+  group: "set",
+  keys: { first: 1, last: -1, step: 1 },
+  routing: "shard",
+  summary: "Subtract multiple sets and store the resulting set in a key",
+  since: "1.0.0",
+  complexity: "O(N) where N is the total number of elements in all given sets.",
+  run: (ctx, argv) => storeResult(ctx, argv[1], unionOrDiff(ctx, argv.slice(2), true)),
+});
+
+defineCommand({
+  name: "sscan",
+  arity: -3,
+  flags: ["readonly"],
+  group: "set",
+  keys: { first: 1, last: 1, step: 1 },
+  routing: "shard",
+  summary: "Incrementally iterate Set elements",
+  since: "2.8.0",
+  complexity:
+    "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+  run(ctx, argv) {
+    // Cursor first; a missing key then answers an empty scan without reading the options.
+    const cursor = parseScanCursor(argv[2]);
+    const s = getSet(ctx, argv[1]);
+    if (!s) return ["0", []];
+    const { count, pattern } = parseValueScanOptions(argv, 3);
+    const step = s.scan(cursor, count);
+    const members = pattern === null ? step.members : step.members.filter((m) => globMatch(pattern, m));
+    return [String(step.cursor), members];
+  },
+});

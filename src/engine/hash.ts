@@ -1,0 +1,234 @@
+/**
+ * The hash type (Redis's t_hash.c type API): the only code that knows how a hash is held.
+ * Commands in src/commands/hashes.ts call these methods.
+ *
+ * Representation: a field → slot map over parallel slot arrays (field, value, sequence).
+ * Slots keep insertion order (an update stays in place, a deleted field leaves a hole
+ * until holes outnumber live fields and the slots are compacted), which is exactly the
+ * order Redis's listpack encoding returns fields in — so HGETALL, HKEYS, HVALS and HSCAN
+ * of a small hash match Redis byte for byte. Sequence numbers make HSCAN cursors stable
+ * across compaction: a field present for a whole scan is returned exactly once.
+ *
+ * Encoding: Redis 7.0 starts a hash as a listpack and converts it to a hashtable, for
+ * good, when a field or value longer than hash-max-listpack-value is written or the hash
+ * grows past hash-max-listpack-entries (hashTypeTryConversion / hashTypeSet). We record
+ * that conversion at write time with the thresholds then in force, as Redis does, so a
+ * later CONFIG SET does not change an existing hash until it is written again.
+ */
+import type { Collection } from "./keyspace";
+import { ARRAY_SLOT_BYTES, EMPTY_ARRAY_BYTES, EMPTY_MAP_BYTES, MAP_ENTRY_BYTES, objectBytes, stringBytes } from "./memory";
+import type { EngineSettings } from "./settings";
+
+/** The HashValue object: type, listpack, slotOf, fields, vals, seqs, nextSeq, textBytes. */
+const HASH_FIXED_BYTES = objectBytes(8) + EMPTY_MAP_BYTES + 3 * EMPTY_ARRAY_BYTES;
+
+export type HashEntry = [field: string, value: string];
+
+export class HashValue implements Collection {
+  readonly type = "hash" as const;
+  /** False once converted to Redis's hashtable encoding (it never converts back). */
+  private listpack = true;
+  private readonly slotOf = new Map<string, number>();
+  private fields: (string | undefined)[] = [];
+  private vals: (string | undefined)[] = [];
+  /** Sequence number of each slot, increasing; an HSCAN cursor is one of these. */
+  private seqs: number[] = [];
+  private nextSeq = 1;
+  /** Running total of the fields' and values' string bytes, so memoryUsage is O(1). */
+  private textBytes = 0;
+
+  encoding(_settings: EngineSettings): string {
+    return this.listpack ? "listpack" : "hashtable";
+  }
+
+  clone(): HashValue {
+    const copy = new HashValue();
+    copy.listpack = this.listpack;
+    for (const [f, v] of this.entries()) copy.append(f, v);
+    return copy;
+  }
+
+  get size(): number {
+    return this.slotOf.size;
+  }
+
+  /**
+   * Heap bytes: the object and its empty containers, a Map entry per field, three array
+   * slots per slot (holes included, until compaction), and the strings.
+   */
+  memoryUsage(): number {
+    return (
+      HASH_FIXED_BYTES +
+      MAP_ENTRY_BYTES * this.slotOf.size +
+      3 * ARRAY_SLOT_BYTES * this.fields.length +
+      this.textBytes
+    );
+  }
+
+  /** True while the hash is listpack-encoded (its replies follow insertion order). */
+  get isListpack(): boolean {
+    return this.listpack;
+  }
+
+  // --- reading -------------------------------------------------------------------------
+
+  get(field: string): string | undefined {
+    const slot = this.slotOf.get(field);
+    return slot === undefined ? undefined : this.vals[slot];
+  }
+
+  has(field: string): boolean {
+    return this.slotOf.has(field);
+  }
+
+  /** Every field and value, in slot (insertion) order. */
+  *entries(): IterableIterator<HashEntry> {
+    for (let i = 0; i < this.fields.length; i++) {
+      const f = this.fields[i];
+      if (f !== undefined) yield [f, this.vals[i] as string];
+    }
+  }
+
+  // --- writing -------------------------------------------------------------------------
+
+  /**
+   * Sets `field` to `value` (hashTypeSet); returns true when the field is new. Converts
+   * to the hashtable encoding when either string is longer than hash-max-listpack-value
+   * or the hash now has more than hash-max-listpack-entries fields. Setting the pairs of
+   * one HSET in turn converts exactly when Redis's up-front hashTypeTryConversion would,
+   * since conversion only ever goes one way.
+   */
+  set(field: string, value: string, settings: EngineSettings): boolean {
+    if (
+      this.listpack &&
+      (field.length > settings.hashMaxListpackValue || value.length > settings.hashMaxListpackValue)
+    ) {
+      this.listpack = false;
+    }
+    const slot = this.slotOf.get(field);
+    if (slot !== undefined) {
+      this.textBytes += stringBytes(value) - stringBytes(this.vals[slot] as string);
+      this.vals[slot] = value;
+    } else {
+      this.append(field, value);
+    }
+    // Checked after an update too, so a lowered threshold converts on the next write.
+    if (this.listpack && this.slotOf.size > settings.hashMaxListpackEntries) this.listpack = false;
+    return slot === undefined;
+  }
+
+  /** Removes `field`; returns whether it was there. */
+  delete(field: string): boolean {
+    const slot = this.slotOf.get(field);
+    if (slot === undefined) return false;
+    this.slotOf.delete(field);
+    this.textBytes -= stringBytes(field) + stringBytes(this.vals[slot] as string);
+    this.fields[slot] = undefined;
+    this.vals[slot] = undefined;
+    if (this.fields.length > 16 && this.fields.length > 2 * this.slotOf.size) this.compact();
+    else if (this.slotOf.size === 0) this.compact();
+    return true;
+  }
+
+  // --- random fields (HRANDFIELD) ------------------------------------------------------
+
+  /** One uniformly random entry, or undefined when empty. */
+  randomEntry(): HashEntry | undefined {
+    if (this.slotOf.size === 0) return undefined;
+    // At least half the slots are live (see delete), so this takes two tries on average.
+    for (;;) {
+      const i = Math.floor(Math.random() * this.fields.length);
+      const f = this.fields[i];
+      if (f !== undefined) return [f, this.vals[i] as string];
+    }
+  }
+
+  /**
+   * `count` random entries with repeats allowed (HRANDFIELD with a negative count), each
+   * drawn uniformly and independently.
+   */
+  randomEntriesWithRepeats(count: number): HashEntry[] {
+    const out: HashEntry[] = [];
+    if (this.slotOf.size === 0) return out;
+    for (let k = 0; k < count; k++) out.push(this.randomEntry() as HashEntry);
+    return out;
+  }
+
+  /**
+   * min(count, size) distinct random entries (HRANDFIELD with a positive count). As in
+   * Redis, asking for the whole hash or more returns it in its own order; otherwise
+   * the order is random.
+   */
+  randomDistinctEntries(count: number): HashEntry[] {
+    const all = [...this.entries()];
+    if (count >= all.length) return all;
+    // A partial Fisher–Yates shuffle: the first `count` positions are a uniform sample.
+    for (let i = 0; i < count; i++) {
+      const j = i + Math.floor(Math.random() * (all.length - i));
+      const t = all[i];
+      all[i] = all[j];
+      all[j] = t;
+    }
+    all.length = count;
+    return all;
+  }
+
+  // --- HSCAN ----------------------------------------------------------------------------
+
+  /**
+   * One HSCAN step. A listpack-encoded hash is returned whole with cursor 0 whatever the
+   * cursor, as Redis does. Otherwise about `count` slots are examined from `cursor` (a
+   * slot sequence number) and the next cursor is returned (0 when done).
+   */
+  scan(cursor: number, count: number): { cursor: number; entries: HashEntry[] } {
+    if (this.listpack) return { cursor: 0, entries: [...this.entries()] };
+    let i = this.positionOf(cursor);
+    const end = Math.min(this.fields.length, i + Math.max(1, count));
+    const entries: HashEntry[] = [];
+    for (; i < end; i++) {
+      const f = this.fields[i];
+      if (f !== undefined) entries.push([f, this.vals[i] as string]);
+    }
+    return { cursor: i >= this.fields.length ? 0 : this.seqs[i], entries };
+  }
+
+  // --- internals -------------------------------------------------------------------------
+
+  private append(field: string, value: string): void {
+    this.slotOf.set(field, this.fields.length);
+    this.fields.push(field);
+    this.vals.push(value);
+    this.seqs.push(this.nextSeq++);
+    this.textBytes += stringBytes(field) + stringBytes(value);
+  }
+
+  /** Drops the holes left by deleted fields, keeping order and sequence numbers. */
+  private compact(): void {
+    const fields: string[] = [];
+    const vals: string[] = [];
+    const seqs: number[] = [];
+    for (let i = 0; i < this.fields.length; i++) {
+      const f = this.fields[i];
+      if (f === undefined) continue;
+      this.slotOf.set(f, fields.length);
+      fields.push(f);
+      vals.push(this.vals[i] as string);
+      seqs.push(this.seqs[i]);
+    }
+    this.fields = fields;
+    this.vals = vals;
+    this.seqs = seqs;
+  }
+
+  /** Index of the first slot whose sequence is >= cursor (binary search). */
+  private positionOf(cursor: number): number {
+    let lo = 0;
+    let hi = this.seqs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.seqs[mid] < cursor) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
