@@ -98,7 +98,10 @@ function restore(ctx: ExecContext, argv: string[]): Reply {
   }
 
   const deleted = opts.replace && db.delete(key);
-  if (ttl !== 0n && !opts.absttl) ttl += BigInt(ctx.now);
+  if (ttl !== 0n && !opts.absttl) {
+    // As Redis's signed 64-bit `ttl += now`: an overflow wraps negative (already expired).
+    ttl = BigInt.asIntN(64, ttl + BigInt(ctx.now));
+  }
   // An expiry already past: nothing is created (the key is gone, logged as DEL if it
   // existed). While replaying the log Redis creates the key anyway, as it loads.
   if (ttl !== 0n && ttl <= BigInt(ctx.now) && db.expireOnRead) {
