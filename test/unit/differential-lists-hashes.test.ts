@@ -8,8 +8,6 @@
  *
  * LH_DIFF_SEEDS="1-200" and LH_DIFF_STEPS explore beyond the default run.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Executor } from "../../src/commands/execute";
 import { lookupCommand } from "../../src/commands/table";
@@ -26,6 +24,7 @@ import {
   type LhStep,
 } from "../support/gen-lists-hashes";
 import { RawRespClient, parseReply, printable, printableCommand, type Resp } from "../support/resp-wire";
+import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
 
 const SEEDS = seedList(process.env.LH_DIFF_SEEDS ?? "1-25");
 const STEPS_PER_SEED = Number(process.env.LH_DIFF_STEPS ?? 2000);
@@ -39,48 +38,16 @@ function seedList(spec: string): number[] {
 
 // --- the reference server ----------------------------------------------------------------
 
-let server: ChildProcess;
 let redis: RawRespClient;
-
-/** A port nothing listens on right now (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function connectWithRetry(port: number): Promise<RawRespClient> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      return await RawRespClient.connect(port);
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`redis-server did not start on ${port}`);
-}
+let reference: ReferenceRedis | undefined;
 
 beforeAll(async () => {
-  const port = await freePort();
-  server = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"], {
-    stdio: "ignore",
-  });
-  redis = await connectWithRetry(port);
-  expect(await redis.call("INFO", "server")).toMatch(/redis_version:7\.0\./);
+  reference = await startReferenceRedis();
+  redis = reference.client;
 });
 
 afterAll(async () => {
-  await redis?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once("exit", r));
-    server.kill("SIGTERM");
-    await exited;
-  }
+  await reference?.stop();
 });
 
 // --- running a sequence --------------------------------------------------------------------

@@ -10,7 +10,6 @@
  *
  * SZ_DIFF_SEEDS="1-200" and SZ_DIFF_STEPS explore beyond the default run.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Executor } from "../../src/commands/execute";
@@ -28,6 +27,7 @@ import {
   type SzStep,
 } from "../support/gen-sets-zsets";
 import { parseReply, printable, printableCommand, RawRespClient, type Resp } from "../support/resp-wire";
+import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
 
 const SEEDS = seedList(process.env.SZ_DIFF_SEEDS ?? "1-50");
 const STEPS_PER_SEED = Number(process.env.SZ_DIFF_STEPS ?? 1000);
@@ -41,49 +41,18 @@ function seedList(spec: string): number[] {
 
 // --- the reference server ----------------------------------------------------------------
 
-let server: ChildProcess;
 let redis: RawRespClient;
 let port = 0;
-
-/** A port nothing listens on right now (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function connectWithRetry(p: number): Promise<RawRespClient> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      return await RawRespClient.connect(p);
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`redis-server did not start on ${p}`);
-}
+let reference: ReferenceRedis | undefined;
 
 beforeAll(async () => {
-  port = await freePort();
-  server = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"], {
-    stdio: "ignore",
-  });
-  redis = await connectWithRetry(port);
-  expect(await redis.call("INFO", "server")).toMatch(/redis_version:7\.0\./);
+  reference = await startReferenceRedis();
+  redis = reference.client;
+  port = reference.port;
 });
 
 afterAll(async () => {
-  await redis?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once("exit", r));
-    server.kill("SIGTERM");
-    await exited;
-  }
+  await reference?.stop();
 });
 
 // --- reading replies ------------------------------------------------------------------------

@@ -1,12 +1,11 @@
 /**
  * Differential test, engine level: seeded random command sequences (test/support/differential.ts)
- * run by Hotslot's Executor in Node and by a real redis-server 7.0 started here on port 7806;
+ * run by Hotslot's Executor in Node and by a real redis-server 7.0 started here on a free port;
  * every reply is compared as raw RESP2 bytes (time-, order- and chance-dependent replies
  * under the tolerances the support module documents). Covers strings, generic key commands,
  * TTLs, wrong types, and the error replies (arity, type, integer, syntax, unknown command).
  * Only shard-side commands run here: router commands (PING, ECHO, …) are the e2e test's.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Executor } from "../../src/commands/execute";
@@ -33,8 +32,8 @@ import {
   type Step,
 } from "../support/differential";
 import { RawRespClient, parseReply, printable } from "../support/resp-wire";
+import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
 
-const REDIS_PORT = 7806;
 const SHARD_FAMILIES = ["strings", "keys", "ttl", "types", "errors"];
 /** DIFF_SEEDS="1-200" (and DIFF_STEPS, DIFF_MAX_MISMATCHES) explore beyond the default run. */
 const SEEDS = seedList(process.env.DIFF_SEEDS ?? "1-8");
@@ -69,36 +68,16 @@ const NOT_GENERATED: Record<string, string> = {
 
 // --- the reference server ----------------------------------------------------------------
 
-let server: ChildProcess;
 let redis: RawRespClient;
-
-async function connectWithRetry(port: number): Promise<RawRespClient> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      return await RawRespClient.connect(port);
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`redis-server did not start on ${port}`);
-}
+let reference: ReferenceRedis | undefined;
 
 beforeAll(async () => {
-  server = spawn("redis-server", ["--port", String(REDIS_PORT), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"], {
-    stdio: "ignore",
-  });
-  redis = await connectWithRetry(REDIS_PORT);
-  const info = await redis.call("INFO", "server");
-  expect(info).toMatch(/redis_version:7\.0\./);
+  reference = await startReferenceRedis();
+  redis = reference.client;
 });
 
 afterAll(async () => {
-  await redis?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once("exit", r));
-    server.kill("SIGTERM");
-    await exited;
-  }
+  await reference?.stop();
 });
 
 const redisSide: Side = { send: (cmds) => redis.pipeline(cmds) };

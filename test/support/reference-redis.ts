@@ -1,0 +1,80 @@
+/**
+ * A real redis-server 7.0 as the reference for differential and interop tests: started on
+ * a free 127.0.0.1 port without persistence, reached through a raw RESP client, stopped
+ * afterwards. `useReferenceRedis()` wires it into a test file's beforeAll/afterAll.
+ */
+import { spawn } from "node:child_process";
+import net from "node:net";
+import { afterAll, beforeAll } from "vitest";
+import { RawRespClient } from "./resp-wire";
+
+export interface ReferenceRedis {
+  port: number;
+  client: RawRespClient;
+  stop(): Promise<void>;
+}
+
+/** A port nothing listens on right now (the OS picks it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startReferenceRedis(): Promise<ReferenceRedis> {
+  const port = await freePort();
+  const server = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"], {
+    stdio: "ignore",
+  });
+  const stop = async () => {
+    if (server.exitCode !== null || server.signalCode !== null) return;
+    const exited = new Promise((r) => server.once("exit", r));
+    server.kill("SIGTERM");
+    await exited;
+  };
+  for (let i = 0; i < 100; i++) {
+    try {
+      const client = await RawRespClient.connect(port);
+      const info = await client.call("INFO", "server");
+      if (!/redis_version:7\.0\./.test(info)) throw new Error(`the reference must be redis-server 7.0, got: ${info.slice(0, 200)}`);
+      return {
+        port,
+        client,
+        stop: async () => {
+          await client.close();
+          await stop();
+        },
+      };
+    } catch (e) {
+      if ((e as Error).message.startsWith("the reference")) {
+        await stop();
+        throw e;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  await stop();
+  throw new Error(`redis-server did not start on port ${port} (is it installed? apt-get install redis-server)`);
+}
+
+/** Starts the reference before the file's tests and stops it after; `get()` returns it. */
+export function useReferenceRedis(): { get(): ReferenceRedis } {
+  let ref: ReferenceRedis | undefined;
+  beforeAll(async () => {
+    ref = await startReferenceRedis();
+  });
+  afterAll(async () => {
+    await ref?.stop();
+  });
+  return {
+    get() {
+      if (!ref) throw new Error("the reference redis-server is not running");
+      return ref;
+    },
+  };
+}
