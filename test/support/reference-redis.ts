@@ -1,11 +1,10 @@
 /**
  * A real redis-server 7.0 as the reference for differential and interop tests: started on
  * a free 127.0.0.1 port without persistence, reached through a raw RESP client, stopped
- * afterwards. `useReferenceRedis()` wires it into a test file's beforeAll/afterAll.
+ * afterwards.
  */
 import { spawn } from "node:child_process";
 import net from "node:net";
-import { afterAll, beforeAll } from "vitest";
 import { RawRespClient } from "./resp-wire";
 
 export interface ReferenceRedis {
@@ -60,21 +59,4 @@ export async function startReferenceRedis(): Promise<ReferenceRedis> {
   }
   await stop();
   throw new Error(`redis-server did not start on port ${port} (is it installed? apt-get install redis-server)`);
-}
-
-/** Starts the reference before the file's tests and stops it after; `get()` returns it. */
-export function useReferenceRedis(): { get(): ReferenceRedis } {
-  let ref: ReferenceRedis | undefined;
-  beforeAll(async () => {
-    ref = await startReferenceRedis();
-  });
-  afterAll(async () => {
-    await ref?.stop();
-  });
-  return {
-    get() {
-      if (!ref) throw new Error("the reference redis-server is not running");
-      return ref;
-    },
-  };
 }
