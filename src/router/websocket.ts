@@ -41,6 +41,9 @@ export function acceptRespWebSocket(
   const handleFrame = async (data: ArrayBuffer | string) => {
     if (!open) return;
     decoder.push(typeof data === "string" ? binaryToBytes(utf8ToBinary(data)) : new Uint8Array(data));
+    // Until the session authenticates, Redis's tighter request limits apply (checked per
+    // frame: a frame's commands are decoded before any of them runs).
+    decoder.authRequired = !session.authenticated;
     // Commands before a protocol error still run, as in Redis; then the error, then close.
     const cmds: string[][] = [];
     let protocolError: ProtocolError | null = null;

@@ -11,3 +11,16 @@ describe("router smoke", () => {
     c.close();
   });
 });
+
+describe("an unauthenticated WebSocket session", () => {
+  it("gets Redis's tighter request limits until it authenticates", async () => {
+    const c = await connect("", null);
+    const big = ["SET", "k", ..."v".repeat(11).split("")];
+    expect(await c.call(big)).toBe("-ERR Protocol error: unauthenticated multibulk length\r\n");
+    await c.closed;
+    const d = await connect("", null);
+    expect(await d.call(["AUTH", "test-token"])).toBe("+OK\r\n");
+    expect(await d.call(["DEL", ..."k".repeat(20).split("")])).toBe(":0\r\n");
+    d.close();
+  });
+});
