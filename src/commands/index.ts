@@ -13,5 +13,7 @@ import "./object";
 import "./memory";
 import "./dump";
 import "./persistence";
+import "./debug";
 import "./sets";
 import "./sortedsets";
+import "./sort";

@@ -458,6 +458,11 @@ export class SortedSet implements Collection {
     this.listpack = listpack;
   }
 
+  /** Holds the set as a skiplist from now on (SORT does this to a sorted set in Redis 7.0). */
+  convertToSkiplist(): void {
+    this.listpack = false;
+  }
+
   /**
    * A new empty sorted set for ZADD/ZINCRBY, whose first member is `first`: a skiplist
    * when zset-max-listpack-entries is 0 or `first` is longer than zset-max-listpack-value,
