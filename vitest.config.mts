@@ -15,7 +15,7 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             // The tokens test/workers/helpers.ts sends: the workers tests run authenticated.
-            miniflare: { bindings: { SHARDS: "4", HOTSLOT_TOKEN: "test-token", HOTSLOT_READONLY_TOKEN: "test-readonly-token" } },
+            miniflare: { bindings: { SHARDS: "4", HOTSLOT_TOKEN: "test-token", HOTSLOT_READONLY_TOKEN: "test-readonly-token", HOTSLOT_ADMIN_TOKEN: "test-admin-token" } },
           }),
         ],
         test: { name: "workers", include: ["test/workers/**/*.test.ts"] },

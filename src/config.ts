@@ -23,6 +23,13 @@ export interface Env {
   HOTSLOT_TOKEN?: string;
   /** Read-only token (secret). */
   HOTSLOT_READONLY_TOKEN?: string;
+  /**
+   * Admin token (secret): the /admin endpoints (RDB export and import) and DEBUG. Unset:
+   * the admin endpoints are off, and DEBUG is refused as Redis refuses it by default.
+   */
+  HOTSLOT_ADMIN_TOKEN?: string;
+  /** "yes" allows DEBUG (Redis's enable-debug-command); default "no": refused as Redis does. */
+  ENABLE_DEBUG_COMMAND?: string;
 }
 
 export interface Config {
@@ -33,6 +40,8 @@ export interface Config {
   maxmemoryPolicy: EvictionPolicy;
   token: string | null;
   readonlyToken: string | null;
+  adminToken: string | null;
+  enableDebugCommand: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -77,6 +86,15 @@ function policyVar(env: Env, name: keyof Env, fallback: EvictionPolicy): Evictio
   return v as EvictionPolicy;
 }
 
+function yesNoVar(env: Env, name: keyof Env, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const v = typeof raw === "string" ? raw.trim().toLowerCase() : "";
+  if (v === "yes") return true;
+  if (v === "no") return false;
+  throw new ConfigError(`Invalid configuration: ${name}=${JSON.stringify(raw)} must be yes or no`);
+}
+
 const cache = new WeakMap<Env, Config>();
 
 export function readConfig(env: Env): Config {
@@ -90,6 +108,8 @@ export function readConfig(env: Env): Config {
     maxmemoryPolicy: policyVar(env, "MAXMEMORY_POLICY", DEFAULT_MAXMEMORY_POLICY),
     token: env.HOTSLOT_TOKEN || null,
     readonlyToken: env.HOTSLOT_READONLY_TOKEN || null,
+    adminToken: env.HOTSLOT_ADMIN_TOKEN || null,
+    enableDebugCommand: yesNoVar(env, "ENABLE_DEBUG_COMMAND", false),
   };
   cache.set(env, c);
   return c;

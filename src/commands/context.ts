@@ -11,6 +11,8 @@ import type { Reply } from "../protocol/reply";
 export interface Limits {
   /** Largest string value a command may create (SETRANGE, APPEND, SET). */
   readonly maxValueBytes: number;
+  /** DEBUG is allowed (Redis's enable-debug-command yes); refused when not set. */
+  readonly enableDebugCommand?: boolean;
 }
 
 export interface ExecContext {
@@ -28,7 +30,23 @@ export interface ExecContext {
   readonly mayBlock: boolean;
   /** The shard's snapshots and log, for SAVE, BGSAVE, LASTSAVE, INFO persistence, DEBUG RELOAD. */
   readonly persistence: Persistence;
+  /** The shard's side of DEBUG SLEEP and DEBUG SET-ACTIVE-EXPIRE. */
+  readonly debug: DebugControl;
 }
+
+/** What DEBUG asks of the shard beyond its keyspace (acting after the current batch). */
+export interface DebugControl {
+  /** DEBUG SLEEP: hold every request for `ms` after this batch, as Redis blocks. */
+  sleep(ms: number): void;
+  /** DEBUG SET-ACTIVE-EXPIRE: turn the alarm's expiry of keys off or on. */
+  setActiveExpire(on: boolean): void;
+}
+
+/** Without a shard around: nothing to hold, no alarm to stop. */
+export const NO_SHARD: DebugControl = {
+  sleep() {},
+  setActiveExpire() {},
+};
 
 /**
  * What a shard's persistence offers commands. The shard implements it

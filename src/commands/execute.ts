@@ -13,7 +13,7 @@
 import { Evictor } from "../engine/eviction";
 import { Keyspace } from "../engine/keyspace";
 import { error, type ErrorReply, type Reply } from "../protocol/reply";
-import { MEMORY_ONLY, WouldBlock, type ExecContext, type Limits, type Persistence } from "./context";
+import { MEMORY_ONLY, NO_SHARD, WouldBlock, type DebugControl, type ExecContext, type Limits, type Persistence } from "./context";
 import { CommandError, errUnknownCommand, errWrongArity } from "./errors";
 import { arityOk, commandKeys, lookupCommand } from "./table";
 import "./index";
@@ -46,8 +46,9 @@ export class Executor {
   private replaying = false;
   /** False inside EXEC: Redis checks memory once, for EXEC, not for each command in it. */
   private oomGate = true;
-  /** What handlers see as ctx.persistence (the shard sets its own). */
+  /** What handlers see as ctx.persistence and ctx.debug (the shard sets its own). */
   persistence: Persistence = MEMORY_ONLY;
+  debug: DebugControl = NO_SHARD;
   /**
    * Called with a write command's keys just before it runs (while a snapshot is taken in
    * slices, it saves those keys' values first: copy-on-write per key). Null when idle.
@@ -74,6 +75,9 @@ export class Executor {
       },
       get persistence() {
         return self.persistence;
+      },
+      get debug() {
+        return self.debug;
       },
     };
     db.onExpire = (key) => {

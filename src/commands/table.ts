@@ -44,7 +44,8 @@ export interface KeyPositions {
  *   values back in key order, or reply OK.
  * - `fanout-*`: sent to every shard; merged by summing, concatenating, replying OK, the
  *   cursor walk of SCAN, picking one shard's answer (RANDOMKEY), the INFO merge, or the
- *   first shard's reply when all agree (CONFIG: every shard holds the same settings).
+ *   first shard's reply when all agree (CONFIG: every shard holds the same settings), or
+ *   DEBUG's per-subcommand merge (src/commands/debug.ts).
  */
 export type Routing =
   | "shard"
@@ -58,7 +59,8 @@ export type Routing =
   | "fanout-scan"
   | "fanout-random"
   | "fanout-info"
-  | "fanout-first";
+  | "fanout-first"
+  | "fanout-debug";
 
 export type ShardHandler = (ctx: ExecContext, argv: string[]) => Reply;
 export type RouterHandler = (ctx: RouterContext, argv: string[]) => Reply | Promise<Reply>;

@@ -7,6 +7,7 @@
  * tests against in-memory shards as well as in the Worker against Durable Objects.
  */
 import { scanCursorOrReply } from "../commands/args";
+import { mergeDebugReplies } from "../commands/debug";
 import { CommandError, ERR_CROSSSLOT, errNoPerm, errUnknownCommand, errWrongArity } from "../commands/errors";
 import { arityOk, commandKeys, keyIndexes, lookupCommand, type CommandSpec } from "../commands/table";
 import { error, isError, OK, type Reply } from "../protocol/reply";
@@ -145,6 +146,8 @@ function planCommand(pool: ShardPool, b: BatchBuilder, spec: CommandSpec, argv: 
 
 function mergeParts(plan: Extract<Plan, { kind: "merge" }>, results: Reply[][], shards: number): Reply {
   const replies = plan.parts.map((p) => results[p.shard][p.index]);
+  // DEBUG merges per subcommand, errors included (a shard without the key says so).
+  if (plan.spec.routing === "fanout-debug") return mergeDebugReplies(plan.argv, replies);
   const failed = replies.find(isError);
   if (failed) return failed;
   switch (plan.spec.routing) {

@@ -34,6 +34,7 @@ import { ERR_BAD_JSON, errorJson, JsonCommandError, jsonToArgv, jsonToPipeline, 
 import { error, isError, type Reply } from "../protocol/reply";
 import { encodeRepliesBinary } from "../protocol/resp";
 import { binaryToBytes, bytesToBinary, utf8ToBinary } from "../util/binary";
+import { mountAdmin } from "./admin";
 import { Authenticator, ERR_HTTP_UNAUTHORIZED, presentedToken, type Grant } from "./auth";
 import { routeBatch, routeBlocking, type ShardPool } from "./dispatch";
 import { Transaction } from "./transaction";
@@ -319,6 +320,9 @@ export function createApp(): Hono<App> {
     const message = `ERR internal error: ${err.message}`;
     return st ? fail(st, message, 500) : respond(null, errorJson(message), 500, "application/json");
   });
+
+  // /admin/* has its own token and handlers (RDB export and import): before the rest.
+  mountAdmin(app as unknown as Hono<{ Bindings: Env }>);
 
   app.use("*", async (c, next) => {
     const method = c.req.method;

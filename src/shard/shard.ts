@@ -25,6 +25,10 @@ export class Shard extends DurableObject<Env> {
   /** The append log and snapshots (src/shard/snapshot.ts). */
   private readonly persistence: ShardPersistence;
   private readonly schedule: AlarmSchedule;
+  /** DEBUG SLEEP asked for a pause of this many ms after the current batch. */
+  private sleepMs = 0;
+  /** False after DEBUG SET-ACTIVE-EXPIRE 0. */
+  private activeExpire = true;
   /** Effects not yet appended to the log (see `durable`). */
   private pending: string[][] = [];
   private flushing: Promise<void> | null = null;
@@ -54,7 +58,7 @@ export class Shard extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const config = readConfig(env);
-    this.core = new ShardCore({ maxValueBytes: config.maxValueBytes }, (effects) => {
+    this.core = new ShardCore({ maxValueBytes: config.maxValueBytes, enableDebugCommand: config.enableDebugCommand }, (effects) => {
       for (const e of effects) this.pending.push(e);
     });
     // The deployment's memory limit and policy; logged CONFIG SETs replayed below override them.
@@ -68,6 +72,14 @@ export class Shard extends DurableObject<Env> {
         this.persistence.log.append(effects);
       },
     });
+    // DEBUG SLEEP and DEBUG SET-ACTIVE-EXPIRE.
+    this.core.executor.debug = {
+      sleep: (ms) => (this.sleepMs = Math.max(this.sleepMs, ms)),
+      setActiveExpire: (on) => {
+        this.activeExpire = on;
+        if (on) this.afterWrite();
+      },
+    };
     ctx.blockConcurrencyWhile(async () => {
       // The newest complete snapshot, then the log after it.
       await this.persistence.recover();
@@ -82,6 +94,7 @@ export class Shard extends DurableObject<Env> {
     // SAVE, BGSAVE, DEBUG RELOAD… act now that the batch's effects are all known.
     this.persistence.afterBatch();
     this.afterWrite();
+    await this.holdIfAsked();
     return this.durable(replies);
   }
 
@@ -91,6 +104,7 @@ export class Shard extends DurableObject<Env> {
     const reply = this.core.transaction(batch, watched);
     this.persistence.afterBatch();
     this.afterWrite();
+    await this.holdIfAsked();
     return this.durable(reply);
   }
 
@@ -104,6 +118,20 @@ export class Shard extends DurableObject<Env> {
     const served = this.core.block(argv, token, maxWaitMs);
     this.afterWrite();
     return this.durable(await served);
+  }
+
+  /**
+   * Admin export (src/router/admin.ts): starts a point-in-time walk of this shard's keys as
+   * RDB key records; `exportPull` hands them out in pieces of about `maxBytes`.
+   */
+  async exportStart(): Promise<{ id: string; keys: number; expires: number }> {
+    const refusal = this.persistence.refusal;
+    if (refusal !== null) throw new Error(refusal);
+    return this.persistence.exportStart();
+  }
+
+  async exportPull(id: string, maxBytes: number): Promise<{ bytes: Uint8Array; done: boolean }> {
+    return this.persistence.exportPull(id, maxBytes);
   }
 
   async unblock(token: string): Promise<void> {
@@ -121,10 +149,20 @@ export class Shard extends DurableObject<Env> {
   /** Active expiry. At-least-once delivery is harmless: it only deletes what is due. */
   async alarm(): Promise<void> {
     this.schedule.fired();
+    // DEBUG SET-ACTIVE-EXPIRE 0: keys expire only when touched; re-armed when turned on.
+    if (!this.activeExpire) return;
     const more = this.core.expireDue(EXPIRE_BATCH);
     // More due keys: come back at once (other requests run in between); else next expiry.
     this.schedule.set("expiry", more ? Date.now() : this.core.nextExpiry());
     await this.durable(undefined);
+  }
+
+  /** DEBUG SLEEP: no other request runs until the time has passed, as Redis blocks. */
+  private async holdIfAsked(): Promise<void> {
+    const ms = this.sleepMs;
+    if (ms <= 0) return;
+    this.sleepMs = 0;
+    await this.ctx.blockConcurrencyWhile(() => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   private afterWrite(): void {

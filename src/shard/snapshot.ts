@@ -11,11 +11,11 @@
  * has grown by auto-aof-rewrite-percentage of the last snapshot) walks the keyspace in
  * slices of about `sliceBytes` of output, between requests. The image stays the one of
  * the moment it started by copy-on-write per key: just before a write command runs, each
- * key it names that the walk has not saved yet is saved first, as it still is. Keys that
+ * key it names that the walk has not reached yet is saved first, as it still is (the
+ * walk follows SCAN order, and a key's SCAN sequence says whether the walk has passed it,
+ * so no key is saved twice and a snapshot is a valid RDB file as it stands). Keys that
  * disappear without a write command naming them (expiry, eviction, FLUSHALL) need no copy:
  * their deletion is in the log after the snapshot, and replaying a deletion is harmless.
- * A key may thus be saved twice (walked, then copied before a write); both copies hold the
- * same value, and loading keeps the last.
  *
  * Damage: a snapshot chunk whose checksum fails, a missing chunk or an unreadable RDB
  * stream, or a malformed log, makes the shard refuse every command with a clear error
@@ -52,6 +52,8 @@ const SLICE_KEYS = 4096;
 const SCAN_STEP = 256;
 /** Recovery yields to the event loop after this many bytes (so its clock can advance). */
 const LOAD_YIELD_BYTES = 8 * 1024 * 1024;
+/** An export nobody pulls from for this long is dropped. */
+const EXPORT_IDLE_MS = 60_000;
 /** The AUX field holding the settings that differ from the shard's configured ones. */
 const SETTINGS_AUX = "hotslot-settings";
 
@@ -160,17 +162,26 @@ class SnapshotStore {
 
 class SnapshotJob {
   readonly writer: RdbFileWriter;
+  /** Keys created after the start have a sequence at or above this: they are not walked. */
+  private readonly limit: number;
+  /** Every key with a smaller sequence has been walked (saved, or found gone). */
+  private walkSeq = 0;
   private cursor = 0;
-  /** Keys from the last scan step, walked from `next` on. */
+  /** Keys from the last scan step and their sequences, walked from `next` on. */
   private batch: string[] = [];
+  private batchSeqs: number[] = [];
   private next = 0;
   private scanDone = false;
   private walked = false;
-  /** Keys already settled by copy-on-write (saved, or absent when first written). */
+  /** Keys ahead of the walk that copy-on-write has saved already. */
   private readonly captured = new Set<string>();
-  private seq = 0;
   keys = 0;
 
+  /**
+   * `settingsAux`: write a whole RDB file (header, AUX fields, SELECTDB) with these
+   * settings recorded; null: key records only (an export's part). `sink` receives the
+   * output in pieces as it is produced.
+   */
   constructor(
     readonly id: number,
     readonly kind: JobKind,
@@ -179,10 +190,12 @@ class SnapshotJob {
     readonly dirtyAtStart: number,
     private readonly db: Keyspace,
     private readonly settings: EngineSettings,
-    settingsAux: string,
-    private readonly store: SnapshotStore,
+    settingsAux: string | null,
+    private readonly sink: (bytes: Uint8Array) => void,
   ) {
-    this.writer = new RdbFileWriter(settings);
+    this.limit = db.sequenceLimit;
+    this.writer = new RdbFileWriter(settings, settingsAux !== null);
+    if (settingsAux === null) return;
     this.writer.aux("redis-ver", REDIS_VERSION);
     this.writer.aux("redis-bits", "64");
     this.writer.aux("ctime", String(Math.floor(started / 1000)));
@@ -192,23 +205,21 @@ class SnapshotJob {
     this.writer.selectDb(0, db.size, db.expiresCount);
   }
 
-  get chunks(): number {
-    return this.seq;
-  }
-
-  /** Copy-on-write: saves each key not yet settled, as it is now, before a write changes it. */
+  /**
+   * Copy-on-write: before a write changes them, saves the keys the walk has not reached
+   * yet, as they are now. Keys already walked, and keys created since the start, need
+   * nothing; so every key is saved at most once.
+   */
   capture(keys: string[]): void {
     const db = this.db;
     const saved = db.expireOnRead;
     db.expireOnRead = false;
     try {
       for (const key of keys) {
-        if (this.captured.has(key)) continue;
+        const seq = db.sequenceOf(key);
+        if (seq === undefined || seq < this.walkSeq || seq >= this.limit || this.captured.has(key)) continue;
         this.captured.add(key);
-        const value = db.peek(key);
-        // Absent now: created since the start (the log has its creation) or deleted since
-        // (the log has the deletion). Nothing to save either way.
-        if (value !== undefined) this.emit(key, value, db.getExpire(key));
+        this.emit(key, db.peek(key)!, db.getExpire(key));
       }
     } finally {
       db.expireOnRead = saved;
@@ -223,7 +234,7 @@ class SnapshotJob {
     const before = this.writer.written + this.writer.buffered;
     let examined = 0;
     try {
-      while (examined < SLICE_KEYS && this.writer.written + this.writer.buffered - before < budget) {
+      while (!this.walked && examined < SLICE_KEYS && this.writer.written + this.writer.buffered - before < budget) {
         if (this.next >= this.batch.length) {
           if (this.scanDone) {
             this.walked = true;
@@ -231,17 +242,24 @@ class SnapshotJob {
           }
           const { cursor, keys } = db.scan(this.cursor, SCAN_STEP);
           this.batch = keys;
+          this.batchSeqs = keys.map((k) => db.sequenceOf(k)!);
           this.next = 0;
           this.cursor = cursor;
           if (cursor === 0) this.scanDone = true;
           continue;
         }
-        const key = this.batch[this.next++];
+        const key = this.batch[this.next];
+        const seq = this.batchSeqs[this.next++];
         examined++;
-        if (this.captured.has(key)) continue;
-        // A key of the batch may have been deleted since the scan step returned it.
-        const value = db.peek(key);
-        if (value !== undefined) this.emit(key, value, db.getExpire(key));
+        // Scan order is sequence order: from here on every key is newer than the start.
+        if (seq >= this.limit) {
+          this.walked = true;
+          break;
+        }
+        this.walkSeq = seq + 1;
+        // Gone since the scan step (or gone and created again, with a new sequence).
+        if (db.sequenceOf(key) !== seq || this.captured.has(key)) continue;
+        this.emit(key, db.peek(key)!, db.getExpire(key));
       }
     } finally {
       db.expireOnRead = saved;
@@ -255,18 +273,20 @@ class SnapshotJob {
     if (this.writer.buffered >= CHUNK_TARGET) this.flush();
   }
 
-  /** Writes what has been produced as chunk rows. */
-  private flush(): void {
-    const bytes = this.writer.take();
-    for (let off = 0; off < bytes.length; off += MAX_CHUNK_BYTES) {
-      this.store.writeChunk(this.id, this.seq++, bytes.subarray(off, Math.min(bytes.length, off + MAX_CHUNK_BYTES)));
-    }
+  /** Hands what has been produced to the sink. */
+  flush(): void {
+    if (this.writer.buffered > 0) this.sink(this.writer.take());
   }
 
-  /** Ends the RDB stream and writes the last chunks. */
+  /** Ends the RDB stream and hands out the rest. */
   finish(): void {
     this.writer.end();
     this.flush();
+  }
+
+  /** True once every key has been walked. */
+  get done(): boolean {
+    return this.walked;
   }
 }
 
@@ -540,8 +560,10 @@ export class ShardPersistence implements Persistence {
   /** Starts a snapshot of the keyspace as it is now (the log is brought level first). */
   private start(kind: JobKind): SnapshotJob {
     this.options.flushPending();
+    const id = this.store.nextId();
+    const chunks = { count: 0 };
     const job = new SnapshotJob(
-      this.store.nextId(),
+      id,
       kind,
       Date.now(),
       this.log.lastId,
@@ -549,14 +571,83 @@ export class ShardPersistence implements Persistence {
       this.db,
       { ...this.db.settings },
       this.settingsDiff(),
-      this.store,
+      (bytes) => {
+        for (let off = 0; off < bytes.length; off += MAX_CHUNK_BYTES) {
+          this.store.writeChunk(id, chunks.count++, bytes.subarray(off, Math.min(bytes.length, off + MAX_CHUNK_BYTES)));
+        }
+      },
     );
     this.job = job;
+    this.chunksOf.set(job, chunks);
     if (kind !== "save") {
-      this.executor.beforeWrite = (keys) => job.capture(keys);
+      this.hook();
       this.schedule(() => this.slice(job));
     }
     return job;
+  }
+
+  /** Chunk rows written so far, per snapshot job. */
+  private readonly chunksOf = new WeakMap<SnapshotJob, { count: number }>();
+
+  /** Copy-on-write for every walk under way (a snapshot, exports), or none. */
+  private hook(): void {
+    const jobs: SnapshotJob[] = [];
+    if (this.job && this.job.kind !== "save") jobs.push(this.job);
+    for (const e of this.exports.values()) jobs.push(e.job);
+    if (jobs.length === 0) this.executor.beforeWrite = null;
+    else if (jobs.length === 1) this.executor.beforeWrite = (keys) => jobs[0].capture(keys);
+    else this.executor.beforeWrite = (keys) => jobs.forEach((j) => j.capture(keys));
+  }
+
+  // --- exports: the keyspace as RDB key records, pulled in pieces -------------------------
+
+  private readonly exports = new Map<string, { job: SnapshotJob; parts: Uint8Array[]; lastPull: number }>();
+  private exportSeq = 0;
+
+  /**
+   * Starts an export: the keyspace as it is now, as RDB key records (no header or end:
+   * the router assembles one file from every shard's records). Pulled with `exportPull`;
+   * copy-on-write keeps it the image of this moment. Abandoned exports expire.
+   */
+  exportStart(now = Date.now()): { id: string; keys: number; expires: number } {
+    this.dropIdleExports(now);
+    const id = `${now.toString(36)}-${++this.exportSeq}`;
+    const parts: Uint8Array[] = [];
+    const job = new SnapshotJob(0, "bgsave", now, 0, 0, this.db, { ...this.db.settings }, null, (bytes) => parts.push(bytes));
+    this.exports.set(id, { job, parts, lastPull: now });
+    this.hook();
+    return { id, keys: this.db.size, expires: this.db.expiresCount };
+  }
+
+  /** The next piece of an export (about `maxBytes`); `done` once all has been pulled. */
+  exportPull(id: string, maxBytes: number, now = Date.now()): { bytes: Uint8Array; done: boolean } {
+    const e = this.exports.get(id);
+    if (!e) throw new Error(`no export ${id} (finished, or abandoned for ${EXPORT_IDLE_MS / 1000} s)`);
+    e.lastPull = now;
+    let size = e.parts.reduce((n, p) => n + p.length, 0);
+    while (size < maxBytes && !e.job.done) {
+      e.job.step(Math.min(this.sliceBytes * 4, maxBytes - size));
+      e.job.flush();
+      size = e.parts.reduce((n, p) => n + p.length, 0);
+    }
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    for (const p of e.parts) {
+      bytes.set(p, at);
+      at += p.length;
+    }
+    e.parts.length = 0;
+    const done = e.job.done;
+    if (done) {
+      this.exports.delete(id);
+      this.hook();
+    }
+    return { bytes, done };
+  }
+
+  private dropIdleExports(now: number): void {
+    for (const [id, e] of this.exports) if (now - e.lastPull > EXPORT_IDLE_MS) this.exports.delete(id);
+    this.hook();
   }
 
   /** One background slice; schedules the next, or commits. */
@@ -590,7 +681,7 @@ export class ShardPersistence implements Persistence {
     const meta: SnapshotMeta = {
       id: job.id,
       log_upto: job.logUpto,
-      chunks: job.chunks,
+      chunks: this.chunksOf.get(job)!.count,
       bytes: job.writer.written,
       keys: job.keys,
       created: job.started,
@@ -630,7 +721,7 @@ export class ShardPersistence implements Persistence {
 
   private endJob(): void {
     this.job = null;
-    this.executor.beforeWrite = null;
+    this.hook();
   }
 
   /** A BGSAVE or BGREWRITEAOF scheduled behind the one that ended, or an automatic one. */

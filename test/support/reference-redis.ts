@@ -4,6 +4,9 @@
  * afterwards.
  */
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import net from "node:net";
 import { RawRespClient } from "./resp-wire";
 
@@ -27,14 +30,18 @@ function freePort(): Promise<number> {
 
 export async function startReferenceRedis(): Promise<ReferenceRedis> {
   const port = await freePort();
-  const server = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"], {
+  // Its own directory, so a SAVE sent by a test never writes into the work tree.
+  const dir = mkdtempSync(path.join(tmpdir(), "hotslot-ref-redis-"));
+  const server = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1", "--dir", dir], {
     stdio: "ignore",
   });
   const stop = async () => {
-    if (server.exitCode !== null || server.signalCode !== null) return;
-    const exited = new Promise((r) => server.once("exit", r));
-    server.kill("SIGTERM");
-    await exited;
+    if (server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((r) => server.once("exit", r));
+      server.kill("SIGTERM");
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
   };
   for (let i = 0; i < 100; i++) {
     try {

@@ -1,25 +1,35 @@
-// DUMP and RESTORE against a real redis-server 7.0, started here on port 7810: payloads
+// DUMP, RESTORE and whole RDB files against a real redis-server 7.0, started here on port
+// 7810 (and 7812 to load files at start-up): payloads
 // Hotslot writes equal redis-server's byte for byte wherever Redis's own bytes are
 // deterministic, every payload RESTOREs on the other side with identical contents and
 // encoding, payloads in the older encodings Redis 7.0 still loads (ziplist, zipmap,
 // linked list, text-score sorted sets, quicklist of ziplists) load identically, and
 // damaged payloads are refused with the same errors.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Executor } from "../../src/commands/execute";
 import { HashValue } from "../../src/engine/hash";
 import { Keyspace, type Value } from "../../src/engine/keyspace";
 import { ListValue } from "../../src/engine/list";
-import { ByteReader } from "../../src/engine/rdb/bytes";
+import { ByteReader, ByteWriter } from "../../src/engine/rdb/bytes";
+import { crc64, crc64Bytes } from "../../src/engine/rdb/crc64";
 import { parseDumpPayload } from "../../src/engine/rdb/dump";
+import { RDB_OPCODE } from "../../src/engine/rdb/file";
 import { RDB_TYPE, readLength, readStringBytes, type RdbValue } from "../../src/engine/rdb/object";
 import { RedisSet } from "../../src/engine/set";
 import { defaultSettings } from "../../src/engine/settings";
 import { SortedSet } from "../../src/engine/zset";
 import { formatDouble } from "../../src/protocol/resp";
+import { importRdb, rdbFile, type ExportSource } from "../../src/router/rdb-transfer";
+import { ShardPersistence } from "../../src/shard/snapshot";
 import { binaryToBytes } from "../../src/util/binary";
 import { Rng } from "../support/differential";
 import { blob, object, payload, writeLength, writeString, ziplist, zipmap } from "../support/rdb-craft";
+import { MemoryPool } from "../support/memory-pool";
+import { NodeSqlStorage } from "../support/node-sql";
 import { parseReply, RawRespClient, type Resp } from "../support/resp-wire";
 
 const PORT = 7810;
@@ -39,8 +49,13 @@ async function connectWithRetry(port: number): Promise<RawRespClient> {
   throw new Error(`redis-server did not start on ${port}`);
 }
 
+/** A scratch directory: redis-server's SAVE goes here, and the files exported. */
+const dir = mkdtempSync(join(tmpdir(), "hotslot-rdb-"));
+
 beforeAll(async () => {
-  server = spawn("redis-server", ["--port", String(PORT), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"], { stdio: "ignore" });
+  server = spawn("redis-server", ["--port", String(PORT), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1", "--dir", dir, "--dbfilename", "redis.rdb", "--enable-debug-command", "yes"], {
+    stdio: "ignore",
+  });
   redis = await connectWithRetry(PORT);
   expect(await redis.call("INFO", "server")).toMatch(/redis_version:7\.0\./);
 });
@@ -52,6 +67,7 @@ afterAll(async () => {
     server.kill("SIGTERM");
     await exited;
   }
+  rmSync(dir, { recursive: true, force: true });
 });
 
 /** One command on redis-server, parsed. */
@@ -171,7 +187,8 @@ function buildValue(spec: Spec): Value {
 }
 
 /** A value's contents in a canonical form (unordered collections sorted). */
-async function contentsOnRedis(key: string): Promise<unknown> {
+async function contentsOnRedis(key: string, client: RawRespClient = redis): Promise<unknown> {
+  const r = async (...argv: string[]) => parseReply(await client.call(...argv));
   const type = text(await r("TYPE", key));
   const items = (reply: Resp) => (reply.type === "*" ? reply.items!.map((x) => text(x)) : []);
   switch (type) {
@@ -494,6 +511,238 @@ describe("damaged payloads", () => {
       const ours = run("RESTORE", "bad", "0", p);
       expect(ours, name).toEqual({ kind: "error", message: text(theirs) });
       expect(db.has("bad"), name).toBe(false);
+    }
+  });
+});
+
+// --- whole RDB files: export, import ------------------------------------------------------
+
+/** Starts a redis-server on `port` that loads `file` at start; returns it and a client. */
+async function redisWithFile(port: number, file: string): Promise<{ proc: ChildProcess; client: RawRespClient }> {
+  const proc = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1", "--dir", dir, "--dbfilename", file], {
+    stdio: "ignore",
+  });
+  const client = await connectWithRetry(port);
+  // Loading: wait until it answers commands that need the data.
+  for (let i = 0; i < 100; i++) {
+    if (!(await client.call("DBSIZE")).startsWith("-LOADING")) break;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  return { proc, client };
+}
+
+async function stop({ proc, client }: { proc: ChildProcess; client: RawRespClient }): Promise<void> {
+  await client.close();
+  if (proc.exitCode === null) {
+    const exited = new Promise((res) => proc.once("exit", res));
+    proc.kill("SIGTERM");
+    await exited;
+  }
+}
+
+/** Commands that build a random dataset: every type, binary keys and values, TTLs. */
+function datasetCommands(rng: Rng, n: number): string[][] {
+  const cmds: string[][] = [];
+  for (let i = 0; i < n; i++) {
+    const type = TYPES[i % TYPES.length];
+    const key = `${type}:${i}:${rng.bytes(rng.int(4))}`;
+    const spec = randomSpec(rng, type, rng.chance(0.1));
+    switch (spec.type) {
+      case "string":
+        cmds.push(["SET", key, spec.value]);
+        break;
+      case "list":
+        cmds.push(["RPUSH", key, ...spec.items]);
+        break;
+      case "hash":
+        cmds.push(["HSET", key, ...spec.pairs.flat()]);
+        break;
+      case "set":
+        cmds.push(["SADD", key, ...spec.members]);
+        break;
+      case "zset":
+        cmds.push(["ZADD", key, ...spec.entries.flatMap(([sc, m]) => [formatDouble(sc), m])]);
+        break;
+    }
+    if (rng.chance(0.2)) cmds.push(["PEXPIREAT", key, String(Date.now() + 3_600_000 + rng.int(1e6))]);
+  }
+  return cmds;
+}
+
+/** Each key's canonical contents and expiry time on Hotslot's shards. */
+function clusterContents(pool: MemoryPool): Map<string, [unknown, number]> {
+  const out = new Map<string, [unknown, number]>();
+  for (const core of pool.shards) {
+    for (const key of core.db.keys()) out.set(key, [contentsOnHotslot(core.db, key), core.db.getExpire(key) ?? -1]);
+  }
+  return out;
+}
+
+/** The same from a redis-server. */
+async function redisContents(client: RawRespClient): Promise<Map<string, [unknown, number]>> {
+  const out = new Map<string, [unknown, number]>();
+  let cursor = "0";
+  do {
+    const reply = parseReply(await client.call("SCAN", cursor, "COUNT", "1000"));
+    if (reply.type !== "*") throw new Error("SCAN failed");
+    cursor = text(reply.items![0])!;
+    const keys = reply.items![1];
+    if (keys.type !== "*") throw new Error("SCAN failed");
+    for (const k of keys.items!) {
+      const key = text(k)!;
+      const at = Number(text(parseReply(await client.call("PEXPIRETIME", key))));
+      out.set(key, [await contentsOnRedis(key, client), at]);
+    }
+  } while (cursor !== "0");
+  return out;
+}
+
+/** Every shard of `pool` as an export source (each with its persistence, on Node's SQLite). */
+function exportSources(pool: MemoryPool): ExportSource[] {
+  return pool.shards.map((core) => {
+    const p = new ShardPersistence(new NodeSqlStorage(), core.db, core.executor, { flushPending() {}, warn: () => {} });
+    const { id, keys, expires } = p.exportStart();
+    return { keys, expires, pull: async (maxBytes: number) => p.exportPull(id, maxBytes) };
+  });
+}
+
+async function exportToFile(pool: MemoryPool, name: string): Promise<string> {
+  const parts: Uint8Array[] = [];
+  for await (const piece of rdbFile(exportSources(pool))) parts.push(piece);
+  writeFileSync(join(dir, name), Buffer.concat(parts));
+  return join(dir, name);
+}
+
+async function* fileInPieces(path: string, size: number): AsyncGenerator<Uint8Array> {
+  const bytes = new Uint8Array(readFileSync(path));
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
+
+describe("RDB files across servers", () => {
+  it("exports every shard as one file that redis-check-rdb accepts and redis-server loads identically", async () => {
+    const rng = new Rng(4242);
+    const pool = new MemoryPool(4);
+    const cmds = datasetCommands(rng, 400);
+    for (const argv of cmds) await pool.exec(pool.slots.shardOfKey(argv[1]), [argv]);
+    const path = await exportToFile(pool, "export.rdb");
+    const check = execFileSync("redis-check-rdb", [path], { encoding: "utf8" });
+    expect(check).toContain("RDB looks OK");
+    const loaded = await redisWithFile(PORT + 2, "export.rdb");
+    try {
+      const theirs = await redisContents(loaded.client);
+      const ours = clusterContents(pool);
+      expect(theirs.size).toBe(ours.size);
+      for (const [key, value] of ours) expect(theirs.get(key), key).toEqual(value);
+    } finally {
+      await stop(loaded);
+    }
+  });
+
+  it("imports a file written by redis-server's SAVE, routing each key to its shard, TTLs kept", async () => {
+    const rng = new Rng(777);
+    await r("FLUSHALL");
+    for (const argv of datasetCommands(rng, 400)) await r(...argv);
+    expect(text(await r("SAVE"))).toBe("OK");
+    const pool = new MemoryPool(4);
+    const counts = await importRdb(pool, fileInPieces(join(dir, "redis.rdb"), 777));
+    const theirs = await redisContents(redis);
+    expect(counts).toEqual({ keys: theirs.size, expired: 0, otherDatabases: 0, functions: 0, errors: [] });
+    const ours = clusterContents(pool);
+    expect(ours.size).toBe(theirs.size);
+    for (const [key, value] of theirs) expect(ours.get(key), key).toEqual(value);
+    // Every key sits in the shard its slot belongs to.
+    pool.shards.forEach((core, i) => {
+      for (const key of core.db.keys()) expect(pool.slots.shardOfKey(key)).toBe(i);
+    });
+  });
+
+  it("imports older encodings, skipping expired keys and other databases, as redis-server loads the file", async () => {
+    // A version-9 file, written by hand, of the encodings older Redis versions wrote.
+    const w = new ByteWriterForFile();
+    w.header(9);
+    w.selectDb(0);
+    legacyPayloads().forEach(({ payload: p }, i) => w.object(`legacy:${i}`, binaryToBytes(p).subarray(0, -10)));
+    w.expiring("ttl", Date.now() + 3_600_000, binaryToBytes(legacyPayloads()[0].payload).subarray(0, -10));
+    w.expiring("expired", Date.now() - 1000, binaryToBytes(legacyPayloads()[0].payload).subarray(0, -10));
+    w.selectDb(3);
+    w.object("elsewhere", binaryToBytes(legacyPayloads()[0].payload).subarray(0, -10));
+    const path = join(dir, "legacy.rdb");
+    writeFileSync(path, w.end());
+    const loaded = await redisWithFile(PORT + 2, "legacy.rdb");
+    try {
+      const theirs = await redisContents(loaded.client);
+      const pool = new MemoryPool(4);
+      const counts = await importRdb(pool, fileInPieces(path, 50));
+      expect(counts).toEqual({ keys: theirs.size, expired: 1, otherDatabases: 1, functions: 0, errors: [] });
+      const ours = clusterContents(pool);
+      expect(ours.size).toBe(theirs.size);
+      for (const [key, value] of theirs) expect(ours.get(key), key).toEqual(value);
+    } finally {
+      await stop(loaded);
+    }
+  });
+
+  it("refuses a damaged file, saying how far it got", async () => {
+    const pool = new MemoryPool(2);
+    await pool.exec(0, [["SET", "a", "1"]]);
+    const good = new Uint8Array(readFileSync(await exportToFile(pool, "small.rdb")));
+    const bad = good.slice();
+    bad[bad.length - 3] ^= 1;
+    await expect(importRdb(new MemoryPool(2), fileInPieces(join(dir, "small.rdb"), 3))).resolves.toMatchObject({ keys: 1 });
+    writeFileSync(join(dir, "bad.rdb"), bad);
+    await expect(importRdb(new MemoryPool(2), fileInPieces(join(dir, "bad.rdb"), 3))).rejects.toThrow("ERR invalid RDB file: Wrong RDB checksum (1 keys were imported before it)");
+    writeFileSync(join(dir, "cut.rdb"), good.subarray(0, good.length - 12));
+    await expect(importRdb(new MemoryPool(2), fileInPieces(join(dir, "cut.rdb"), 3))).rejects.toThrow("ERR invalid RDB file: the RDB file ends in the middle of a record");
+  });
+});
+
+/** A hand-made RDB file: header, SELECTDB, records of already-serialized objects, EOF, CRC. */
+class ByteWriterForFile {
+  private readonly w = new ByteWriter();
+  header(version: number): void {
+    this.w.binary(`REDIS${String(version).padStart(4, "0")}`);
+  }
+  selectDb(db: number): void {
+    this.w.byte(RDB_OPCODE.SELECTDB);
+    writeLength(this.w, db);
+  }
+  /** A key record of `obj`, an object as DUMP frames it (type byte, then the body). */
+  object(key: string, obj: Uint8Array): void {
+    this.w.byte(obj[0]);
+    writeString(this.w, key);
+    this.w.bytes(obj.subarray(1));
+  }
+  expiring(key: string, at: number, obj: Uint8Array): void {
+    this.w.byte(RDB_OPCODE.EXPIRETIME_MS);
+    this.w.i64leNumber(at);
+    this.object(key, obj);
+  }
+  end(): Uint8Array {
+    this.w.byte(RDB_OPCODE.EOF);
+    this.w.bytes(crc64Bytes(crc64(this.w.view())));
+    return this.w.toBytes();
+  }
+}
+
+// --- DEBUG DIGEST ---------------------------------------------------------------------------
+
+describe("DEBUG DIGEST and DIGEST-VALUE", () => {
+  it("equal redis-server's for random datasets of every type, encoding and TTL", async () => {
+    const debugOn = { maxValueBytes: 1 << 30, enableDebugCommand: true };
+    for (const seed of [1, 2, 3]) {
+      const rng = new Rng(seed * 101);
+      await r("FLUSHALL");
+      const db = new Keyspace();
+      const ex = new Executor(db, debugOn);
+      const cmds = datasetCommands(rng, 150);
+      for (const argv of cmds) {
+        await r(...argv);
+        ex.runOne(argv);
+      }
+      expect(ex.runOne(["DEBUG", "DIGEST"]), `seed ${seed}`).toEqual({ kind: "simple", value: text(await r("DEBUG", "DIGEST")) });
+      const keys = [...new Set(cmds.map((c) => c[1]))].slice(0, 40);
+      const theirs = parseReply(await redis.call("DEBUG", "DIGEST-VALUE", ...keys));
+      expect(ex.runOne(["DEBUG", "DIGEST-VALUE", ...keys])).toEqual(theirs.type === "*" ? theirs.items!.map((i) => ({ kind: "simple", value: text(i) })) : null);
     }
   });
 });

@@ -136,11 +136,14 @@ function randomWrite(rng: Rng): string[] {
 
 function payloadsOf(storage: NodeSqlStorage, db: Keyspace): Map<string, [string, number]> {
   const reader = new RdbFileReader(db.settings);
-  for (const row of storage.sql.exec<{ data: Uint8Array }>("SELECT data FROM snapshot_chunk ORDER BY seq")) reader.push(new Uint8Array(row.data));
+  for (const row of storage.sql.exec<{ data: ArrayBuffer }>("SELECT data FROM snapshot_chunk ORDER BY seq")) reader.push(new Uint8Array(row.data));
   reader.finish();
   const image = new Map<string, [string, number]>();
   for (let rec = reader.next(); rec; rec = reader.next()) {
-    if (rec.kind === "key") image.set(rec.key, [bytesToBinary(createDumpPayload(rec.value, db.settings)), rec.expireAt ?? -1]);
+    if (rec.kind !== "key") continue;
+    // Each key at most once: a snapshot is a valid RDB file (Redis refuses duplicates).
+    expect(image.has(rec.key), `duplicate ${rec.key}`).toBe(false);
+    image.set(rec.key, [bytesToBinary(createDumpPayload(rec.value, db.settings)), rec.expireAt ?? -1]);
   }
   return image;
 }

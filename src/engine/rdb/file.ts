@@ -48,8 +48,15 @@ export class RdbFileWriter {
   /** Bytes handed out so far. */
   written = 0;
 
-  constructor(private readonly settings: EncodingSettings) {
-    this.w.binary(`${MAGIC}${String(RDB_VERSION).padStart(4, "0")}`);
+  /**
+   * `header`: start with "REDIS0010" (false for a piece of a file whose header and end
+   * are written by someone else, as an export assembles shards' parts).
+   */
+  constructor(
+    private readonly settings: EncodingSettings,
+    header = true,
+  ) {
+    if (header) this.w.binary(`${MAGIC}${String(RDB_VERSION).padStart(4, "0")}`);
   }
 
   /** An AUX field (rdbSaveAuxField). */

@@ -173,7 +173,9 @@ export interface RedisServer {
 /** Starts `redis-server` from PATH on a free port, without persistence, and waits for PING. */
 export async function startRedisServer(): Promise<RedisServer> {
   const port = await freePort();
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"], {
+  // Its own directory, removed when it stops, so a SAVE never writes into the work tree.
+  const dir = await mkdtemp(path.join(tmpdir(), "hotslot-redis-"));
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning", "--dir", dir], {
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
@@ -185,7 +187,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     child.once("exit", (code) => reject(new Error(`redis-server exited with code ${code}: ${stderr}`)));
   });
   exited.catch(() => {});
-  const stop = () => stopChild(child);
+  const stop = () => stopChild(child).then(() => removeDir(dir));
   try {
     await Promise.race([waitForRedis(port, 10_000), exited]);
   } catch (e) {

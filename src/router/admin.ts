@@ -1,0 +1,103 @@
+/**
+ * Admin endpoints, behind HOTSLOT_ADMIN_TOKEN (`Authorization: Bearer <token>` or
+ * `?_token=`); off when it is not set. Both stream, so files larger than one request body
+ * or one RPC payload work:
+ *
+ *   GET  /admin/export  → the whole dataset as one RDB file (version 10, as Redis 7.0
+ *                         writes): every shard's keys, each shard a point-in-time image
+ *                         (src/shard/snapshot.ts exports), pulled piece by piece into the
+ *                         response. redis-check-rdb accepts it and redis-server loads it.
+ *   POST /admin/import  ← an RDB file written by redis-server (any version up to 10: listpack,
+ *                         quicklist, intset, ziplist, zipmap, LZF strings…) as the body; each
+ *                         key is RESTOREd (REPLACE, with its absolute TTL) into the shard its
+ *                         slot belongs to, in batches. Keys already expired are skipped, as
+ *                         Redis skips them when it loads; keys of databases other than 0,
+ *                         functions, and types Hotslot does not hold (streams, modules) are
+ *                         counted and reported. → {"result": {...counts}} or {"error": "…"}.
+ */
+import type { Hono } from "hono";
+import { readConfig, type Env } from "../config";
+import { presentedToken } from "./auth";
+import { shardName, shardPool } from "./pool";
+import { ImportFailed, importRdb, rdbFile, type ExportSource } from "./rdb-transfer";
+
+/** The shard methods an export calls. */
+interface ExportRpc {
+  exportStart(): Promise<{ id: string; keys: number; expires: number }>;
+  exportPull(id: string, maxBytes: number): Promise<{ bytes: Uint8Array; done: boolean }>;
+}
+
+export const ERR_ADMIN_DISABLED = "ERR admin endpoints are disabled: set the HOTSLOT_ADMIN_TOKEN secret";
+export const ERR_ADMIN_TOKEN = "WRONGPASS invalid or missing admin token";
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+}
+
+function sameToken(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
+  return diff === 0;
+}
+
+/** Registers /admin/* on the app; call before the app's other middleware. */
+export function mountAdmin(app: Hono<{ Bindings: Env }>): void {
+  app.all("/admin/*", async (c) => {
+    let adminToken: string | null;
+    try {
+      adminToken = readConfig(c.env).adminToken;
+    } catch (e) {
+      return json({ error: (e as Error).message }, 500);
+    }
+    if (adminToken === null) return json({ error: ERR_ADMIN_DISABLED }, 404);
+    const url = new URL(c.req.url);
+    const token = presentedToken(c.req.raw.headers, url);
+    if (token === null || !sameToken(token, adminToken)) return json({ error: ERR_ADMIN_TOKEN }, 401);
+    const path = url.pathname;
+    if (path === "/admin/export" && (c.req.method === "GET" || c.req.method === "POST")) return exportRdb(c.env);
+    if (path === "/admin/import" && (c.req.method === "POST" || c.req.method === "PUT")) return importFile(c.env, c.req.raw);
+    return json({ error: "ERR unknown admin endpoint: GET /admin/export or POST /admin/import" }, 404);
+  });
+}
+
+// --- export and import ------------------------------------------------------------------
+
+async function exportRdb(env: Env): Promise<Response> {
+  const config = readConfig(env);
+  const stubs = Array.from({ length: config.shards }, (_, i) => env.SHARD.get(env.SHARD.idFromName(shardName(i))) as unknown as ExportRpc);
+  // Every shard's image is taken now, as close together as the RPCs allow.
+  const starts = await Promise.all(stubs.map((s) => s.exportStart()));
+  const sources: ExportSource[] = starts.map((s, i) => ({ ...s, pull: (maxBytes) => stubs[i].exportPull(s.id, maxBytes) }));
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  const out = writable.getWriter();
+  const pump = async () => {
+    for await (const piece of rdbFile(sources)) await out.write(piece);
+    await out.close();
+  };
+  pump().catch((e) => out.abort(e));
+  return new Response(readable, {
+    headers: { "content-type": "application/octet-stream", "content-disposition": 'attachment; filename="hotslot.rdb"' },
+  });
+}
+
+async function importFile(env: Env, req: Request): Promise<Response> {
+  const config = readConfig(env);
+  if (!req.body) return json({ error: "ERR invalid RDB file: the request has no body" }, 400);
+  try {
+    const result = await importRdb(shardPool(env, config.shards), pieces(req.body));
+    return json({ result });
+  } catch (e) {
+    if (e instanceof ImportFailed) return json({ error: e.message, result: e.counts }, 400);
+    throw e;
+  }
+}
+
+/** A body's bytes as they arrive. */
+async function* pieces(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    yield value;
+  }
+}
