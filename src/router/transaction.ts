@@ -36,6 +36,7 @@ export class Transaction {
   private check(argv: string[], readOnly: boolean): Reply | null {
     const spec = checkCommand(argv, readOnly);
     if (!isSpec(spec)) return spec;
+    if (spec.flags.includes("no_multi")) return error("ERR Command not allowed inside a transaction");
     if (spec.routing !== "router") {
       if (spec.routing.startsWith("fanout-") && this.shardCount > 1) {
         return error(`ERR '${spec.name}' spans all shards and cannot run in a transaction when SHARDS > 1`);

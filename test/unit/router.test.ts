@@ -79,6 +79,13 @@ describe("a session", () => {
     expect(out.endsWith("_\r\n")).toBe(true);
   });
 
+  it("refuses commands flagged no_multi inside MULTI, discarding the transaction", async () => {
+    const s = session();
+    expect(await s.handle([["MULTI"], ["SAVE"], ["EXEC"]])).toBe(
+      "+OK\r\n-ERR Command not allowed inside a transaction\r\n-EXECABORT Transaction discarded because of previous errors.\r\n",
+    );
+  });
+
   it("stops at QUIT", async () => {
     const s = session();
     expect(await s.handle([["QUIT"], ["PING"]])).toBe("+OK\r\n");
