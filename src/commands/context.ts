@@ -11,8 +11,6 @@ import type { Reply } from "../protocol/reply";
 export interface Limits {
   /** Largest string value a command may create (SETRANGE, APPEND, SET). */
   readonly maxValueBytes: number;
-  /** DEBUG is allowed (Redis's enable-debug-command yes); refused when not set. */
-  readonly enableDebugCommand?: boolean;
 }
 
 export interface ExecContext {

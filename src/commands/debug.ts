@@ -23,9 +23,6 @@ import { CommandError } from "./errors";
 import { encodingOf } from "./object";
 import { defineCommand } from "./table";
 
-export const ERR_DEBUG_DISABLED =
-  'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.';
-
 const HELP = [
   "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
   "DIGEST",
@@ -101,7 +98,8 @@ function objectLine(ctx: ExecContext, key: string): string {
 defineCommand({
   name: "debug",
   arity: -2,
-  flags: ["admin", "noscript", "loading", "stale"],
+  // Protected: the router refuses it unless the admin token or ENABLE_DEBUG_COMMAND allows it.
+  flags: ["admin", "noscript", "loading", "stale", "protected"],
   group: "server",
   routing: "fanout-debug",
   summary: "A container for debugging commands",
@@ -109,7 +107,6 @@ defineCommand({
   complexity: "Depends on subcommand.",
   subcommands: ["digest", "digest-value", "object", "reload", "set-active-expire", "sleep", "help"],
   run: (ctx, argv) => {
-    if (!ctx.limits.enableDebugCommand) throw new CommandError(ERR_DEBUG_DISABLED);
     const sub = argv[1];
     const n = argv.length;
     if (isOption(sub, "help") && n === 2) return HELP.map(simple);

@@ -46,6 +46,10 @@ export function errUnknownSubcommand(sub: string, cmd: string): string {
   return `ERR unknown subcommand '${cString(sub).slice(0, 128)}'. Try ${cmd.toUpperCase()} HELP.`;
 }
 
+/** A protected command (DEBUG) while enable-debug-command is off, in Redis 7.0's words. */
+export const ERR_PROTECTED = (name: string) =>
+  `ERR ${name.toUpperCase()} command not allowed. If the enable-${name}-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`;
+
 export function errNoPerm(name: string): string {
   return `NOPERM this user has no permissions to run the '${name}' command`;
 }

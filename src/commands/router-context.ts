@@ -11,8 +11,6 @@ export interface Session {
   name: string | null;
   /** True once the connection may run commands (AUTH done, or no auth configured). */
   authenticated: boolean;
-  /** Authenticated with the read-only token: writes are refused. */
-  readOnly: boolean;
   /** Set by QUIT: the connection closes after this reply. */
   closing: boolean;
 }

@@ -25,6 +25,7 @@ export type CommandFlag =
   | "no_auth"
   | "may_replicate"
   | "no_multi"
+  | "protected"
   | "allow_busy";
 
 /** Legacy key positions, as Redis's (firstkey, lastkey, step): MSET is 1, -1, 2. */

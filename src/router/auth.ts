@@ -1,18 +1,35 @@
 /**
- * Tokens and what they grant. The full token may run everything; the read-only token only
- * reads, and not KEYS or SCAN (as Upstash's read-only tokens; the refusal itself is in
- * dispatch.checkCommand). With no token configured the service is open, which is meant
- * for local development only. Also here: where a request presents its token.
+ * Tokens and what they grant. The full token may run every command but DEBUG; the admin
+ * token everything, DEBUG included (or everyone may run DEBUG with ENABLE_DEBUG_COMMAND);
+ * the read-only token only reads, and not KEYS or SCAN (as Upstash's read-only tokens).
+ * The refusals themselves are in dispatch.checkCommand. With no token configured the
+ * service is open, which is meant for local development only. Also here: where a request
+ * presents its token.
  */
 import type { Config } from "../config";
 
-export type Grant = "full" | "readonly";
+export type Grant = "admin" | "full" | "readonly";
+
+/** What a caller may run, from its grant (see dispatch.checkCommand). */
+export interface Access {
+  /** Writes, admin commands, KEYS and SCAN are refused. */
+  readonly readOnly: boolean;
+  /** Protected commands (DEBUG) may run. */
+  readonly debug: boolean;
+}
 
 /** The 401 body's text, as Upstash documents it (troubleshooting/http_unauthorized). */
 export const ERR_HTTP_UNAUTHORIZED = "WRONGPASS invalid or missing auth token";
 
 export class Authenticator {
-  constructor(private readonly config: Pick<Config, "token" | "readonlyToken">) {}
+  constructor(
+    private readonly config: Pick<Config, "token" | "readonlyToken"> & Partial<Pick<Config, "adminToken" | "enableDebugCommand">>,
+  ) {}
+
+  /** What `grant` (null: unauthenticated, or no auth configured) may run. */
+  access(grant: Grant | null): Access {
+    return { readOnly: grant === "readonly", debug: grant === "admin" || this.config.enableDebugCommand === true };
+  }
 
   /** True when clients must authenticate. */
   get required(): boolean {
@@ -22,6 +39,7 @@ export class Authenticator {
   /** What a presented token grants, or null. Constant-time compare. */
   grantFor(token: string | null | undefined): Grant | null {
     if (token == null) return null;
+    if (this.config.adminToken && safeEqual(token, this.config.adminToken)) return "admin";
     if (this.config.token !== null && safeEqual(token, this.config.token)) return "full";
     if (this.config.readonlyToken !== null && safeEqual(token, this.config.readonlyToken)) return "readonly";
     return null;

@@ -8,12 +8,13 @@
  */
 import { scanCursorOrReply } from "../commands/args";
 import { mergeDebugReplies } from "../commands/debug";
-import { CommandError, ERR_CROSSSLOT, errNoPerm, errUnknownCommand, errWrongArity } from "../commands/errors";
+import { CommandError, ERR_CROSSSLOT, ERR_PROTECTED, errNoPerm, errUnknownCommand, errWrongArity } from "../commands/errors";
 import { arityOk, commandKeys, keyIndexes, lookupCommand, type CommandSpec } from "../commands/table";
 import { error, isError, OK, type Reply } from "../protocol/reply";
 import type { WatchedKey } from "../shard/shard";
 import { infoReply } from "./info";
 import { keySlot } from "../util/keyslot";
+import type { Access } from "./auth";
 import type { SlotMap } from "./slots";
 
 /** The shards as the router sees them: one call per batch. */
@@ -33,8 +34,8 @@ export interface ShardPool {
 export type LocalRunner = (spec: CommandSpec, argv: string[]) => Reply | Promise<Reply>;
 
 export interface RouteOptions {
-  /** The caller holds a read-only token: writes, KEYS and SCAN are refused. */
-  readOnly: boolean;
+  /** What the caller's token allows. */
+  access: Access;
   runLocal: LocalRunner;
 }
 
@@ -42,11 +43,12 @@ export interface RouteOptions {
 const READONLY_DENIED = new Set(["keys", "scan"]);
 
 /** Checks a command before routing; returns an error reply, or the spec when it may run. */
-export function checkCommand(argv: string[], readOnly: boolean): CommandSpec | Reply {
+export function checkCommand(argv: string[], access: Access): CommandSpec | Reply {
   const spec = lookupCommand(argv[0]);
   if (!spec) return error(errUnknownCommand(argv[0], argv.slice(1)));
   if (!arityOk(spec, argv.length)) return error(errWrongArity(spec.name));
-  if (readOnly && (spec.isWrite || READONLY_DENIED.has(spec.name) || spec.flags.includes("admin"))) {
+  if (spec.flags.includes("protected") && !access.debug) return error(ERR_PROTECTED(spec.name));
+  if (access.readOnly && (spec.isWrite || READONLY_DENIED.has(spec.name) || spec.flags.includes("admin"))) {
     return error(errNoPerm(spec.name));
   }
   return spec;
@@ -207,7 +209,7 @@ async function sendBatches(pool: ShardPool, batches: string[][][]): Promise<Repl
 export async function routeBatch(pool: ShardPool, cmds: string[][], opts: RouteOptions): Promise<Reply[]> {
   const b = new BatchBuilder(pool.slots.shardCount);
   const plans: Plan[] = cmds.map((argv) => {
-    const checked = checkCommand(argv, opts.readOnly);
+    const checked = checkCommand(argv, opts.access);
     return isSpec(checked) ? planCommand(pool, b, checked, argv, opts.runLocal) : { kind: "reply", reply: checked };
   });
   const results = await sendBatches(pool, b.batches);
@@ -228,8 +230,8 @@ export function isSpec(x: CommandSpec | Reply): x is CommandSpec {
  * Routes one blocking command (BLPOP, …) to its shard, which may hold the call until the
  * command is served or its timeout (capped at `maxWaitMs`) passes.
  */
-export async function routeBlocking(pool: ShardPool, argv: string[], readOnly: boolean, token: string, maxWaitMs: number, onShard?: (shard: number | null) => void): Promise<Reply> {
-  const checked = checkCommand(argv, readOnly);
+export async function routeBlocking(pool: ShardPool, argv: string[], access: Access, token: string, maxWaitMs: number, onShard?: (shard: number | null) => void): Promise<Reply> {
+  const checked = checkCommand(argv, access);
   if (!isSpec(checked)) return checked;
   const slot = commandSlot(checked, argv);
   if (typeof slot !== "number") return slot;

@@ -227,7 +227,7 @@ function pathFormArgv(url: URL, body: Uint8Array | null): string[] {
 /** Router-side commands (PING, ECHO, …) over HTTP: a fresh session per request. */
 function httpContext(st: RequestState): RouterContext {
   return {
-    session: { id: 0, resp: 2, name: null, authenticated: true, readOnly: st.grant === "readonly", closing: false },
+    session: { id: 0, resp: 2, name: null, authenticated: true, closing: false },
     now: Date.now(),
     shardCount: st.config.shards,
     // AUTH over HTTP checks the password against the tokens; the request's grant stays.
@@ -257,7 +257,7 @@ export const HTTP_BLOCK_LIMIT_MS = 25_000;
 /** One command; a blocking one waits as it asks, up to HTTP_BLOCK_LIMIT_MS. */
 async function runSingle(st: RequestState, argv: string[]): Promise<Reply> {
   if (lookupCommand(argv[0])?.flags.includes("blocking")) {
-    return routeBlocking(st.pool, argv, st.grant === "readonly", crypto.randomUUID(), HTTP_BLOCK_LIMIT_MS);
+    return routeBlocking(st.pool, argv, st.auth.access(st.grant), crypto.randomUUID(), HTTP_BLOCK_LIMIT_MS);
   }
   return (await run(st, [argv]))[0];
 }
@@ -266,7 +266,7 @@ async function runSingle(st: RequestState, argv: string[]): Promise<Reply> {
 function run(st: RequestState, cmds: string[][]): Promise<Reply[]> {
   const ctx = httpContext(st);
   return routeBatch(st.pool, cmds, {
-    readOnly: st.grant === "readonly",
+    access: st.auth.access(st.grant),
     runLocal: (spec, argv) => runLocal(ctx, spec, argv),
   });
 }
@@ -282,7 +282,7 @@ function run(st: RequestState, cmds: string[][]): Promise<Reply[]> {
 async function multiExec(st: RequestState, cmds: string[][]): Promise<Response> {
   const tx = new Transaction(st.config.shards);
   for (const argv of cmds) {
-    const refused = tx.add(argv, st.grant === "readonly");
+    const refused = tx.add(argv, st.auth.access(st.grant));
     if (refused === null) continue;
     const message = isError(refused) ? refused.message : "ERR refused";
     return fail(st, message.startsWith("CROSSSLOT") ? message : EXECABORT_BECAUSE + message);

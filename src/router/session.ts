@@ -13,7 +13,7 @@ import { encodeRepliesBinary } from "../protocol/resp";
 import { error, OK, QUEUED, type Reply } from "../protocol/reply";
 import type { WatchedKey } from "../shard/shard";
 import { keySlot } from "../util/keyslot";
-import type { Authenticator, Grant } from "./auth";
+import type { Access, Authenticator, Grant } from "./auth";
 import { checkCommand, isSpec, routeBatch, routeBlocking, type ShardPool } from "./dispatch";
 import { Transaction } from "./transaction";
 
@@ -31,7 +31,8 @@ export class RespSession implements Session {
   resp: 2 | 3 = 2;
   name: string | null = null;
   authenticated: boolean;
-  readOnly: boolean;
+  /** What this connection's token (or AUTH) allows. */
+  private access: Access;
   closing = false;
 
   private multi: Transaction | null = null;
@@ -48,7 +49,7 @@ export class RespSession implements Session {
     grant: Grant | null,
   ) {
     this.authenticated = grant !== null || !auth.required;
-    this.readOnly = grant === "readonly";
+    this.access = auth.access(grant);
     const self = this;
     this.ctx = {
       session: this,
@@ -60,7 +61,7 @@ export class RespSession implements Session {
         const r = auth.check(user, password);
         if (r === "wrongpass" || r === "nopass") return r;
         self.authenticated = true;
-        self.readOnly = r === "readonly";
+        self.access = auth.access(r);
         return "ok";
       },
       resetSession: () => this.reset(),
@@ -73,7 +74,7 @@ export class RespSession implements Session {
     let pending: string[][] = [];
     const flush = async () => {
       if (pending.length === 0) return;
-      const replies = await routeBatch(this.pool, pending, { readOnly: this.readOnly, runLocal: this.runLocal });
+      const replies = await routeBatch(this.pool, pending, { access: this.access, runLocal: this.runLocal });
       out += encodeRepliesBinary(replies, this.resp);
       pending = [];
     };
@@ -113,7 +114,7 @@ export class RespSession implements Session {
    * before its next command, as in Redis.
    */
   private runBlocking(argv: string[]): Promise<Reply> {
-    return routeBlocking(this.pool, argv, this.readOnly, this.token, Infinity, (shard) => (this.blockedOn = shard));
+    return routeBlocking(this.pool, argv, this.access, this.token, Infinity, (shard) => (this.blockedOn = shard));
   }
 
   private readonly runLocal = async (spec: CommandSpec, argv: string[]): Promise<Reply> => {
@@ -126,7 +127,7 @@ export class RespSession implements Session {
   };
 
   private async runSessionCommand(name: string, argv: string[]): Promise<Reply> {
-    const checked = checkCommand(argv, this.readOnly);
+    const checked = checkCommand(argv, this.access);
     if (!isSpec(checked)) return checked;
     switch (name) {
       case "multi":
@@ -153,7 +154,7 @@ export class RespSession implements Session {
   // --- transactions ------------------------------------------------------------------
 
   private enqueue(argv: string[]): Reply {
-    return this.multi!.add(argv, this.readOnly) ?? QUEUED;
+    return this.multi!.add(argv, this.access) ?? QUEUED;
   }
 
   private async exec(): Promise<Reply> {
@@ -192,7 +193,7 @@ export class RespSession implements Session {
     this.resp = 2;
     this.name = null;
     this.authenticated = !this.auth.required;
-    this.readOnly = false;
+    this.access = this.auth.access(null);
   }
 }
 

@@ -9,6 +9,7 @@ import { ERR_CROSSSLOT } from "../commands/errors";
 import type { CommandSpec } from "../commands/table";
 import { error, isError, NULL_ARRAY, type Reply } from "../protocol/reply";
 import type { WatchedKey } from "../shard/core";
+import type { Access } from "./auth";
 import { checkCommand, commandSlot, isSpec, type LocalRunner, type ShardPool } from "./dispatch";
 
 export interface QueuedCommand {
@@ -27,14 +28,14 @@ export class Transaction {
   constructor(private readonly shardCount: number) {}
 
   /** Queues a command; returns null when queued, or the error it was refused with. */
-  add(argv: string[], readOnly: boolean): Reply | null {
-    const problem = this.check(argv, readOnly);
+  add(argv: string[], access: Access): Reply | null {
+    const problem = this.check(argv, access);
     if (problem !== null) this.failed = true;
     return problem;
   }
 
-  private check(argv: string[], readOnly: boolean): Reply | null {
-    const spec = checkCommand(argv, readOnly);
+  private check(argv: string[], access: Access): Reply | null {
+    const spec = checkCommand(argv, access);
     if (!isSpec(spec)) return spec;
     if (spec.flags.includes("no_multi")) return error("ERR Command not allowed inside a transaction");
     if (spec.routing !== "router") {

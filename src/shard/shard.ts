@@ -58,7 +58,7 @@ export class Shard extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const config = readConfig(env);
-    this.core = new ShardCore({ maxValueBytes: config.maxValueBytes, enableDebugCommand: config.enableDebugCommand }, (effects) => {
+    this.core = new ShardCore({ maxValueBytes: config.maxValueBytes }, (effects) => {
       for (const e of effects) this.pending.push(e);
     });
     // The deployment's memory limit and policy; logged CONFIG SETs replayed below override them.

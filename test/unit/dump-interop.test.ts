@@ -728,7 +728,7 @@ class ByteWriterForFile {
 
 describe("DEBUG DIGEST and DIGEST-VALUE", () => {
   it("equal redis-server's for random datasets of every type, encoding and TTL", async () => {
-    const debugOn = { maxValueBytes: 1 << 30, enableDebugCommand: true };
+    const debugOn = { maxValueBytes: 1 << 30 };
     for (const seed of [1, 2, 3]) {
       const rng = new Rng(seed * 101);
       await r("FLUSHALL");

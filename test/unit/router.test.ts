@@ -86,6 +86,17 @@ describe("a session", () => {
     );
   });
 
+  it("refuses DEBUG with Redis's error unless the admin token or ENABLE_DEBUG_COMMAND allows it", async () => {
+    const auth = new Authenticator({ token: "secret", readonlyToken: null, adminToken: "root", enableDebugCommand: false });
+    const full = new RespSession(new MemoryPool(2), auth, "full");
+    expect(await full.handle([["DEBUG", "DIGEST"]])).toBe(
+      '-ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.\r\n',
+    );
+    expect(await full.handle([["AUTH", "root"], ["DEBUG", "DIGEST"]])).toBe("+OK\r\n+" + "0".repeat(40) + "\r\n");
+    const open = new RespSession(new MemoryPool(2), new Authenticator({ token: null, readonlyToken: null, enableDebugCommand: true }), null);
+    expect(await open.handle([["DEBUG", "DIGEST"]])).toBe("+" + "0".repeat(40) + "\r\n");
+  });
+
   it("stops at QUIT", async () => {
     const s = session();
     expect(await s.handle([["QUIT"], ["PING"]])).toBe("+OK\r\n");
