@@ -16,8 +16,8 @@
  *                         counted and reported. → {"result": {...counts}} or {"error": "…"}.
  */
 import type { Hono } from "hono";
-import { readConfig, type Env } from "../config";
-import { presentedToken } from "./auth";
+import { readConfig, type Config, type Env } from "../config";
+import { Authenticator, presentedToken } from "./auth";
 import { shardName, shardPool } from "./pool";
 import { ImportFailed, importRdb, rdbFile, type ExportSource } from "./rdb-transfer";
 
@@ -34,25 +34,20 @@ function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 }
 
-function sameToken(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
-  return diff === 0;
-}
-
 /** Registers /admin/* on the app; call before the app's other middleware. */
 export function mountAdmin(app: Hono<{ Bindings: Env }>): void {
   app.all("/admin/*", async (c) => {
-    let adminToken: string | null;
+    let config: Config;
     try {
-      adminToken = readConfig(c.env).adminToken;
+      config = readConfig(c.env);
     } catch (e) {
       return json({ error: (e as Error).message }, 500);
     }
-    if (adminToken === null) return json({ error: ERR_ADMIN_DISABLED }, 404);
+    if (config.adminToken === null) return json({ error: ERR_ADMIN_DISABLED }, 404);
     const url = new URL(c.req.url);
-    const token = presentedToken(c.req.raw.headers, url);
-    if (token === null || !sameToken(token, adminToken)) return json({ error: ERR_ADMIN_TOKEN }, 401);
+    if (new Authenticator(config).grantFor(presentedToken(c.req.raw.headers, url)) !== "admin") {
+      return json({ error: ERR_ADMIN_TOKEN }, 401);
+    }
     const path = url.pathname;
     if (path === "/admin/export" && (c.req.method === "GET" || c.req.method === "POST")) return exportRdb(c.env);
     if (path === "/admin/import" && (c.req.method === "POST" || c.req.method === "PUT")) return importFile(c.env, c.req.raw);
