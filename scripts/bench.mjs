@@ -26,7 +26,7 @@
  *   BENCH_CLIENTS    redis-benchmark clients (default 50)
  *   BENCH_SHARDS     shards of the throughput and expiry Workers (default 4)
  *
- * Only 127.0.0.1 is ever contacted. Takes about 5 minutes on a 2-core machine.
+ * Only 127.0.0.1 is ever contacted. Takes 2½–4 minutes on a 2-core machine.
  */
 import { execFileSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";

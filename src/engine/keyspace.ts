@@ -186,7 +186,7 @@ export class Keyspace {
   }
 
   /**
-   * Active expiry: deletes up to `limit` keys whose TTL is at or before `now`, earliest
+   * Active expiry: deletes up to `limit` keys whose TTL is before `now`, earliest
    * first (each reported to onExpire, so it is logged as DEL). Returns how many it deleted.
    */
   expireDue(now: number, limit: number): number {

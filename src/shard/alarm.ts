@@ -19,8 +19,12 @@ export class AlarmSchedule {
   set(name: TimerName, at: number | undefined): void {
     if (at === undefined) this.due.delete(name);
     else this.due.set(name, at);
-    const earliest = this.earliest();
-    if (earliest !== undefined && (this.armed === null || earliest < this.armed)) {
+    let earliest = this.earliest();
+    if (earliest === undefined) return;
+    // Never the current millisecond: a key is due only once now > its time, and an alarm
+    // set for "now" from inside alarm() can be dropped (workerd#6866).
+    earliest = Math.max(earliest, Date.now() + 1);
+    if (this.armed === null || earliest < this.armed) {
       this.armed = earliest;
       void this.storage.setAlarm(earliest);
     }

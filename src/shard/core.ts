@@ -160,7 +160,7 @@ export class ShardCore {
     const effects = this.executor.expireDue(limit);
     if (effects.length > 0) this.sink(effects);
     const next = this.db.nextExpiry();
-    return next !== undefined && next <= this.db.now;
+    return next !== undefined && next < this.db.now;
   }
 
   /** When the next key expires (ms since the epoch), if any key has a TTL. */
