@@ -100,7 +100,8 @@ export class Executor {
       afterEach?.();
       return reply;
     });
-    return { replies, effects: this.effects };
+    // Handed over, never held: what is returned here is logged once.
+    return { replies, effects: this.takeEffects() };
   }
 
   /**
@@ -196,7 +197,7 @@ export class Executor {
     this.now = this.clock();
     this.db.now = this.now;
     this.db.expireDue(this.now, limit);
-    return this.effects;
+    return this.takeEffects();
   }
 
   /** Applies logged effects without logging them again (recovery, replication). */
@@ -209,6 +210,8 @@ export class Executor {
     } finally {
       this.db.expireOnRead = expireOnRead;
       this.replaying = false;
+      // What is replayed is already in the log: it must not be logged again.
+      this.effects = [];
     }
   }
 }

@@ -51,9 +51,9 @@ export class ShardCore {
 
   /** Runs commands as one atomic unit: blocked clients are served only after all of them. */
   private execAtomically(batch: string[][]): Reply[] {
-    const { replies } = this.executor.ungated(() => this.executor.run(batch));
+    const { replies, effects } = this.executor.ungated(() => this.executor.run(batch));
     this.serveBlocked();
-    const effects = this.executor.takeEffects();
+    for (const e of this.executor.takeEffects()) effects.push(e);
     if (effects.length > 0) this.sink(effects);
     return replies;
   }
@@ -80,7 +80,6 @@ export class ShardCore {
    * names the client, so `unblock` can release it when it disconnects.
    */
   block(argv: string[], token: string, maxWaitMs = Infinity): Promise<Reply> {
-    this.executor.takeEffects();
     const result = this.executor.runBlocking(argv);
     if (!(result instanceof WouldBlock)) this.serveBlocked();
     const effects = this.executor.takeEffects();

@@ -189,3 +189,16 @@ describe("BZPOPMIN, BZPOPMAX and BZMPOP", () => {
     );
   });
 });
+
+describe("the log", () => {
+  it("records each effect once, whatever mix of batches, transactions and blocking pops runs", async () => {
+    const { pool, connect } = cluster();
+    const c = connect();
+    await c.handle([["INCR", "{l}x"]]);
+    await c.handle([["MULTI"], ["INCR", "{l}x"], ["EXEC"]]);
+    await c.handle([["RPUSH", "{l}q", "a"]]);
+    await c.handle([["BLPOP", "{l}q", "0"]]);
+    await c.handle([["MULTI"], ["INCR", "{l}x"], ["EXEC"]]);
+    expect(pool.logs.flat()).toEqual([["INCR", "{l}x"], ["INCR", "{l}x"], ["RPUSH", "{l}q", "a"], ["LPOP", "{l}q"], ["INCR", "{l}x"]]);
+  });
+});

@@ -68,3 +68,15 @@ describe("active expiry", () => {
     expect(core.db.size).toBe(0);
   });
 });
+
+describe("replay", () => {
+  it("never logs replayed commands again", () => {
+    const { core, log } = shard();
+    core.replay(["SET", "a", "1"]);
+    core.replay(["INCR", "a"]);
+    core.transaction([["INCR", "a"]], []);
+    core.exec([["GET", "a"]]);
+    expect(log).toEqual([["INCR", "a"]]);
+    expect(core.exec([["GET", "a"]])).toEqual(["3"]);
+  });
+});
