@@ -6,7 +6,7 @@
  */
 import { globMatch } from "../engine/glob";
 import { EVICTION_POLICIES, type EngineSettings, type EvictionPolicy } from "../engine/settings";
-import { OK, type Reply } from "../protocol/reply";
+import { map, OK, type Reply } from "../protocol/reply";
 import type { ExecContext } from "./context";
 import { CommandError, errUnknownSubcommand, errWrongArity } from "./errors";
 import { defineCommand } from "./table";
@@ -126,7 +126,8 @@ function configGet(ctx: ExecContext, patterns: string[]): Reply {
       out.push(name, p.get(ctx));
     }
   }
-  return out;
+  // A map in RESP3, a flat array in RESP2, as Redis replies.
+  return map(out);
 }
 
 function configSet(ctx: ExecContext, args: string[]): Reply {

@@ -5,7 +5,8 @@
  * RESP session performs — outside a session (HTTP) they are refused here.
  */
 import { keySlot } from "../util/keyslot";
-import { error, map, OK, simple, type Reply } from "../protocol/reply";
+import { error, map, OK, simple, verbatim, type Reply } from "../protocol/reply";
+import { parseInt64 } from "../util/numbers";
 import { CommandError, ERR_DB_INDEX, ERR_NOT_INTEGER, ERR_SYNTAX, errUnknownSubcommand, errWrongArity } from "./errors";
 import type { RouterContext } from "./router-context";
 import {
@@ -20,8 +21,9 @@ import {
 import { REDIS_VERSION } from "../version";
 
 function parseInteger(s: string): number {
-  if (!/^-?\d+$/.test(s) || !Number.isSafeInteger(Number(s))) throw new CommandError(ERR_NOT_INTEGER);
-  return Number(s);
+  const v = parseInt64(s);
+  if (v === null) throw new CommandError(ERR_NOT_INTEGER);
+  return Number(v);
 }
 
 // --- PING, ECHO, TIME, SELECT, QUIT ---------------------------------------------------
@@ -105,8 +107,9 @@ defineCommand({
   runInRouter: (ctx, argv) => {
     let proto: 2 | 3 = ctx.session.resp;
     if (argv.length >= 2) {
-      if (!/^-?\d+$/.test(argv[1])) return error("ERR Protocol version is not an integer or out of range");
-      const v = Number(argv[1]);
+      const parsed = parseInt64(argv[1]);
+      if (parsed === null) return error("ERR Protocol version is not an integer or out of range");
+      const v = Number(parsed);
       if (v !== 2 && v !== 3) return error("NOPROTO unsupported protocol version");
       proto = v;
     }
@@ -179,9 +182,9 @@ defineCommand({
         return OK;
       case "info":
         arity(2);
-        return clientInfoLine(ctx);
+        return verbatim(clientInfoLine(ctx));
       case "list":
-        return clientInfoLine(ctx);
+        return verbatim(clientInfoLine(ctx));
       case "setinfo":
         arity(4);
         return OK;

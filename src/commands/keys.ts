@@ -293,7 +293,7 @@ defineCommand({
     for (const key of step.keys) {
       if (pattern !== null && !globMatch(pattern, key)) continue;
       if (type !== null) {
-        const v = ctx.db.get(key);
+        const v = ctx.db.peek(key);
         if (v === undefined || typeOf(v) !== type) continue;
       }
       keys.push(key);

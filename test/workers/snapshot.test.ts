@@ -187,7 +187,7 @@ describe("snapshots and compaction", () => {
       { kind: "simple", value: "OK" },
     ]);
     expect(await shardExec(tag, [["CONFIG", "GET", "auto-aof-rewrite-*"]])).toEqual([
-      ["auto-aof-rewrite-percentage", "50", "auto-aof-rewrite-min-size", "16384"],
+      { kind: "map", entries: ["auto-aof-rewrite-percentage", "50", "auto-aof-rewrite-min-size", "16384"] },
     ]);
     for (let round = 0; round < 20; round++) {
       await shardExec(tag, Array.from({ length: 20 }, (_, i) => ["SET", `${tag}:${round}:${i}`, "v".repeat(100)]));
@@ -202,7 +202,9 @@ describe("snapshots and compaction", () => {
     await evictDurableObject(stubFor(tag));
     expect(await state(tag)).toEqual(expected);
     // The settings come back with the snapshot (their CONFIG SET is no longer in the log).
-    expect(await shardExec(tag, [["CONFIG", "GET", "auto-aof-rewrite-percentage"]])).toEqual([["auto-aof-rewrite-percentage", "50"]]);
+    expect(await shardExec(tag, [["CONFIG", "GET", "auto-aof-rewrite-percentage"]])).toEqual([
+      { kind: "map", entries: ["auto-aof-rewrite-percentage", "50"] },
+    ]);
     await shardExec(tag, [["CONFIG", "SET", "auto-aof-rewrite-min-size", "64mb", "auto-aof-rewrite-percentage", "100"]]);
   });
 });
