@@ -87,7 +87,11 @@ export class Keyspace {
 
   /** Versions of WATCHed keys: key → [version, number of watchers]. */
   private readonly watched = new Map<string, [number, number]>();
-  private watchClock = 0;
+  /**
+   * Starts at a random point, so versions handed out before a restart of the shard can
+   * never match versions handed out after it (a WATCH must not survive that unnoticed).
+   */
+  private watchClock = Math.floor(Math.random() * 2 ** 50);
 
   /** Encoding thresholds, maxmemory and the other settings that CONFIG SET changes. */
   readonly settings: EngineSettings = defaultSettings();
@@ -283,6 +287,8 @@ export class Keyspace {
   /** Deletes every key; returns how many there were. */
   flush(): number {
     const n = this.slotOf.size;
+    // As Redis 7.0's touchAllWatchedKeysInDb: only watched keys that existed are touched.
+    for (const [key, w] of this.watched) if (this.slotOf.has(key)) w[0] = ++this.watchClock;
     this.slotOf.clear();
     this.slotKey = [];
     this.slotValue = [];
@@ -293,7 +299,6 @@ export class Keyspace {
     this.heapKey = [];
     this.collectionBytes.clear();
     this.used = 0;
-    for (const w of this.watched.values()) w[0] = ++this.watchClock;
     this.dirty += n;
     return n;
   }
@@ -477,9 +482,9 @@ export class Keyspace {
   /**
    * True when `key` changed since `version`, or (as Redis 7.0 does) it expired meanwhile.
    */
-  changedSince(key: string, version: number): boolean {
+  changedSince(key: string, version: number, expiredAtWatch: boolean): boolean {
     const w = this.watched.get(key);
-    return !w || w[0] !== version || this.isExpired(key);
+    return !w || w[0] !== version || (!expiredAtWatch && this.isExpired(key));
   }
 
   // --- the expiry heap -----------------------------------------------------------

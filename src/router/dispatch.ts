@@ -11,7 +11,7 @@ import { mergeDebugReplies } from "../commands/debug";
 import { CommandError, ERR_CROSSSLOT, ERR_PROTECTED, errNoPerm, errUnknownCommand, errWrongArity } from "../commands/errors";
 import { arityOk, commandKeys, keyIndexes, lookupCommand, type CommandSpec } from "../commands/table";
 import { error, isError, OK, type Reply } from "../protocol/reply";
-import type { WatchedKey } from "../shard/shard";
+import type { WatchedKey } from "../shard/core";
 import { infoReply } from "./info";
 import { keySlot } from "../util/keyslot";
 import type { Access } from "./auth";

@@ -5,7 +5,8 @@
  */
 import type { Env } from "../config";
 import type { Reply } from "../protocol/reply";
-import type { Shard, WatchedKey } from "../shard/shard";
+import type { WatchedKey } from "../shard/core";
+import type { Shard } from "../shard/shard";
 import type { ShardPool } from "./dispatch";
 import { SlotMap } from "./slots";
 

@@ -11,7 +11,7 @@ import type { RouterContext, Session } from "../commands/router-context";
 import { arityOk, lookupCommand, type CommandSpec } from "../commands/table";
 import { encodeRepliesBinary } from "../protocol/resp";
 import { error, OK, QUEUED, type Reply } from "../protocol/reply";
-import type { WatchedKey } from "../shard/shard";
+import type { WatchedKey } from "../shard/core";
 import { keySlot } from "../util/keyslot";
 import type { Access, Authenticator, Grant } from "./auth";
 import { checkCommand, isSpec, routeBatch, routeBlocking, type ShardPool } from "./dispatch";

@@ -11,7 +11,7 @@ import { Keyspace } from "../engine/keyspace";
 import { NULL_ARRAY, type Reply } from "../protocol/reply";
 
 /** A key being watched by a transaction, with the version WATCH returned. */
-export type WatchedKey = [key: string, version: number];
+export type WatchedKey = [key: string, version: number, expiredAtWatch: boolean];
 
 /** A client parked by a blocking command. */
 interface Waiter {
@@ -37,7 +37,7 @@ export class ShardCore {
     limits: Limits,
     /** Receives each batch's effects before its replies are returned (to make them durable). */
     private readonly sink: (effects: string[][]) => void,
-    clock: () => number = Date.now,
+    private readonly clock: () => number = Date.now,
   ) {
     this.executor = new Executor(this.db, limits, clock);
   }
@@ -63,8 +63,8 @@ export class ShardCore {
    * watched key changed since WATCH; the watches are released either way.
    */
   transaction(batch: string[][], watched: WatchedKey[]): Reply {
-    this.db.now = Date.now();
-    const aborted = watched.some(([key, version]) => this.db.changedSince(key, version));
+    this.db.now = this.clock();
+    const aborted = watched.some(([key, version, expired]) => this.db.changedSince(key, version, expired));
     for (const [key] of watched) this.db.unwatch(key);
     if (aborted) return NULL_ARRAY;
     // Out of memory with nothing to evict: EXEC is refused whole, as Redis refuses it.
@@ -143,7 +143,10 @@ export class ShardCore {
 
   /** WATCH: each key's current version, to hand back at EXEC. */
   watch(keys: string[]): WatchedKey[] {
-    return keys.map((key) => [key, this.db.watch(key)]);
+    // Redis 7.0 remembers whether a key was already expired at WATCH: only expiring
+    // after it aborts the transaction.
+    this.db.now = this.clock();
+    return keys.map((key) => [key, this.db.watch(key), this.db.isExpired(key)]);
   }
 
   /** UNWATCH, DISCARD or a closed connection: releases watches. */

@@ -42,13 +42,20 @@ export class Shard extends DurableObject<Env> {
    */
   private async durable<T>(value: T): Promise<T> {
     if (this.pending.length > 0) {
-      await (this.flushing ??= new Promise((resolve) =>
+      await (this.flushing ??= new Promise((resolve, reject) =>
         setTimeout(() => {
           this.flushing = null;
           const effects = this.pending;
           this.pending = [];
-          this.persistence.append(effects);
-          resolve();
+          try {
+            this.persistence.append(effects);
+            resolve();
+          } catch (e) {
+            // Memory now holds writes the log does not: nobody is told they succeeded, and
+            // the object restarts from its durable state (snapshot + log).
+            reject(e);
+            this.ctx.abort(`log write failed: ${(e as Error).message}`);
+          }
         }, 0),
       ));
     }

@@ -706,9 +706,9 @@ describe("lists and the rest of the keyspace", () => {
     run("RPUSH", "l", "a", "b");
     const v = db.watch("l");
     run("LLEN", "l");
-    expect(db.changedSince("l", v)).toBe(false);
+    expect(db.changedSince("l", v, false)).toBe(false);
     run("LSET", "l", "0", "z");
-    expect(db.changedSince("l", v)).toBe(true);
+    expect(db.changedSince("l", v, false)).toBe(true);
   });
 });
 

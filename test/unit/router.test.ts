@@ -103,3 +103,31 @@ describe("a session", () => {
     expect(s.closing).toBe(true);
   });
 });
+
+describe("WATCH", () => {
+  it("runs EXEC when FLUSHALL only removed other keys, and aborts it when the watched key existed", async () => {
+    const pool = new MemoryPool(1);
+    const a = session(pool);
+    const b = session(pool);
+    await a.handle([["WATCH", "missing"]]);
+    await b.handle([["SET", "other", "1"], ["FLUSHALL"]]);
+    expect(await a.handle([["MULTI"], ["PING"], ["EXEC"]])).toBe("+OK\r\n+QUEUED\r\n*1\r\n+PONG\r\n");
+    await b.handle([["SET", "present", "1"]]);
+    await a.handle([["WATCH", "present"]]);
+    await b.handle([["FLUSHALL"]]);
+    expect(await a.handle([["MULTI"], ["PING"], ["EXEC"]])).toBe("+OK\r\n+QUEUED\r\n*-1\r\n");
+  });
+
+  it("aborts EXEC when a watched key expires after WATCH, but not when it had already expired", async () => {
+    let now = 1_000_000;
+    const pool = new MemoryPool(1, () => now);
+    const a = session(pool);
+    await a.handle([["SET", "{w}soon", "1", "PX", "10"], ["SET", "{w}gone", "1", "PX", "5"]]);
+    now += 6;
+    expect(await a.handle([["WATCH", "{w}soon", "{w}gone"]])).toBe("+OK\r\n");
+    now += 10;
+    expect(await a.handle([["MULTI"], ["PING"], ["EXEC"]])).toBe("+OK\r\n+QUEUED\r\n*-1\r\n");
+    await a.handle([["WATCH", "{w}gone"]]);
+    expect(await a.handle([["MULTI"], ["PING"], ["EXEC"]])).toBe("+OK\r\n+QUEUED\r\n*1\r\n+PONG\r\n");
+  });
+});
