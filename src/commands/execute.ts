@@ -135,7 +135,8 @@ export class Executor {
     this.now = this.clock();
     this.db.now = this.now;
     const limited = !this.replaying && this.db.settings.maxmemory > 0;
-    if (limited && !this.evictor.perform() && this.oomGate && spec.flags.includes("denyoom")) {
+    // Inside EXEC (ungated) nothing is evicted between commands: Redis evicts once, before.
+    if (limited && this.oomGate && !this.evictor.perform() && spec.flags.includes("denyoom")) {
       return error(ERR_OOM);
     }
     const dirtyBefore = this.db.dirty;
@@ -159,8 +160,13 @@ export class Executor {
     if (propagated) this.effects.push(...propagated);
     else if (this.db.dirty - this.expiredDirty !== dirtyBefore) this.effects.push(argv);
     // After the command too (CONFIG SET may also have just set or lowered maxmemory).
-    if (!this.replaying && this.db.settings.maxmemory > 0) this.evictor.perform();
+    if (!this.replaying && this.oomGate && this.db.settings.maxmemory > 0) this.evictor.perform();
     return reply;
+  }
+
+  /** Evicts until under maxmemory (if one is set); the DELs join the current effects. */
+  enforceMemoryLimit(): void {
+    if (this.db.settings.maxmemory > 0) this.evictor.perform();
   }
 
   /**

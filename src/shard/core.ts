@@ -52,6 +52,8 @@ export class ShardCore {
   /** Runs commands as one atomic unit: blocked clients are served only after all of them. */
   private execAtomically(batch: string[][]): Reply[] {
     const { replies, effects } = this.executor.ungated(() => this.executor.run(batch));
+    // The memory limit is enforced again once the whole transaction has run.
+    this.executor.enforceMemoryLimit();
     this.serveBlocked();
     for (const e of this.executor.takeEffects()) effects.push(e);
     if (effects.length > 0) this.sink(effects);

@@ -267,3 +267,16 @@ describe("changing the limit", () => {
     core.unwatch(watched.map(([k]) => k));
   });
 });
+
+describe("eviction and transactions", () => {
+  it("evicts nothing between the commands of one EXEC, and enforces the limit after it", async () => {
+    const { ShardCore } = await import("../../src/shard/core");
+    const { DEFAULT_LIMITS } = await import("../../src/commands/execute");
+    const log: string[][] = [];
+    const core = new ShardCore(DEFAULT_LIMITS, (e) => log.push(...e));
+    core.exec([["CONFIG", "SET", "maxmemory", "2000", "maxmemory-policy", "allkeys-lru"]]);
+    expect(core.transaction([["SET", "a", "x".repeat(5000)], ["STRLEN", "a"]], [])).toEqual([{ kind: "simple", value: "OK" }, 5000]);
+    expect(core.db.usedMemory).toBeLessThanOrEqual(2000);
+    expect(log).toContainEqual(["DEL", "a"]);
+  });
+});
