@@ -68,8 +68,12 @@ export class RespSession implements Session {
     };
   }
 
-  /** Handles the commands of one read; returns the replies as one RESP binary string. */
-  async handle(cmds: string[][]): Promise<string> {
+  /**
+   * Handles the commands of one read; returns the replies as one RESP binary string.
+   * Replies ready before a blocking command are handed to `emit` first, so they are not
+   * held back while it waits (as Redis sends them at once).
+   */
+  async handle(cmds: string[][], emit?: (out: string) => void): Promise<string> {
     let out = "";
     let pending: string[][] = [];
     const flush = async () => {
@@ -92,6 +96,10 @@ export class RespSession implements Session {
         send(await this.runSessionCommand(name, argv));
       } else if (lookupCommand(name)?.flags.includes("blocking")) {
         await flush();
+        if (emit && out) {
+          emit(out);
+          out = "";
+        }
         send(await this.runBlocking(argv));
       } else {
         pending.push(argv);
@@ -142,16 +150,27 @@ export class RespSession implements Session {
         await this.unwatchAll();
         return OK;
       case "watch":
-        return this.watch(argv.slice(1));
+        return this.shardCall(() => this.watch(argv.slice(1)));
       case "unwatch":
-        await this.unwatchAll();
-        return OK;
+        return this.shardCall(async () => {
+          await this.unwatchAll();
+          return OK;
+        });
       default:
         return this.runLocal(checked, argv);
     }
   }
 
   // --- transactions ------------------------------------------------------------------
+
+  /** A session command that calls a shard: a failed call is that command's error only. */
+  private async shardCall(fn: () => Promise<Reply>): Promise<Reply> {
+    try {
+      return await fn();
+    } catch (e) {
+      return error(`ERR shard unavailable: ${(e as Error).message}`);
+    }
+  }
 
   private enqueue(argv: string[]): Reply {
     return this.multi!.add(argv, this.access) ?? QUEUED;

@@ -53,7 +53,8 @@ export function acceptRespWebSocket(
       if (!(e instanceof ProtocolError)) throw e;
       protocolError = e;
     }
-    let out = cmds.length ? await session.handle(cmds) : "";
+    const emit = (partial: string) => open && server.send(binaryToBytes(partial));
+    let out = cmds.length ? await session.handle(cmds, emit) : "";
     if (protocolError) out += encodeRepliesBinary([error(protocolError.reply)], session.resp);
     if (out && open) server.send(binaryToBytes(out));
     if (protocolError) closeWith(1002, "protocol error");

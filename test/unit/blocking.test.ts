@@ -202,3 +202,16 @@ describe("the log", () => {
     expect(pool.logs.flat()).toEqual([["INCR", "{l}x"], ["INCR", "{l}x"], ["RPUSH", "{l}q", "a"], ["LPOP", "{l}q"], ["INCR", "{l}x"]]);
   });
 });
+
+describe("a pipeline with a blocking command", () => {
+  it("sends the replies before it at once, without waiting for it", async () => {
+    const { connect } = cluster();
+    const c = connect();
+    const sent: string[] = [];
+    const done = c.handle([["SET", "{p}a", "1"], ["BLPOP", "{p}q", "0"]], (out) => sent.push(out));
+    await sleep(5);
+    expect(sent).toEqual(["+OK\r\n"]);
+    await connect().handle([["RPUSH", "{p}q", "x"]]);
+    expect(await done).toBe("*2\r\n$4\r\n{p}q\r\n$1\r\nx\r\n");
+  });
+});
