@@ -40,10 +40,16 @@ export class LogParser {
   push(bytes: Uint8Array): void {
     const avail = this.end - this.start;
     if (this.end + bytes.length > this.buf.length) {
-      const next = new Uint8Array(Math.max(avail + bytes.length, this.buf.length * 2, 4096));
-      next.set(this.buf.subarray(this.start, this.end));
+      // Reuse the buffer when the unconsumed bytes fit once moved to its front: replaying
+      // many rows then needs about one row's worth of memory, not the whole log's.
+      if (avail + bytes.length <= this.buf.length) {
+        this.buf.copyWithin(0, this.start, this.end);
+      } else {
+        const next = new Uint8Array(Math.max(avail + bytes.length, this.buf.length * 2, 4096));
+        next.set(this.buf.subarray(this.start, this.end));
+        this.buf = next;
+      }
       this.base += this.start;
-      this.buf = next;
       this.start = 0;
       this.end = avail;
     }
