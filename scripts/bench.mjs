@@ -14,8 +14,9 @@
  *                size over time until empty (scripts/bench/expiry.mjs)
  * - memory       bytes per key for 1,000,000 small strings, small hashes and small sorted
  *                sets: used_memory of both (scripts/bench/memory.mjs)
- * - log          SET throughput with and without the append log: skipped, as Hotslot has no
- *                setting that turns persistence off (every shard always logs)
+ * - log          SET throughput with the append log and with PERSISTENCE=no, then snapshot
+ *                time, worst request pause during a snapshot and recovery time for 10/50/100 MB
+ *                (scripts/bench/durability.mjs, scripts/snapshot-bench.mjs)
  *
  * A round trip costs far more on this runtime than a command does, so throughput must rise
  * with pipeline depth: a pipeline of N commands to one shard is one RPC, not N.
@@ -32,6 +33,7 @@ import { execFileSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { createRequire } from "node:module";
 import { bigZset } from "./bench/bigzset.mjs";
+import { durability } from "./bench/durability.mjs";
 import { expiry } from "./bench/expiry.mjs";
 import { memory } from "./bench/memory.mjs";
 import { startHotslot, startRedisServer, withClient } from "./bench/targets.mjs";
@@ -89,8 +91,7 @@ try {
     await flushRedis();
   }
   if (only.includes("log")) {
-    log(`### Log overhead\n`);
-    log(`Skipped: Hotslot has no setting that disables persistence (no such var in wrangler.toml or src/config.ts; every shard appends each write batch to its log before replying), so SET with and without the log cannot be compared in one run.\n`);
+    await durability({ withHotslot: (vars, fn) => withHotslot({ SHARDS, ...vars }, fn), requests: REQUESTS, clients: CLIENTS, log });
   }
 } finally {
   await redis.stop();

@@ -3,8 +3,8 @@
  * configuration throws a clear message at first use (the router turns it into a 500 with
  * that message), instead of misbehaving later.
  */
-import { parseMemory } from "./commands/config";
 import { EVICTION_POLICIES, type EvictionPolicy } from "./engine/settings";
+import { parseMemory } from "./util/numbers";
 
 export interface Env {
   /** The shard Durable Objects (class Shard). */
@@ -30,6 +30,8 @@ export interface Env {
   HOTSLOT_ADMIN_TOKEN?: string;
   /** "yes" allows DEBUG (Redis's enable-debug-command); default "no": refused as Redis does. */
   ENABLE_DEBUG_COMMAND?: string;
+  /** "no" turns the append log off (benchmarks only: nothing survives a restart). */
+  PERSISTENCE?: string;
 }
 
 export interface Config {
@@ -42,6 +44,7 @@ export interface Config {
   readonlyToken: string | null;
   adminToken: string | null;
   enableDebugCommand: boolean;
+  persistence: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -110,6 +113,7 @@ export function readConfig(env: Env): Config {
     readonlyToken: env.HOTSLOT_READONLY_TOKEN || null,
     adminToken: env.HOTSLOT_ADMIN_TOKEN || null,
     enableDebugCommand: yesNoVar(env, "ENABLE_DEBUG_COMMAND", false),
+    persistence: yesNoVar(env, "PERSISTENCE", true),
   };
   cache.set(env, c);
   return c;

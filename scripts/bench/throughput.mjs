@@ -41,7 +41,7 @@ const TESTS = [
 ];
 
 /** Runs redis-benchmark once (one test); returns { rps, p50 } (p50 in ms). */
-function redisBenchmark(port, args) {
+export function redisBenchmark(port, args) {
   return new Promise((resolve, reject) => {
     const child = spawn("redis-benchmark", ["-h", "127.0.0.1", "-p", String(port), "--csv", ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";

@@ -65,8 +65,9 @@ export class Shard extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const config = readConfig(env);
+    // With PERSISTENCE=no (benchmarks only) nothing is logged, so nothing is snapshotted either.
     this.core = new ShardCore({ maxValueBytes: config.maxValueBytes }, (effects) => {
-      for (const e of effects) this.pending.push(e);
+      if (config.persistence) for (const e of effects) this.pending.push(e);
     });
     // The deployment's memory limit and policy; logged CONFIG SETs replayed below override them.
     this.core.db.settings.maxmemory = config.maxmemory;
