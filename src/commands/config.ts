@@ -7,6 +7,7 @@
 import { globMatch } from "../engine/glob";
 import { EVICTION_POLICIES, type EngineSettings, type EvictionPolicy } from "../engine/settings";
 import { map, OK, type Reply } from "../protocol/reply";
+import { parseInt64, parseMemory } from "../util/numbers";
 import type { ExecContext } from "./context";
 import { CommandError, errUnknownSubcommand, errWrongArity } from "./errors";
 import { defineCommand } from "./table";
@@ -34,23 +35,15 @@ function integerSetting(
     alias,
     get: (ctx) => String(ctx.db.settings[key]),
     set: (ctx, value) => {
-      if (!/^-?\d+$/.test(value)) return "argument couldn't be parsed into an integer";
-      const n = Number(value);
+      // string2ll, as Redis's numericParseString reads integer parameters.
+      const parsed = parseInt64(value);
+      if (parsed === null) return "argument couldn't be parsed into an integer";
+      const n = Number(parsed);
       if (n < min || n > max) return `argument must be between ${min} and ${maxText} inclusive`;
       (ctx.db.settings[key] as number) = n;
       return null;
     },
   };
-}
-
-const MEMORY_UNITS: Record<string, number> = { "": 1, b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
-
-/** Redis's memtoull: "100mb", "1gb", "10k", plain bytes. */
-export function parseMemory(value: string): number | null {
-  const m = /^(\d+)([a-z]*)$/i.exec(value);
-  if (!m) return null;
-  const unit = MEMORY_UNITS[m[2].toLowerCase()];
-  return unit === undefined ? null : Number(m[1]) * unit;
 }
 
 function fixed(name: string, value: string | (() => string)): Parameter {

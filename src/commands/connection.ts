@@ -7,7 +7,8 @@
 import { keySlot } from "../util/keyslot";
 import { error, map, OK, simple, verbatim, type Reply } from "../protocol/reply";
 import { parseInt64 } from "../util/numbers";
-import { CommandError, ERR_DB_INDEX, ERR_NOT_INTEGER, ERR_SYNTAX, errUnknownSubcommand, errWrongArity } from "./errors";
+import { parseIntegerArg } from "./args";
+import { CommandError, ERR_DB_INDEX, ERR_SYNTAX, ERR_WRONGPASS, errUnknownSubcommand, errWrongArity } from "./errors";
 import type { RouterContext } from "./router-context";
 import {
   allCommands,
@@ -20,11 +21,7 @@ import {
 } from "./table";
 import { REDIS_VERSION } from "../version";
 
-function parseInteger(s: string): number {
-  const v = parseInt64(s);
-  if (v === null) throw new CommandError(ERR_NOT_INTEGER);
-  return Number(v);
-}
+const ERR_CLIENT_NAME = "ERR Client names cannot contain spaces, newlines or special characters.";
 
 // --- PING, ECHO, TIME, SELECT, QUIT ---------------------------------------------------
 
@@ -57,7 +54,7 @@ defineCommand({
   name: "select", arity: 2, flags: ["loading", "stale", "fast"], group: "connection", routing: "router",
   summary: "Change the selected database for the current connection", since: "1.0.0", complexity: "O(1)",
   runInRouter: (_ctx, argv) => {
-    const db = parseInteger(argv[1]);
+    const db = parseIntegerArg(argv[1]);
     if (db !== 0) throw new CommandError(ERR_DB_INDEX);
     return OK;
   },
@@ -89,7 +86,7 @@ function authReply(ctx: RouterContext, user: string, password: string): Reply {
   if (result === "nopass") {
     return error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
   }
-  return error("WRONGPASS invalid username-password pair or user is disabled.");
+  return error(ERR_WRONGPASS);
 }
 
 defineCommand({
@@ -123,7 +120,7 @@ defineCommand({
         i += 2;
       } else if (opt === "setname" && more >= 1) {
         name = argv[++i];
-        if (!validClientName(name)) return error("ERR Client names cannot contain spaces, newlines or special characters.");
+        if (!validClientName(name)) return error(ERR_CLIENT_NAME);
       } else {
         return error(`ERR Syntax error in HELLO option '${argv[i]}'`);
       }
@@ -177,7 +174,7 @@ defineCommand({
         return ctx.session.name;
       case "setname":
         arity(3);
-        if (!validClientName(argv[2])) return error("ERR Client names cannot contain spaces, newlines or special characters.");
+        if (!validClientName(argv[2])) return error(ERR_CLIENT_NAME);
         ctx.session.name = argv[2] === "" ? null : argv[2];
         return OK;
       case "info":

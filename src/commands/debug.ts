@@ -17,9 +17,10 @@ import { encodeListpack } from "../engine/rdb/listpack";
 import { quicklistNodes, writeObjectBody } from "../engine/rdb/object";
 import { toRdbValue } from "../engine/rdb/values";
 import { isError, OK, simple, type Reply } from "../protocol/reply";
-import { cstr, isOption } from "./args";
+import { cstr } from "../util/binary";
+import { isOption } from "./args";
 import type { ExecContext } from "./context";
-import { CommandError } from "./errors";
+import { CommandError, ERR_NO_SUCH_KEY } from "./errors";
 import { encodingOf } from "./object";
 import { defineCommand } from "./table";
 
@@ -74,7 +75,7 @@ function objectLine(ctx: ExecContext, key: string): string {
   db.expireOnRead = false; // debug.c looks the key up without expiring it
   const v = db.peek(key);
   db.expireOnRead = saved;
-  if (v === undefined) throw new CommandError("ERR no such key");
+  if (v === undefined) throw new CommandError(ERR_NO_SUCH_KEY);
   const settings = db.settings;
   const w = new ByteWriter();
   const rdb = toRdbValue(v, settings);

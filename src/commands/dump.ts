@@ -6,7 +6,8 @@
  * in Redis's order (options, BUSYKEY, TTL, payload footer, payload body) and writes only
  * when all pass. A relative TTL is logged as absolute (the command rewritten with the
  * expiry time and ABSTTL, as Redis propagates it), so replay is deterministic. IDLETIME
- * and FREQ are validated; Hotslot keeps no LRU clock or LFU counter, so they set nothing.
+ * and FREQ are validated but not applied: the restored key starts with a fresh access
+ * clock (src/engine/eviction.ts), as any new key does.
  */
 import { RdbCorrupt } from "../engine/rdb/bytes";
 import { createDumpPayload, parseDumpPayload, verifyDumpPayload } from "../engine/rdb/dump";
@@ -19,9 +20,9 @@ import { CommandError, ERR_SYNTAX } from "./errors";
 import { int64OrReply, isOption } from "./args";
 import { defineCommand } from "./table";
 
-export const ERR_BUSYKEY = "BUSYKEY Target key name already exists.";
-export const ERR_BAD_PAYLOAD = "ERR DUMP payload version or checksum are wrong";
-export const ERR_BAD_DATA = "ERR Bad data format";
+const ERR_BUSYKEY = "BUSYKEY Target key name already exists.";
+const ERR_BAD_PAYLOAD = "ERR DUMP payload version or checksum are wrong";
+const ERR_BAD_DATA = "ERR Bad data format";
 
 // --- DUMP --------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
  * handler. Helpers that parse user input throw `CommandError`; the executor turns it into
  * an error reply. A handler must validate before it writes, so a throw changes nothing.
  */
+import { cstr } from "../util/binary";
 
 export class CommandError extends Error {
   constructor(readonly reply: string) {
@@ -15,6 +16,13 @@ export const ERR_WRONGTYPE = "WRONGTYPE Operation against a key holding the wron
 export const ERR_NOT_INTEGER = "ERR value is not an integer or out of range";
 export const ERR_NOT_FLOAT = "ERR value is not a valid float";
 export const ERR_OVERFLOW = "ERR increment or decrement would overflow";
+export const ERR_FLOAT_RESULT = "ERR increment would produce NaN or Infinity";
+/** getPositiveLongFromObjectOrReply's default: a count that is negative or not an integer. */
+export const ERR_NOT_POSITIVE = "ERR value is out of range, must be positive";
+/** A count no reply could hold (SRANDMEMBER, ZRANDMEMBER, HRANDFIELD). */
+export const ERR_OUT_OF_RANGE = "ERR value is out of range";
+export const ERR_NUMKEYS = "ERR numkeys should be greater than 0";
+export const ERR_LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
 export const ERR_NO_SUCH_KEY = "ERR no such key";
 export const ERR_CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot";
 export const ERR_NOAUTH = "NOAUTH Authentication required.";
@@ -28,22 +36,16 @@ export function errWrongArity(name: string): string {
   return `ERR wrong number of arguments for '${name}' command`;
 }
 
-/** A C string's view of a binary string: up to its first NUL byte (as %s prints it). */
-function cString(s: string): string {
-  const nul = s.indexOf("\0");
-  return nul < 0 ? s : s.slice(0, nul);
-}
-
 export function errUnknownCommand(name: string, args: string[]): string {
   // As Redis 7.0: quote arguments while the list is under 128 chars, each cut to what is
   // left of the 128; the name cut at 128; both read as C strings (stopping at a NUL).
   let shown = "";
-  for (let i = 0; i < args.length && shown.length < 128; i++) shown += `'${cString(args[i]).slice(0, 128 - shown.length)}' `;
-  return `ERR unknown command '${cString(name).slice(0, 128)}', with args beginning with: ${shown}`;
+  for (let i = 0; i < args.length && shown.length < 128; i++) shown += `'${cstr(args[i]).slice(0, 128 - shown.length)}' `;
+  return `ERR unknown command '${cstr(name).slice(0, 128)}', with args beginning with: ${shown}`;
 }
 
 export function errUnknownSubcommand(sub: string, cmd: string): string {
-  return `ERR unknown subcommand '${cString(sub).slice(0, 128)}'. Try ${cmd.toUpperCase()} HELP.`;
+  return `ERR unknown subcommand '${cstr(sub).slice(0, 128)}'. Try ${cmd.toUpperCase()} HELP.`;
 }
 
 /** A protected command (DEBUG) while enable-debug-command is off, in Redis 7.0's words. */

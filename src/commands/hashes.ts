@@ -11,7 +11,7 @@
  */
 import { globMatch } from "../engine/glob";
 import { HashValue, type HashEntry } from "../engine/hash";
-import { map, OK, pairs, type Reply } from "../protocol/reply";
+import { integer, map, OK, pairs, type Reply } from "../protocol/reply";
 import {
   addLongDouble,
   formatLongDouble,
@@ -21,10 +21,18 @@ import {
   parseInt64,
   parseLongDouble,
 } from "../util/numbers";
-import { int64OrReply, longDoubleOrReply, lookupOfType, parseIntegerArg } from "./args";
+import {
+  int64OrReply,
+  isOption,
+  longDoubleOrReply,
+  lookupOfType,
+  parseScanCursor,
+  parseScanOptions,
+  randomCountOrReply,
+  repeatsOrReply,
+} from "./args";
 import type { ExecContext } from "./context";
-import { CommandError, errWrongArity, ERR_NOT_INTEGER, ERR_OVERFLOW, ERR_SYNTAX } from "./errors";
-import { isOption, parseScanCursor } from "./keys";
+import { CommandError, errWrongArity, ERR_FLOAT_RESULT, ERR_OVERFLOW, ERR_SYNTAX } from "./errors";
 import { defineCommand } from "./table";
 
 // --- errors only the hash commands send -------------------------------------------
@@ -32,10 +40,7 @@ import { defineCommand } from "./table";
 const ERR_HASH_NOT_INTEGER = "ERR hash value is not an integer";
 const ERR_HASH_NOT_FLOAT = "ERR hash value is not a float";
 const ERR_INCR_NOT_FINITE = "ERR value is NaN or Infinity";
-const ERR_FLOAT_RESULT = "ERR increment would produce NaN or Infinity";
-const ERR_RANDFIELD_RANGE = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 /** See HRANDFIELD: a bound on repeated picks so one command cannot exhaust the isolate. */
-const ERR_RANDFIELD_TOO_MANY = "ERR value is out of range";
 const MAX_RANDOM_REPEATS = 10_000_000;
 
 const ZERO = longDoubleFromBigInt(0n);
@@ -43,7 +48,7 @@ const ZERO = longDoubleFromBigInt(0n);
 // --- helpers ------------------------------------------------------------------------
 
 /** The hash at `key`, undefined when missing; WRONGTYPE for another type. */
-export function getHash(ctx: ExecContext, key: string): HashValue | undefined {
+function getHash(ctx: ExecContext, key: string): HashValue | undefined {
   return lookupOfType(ctx.db, key, HashValue);
 }
 
@@ -57,11 +62,6 @@ function hashForWrite(ctx: ExecContext, key: string): { hash: HashValue; created
 function hashChanged(ctx: ExecContext, key: string, hash: HashValue, created: boolean): void {
   if (created) ctx.db.set(key, hash);
   else ctx.db.signalModified(key);
-}
-
-/** An integer reply: a number when exact, else the bigint. */
-function intReply(v: bigint): number | bigint {
-  return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
 }
 
 /** Field/value pairs, as HRANDFIELD … WITHVALUES replies: flat in RESP2, nested pairs in RESP3. */
@@ -151,7 +151,7 @@ defineCommand({
     if (result < INT64_MIN || result > INT64_MAX) throw new CommandError(ERR_OVERFLOW);
     hash.set(field, result.toString(), ctx.db.settings);
     hashChanged(ctx, key, hash, created);
-    return intReply(result);
+    return integer(result);
   },
 });
 
@@ -333,9 +333,8 @@ defineCommand({
       const hash = getHash(ctx, argv[1]);
       return hash?.randomEntry()?.[0] ?? null;
     }
-    // The count must be within ±LONG_MAX (LONG_MIN is refused); then the options.
-    const count = int64OrReply(argv[2]);
-    if (count < -INT64_MAX) throw new CommandError(ERR_RANDFIELD_RANGE);
+    // The count first, then the options.
+    const count = randomCountOrReply(argv[2]);
     if (argv.length > 4 || (argv.length === 4 && !isOption(argv[3], "withvalues"))) {
       throw new CommandError(ERR_SYNTAX);
     }
@@ -346,9 +345,7 @@ defineCommand({
     if (count < 0n || count === 1n) {
       // Repeats allowed: each pick is independent (Redis's CASE 1). Redis would try to
       // build any number of them; we refuse absurd counts rather than exhaust memory.
-      const n = count < 0n ? -count : count;
-      if (n > BigInt(MAX_RANDOM_REPEATS)) throw new CommandError(ERR_RANDFIELD_TOO_MANY);
-      entries = hash.randomEntriesWithRepeats(Number(n));
+      entries = hash.randomEntriesWithRepeats(repeatsOrReply(count < 0n ? -count : count, MAX_RANDOM_REPEATS));
     } else {
       entries = hash.randomDistinctEntries(count > BigInt(hash.size) ? hash.size : Number(count));
     }
@@ -375,20 +372,8 @@ defineCommand({
     const cursor = parseScanCursor(argv[2]);
     const hash = getHash(ctx, argv[1]);
     if (!hash) return ["0", []];
-    let count = 10;
-    let pattern: string | null = null;
-    for (let i = 3; i < argv.length; i += 2) {
-      const hasValue = i + 1 < argv.length;
-      if (isOption(argv[i], "count") && hasValue) {
-        count = parseIntegerArg(argv[i + 1], ERR_NOT_INTEGER);
-        if (count < 1) throw new CommandError(ERR_SYNTAX);
-      } else if (isOption(argv[i], "match") && hasValue) {
-        pattern = argv[i + 1] === "*" ? null : argv[i + 1];
-      } else {
-        // TYPE is SCAN's alone.
-        throw new CommandError(ERR_SYNTAX);
-      }
-    }
+    // TYPE is SCAN's alone.
+    const { count, pattern } = parseScanOptions(argv, 3, false);
     const step = hash.scan(cursor, count);
     const out: Reply[] = [];
     for (const [f, v] of step.entries) {

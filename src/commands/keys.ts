@@ -6,21 +6,23 @@
  * (see each declaration's `routing`), so handlers here see one shard's keyspace.
  */
 import { globMatch } from "../engine/glob";
-import { typeOf, type Keyspace } from "../engine/keyspace";
+import { typeOf } from "../engine/keyspace";
 import { copyValue } from "../engine/values";
-import { OK, simple, type Reply } from "../protocol/reply";
+import { integer, OK, simple, type Reply } from "../protocol/reply";
+import { cstr } from "../util/binary";
 import { INT64_MAX, INT64_MIN } from "../util/numbers";
-import { cstr, int64OrReply, isOption, parseIntegerArg, parseScanCursor } from "./args";
+import { int64OrReply, isOption, parseIntegerArg, parseScanCursor, parseScanOptions } from "./args";
 import type { ExecContext } from "./context";
 import { CommandError, ERR_DB_INDEX, ERR_INVALID_EXPIRE, ERR_NO_SUCH_KEY, ERR_SYNTAX } from "./errors";
 import { defineCommand } from "./table";
 
-// Modules that read options import these from here too.
-export { cstr, isOption, parseScanCursor };
-
 // --- helpers --------------------------------------------------------------------
 
-/** User text inside an error: Redis's addReplyErrorFormat turns CR and LF into spaces. */
+/**
+ * User text inside an error: Redis's addReplyErrorFormat turns CR and LF into spaces. Done
+ * here, not left to the RESP encoder (which does it for any error), so the reply value and
+ * the Upstash JSON error carry Redis's text too.
+ */
 function errorText(s: string): string {
   return s.replace(/[\r\n]/g, " ");
 }
@@ -31,11 +33,8 @@ function errorText(s: string): string {
  * capped at int64's maximum, which is the only value Redis could have held there.
  */
 function msReply(ms: number | bigint): number | bigint {
-  if (typeof ms === "number" && Number.isSafeInteger(ms)) return ms;
-  const b = typeof ms === "bigint" ? ms : BigInt(ms);
-  if (b > INT64_MAX) return INT64_MAX;
-  if (b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(b);
-  return b;
+  const v = integer(ms);
+  return typeof v === "bigint" && v > INT64_MAX ? INT64_MAX : v;
 }
 
 // --- DEL, UNLINK, EXISTS, TOUCH (the router splits their keys per shard and sums) ----
@@ -269,25 +268,7 @@ defineCommand({
     "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
   run(ctx, argv) {
     const cursor = parseScanCursor(argv[1]);
-    let count = 10;
-    let pattern: string | null = null;
-    let type: string | null = null;
-    // Options in order, first error wins, as scanGenericCommand parses them.
-    for (let i = 2; i < argv.length; i += 2) {
-      const hasValue = i + 1 < argv.length;
-      if (isOption(argv[i], "count") && hasValue) {
-        count = parseIntegerArg(argv[i + 1]);
-        if (count < 1) throw new CommandError(ERR_SYNTAX);
-      } else if (isOption(argv[i], "match") && hasValue) {
-        // The lone "*" is skipped, as Redis does, so it also returns the empty key.
-        pattern = argv[i + 1] === "*" ? null : argv[i + 1];
-      } else if (isOption(argv[i], "type") && hasValue) {
-        // Redis 7.0 compares type names with strcasecmp; an unknown name matches nothing.
-        type = cstr(argv[i + 1]).toLowerCase();
-      } else {
-        throw new CommandError(ERR_SYNTAX);
-      }
-    }
+    const { count, pattern, type } = parseScanOptions(argv, 2, true);
     const step = ctx.db.scan(cursor, count);
     const keys: string[] = [];
     for (const key of step.keys) {

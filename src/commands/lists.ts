@@ -5,10 +5,10 @@
  * Each is declared once with the flags, arity and key positions `COMMAND INFO` reports on
  * redis-server 7.0. The list itself is src/engine/list.ts; handlers only call its API.
  *
- * The exported helpers (pushToList, popFromList, popRangeFromList, moveBetweenLists)
- * are the building blocks the blocking variants (BLPOP, BRPOP, BLMOVE, BLMPOP, …) reuse:
- * each looks the keys up with WRONGTYPE checks, deletes a list that becomes empty (as
- * Redis does) and records the change.
+ * The helpers below (pushToList, popFromList, popRangeFromList, moveBetweenLists) are
+ * shared by the plain and the blocking forms (BLPOP, BRPOP, BLMOVE, BLMPOP, …): each looks
+ * the keys up with WRONGTYPE checks, deletes a list that becomes empty (as Redis does) and
+ * records the change.
  *
  * What is logged follows Redis 7.0: every command as sent, except LMPOP, which Redis
  * propagates as `LPOP|RPOP key <count popped>`. Handlers validate before they write, so an
@@ -16,28 +16,33 @@
  */
 import { ListValue, type ListEnd } from "../engine/list";
 import { OK, NULL_ARRAY, type Reply } from "../protocol/reply";
-import { INT64_MIN, parseInt64Number } from "../util/numbers";
-import { int64OrReply, lookupOfType, parseIntegerArg, timeoutOrReply } from "./args";
+import { INT64_MIN } from "../util/numbers";
+import {
+  int64OrReply,
+  isOption,
+  lookupOfType,
+  nonNegativeOrReply,
+  numkeysKeys,
+  parseIntegerArg,
+  parseMpopArgs,
+  timeoutOrReply,
+} from "./args";
 import { blockOrReply, type ExecContext } from "./context";
 import { CommandError, errWrongArity, ERR_NO_SUCH_KEY, ERR_SYNTAX } from "./errors";
-import { isOption } from "./keys";
 import { defineCommand } from "./table";
 
 // --- errors only the list commands send -------------------------------------------
 
-const ERR_POSITIVE = "ERR value is out of range, must be positive";
 const ERR_INDEX_RANGE = "ERR index out of range";
 const ERR_RANK_ZERO =
   "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
 const ERR_COUNT_NEGATIVE = "ERR COUNT can't be negative";
 const ERR_MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative";
-const ERR_NUMKEYS = "ERR numkeys should be greater than 0";
-const ERR_MPOP_COUNT = "ERR count should be greater than 0";
 
 // --- helpers shared with the blocking commands ------------------------------------
 
 /** The list at `key`, undefined when missing; WRONGTYPE for another type. */
-export function getList(ctx: ExecContext, key: string): ListValue | undefined {
+function getList(ctx: ExecContext, key: string): ListValue | undefined {
   return lookupOfType(ctx.db, key, ListValue);
 }
 
@@ -45,7 +50,7 @@ export function getList(ctx: ExecContext, key: string): ListValue | undefined {
  * Pushes `values` in order at `end` of the list at `key`, creating it unless `onlyIfExists`
  * (LPUSHX/RPUSHX). Returns the new length (0 when nothing was pushed onto a missing key).
  */
-export function pushToList(
+function pushToList(
   ctx: ExecContext,
   key: string,
   end: ListEnd,
@@ -70,7 +75,7 @@ function listChanged(ctx: ExecContext, key: string, list: ListValue): void {
 }
 
 /** Pops one element from `end` of the list at `key` (undefined when there is no list). */
-export function popFromList(ctx: ExecContext, key: string, end: ListEnd): string | undefined {
+function popFromList(ctx: ExecContext, key: string, end: ListEnd): string | undefined {
   const list = getList(ctx, key);
   if (!list) return undefined;
   const v = list.pop(end);
@@ -82,7 +87,7 @@ export function popFromList(ctx: ExecContext, key: string, end: ListEnd): string
  * Pops up to `count` elements from `end` of `list` (the list at `key`), in pop order, and
  * deletes the key when the list empties (Redis's listPopRangeAndReplyWithKey).
  */
-export function popRangeFromList(ctx: ExecContext, key: string, list: ListValue, end: ListEnd, count: number): string[] {
+function popRangeFromList(ctx: ExecContext, key: string, list: ListValue, end: ListEnd, count: number): string[] {
   const out = list.popMany(end, count);
   listChanged(ctx, key, list);
   return out;
@@ -94,7 +99,7 @@ export function popRangeFromList(ctx: ExecContext, key: string, list: ListValue,
  * anything changes. Returns the element, or undefined when `src` holds no list.
  * `src` and `dst` may be the same key (a rotation).
  */
-export function moveBetweenLists(ctx: ExecContext, src: string, dst: string, from: ListEnd, to: ListEnd): string | undefined {
+function moveBetweenLists(ctx: ExecContext, src: string, dst: string, from: ListEnd, to: ListEnd): string | undefined {
   const source = getList(ctx, src);
   if (!source) return undefined;
   const target = getList(ctx, dst);
@@ -113,24 +118,10 @@ export function moveBetweenLists(ctx: ExecContext, src: string, dst: string, fro
 }
 
 /** LEFT or RIGHT, as getListPositionFromObjectOrReply reads them. */
-export function parseListEnd(arg: string): ListEnd {
+function parseListEnd(arg: string): ListEnd {
   if (isOption(arg, "left")) return "head";
   if (isOption(arg, "right")) return "tail";
   throw new CommandError(ERR_SYNTAX);
-}
-
-/** A count argument read as getPositiveLongFromObjectOrReply: an integer ≥ 0, else `err`. */
-function nonNegativeOrReply(arg: string, err: string): number {
-  const n = parseIntegerArg(arg, err);
-  if (n < 0) throw new CommandError(err);
-  return n;
-}
-
-/** An argument read as getRangeLongFromObjectOrReply(1, LONG_MAX, err). */
-function positiveOrReply(arg: string, err: string): number {
-  const n = nonNegativeOrReply(arg, err);
-  if (n < 1) throw new CommandError(err);
-  return n;
 }
 
 // --- pushes ------------------------------------------------------------------------
@@ -187,7 +178,7 @@ function popGeneric(ctx: ExecContext, argv: string[], end: ListEnd): Reply {
   const name = end === "head" ? "lpop" : "rpop";
   if (argv.length > 3) throw new CommandError(errWrongArity(name));
   const hasCount = argv.length === 3;
-  const count = hasCount ? nonNegativeOrReply(argv[2], ERR_POSITIVE) : 0;
+  const count = hasCount ? nonNegativeOrReply(argv[2]) : 0;
   const key = argv[1];
   const list = getList(ctx, key);
   if (!list) return hasCount ? NULL_ARRAY : null;
@@ -222,31 +213,27 @@ defineCommand({
 });
 
 /**
- * LMPOP's arguments (lmpopGenericCommand): numkeys, the keys, LEFT|RIGHT, then an
- * optional COUNT given once. Errors in Redis's order: numkeys, missing direction, direction,
- * options. `first` is the index of numkeys in argv (1 for LMPOP, 2 for BLMPOP).
+ * LMPOP's arguments (lmpopGenericCommand): numkeys, the keys, LEFT|RIGHT, then an optional
+ * COUNT. `first` is the index of numkeys in argv (1 for LMPOP, 2 for BLMPOP).
  */
-export function parseMpopArgs(argv: string[], first: number): { keys: string[]; end: ListEnd; count: number } {
-  const numkeys = positiveOrReply(argv[first], ERR_NUMKEYS);
-  const whereIdx = first + numkeys + 1;
-  if (whereIdx >= argv.length) throw new CommandError(ERR_SYNTAX);
-  const end = parseListEnd(argv[whereIdx]);
-  let count = -1;
-  for (let j = whereIdx + 1; j < argv.length; j++) {
-    if (count === -1 && isOption(argv[j], "count") && j < argv.length - 1) {
-      count = positiveOrReply(argv[++j], ERR_MPOP_COUNT);
-    } else {
-      throw new CommandError(ERR_SYNTAX);
-    }
-  }
-  return { keys: argv.slice(first + 1, whereIdx), end, count: count === -1 ? 1 : count };
+function lmpopArgs(argv: string[], first: number): { keys: string[]; end: ListEnd; count: number } {
+  const { keys, where, count } = parseMpopArgs(argv, first, ["left", "right"]);
+  return { keys, end: where === "left" ? "head" : "tail", count };
 }
 
-/** The key indexes of LMPOP (numkeys at 1) or BLMPOP (numkeys at 2), for routing. */
-export function mpopKeyIndexes(argv: string[], first: number): number[] {
-  const n = parseInt64Number(argv[first] ?? "");
-  if (n === null || n < 1 || first + n >= argv.length) return [];
-  return Array.from({ length: n }, (_, i) => first + 1 + i);
+/**
+ * Pops up to `count` from the first of `keys` holding a list, logged as Redis propagates
+ * it (`LPOP|RPOP key <count popped>`); undefined when none holds one.
+ */
+function lmpop(ctx: ExecContext, keys: string[], end: ListEnd, count: number): Reply | undefined {
+  for (const key of keys) {
+    const list = getList(ctx, key);
+    if (!list) continue;
+    const popped = popRangeFromList(ctx, key, list, end, count);
+    ctx.propagate([end === "head" ? "LPOP" : "RPOP", key, String(popped.length)]);
+    return [key, popped];
+  }
+  return undefined;
 }
 
 defineCommand({
@@ -254,22 +241,14 @@ defineCommand({
   arity: -4,
   flags: ["write"],
   group: "list",
-  getKeys: (argv) => mpopKeyIndexes(argv, 1),
+  getKeys: (argv) => numkeysKeys(argv, 1),
   routing: "shard",
   summary: "Pop elements from a list",
   since: "7.0.0",
   complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
   run(ctx, argv) {
-    const { keys, end, count } = parseMpopArgs(argv, 1);
-    for (const key of keys) {
-      const list = getList(ctx, key);
-      if (!list) continue;
-      const popped = popRangeFromList(ctx, key, list, end, count);
-      // Redis propagates it as [LR]POP key <count actually popped>.
-      ctx.propagate([end === "head" ? "LPOP" : "RPOP", key, String(popped.length)]);
-      return [key, popped];
-    }
-    return NULL_ARRAY;
+    const { keys, end, count } = lmpopArgs(argv, 1);
+    return lmpop(ctx, keys, end, count) ?? NULL_ARRAY;
   },
 });
 
@@ -580,21 +559,14 @@ defineCommand({
   arity: -5,
   flags: ["write", "blocking"],
   group: "list",
-  getKeys: (argv) => mpopKeyIndexes(argv, 2),
+  getKeys: (argv) => numkeysKeys(argv, 2),
   routing: "shard",
   summary: "Pop elements from a list, or block until one is available",
   since: "7.0.0",
   complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
   run(ctx, argv) {
     const timeoutMs = timeoutOrReply(argv[1]);
-    const { keys, end, count } = parseMpopArgs(argv, 2);
-    for (const key of keys) {
-      const list = getList(ctx, key);
-      if (!list) continue;
-      const popped = popRangeFromList(ctx, key, list, end, count);
-      ctx.propagate([end === "head" ? "LPOP" : "RPOP", key, String(popped.length)]);
-      return [key, popped];
-    }
-    return blockOrReply(ctx, keys, timeoutMs, NULL_ARRAY);
+    const { keys, end, count } = lmpopArgs(argv, 2);
+    return lmpop(ctx, keys, end, count) ?? blockOrReply(ctx, keys, timeoutMs, NULL_ARRAY);
   },
 });

@@ -7,10 +7,10 @@
  * running count). The key-less subcommands describe the shard the router sends them to.
  */
 import { double, map, OK, simple, type Reply } from "../protocol/reply";
-import { parseIntegerArg } from "./args";
+import { cstr } from "../util/binary";
+import { isOption, isSubcommand, parseIntegerArg } from "./args";
 import type { ExecContext } from "./context";
 import { CommandError, ERR_SYNTAX, errUnknownSubcommand, errWrongArity } from "./errors";
-import { cstr, isOption } from "./keys";
 import { defineCommand } from "./table";
 
 const HELP = [
@@ -63,14 +63,6 @@ function stats(ctx: ExecContext): Reply {
     "dataset.percentage", double(used ? 100 : 0),
     "peak.percentage", double(ctx.db.peakMemory ? (used * 100) / ctx.db.peakMemory : 0),
   ]);
-}
-
-/**
- * Whether `arg` names the subcommand `name` (lowercase): Redis finds subcommands by their
- * whole binary-safe name, case-insensitively (a NUL byte does not end it, unlike options).
- */
-function isSubcommand(arg: string, name: string): boolean {
-  return arg.length === name.length && arg.toLowerCase() === name;
 }
 
 function expectArity(argv: string[], n: number, name: string): void {

@@ -13,9 +13,10 @@ import { idleMs, isLfu, lfuDecrAndReturn } from "../engine/eviction";
 import type { Value } from "../engine/keyspace";
 import type { EngineSettings } from "../engine/settings";
 import { simple } from "../protocol/reply";
+import { cstr } from "../util/binary";
 import { parseInt64 } from "../util/numbers";
+import { isSubcommand } from "./args";
 import { CommandError, errUnknownSubcommand, errWrongArity } from "./errors";
-import { cstr } from "./keys";
 import { defineCommand } from "./table";
 
 /** Longest string Redis keeps as "embstr" (OBJ_ENCODING_EMBSTR_SIZE_LIMIT). */
@@ -34,15 +35,6 @@ function stringEncoding(s: string): string {
 
 export function encodingOf(v: Value, settings: EngineSettings): string {
   return typeof v === "string" ? stringEncoding(v) : v.encoding(settings);
-}
-
-/**
- * Whether `arg` names the subcommand `name` (lowercase). Redis finds subcommands in a dict
- * keyed by the whole binary-safe name, case-insensitively, so unlike an option a NUL byte
- * does not end the comparison ("ENCODING\0x" is unknown); the error quotes it up to the NUL.
- */
-function isSubcommand(arg: string, name: string): boolean {
-  return arg.length === name.length && arg.toLowerCase() === name;
 }
 
 const HELP = [

@@ -7,9 +7,10 @@
  */
 import { humanBytes } from "../engine/memory";
 import { OK } from "../protocol/reply";
+import { isOption } from "./args";
 import type { ExecContext } from "./context";
 import { CommandError, ERR_SYNTAX } from "./errors";
-import { cstr, isOption } from "./keys";
+import { wantedInfoSections } from "./info-sections";
 import { defineCommand } from "./table";
 
 // --- DBSIZE -------------------------------------------------------------------------
@@ -72,7 +73,7 @@ defineCommand({
 
 // --- INFO (the shard's sections) -----------------------------------------------------
 
-/** Sections a shard writes, and whether each is among INFO's default sections. */
+/** Sections a shard writes (all of them among INFO's default sections), in INFO's order. */
 const SHARD_SECTIONS: Record<string, (ctx: ExecContext) => string[]> = {
   // used_memory is the keyspace's accounted heap bytes (src/engine/memory.ts), which is
   // what maxmemory is enforced against; Redis's allocator and RSS fields have no meaning here.
@@ -131,18 +132,6 @@ function averageTtl(ctx: ExecContext): number {
   return n ? Math.round(sum / n) : 0;
 }
 
-/**
- * The sections INFO's arguments ask for, as Redis 7.0's genInfoSectionDict reads them:
- * none or "default" means the default sections, "all"/"everything" every one, any other
- * word a section name, compared lowercased (and, as C strings are, only up to a NUL byte).
- */
-export function infoSections(args: string[]): string[] {
-  const words = args.map((a) => cstr(a).toLowerCase());
-  const all = Object.keys(SHARD_SECTIONS);
-  if (words.length === 0 || words.some((w) => w === "default" || w === "all" || w === "everything")) return all;
-  return all.filter((name) => words.includes(name));
-}
-
 defineCommand({
   name: "info",
   arity: -1,
@@ -154,7 +143,9 @@ defineCommand({
   since: "1.0.0",
   complexity: "O(1)",
   run(ctx, argv) {
-    return infoSections(argv.slice(1))
+    const wanted = wantedInfoSections(argv.slice(1));
+    return Object.keys(SHARD_SECTIONS)
+      .filter((name) => wanted === "all" || wanted.has(name))
       .map((name) => SHARD_SECTIONS[name](ctx).join("\r\n") + "\r\n")
       .join("\r\n");
   },

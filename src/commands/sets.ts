@@ -8,32 +8,30 @@
  * What is logged follows what Redis 7.0 propagates: SPOP becomes SREM of the members it
  * popped (or DEL when it popped them all), so replay never depends on chance; every other
  * set command is deterministic and logged as sent. Handlers validate before they write.
- *
- * Also here, shared with the sorted set commands: SSCAN/ZSCAN's option parsing and the
- * key finder for commands that name their keys with a count (numkeys).
  */
 import { globMatch } from "../engine/glob";
 import { RedisSet } from "../engine/set";
 import { set as setReply, type Reply } from "../protocol/reply";
-import { parseInt64, parseInt64Number } from "../util/numbers";
-import { lookupOfType, parseIntegerArg } from "./args";
+import {
+  atLeastOneOrReply,
+  isOption,
+  lookupOfType,
+  nonNegativeOrReply,
+  numkeysKeys,
+  parseScanCursor,
+  parseScanOptions,
+  randomCountOrReply,
+  repeatsOrReply,
+  storeOrDelete,
+} from "./args";
 import type { ExecContext } from "./context";
-import { CommandError, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from "./errors";
-import { isOption, parseScanCursor } from "./keys";
+import { CommandError, ERR_LIMIT_NEGATIVE, ERR_NUMKEYS, ERR_SYNTAX, ERR_WRONGTYPE } from "./errors";
 import { defineCommand } from "./table";
 
 // --- errors only the set commands send (shared ones live in errors.ts) ----------------------
 
-export const ERR_NOT_POSITIVE = "ERR value is out of range, must be positive";
-export const ERR_NUMKEYS_POSITIVE = "ERR numkeys should be greater than 0";
-export const ERR_LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
-export const ERR_COUNT_RANGE = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 const ERR_NUMKEYS_TOO_MANY = "ERR Number of keys can't be greater than number of args";
-/** SRANDMEMBER with a count no array can hold: Redis would stream it forever. */
-export const ERR_OUT_OF_RANGE = "ERR value is out of range";
 
-/** Longest JS array: a repeat count beyond it cannot be answered at all. */
-const MAX_REPLY_ITEMS = 2 ** 32 - 1;
 /** SPOP logs its SREMs in batches of this many members, keeping each log entry bounded. */
 const SREM_BATCH = 1024;
 
@@ -44,61 +42,6 @@ function getSet(ctx: ExecContext, key: string): RedisSet | undefined {
   return lookupOfType(ctx.db, key, RedisSet);
 }
 
-/**
- * A non-negative integer argument, as getPositiveLongFromObjectOrReply: text that is not
- * an integer gets the same error as a negative one (`err`).
- */
-export function positiveOrReply(arg: string, err: string = ERR_NOT_POSITIVE): number {
-  const v = parseInt64Number(arg);
-  if (v === null || v < 0) throw new CommandError(err);
-  return v;
-}
-
-/** A count in [1, LONG_MAX], as getRangeLongFromObjectOrReply with a message for both faults. */
-export function atLeastOneOrReply(arg: string, err: string): number {
-  const v = parseInt64Number(arg);
-  if (v === null || v < 1) throw new CommandError(err);
-  return v;
-}
-
-/**
- * The indexes of the keys of a command that names them with a count, as Redis's
- * genericGetKeys: the store key (if any) first, then `numkeys` keys after the count. No
- * keys when the count is not a positive number of keys that fit (the command then fails).
- */
-export function numkeysKeys(argv: string[], countIndex: number, storeIndex = 0): number[] {
-  const n = parseInt64Number(argv[countIndex] ?? "");
-  const first = countIndex + 1;
-  if (n === null || n < 1 || n > argv.length - first) return [];
-  const keys = storeIndex > 0 ? [storeIndex] : [];
-  for (let i = 0; i < n; i++) keys.push(first + i);
-  return keys;
-}
-
-/** SSCAN/HSCAN/ZSCAN options, parsed as scanGenericCommand does (no TYPE for a value scan). */
-export interface ScanOptions {
-  count: number;
-  /** null when there is no pattern or it is the lone "*" (which Redis skips). */
-  pattern: string | null;
-}
-
-/** Parses COUNT and MATCH from `argv[from]` on; errors as Redis, first error wins. */
-export function parseValueScanOptions(argv: string[], from: number): ScanOptions {
-  const opts: ScanOptions = { count: 10, pattern: null };
-  for (let i = from; i < argv.length; i += 2) {
-    const hasValue = i + 1 < argv.length;
-    if (isOption(argv[i], "count") && hasValue) {
-      opts.count = parseIntegerArg(argv[i + 1]);
-      if (opts.count < 1) throw new CommandError(ERR_SYNTAX);
-    } else if (isOption(argv[i], "match") && hasValue) {
-      opts.pattern = argv[i + 1] === "*" ? null : argv[i + 1];
-    } else {
-      throw new CommandError(ERR_SYNTAX);
-    }
-  }
-  return opts;
-}
-
 /** The members a SUNION/SDIFF scratch set would list: as a fresh intset-first set orders them. */
 function asResultSet(members: Iterable<string>, ctx: ExecContext): RedisSet {
   const out = RedisSet.empty();
@@ -106,17 +49,9 @@ function asResultSet(members: Iterable<string>, ctx: ExecContext): RedisSet {
   return out;
 }
 
-/**
- * Stores `result` at `dst` (setKey, which drops any TTL) and replies its size; an empty
- * result deletes `dst` instead and replies 0 (SINTERSTORE, SUNIONSTORE, SDIFFSTORE).
- */
+/** SINTERSTORE, SUNIONSTORE, SDIFFSTORE: `result` stored at `dst` (or `dst` deleted when empty). */
 function storeResult(ctx: ExecContext, dst: string, result: RedisSet): Reply {
-  if (result.size > 0) {
-    ctx.db.set(dst, result);
-    return result.size;
-  }
-  ctx.db.delete(dst);
-  return 0;
+  return storeOrDelete(ctx.db, dst, result.size, () => result);
 }
 
 /** Looks up each key as a set (null when missing); WRONGTYPE if any holds another type. */
@@ -307,16 +242,11 @@ defineCommand({
   run(ctx, argv) {
     if (argv.length > 3) throw new CommandError(ERR_SYNTAX);
     if (argv.length === 3) {
-      // The count is read first, within [-LONG_MAX, LONG_MAX] (7.0.x's LONG_MIN fix).
-      const l = parseInt64(argv[2]);
-      if (l === null) throw new CommandError(ERR_NOT_INTEGER);
-      if (l === -(2n ** 63n)) throw new CommandError(ERR_COUNT_RANGE);
+      // The count is read first, then the key.
+      const l = randomCountOrReply(argv[2]);
       const s = getSet(ctx, argv[1]);
       if (!s || l === 0n) return [];
-      if (l < 0n) {
-        if (-l > BigInt(MAX_REPLY_ITEMS)) throw new CommandError(ERR_OUT_OF_RANGE);
-        return s.randomMembersWithRepeats(Number(-l));
-      }
+      if (l < 0n) return s.randomMembersWithRepeats(repeatsOrReply(-l));
       return s.randomDistinctMembers(Number(l));
     }
     return getSet(ctx, argv[1])?.randomMember() ?? null;
@@ -337,7 +267,7 @@ defineCommand({
     const key = argv[1];
     if (argv.length > 3) throw new CommandError(ERR_SYNTAX);
     if (argv.length === 3) {
-      const count = positiveOrReply(argv[2]);
+      const count = nonNegativeOrReply(argv[2]);
       const s = getSet(ctx, key);
       if (!s || count === 0) return setReply([]);
       if (count >= s.size) {
@@ -423,12 +353,12 @@ defineCommand({
   complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
   run(ctx, argv) {
     // Unlike ZINTERCARD, every argument is checked before any key is read.
-    const numkeys = atLeastOneOrReply(argv[1], ERR_NUMKEYS_POSITIVE);
+    const numkeys = atLeastOneOrReply(argv[1], ERR_NUMKEYS);
     if (numkeys > argv.length - 2) throw new CommandError(ERR_NUMKEYS_TOO_MANY);
     let limit = 0;
     for (let j = 2 + numkeys; j < argv.length; j++) {
       if (isOption(argv[j], "limit") && j + 1 < argv.length) {
-        limit = positiveOrReply(argv[++j], ERR_LIMIT_NEGATIVE);
+        limit = nonNegativeOrReply(argv[++j], ERR_LIMIT_NEGATIVE);
       } else {
         throw new CommandError(ERR_SYNTAX);
       }
@@ -521,7 +451,7 @@ defineCommand({
     const cursor = parseScanCursor(argv[2]);
     const s = getSet(ctx, argv[1]);
     if (!s) return ["0", []];
-    const { count, pattern } = parseValueScanOptions(argv, 3);
+    const { count, pattern } = parseScanOptions(argv, 3, false);
     const step = s.scan(cursor, count);
     const members = pattern === null ? step.members : step.members.filter((m) => globMatch(pattern, m));
     return [String(step.cursor), members];

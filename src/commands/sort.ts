@@ -34,11 +34,11 @@
  * every GET in cluster mode ("BY option of SORT denied in Cluster mode."); the issue asks
  * for patterns within the key's slot, which is what later Redis allows.
  *
- * Not modelled: Redis 7.0 converts a listpack sorted set to a skiplist when it is sorted
- * (zsetConvert), which OBJECT ENCODING would show; src/engine/zset.ts has no such
- * conversion. Redis iterates hash-table sets and sorted sets (when sorting them) in dict
- * order; ours is the set's insertion order and the sorted set's score order, so only
- * ties among equal ALPHA BY weights can come out in a different order than Redis's.
+ * Like Redis 7.0, SORT converts a listpack sorted set to a skiplist (zsetConvert), which
+ * OBJECT ENCODING then shows (SortedSet.convertToSkiplist; not a logged change). Redis
+ * iterates hash-table sets and sorted sets (when sorting them) in dict order; ours is the
+ * set's insertion order and the sorted set's score order, so only ties among equal ALPHA
+ * BY weights can come out in a different order than Redis's.
  */
 import { HashValue } from "../engine/hash";
 import type { Keyspace } from "../engine/keyspace";
@@ -47,14 +47,16 @@ import { RedisSet } from "../engine/set";
 import { SortedSet } from "../engine/zset";
 import type { Reply } from "../protocol/reply";
 import { crc16, keySlot, SLOTS } from "../util/keyslot";
-import { cstr, isOption, parseIntegerArg } from "./args";
+import { strtod } from "../util/numbers";
+import { cstr } from "../util/binary";
+import { isOption, lookupOfType, parseIntegerArg, storeOrDelete } from "./args";
 import type { ExecContext } from "./context";
-import { CommandError, ERR_SYNTAX, ERR_WRONGTYPE } from "./errors";
+import { CommandError, ERR_SYNTAX } from "./errors";
 import { defineCommand } from "./table";
 
 // --- errors only SORT sends -----------------------------------------------------------------
 
-export const ERR_SORT_NOT_DOUBLE = "ERR One or more scores can't be converted into double";
+const ERR_SORT_NOT_DOUBLE = "ERR One or more scores can't be converted into double";
 export const ERR_SORT_BY_SLOT =
   "ERR BY option of SORT denied in Cluster mode when keys formed by the pattern may be in different slots.";
 export const ERR_SORT_GET_SLOT =
@@ -177,111 +179,14 @@ function lookupByPattern(db: Keyspace, pattern: string, element: string): string
 
 // --- numeric weights (strtod) -----------------------------------------------------------------
 
-/** The smallest normal double. */
-const DBL_MIN = 2 ** -1022;
 /**
- * glibc sets ERANGE for a result that is tiny and inexact; x86 decides tininess after
- * rounding to 53 bits with an unbounded exponent, so "tiny" means below DBL_MIN - 2^-1076,
- * which is (2^54 - 1) · 2^-1076. (Between that and DBL_MIN a value rounds up to DBL_MIN.)
- */
-const TINY_BOUND_MANT = (1n << 54n) - 1n;
-
-const DEC_RE = /^([+-]?)(?:([0-9]+)(?:\.([0-9]*))?|\.([0-9]+))(?:[eE]([+-]?[0-9]+))?$/;
-const HEX_RE = /^([+-]?)0[xX](?:([0-9a-fA-F]+)(?:\.([0-9a-fA-F]*))?|\.([0-9a-fA-F]+))(?:[pP]([+-]?[0-9]+))?$/;
-const INF_RE = /^[+-]?(?:inf|infinity)$/i;
-/** isspace in the C and C.UTF-8 locales: the bytes strtod skips before a number. */
-const LEADING_SPACE_RE = /^[ \t\n\v\f\r]+/;
-
-function bitLength(n: bigint): number {
-  return n === 0n ? 0 : n.toString(2).length;
-}
-
-/** An exponent field, clamped far outside the double range so huge ones stay cheap. */
-function exponentOf(s: string | undefined): number {
-  return s === undefined ? 0 : Math.max(-1e9, Math.min(1e9, parseInt(s, 10)));
-}
-
-/**
- * A weight as SORT reads it: strtod over the C string, refusing (null) trailing bytes,
- * NaN and ERANGE (overflow, or a tiny inexact result). Leading white space is skipped,
- * and an empty string is 0 (strtod reads nothing and stops at the NUL), but white space
- * alone is refused. Exact: tiny values are checked with BigInt arithmetic.
+ * A weight as SORT reads it: strtod over the C string (src/util/numbers.ts), refusing
+ * (null) trailing bytes, NaN and ERANGE (overflow, or a tiny inexact result). Leading white
+ * space is skipped, and an empty string is 0, but white space alone is refused.
  */
 export function sortWeight(raw: string): number | null {
-  const c = cstr(raw);
-  if (c.length === 0) return 0;
-  const s = c.replace(LEADING_SPACE_RE, "");
-  let m = DEC_RE.exec(s);
-  if (m) {
-    // V8 rounds decimal text correctly, as glibc does; only the range needs care.
-    const x = Number(s);
-    if (!Number.isFinite(x)) return null;
-    if (Math.abs(x) > DBL_MIN) return x;
-    const frac = m[3] ?? m[4] ?? "";
-    const digits = (m[2] ?? "") + frac;
-    if (!/[1-9]/.test(digits)) return x;
-    if (x === 0) return null;
-    // The text is d / 10^k exactly, with k > 0 (the value is below 1).
-    const d = BigInt(digits);
-    const den = 10n ** BigInt(frac.length - exponentOf(m[5]));
-    const tiny = d << 1076n < TINY_BOUND_MANT * den;
-    return tiny && (d << 1074n) % den !== 0n ? null : x;
-  }
-  m = HEX_RE.exec(s);
-  if (m) {
-    const neg = m[1] === "-";
-    const frac = m[3] ?? m[4] ?? "";
-    const h = BigInt("0x" + (m[2] ?? "") + frac);
-    if (h === 0n) return neg ? -0 : 0;
-    // The text is h · 2^e exactly.
-    const e = exponentOf(m[5]) - 4 * frac.length;
-    const { x, inexact } = roundToDouble(h, e);
-    if (!Number.isFinite(x)) return null;
-    if (x <= DBL_MIN) {
-      // Below 2^-1023 it is surely tiny; else compare exactly (the shifts are then small).
-      const shift = e + 1076;
-      const tiny =
-        e + bitLength(h) <= -1023 ||
-        (shift >= 0 ? h << BigInt(shift) < TINY_BOUND_MANT : h < TINY_BOUND_MANT << BigInt(-shift));
-      if (tiny && inexact) return null;
-    }
-    return neg ? -x : x;
-  }
-  if (INF_RE.test(s)) return s.charCodeAt(0) === 45 ? -Infinity : Infinity;
-  return null;
-}
-
-/** n · 2^e (n > 0) rounded to nearest-even as a double (Infinity past the range). */
-function roundToDouble(n: bigint, e: number): { x: number; inexact: boolean } {
-  const len = bitLength(n);
-  if (e + len > 1100) return { x: Infinity, inexact: true };
-  if (e + len < -1100) return { x: 0, inexact: true };
-  let q = Math.max(e + len - 53, -1074);
-  let m: bigint;
-  let inexact = false;
-  const shift = q - e;
-  if (shift > 0) {
-    const s = BigInt(shift);
-    m = n >> s;
-    const rem = n & ((1n << s) - 1n);
-    const half = 1n << (s - 1n);
-    inexact = rem !== 0n;
-    if (rem > half || (rem === half && (m & 1n) === 1n)) m += 1n;
-    if (m >> 53n !== 0n) {
-      m >>= 1n;
-      q += 1;
-    }
-  } else {
-    m = n << BigInt(-shift);
-  }
-  if (q > 971) return { x: Infinity, inexact: true };
-  // m · 2^q in steps, so a denormal exponent does not underflow early.
-  let x = Number(m);
-  while (q < -1000) {
-    x *= 2 ** -1000;
-    q += 1000;
-  }
-  return { x: x * 2 ** q, inexact };
+  const r = strtod(raw);
+  return r === null || r.erange || Number.isNaN(r.value) ? null : r.value;
 }
 
 // --- the partial quicksort (pqsort) -----------------------------------------------------------
@@ -380,10 +285,7 @@ function compareBinary(a: string, b: string): number {
 
 function sortGeneric(ctx: ExecContext, argv: string[], readonly: boolean): Reply {
   const o = parseSortOptions(argv, readonly);
-  const value = ctx.db.get(argv[1]);
-  if (value !== undefined && !(value instanceof ListValue || value instanceof RedisSet || value instanceof SortedSet)) {
-    throw new CommandError(ERR_WRONGTYPE);
-  }
+  const value = lookupOfType(ctx.db, argv[1], ListValue, RedisSet, SortedSet);
   // Redis 7.0's SORT converts a sorted set to a skiplist (not a logged change).
   if (value instanceof SortedSet) value.convertToSkiplist();
   let { dontSort, alpha, by } = o;
@@ -483,9 +385,7 @@ function sortGeneric(ctx: ExecContext, argv: string[], readonly: boolean): Reply
     if (o.gets.length === 0) values.push(e);
     for (const g of o.gets) values.push(lookupByPattern(ctx.db, g, e) ?? "");
   }
-  if (values.length > 0) ctx.db.set(store, new ListValue(values));
-  else ctx.db.delete(store);
-  return values.length;
+  return storeOrDelete(ctx.db, store, values.length, () => new ListValue(values));
 }
 
 // --- declarations ---------------------------------------------------------------------------------

@@ -1,11 +1,11 @@
 /**
- * The sorted set commands of Redis 7.0 (t_zset.c), blocking ones aside: ZADD, ZINCRBY,
- * ZREM, ZCARD, ZSCORE, ZMSCORE, ZRANK, ZREVRANK, ZCOUNT, ZLEXCOUNT, ZRANGE and its older
- * forms (ZREVRANGE, ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZRANGEBYLEX, ZREVRANGEBYLEX),
- * ZRANGESTORE, ZREMRANGEBYRANK/SCORE/LEX, ZPOPMIN, ZPOPMAX, ZMPOP, ZRANDMEMBER, ZUNION,
- * ZINTER, ZDIFF, their STORE forms, ZINTERCARD and ZSCAN. Each is declared once with the
- * flags, arity and key positions `COMMAND INFO` reports on redis-server 7.0; handlers call
- * the sorted set type API (src/engine/zset.ts).
+ * The sorted set commands of Redis 7.0 (t_zset.c): ZADD, ZINCRBY, ZREM, ZCARD, ZSCORE,
+ * ZMSCORE, ZRANK, ZREVRANK, ZCOUNT, ZLEXCOUNT, ZRANGE and its older forms (ZREVRANGE,
+ * ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZRANGEBYLEX, ZREVRANGEBYLEX), ZRANGESTORE,
+ * ZREMRANGEBYRANK/SCORE/LEX, ZPOPMIN, ZPOPMAX, ZMPOP, the blocking BZPOPMIN, BZPOPMAX and
+ * BZMPOP, ZRANDMEMBER, ZUNION, ZINTER, ZDIFF, their STORE forms, ZINTERCARD and ZSCAN.
+ * Each is declared once with the flags, arity and key positions `COMMAND INFO` reports on
+ * redis-server 7.0; handlers call the sorted set type API (src/engine/zset.ts).
  *
  * Replies: scores are doubles (RESP3 `,`; RESP2 "%.17g" bulk strings); WITHSCORES replies
  * are `pairs` (flat in RESP2, [member, score] arrays in RESP3), as Redis 7.0 sends them.
@@ -30,22 +30,25 @@ import {
   type ScoreRange,
 } from "../engine/zset";
 import { double, NULL_ARRAY, pairs, type Reply } from "../protocol/reply";
-import { formatDouble } from "../protocol/resp";
-import { parseDouble, parseInt64 } from "../util/numbers";
-import { doubleOrReply, lookupOfType, parseIntegerArg, timeoutOrReply } from "./args";
-import { blockOrReply, type ExecContext } from "./context";
-import { CommandError, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from "./errors";
-import { cstr, isOption, parseScanCursor } from "./keys";
+import { cstr } from "../util/binary";
+import { formatDouble, strtod } from "../util/numbers";
 import {
-  atLeastOneOrReply,
-  ERR_COUNT_RANGE,
-  ERR_LIMIT_NEGATIVE,
-  ERR_NUMKEYS_POSITIVE,
-  ERR_OUT_OF_RANGE,
+  doubleOrReply,
+  isOption,
+  lookupOfType,
+  nonNegativeOrReply,
   numkeysKeys,
-  parseValueScanOptions,
-  positiveOrReply,
-} from "./sets";
+  parseIntegerArg,
+  parseMpopArgs,
+  parseScanCursor,
+  parseScanOptions,
+  randomCountOrReply,
+  repeatsOrReply,
+  storeOrDelete,
+  timeoutOrReply,
+} from "./args";
+import { blockOrReply, type ExecContext } from "./context";
+import { CommandError, ERR_LIMIT_NEGATIVE, ERR_OUT_OF_RANGE, ERR_SYNTAX } from "./errors";
 import { defineCommand } from "./table";
 
 // --- errors only the sorted set commands send ---------------------------------------------
@@ -59,13 +62,10 @@ const ERR_INCR_PAIR = "ERR INCR option supports a single increment-element pair"
 const ERR_LIMIT_RANK = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
 const ERR_WITHSCORES_LEX = "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
 const ERR_WEIGHT = "ERR weight value is not a float";
-const ERR_COUNT_POSITIVE = "ERR count should be greater than 0";
 const errNoKeys = (cmd: string) => `ERR at least 1 input key is needed for '${cmd}' command`;
 
 /** LONG_MAX / 2: ZRANDMEMBER … WITHSCORES refuses counts whose reply length would overflow. */
 const HALF_LONG_MAX = (2n ** 63n - 1n) / 2n;
-/** Longest JS array: a repeat count beyond it cannot be answered at all. */
-const MAX_REPLY_ITEMS = 2 ** 32 - 1;
 /** How much bigger than the count a zset must be for ZRANDMEMBER to sample by draws. */
 const ZRANDMEMBER_SUB_STRATEGY_MUL = 3;
 
@@ -83,42 +83,17 @@ function withScores(members: string[], scores: number[]): Reply {
   return pairs(items);
 }
 
-/** C's isspace, which strtod skips before a number. */
-const LEADING_SPACE = /^[ \t\n\v\f\r]+/;
-/** What strtod reads as a (finite or out-of-range) decimal or hexadecimal number. */
-const DECIMAL_TEXT = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
-const HEX_TEXT = /^([+-]?)0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP]([+-]?[0-9]+))?$/;
-
 /**
- * One end of a score range as zslParseRange reads it: strtod over the C string (so up to a
- * NUL byte), which skips leading spaces, takes "" as 0, and saturates out-of-range values
- * to ±inf or ±0 instead of failing; trailing bytes and NaN are refused (null).
+ * A score range (zslParseRange): "(x" is exclusive; each end is read by strtod over the C
+ * string, which skips leading spaces, takes "" as 0 and saturates out-of-range values to
+ * ±inf or ±0 instead of failing; trailing bytes and NaN get "ERR min or max is not a float".
  */
-function strtodWhole(arg: string): number | null {
-  const s = cstr(arg);
-  if (s === "") return 0;
-  const t = s.replace(LEADING_SPACE, "");
-  if (t === "") return null;
-  const v = parseDouble(t);
-  if (v !== null) return v;
-  // parseDouble refuses what overflows or underflows; strtod saturates instead.
-  if (DECIMAL_TEXT.test(t)) return Number(t);
-  const hex = HEX_TEXT.exec(t);
-  if (hex) {
-    const huge = Number(hex[2] ?? "0") > 0;
-    const sign = hex[1] === "-" ? -1 : 1;
-    return huge ? sign * Infinity : sign * 0;
-  }
-  return null;
-}
-
-/** A score range (zslParseRange): "(x" is exclusive; "ERR min or max is not a float". */
 function parseScoreRange(minArg: string, maxArg: string): ScoreRange {
   const end = (arg: string): [number, boolean] => {
     const exclusive = arg.charCodeAt(0) === 40; // '('
-    const v = strtodWhole(exclusive ? arg.slice(1) : arg);
-    if (v === null || Number.isNaN(v)) throw new CommandError(ERR_NOT_FLOAT_RANGE);
-    return [v, exclusive];
+    const v = strtod(exclusive ? arg.slice(1) : arg);
+    if (v === null || Number.isNaN(v.value)) throw new CommandError(ERR_NOT_FLOAT_RANGE);
+    return [v.value, exclusive];
   };
   const [min, minExclusive] = end(minArg);
   const [max, maxExclusive] = end(maxArg);
@@ -158,19 +133,6 @@ function limitSpan(span: RankSpan, reverse: boolean, offset: number, limit: numb
   let n = total - offset;
   if (limit >= 0 && limit < n) n = limit;
   return reverse ? { from: span.to - offset - n + 1, to: span.to - offset } : { from: span.from + offset, to: span.from + offset + n - 1 };
-}
-
-/**
- * Stores a result at `dst` (setKey, dropping any TTL) and replies its size; an empty
- * result deletes `dst` and replies 0. `members`/`scores` are in ascending order.
- */
-function storeResult(ctx: ExecContext, dst: string, members: string[], scores: number[]): Reply {
-  if (members.length === 0) {
-    ctx.db.delete(dst);
-    return 0;
-  }
-  ctx.db.set(dst, SortedSet.fromSorted(members, scores, ctx.db.settings));
-  return members.length;
 }
 
 /** Removes `key` when its sorted set is empty, else records the in-place change. */
@@ -511,18 +473,15 @@ function zrange(ctx: ExecContext, argv: string[], srcIndex: number, store: boole
     ({ members, scores } = z.entries(span, reverse));
   }
   if (store) {
-    if (members.length === 0) {
-      ctx.db.delete(argv[1]);
-      return 0;
-    }
-    if (reverse) {
-      members.reverse();
-      scores.reverse();
-    }
-    // By rank the length is known up front and sizes the new set (zsetTypeCreate's hint).
-    const sizeHint = kind === "rank" ? members.length : 0;
-    ctx.db.set(argv[1], SortedSet.fromRangeStore(members, scores, reverse, sizeHint, ctx.db.settings));
-    return members.length;
+    return storeOrDelete(ctx.db, argv[1], members.length, () => {
+      if (reverse) {
+        members.reverse();
+        scores.reverse();
+      }
+      // By rank the length is known up front and sizes the new set (zsetTypeCreate's hint).
+      const sizeHint = kind === "rank" ? members.length : 0;
+      return SortedSet.fromRangeStore(members, scores, reverse, sizeHint, ctx.db.settings);
+    });
   }
   return withscores ? withScores(members, scores) : members;
 }
@@ -593,7 +552,7 @@ for (const max of [false, true]) {
     complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
     run(ctx, argv) {
       if (argv.length > 3) throw new CommandError(ERR_SYNTAX);
-      const count = argv.length === 3 ? positiveOrReply(argv[2]) : -1;
+      const count = argv.length === 3 ? nonNegativeOrReply(argv[2]) : -1;
       const z = getZset(ctx, argv[1]);
       if (!z || count === 0) return [];
       const { members, scores } = popEnds(ctx, argv[1], z, count === -1 ? 1 : count, max);
@@ -604,27 +563,10 @@ for (const max of [false, true]) {
   });
 }
 
-/**
- * ZMPOP's and BZMPOP's arguments from numkeys (at `first`): the keys, MIN|MAX and an
- * optional COUNT given once, with Redis's errors in Redis's order.
- */
-function parseMpopArgs(argv: string[], first: number): { keys: string[]; max: boolean; count: number } {
-  const numkeys = atLeastOneOrReply(argv[first], ERR_NUMKEYS_POSITIVE);
-  const whereIdx = first + 1 + numkeys;
-  if (whereIdx >= argv.length) throw new CommandError(ERR_SYNTAX);
-  let max: boolean;
-  if (isOption(argv[whereIdx], "min")) max = false;
-  else if (isOption(argv[whereIdx], "max")) max = true;
-  else throw new CommandError(ERR_SYNTAX);
-  let count = -1;
-  for (let j = whereIdx + 1; j < argv.length; j++) {
-    if (count === -1 && isOption(argv[j], "count") && j + 1 < argv.length) {
-      count = atLeastOneOrReply(argv[++j], ERR_COUNT_POSITIVE);
-    } else {
-      throw new CommandError(ERR_SYNTAX);
-    }
-  }
-  return { keys: argv.slice(first + 1, whereIdx), max, count: count === -1 ? 1 : count };
+/** ZMPOP's and BZMPOP's arguments from numkeys (at `first`): the keys, MIN|MAX, COUNT. */
+function zmpopArgs(argv: string[], first: number): { keys: string[]; max: boolean; count: number } {
+  const { keys, where, count } = parseMpopArgs(argv, first, ["min", "max"]);
+  return { keys, max: where === "max", count };
 }
 
 /**
@@ -633,11 +575,10 @@ function parseMpopArgs(argv: string[], first: number): { keys: string[]; max: bo
  */
 function mpop(ctx: ExecContext, keys: string[], max: boolean, count: number): Reply | undefined {
   for (const key of keys) {
-    const v = ctx.db.get(key);
-    if (v === undefined) continue;
-    if (!(v instanceof SortedSet)) throw new CommandError(ERR_WRONGTYPE);
-    const n = Math.min(count, v.size);
-    const { members, scores } = popEnds(ctx, key, v, n, max);
+    const z = getZset(ctx, key);
+    if (!z) continue;
+    const n = Math.min(count, z.size);
+    const { members, scores } = popEnds(ctx, key, z, n, max);
     ctx.propagate([max ? "ZPOPMAX" : "ZPOPMIN", key, String(n)]);
     const nested: Reply[] = members.map((m, i) => [m, double(scores[i])]);
     return [key, nested];
@@ -656,7 +597,7 @@ defineCommand({
   since: "7.0.0",
   complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
   run(ctx, argv) {
-    const { keys, max, count } = parseMpopArgs(argv, 1);
+    const { keys, max, count } = zmpopArgs(argv, 1);
     return mpop(ctx, keys, max, count) ?? NULL_ARRAY;
   },
 });
@@ -703,7 +644,7 @@ defineCommand({
   complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
   run(ctx, argv) {
     const timeoutMs = timeoutOrReply(argv[1]);
-    const { keys, max, count } = parseMpopArgs(argv, 2);
+    const { keys, max, count } = zmpopArgs(argv, 2);
     const reply = mpop(ctx, keys, max, count);
     return reply ?? blockOrReply(ctx, keys, timeoutMs, NULL_ARRAY);
   },
@@ -727,9 +668,7 @@ defineCommand({
       return z ? z.randomMember() : null;
     }
     // zrandmemberCommand: the count within [-LONG_MAX, LONG_MAX], then the options.
-    const l = parseInt64(argv[2]);
-    if (l === null) throw new CommandError(ERR_NOT_INTEGER);
-    if (l === -(2n ** 63n)) throw new CommandError(ERR_COUNT_RANGE);
+    const l = randomCountOrReply(argv[2]);
     if (argv.length > 4 || (argv.length === 4 && !isOption(argv[3], "withscores"))) throw new CommandError(ERR_SYNTAX);
     const scored = argv.length === 4;
     if (scored && (l < -HALF_LONG_MAX || l > HALF_LONG_MAX)) throw new CommandError(ERR_OUT_OF_RANGE);
@@ -738,9 +677,7 @@ defineCommand({
     const reply = (members: string[]): Reply => (scored ? withScores(members, members.map((m) => z.score(m) as number)) : members);
     if (l < 0n || l === 1n) {
       // Independent draws: repeats allowed (and a single member is just one draw).
-      const n = l < 0n ? -l : 1n;
-      if (n > BigInt(MAX_REPLY_ITEMS)) throw new CommandError(ERR_OUT_OF_RANGE);
-      const out = new Array<string>(Number(n));
+      const out = new Array<string>(repeatsOrReply(l < 0n ? -l : 1n));
       for (let i = 0; i < out.length; i++) out[i] = z.randomMember();
       return reply(out);
     }
@@ -829,9 +766,7 @@ function zsetOp(ctx: ExecContext, argv: string[], name: string, op: SetOp, numke
   const sources: Source[] = [];
   let j = numkeysIndex + 1;
   for (let i = 0; i < setnum; i++, j++) {
-    const v = ctx.db.get(argv[j]);
-    if (v !== undefined && !(v instanceof SortedSet) && !(v instanceof RedisSet)) throw new CommandError(ERR_WRONGTYPE);
-    sources.push({ value: v ?? null, weight: 1 });
+    sources.push({ value: lookupOfType(ctx.db, argv[j], SortedSet, RedisSet) ?? null, weight: 1 });
   }
   let how: Aggregate = "sum";
   let withscores = false;
@@ -852,7 +787,7 @@ function zsetOp(ctx: ExecContext, argv: string[], name: string, op: SetOp, numke
       withscores = true;
       j++;
     } else if (cardinalityOnly && remaining >= 2 && isOption(argv[j], "limit")) {
-      limit = positiveOrReply(argv[j + 1], ERR_LIMIT_NEGATIVE);
+      limit = nonNegativeOrReply(argv[j + 1], ERR_LIMIT_NEGATIVE);
       j += 2;
     } else {
       throw new CommandError(ERR_SYNTAX);
@@ -915,7 +850,7 @@ function zsetOp(ctx: ExecContext, argv: string[], name: string, op: SetOp, numke
     return sa < sb ? -1 : sa > sb ? 1 : a < b ? -1 : a > b ? 1 : 0;
   });
   const scores = order.map((m) => result.get(m) as number);
-  if (store) return storeResult(ctx, argv[1], order, scores);
+  if (store) return storeOrDelete(ctx.db, argv[1], order.length, () => SortedSet.fromSorted(order, scores, ctx.db.settings));
   return withscores ? withScores(order, scores) : order;
 }
 
@@ -987,7 +922,7 @@ defineCommand({
     const cursor = parseScanCursor(argv[2]);
     const z = getZset(ctx, argv[1]);
     if (!z) return ["0", []];
-    const { count, pattern } = parseValueScanOptions(argv, 3);
+    const { count, pattern } = parseScanOptions(argv, 3, false);
     const step = z.scan(cursor, count);
     const out: Reply[] = [];
     for (let i = 0; i < step.members.length; i++) {

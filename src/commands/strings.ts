@@ -8,26 +8,25 @@
  * PERSIST, INCRBYFLOAT becomes SET … KEEPTTL, and SET … GET is logged without GET.
  * Handlers validate everything before they write, so an error changes nothing.
  */
-import { map, OK, type Reply } from "../protocol/reply";
+import { integer, map, OK, type Reply } from "../protocol/reply";
 import { addLongDouble, formatLongDouble, INT64_MAX, INT64_MIN, parseInt64 } from "../util/numbers";
-import { int64OrReply, longDoubleOrReply, parseIntegerArg, upper } from "./args";
+import { int64OrReply, longDoubleOrReply, lookupString, parseIntegerArg, upper } from "./args";
 import type { ExecContext } from "./context";
 import {
   CommandError,
   errWrongArity,
+  ERR_FLOAT_RESULT,
   ERR_INVALID_EXPIRE,
   ERR_NOT_INTEGER,
   ERR_OVERFLOW,
   ERR_STRING_TOO_LONG,
   ERR_SYNTAX,
-  ERR_WRONGTYPE,
 } from "./errors";
 import { defineCommand } from "./table";
 
 // --- errors only the string commands send ---------------------------------------
 
 const ERR_DECR_OVERFLOW = "ERR decrement would overflow";
-const ERR_FLOAT_RESULT = "ERR increment would produce NaN or Infinity";
 const ERR_OFFSET_RANGE = "ERR offset is out of range";
 const ERR_LCS_TYPE = "ERR The specified keys must contain string values";
 const ERR_LCS_LEN_AND_IDX = "ERR If you want both the length and indexes, please just use IDX.";
@@ -37,15 +36,7 @@ const ERR_LCS_MEMORY = "ERR Insufficient memory, transient memory for LCS exceed
 
 /** The string at `key`, undefined when missing; WRONGTYPE for another type. */
 function getString(ctx: ExecContext, key: string): string | undefined {
-  const v = ctx.db.get(key);
-  if (v === undefined) return undefined;
-  if (typeof v !== "string") throw new CommandError(ERR_WRONGTYPE);
-  return v;
-}
-
-/** An integer reply: a number when exact, else the bigint. */
-function intReply(v: bigint): number | bigint {
-  return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
+  return lookupString(ctx.db, key);
 }
 
 /** Options of SET and GETEX, as Redis's OBJ_* flags (parseExtendedStringArgumentsOrReply). */
@@ -189,7 +180,7 @@ function incrDecr(ctx: ExecContext, key: string, incr: bigint): Reply {
   if (result < INT64_MIN || result > INT64_MAX) throw new CommandError(ERR_OVERFLOW);
   // The TTL stays: Redis overwrites the value in place.
   ctx.db.set(key, result.toString(), true);
-  return intReply(result);
+  return integer(result);
 }
 
 // --- GET / SET family -------------------------------------------------------------

@@ -13,8 +13,8 @@
  *
  * SHA-1 is computed here, synchronously (Web Crypto's digest is asynchronous).
  */
-import { formatDouble } from "../protocol/resp";
 import { writeBinary } from "../util/binary";
+import { formatDouble } from "../util/numbers";
 import type { HashValue } from "./hash";
 import type { Keyspace, Value } from "./keyspace";
 import type { ListValue } from "./list";

@@ -60,17 +60,8 @@ export const EXPIRE_ENTRY_BYTES = 46;
  */
 export const MAP_ENTRY_BYTES = 20;
 
-/** One Set entry (OrderedHashSet: key and chain slots plus half a bucket). Measured: 14.2. */
-export const SET_ENTRY_BYTES = 14;
-
 /** One slot of a JS array grown by push (pointer or small integer). Measured: 4.6 (4.0–5.2). */
 export const ARRAY_SLOT_BYTES = 5;
-
-/**
- * A number that is not a small integer (a zset score, a time), stored in a Map or a
- * generic array: a boxed HeapNumber. Measured: 12.
- */
-export const HEAP_NUMBER_BYTES = 12;
 
 /** An empty Map or Set (the JSMap object and its initial table). Measured: 92. */
 export const EMPTY_MAP_BYTES = 92;

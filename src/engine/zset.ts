@@ -1,7 +1,7 @@
 /**
  * The sorted set type (Redis 7.0's t_zset.c type API): the only code that knows how a
- * sorted set is held. Commands in src/commands/sortedsets.ts call these methods; the
- * blocking pops (BZPOPMIN, BZPOPMAX, BZMPOP) are to be built on the same API.
+ * sorted set is held. Commands in src/commands/sortedsets.ts (the blocking pops BZPOPMIN,
+ * BZPOPMAX and BZMPOP included) and SORT call these methods.
  *
  * Representation: a member → score table (`MemberTable` from ./set, which also gives
  * O(1) random members and stable ZSCAN cursors) plus `OrderTree`, a B+tree over

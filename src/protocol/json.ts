@@ -16,7 +16,7 @@
  * are JSON numbers with all their digits, even past 2^53. Error texts are never encoded.
  */
 import { binaryToBase64, binaryToUtf8, utf8ToBinary } from "../util/binary";
-import { formatDouble } from "./resp";
+import { formatDouble } from "../util/numbers";
 import type { Reply } from "./reply";
 
 /** A malformed request body: answered with HTTP 400 and this message, nothing runs. */
@@ -128,7 +128,7 @@ function value(r: Reply, base64: boolean): string {
 }
 
 /** A command's result as the JSON value of `"result"`. */
-export function resultValueJson(r: Reply, base64: boolean): string {
+function resultValueJson(r: Reply, base64: boolean): string {
   if (base64 && r !== null && typeof r === "object" && !Array.isArray(r) && r.kind === "simple" && r.value === "OK") {
     return '"OK"';
   }

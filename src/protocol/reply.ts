@@ -7,7 +7,7 @@
  *   number | bigint integer (a number is always integral here)
  *   null            null bulk string (RESP2 `$-1`, RESP3 `_`)
  *   Reply[]         array
- *   tagged objects  simple string, error, double, map, set, null array, verbatim text
+ *   tagged objects  simple string, error, double, map, set, pairs, null array, verbatim text
  */
 
 export type Reply =
@@ -54,6 +54,14 @@ export function simple(value: string): SimpleReply {
 }
 export function error(message: string): ErrorReply {
   return { kind: "error", message };
+}
+/**
+ * An integer reply from an int64 (or an integral double beyond ±2^53): a number when
+ * exact, else the bigint, so the encoders print every digit.
+ */
+export function integer(v: number | bigint): number | bigint {
+  if (typeof v === "number") return Number.isSafeInteger(v) ? v : BigInt(v);
+  return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
 }
 export function double(value: number): DoubleReply {
   return { kind: "double", value };

@@ -9,93 +9,10 @@
  * the comments below say where that matters.
  */
 import { bytesToBinary, binaryToBytes } from "../util/binary";
+import { formatDouble } from "../util/numbers";
 import type { Reply } from "./reply";
 
 // --- encoding --------------------------------------------------------------------
-
-const f64 = new DataView(new ArrayBuffer(8));
-const TEN = 10n;
-
-/**
- * True when |d| equals digits × 10^exp10 exactly. `digits` is a decimal integer string.
- * Exact rational comparison with BigInt: |d| = m × 2^q, so compare
- * m × 2^q × 10^-exp10 with digits, both sides scaled to integers.
- */
-function equalsDecimal(d: number, digits: string, exp10: number): boolean {
-  f64.setFloat64(0, Math.abs(d));
-  const hi = f64.getUint32(0);
-  const lo = f64.getUint32(4);
-  const biased = hi >>> 20;
-  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
-  let q: number;
-  if (biased === 0) q = -1074; // subnormal
-  else {
-    m |= 1n << 52n;
-    q = biased - 1075;
-  }
-  let left = m;
-  let right = BigInt(digits);
-  if (q >= 0) left <<= BigInt(q);
-  else right <<= BigInt(-q);
-  if (exp10 >= 0) right *= TEN ** BigInt(exp10);
-  else left *= TEN ** BigInt(-exp10);
-  return left === right;
-}
-
-/**
- * Formats a double as Redis 7.0 replies with it: C's "%.17g", with inf, -inf and nan
- * (Redis 7.0 addReplyDouble). Number#toExponential rounds exact ties away from zero while
- * glibc rounds them to even, so a tie (the exact value has 18 significant digits ending
- * in 5, e.g. 1234567890123456.25) is detected exactly and rounded to even.
- */
-export function formatDouble(d: number): string {
-  if (d === Infinity) return "inf";
-  if (d === -Infinity) return "-inf";
-  if (Number.isNaN(d)) return "nan";
-  if (d === 0) return Object.is(d, -0) ? "-0" : "0";
-  // Integers below 2^53 print exactly, in fixed notation.
-  if (Number.isSafeInteger(d)) return String(d);
-  // Common scores such as 1.5 or -0.25: at most 10 fraction bits and below 1e5, the exact
-  // value has at most 15 significant digits, so no other decimal that short round-trips
-  // and the shortest form (String) is the exact value, laid out in fixed notation by both.
-  if (d < 1e5 && d > -1e5 && Number.isInteger(d * 1024)) return String(d);
-  const negative = d < 0;
-  const abs = negative ? -d : d;
-  let text = abs.toExponential(16); // d.ddddddddddddddddde±x: 17 significant digits
-  let e = text.indexOf("e");
-  let exp = Number(text.slice(e + 1));
-  // Only a tie whose 17th digit is even comes out wrong, and JS then made that digit odd.
-  // A tie also needs an exact value of 18 significant digits, so at most 17 - exp
-  // fraction bits (exp may be one too big after rounding, hence 18): most doubles fail
-  // these cheap tests. Scaling by a power of two is exact here (no overflow or underflow).
-  if ((text.charCodeAt(e - 1) & 1) === 1 && Number.isInteger(abs * 2 ** (18 - exp))) {
-    const t18 = abs.toExponential(17);
-    const e18 = t18.indexOf("e");
-    if (t18.charCodeAt(e18 - 1) === 53 /* '5' */ && (t18.charCodeAt(e18 - 2) & 1) === 0) {
-      // Possibly a tie whose 17th digit is even: glibc keeps the digit, JS rounds it up.
-      const exp18 = Number(t18.slice(e18 + 1));
-      if (equalsDecimal(abs, t18[0] + t18.slice(2, e18), exp18 - 17)) {
-        text = t18.slice(0, e18 - 1) + t18.slice(e18);
-        e = text.indexOf("e");
-        exp = exp18;
-      }
-    }
-  }
-  const digits = text[0] + text.slice(2, e);
-  let out: string;
-  // %g: exponent form when exp < -4 or exp >= precision; trailing zeros (and a trailing
-  // point) removed; the exponent has at least two digits.
-  if (exp < -4 || exp >= 17) {
-    const frac = digits.slice(1).replace(/0+$/, "");
-    out = digits[0] + (frac ? "." + frac : "") + (exp < 0 ? "e-" : "e+") + String(Math.abs(exp)).padStart(2, "0");
-  } else if (exp >= 0) {
-    const frac = digits.slice(exp + 1).replace(/0+$/, "");
-    out = digits.slice(0, exp + 1) + (frac ? "." + frac : "");
-  } else {
-    out = "0." + "0".repeat(-exp - 1) + digits.replace(/0+$/, "");
-  }
-  return negative ? "-" + out : out;
-}
 
 /** Replaces CR and LF by spaces so a one-line reply cannot break the protocol (as Redis does for errors). */
 function oneLine(s: string): string {

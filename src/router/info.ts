@@ -2,13 +2,13 @@
  * INFO as the router answers it: the router's own sections (Server, Clients, Cluster)
  * plus the shards' sections merged — Keyspace lines summed over shards, other shard
  * sections merged field by field (integers summed, save times and flags by min / max).
- * Section selection follows Redis 7.0: no argument or "default" → default sections,
- * "all"/"everything" → all, else the named ones.
+ * Which sections INFO's arguments ask for is src/commands/info-sections.ts, which the
+ * shards read them with too.
  */
 import { humanBytes } from "../engine/memory";
+import { DEFAULT_INFO_SECTIONS, wantedInfoSections } from "../commands/info-sections";
 import { verbatim, type Reply } from "../protocol/reply";
 import { HOTSLOT_VERSION, REDIS_VERSION } from "../version";
-
 
 const startedAt = Date.now();
 
@@ -32,15 +32,6 @@ const ROUTER_SECTIONS: Record<string, () => string[]> = {
   clients: () => ["# Clients", "connected_clients:1", "blocked_clients:0"],
   cluster: () => ["# Cluster", "cluster_enabled:0"],
 };
-
-const DEFAULT_SECTIONS = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"];
-
-function wanted(argv: string[]): Set<string> | "all" {
-  const args = argv.slice(1).map((a) => a.toLowerCase());
-  if (args.length === 0 || args.includes("default")) return new Set(DEFAULT_SECTIONS);
-  if (args.includes("all") || args.includes("everything")) return "all";
-  return new Set(args);
-}
 
 /** Parses INFO text into sections: lowercase name → lines (header first). */
 function sections(text: string): Map<string, string[]> {
@@ -117,11 +108,11 @@ function mergeSection(name: string, parts: Map<string, string[]>[]): string[] | 
 
 /** The INFO reply for `argv`, given each shard's INFO text for the same arguments. */
 export function infoReply(argv: string[], shardTexts: string[]): Reply {
-  const want = wanted(argv);
+  const want = wantedInfoSections(argv.slice(1));
   const parts = shardTexts.map(sections);
   const names = new Set<string>(Object.keys(ROUTER_SECTIONS));
   for (const p of parts) for (const name of p.keys()) names.add(name);
-  const order = [...DEFAULT_SECTIONS, ...[...names].filter((n) => !DEFAULT_SECTIONS.includes(n))];
+  const order = [...DEFAULT_INFO_SECTIONS, ...[...names].filter((n) => !DEFAULT_INFO_SECTIONS.includes(n))];
   const out: string[] = [];
   for (const name of order) {
     if (!names.has(name) || (want !== "all" && !want.has(name))) continue;

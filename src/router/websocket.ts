@@ -45,13 +45,14 @@ export function acceptRespWebSocket(
     // frame: a frame's commands are decoded before any of them runs).
     decoder.authRequired = !session.authenticated;
     // Commands before a protocol error still run, as in Redis; then the error, then close.
-    const cmds: string[][] = [];
+    let cmds: string[][];
     let protocolError: ProtocolError | null = null;
     try {
-      for (let argv = decoder.next(); argv; argv = decoder.next()) cmds.push(argv);
+      cmds = decoder.drain();
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       protocolError = e;
+      cmds = e.commands;
     }
     const emit = (partial: string) => open && server.send(binaryToBytes(partial));
     let out = cmds.length ? await session.handle(cmds, emit) : "";

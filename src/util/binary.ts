@@ -2,7 +2,8 @@
  * Byte strings. Redis keys and values are byte strings; Hotslot holds them as JavaScript
  * "binary strings": one char per byte, every char code 0–255. They are compact in V8
  * (one byte per char), usable as Map keys, compare like memcmp, and slice/concat by byte.
- * This file owns the conversions between binary strings and bytes, UTF-8 text and base64.
+ * This file owns the conversions between binary strings and bytes, UTF-8 text and base64,
+ * and the C-string view of a binary string.
  * (TextDecoder("latin1") is windows-1252 per WHATWG, so it cannot be used here.)
  *
  * Speed matters here: every argument of every command goes through bytesToBinary and
@@ -130,4 +131,14 @@ export function binaryToBase64(s: string): string {
  */
 export function base64ToBinary(b64: string): string {
   return atob(b64);
+}
+
+/**
+ * A binary string as C sees it: up to its first NUL byte. Redis compares option names with
+ * strcasecmp, parses numbers with strtod/strtoul and prints with %s, all of which stop
+ * there ("nx\0junk" is NX to Redis).
+ */
+export function cstr(s: string): string {
+  const nul = s.indexOf("\0");
+  return nul < 0 ? s : s.slice(0, nul);
 }

@@ -1,8 +1,10 @@
 /**
  * Redis's number rules, shared by every data type: strict 64-bit integers (string2ll),
- * doubles as getDoubleFromObject reads them (strtod), and an exact emulation of the x87
- * 80-bit `long double` that INCRBYFLOAT and HINCRBYFLOAT compute in (strtold, `+`, and
- * ld2string's "%.17Lf" human format). Values arrive as binary strings (one char per byte).
+ * doubles as getDoubleFromObject reads them (strtod) and as replies print them ("%.17g"),
+ * strtod itself over a C string (score ranges, SORT's weights), memory sizes (memtoull),
+ * and an exact emulation of the x87 80-bit `long double` that INCRBYFLOAT and HINCRBYFLOAT
+ * compute in (strtold, `+`, and ld2string's "%.17Lf" human format). Values arrive as binary
+ * strings (one char per byte).
  *
  * Why emulate long double: Redis adds in 64-bit-mantissa precision and prints 17 decimals,
  * so INCRBYFLOAT "1.1" by 2.2 gives "3.3" where JS doubles would give 3.3000000000000003.
@@ -11,6 +13,7 @@
  */
 // Pure: parsers return null where Redis refuses the text; the throwing "…OrReply" forms
 // live in src/commands/args.ts, so the engine can use these without the command layer.
+import { cstr } from "./binary";
 
 // --- 64-bit integers (string2ll) ----------------------------------------------------
 
@@ -292,3 +295,179 @@ export function parseDouble(s: string): number | null {
   return toNumber(p.value);
 }
 
+
+// --- memory sizes (memtoull) ---------------------------------------------------------
+
+const MEMORY_UNITS: Record<string, number> = { "": 1, b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
+
+/** Redis's memtoull: "100mb", "1gb", "10k", plain bytes; null when it is not a size. */
+export function parseMemory(value: string): number | null {
+  const m = /^(\d+)([a-z]*)$/i.exec(value);
+  if (!m) return null;
+  const unit = MEMORY_UNITS[m[2].toLowerCase()];
+  return unit === undefined ? null : Number(m[1]) * unit;
+}
+
+// --- strtod over a C string (zslParseRange, SORT's weights) --------------------------
+
+/** The smallest normal double. */
+const DBL_MIN = 2 ** -1022;
+/**
+ * glibc sets ERANGE for a result that is tiny and inexact; x86 decides tininess after
+ * rounding to 53 bits with an unbounded exponent, so "tiny" means below DBL_MIN - 2^-1076,
+ * which is (2^54 - 1) · 2^-1076. (Between that and DBL_MIN a value rounds up to DBL_MIN.)
+ */
+const TINY_BOUND_MANT = (1n << 54n) - 1n;
+/** isspace in the C and C.UTF-8 locales: the bytes strtod skips before a number. */
+const LEADING_SPACE_RE = /^[ \t\n\v\f\r]+/;
+
+/** n · 2^e (n > 0) rounded to nearest-even as a double (Infinity past the range), and whether that lost anything. */
+function roundToDouble(n: bigint, e: number): { x: number; inexact: boolean } {
+  const len = bitLength(n);
+  // Far outside the range: decided without shifting by a huge amount.
+  if (e + len > 1100) return { x: Infinity, inexact: true };
+  if (e + len < -1100) return { x: 0, inexact: true };
+  const r = roundBinary(false, n, e, false, BINARY64);
+  if (r.kind === "inf") return { x: Infinity, inexact: true };
+  return { x: toNumber(r), inexact: r.exp > e && r.mant << BigInt(r.exp - e) !== n };
+}
+
+/**
+ * C's strtod over `arg` read as a C string (up to its first NUL byte), where the number
+ * must be all of it: leading white space is skipped, and "" is 0 (strtod reads nothing and
+ * stops at the NUL), but white space alone or trailing bytes are refused (null). Otherwise
+ * the value strtod returns — overflow saturates to ±inf, underflow to a denormal or ±0,
+ * "nan" is NaN — and whether errno would be ERANGE (glibc: overflow, or a tiny result that
+ * is inexact). Exact: tiny values are checked with BigInt arithmetic. Callers decide what
+ * to refuse: a score range takes any number but NaN; SORT refuses NaN and ERANGE too.
+ */
+export function strtod(arg: string): { value: number; erange: boolean } | null {
+  const c = cstr(arg);
+  if (c.length === 0) return { value: 0, erange: false };
+  const s = c.replace(LEADING_SPACE_RE, "");
+  let m = DEC_RE.exec(s);
+  if (m) {
+    // V8 rounds decimal text correctly, as glibc does; only the range needs care.
+    const x = Number(s);
+    if (!Number.isFinite(x)) return { value: x, erange: true };
+    if (Math.abs(x) > DBL_MIN) return { value: x, erange: false };
+    const frac = m[3] ?? m[4] ?? "";
+    const digits = (m[2] ?? "") + frac;
+    if (!/[1-9]/.test(digits)) return { value: x, erange: false };
+    if (x === 0) return { value: x, erange: true };
+    // The text is d / 10^k exactly, with k > 0 (the value is below 1).
+    const d = BigInt(digits);
+    const den = 10n ** BigInt(frac.length - parseExponent(m[5]));
+    const tiny = d << 1076n < TINY_BOUND_MANT * den;
+    return { value: x, erange: tiny && (d << 1074n) % den !== 0n };
+  }
+  m = HEX_RE.exec(s);
+  if (m) {
+    const neg = m[1] === "-";
+    const frac = m[3] ?? m[4] ?? "";
+    const h = BigInt("0x" + (m[2] ?? "") + frac);
+    if (h === 0n) return { value: neg ? -0 : 0, erange: false };
+    // The text is h · 2^e exactly.
+    const e = parseExponent(m[5]) - 4 * frac.length;
+    const { x, inexact } = roundToDouble(h, e);
+    let erange = !Number.isFinite(x);
+    if (x <= DBL_MIN) {
+      // Below 2^-1023 it is surely tiny; else compare exactly (the shifts are then small).
+      const shift = e + 1076;
+      const tiny =
+        e + bitLength(h) <= -1023 ||
+        (shift >= 0 ? h << BigInt(shift) < TINY_BOUND_MANT : h < TINY_BOUND_MANT << BigInt(-shift));
+      erange = tiny && inexact;
+    }
+    return { value: neg ? -x : x, erange };
+  }
+  m = INF_RE.exec(s);
+  if (m) return { value: m[1] === "-" ? -Infinity : Infinity, erange: false };
+  if (NAN_RE.test(s)) return { value: NaN, erange: false };
+  return null;
+}
+
+// --- double → text, as replies print it ("%.17g") --------------------------------------
+
+const f64 = new DataView(new ArrayBuffer(8));
+
+/**
+ * True when |d| equals digits × 10^exp10 exactly. `digits` is a decimal integer string.
+ * Exact rational comparison with BigInt: |d| = m × 2^q, so compare
+ * m × 2^q × 10^-exp10 with digits, both sides scaled to integers.
+ */
+function equalsDecimal(d: number, digits: string, exp10: number): boolean {
+  f64.setFloat64(0, Math.abs(d));
+  const hi = f64.getUint32(0);
+  const lo = f64.getUint32(4);
+  const biased = hi >>> 20;
+  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  let q: number;
+  if (biased === 0) q = -1074; // subnormal
+  else {
+    m |= 1n << 52n;
+    q = biased - 1075;
+  }
+  let left = m;
+  let right = BigInt(digits);
+  if (q >= 0) left <<= BigInt(q);
+  else right <<= BigInt(-q);
+  if (exp10 >= 0) right *= pow10(exp10);
+  else left *= pow10(-exp10);
+  return left === right;
+}
+
+/**
+ * Formats a double as Redis 7.0 replies with it: C's "%.17g", with inf, -inf and nan
+ * (Redis 7.0 addReplyDouble). Number#toExponential rounds exact ties away from zero while
+ * glibc rounds them to even, so a tie (the exact value has 18 significant digits ending
+ * in 5, e.g. 1234567890123456.25) is detected exactly and rounded to even.
+ */
+export function formatDouble(d: number): string {
+  if (d === Infinity) return "inf";
+  if (d === -Infinity) return "-inf";
+  if (Number.isNaN(d)) return "nan";
+  if (d === 0) return Object.is(d, -0) ? "-0" : "0";
+  // Integers below 2^53 print exactly, in fixed notation.
+  if (Number.isSafeInteger(d)) return String(d);
+  // Common scores such as 1.5 or -0.25: at most 10 fraction bits and below 1e5, the exact
+  // value has at most 15 significant digits, so no other decimal that short round-trips
+  // and the shortest form (String) is the exact value, laid out in fixed notation by both.
+  if (d < 1e5 && d > -1e5 && Number.isInteger(d * 1024)) return String(d);
+  const negative = d < 0;
+  const abs = negative ? -d : d;
+  let text = abs.toExponential(16); // d.ddddddddddddddddde±x: 17 significant digits
+  let e = text.indexOf("e");
+  let exp = Number(text.slice(e + 1));
+  // Only a tie whose 17th digit is even comes out wrong, and JS then made that digit odd.
+  // A tie also needs an exact value of 18 significant digits, so at most 17 - exp
+  // fraction bits (exp may be one too big after rounding, hence 18): most doubles fail
+  // these cheap tests. Scaling by a power of two is exact here (no overflow or underflow).
+  if ((text.charCodeAt(e - 1) & 1) === 1 && Number.isInteger(abs * 2 ** (18 - exp))) {
+    const t18 = abs.toExponential(17);
+    const e18 = t18.indexOf("e");
+    if (t18.charCodeAt(e18 - 1) === 53 /* '5' */ && (t18.charCodeAt(e18 - 2) & 1) === 0) {
+      // Possibly a tie whose 17th digit is even: glibc keeps the digit, JS rounds it up.
+      const exp18 = Number(t18.slice(e18 + 1));
+      if (equalsDecimal(abs, t18[0] + t18.slice(2, e18), exp18 - 17)) {
+        text = t18.slice(0, e18 - 1) + t18.slice(e18);
+        e = text.indexOf("e");
+        exp = exp18;
+      }
+    }
+  }
+  const digits = text[0] + text.slice(2, e);
+  let out: string;
+  // %g: exponent form when exp < -4 or exp >= precision; trailing zeros (and a trailing
+  // point) removed; the exponent has at least two digits.
+  if (exp < -4 || exp >= 17) {
+    const frac = digits.slice(1).replace(/0+$/, "");
+    out = digits[0] + (frac ? "." + frac : "") + (exp < 0 ? "e-" : "e+") + String(Math.abs(exp)).padStart(2, "0");
+  } else if (exp >= 0) {
+    const frac = digits.slice(exp + 1).replace(/0+$/, "");
+    out = digits.slice(0, exp + 1) + (frac ? "." + frac : "");
+  } else {
+    out = "0." + "0".repeat(-exp - 1) + digits.replace(/0+$/, "");
+  }
+  return negative ? "-" + out : out;
+}

@@ -655,7 +655,9 @@ const TYPES: CommandGenerator[] = [
 ].filter((c) => lookupCommand(c.name) !== undefined);
 
 /** Names no Redis knows, some binary, one longer than the 128 bytes Redis quotes. */
-const UNKNOWN_NAMES = ["foo", "GETT", "sett", "", "get\x00", "x\r\ny", "\xff\xfe", "hget_", "c".repeat(150)];
+// No name with a NUL byte: whether Redis's command lookup cuts it there depends on its
+// per-start hash seed, so its reply is not deterministic.
+const UNKNOWN_NAMES = ["foo", "GETT", "sett", "", "x\r\ny", "\xff\xfe", "hget_", "c".repeat(150)];
 
 const ERRORS: CommandGenerator[] = [
   {

@@ -48,6 +48,13 @@ export async function startReferenceRedis(): Promise<ReferenceRedis> {
       const client = await RawRespClient.connect(port);
       const info = await client.call("INFO", "server");
       if (!/redis_version:7\.0\./.test(info)) throw new Error(`the reference must be redis-server 7.0, got: ${info.slice(0, 200)}`);
+      // The port was free a moment ago; make sure it is our server that took it, not one
+      // another test file started at the same time.
+      if (!info.includes(`process_id:${server.pid}\r\n`)) {
+        await client.close();
+        await stop();
+        return startReferenceRedis();
+      }
       return {
         port,
         client,

@@ -52,6 +52,16 @@ describe("CONFIG", () => {
     expect(ex.runOne(["CONFIG", "FOO"])).toEqual(error("ERR unknown subcommand 'FOO'. Try CONFIG HELP."));
   });
 
+  it("reads integer parameters as Redis's string2ll: no leading zeros, no -0, nothing past int64", () => {
+    const { ex, db } = fresh();
+    for (const value of ["007", "-0", "+5", " 5", "99999999999999999999999"]) {
+      expect(ex.runOne(["CONFIG", "SET", "maxmemory-samples", value]), value).toEqual(
+        error("ERR CONFIG SET failed (possibly related to argument 'maxmemory-samples') - argument couldn't be parsed into an integer"),
+      );
+    }
+    expect(db.settings.maxmemorySamples).toBe(5);
+  });
+
   it("logs CONFIG SET, so replaying the log restores the settings", () => {
     const { ex } = fresh();
     const { effects } = ex.run([["CONFIG", "SET", "maxmemory-samples", "9"], ["CONFIG", "GET", "maxmemory-samples"]]);

@@ -17,8 +17,9 @@ import { lookupCommand } from "../../src/commands/table";
 import { Keyspace } from "../../src/engine/keyspace";
 import { isIntsetMember, RedisSet } from "../../src/engine/set";
 import { SortedSet } from "../../src/engine/zset";
-import { encodeRepliesBinary, encodeReply, formatDouble } from "../../src/protocol/resp";
+import { encodeRepliesBinary, encodeReply } from "../../src/protocol/resp";
 import { bytesToBinary } from "../../src/util/binary";
+import { formatDouble } from "../../src/util/numbers";
 import {
   generateSzSteps,
   SET_GENERATORS,

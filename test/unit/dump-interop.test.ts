@@ -22,10 +22,10 @@ import { RDB_TYPE, readLength, readStringBytes, type RdbValue } from "../../src/
 import { RedisSet } from "../../src/engine/set";
 import { defaultSettings } from "../../src/engine/settings";
 import { SortedSet } from "../../src/engine/zset";
-import { formatDouble } from "../../src/protocol/resp";
 import { importRdb, rdbFile, type ExportSource } from "../../src/router/rdb-transfer";
 import { ShardPersistence } from "../../src/shard/snapshot";
 import { binaryToBytes } from "../../src/util/binary";
+import { formatDouble } from "../../src/util/numbers";
 import { Rng } from "../support/differential";
 import { blob, object, payload, writeLength, writeString, ziplist, zipmap } from "../support/rdb-craft";
 import { MemoryPool } from "../support/memory-pool";

@@ -3,34 +3,19 @@
 // and errors were read from redis-server 7.0; the logged forms follow restoreCommand's
 // propagation (a relative TTL rewritten as absolute with ABSTTL appended).
 import { describe, expect, it } from "vitest";
-import { Executor } from "../../src/commands/execute";
 import { commandKeys, lookupCommand } from "../../src/commands/table";
-import { Keyspace } from "../../src/engine/keyspace";
 import { ListValue } from "../../src/engine/list";
-import { error, OK, type Reply } from "../../src/protocol/reply";
+import { error, OK } from "../../src/protocol/reply";
 import { binaryToBytes } from "../../src/util/binary";
+import { engine, NOT_INTEGER, SYNTAX, T0 } from "../support/engine";
 import { object, payload, writeLength, writeString } from "../support/rdb-craft";
 
-const T0 = 1_700_000_000_000;
-const SYNTAX = error("ERR syntax error");
-const NOT_INTEGER = error("ERR value is not an integer or out of range");
 const BUSYKEY = error("BUSYKEY Target key name already exists.");
 const BAD_TTL = error("ERR Invalid TTL value, must be >= 0");
 const BAD_PAYLOAD = error("ERR DUMP payload version or checksum are wrong");
 const BAD_DATA = error("ERR Bad data format");
 
-function setup() {
-  const clock = { now: T0 };
-  const db = new Keyspace();
-  const ex = new Executor(db, undefined, () => clock.now);
-  return {
-    db,
-    ex,
-    clock,
-    run: (...argv: string[]): Reply => ex.runOne(argv),
-    logged: (...argv: string[]): string[][] => ex.run([argv]).effects,
-  };
-}
+const setup = () => engine();
 
 /** redis-server 7.0's DUMP of the string "hello". */
 const HELLO = Buffer.from("000568656c6c6f0a006372df766534200a", "hex").toString("latin1");

@@ -20,36 +20,18 @@ import { error, map, OK, pairs, simple, type PairsReply, type Reply } from "../.
 import { encodeReply } from "../../src/protocol/resp";
 import { bytesToBinary } from "../../src/util/binary";
 import { Rng } from "../support/differential";
+import { arity, COUNT_RANGE, engine, INVALID_CURSOR, NOT_FLOAT, NOT_INTEGER, OVERFLOW, SYNTAX, T0, WRONGTYPE } from "../support/engine";
 
-const T0 = 1_700_000_000_000;
-
-const WRONGTYPE = error("WRONGTYPE Operation against a key holding the wrong kind of value");
-const NOT_INTEGER = error("ERR value is not an integer or out of range");
-const NOT_FLOAT = error("ERR value is not a valid float");
-const SYNTAX = error("ERR syntax error");
-const OVERFLOW = error("ERR increment or decrement would overflow");
 const HASH_NOT_INTEGER = error("ERR hash value is not an integer");
 const HASH_NOT_FLOAT = error("ERR hash value is not a float");
 const INCR_NOT_FINITE = error("ERR value is NaN or Infinity");
 const FLOAT_RESULT = error("ERR increment would produce NaN or Infinity");
-const INVALID_CURSOR = error("ERR invalid cursor");
-const RANDFIELD_RANGE = error(
-  "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-);
-const arity = (name: string) => error(`ERR wrong number of arguments for '${name}' command`);
 
+/** An engine holding a string at "str" (for WRONGTYPE). */
 function setup() {
-  const db = new Keyspace();
-  const ex = new Executor(db, undefined, () => T0);
-  ex.runOne(["SET", "str", "text"]);
-  return {
-    db,
-    ex,
-    run: (...argv: string[]): Reply => ex.runOne(argv),
-    /** Runs one command and returns what it logged. */
-    logged: (...argv: string[]): string[][] => ex.run([argv]).effects,
-    encoding: (key: string): Reply => ex.runOne(["OBJECT", "ENCODING", key]),
-  };
+  const e = engine();
+  e.run("SET", "str", "text");
+  return e;
 }
 
 /** A reply as RESP bytes (a binary string), in protocol version `resp`. */
@@ -503,7 +485,7 @@ describe("HRANDFIELD", () => {
     expect(run("HRANDFIELD", "h", "x")).toEqual(NOT_INTEGER);
     expect(run("HRANDFIELD", "h", "abc", "WITHVALUES")).toEqual(NOT_INTEGER);
     expect(run("HRANDFIELD", "h", "9223372036854775808")).toEqual(NOT_INTEGER);
-    expect(run("HRANDFIELD", "h", "-9223372036854775808")).toEqual(RANDFIELD_RANGE);
+    expect(run("HRANDFIELD", "h", "-9223372036854775808")).toEqual(COUNT_RANGE);
     expect(run("HRANDFIELD", "h", "1", "WITHVALUE")).toEqual(SYNTAX);
     expect(run("HRANDFIELD", "h", "1", "WITHVALUES", "x")).toEqual(SYNTAX);
     expect(run("HRANDFIELD", "nokey", "5", "foo")).toEqual(SYNTAX);

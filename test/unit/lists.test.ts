@@ -11,13 +11,8 @@ import { EMPTY_ARRAY_BYTES, objectBytes, stringBytes } from "../../src/engine/me
 import { defaultSettings } from "../../src/engine/settings";
 import { error, NULL_ARRAY, OK, type Reply } from "../../src/protocol/reply";
 import { Rng } from "../support/differential";
+import { arity, engine, NOT_INTEGER, NOT_POSITIVE, SYNTAX, T0, WRONGTYPE } from "../support/engine";
 
-const T0 = 1_700_000_000_000;
-
-const WRONGTYPE = error("WRONGTYPE Operation against a key holding the wrong kind of value");
-const NOT_INTEGER = error("ERR value is not an integer or out of range");
-const SYNTAX = error("ERR syntax error");
-const MUST_BE_POSITIVE = error("ERR value is out of range, must be positive");
 const INDEX_RANGE = error("ERR index out of range");
 const NO_SUCH_KEY = error("ERR no such key");
 const RANK_ZERO = error(
@@ -27,21 +22,13 @@ const COUNT_NEGATIVE = error("ERR COUNT can't be negative");
 const MAXLEN_NEGATIVE = error("ERR MAXLEN can't be negative");
 const NUMKEYS = error("ERR numkeys should be greater than 0");
 const MPOP_COUNT = error("ERR count should be greater than 0");
-const arity = (name: string) => error(`ERR wrong number of arguments for '${name}' command`);
 
+/** An engine holding a string at "str" (for WRONGTYPE). */
 function setup() {
-  const db = new Keyspace();
-  const ex = new Executor(db, undefined, () => T0);
-  ex.runOne(["SET", "str", "text"]);
-  return {
-    db,
-    ex,
-    run: (...argv: string[]): Reply => ex.runOne(argv),
-    /** Runs one command and returns what it logged. */
-    logged: (...argv: string[]): string[][] => ex.run([argv]).effects,
-    /** The whole list at `key` (LRANGE 0 -1). */
-    all: (key: string): Reply => ex.runOne(["LRANGE", key, "0", "-1"]),
-  };
+  const e = engine();
+  e.run("SET", "str", "text");
+  /** The whole list at `key` (LRANGE 0 -1). */
+  return { ...e, all: (key: string): Reply => e.run("LRANGE", key, "0", "-1") };
 }
 
 describe("the list command declarations", () => {
@@ -265,10 +252,10 @@ describe("LPOP and RPOP", () => {
     const { run } = setup();
     run("RPUSH", "l", "a");
     for (const bad of ["-1", "x", "1.0", "-0", "9223372036854775808", ""]) {
-      expect(run("LPOP", "l", bad)).toEqual(MUST_BE_POSITIVE);
-      expect(run("RPOP", "nokey", bad)).toEqual(MUST_BE_POSITIVE);
+      expect(run("LPOP", "l", bad)).toEqual(NOT_POSITIVE);
+      expect(run("RPOP", "nokey", bad)).toEqual(NOT_POSITIVE);
     }
-    expect(run("LPOP", "str", "-1")).toEqual(MUST_BE_POSITIVE);
+    expect(run("LPOP", "str", "-1")).toEqual(NOT_POSITIVE);
     expect(run("LPOP", "l", "1", "2")).toEqual(arity("lpop"));
     expect(run("RPOP", "l", "1", "2")).toEqual(arity("rpop"));
   });

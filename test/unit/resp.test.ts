@@ -12,7 +12,6 @@ import {
   encodeCommandBinary,
   encodeRepliesBinary,
   encodeReply,
-  formatDouble,
   INLINE_MAX,
   ProtocolError,
   RequestDecoder,
@@ -21,6 +20,7 @@ import {
 } from "../../src/protocol/resp";
 import { NULL_ARRAY, OK, double, error, map, set, simple, verbatim, type Reply } from "../../src/protocol/reply";
 import { binaryToBytes, bytesToBinary } from "../../src/util/binary";
+import { formatDouble } from "../../src/util/numbers";
 
 // --- helpers ---------------------------------------------------------------------
 

@@ -55,6 +55,14 @@ describe("split and fanned-out commands", () => {
     );
     expect(await s.handle([["SCAN", "-1"]])).toMatch(/^\*2\r\n\$\d+\r\n\d+\r\n\*0\r\n$/);
   });
+
+  it("reads INFO's section names as C strings, up to a NUL byte, as the shards do", async () => {
+    const s = session(new MemoryPool(4));
+    await s.handle([["SET", "a", "1"]]);
+    const keyspace = await s.handle([["INFO", "keyspace"]]);
+    expect(keyspace).toContain("# Keyspace\r\ndb0:keys=1,");
+    expect(await s.handle([["INFO", "KeySpace\x00junk"]])).toBe(keyspace);
+  });
 });
 
 describe("a session", () => {

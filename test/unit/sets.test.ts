@@ -12,29 +12,13 @@ import { error, set, type Reply } from "../../src/protocol/reply";
 import { encodeReply } from "../../src/protocol/resp";
 import { bytesToBinary } from "../../src/util/binary";
 import { generateSzSteps } from "../support/gen-sets-zsets";
+import { arity, COUNT_RANGE, engine, INVALID_CURSOR, NOT_INTEGER, NOT_POSITIVE, SYNTAX, T0, WRONGTYPE } from "../support/engine";
 
-const T0 = 1_700_000_000_000;
-
-const WRONGTYPE = error("WRONGTYPE Operation against a key holding the wrong kind of value");
-const NOT_INTEGER = error("ERR value is not an integer or out of range");
-const NOT_POSITIVE = error("ERR value is out of range, must be positive");
-const SYNTAX = error("ERR syntax error");
-const INVALID_CURSOR = error("ERR invalid cursor");
-const COUNT_RANGE = error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");
-const arity = (name: string) => error(`ERR wrong number of arguments for '${name}' command`);
-
+/** An engine holding a string at "str" (for WRONGTYPE). */
 function setup() {
-  const db = new Keyspace();
-  const ex = new Executor(db, undefined, () => T0);
-  ex.runOne(["SET", "str", "text"]);
-  return {
-    db,
-    ex,
-    run: (...argv: string[]): Reply => ex.runOne(argv),
-    /** Runs one command and returns what it logged. */
-    logged: (...argv: string[]): string[][] => ex.run([argv]).effects,
-    encoding: (key: string): Reply => ex.runOne(["OBJECT", "ENCODING", key]),
-  };
+  const e = engine();
+  e.run("SET", "str", "text");
+  return e;
 }
 
 /** The items of a set reply (or array), sorted: for hashtable sets, whose order is Redis's own. */

@@ -3,34 +3,17 @@
 // 7.0.15 (the patterns there without hash tags; here every key shares a tag, as Hotslot
 // requires), except the slot rule, which is Redis Cluster's from Redis 8.0 (redis#12728).
 import { describe, expect, it } from "vitest";
-import { Executor } from "../../src/commands/execute";
 import { patternHashSlot, sortWeight } from "../../src/commands/sort";
 import { commandKeys, lookupCommand } from "../../src/commands/table";
-import { Keyspace } from "../../src/engine/keyspace";
-import { error, type Reply } from "../../src/protocol/reply";
+import { error } from "../../src/protocol/reply";
 import { keySlot } from "../../src/util/keyslot";
+import { arity, engine, NOT_INTEGER, SYNTAX, WRONGTYPE } from "../support/engine";
 
-const T0 = 1_700_000_000_000;
-
-const WRONGTYPE = error("WRONGTYPE Operation against a key holding the wrong kind of value");
-const NOT_INTEGER = error("ERR value is not an integer or out of range");
-const SYNTAX = error("ERR syntax error");
 const NOT_DOUBLE = error("ERR One or more scores can't be converted into double");
 const BY_SLOT = error("ERR BY option of SORT denied in Cluster mode when keys formed by the pattern may be in different slots.");
 const GET_SLOT = error("ERR GET option of SORT denied in Cluster mode when keys formed by the pattern may be in different slots.");
-const arity = (name: string) => error(`ERR wrong number of arguments for '${name}' command`);
 
-function setup() {
-  const db = new Keyspace();
-  const ex = new Executor(db, undefined, () => T0);
-  return {
-    db,
-    ex,
-    run: (...argv: string[]): Reply => ex.runOne(argv),
-    /** Runs one command and returns what it logged. */
-    logged: (...argv: string[]): string[][] => ex.run([argv]).effects,
-  };
-}
+const setup = () => engine();
 
 describe("SORT: numbers", () => {
   it("sorts a list numerically, ascending by default and with ASC, descending with DESC", () => {

@@ -14,32 +14,17 @@ import { encodeReply } from "../../src/protocol/resp";
 import { bytesToBinary } from "../../src/util/binary";
 import { Rng } from "../support/differential";
 import { generateSzSteps } from "../support/gen-sets-zsets";
+import { arity, engine, INVALID_CURSOR, NOT_FLOAT, NOT_INTEGER, NOT_POSITIVE, SYNTAX, T0, WRONGTYPE } from "../support/engine";
 
-const T0 = 1_700_000_000_000;
-
-const WRONGTYPE = error("WRONGTYPE Operation against a key holding the wrong kind of value");
-const NOT_INTEGER = error("ERR value is not an integer or out of range");
-const NOT_FLOAT = error("ERR value is not a valid float");
-const NOT_POSITIVE = error("ERR value is out of range, must be positive");
-const SYNTAX = error("ERR syntax error");
 const RANGE_NOT_FLOAT = error("ERR min or max is not a float");
 const RANGE_NOT_LEX = error("ERR min or max not valid string range item");
 const NAN_SCORE = error("ERR resulting score is not a number (NaN)");
-const INVALID_CURSOR = error("ERR invalid cursor");
-const arity = (name: string) => error(`ERR wrong number of arguments for '${name}' command`);
 
+/** An engine holding a string at "str" (for WRONGTYPE). */
 function setup() {
-  const db = new Keyspace();
-  const ex = new Executor(db, undefined, () => T0);
-  ex.runOne(["SET", "str", "text"]);
-  return {
-    db,
-    ex,
-    run: (...argv: string[]): Reply => ex.runOne(argv),
-    /** Runs one command and returns what it logged. */
-    logged: (...argv: string[]): string[][] => ex.run([argv]).effects,
-    encoding: (key: string): Reply => ex.runOne(["OBJECT", "ENCODING", key]),
-  };
+  const e = engine();
+  e.run("SET", "str", "text");
+  return e;
 }
 
 /** A WITHSCORES reply: member, score, member, score… */
@@ -233,6 +218,15 @@ describe("ZCOUNT and ZLEXCOUNT", () => {
     }
     expect(run("ZCOUNT", "str", "x", "1")).toEqual(RANGE_NOT_FLOAT);
     expect(run("ZCOUNT", "str", "0", "1")).toEqual(WRONGTYPE);
+  });
+
+  it("read hex range ends that leave the double range as strtod saturates them: by value, not by exponent", () => {
+    const { run } = setup();
+    run("ZADD", "z", "0", "a", "1", "b");
+    // Many digits and no exponent: past the largest double, so +inf (redis-server 7.0: 2).
+    expect(run("ZCOUNT", "z", "-inf", "0x" + "f".repeat(300))).toBe(2);
+    // A positive exponent on a tiny fraction: underflows to 0, so "(…" excludes only 0.
+    expect(run("ZCOUNT", "z", "(0x0." + "0".repeat(300) + "1p+5", "+inf")).toBe(1);
   });
 
   it("count within lex ranges of equal scores", () => {

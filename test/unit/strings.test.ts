@@ -5,34 +5,19 @@ import { describe, expect, it } from "vitest";
 import { Executor, DEFAULT_LIMITS } from "../../src/commands/execute";
 import { commandKeys, lookupCommand } from "../../src/commands/table";
 import { Keyspace, type Collection } from "../../src/engine/keyspace";
-import { error, map, OK, type Reply } from "../../src/protocol/reply";
+import { error, map, OK } from "../../src/protocol/reply";
+import { engine, NOT_FLOAT, NOT_INTEGER, OVERFLOW, SYNTAX, T0, WRONGTYPE } from "../support/engine";
 
-const T0 = 1_700_000_000_000;
-
-const WRONGTYPE = error("WRONGTYPE Operation against a key holding the wrong kind of value");
-const NOT_INTEGER = error("ERR value is not an integer or out of range");
-const NOT_FLOAT = error("ERR value is not a valid float");
-const SYNTAX = error("ERR syntax error");
-const OVERFLOW = error("ERR increment or decrement would overflow");
 const TOO_LONG = error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
 const invalidExpire = (cmd: string) => error(`ERR invalid expire time in '${cmd}' command`);
 
+/** An engine holding a list at "list" (for WRONGTYPE), strings limited to `maxValueBytes`. */
 function setup(maxValueBytes = DEFAULT_LIMITS.maxValueBytes) {
-  const clock = { now: T0 };
-  const db = new Keyspace();
-  const ex = new Executor(db, { maxValueBytes }, () => clock.now);
-  // A list, for WRONGTYPE: only its type matters to the string commands.
+  const e = engine({ maxValueBytes });
+  // Only its type matters to the string commands.
   const list: Collection = { type: "list", encoding: () => "listpack", clone: () => list, memoryUsage: () => 0 };
-  db.set("list", list);
-  return {
-    db,
-    ex,
-    clock,
-    list,
-    run: (...argv: string[]): Reply => ex.runOne(argv),
-    /** Runs one command and returns what it logged. */
-    logged: (...argv: string[]): string[][] => ex.run([argv]).effects,
-  };
+  e.db.set("list", list);
+  return { ...e, list };
 }
 
 describe("the string command declarations", () => {

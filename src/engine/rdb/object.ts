@@ -14,8 +14,7 @@
  * Layering: pure TypeScript over bytes; src/engine/rdb/values.ts maps RdbValue to and
  * from the engine's data types.
  */
-import { formatDouble } from "../../protocol/resp";
-import { parseInt64 } from "../../util/numbers";
+import { formatDouble, parseInt64 } from "../../util/numbers";
 import { ByteReader, ByteWriter, RdbCorrupt, RdbTruncated } from "./bytes";
 import { decodeListpack, encodeListpack, LISTPACK_EMPTY_BYTES, listpackEntrySize } from "./listpack";
 import { lzfCompress, lzfDecompress } from "./lzf";
