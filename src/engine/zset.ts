@@ -77,6 +77,18 @@ function lastMember(n: TreeNode): string {
   return n instanceof Leaf ? n.members[n.members.length - 1] : n.maxMembers[n.maxMembers.length - 1];
 }
 
+/** The first position in leaf `n` whose entry is not below (score, member). */
+function leafPosition(n: Leaf, score: number, member: string): number {
+  let lo = 0;
+  let hi = n.members.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareEntries(n.scores[mid], n.members[mid], score, member) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Index of the first child whose greatest entry is >= (score, member); kids.length if none. */
 function childFor(n: Inner, score: number, member: string): number {
   let lo = 0;
@@ -158,13 +170,7 @@ export class OrderTree {
     if (n instanceof Leaf) {
       const ms = n.members;
       const ss = n.scores;
-      let lo = 0;
-      let hi = ms.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (compareEntries(ss[mid], ms[mid], score, member) < 0) lo = mid + 1;
-        else hi = mid;
-      }
+      const lo = leafPosition(n, score, member);
       ms.splice(lo, 0, member);
       ss.splice(lo, 0, score);
       if (ms.length <= NODE_MAX) return null;
@@ -217,13 +223,7 @@ export class OrderTree {
     if (n instanceof Leaf) {
       const ms = n.members;
       const ss = n.scores;
-      let lo = 0;
-      let hi = ms.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (compareEntries(ss[mid], ms[mid], score, member) < 0) lo = mid + 1;
-        else hi = mid;
-      }
+      const lo = leafPosition(n, score, member);
       if (lo === ms.length || ss[lo] !== score || ms[lo] !== member) return false;
       ms.splice(lo, 1);
       ss.splice(lo, 1);
