@@ -696,7 +696,7 @@ async function startServer(dir: string): Promise<Server> {
     await Promise.race([waitForWorker(url, TOKEN, 40_000), exited]);
   } catch (e) {
     await crash(server);
-    throw e;
+    throw new Error(`${(e as Error).message}\nwrangler's output (last 4 KB):\n${server.output()}`);
   }
   return server;
 }
