@@ -6,10 +6,11 @@
  * in Redis's order (options, BUSYKEY, TTL, payload footer, payload body) and writes only
  * when all pass. A relative TTL is logged as absolute (the command rewritten with the
  * expiry time and ABSTTL, as Redis propagates it), so replay is deterministic. IDLETIME
- * and FREQ are validated but not applied: the restored key starts with a fresh access
- * clock (src/engine/eviction.ts), as any new key does.
+ * (LRU policies) or FREQ (LFU policies) sets the restored key's access clock, as Redis's
+ * objectSetLRUOrLFU does (src/engine/eviction.ts).
  */
 import { RdbCorrupt } from "../engine/rdb/bytes";
+import { restoredAccess } from "../engine/eviction";
 import { createDumpPayload, parseDumpPayload, verifyDumpPayload } from "../engine/rdb/dump";
 import { RdbUnsupported } from "../engine/rdb/object";
 import { fromRdbValue, toRdbValue } from "../engine/rdb/values";
@@ -49,13 +50,15 @@ defineCommand({
 interface RestoreOptions {
   replace: boolean;
   absttl: boolean;
+  /** IDLETIME seconds, or null. */
+  idle: number | null;
+  /** FREQ counter, or null. */
+  freq: number | null;
 }
 
 /** restoreCommand's option loop: IDLETIME and FREQ exclude each other (syntax error). */
 function parseRestoreOptions(argv: string[]): RestoreOptions {
-  const opts: RestoreOptions = { replace: false, absttl: false };
-  let idle = false;
-  let freq = false;
+  const opts: RestoreOptions = { replace: false, absttl: false, idle: null, freq: null };
   for (let j = 4; j < argv.length; j++) {
     const more = argv.length - j - 1;
     const a = argv[j];
@@ -63,14 +66,15 @@ function parseRestoreOptions(argv: string[]): RestoreOptions {
       opts.replace = true;
     } else if (isOption(a, "absttl")) {
       opts.absttl = true;
-    } else if (isOption(a, "idletime") && more >= 1 && !freq) {
-      if (int64OrReply(argv[j + 1]) < 0n) throw new CommandError("ERR Invalid IDLETIME value, must be >= 0");
-      idle = true;
+    } else if (isOption(a, "idletime") && more >= 1 && opts.freq === null) {
+      const idle = int64OrReply(argv[j + 1]);
+      if (idle < 0n) throw new CommandError("ERR Invalid IDLETIME value, must be >= 0");
+      opts.idle = Number(idle);
       j++;
-    } else if (isOption(a, "freq") && more >= 1 && !idle) {
+    } else if (isOption(a, "freq") && more >= 1 && opts.idle === null) {
       const f = int64OrReply(argv[j + 1]);
       if (f < 0n || f > 255n) throw new CommandError("ERR Invalid FREQ value, must be >= 0 and <= 255");
-      freq = true;
+      opts.freq = Number(f);
       j++;
     } else {
       throw new CommandError(ERR_SYNTAX);
@@ -110,6 +114,8 @@ function restore(ctx: ExecContext, argv: string[]): Reply {
     return OK;
   }
   db.set(key, value);
+  const access = restoredAccess(ctx.now, db.settings, opts.freq, opts.idle);
+  if (access !== null) db.setAccess(key, access);
   if (ttl !== 0n) {
     db.setExpire(key, Number(ttl));
     if (!opts.absttl) {

@@ -81,6 +81,19 @@ export function touchedAccess(access: number, nowMs: number, settings: EngineSet
   return (lfuMinutes(nowMs) << 8) | counter;
 }
 
+/**
+ * The access field RESTORE … IDLETIME / FREQ sets (objectSetLRUOrLFU): under an LFU policy
+ * FREQ becomes the counter; otherwise IDLETIME (seconds) dates the last access back. Null
+ * when the option given does not apply to the policy (the key keeps a fresh access).
+ */
+export function restoredAccess(nowMs: number, settings: EngineSettings, freq: number | null, idleSeconds: number | null): number | null {
+  if (isLfu(settings.maxmemoryPolicy)) return freq === null ? null : (lfuMinutes(nowMs) << 8) | freq;
+  if (idleSeconds === null) return null;
+  const clock = lruClock(nowMs);
+  // The clock wraps at 2^24 seconds: an access further back wraps too.
+  return (((clock - idleSeconds) % (LRU_CLOCK_MAX + 1)) + LRU_CLOCK_MAX + 1) % (LRU_CLOCK_MAX + 1);
+}
+
 /** Milliseconds since the last access, by the LRU clock (estimateObjectIdleTime). */
 export function idleMs(access: number, nowMs: number): number {
   const clock = lruClock(nowMs);

@@ -359,6 +359,12 @@ export class Keyspace {
 
   // --- access clock and eviction (src/engine/eviction.ts) ----------------------------
 
+  /** Sets the key's access field (RESTORE … IDLETIME / FREQ). */
+  setAccess(key: string, access: number): void {
+    const slot = this.slotOf.get(key);
+    if (slot !== undefined) this.slotAccess[slot] = access;
+  }
+
   /** The key's access field (LRU clock or LFU minutes and counter), without touching it. */
   accessOf(key: string): number | undefined {
     const slot = this.slotOf.get(key);

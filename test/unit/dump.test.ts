@@ -140,3 +140,20 @@ describe("RESTORE", () => {
     expect([...(db.get("old") as ListValue).values()]).toEqual(["x", "7"]);
   });
 });
+
+describe("RESTORE IDLETIME and FREQ", () => {
+  it("date the key's last access back under LRU, or set its LFU counter under LFU", async () => {
+    const { Executor } = await import("../../src/commands/execute");
+    const { Keyspace } = await import("../../src/engine/keyspace");
+    const now = 1_700_000_000_000;
+    const db = new Keyspace();
+    const ex = new Executor(db, undefined, () => now);
+    ex.runOne(["SET", "src", "value"]);
+    const payload = ex.runOne(["DUMP", "src"]) as string;
+    ex.runOne(["RESTORE", "idle", "0", payload, "IDLETIME", "3600"]);
+    expect(ex.runOne(["OBJECT", "IDLETIME", "idle"])).toBe(3600);
+    ex.runOne(["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]);
+    ex.runOne(["RESTORE", "hot", "0", payload, "FREQ", "200"]);
+    expect(ex.runOne(["OBJECT", "FREQ", "hot"])).toBe(200);
+  });
+});
