@@ -61,7 +61,7 @@ defineCommand({
   flags: ["loading", "stale", "fast"],
   group: "server",
   acl: ["admin", "dangerous"],
-  routing: "fanout-first",
+  routing: "fanout-min",
   summary: "Get the UNIX time stamp of the last successful save to disk",
   since: "1.0.0",
   complexity: "O(1)",

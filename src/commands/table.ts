@@ -61,6 +61,7 @@ export type Routing =
   | "fanout-random"
   | "fanout-info"
   | "fanout-first"
+  | "fanout-min"
   | "fanout-debug";
 
 export type ShardHandler = (ctx: ExecContext, argv: string[]) => Reply;

@@ -181,6 +181,8 @@ function mergeParts(plan: Extract<Plan, { kind: "merge" }>, results: Reply[][], 
       else next = BigInt(innerNext) * BigInt(shards) + BigInt(shard);
       return [String(next), keys];
     }
+    case "fanout-min":
+      return replies.reduce((min, r) => (Number(r) < Number(min) ? r : min));
     case "fanout-first":
       return replies[0];
     case "fanout-info":

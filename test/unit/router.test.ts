@@ -65,6 +65,17 @@ describe("split and fanned-out commands", () => {
   });
 });
 
+describe("LASTSAVE", () => {
+  it("answers the oldest save time over the shards", async () => {
+    const pool = new MemoryPool(3);
+    const times = [1_700_000_300, 1_700_000_100, 1_700_000_200];
+    pool.shards.forEach((core, i) => {
+      core.executor.persistence = { ...core.executor.persistence, lastSave: () => times[i] } as typeof core.executor.persistence;
+    });
+    expect(await session(pool).handle([["LASTSAVE"]])).toBe(":1700000100\r\n");
+  });
+});
+
 describe("a session", () => {
   it("requires AUTH when a token is configured, and accepts the token", async () => {
     const s = session(new MemoryPool(1), "secret");
