@@ -1,7 +1,7 @@
 /**
- * One Durable Object alarm serves every timer a shard needs (key expiry now; snapshot
- * scheduling later): each timer has a due time, and the alarm is always set to the
- * earliest. Setting the alarm is a storage write, so it is only done when the earliest
+ * One Durable Object alarm serves every timer a shard needs (key expiry; any other
+ * timer is one more name in TimerName): each timer has a due time, and the alarm is
+ * always set to the earliest. Setting the alarm is a storage write, so it is only done when the earliest
  * due time moves earlier or the alarm has fired; a later-moving timer leaves the alarm
  * early, where it fires, finds nothing due, and is set again.
  */
