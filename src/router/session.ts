@@ -19,8 +19,6 @@ import { Transaction } from "./transaction";
 
 /** Commands that read or change the session: a batch is sent before each of them. */
 const SESSION_COMMANDS = new Set(["hello", "auth", "reset", "quit", "select", "client", "multi", "exec", "discard", "watch", "unwatch"]);
-/** Commands an unauthenticated connection may run (flag no_auth in Redis). */
-const NO_AUTH = new Set(["hello", "auth", "quit", "reset"]);
 /** Commands that act at once even inside MULTI. */
 const MULTI_CONTROL = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
 
@@ -86,7 +84,8 @@ export class RespSession implements Session {
     for (const argv of cmds) {
       if (this.closing) break;
       const name = argv[0].toLowerCase();
-      if (!this.authenticated && !NO_AUTH.has(name)) {
+      // Before AUTH only commands flagged no_auth run (HELLO, AUTH, QUIT, RESET).
+      if (!this.authenticated && !lookupCommand(name)?.flags.includes("no_auth")) {
         await flush();
         send(preAuthError(argv));
       } else if (this.multi && !MULTI_CONTROL.has(name)) {
