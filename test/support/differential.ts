@@ -38,6 +38,14 @@ import { parseReply, printable, printableCommand, type Resp } from "./resp-wire"
 // --- the PRNG -----------------------------------------------------------------------
 
 /** mulberry32: tiny, fast, and good enough to drive a fuzzer reproducibly. */
+/** A seed list from its environment-variable form: "1-25", "3,7,10-12". */
+export function seedList(spec: string): number[] {
+  return spec.split(",").flatMap((part) => {
+    const [lo, hi = lo] = part.split("-").map(Number);
+    return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+  });
+}
+
 export class Rng {
   private state: number;
   constructor(seed: number) {

@@ -25,16 +25,11 @@ import {
 } from "../support/gen-lists-hashes";
 import { RawRespClient, parseReply, printable, printableCommand, type Resp } from "../support/resp-wire";
 import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
+import { seedList } from "../support/differential";
 
 const SEEDS = seedList(process.env.LH_DIFF_SEEDS ?? "1-25");
 const STEPS_PER_SEED = Number(process.env.LH_DIFF_STEPS ?? 2000);
 
-function seedList(spec: string): number[] {
-  return spec.split(",").flatMap((part) => {
-    const [lo, hi = lo] = part.split("-").map(Number);
-    return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
-  });
-}
 
 // --- the reference server ----------------------------------------------------------------
 

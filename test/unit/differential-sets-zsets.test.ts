@@ -29,16 +29,11 @@ import {
 } from "../support/gen-sets-zsets";
 import { parseReply, printable, printableCommand, RawRespClient, type Resp } from "../support/resp-wire";
 import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
+import { seedList } from "../support/differential";
 
 const SEEDS = seedList(process.env.SZ_DIFF_SEEDS ?? "1-50");
 const STEPS_PER_SEED = Number(process.env.SZ_DIFF_STEPS ?? 1000);
 
-function seedList(spec: string): number[] {
-  return spec.split(",").flatMap((part) => {
-    const [lo, hi = lo] = part.split("-").map(Number);
-    return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
-  });
-}
 
 // --- the reference server ----------------------------------------------------------------
 

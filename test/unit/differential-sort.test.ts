@@ -36,7 +36,7 @@ import { SortedSet } from "../../src/engine/zset";
 import { encodeReply } from "../../src/protocol/resp";
 import { bytesToBinary } from "../../src/util/binary";
 import { keySlot } from "../../src/util/keyslot";
-import { Rng } from "../support/differential";
+import { Rng, seedList } from "../support/differential";
 import { RawRespClient, parseReply, printable, printableCommand, type Resp } from "../support/resp-wire";
 import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
 
@@ -44,12 +44,6 @@ const SEEDS = seedList(process.env.SORT_DIFF_SEEDS ?? "1-12");
 const ROUNDS_PER_SEED = Number(process.env.SORT_DIFF_ROUNDS ?? 8);
 const SORTS_PER_ROUND = 60;
 
-function seedList(spec: string): number[] {
-  return spec.split(",").flatMap((part) => {
-    const [lo, hi = lo] = part.split("-").map(Number);
-    return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
-  });
-}
 
 let reference: ReferenceRedis | undefined;
 let redis: RawRespClient;

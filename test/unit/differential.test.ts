@@ -25,6 +25,7 @@ import {
   generateSteps,
   isRouterCommand,
   scanAll,
+  seedList,
   shortTtlSteps,
   stateCheckSteps,
   type Mismatch,
@@ -46,12 +47,6 @@ function logMismatches(mismatches: readonly Mismatch[]): void {
   if (path) for (const m of mismatches) appendFileSync(path, JSON.stringify(m) + "\n");
 }
 
-function seedList(spec: string): number[] {
-  return spec.split(",").flatMap((part) => {
-    const [lo, hi = lo] = part.split("-").map(Number);
-    return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
-  });
-}
 
 /**
  * Commands of the string and keyspace groups that no generator covers, with the reason.
