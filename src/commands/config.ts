@@ -151,7 +151,6 @@ function configSet(ctx: ExecContext, args: string[]): Reply {
 
 defineCommand({
   name: "config", arity: -2, flags: ["admin", "noscript", "loading", "stale"], group: "server", routing: "fanout-first",
-  summary: "A container for server configuration commands", since: "2.0.0",
   subcommands: ["get", "set", "resetstat", "rewrite", "help"],
   run: (ctx, argv) => {
     const sub = argv[1].toLowerCase();

@@ -19,7 +19,7 @@ import { binaryToBytes, bytesToBinary } from "../util/binary";
 import type { ExecContext } from "./context";
 import { CommandError, ERR_SYNTAX } from "./errors";
 import { int64OrReply, isOption } from "./args";
-import { defineCommand } from "./table";
+import { defineCommand, readsOneKey, writesOneKey } from "./table";
 
 const ERR_BUSYKEY = "BUSYKEY Target key name already exists.";
 const ERR_BAD_PAYLOAD = "ERR DUMP payload version or checksum are wrong";
@@ -30,14 +30,8 @@ const ERR_BAD_DATA = "ERR Bad data format";
 defineCommand({
   name: "dump",
   arity: 2,
-  flags: ["readonly"],
+  ...readsOneKey(),
   group: "keyspace",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Return a serialized version of the value stored at the specified key.",
-  since: "2.6.0",
-  complexity:
-    "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
   run: (ctx, argv) => {
     const v = ctx.db.get(argv[1]);
     if (v === undefined) return null;
@@ -131,14 +125,8 @@ function restore(ctx: ExecContext, argv: string[]): Reply {
 defineCommand({
   name: "restore",
   arity: -4,
-  flags: ["write", "denyoom"],
+  ...writesOneKey("denyoom"),
   group: "keyspace",
   acl: ["dangerous"],
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Create a key using the provided serialized value, previously obtained using DUMP.",
-  since: "2.6.0",
-  complexity:
-    "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
   run: restore,
 });

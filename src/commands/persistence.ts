@@ -15,9 +15,6 @@ defineCommand({
   flags: ["admin", "noscript", "no_multi"],
   group: "server",
   routing: "fanout-ok",
-  summary: "Synchronously save the dataset to disk",
-  since: "1.0.0",
-  complexity: "O(N) where N is the total number of keys in all databases",
   run: (ctx) => {
     ctx.persistence.save();
     return OK;
@@ -30,9 +27,6 @@ defineCommand({
   flags: ["admin", "noscript"],
   group: "server",
   routing: "fanout-first",
-  summary: "Asynchronously save the dataset to disk",
-  since: "1.0.0",
-  complexity: "O(1)",
   run: (ctx, argv) => {
     let schedule = false;
     if (argv.length > 1) {
@@ -49,9 +43,6 @@ defineCommand({
   flags: ["admin", "noscript"],
   group: "server",
   routing: "fanout-first",
-  summary: "Asynchronously rewrite the append-only file",
-  since: "1.0.0",
-  complexity: "O(1)",
   run: (ctx) => simple(ctx.persistence.background("bgrewriteaof", false)),
 });
 
@@ -62,8 +53,5 @@ defineCommand({
   group: "server",
   acl: ["admin", "dangerous"],
   routing: "fanout-min",
-  summary: "Get the UNIX time stamp of the last successful save to disk",
-  since: "1.0.0",
-  complexity: "O(1)",
   run: (ctx) => ctx.persistence.lastSave(),
 });
