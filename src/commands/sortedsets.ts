@@ -579,23 +579,24 @@ function bzpop(ctx: ExecContext, argv: string[], max: boolean): Reply {
   return blockOrReply(ctx, keys, timeoutMs, NULL_ARRAY);
 }
 
-defineCommand({
-  name: "bzpopmin",
+/** BZPOPMIN and BZPOPMAX: keys, then the timeout. */
+const BZPOP = {
   arity: -3,
   flags: ["write", "noscript", "blocking", "fast"],
   group: "sortedset",
   keys: { first: 1, last: -2, step: 1 },
   routing: "shard",
+} as const;
+
+defineCommand({
+  name: "bzpopmin",
+  ...BZPOP,
   run: (ctx, argv) => bzpop(ctx, argv, false),
 });
 
 defineCommand({
   name: "bzpopmax",
-  arity: -3,
-  flags: ["write", "noscript", "blocking", "fast"],
-  group: "sortedset",
-  keys: { first: 1, last: -2, step: 1 },
-  routing: "shard",
+  ...BZPOP,
   run: (ctx, argv) => bzpop(ctx, argv, true),
 });
 
@@ -813,76 +814,64 @@ function zsetOp(ctx: ExecContext, argv: string[], name: string, op: SetOp, numke
   return withscores ? withScores(order, scores) : order;
 }
 
-defineCommand({
-  name: "zunion",
+/** ZUNION, ZINTER, ZDIFF, ZINTERCARD: numkeys at argv[1], then the keys. */
+const READS_NUMKEYS = {
   arity: -3,
   flags: ["readonly"],
   group: "sortedset",
-  getKeys: (argv) => numkeysKeys(argv, 1),
+  getKeys: (argv: string[]) => numkeysKeys(argv, 1),
   routing: "shard",
+} as const;
+
+/** ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE: the destination, then numkeys and the keys. */
+const STORES_NUMKEYS = {
+  arity: -4,
+  flags: ["write", "denyoom"],
+  group: "sortedset",
+  keys: { first: 1, last: 1, step: 1 },
+  getKeys: (argv: string[]) => numkeysKeys(argv, 2, 1),
+  routing: "shard",
+} as const;
+
+defineCommand({
+  name: "zunion",
+  ...READS_NUMKEYS,
   run: (ctx, argv) => zsetOp(ctx, argv, "zunion", "union", 1, false),
 });
 
 defineCommand({
   name: "zunionstore",
-  arity: -4,
-  flags: ["write", "denyoom"],
-  group: "sortedset",
-  keys: { first: 1, last: 1, step: 1 },
-  getKeys: (argv) => numkeysKeys(argv, 2, 1),
-  routing: "shard",
+  ...STORES_NUMKEYS,
   run: (ctx, argv) => zsetOp(ctx, argv, "zunionstore", "union", 2, false),
 });
 
 defineCommand({
   name: "zinter",
-  arity: -3,
-  flags: ["readonly"],
-  group: "sortedset",
-  getKeys: (argv) => numkeysKeys(argv, 1),
-  routing: "shard",
+  ...READS_NUMKEYS,
   run: (ctx, argv) => zsetOp(ctx, argv, "zinter", "inter", 1, false),
 });
 
 defineCommand({
   name: "zinterstore",
-  arity: -4,
-  flags: ["write", "denyoom"],
-  group: "sortedset",
-  keys: { first: 1, last: 1, step: 1 },
-  getKeys: (argv) => numkeysKeys(argv, 2, 1),
-  routing: "shard",
+  ...STORES_NUMKEYS,
   run: (ctx, argv) => zsetOp(ctx, argv, "zinterstore", "inter", 2, false),
 });
 
 defineCommand({
   name: "zdiff",
-  arity: -3,
-  flags: ["readonly"],
-  group: "sortedset",
-  getKeys: (argv) => numkeysKeys(argv, 1),
-  routing: "shard",
+  ...READS_NUMKEYS,
   run: (ctx, argv) => zsetOp(ctx, argv, "zdiff", "diff", 1, false),
 });
 
 defineCommand({
   name: "zdiffstore",
-  arity: -4,
-  flags: ["write", "denyoom"],
-  group: "sortedset",
-  keys: { first: 1, last: 1, step: 1 },
-  getKeys: (argv) => numkeysKeys(argv, 2, 1),
-  routing: "shard",
+  ...STORES_NUMKEYS,
   run: (ctx, argv) => zsetOp(ctx, argv, "zdiffstore", "diff", 2, false),
 });
 
 defineCommand({
   name: "zintercard",
-  arity: -3,
-  flags: ["readonly"],
-  group: "sortedset",
-  getKeys: (argv) => numkeysKeys(argv, 1),
-  routing: "shard",
+  ...READS_NUMKEYS,
   run: (ctx, argv) => zsetOp(ctx, argv, "zintercard", "inter", 1, true),
 });
 

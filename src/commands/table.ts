@@ -154,8 +154,8 @@ export function runsInRouter(spec: Pick<CommandDeclaration, "routing">): boolean
   return spec.routing === "router" || spec.routing === "session";
 }
 
-export function hasRouterFlag(spec: CommandSpec, flag: RouterFlag): boolean {
-  return spec.routerFlags?.includes(flag) ?? false;
+export function hasRouterFlag(spec: CommandSpec | undefined, flag: RouterFlag): boolean {
+  return spec?.routerFlags?.includes(flag) ?? false;
 }
 
 /** Looks a command up by name, case-insensitively (the name may be a binary string). */

@@ -52,10 +52,17 @@ export interface RouteOptions {
   runLocal: LocalRunner;
 }
 
-/** Checks a command before routing; returns an error reply, or the spec when it may run. */
-export function checkCommand({ argv, spec }: RoutedCommand, access: Access): CommandSpec | Reply {
+/** A command that exists, with as many arguments as its arity allows: its spec, or the error. */
+export function checkKnownWithArity({ argv, spec }: RoutedCommand): CommandSpec | Reply {
   if (!spec) return error(errUnknownCommand(argv[0], argv.slice(1)));
   if (!arityOk(spec, argv.length)) return error(errWrongArity(spec.name));
+  return spec;
+}
+
+/** Checks a command before routing; returns an error reply, or the spec when it may run. */
+export function checkCommand(cmd: RoutedCommand, access: Access): CommandSpec | Reply {
+  const spec = checkKnownWithArity(cmd);
+  if (!isSpec(spec)) return spec;
   if (spec.flags.includes("protected") && !access.debug) return error(ERR_PROTECTED(spec.name));
   if (access.readOnly && (spec.isWrite || hasRouterFlag(spec, "denied-to-readonly-token") || spec.flags.includes("admin"))) {
     return error(errNoPerm(spec.name));

@@ -7,9 +7,9 @@
  * `runs-in-multi` act at once; the rest are queued. Replies are encoded in the RESP
  * version current when each was produced.
  */
-import { ERR_CROSSSLOT, ERR_EXECABORT, ERR_NOAUTH, errUnknownCommand, errWrongArity } from "../commands/errors";
+import { ERR_CROSSSLOT, ERR_EXECABORT, ERR_NOAUTH } from "../commands/errors";
 import type { RouterContext, Session } from "../commands/router-context";
-import { arityOk, hasRouterFlag, type CommandSpec } from "../commands/table";
+import { hasRouterFlag, type CommandSpec } from "../commands/table";
 import { encodeRepliesBinary } from "../protocol/resp";
 import { error, OK, QUEUED, type Reply } from "../protocol/reply";
 import type { WatchedKey } from "../shard/core";
@@ -17,6 +17,7 @@ import { keySlot } from "../util/keyslot";
 import type { Access, Authenticator, Grant } from "./auth";
 import {
   checkCommand,
+  checkKnownWithArity,
   isSpec,
   resolveCommand,
   routeBatch,
@@ -102,7 +103,7 @@ export class RespSession implements Session {
       if (!this.authenticated && !spec?.flags.includes("no_auth")) {
         await flush();
         send(preAuthError(cmd));
-      } else if (this.multi && !(spec && hasRouterFlag(spec, "runs-in-multi"))) {
+      } else if (this.multi && !hasRouterFlag(spec, "runs-in-multi")) {
         send(this.enqueue(cmd));
       } else if (spec?.routing === "session") {
         await flush();
@@ -224,9 +225,7 @@ export class RespSession implements Session {
 }
 
 /** Before AUTH: unknown commands and bad arity are reported as such, the rest NOAUTH. */
-function preAuthError({ argv, spec }: RoutedCommand): Reply {
-  if (!spec) return error(errUnknownCommand(argv[0], argv.slice(1)));
-  if (!arityOk(spec, argv.length)) return error(errWrongArity(spec.name));
-  return error(ERR_NOAUTH);
+function preAuthError(cmd: RoutedCommand): Reply {
+  const spec = checkKnownWithArity(cmd);
+  return isSpec(spec) ? error(ERR_NOAUTH) : spec;
 }
-
