@@ -200,3 +200,18 @@ describe("session commands in a RESP session", () => {
     expect(await session(new MemoryPool(1)).handle([["MULTI"], ["UNWATCH"], ["EXEC"]])).toBe("+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n");
   });
 });
+
+describe("a failed shard call", () => {
+  it("answers WATCH and UNWATCH with the same 'shard N unavailable' error as any command", async () => {
+    const pool = new MemoryPool(4);
+    const s = session(pool);
+    expect(await s.handle([["WATCH", "k"]])).toBe("+OK\r\n");
+    const shard = pool.slots.shardOfKey("k");
+    pool.watch = () => Promise.reject(new Error("down"));
+    pool.unwatch = () => Promise.reject(new Error("down"));
+    pool.exec = () => Promise.reject(new Error("down"));
+    expect(await s.handle([["WATCH", "k"], ["UNWATCH"], ["GET", "k"]])).toBe(
+      `-ERR shard ${shard} unavailable: down\r\n-ERR shard ${shard} unavailable: down\r\n-ERR shard ${shard} unavailable: down\r\n`,
+    );
+  });
+});
