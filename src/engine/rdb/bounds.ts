@@ -55,22 +55,32 @@ export class DecodeBudget {
 
   constructor(readonly bounds: DecodeBounds) {}
 
-  /** Before reading a string of `n` declared bytes: refuses it when it is over a bound. */
-  string(n: number): void {
+  /**
+   * Before reading a string of `n` declared bytes from `r`: refuses it when it is over a
+   * bound, or (the whole input present) longer than what is left.
+   */
+  string(r: ByteReader, n: number): void {
+    if (this.bounds.complete && n > r.remaining) throw new RdbCorrupt(`a string of ${n} bytes with ${r.remaining} bytes left`);
+    this.charge(n);
+  }
+
+  /** Before reading LZF data of `clen` bytes from `r` that declares `len` bytes of output. */
+  lzf(r: ByteReader, clen: number, len: number): void {
+    if (len > clen * LZF_MAX_RATIO || len === 0) throw new RdbCorrupt("Invalid LZF compressed string");
+    if (this.bounds.complete && clen > r.remaining) throw new RdbCorrupt(`LZF data of ${clen} bytes with ${r.remaining} bytes left`);
+    // The compressed bytes are transient (but must fit a string); the output is what stays.
+    this.charge(clen);
+    this.used -= clen;
+    this.charge(len);
+  }
+
+  private charge(n: number): void {
     const { maxStringBytes, maxObjectBytes } = this.bounds;
     if (n > maxStringBytes) {
       throw new RdbTooLarge("string", `a string of ${n} bytes, over the ${maxStringBytes}-byte limit`);
     }
     if (this.used + n > maxObjectBytes) this.overObject(this.used + n);
     this.used += n;
-  }
-
-  /** Before reading LZF data of `clen` bytes that declares `len` bytes of output. */
-  lzf(clen: number, len: number): void {
-    if (len > clen * LZF_MAX_RATIO || len === 0) throw new RdbCorrupt("Invalid LZF compressed string");
-    this.string(clen);
-    this.used -= clen; // the compressed bytes are transient; the output is what stays
-    this.string(len);
   }
 
   /**

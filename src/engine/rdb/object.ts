@@ -202,7 +202,7 @@ function binaryBytes(s: string): Uint8Array {
 export function readStringBytes(r: ByteReader, budget = new DecodeBudget(UNBOUNDED)): Uint8Array {
   const { n, encoded } = readLengthOrEncoding(r);
   if (!encoded) {
-    budget.string(n);
+    budget.string(r, n);
     return r.bytes(n);
   }
   switch (n) {
@@ -213,7 +213,7 @@ export function readStringBytes(r: ByteReader, budget = new DecodeBudget(UNBOUND
     case ENC_LZF: {
       const clen = readLength(r);
       const len = readLength(r);
-      budget.lzf(clen, len);
+      budget.lzf(r, clen, len);
       return lzfDecompress(r.bytes(clen), len);
     }
     default:
@@ -237,13 +237,13 @@ function readEncodedInteger(r: ByteReader, enc: number): number {
 export function readString(r: ByteReader, budget = new DecodeBudget(UNBOUNDED)): string {
   const { n, encoded } = readLengthOrEncoding(r);
   if (!encoded) {
-    budget.string(n);
+    budget.string(r, n);
     return r.binary(n);
   }
   if (n === ENC_LZF) {
     const clen = readLength(r);
     const len = readLength(r);
-    budget.lzf(clen, len);
+    budget.lzf(r, clen, len);
     const out = lzfDecompress(r.bytes(clen), len);
     return new ByteReader(out).binary(out.length);
   }
