@@ -89,13 +89,15 @@ function parseRestoreOptions(argv: string[]): RestoreOptions {
 /**
  * What decoding a payload may allocate: no string longer than MAX_VALUE_BYTES (as SET),
  * and no more in all than the shard has room for — its memory limit (never above the
- * platform's bound, src/engine/settings.ts), less what it holds when it cannot evict.
- * The payload is whole, so a count it cannot hold is corruption.
+ * platform's bound, src/engine/settings.ts), less what it holds when it cannot evict
+ * (but for the value REPLACE frees). The payload is whole, so a count it cannot hold is
+ * corruption.
  */
-function restoreBounds(ctx: ExecContext): DecodeBounds {
-  const { settings, usedMemory } = ctx.db;
-  const limit = memoryLimit(settings);
-  const room = settings.maxmemoryPolicy === "noeviction" ? Math.max(0, limit - usedMemory) : limit;
+function restoreBounds(ctx: ExecContext, key: string, replace: boolean): DecodeBounds {
+  const db = ctx.db;
+  const limit = memoryLimit(db.settings);
+  const held = db.usedMemory - (replace ? (db.memoryUsage(key) ?? 0) : 0);
+  const room = db.settings.maxmemoryPolicy === "noeviction" ? Math.max(0, limit - held) : limit;
   return { maxStringBytes: ctx.limits.maxValueBytes, maxObjectBytes: room, complete: true };
 }
 
@@ -111,7 +113,7 @@ function restore(ctx: ExecContext, argv: string[]): Reply {
   if (!verifyDumpPayload(payload)) throw new CommandError(ERR_BAD_PAYLOAD);
   let value;
   try {
-    value = fromRdbValue(parseDumpPayload(payload, db.settings, restoreBounds(ctx)), db.settings);
+    value = fromRdbValue(parseDumpPayload(payload, db.settings, restoreBounds(ctx, key, opts.replace)), db.settings);
   } catch (e) {
     if (e instanceof RdbCorrupt) throw new CommandError(ERR_BAD_DATA);
     // Declared sizes over the bounds: refused before anything is allocated.

@@ -133,6 +133,11 @@ describe("RESTORE of declared sizes past the payload or the memory left", () => 
     expect(run("RESTORE", "big", "0", big)).toEqual(OOM);
     expect(db.has("big")).toBe(false);
     expect(run("RESTORE", "small", "0", payload(object(0, (w) => writeString(w, "y".repeat(1000)))))).toEqual(OK);
+    // The room a REPLACE frees counts.
+    const p600k = payload(object(0, (w) => writeString(w, noise(600 * 1024))));
+    expect(run("RESTORE", "r", "0", p600k)).toEqual(OK);
+    expect(run("RESTORE", "r2", "0", p600k)).toEqual(OOM);
+    expect(run("RESTORE", "r", "0", p600k, "REPLACE")).toEqual(OK);
   });
 });
 
