@@ -9,15 +9,18 @@
  * (LRU policies) or FREQ (LFU policies) sets the restored key's access clock, as Redis's
  * objectSetLRUOrLFU does (src/engine/eviction.ts).
  */
+import { RdbTooLarge, type DecodeBounds } from "../engine/rdb/bounds";
 import { RdbCorrupt } from "../engine/rdb/bytes";
 import { restoredAccess } from "../engine/eviction";
 import { createDumpPayload, parseDumpPayload, verifyDumpPayload } from "../engine/rdb/dump";
 import { RdbUnsupported } from "../engine/rdb/object";
 import { fromRdbValue, toRdbValue } from "../engine/rdb/values";
+import { memoryLimit } from "../engine/settings";
 import { OK, type Reply } from "../protocol/reply";
 import { binaryToBytes, bytesToBinary } from "../util/binary";
 import type { ExecContext } from "./context";
-import { CommandError, ERR_SYNTAX } from "./errors";
+import { CommandError, ERR_STRING_TOO_LONG, ERR_SYNTAX } from "./errors";
+import { ERR_OOM } from "./execute";
 import { int64OrReply, isOption } from "./args";
 import { defineCommand, readsOneKey, writesOneKey } from "./table";
 
@@ -77,6 +80,21 @@ function parseRestoreOptions(argv: string[]): RestoreOptions {
   return opts;
 }
 
+/**
+ * What decoding a payload may allocate: no string longer than MAX_VALUE_BYTES (as SET),
+ * and no more in all than the shard has room for — its memory limit (never above the
+ * platform's bound, src/engine/settings.ts), less what it holds when it cannot evict
+ * (but for the value REPLACE frees). The payload is whole, so a count it cannot hold is
+ * corruption.
+ */
+function restoreBounds(ctx: ExecContext, key: string, replace: boolean): DecodeBounds {
+  const db = ctx.db;
+  const limit = memoryLimit(db.settings);
+  const held = db.usedMemory - (replace ? (db.memoryUsage(key) ?? 0) : 0);
+  const room = db.settings.maxmemoryPolicy === "noeviction" ? Math.max(0, limit - held) : limit;
+  return { maxStringBytes: ctx.limits.maxValueBytes, maxObjectBytes: room, complete: true };
+}
+
 function restore(ctx: ExecContext, argv: string[]): Reply {
   const db = ctx.db;
   const key = argv[1];
@@ -89,9 +107,11 @@ function restore(ctx: ExecContext, argv: string[]): Reply {
   if (!verifyDumpPayload(payload)) throw new CommandError(ERR_BAD_PAYLOAD);
   let value;
   try {
-    value = fromRdbValue(parseDumpPayload(payload, db.settings), db.settings);
+    value = fromRdbValue(parseDumpPayload(payload, db.settings, restoreBounds(ctx, key, opts.replace)), db.settings);
   } catch (e) {
     if (e instanceof RdbCorrupt) throw new CommandError(ERR_BAD_DATA);
+    // Declared sizes over the bounds: refused before anything is allocated.
+    if (e instanceof RdbTooLarge) throw new CommandError(e.limit === "string" ? ERR_STRING_TOO_LONG : ERR_OOM);
     if (e instanceof RdbUnsupported) throw new CommandError(`${ERR_BAD_DATA}: ${e.message}`);
     throw e;
   }

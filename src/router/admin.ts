@@ -79,7 +79,7 @@ async function importFile(env: Env, req: Request): Promise<Response> {
   const config = readConfig(env);
   if (!req.body) return json({ error: "ERR invalid RDB file: the request has no body" }, 400);
   try {
-    const result = await importRdb(shardPool(env, config.shards), pieces(req.body));
+    const result = await importRdb(shardPool(env, config.shards), pieces(req.body), Date.now, config.maxValueBytes);
     return json({ result });
   } catch (e) {
     if (e instanceof ImportFailed) return json({ error: e.message, result: e.counts }, 400);
