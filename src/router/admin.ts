@@ -5,7 +5,7 @@
  *
  *   GET  /admin/export  → the whole dataset as one RDB file (version 10, as Redis 7.0
  *                         writes): every shard's keys, each shard a point-in-time image
- *                         (src/shard/snapshot.ts exports), pulled piece by piece into the
+ *                         (src/shard/export.ts), pulled piece by piece into the
  *                         response. redis-check-rdb accepts it and redis-server loads it.
  *   POST /admin/import  ← an RDB file written by redis-server (any version up to 10: listpack,
  *                         quicklist, intset, ziplist, zipmap, LZF strings…) as the body; each
