@@ -176,7 +176,7 @@ export class Executor {
       }
     }
     const changed = this.db.dirty - this.expiredDirty !== dirtyBefore;
-    const keys = failed && changed ? commandKeys(spec, argv) : [];
+    const keys = failed && changed && this.recording !== null && !this.replaying ? commandKeys(spec, argv) : [];
     const propagated = this.propagated as string[][] | null;
     // Failed part-way: what it applied is its keys' state now (a keyless command that
     // fails after writing has nothing better than the forms below).
