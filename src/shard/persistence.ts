@@ -53,7 +53,8 @@ export interface PersistenceOptions {
 }
 
 export class ShardPersistence implements Persistence, EffectLog {
-  readonly log: AppendLog;
+  /** Written only by `append` (the effect stream), read by recovery, cut by snapshot commits. */
+  private readonly log: AppendLog;
   private readonly store: SnapshotStore;
   private readonly exports: ShardExports;
   private job: SnapshotJob | null = null;
