@@ -1,6 +1,6 @@
 /**
  * Persistence commands: SAVE, BGSAVE, BGREWRITEAOF and LASTSAVE (Redis 7.0's rdb.c and
- * aof.c), carried out by the shard's persistence (ctx.persistence, src/shard/snapshot.ts).
+ * aof.c), carried out by the shard's persistence (ctx.persistence, src/shard/persistence.ts).
  * In Hotslot a snapshot is both Redis's RDB save and its AOF rewrite: it is written to the
  * shard's storage and compacts the log. The router sends each to every shard.
  */
