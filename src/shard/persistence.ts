@@ -153,7 +153,7 @@ export class ShardPersistence implements Persistence, EffectLog {
   private applySettings(json: string): void {
     const diff = JSON.parse(json) as Record<string, unknown>;
     const settings = this.db.settings as unknown as Record<string, unknown>;
-    for (const [k, v] of Object.entries(diff)) if (k in settings) settings[k] = v;
+    for (const [k, v] of Object.entries(diff)) if (Object.hasOwn(settings, k)) settings[k] = v;
   }
 
   /** The settings that differ from the configured ones (CONFIG SETs so far), as JSON. */

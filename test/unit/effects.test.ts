@@ -168,8 +168,6 @@ defineCommand({
   group: "string",
   keys: { first: 1, last: -1, step: 1 },
   routing: "shard",
-  summary: "writes its first key, deletes its second, then replies an error",
-  since: "0.0.0",
   run: (ctx: ExecContext, argv: string[]) => {
     ctx.db.set(argv[1], `written at ${ctx.now}`);
     ctx.db.setExpire(argv[1], ctx.now + 60_000);
@@ -185,8 +183,6 @@ defineCommand({
   group: "string",
   keys: { first: 1, last: 1, step: 1 },
   routing: "shard",
-  summary: "propagates one effect, writes another, then fails with an internal error",
-  since: "0.0.0",
   run: (ctx: ExecContext, argv: string[]) => {
     ctx.propagate(["SET", argv[1], "only part"]);
     ctx.db.set(argv[1], `rewritten at ${ctx.now}`);
