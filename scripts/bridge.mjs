@@ -33,8 +33,8 @@
  *     redis-benchmark, ioredis) read while they write;
  *   - one WebSocket frame from the Worker (the replies to one frame of requests) is held
  *     whole, however large, so the bounds above are exceeded by at most one such frame;
- *   - after the Worker closes the WebSocket, replies still unflushed after CLOSE_FLUSH_MS are
- *     dropped and the connection is destroyed.
+ *   - no timeouts: like redis-server (timeout 0), a connection whose client neither reads
+ *     nor closes stays open, holding at most the bounds above.
  * `stats()` reports the bytes a bridge holds (tests use it to check these bounds).
  *
  * Usage: hotslot-bridge [--port 6379] [--url http://127.0.0.1:8787] [--token …]
@@ -70,8 +70,6 @@ const REPLY_HIGH_WATER = 8 * 1024 * 1024;
  * command is never answered).
  */
 const DRAIN_GRACE_MS = 2000;
-/** After the Worker closed the WebSocket: how long a client may take to read the last replies before it is cut off. */
-const CLOSE_FLUSH_MS = 5000;
 
 /** http(s)://host[:port][/path] → ws(s)://…/ (the RESP WebSocket is served at the path given, "/" by default). */
 export function webSocketUrl(url) {
@@ -181,11 +179,7 @@ function relay(wsUrl, token, socket, say) {
    */
   const closeClient = (lastWords) => {
     if (socket.destroyed) return;
-    const cutOff = setTimeout(() => socket.destroy(), CLOSE_FLUSH_MS);
-    socket.end(lastWords, () => {
-      clearTimeout(cutOff);
-      socket.destroy();
-    });
+    socket.end(lastWords, () => socket.destroy());
   };
 
   /** Stops relaying: closes the WebSocket and the TCP connection. */
