@@ -53,13 +53,19 @@ function connect(port: number, opts: { allowHalfOpen?: boolean } = {}): Promise<
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const bulk = (b: Buffer) => Buffer.concat([Buffer.from(`$${b.length}\r\n`), b, Buffer.from("\r\n")]).toString("latin1");
 
+/** An own bridge, a client of it, and a 1 MB value stored under a fresh key (each GET of it: a 1 MB reply). */
+async function bridgeWithBigValue(name: string) {
+  const bridge = await ownBridge();
+  const key = `hardening:${name}:${Date.now()}`;
+  const value = Buffer.alloc(MB, name);
+  const client = await rawClient(bridge.port);
+  expect(await client.call("SET", key, value)).toBe("+OK\r\n");
+  return { bridge, key, value, client };
+}
+
 describe("a client that never reads its replies", () => {
   it("holds a bounded part of the bridge's memory, and other clients are still served", async () => {
-    const bridge = await ownBridge();
-    const key = `hardening:big:${Date.now()}`;
-    const value = Buffer.alloc(MB, "v");
-    const other = await rawClient(bridge.port);
-    expect(await other.call("SET", key, value)).toBe("+OK\r\n");
+    const { bridge, key, value, client: other } = await bridgeWithBigValue("flood");
     expect(await other.call("SET", `${key}:small`, "s")).toBe("+OK\r\n");
 
     const baseline = process.memoryUsage().arrayBuffers;
@@ -209,11 +215,7 @@ describe("bytes sent before the WebSocket opens", () => {
 
 describe("a client that half-closes and reads its replies late", () => {
   it("still gets every reply: a WebSocket held back for it is not a silent Worker", async () => {
-    const bridge = await ownBridge();
-    const key = `hardening:late:${Date.now()}`;
-    const value = Buffer.alloc(MB, "l");
-    const client = await rawClient(bridge.port);
-    expect(await client.call("SET", key, value)).toBe("+OK\r\n");
+    const { key, value, client } = await bridgeWithBigValue("late");
     client.socket.pause();
     // 24 MB of replies, one frame each (one write each), then EOF, all before the replies back
     // up: more than the bridge holds, so it stops reading the WebSocket after the EOF.
