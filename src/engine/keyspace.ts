@@ -18,10 +18,11 @@
  * expiry time. Entries made stale by a changed or removed TTL are skipped when reached.
  *
  * Every change goes through `set`, `delete`, `setExpire`, `persist`, `flush` or
- * `signalModified`, which bump `dirty` (the executor logs a command that bumped it) and
+ * `keyWritten`, which bump `dirty` (the executor logs a command that bumped it) and
  * advance the version of WATCHed keys (so EXEC can detect a change, as Redis's
- * signalModifiedKey does). `signalModified` after an in-place change of a collection is
- * also when the collection is re-measured, so the memory total stays exact.
+ * signalModifiedKey does). `keyWritten` is the one path for a collection changed in
+ * place: it deletes the key when the collection is now empty, and otherwise re-measures
+ * the collection, so the memory total stays exact.
  *
  * Access tracking follows Redis's lookupKey: `get` and `has` count as an access (they
  * refresh the LRU clock or bump the LFU counter); `peek` does not (Redis's
@@ -38,6 +39,8 @@ export type RedisType = "string" | "list" | "hash" | "set" | "zset";
 /** A collection value; the data-type modules (src/engine/<type>.ts) define the classes. */
 export interface Collection {
   readonly type: Exclude<RedisType, "string">;
+  /** How many elements it holds (a stored collection is never empty: see keyWritten). */
+  readonly size: number;
   /** Redis's OBJECT ENCODING name for the value as it is now (listpack, hashtable, …). */
   encoding(settings: EngineSettings): string;
   /** A deep copy: no later change to either value is visible in the other. */
@@ -253,20 +256,23 @@ export class Keyspace extends SlotTable {
   }
 
   /**
-   * Records an in-place change to the value at `key` (collections change in place): the
-   * value is re-measured, and the change counts for WATCH and the log.
+   * The one path for "the collection `value` at `key` was written" (collections change in
+   * place), so no write skips WATCH, dirty or memory accounting:
+   * - `key` does not hold `value` yet (a collection just built for it): it is stored, as `set`;
+   * - `value` is now empty: the key is deleted, as Redis never keeps an empty collection;
+   * - else the value is re-measured, and the change counts for WATCH and the log.
    */
-  signalModified(key: string): void {
+  keyWritten(key: string, value: Collection): void {
     const slot = this.slotOf(key);
-    if (slot !== undefined) {
-      const v = this.slotValue[slot]!;
-      if (typeof v !== "string") {
-        this.used -= this.collectionBytes.get(key) ?? 0;
-        this.used += this.measure(key, v);
-        if (this.used > this.peakUsed) this.peakUsed = this.used;
-      }
+    if (slot === undefined || this.slotValue[slot] !== value) {
+      if (value.size > 0) this.set(key, value);
+    } else if (value.size === 0) {
+      this.delete(key);
+    } else {
+      this.used -= this.collectionBytes.get(key) ?? 0;
+      this.used += this.measure(key, value);
+      this.changed(key);
     }
-    this.changed(key);
   }
 
   /** Deletes every key; returns how many there were. */
