@@ -14,8 +14,8 @@
  */
 import type { EngineSettings, EvictionPolicy } from "./settings";
 
-export const LRU_CLOCK_MAX = (1 << 24) - 1;
-export const LFU_INIT_VAL = 5;
+const LRU_CLOCK_MAX = (1 << 24) - 1;
+const LFU_INIT_VAL = 5;
 const LFU_COUNTER_MAX = 255;
 
 export function isLfu(policy: EvictionPolicy): boolean {
@@ -23,7 +23,7 @@ export function isLfu(policy: EvictionPolicy): boolean {
 }
 
 /** Redis's LRU_CLOCK(): seconds, modulo 2^24. */
-export function lruClock(nowMs: number): number {
+function lruClock(nowMs: number): number {
   return Math.floor(nowMs / 1000) & LRU_CLOCK_MAX;
 }
 

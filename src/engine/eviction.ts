@@ -16,7 +16,7 @@ import type { EvictionPolicy } from "./settings";
 // --- performEvictions ------------------------------------------------------------------
 
 /** Redis's EVPOOL_SIZE. */
-export const EVICTION_POOL_SIZE = 16;
+const EVICTION_POOL_SIZE = 16;
 
 export class Evictor {
   /** The eviction pool: candidates by ascending score (the best to evict is last). */

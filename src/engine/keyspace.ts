@@ -34,7 +34,7 @@ import { initialAccess, isLfu, touchedAccess } from "./access-clock";
 import { defaultSettings, type EngineSettings } from "./settings";
 import { SlotTable } from "./slot-table";
 
-export type RedisType = "string" | "list" | "hash" | "set" | "zset";
+type RedisType = "string" | "list" | "hash" | "set" | "zset";
 
 /** A collection value; the data-type modules (src/engine/<type>.ts) define the classes. */
 export interface Collection {
@@ -61,9 +61,9 @@ export function typeOf(v: Value): RedisType {
 }
 
 /** Called when lazy or active expiry deletes a key, so the deletion is logged as DEL. */
-export type ExpireListener = (key: string) => void;
+type ExpireListener = (key: string) => void;
 /** Called when eviction deletes a key, so the deletion is logged as DEL. */
-export type EvictListener = (key: string) => void;
+type EvictListener = (key: string) => void;
 
 export class Keyspace extends SlotTable {
   /** Per slot (see SlotTable): the key's value (undefined for a hole) and its access clock. */

@@ -33,7 +33,7 @@ const TABLE_FIXED_BYTES = objectBytes(6) + EMPTY_MAP_BYTES + 3 * EMPTY_ARRAY_BYT
  * (8 bytes), plus growth slack. Measured on workerd with scripts/calibrate-memory.mjs's
  * method: 9.25 bytes per pushed double (8.2–10.4 over fills).
  */
-export const DOUBLE_SLOT_BYTES = 9;
+const DOUBLE_SLOT_BYTES = 9;
 
 /**
  * Members in insertion order with O(1) add/remove/lookup, O(1) expected uniform random

@@ -136,7 +136,7 @@ export class RdbFileWriter {
 
 // --- reading ---------------------------------------------------------------------------
 
-export type RdbRecord =
+type RdbRecord =
   | { kind: "aux"; key: string; value: string }
   | { kind: "selectdb"; db: number }
   | { kind: "resizedb"; keys: number; expires: number }
