@@ -10,7 +10,7 @@
  * answer, and the rest reply OK once every shard has done it (RELOAD reloads each shard).
  */
 import { datasetDigest, digestHex, hexDigest, mergeDatasetDigests, valueDigest, zeroDigest } from "../engine/digest";
-import { idleMs } from "../engine/eviction";
+import { idleMs } from "../engine/access-clock";
 import type { ListValue } from "../engine/list";
 import { ByteWriter } from "../engine/rdb/bytes";
 import { encodeListpack } from "../engine/rdb/listpack";

@@ -7,11 +7,11 @@
  * when all pass. A relative TTL is logged as absolute (the command rewritten with the
  * expiry time and ABSTTL, as Redis propagates it), so replay is deterministic. IDLETIME
  * (LRU policies) or FREQ (LFU policies) sets the restored key's access clock, as Redis's
- * objectSetLRUOrLFU does (src/engine/eviction.ts).
+ * objectSetLRUOrLFU does (src/engine/access-clock.ts).
  */
 import { RdbTooLarge, type DecodeBounds } from "../engine/rdb/bounds";
 import { RdbCorrupt } from "../engine/rdb/bytes";
-import { restoredAccess } from "../engine/eviction";
+import { restoredAccess } from "../engine/access-clock";
 import { createDumpPayload, parseDumpPayload, verifyDumpPayload } from "../engine/rdb/dump";
 import { RdbUnsupported } from "../engine/rdb/object";
 import { fromRdbValue, toRdbValue } from "../engine/rdb/values";

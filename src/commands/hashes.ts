@@ -52,16 +52,12 @@ function getHash(ctx: ExecContext, key: string): HashValue | undefined {
   return lookupOfType(ctx.db, key, HashValue);
 }
 
-/** The hash at `key`, created empty (not yet stored) when missing: hashTypeLookupWriteOrCreate. */
-function hashForWrite(ctx: ExecContext, key: string): { hash: HashValue; created: boolean } {
-  const hash = getHash(ctx, key);
-  return hash ? { hash, created: false } : { hash: new HashValue(), created: true };
-}
-
-/** Stores a newly created hash, or records the in-place change of an existing one. */
-function hashChanged(ctx: ExecContext, key: string, hash: HashValue, created: boolean): void {
-  if (created) ctx.db.set(key, hash);
-  else ctx.db.signalModified(key);
+/**
+ * The hash at `key`, created empty when missing (hashTypeLookupWriteOrCreate): a new one
+ * is stored by the keyWritten that follows the write.
+ */
+function hashForWrite(ctx: ExecContext, key: string): HashValue {
+  return getHash(ctx, key) ?? new HashValue();
 }
 
 /** Field/value pairs, as HRANDFIELD … WITHVALUES replies: flat in RESP2, nested pairs in RESP3. */
@@ -76,10 +72,10 @@ function pairsReply(entries: readonly HashEntry[]): Reply {
 /** HSET and HMSET (hsetCommand): field/value pairs; the reply differs. */
 function hsetGeneric(ctx: ExecContext, argv: string[], name: string): Reply {
   if (argv.length % 2 === 1) throw new CommandError(errWrongArity(name));
-  const { hash, created } = hashForWrite(ctx, argv[1]);
+  const hash = hashForWrite(ctx, argv[1]);
   let added = 0;
   for (let i = 2; i < argv.length; i += 2) if (hash.set(argv[i], argv[i + 1], ctx.db.settings)) added++;
-  hashChanged(ctx, argv[1], hash, created);
+  ctx.db.keyWritten(argv[1], hash);
   return name === "hset" ? added : OK;
 }
 
@@ -107,10 +103,10 @@ defineCommand({
   name: "hsetnx",
   arity: 4,
   run(ctx, argv) {
-    const { hash, created } = hashForWrite(ctx, argv[1]);
+    const hash = hashForWrite(ctx, argv[1]);
     if (hash.has(argv[2])) return 0;
     hash.set(argv[2], argv[3], ctx.db.settings);
-    hashChanged(ctx, argv[1], hash, created);
+    ctx.db.keyWritten(argv[1], hash);
     return 1;
   },
 });
@@ -124,7 +120,7 @@ defineCommand({
   run(ctx, argv) {
     const [, key, field] = argv;
     const incr = int64OrReply(argv[3]);
-    const { hash, created } = hashForWrite(ctx, key);
+    const hash = hashForWrite(ctx, key);
     let value = 0n;
     const cur = hash.get(field);
     if (cur !== undefined) {
@@ -135,7 +131,7 @@ defineCommand({
     const result = value + incr;
     if (result < INT64_MIN || result > INT64_MAX) throw new CommandError(ERR_OVERFLOW);
     hash.set(field, result.toString(), ctx.db.settings);
-    hashChanged(ctx, key, hash, created);
+    ctx.db.keyWritten(key, hash);
     return integer(result);
   },
 });
@@ -150,7 +146,7 @@ defineCommand({
     // infinite increment is refused up front with its own error (Redis 7.0.x).
     const incr = longDoubleOrReply(argv[3]);
     if (incr.kind !== "finite") throw new CommandError(ERR_INCR_NOT_FINITE);
-    const { hash, created } = hashForWrite(ctx, key);
+    const hash = hashForWrite(ctx, key);
     const cur = hash.get(field);
     const base = cur === undefined ? ZERO : parseLongDouble(cur);
     if (base === null) throw new CommandError(ERR_HASH_NOT_FLOAT);
@@ -158,7 +154,7 @@ defineCommand({
     if (value.kind !== "finite") throw new CommandError(ERR_FLOAT_RESULT);
     const text = formatLongDouble(value);
     hash.set(field, text, ctx.db.settings);
-    hashChanged(ctx, key, hash, created);
+    ctx.db.keyWritten(key, hash);
     // Logged as the resulting value, so replay never depends on float formatting.
     ctx.propagate(["HSET", key, field, text]);
     return text;
@@ -264,8 +260,7 @@ defineCommand({
         if (hash.size === 0) break;
       }
     }
-    if (hash.size === 0) ctx.db.delete(key);
-    else if (deleted > 0) ctx.db.signalModified(key);
+    if (deleted > 0) ctx.db.keyWritten(key, hash);
     return deleted;
   },
 });

@@ -64,14 +64,8 @@ function pushToList(
     ctx.db.set(key, list);
   }
   for (const v of values) list.push(end, v);
-  ctx.db.signalModified(key);
+  ctx.db.keyWritten(key, list);
   return list.length;
-}
-
-/** Records a change to the list at `key`, deleting the key when the list is now empty. */
-function listChanged(ctx: ExecContext, key: string, list: ListValue): void {
-  if (list.length === 0) ctx.db.delete(key);
-  else ctx.db.signalModified(key);
 }
 
 /** Pops one element from `end` of the list at `key` (undefined when there is no list). */
@@ -79,7 +73,7 @@ function popFromList(ctx: ExecContext, key: string, end: ListEnd): string | unde
   const list = getList(ctx, key);
   if (!list) return undefined;
   const v = list.pop(end);
-  listChanged(ctx, key, list);
+  ctx.db.keyWritten(key, list);
   return v;
 }
 
@@ -89,7 +83,7 @@ function popFromList(ctx: ExecContext, key: string, end: ListEnd): string | unde
  */
 function popRangeFromList(ctx: ExecContext, key: string, list: ListValue, end: ListEnd, count: number): string[] {
   const out = list.popMany(end, count);
-  listChanged(ctx, key, list);
+  ctx.db.keyWritten(key, list);
   return out;
 }
 
@@ -106,14 +100,14 @@ function moveBetweenLists(ctx: ExecContext, src: string, dst: string, from: List
   const value = source.pop(from) as string;
   if (target) {
     target.push(to, value);
-    ctx.db.signalModified(dst);
+    ctx.db.keyWritten(dst, target);
   } else {
     // dst is missing, so it is not src (src holds a non-empty list).
     const created = new ListValue();
     created.push(to, value);
     ctx.db.set(dst, created);
   }
-  listChanged(ctx, src, source);
+  ctx.db.keyWritten(src, source);
   return value;
 }
 
@@ -318,7 +312,7 @@ defineCommand({
     if (!list) throw new CommandError(ERR_NO_SUCH_KEY);
     const index = parseIntegerArg(argv[2]);
     if (!list.set(index, argv[3])) throw new CommandError(ERR_INDEX_RANGE);
-    ctx.db.signalModified(argv[1]);
+    ctx.db.keyWritten(argv[1], list);
     return OK;
   },
 });
@@ -336,7 +330,7 @@ defineCommand({
     const list = getList(ctx, argv[1]);
     if (!list) return 0;
     const len = list.insert(argv[3], argv[4], after);
-    if (len >= 0) ctx.db.signalModified(argv[1]);
+    if (len >= 0) ctx.db.keyWritten(argv[1], list);
     return len;
   },
 });
@@ -351,7 +345,7 @@ defineCommand({
     const list = getList(ctx, argv[1]);
     if (!list) return 0;
     const removed = list.remove(argv[3], count);
-    if (removed > 0) listChanged(ctx, argv[1], list);
+    if (removed > 0) ctx.db.keyWritten(argv[1], list);
     return removed;
   },
 });
@@ -368,7 +362,7 @@ defineCommand({
     if (!list) return OK;
     // Redis adds the number removed to dirty, so a trim that removes nothing is not
     // propagated; recording no change keeps our log the same.
-    if (list.trim(start, end) > 0) listChanged(ctx, argv[1], list);
+    if (list.trim(start, end) > 0) ctx.db.keyWritten(argv[1], list);
     return OK;
   },
 });

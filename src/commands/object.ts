@@ -3,13 +3,13 @@
  * for a key's value, by Redis's own size thresholds, so tools and tests that inspect
  * encodings see what they would see on Redis. Collections report their own (each type
  * file knows its encoding); strings follow tryObjectEncoding. FREQ and IDLETIME: the
- * key's LFU counter or LRU idle time (src/engine/eviction.ts), each only under the
+ * key's LFU counter or LRU idle time (src/engine/access-clock.ts), each only under the
  * matching kind of maxmemory-policy. REFCOUNT: values are never shared here, except that
  * the answer for Redis's shared small integers is theirs. HELP.
  *
  * None of them counts as an access to the key (Redis looks it up with LOOKUP_NOTOUCH).
  */
-import { idleMs, isLfu, lfuDecrAndReturn } from "../engine/eviction";
+import { idleMs, isLfu, lfuDecrAndReturn } from "../engine/access-clock";
 import type { Value } from "../engine/keyspace";
 import type { EngineSettings } from "../engine/settings";
 import { simple } from "../protocol/reply";

@@ -134,7 +134,7 @@ defineCommand({
     }
     let added = 0;
     for (let i = 2; i < argv.length; i++) if (s.add(argv[i], ctx.db.settings)) added++;
-    if (added > 0) ctx.db.signalModified(key);
+    if (added > 0) ctx.db.keyWritten(key, s);
     return added;
   },
 });
@@ -152,12 +152,9 @@ defineCommand({
     for (let i = 2; i < argv.length; i++) {
       if (!s.remove(argv[i])) continue;
       removed++;
-      if (s.size === 0) {
-        ctx.db.delete(key);
-        return removed;
-      }
+      if (s.size === 0) break;
     }
-    if (removed > 0) ctx.db.signalModified(key);
+    if (removed > 0) ctx.db.keyWritten(key, s);
     return removed;
   },
 });
@@ -238,7 +235,7 @@ defineCommand({
         return setReply(all);
       }
       const popped = s.popRandom(count, ctx.db.settings);
-      ctx.db.signalModified(key);
+      ctx.db.keyWritten(key, s);
       for (let i = 0; i < popped.length; i += SREM_BATCH) {
         ctx.propagate(["SREM", key, ...popped.slice(i, i + SREM_BATCH)]);
       }
@@ -248,8 +245,7 @@ defineCommand({
     if (!s) return null;
     const m = s.randomMember();
     s.remove(m);
-    if (s.size === 0) ctx.db.delete(key);
-    else ctx.db.signalModified(key);
+    ctx.db.keyWritten(key, s);
     ctx.propagate(["SREM", key, m]);
     return m;
   },
@@ -273,14 +269,13 @@ defineCommand({
     }
     if (src === dst) return src.has(member) ? 1 : 0;
     if (!src.remove(member)) return 0;
-    if (src.size === 0) ctx.db.delete(srcKey);
-    else ctx.db.signalModified(srcKey);
+    ctx.db.keyWritten(srcKey, src);
     let target = dst;
     if (!target) {
       target = RedisSet.forMember(member);
       ctx.db.set(dstKey, target);
     }
-    if (target.add(member, ctx.db.settings)) ctx.db.signalModified(dstKey);
+    if (target.add(member, ctx.db.settings)) ctx.db.keyWritten(dstKey, target);
     return 1;
   },
 });

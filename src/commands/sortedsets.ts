@@ -135,12 +135,6 @@ function limitSpan(span: RankSpan, reverse: boolean, offset: number, limit: numb
   return reverse ? { from: span.to - offset - n + 1, to: span.to - offset } : { from: span.from + offset, to: span.from + offset + n - 1 };
 }
 
-/** Removes `key` when its sorted set is empty, else records the in-place change. */
-function afterRemoval(ctx: ExecContext, key: string, z: SortedSet, removed: number): void {
-  if (z.size === 0) ctx.db.delete(key);
-  else if (removed > 0) ctx.db.signalModified(key);
-}
-
 // --- ZADD and ZINCRBY ------------------------------------------------------------------------
 
 /** zaddGenericCommand: options from argv[2], then score/member pairs. */
@@ -190,7 +184,7 @@ function zadd(ctx: ExecContext, argv: string[], flags: number): Reply {
     if (r.outcome !== "skipped") processed++;
     score = r.score;
   }
-  if (added + updated > 0) ctx.db.signalModified(key);
+  if (added + updated > 0) ctx.db.keyWritten(key, z);
   if (incr) return processed > 0 ? double(score) : null;
   return ch ? added + updated : added;
 }
@@ -225,7 +219,7 @@ defineCommand({
     if (!z) return 0;
     let removed = 0;
     for (let i = 2; i < argv.length && z.size > 0; i++) if (z.remove(argv[i])) removed++;
-    afterRemoval(ctx, key, z, removed);
+    if (removed > 0) ctx.db.keyWritten(key, z);
     return removed;
   },
 });
@@ -245,7 +239,7 @@ function zremrange(ctx: ExecContext, argv: string[], kind: RangeKind): Reply {
   if (!z) return 0;
   const span = rank ? rankSpan(rank[0], rank[1], z.size) : score ? z.scoreSpan(score) : z.lexSpan(lex as LexRange);
   const removed = span.to >= span.from ? z.removeRange(span) : 0;
-  afterRemoval(ctx, key, z, removed);
+  if (removed > 0) ctx.db.keyWritten(key, z);
   return removed;
 }
 
@@ -495,7 +489,7 @@ defineCommand({
 /** Pops from `key`'s set (see SortedSet.pop), deleting the key when it empties. */
 function popEnds(ctx: ExecContext, key: string, z: SortedSet, count: number, max: boolean): { members: string[]; scores: number[] } {
   const got = z.pop(count, max);
-  afterRemoval(ctx, key, z, got.members.length);
+  if (got.members.length > 0) ctx.db.keyWritten(key, z);
   return got;
 }
 

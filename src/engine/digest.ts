@@ -26,7 +26,7 @@ import type { SortedSet } from "./zset";
 const W = new Int32Array(80);
 
 /** SHA-1 of `data` (20 bytes). */
-export function sha1(data: Uint8Array): Uint8Array {
+function sha1(data: Uint8Array): Uint8Array {
   const bitLen = data.length * 8;
   const padded = new Uint8Array(((data.length + 9 + 63) >> 6) << 6);
   padded.set(data);
@@ -88,7 +88,7 @@ export function sha1(data: Uint8Array): Uint8Array {
 // --- Redis's digest operations -----------------------------------------------------------------
 
 /** A 20-byte digest. */
-export type Digest = Uint8Array;
+type Digest = Uint8Array;
 
 export function zeroDigest(): Digest {
   return new Uint8Array(20);
@@ -101,13 +101,13 @@ function bytesOf(s: string): Uint8Array {
 }
 
 /** digest ^= SHA1(data). */
-export function xorDigest(digest: Digest, data: Uint8Array): void {
+function xorDigest(digest: Digest, data: Uint8Array): void {
   const h = sha1(data);
   for (let i = 0; i < 20; i++) digest[i] ^= h[i];
 }
 
 /** xorDigest, then digest = SHA1(digest). */
-export function mixDigest(digest: Digest, data: Uint8Array): void {
+function mixDigest(digest: Digest, data: Uint8Array): void {
   xorDigest(digest, data);
   digest.set(sha1(digest));
 }
@@ -116,7 +116,7 @@ const TYPE_CODE = { string: 0, list: 1, set: 2, zset: 3, hash: 4 } as const;
 const EXPIRE_MARK = bytesOf("!!expire!!");
 
 /** xorObjectDigest: a value's digest mixed into `digest` (DIGEST-VALUE starts from zero). */
-export function mixValueDigest(digest: Digest, value: Value, hasExpire: boolean): void {
+function mixValueDigest(digest: Digest, value: Value, hasExpire: boolean): void {
   const type = typeof value === "string" ? "string" : value.type;
   mixDigest(digest, new Uint8Array([0, 0, 0, TYPE_CODE[type]]));
   if (typeof value === "string") {
@@ -159,7 +159,7 @@ export function valueDigest(db: Keyspace, key: string): Digest {
 }
 
 /** The part of DB 0's digest that does not depend on its keys: mixDigest(0, htonl(0)). */
-export function databaseMix(): Digest {
+function databaseMix(): Digest {
   const d = zeroDigest();
   mixDigest(d, new Uint8Array(4));
   return d;

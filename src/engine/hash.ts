@@ -2,12 +2,12 @@
  * The hash type (Redis's t_hash.c type API): the only code that knows how a hash is held.
  * Commands in src/commands/hashes.ts call these methods.
  *
- * Representation: a field → slot map over parallel slot arrays (field, value, sequence).
+ * Representation: a slot table of fields (src/engine/slot-table.ts) with a value column.
  * Slots keep insertion order (an update stays in place, a deleted field leaves a hole
- * until holes outnumber live fields and the slots are compacted), which is exactly the
- * order Redis's listpack encoding returns fields in — so HGETALL, HKEYS, HVALS and HSCAN
- * of a small hash match Redis byte for byte. Sequence numbers make HSCAN cursors stable
- * across compaction: a field present for a whole scan is returned exactly once.
+ * until the slots are compacted), which is exactly the order Redis's listpack encoding
+ * returns fields in — so HGETALL, HKEYS, HVALS and HSCAN of a small hash match Redis byte
+ * for byte. HSCAN cursors are stable across changes: a field present for a whole scan is
+ * returned exactly once.
  *
  * Encoding: Redis 7.0 starts a hash as a listpack and converts it to a hashtable, for
  * good, when a field or value longer than hash-max-listpack-value is written or the hash
@@ -18,24 +18,29 @@
 import type { Collection } from "./keyspace";
 import { ARRAY_SLOT_BYTES, EMPTY_ARRAY_BYTES, EMPTY_MAP_BYTES, MAP_ENTRY_BYTES, objectBytes, stringBytes } from "./memory";
 import type { EngineSettings } from "./settings";
+import { SlotTable } from "./slot-table";
 
-/** The HashValue object: type, listpack, slotOf, fields, vals, seqs, nextSeq, textBytes. */
+/** The HashValue object: type, listpack, slots, names, seqs, nextSeq, vals, textBytes. */
 const HASH_FIXED_BYTES = objectBytes(8) + EMPTY_MAP_BYTES + 3 * EMPTY_ARRAY_BYTES;
 
 export type HashEntry = [field: string, value: string];
 
-export class HashValue implements Collection {
+export class HashValue extends SlotTable implements Collection {
   readonly type = "hash" as const;
   /** False once converted to Redis's hashtable encoding (it never converts back). */
   private listpack = true;
-  private readonly slotOf = new Map<string, number>();
-  private fields: (string | undefined)[] = [];
-  private vals: (string | undefined)[] = [];
-  /** Sequence number of each slot, increasing; an HSCAN cursor is one of these. */
-  private seqs: number[] = [];
-  private nextSeq = 1;
+  /** Slot → the field's value (see SlotTable). */
+  private readonly vals: (string | undefined)[] = [];
   /** Running total of the fields' and values' string bytes, so memoryUsage is O(1). */
   private textBytes = 0;
+
+  protected override columns(): readonly unknown[][] {
+    return [this.vals];
+  }
+
+  protected override releaseSlot(slot: number): void {
+    this.vals[slot] = undefined;
+  }
 
   encoding(_settings: EngineSettings): string {
     return this.listpack ? "listpack" : "hashtable";
@@ -48,10 +53,6 @@ export class HashValue implements Collection {
     return copy;
   }
 
-  get size(): number {
-    return this.slotOf.size;
-  }
-
   /**
    * Heap bytes: the object and its empty containers, a Map entry per field, three array
    * slots per slot (holes included, until compaction), and the strings.
@@ -59,8 +60,8 @@ export class HashValue implements Collection {
   memoryUsage(): number {
     return (
       HASH_FIXED_BYTES +
-      MAP_ENTRY_BYTES * this.slotOf.size +
-      3 * ARRAY_SLOT_BYTES * this.fields.length +
+      MAP_ENTRY_BYTES * this.size +
+      3 * ARRAY_SLOT_BYTES * this.slotCount +
       this.textBytes
     );
   }
@@ -73,18 +74,18 @@ export class HashValue implements Collection {
   // --- reading -------------------------------------------------------------------------
 
   get(field: string): string | undefined {
-    const slot = this.slotOf.get(field);
+    const slot = this.slotOf(field);
     return slot === undefined ? undefined : this.vals[slot];
   }
 
   has(field: string): boolean {
-    return this.slotOf.has(field);
+    return this.slotOf(field) !== undefined;
   }
 
   /** Every field and value, in slot (insertion) order. */
   *entries(): IterableIterator<HashEntry> {
-    for (let i = 0; i < this.fields.length; i++) {
-      const f = this.fields[i];
+    for (let i = 0; i < this.slotCount; i++) {
+      const f = this.nameAt(i);
       if (f !== undefined) yield [f, this.vals[i] as string];
     }
   }
@@ -105,7 +106,7 @@ export class HashValue implements Collection {
     ) {
       this.listpack = false;
     }
-    const slot = this.slotOf.get(field);
+    const slot = this.slotOf(field);
     if (slot !== undefined) {
       this.textBytes += stringBytes(value) - stringBytes(this.vals[slot] as string);
       this.vals[slot] = value;
@@ -113,20 +114,16 @@ export class HashValue implements Collection {
       this.append(field, value);
     }
     // Checked after an update too, so a lowered threshold converts on the next write.
-    if (this.listpack && this.slotOf.size > settings.hashMaxListpackEntries) this.listpack = false;
+    if (this.listpack && this.size > settings.hashMaxListpackEntries) this.listpack = false;
     return slot === undefined;
   }
 
   /** Removes `field`; returns whether it was there. */
   delete(field: string): boolean {
-    const slot = this.slotOf.get(field);
+    const slot = this.slotOf(field);
     if (slot === undefined) return false;
-    this.slotOf.delete(field);
     this.textBytes -= stringBytes(field) + stringBytes(this.vals[slot] as string);
-    this.fields[slot] = undefined;
-    this.vals[slot] = undefined;
-    if (this.fields.length > 16 && this.fields.length > 2 * this.slotOf.size) this.compact();
-    else if (this.slotOf.size === 0) this.compact();
+    this.removeSlot(field);
     return true;
   }
 
@@ -134,13 +131,9 @@ export class HashValue implements Collection {
 
   /** One uniformly random entry, or undefined when empty. */
   randomEntry(): HashEntry | undefined {
-    if (this.slotOf.size === 0) return undefined;
-    // At least half the slots are live (see delete), so this takes two tries on average.
-    for (;;) {
-      const i = Math.floor(Math.random() * this.fields.length);
-      const f = this.fields[i];
-      if (f !== undefined) return [f, this.vals[i] as string];
-    }
+    if (this.size === 0) return undefined;
+    const slot = this.randomSlot(Math.random);
+    return [this.nameAt(slot) as string, this.vals[slot] as string];
   }
 
   /**
@@ -149,7 +142,7 @@ export class HashValue implements Collection {
    */
   randomEntriesWithRepeats(count: number): HashEntry[] {
     const out: HashEntry[] = [];
-    if (this.slotOf.size === 0) return out;
+    if (this.size === 0) return out;
     for (let k = 0; k < count; k++) out.push(this.randomEntry() as HashEntry);
     return out;
   }
@@ -182,53 +175,15 @@ export class HashValue implements Collection {
    */
   scan(cursor: number, count: number): { cursor: number; entries: HashEntry[] } {
     if (this.listpack) return { cursor: 0, entries: [...this.entries()] };
-    let i = this.positionOf(cursor);
-    const end = Math.min(this.fields.length, i + Math.max(1, count));
     const entries: HashEntry[] = [];
-    for (; i < end; i++) {
-      const f = this.fields[i];
-      if (f !== undefined) entries.push([f, this.vals[i] as string]);
-    }
-    return { cursor: i >= this.fields.length ? 0 : this.seqs[i], entries };
+    const next = this.scanSlots(cursor, count, (f, slot) => entries.push([f, this.vals[slot] as string]));
+    return { cursor: next, entries };
   }
 
   // --- internals -------------------------------------------------------------------------
 
   private append(field: string, value: string): void {
-    this.slotOf.set(field, this.fields.length);
-    this.fields.push(field);
-    this.vals.push(value);
-    this.seqs.push(this.nextSeq++);
+    this.vals[this.insertSlot(field)] = value;
     this.textBytes += stringBytes(field) + stringBytes(value);
-  }
-
-  /** Drops the holes left by deleted fields, keeping order and sequence numbers. */
-  private compact(): void {
-    const fields: string[] = [];
-    const vals: string[] = [];
-    const seqs: number[] = [];
-    for (let i = 0; i < this.fields.length; i++) {
-      const f = this.fields[i];
-      if (f === undefined) continue;
-      this.slotOf.set(f, fields.length);
-      fields.push(f);
-      vals.push(this.vals[i] as string);
-      seqs.push(this.seqs[i]);
-    }
-    this.fields = fields;
-    this.vals = vals;
-    this.seqs = seqs;
-  }
-
-  /** Index of the first slot whose sequence is >= cursor (binary search). */
-  private positionOf(cursor: number): number {
-    let lo = 0;
-    let hi = this.seqs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.seqs[mid] < cursor) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
   }
 }

@@ -8,21 +8,21 @@
  * Values: a string value is held as a binary string (one char per byte); collection types
  * (lists, hashes, sets, sorted sets) are objects carrying their `type`.
  *
- * Layout (chosen for bytes per key, see src/engine/memory.ts): a Map from key to a slot
- * number, and four parallel slot arrays: name, value, SCAN sequence number, access clock.
- * Slots are in insertion order; a deleted key leaves a hole, and holes are compacted
- * away once they outnumber live keys. A SCAN cursor is a sequence number, so a key
- * present for the whole scan is returned exactly once however the keyspace changes.
+ * Layout: the keyspace is a slot table (src/engine/slot-table.ts: keys in insertion order,
+ * holes compacted, SCAN cursors that are sequence numbers, so a key present for the whole
+ * scan is returned exactly once however the keyspace changes) with two columns of its
+ * own: the value and the access clock.
  *
  * Keys with a TTL also sit in an expiry heap (earliest first), so the shard's alarm can
  * delete keys as they expire (active expiry) without scanning, and always knows the next
  * expiry time. Entries made stale by a changed or removed TTL are skipped when reached.
  *
  * Every change goes through `set`, `delete`, `setExpire`, `persist`, `flush` or
- * `signalModified`, which bump `dirty` (the executor logs a command that bumped it) and
+ * `keyWritten`, which bump `dirty` (the executor logs a command that bumped it) and
  * advance the version of WATCHed keys (so EXEC can detect a change, as Redis's
- * signalModifiedKey does). `signalModified` after an in-place change of a collection is
- * also when the collection is re-measured, so the memory total stays exact.
+ * signalModifiedKey does). `keyWritten` is the one path for a collection changed in
+ * place: it deletes the key when the collection is now empty, and otherwise re-measures
+ * the collection, so the memory total stays exact.
  *
  * Access tracking follows Redis's lookupKey: `get` and `has` count as an access (they
  * refresh the LRU clock or bump the LFU counter); `peek` does not (Redis's
@@ -30,14 +30,17 @@
  */
 
 import { EXPIRE_ENTRY_BYTES, KEY_ENTRY_BYTES, stringBytes } from "./memory";
-import { initialAccess, isLfu, touchedAccess } from "./eviction";
+import { initialAccess, isLfu, touchedAccess } from "./access-clock";
 import { defaultSettings, type EngineSettings } from "./settings";
+import { SlotTable } from "./slot-table";
 
-export type RedisType = "string" | "list" | "hash" | "set" | "zset";
+type RedisType = "string" | "list" | "hash" | "set" | "zset";
 
 /** A collection value; the data-type modules (src/engine/<type>.ts) define the classes. */
 export interface Collection {
   readonly type: Exclude<RedisType, "string">;
+  /** How many elements it holds (a stored collection is never empty: see keyWritten). */
+  readonly size: number;
   /** Redis's OBJECT ENCODING name for the value as it is now (listpack, hashtable, …). */
   encoding(settings: EngineSettings): string;
   /** A deep copy: no later change to either value is visible in the other. */
@@ -58,21 +61,14 @@ export function typeOf(v: Value): RedisType {
 }
 
 /** Called when lazy or active expiry deletes a key, so the deletion is logged as DEL. */
-export type ExpireListener = (key: string) => void;
+type ExpireListener = (key: string) => void;
 /** Called when eviction deletes a key, so the deletion is logged as DEL. */
-export type EvictListener = (key: string) => void;
+type EvictListener = (key: string) => void;
 
-export class Keyspace {
-  /** Key → its slot in the slot arrays. */
-  private readonly slotOf = new Map<string, number>();
-  /** Per slot: the key (undefined for a hole), its value, its SCAN sequence, its access clock. */
-  private slotKey: (string | undefined)[] = [];
-  private slotValue: (Value | undefined)[] = [];
-  private slotSeq: number[] = [];
-  private slotAccess: number[] = [];
-  private nextSeq = 1;
-  /** While > 0 (inside SCAN's loop), holes are not compacted, so slot numbers hold still. */
-  private compactionHeld = 0;
+export class Keyspace extends SlotTable {
+  /** Per slot (see SlotTable): the key's value (undefined for a hole) and its access clock. */
+  private readonly slotValue: (Value | undefined)[] = [];
+  private readonly slotAccess: number[] = [];
 
   /** Absolute expiry time in ms for keys that have a TTL (Redis's `expires` dict). */
   private readonly expires = new Map<string, number>();
@@ -123,7 +119,7 @@ export class Keyspace {
 
   /** The value at `key`, or undefined; an expired key is deleted first (lazy expiry). An access. */
   get(key: string): Value | undefined {
-    const slot = this.slotOf.get(key);
+    const slot = this.slotOf(key);
     if (slot === undefined) return undefined;
     if (this.expires.size !== 0 && this.expireIfDue(key)) return undefined;
     this.slotAccess[slot] = touchedAccess(this.slotAccess[slot], this.nowMs, this.settings, this.random);
@@ -138,7 +134,7 @@ export class Keyspace {
 
   /** The value at `key` without counting an access (lazy expiry still applies). */
   peek(key: string): Value | undefined {
-    const slot = this.slotOf.get(key);
+    const slot = this.slotOf(key);
     if (slot === undefined) return undefined;
     if (this.expires.size !== 0 && this.expireIfDue(key)) return undefined;
     return this.slotValue[slot];
@@ -149,10 +145,8 @@ export class Keyspace {
     return this.expires.get(key);
   }
 
-  /** Keys held, expired-but-not-yet-deleted ones included (as Redis's dbsize). */
-  get size(): number {
-    return this.slotOf.size;
-  }
+  // (`size`, from SlotTable, counts every key held, expired-but-not-yet-deleted ones
+  // included, as Redis's dbsize.)
 
   get expiresCount(): number {
     return this.expires.size;
@@ -215,14 +209,11 @@ export class Keyspace {
    * after lookupKeyWrite), and restarts the LRU clock.
    */
   set(key: string, value: Value, keepTtl = false): void {
-    let slot = this.slotOf.get(key);
+    let slot = this.slotOf(key);
     if (slot === undefined) {
-      slot = this.slotKey.length;
-      this.slotOf.set(key, slot);
-      this.slotKey.push(key);
-      this.slotValue.push(value);
-      this.slotSeq.push(this.nextSeq++);
-      this.slotAccess.push(initialAccess(this.nowMs, this.settings));
+      slot = this.insertSlot(key);
+      this.slotValue[slot] = value;
+      this.slotAccess[slot] = initialAccess(this.nowMs, this.settings);
       this.used += KEY_ENTRY_BYTES + stringBytes(key);
     } else {
       this.used -= this.valueBytes(key, this.slotValue[slot]!);
@@ -238,15 +229,12 @@ export class Keyspace {
 
   /** Removes `key`; returns whether it existed. */
   delete(key: string): boolean {
-    const slot = this.slotOf.get(key);
+    const slot = this.slotOf(key);
     if (slot === undefined) return false;
     this.used -= KEY_ENTRY_BYTES + stringBytes(key) + this.valueBytes(key, this.slotValue[slot]!);
     this.collectionBytes.delete(key);
     this.dropExpire(key);
-    this.slotOf.delete(key);
-    this.slotKey[slot] = undefined;
-    this.slotValue[slot] = undefined;
-    this.maybeCompact();
+    this.removeSlot(key);
     this.changed(key);
     return true;
   }
@@ -268,32 +256,31 @@ export class Keyspace {
   }
 
   /**
-   * Records an in-place change to the value at `key` (collections change in place): the
-   * value is re-measured, and the change counts for WATCH and the log.
+   * The one path for "the collection `value` at `key` was written" (collections change in
+   * place), so no write skips WATCH, dirty or memory accounting:
+   * - `key` does not hold `value` yet (a collection just built for it): it is stored, as `set`;
+   * - `value` is now empty: the key is deleted, as Redis never keeps an empty collection;
+   * - else the value is re-measured, and the change counts for WATCH and the log.
    */
-  signalModified(key: string): void {
-    const slot = this.slotOf.get(key);
-    if (slot !== undefined) {
-      const v = this.slotValue[slot]!;
-      if (typeof v !== "string") {
-        this.used -= this.collectionBytes.get(key) ?? 0;
-        this.used += this.measure(key, v);
-        if (this.used > this.peakUsed) this.peakUsed = this.used;
-      }
+  keyWritten(key: string, value: Collection): void {
+    const slot = this.slotOf(key);
+    if (slot === undefined || this.slotValue[slot] !== value) {
+      if (value.size > 0) this.set(key, value);
+    } else if (value.size === 0) {
+      this.delete(key);
+    } else {
+      this.used -= this.collectionBytes.get(key) ?? 0;
+      this.used += this.measure(key, value);
+      this.changed(key);
     }
-    this.changed(key);
   }
 
   /** Deletes every key; returns how many there were. */
   flush(): number {
-    const n = this.slotOf.size;
+    const n = this.size;
     // As Redis 7.0's touchAllWatchedKeysInDb: only watched keys that existed are touched.
-    for (const [key, w] of this.watched) if (this.slotOf.has(key)) w[0] = ++this.watchClock;
-    this.slotOf.clear();
-    this.slotKey = [];
-    this.slotValue = [];
-    this.slotSeq = [];
-    this.slotAccess = [];
+    for (const [key, w] of this.watched) if (this.slotOf(key) !== undefined) w[0] = ++this.watchClock;
+    this.clearSlots();
     this.expires.clear();
     this.heapAt = [];
     this.heapKey = [];
@@ -301,6 +288,21 @@ export class Keyspace {
     this.used = 0;
     this.dirty += n;
     return n;
+  }
+
+  /** The slot arrays SlotTable keeps aligned with the keys. */
+  protected override columns(): readonly unknown[][] {
+    return [this.slotValue, this.slotAccess];
+  }
+
+  /** A deleted key's value is released at once (access clocks are plain numbers). */
+  protected override releaseSlot(slot: number): void {
+    this.slotValue[slot] = undefined;
+  }
+
+  /** The keyspace tolerates more holes before compacting than a small collection does. */
+  protected override get minCompactSlots(): number {
+    return 64;
   }
 
   private changed(key: string): void {
@@ -357,17 +359,17 @@ export class Keyspace {
     return true;
   }
 
-  // --- access clock and eviction (src/engine/eviction.ts) ----------------------------
+  // --- access clock (src/engine/access-clock.ts) and eviction (src/engine/eviction.ts) --
 
   /** Sets the key's access field (RESTORE … IDLETIME / FREQ). */
   setAccess(key: string, access: number): void {
-    const slot = this.slotOf.get(key);
+    const slot = this.slotOf(key);
     if (slot !== undefined) this.slotAccess[slot] = access;
   }
 
   /** The key's access field (LRU clock or LFU minutes and counter), without touching it. */
   accessOf(key: string): number | undefined {
-    const slot = this.slotOf.get(key);
+    const slot = this.slotOf(key);
     return slot === undefined ? undefined : this.slotAccess[slot];
   }
 
@@ -376,10 +378,10 @@ export class Keyspace {
    * `volatile` (all of them when there are no more than `count`). Eviction's sample.
    */
   sampleKeys(count: number, volatile: boolean): string[] {
-    const size = volatile ? this.expires.size : this.slotOf.size;
-    if (size <= count) return [...(volatile ? this.expires.keys() : this.slotOf.keys())];
+    const size = volatile ? this.expires.size : this.size;
+    if (size <= count) return [...(volatile ? this.expires.keys() : this.liveNames())];
     const out = new Set<string>();
-    // Slots are at least half live (see maybeCompact) and heap entries at least half
+    // Slots are at least half live (see SlotTable) and heap entries at least half
     // current (see setExpire), and count < size, so draws succeed often; the bound on
     // tries only guards against a pathological run of luck.
     for (let tries = 0; out.size < count && tries < count * 64; tries++) {
@@ -388,7 +390,7 @@ export class Keyspace {
         const key = this.heapKey[i];
         if (this.expires.get(key) === this.heapAt[i]) out.add(key);
       } else {
-        const key = this.slotKey[Math.floor(this.random() * this.slotKey.length)];
+        const key = this.nameAt(Math.floor(this.random() * this.slotCount));
         if (key !== undefined) out.add(key);
       }
     }
@@ -412,7 +414,7 @@ export class Keyspace {
 
   /** Every key held (including expired ones not yet deleted), in insertion order. */
   keys(): IterableIterator<string> {
-    return this.slotOf.keys();
+    return this.liveNames();
   }
 
   /**
@@ -420,23 +422,11 @@ export class Keyspace {
    * and the next cursor (0 when done). Expired keys are skipped (and deleted).
    */
   scan(cursor: number, count: number): { cursor: number; keys: string[] } {
-    let i = this.positionOf(cursor);
-    const out: string[] = [];
-    const end = Math.min(this.slotKey.length, i + Math.max(1, count));
-    this.compactionHeld++;
-    try {
-      for (; i < end; i++) {
-        const key = this.slotKey[i];
-        if (key === undefined) continue;
-        if (this.expireIfDue(key)) continue;
-        out.push(key);
-      }
-    } finally {
-      this.compactionHeld--;
-    }
-    const next = i >= this.slotKey.length ? 0 : this.slotSeq[i];
-    this.maybeCompact();
-    return { cursor: next, keys: out };
+    const seen: string[] = [];
+    const next = this.scanSlots(cursor, count, (key) => seen.push(key));
+    // Expired keys are deleted after the walk, which must not change the slots.
+    const keys = seen.filter((key) => !this.expireIfDue(key));
+    return { cursor: next, keys };
   }
 
   /**
@@ -445,20 +435,19 @@ export class Keyspace {
    * tell keys it has passed from keys still ahead (src/shard/snapshot.ts).
    */
   sequenceOf(key: string): number | undefined {
-    const slot = this.slotOf.get(key);
-    return slot === undefined ? undefined : this.slotSeq[slot];
+    const slot = this.slotOf(key);
+    return slot === undefined ? undefined : this.sequenceAt(slot);
   }
 
   /** The sequence number the next new key will get: every key now has a smaller one. */
   get sequenceLimit(): number {
-    return this.nextSeq;
+    return this.nextSequence;
   }
 
   /** A uniformly random live key, or undefined when empty. */
   randomKey(): string | undefined {
-    while (this.slotOf.size > 0) {
-      const key = this.slotKey[Math.floor(this.random() * this.slotKey.length)];
-      if (key === undefined) continue;
+    while (this.size > 0) {
+      const key = this.nameAt(this.randomSlot(this.random)) as string;
       if (this.expireIfDue(key)) continue;
       return key;
     }
@@ -540,47 +529,5 @@ export class Keyspace {
     }
     A[i] = at;
     K[i] = key;
-  }
-
-  // --- the slot arrays -----------------------------------------------------------
-
-  /** Compacts the slots once holes outnumber live keys (and there are more than a few). */
-  private maybeCompact(): void {
-    if (this.compactionHeld > 0) return;
-    const n = this.slotKey.length;
-    if (n > 64 && n > 2 * this.slotOf.size) this.compact();
-    else if (this.slotOf.size === 0 && n > 0) this.compact();
-  }
-
-  private compact(): void {
-    const keys: string[] = [];
-    const values: Value[] = [];
-    const seqs: number[] = [];
-    const access: number[] = [];
-    for (let i = 0; i < this.slotKey.length; i++) {
-      const key = this.slotKey[i];
-      if (key === undefined) continue;
-      this.slotOf.set(key, keys.length);
-      keys.push(key);
-      values.push(this.slotValue[i]!);
-      seqs.push(this.slotSeq[i]);
-      access.push(this.slotAccess[i]);
-    }
-    this.slotKey = keys;
-    this.slotValue = values;
-    this.slotSeq = seqs;
-    this.slotAccess = access;
-  }
-
-  /** Index of the first slot whose sequence is >= cursor (binary search). */
-  private positionOf(cursor: number): number {
-    let lo = 0;
-    let hi = this.slotSeq.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.slotSeq[mid] < cursor) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
   }
 }

@@ -59,6 +59,11 @@ export class ListValue implements Collection {
     return this.len;
   }
 
+  /** The length, under the name every Collection has. */
+  get size(): number {
+    return this.len;
+  }
+
   // --- both ends (O(1) amortized) ------------------------------------------------
 
   push(end: ListEnd, value: string): void {

@@ -27,7 +27,7 @@
  * Strings used as Map keys are internalized by workerd's V8, so equal field names in many
  * hashes share one copy: accounting counts each, erring on the safe side.)
  */
-export const STRING_HEADER_BYTES = 12;
+const STRING_HEADER_BYTES = 12;
 
 /** Heap bytes held by a flat binary string. */
 export function stringBytes(s: string): number {

@@ -4,11 +4,10 @@
  * insertion-ordered member store that both sets and sorted sets (src/engine/zset.ts) are
  * built on.
  *
- * Representation: a member → slot map over parallel slot arrays (member, SCAN sequence,
- * and for sorted sets a score). A deleted member leaves a hole until holes outnumber live
- * members and the slots are compacted, so adding, removing and picking a uniformly random
- * member are all O(1) (amortized); sequence numbers make SSCAN/ZSCAN cursors stable across
- * compaction, so a member present for a whole scan is returned exactly once.
+ * Representation: a slot table of members (src/engine/slot-table.ts), with a score column
+ * for sorted sets, so adding, removing and picking a uniformly random member are all O(1)
+ * (amortized), and SSCAN/ZSCAN cursors are stable across changes: a member present for a
+ * whole scan is returned exactly once.
  *
  * Encoding: Redis 7.0 keeps a set as an "intset" (sorted 64-bit integers) while every
  * member is an integer (string2ll's canonical form) and there are at most
@@ -22,40 +21,37 @@
 import type { Collection } from "./keyspace";
 import { ARRAY_SLOT_BYTES, EMPTY_ARRAY_BYTES, EMPTY_MAP_BYTES, MAP_ENTRY_BYTES, objectBytes, stringBytes } from "./memory";
 import type { EngineSettings } from "./settings";
+import { SlotTable } from "./slot-table";
 import { parseInt64 } from "../util/numbers";
 
 // --- the member table ------------------------------------------------------------------
 
-/** Compaction never runs below this many slots (a few holes are cheap to skip). */
-const COMPACT_MIN_SLOTS = 16;
-
-/** The MemberTable object (slotOf, keys, seqs, vals, nextSeq, textBytes) and its containers. */
+/** The MemberTable object (slots, names, seqs, nextSeq, vals, textBytes) and its containers. */
 const TABLE_FIXED_BYTES = objectBytes(6) + EMPTY_MAP_BYTES + 3 * EMPTY_ARRAY_BYTES;
 /**
  * One slot of the scores array: an array holding only numbers keeps unboxed doubles
  * (8 bytes), plus growth slack. Measured on workerd with scripts/calibrate-memory.mjs's
  * method: 9.25 bytes per pushed double (8.2–10.4 over fills).
  */
-export const DOUBLE_SLOT_BYTES = 9;
+const DOUBLE_SLOT_BYTES = 9;
 
 /**
  * Members in insertion order with O(1) add/remove/lookup, O(1) expected uniform random
  * pick, and SCAN cursors that survive changes. Optionally a number per member (a score).
  */
-export class MemberTable {
-  private readonly slotOf = new Map<string, number>();
-  /** Slot → member; undefined marks a hole left by a removal. */
-  private keys: (string | undefined)[] = [];
-  /** Slot → sequence number, strictly increasing with the slot; a SCAN cursor is one. */
-  private seqs: number[] = [];
+export class MemberTable extends SlotTable {
   /** Slot → value (sorted sets' scores); null for plain sets. */
-  private vals: number[] | null;
-  private nextSeq = 1;
+  private readonly vals: number[] | null;
   /** Running total of the members' string bytes, so memoryUsage is O(1). */
   private textBytes = 0;
 
   constructor(withValues = false) {
+    super();
     this.vals = withValues ? [] : null;
+  }
+
+  protected override columns(): readonly unknown[][] {
+    return this.vals ? [this.vals] : [];
   }
 
   /**
@@ -64,73 +60,52 @@ export class MemberTable {
    */
   memoryUsage(): number {
     const perSlot = 2 * ARRAY_SLOT_BYTES + (this.vals ? DOUBLE_SLOT_BYTES : 0);
-    return TABLE_FIXED_BYTES + MAP_ENTRY_BYTES * this.slotOf.size + perSlot * this.keys.length + this.textBytes;
-  }
-
-  get size(): number {
-    return this.slotOf.size;
+    return TABLE_FIXED_BYTES + MAP_ENTRY_BYTES * this.size + perSlot * this.slotCount + this.textBytes;
   }
 
   has(member: string): boolean {
-    return this.slotOf.has(member);
+    return this.slotOf(member) !== undefined;
   }
 
   /** The member's value, or undefined when it is not held. */
   value(member: string): number | undefined {
-    const slot = this.slotOf.get(member);
+    const slot = this.slotOf(member);
     return slot === undefined ? undefined : (this.vals as number[])[slot];
   }
 
   /** Adds `member` (with `value`); false when it was already held (nothing changes). */
   add(member: string, value = 0): boolean {
-    if (this.slotOf.has(member)) return false;
-    this.slotOf.set(member, this.keys.length);
-    this.keys.push(member);
-    this.seqs.push(this.nextSeq++);
-    this.vals?.push(value);
+    if (this.has(member)) return false;
+    const slot = this.insertSlot(member);
+    if (this.vals) this.vals[slot] = value;
     this.textBytes += stringBytes(member);
     return true;
   }
 
   /** Changes the value of a member that is held. */
   setValue(member: string, value: number): void {
-    (this.vals as number[])[this.slotOf.get(member) as number] = value;
+    (this.vals as number[])[this.slotOf(member) as number] = value;
   }
 
   /** Removes `member`; false when it was not held. */
   delete(member: string): boolean {
-    const slot = this.slotOf.get(member);
-    if (slot === undefined) return false;
-    this.slotOf.delete(member);
-    this.keys[slot] = undefined;
+    if (this.removeSlot(member) === undefined) return false;
     this.textBytes -= stringBytes(member);
-    if (this.slotOf.size === 0) {
-      this.keys = [];
-      this.seqs = [];
-      if (this.vals) this.vals = [];
-    } else if (this.keys.length > COMPACT_MIN_SLOTS && this.keys.length > 2 * this.slotOf.size) {
-      this.compact();
-    }
     return true;
   }
 
-  /**
-   * A uniformly random member (the table must not be empty). Holes are at most half the
-   * slots (or a handful), so the expected number of draws is below two.
-   */
+  /** A uniformly random member (the table must not be empty). */
   randomMember(): string {
-    // Empty collections are never stored (their key is deleted), so this is a caller's bug.
-    if (this.slotOf.size === 0) throw new Error("randomMember of an empty member table");
-    for (;;) {
-      const m = this.keys[Math.floor(Math.random() * this.keys.length)];
-      if (m !== undefined) return m;
-    }
+    return this.nameAt(this.randomSlot(Math.random)) as string;
   }
 
   /** Every member, in slot (insertion) order. */
   members(): string[] {
     const out: string[] = [];
-    for (const m of this.keys) if (m !== undefined) out.push(m);
+    for (let i = 0; i < this.slotCount; i++) {
+      const m = this.nameAt(i);
+      if (m !== undefined) out.push(m);
+    }
     return out;
   }
 
@@ -139,52 +114,18 @@ export class MemberTable {
    * 0 starts), and the cursor to continue from (0 when done).
    */
   scan(cursor: number, count: number): { cursor: number; members: string[] } {
-    let i = this.positionOf(cursor);
-    const end = Math.min(this.keys.length, i + Math.max(1, count));
-    const out: string[] = [];
-    for (; i < end; i++) {
-      const m = this.keys[i];
-      if (m !== undefined) out.push(m);
-    }
-    return { cursor: i >= this.keys.length ? 0 : this.seqs[i], members: out };
+    const members: string[] = [];
+    const next = this.scanSlots(cursor, count, (m) => members.push(m));
+    return { cursor: next, members };
   }
 
   clone(): MemberTable {
     const copy = new MemberTable(this.vals !== null);
-    for (let i = 0; i < this.keys.length; i++) {
-      const m = this.keys[i];
+    for (let i = 0; i < this.slotCount; i++) {
+      const m = this.nameAt(i);
       if (m !== undefined) copy.add(m, this.vals ? this.vals[i] : 0);
     }
     return copy;
-  }
-
-  private compact(): void {
-    const keys: (string | undefined)[] = [];
-    const seqs: number[] = [];
-    const vals: number[] | null = this.vals ? [] : null;
-    for (let i = 0; i < this.keys.length; i++) {
-      const m = this.keys[i];
-      if (m === undefined) continue;
-      this.slotOf.set(m, keys.length);
-      keys.push(m);
-      seqs.push(this.seqs[i]);
-      vals?.push((this.vals as number[])[i]);
-    }
-    this.keys = keys;
-    this.seqs = seqs;
-    this.vals = vals;
-  }
-
-  /** Index of the first slot whose sequence is >= cursor (binary search). */
-  private positionOf(cursor: number): number {
-    let lo = 0;
-    let hi = this.seqs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.seqs[mid] < cursor) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
   }
 }
 

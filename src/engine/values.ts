@@ -5,15 +5,6 @@
  */
 import type { Value } from "./keyspace";
 
-// Every collection class must be able to deep-copy itself, so COPY never aliases a value
-// that later changes in place (Redis duplicates the object in copyCommand too).
-declare module "./keyspace" {
-  interface Collection {
-    /** A deep copy: no later change to either value is visible in the other. */
-    clone(): Collection;
-  }
-}
-
 /** A copy of `v` that is safe to store under another key. */
 export function copyValue(v: Value): Value {
   return typeof v === "string" ? v : v.clone();

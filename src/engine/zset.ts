@@ -439,7 +439,7 @@ export const ZADD_GT = 8;
 export const ZADD_LT = 16;
 
 /** What zsetAdd did (ZADD_OUT_*). */
-export type ZAddOutcome = "added" | "updated" | "unchanged" | "skipped" | "nan";
+type ZAddOutcome = "added" | "updated" | "unchanged" | "skipped" | "nan";
 
 /** Ranks `from`..`to` (inclusive, ascending); empty when from > to. */
 export interface RankSpan {

@@ -23,11 +23,11 @@ import type { Reply } from "./reply";
 export class JsonCommandError extends Error {}
 
 export const ERR_BAD_JSON = "ERR failed to parse the request body: it is not valid JSON";
-export const ERR_NOT_COMMAND =
+const ERR_NOT_COMMAND =
   "ERR the request body must be a command as a non-empty JSON array, like [\"SET\",\"key\",\"value\"]";
-export const ERR_NOT_PIPELINE =
+const ERR_NOT_PIPELINE =
   "ERR the request body must be a non-empty JSON array of commands, each a non-empty JSON array, like [[\"SET\",\"key\",\"value\"],[\"GET\",\"key\"]]";
-export const ERR_BAD_ARGUMENT = "ERR command arguments must be JSON strings, numbers or booleans";
+const ERR_BAD_ARGUMENT = "ERR command arguments must be JSON strings, numbers or booleans";
 
 // --- requests ------------------------------------------------------------------------
 

@@ -25,19 +25,19 @@ export type Reply =
   | VerbatimReply
   | PairsReply;
 
-export interface SimpleReply { readonly kind: "simple"; readonly value: string }
+interface SimpleReply { readonly kind: "simple"; readonly value: string }
 /** `message` starts with the error code, as Redis sends it: "ERR syntax error". */
 export interface ErrorReply { readonly kind: "error"; readonly message: string }
 /** A double: RESP3 `,`; in RESP2 a bulk string formatted as Redis 7.0 does (%.17g). */
-export interface DoubleReply { readonly kind: "double"; readonly value: number }
+interface DoubleReply { readonly kind: "double"; readonly value: number }
 /** RESP3 map; in RESP2 a flat array. `entries` is flat: key, value, key, value, … */
-export interface MapReply { readonly kind: "map"; readonly entries: Reply[] }
+interface MapReply { readonly kind: "map"; readonly entries: Reply[] }
 /** RESP3 set; in RESP2 an array. */
-export interface SetReply { readonly kind: "set"; readonly items: Reply[] }
+interface SetReply { readonly kind: "set"; readonly items: Reply[] }
 /** The null array: RESP2 `*-1`, RESP3 `_` (EXEC aborted by WATCH, BLPOP timeout). */
-export interface NullArrayReply { readonly kind: "nullarray" }
+interface NullArrayReply { readonly kind: "nullarray" }
 /** RESP3 verbatim string (INFO, CLIENT INFO); in RESP2 a bulk string. */
-export interface VerbatimReply { readonly kind: "verbatim"; readonly format: string; readonly text: string }
+interface VerbatimReply { readonly kind: "verbatim"; readonly format: string; readonly text: string }
 /**
  * Pairs in order (member/score for WITHSCORES, field/value for WITHVALUES): `items` is flat
  * (a, b, a, b, …). RESP2 (and JSON) a flat array; RESP3 an array of two-element arrays, as

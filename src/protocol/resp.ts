@@ -9,6 +9,7 @@
  * the comments below say where that matters.
  */
 import { bytesToBinary, binaryToBytes } from "../util/binary";
+import { ByteBuffer } from "../util/byte-buffer";
 import { formatDouble } from "../util/numbers";
 import type { Reply } from "./reply";
 
@@ -123,6 +124,10 @@ const MULTIBULK_MAX = 2147483647;
 /** Limits while authentication is required and not yet done (Redis 7.0 authRequired). */
 const UNAUTH_MULTIBULK_MAX = 10;
 const UNAUTH_BULK_MAX = 16384;
+/** The query buffer's size to start with (Redis's PROTO_IOBUF_LEN). */
+const QUERY_BUFFER_BYTES = 16 * 1024;
+/** A query buffer bigger than this is given back once it has been drained. */
+const QUERY_BUFFER_KEEP_BYTES = 1024 * 1024;
 const CR = 13;
 const LF = 10;
 const STAR = 42;
@@ -180,10 +185,8 @@ export class RequestDecoder {
    */
   authRequired = false;
 
-  private buf = new Uint8Array(16 * 1024);
-  /** First unconsumed byte (Redis's qb_pos). Lines and bulks always start here. */
-  private start = 0;
-  private end = 0;
+  /** The query buffer; its `start` is Redis's qb_pos: lines and bulks always start there. */
+  private readonly input = new ByteBuffer(QUERY_BUFFER_BYTES, QUERY_BUFFER_BYTES);
   private readonly maxBulk: number;
 
   // The multibulk in progress (Redis's multibulklen, bulklen and argv).
@@ -209,27 +212,12 @@ export class RequestDecoder {
 
   push(bytes: Uint8Array): void {
     if (this.failure !== undefined || bytes.length === 0) return;
-    const avail = this.end - this.start;
-    if (this.end + bytes.length > this.buf.length) {
-      if (avail + bytes.length <= this.buf.length) {
-        this.buf.copyWithin(0, this.start, this.end);
-      } else {
-        let cap = this.buf.length * 2;
-        while (cap < avail + bytes.length) cap *= 2;
-        const next = new Uint8Array(cap);
-        next.set(this.buf.subarray(this.start, this.end), 0);
-        this.buf = next;
-      }
-      this.end = avail;
-      this.start = 0;
-    }
-    this.buf.set(bytes, this.end);
-    this.end += bytes.length;
+    this.input.append(bytes);
   }
 
   /** Bytes received but not yet returned as part of a complete command. */
   get buffered(): number {
-    return this.end - this.start + this.partial;
+    return this.input.length + this.partial;
   }
 
   /**
@@ -250,37 +238,29 @@ export class RequestDecoder {
   next(): string[] | undefined {
     if (this.failure !== undefined) throw new ProtocolError(this.failure);
     try {
-      while (this.start < this.end) {
+      while (this.input.start < this.input.end) {
         // As Redis: a command is multibulk when its first byte is '*', inline otherwise.
-        const argv = this.argsLeft > 0 || this.buf[this.start] === STAR ? this.parseMultibulk() : this.parseInline();
+        const argv = this.argsLeft > 0 || this.input.bytes[this.input.start] === STAR ? this.parseMultibulk() : this.parseInline();
         if (argv === undefined) break;
         // Empty commands (*0, *-1, blank inline lines) are skipped, as Redis does.
         if (argv.length > 0) return argv;
       }
-      this.compact();
+      this.input.releaseIfEmpty(QUERY_BUFFER_KEEP_BYTES);
       return undefined;
     } catch (e) {
       if (e instanceof ProtocolError) {
         this.failure = e.message.slice("Protocol error: ".length);
-        this.buf = new Uint8Array(0);
-        this.start = this.end = this.partial = 0;
+        this.input.clear();
+        this.partial = 0;
         this.argv = [];
       }
       throw e;
     }
   }
 
-  /** Frees a big buffer once everything in it has been consumed. */
-  private compact(): void {
-    if (this.start === this.end) {
-      this.start = this.end = 0;
-      if (this.buf.length > 1024 * 1024) this.buf = new Uint8Array(16 * 1024);
-    }
-  }
-
   private consume(to: number): void {
-    if (this.argsLeft > 0) this.partial += to - this.start;
-    this.start = to;
+    if (this.argsLeft > 0) this.partial += to - this.input.start;
+    this.input.start = to;
     this.scanned = 0;
     this.stuck = false;
   }
@@ -294,13 +274,13 @@ export class RequestDecoder {
    */
   private findLineEnd(target: number, tooBig: string): number {
     if (!this.stuck) {
-      const buf = this.buf;
-      const limit = Math.min(this.end, this.start + INLINE_MAX + 1);
-      let i = this.start + this.scanned;
+      const buf = this.input.bytes;
+      const limit = Math.min(this.input.end, this.input.start + INLINE_MAX + 1);
+      let i = this.input.start + this.scanned;
       for (; i < limit; i++) {
         const c = buf[i];
         if (c === target) {
-          this.scanned = i - this.start;
+          this.scanned = i - this.input.start;
           return i;
         }
         if (c === 0) {
@@ -308,9 +288,9 @@ export class RequestDecoder {
           break;
         }
       }
-      this.scanned = i - this.start;
+      this.scanned = i - this.input.start;
     }
-    if (this.end - this.start > INLINE_MAX) throw new ProtocolError(tooBig);
+    if (this.input.end - this.input.start > INLINE_MAX) throw new ProtocolError(tooBig);
     return -1;
   }
 
@@ -318,8 +298,8 @@ export class RequestDecoder {
     const lf = this.findLineEnd(LF, "too big inline request");
     if (lf < 0) return undefined;
     let lineEnd = lf;
-    if (lineEnd > this.start && this.buf[lineEnd - 1] === CR) lineEnd--;
-    const line = bytesToBinary(this.buf, this.start, lineEnd);
+    if (lineEnd > this.input.start && this.input.bytes[lineEnd - 1] === CR) lineEnd--;
+    const line = bytesToBinary(this.input.bytes, this.input.start, lineEnd);
     this.consume(lf + 1);
     const argv = splitInline(line);
     if (argv === null) throw new ProtocolError("unbalanced quotes in request");
@@ -334,8 +314,8 @@ export class RequestDecoder {
    */
   private readCount(tooBig: string): number {
     const cr = this.findLineEnd(CR, tooBig);
-    if (cr < 0 || cr + 1 >= this.end) return -1;
-    this.count = parseInt64(this.buf, this.start + 1, cr);
+    if (cr < 0 || cr + 1 >= this.input.end) return -1;
+    this.count = parseInt64(this.input.bytes, this.input.start + 1, cr);
     return cr + 2;
   }
 
@@ -346,7 +326,7 @@ export class RequestDecoder {
       const n = this.count;
       if (Number.isNaN(n) || n > MULTIBULK_MAX) throw new ProtocolError("invalid multibulk length");
       if (n > UNAUTH_MULTIBULK_MAX && this.authRequired) throw new ProtocolError("unauthenticated multibulk length");
-      const headBytes = next - this.start;
+      const headBytes = next - this.input.start;
       this.consume(next);
       if (n <= 0) return [];
       this.argsLeft = n;
@@ -355,10 +335,10 @@ export class RequestDecoder {
     }
     while (this.argsLeft > 0) {
       if (this.bulkLen < 0) {
-        if (this.start >= this.end) return undefined;
+        if (this.input.start >= this.input.end) return undefined;
         const next = this.readCount("too big bulk count string");
         if (next < 0) return undefined;
-        const c = this.buf[this.start];
+        const c = this.input.bytes[this.input.start];
         if (c !== DOLLAR) throw new ProtocolError(`expected '$', got '${String.fromCharCode(c)}'`);
         const n = this.count;
         if (Number.isNaN(n) || n < 0 || n > this.maxBulk) throw new ProtocolError("invalid bulk length");
@@ -367,9 +347,9 @@ export class RequestDecoder {
         this.bulkLen = n;
       }
       // The bulk and the two bytes after it (CRLF, not checked: Redis skips them blindly).
-      const dataEnd = this.start + this.bulkLen;
-      if (dataEnd + 2 > this.end) return undefined;
-      this.argv.push(bytesToBinary(this.buf, this.start, dataEnd));
+      const dataEnd = this.input.start + this.bulkLen;
+      if (dataEnd + 2 > this.input.end) return undefined;
+      this.argv.push(bytesToBinary(this.input.bytes, this.input.start, dataEnd));
       this.consume(dataEnd + 2);
       this.bulkLen = -1;
       this.argsLeft--;

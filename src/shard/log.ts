@@ -12,6 +12,7 @@
  */
 import { encodeCommandBinary } from "../protocol/resp";
 import { binaryToBytes, bytesToBinary } from "../util/binary";
+import { ByteBuffer } from "../util/byte-buffer";
 
 /** Row payload size limit: well under SQLite storage's 2 MB per value. */
 export const CHUNK_BYTES = 1024 * 1024;
@@ -31,46 +32,27 @@ const INCOMPLETE = null;
  * that can never be a command. `offset` is the stream position after the last command.
  */
 export class LogParser {
-  private buf = new Uint8Array(0);
-  private start = 0;
-  private end = 0;
-  /** Stream offset of buf[0]. */
-  private base = 0;
+  /** Replaying many rows reuses it, so it needs about one row's worth of memory. */
+  private readonly input = new ByteBuffer(4096);
 
   push(bytes: Uint8Array): void {
-    const avail = this.end - this.start;
-    if (this.end + bytes.length > this.buf.length) {
-      // Reuse the buffer when the unconsumed bytes fit once moved to its front: replaying
-      // many rows then needs about one row's worth of memory, not the whole log's.
-      if (avail + bytes.length <= this.buf.length) {
-        this.buf.copyWithin(0, this.start, this.end);
-      } else {
-        const next = new Uint8Array(Math.max(avail + bytes.length, this.buf.length * 2, 4096));
-        next.set(this.buf.subarray(this.start, this.end));
-        this.buf = next;
-      }
-      this.base += this.start;
-      this.start = 0;
-      this.end = avail;
-    }
-    this.buf.set(bytes, this.end);
-    this.end += bytes.length;
+    this.input.append(bytes);
   }
 
   /** Stream offset just after the last complete command. */
   get offset(): number {
-    return this.base + this.start;
+    return this.input.streamOffset(this.input.start);
   }
 
   /** Bytes after the last complete command. */
   get buffered(): number {
-    return this.end - this.start;
+    return this.input.length;
   }
 
   next(): string[] | null {
-    if (this.start >= this.end) return INCOMPLETE;
-    const b = this.buf;
-    let p = this.start;
+    if (this.input.start >= this.input.end) return INCOMPLETE;
+    const b = this.input.bytes;
+    let p = this.input.start;
     if (b[p] !== 42 /* '*' */) throw new LogCorrupt(`expected '*' at log offset ${this.offset}`);
     const count = this.number(p + 1);
     if (count === INCOMPLETE) return INCOMPLETE;
@@ -78,35 +60,35 @@ export class LogParser {
     p = count.next;
     const argv: string[] = new Array(count.value);
     for (let i = 0; i < count.value; i++) {
-      if (p >= this.end) return INCOMPLETE;
-      if (b[p] !== 36 /* '$' */) throw new LogCorrupt(`expected '$' at log offset ${this.base + p}`);
+      if (p >= this.input.end) return INCOMPLETE;
+      if (b[p] !== 36 /* '$' */) throw new LogCorrupt(`expected '$' at log offset ${this.input.streamOffset(p)}`);
       const len = this.number(p + 1);
       if (len === INCOMPLETE) return INCOMPLETE;
       const dataEnd = len.next + len.value;
-      if (dataEnd + 2 > this.end) return INCOMPLETE;
-      if (b[dataEnd] !== CR || b[dataEnd + 1] !== LF) throw new LogCorrupt(`bad bulk terminator at log offset ${this.base + dataEnd}`);
+      if (dataEnd + 2 > this.input.end) return INCOMPLETE;
+      if (b[dataEnd] !== CR || b[dataEnd + 1] !== LF) throw new LogCorrupt(`bad bulk terminator at log offset ${this.input.streamOffset(dataEnd)}`);
       argv[i] = bytesToBinary(b, len.next, dataEnd);
       p = dataEnd + 2;
     }
-    this.start = p;
+    this.input.start = p;
     return argv;
   }
 
   /** A decimal number ended by CRLF at `p`; null when the line is not complete yet. */
   private number(p: number): { value: number; next: number } | null {
-    const b = this.buf;
+    const b = this.input.bytes;
     let value = 0;
     let digits = 0;
-    for (; p < this.end; p++) {
+    for (; p < this.input.end; p++) {
       const c = b[p];
       if (c >= 48 && c <= 57 && digits < 15) {
         value = value * 10 + (c - 48);
         digits++;
         continue;
       }
-      if (c !== CR || digits === 0) throw new LogCorrupt(`bad number at log offset ${this.base + p}`);
-      if (p + 1 >= this.end) return INCOMPLETE;
-      if (b[p + 1] !== LF) throw new LogCorrupt(`bad line end at log offset ${this.base + p}`);
+      if (c !== CR || digits === 0) throw new LogCorrupt(`bad number at log offset ${this.input.streamOffset(p)}`);
+      if (p + 1 >= this.input.end) return INCOMPLETE;
+      if (b[p + 1] !== LF) throw new LogCorrupt(`bad line end at log offset ${this.input.streamOffset(p)}`);
       return { value, next: p + 2 };
     }
     return INCOMPLETE;

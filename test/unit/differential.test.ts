@@ -55,7 +55,7 @@ function logMismatches(mismatches: readonly Mismatch[]): void {
 const NOT_GENERATED: Record<string, string> = {
   move: "Hotslot has one database; a default Redis has 16",
   migrate: "talks to another server",
-  object: "string encodings differ by design (object.ts); FREQ/IDLETIME/REFCOUNT not implemented",
+  object: "string encodings differ by design (object.ts); FREQ and IDLETIME read each side's own access clock",
   sort: "belongs with the list/set/zset families",
   sort_ro: "belongs with the list/set/zset families",
   wait: "replication",

@@ -11,6 +11,9 @@ import { error, OK, simple, type Reply } from "../../src/protocol/reply";
 class FakeList implements Collection {
   readonly type = "list" as const;
   constructor(readonly items: string[]) {}
+  get size(): number {
+    return this.items.length;
+  }
   encoding(): string {
     return "quicklist";
   }

@@ -15,7 +15,7 @@ const invalidExpire = (cmd: string) => error(`ERR invalid expire time in '${cmd}
 function setup(maxValueBytes = DEFAULT_LIMITS.maxValueBytes) {
   const e = engine({ maxValueBytes });
   // Only its type matters to the string commands.
-  const list: Collection = { type: "list", encoding: () => "listpack", clone: () => list, memoryUsage: () => 0 };
+  const list: Collection = { type: "list", size: 1, encoding: () => "listpack", clone: () => list, memoryUsage: () => 0 };
   e.db.set("list", list);
   return { ...e, list };
 }

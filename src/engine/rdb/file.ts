@@ -10,6 +10,7 @@
 import { DecodeBudget, UNBOUNDED, type DecodeBounds } from "./bounds";
 import { ByteReader, ByteWriter, RdbCorrupt, RdbTruncated } from "./bytes";
 import { crc64Bytes, crc64Update, type Crc64 } from "./crc64";
+import { ByteBuffer } from "../../util/byte-buffer";
 import {
   isObjectType,
   objectType,
@@ -136,7 +137,7 @@ export class RdbFileWriter {
 
 // --- reading ---------------------------------------------------------------------------
 
-export type RdbRecord =
+type RdbRecord =
   | { kind: "aux"; key: string; value: string }
   | { kind: "selectdb"; db: number }
   | { kind: "resizedb"; keys: number; expires: number }
@@ -150,9 +151,7 @@ export type RdbRecord =
  * cut short is then corruption). The checksum is verified at EOF (0 means none, as Redis).
  */
 export class RdbFileReader {
-  private buf = new Uint8Array(0);
-  private start = 0;
-  private end = 0;
+  private readonly input = new ByteBuffer(64 * 1024);
   private finished = false;
   /** After a record was cut short: don't retry until this many bytes are buffered. */
   private retryAt = 0;
@@ -160,8 +159,6 @@ export class RdbFileReader {
   version = 0;
   private db = 0;
   private done = false;
-  /** Bytes consumed by complete records. */
-  consumed = 0;
 
   /**
    * `bounds`: each record's declared lengths are checked against them as they are read
@@ -174,17 +171,7 @@ export class RdbFileReader {
   ) {}
 
   push(bytes: Uint8Array): void {
-    const avail = this.end - this.start;
-    if (this.end + bytes.length > this.buf.length) {
-      const cap = Math.max(avail + bytes.length, this.buf.length * 2, 64 * 1024);
-      const next = new Uint8Array(avail + bytes.length <= this.buf.length ? this.buf.length : cap);
-      next.set(this.buf.subarray(this.start, this.end), 0);
-      this.buf = next;
-      this.end = avail;
-      this.start = 0;
-    }
-    this.buf.set(bytes, this.end);
-    this.end += bytes.length;
+    this.input.append(bytes);
   }
 
   finish(): void {
@@ -198,9 +185,9 @@ export class RdbFileReader {
 
   next(): RdbRecord | null {
     if (this.done) return null;
-    const avail = this.end - this.start;
+    const avail = this.input.length;
     if (!this.finished && avail < this.retryAt) return null;
-    const r = new ByteReader(this.buf, this.start, this.end);
+    const r = new ByteReader(this.input.bytes, this.input.start, this.input.end);
     try {
       const record = this.version === 0 ? this.header(r) : this.record(r);
       this.consume(r.pos);
@@ -216,9 +203,8 @@ export class RdbFileReader {
   }
 
   private consume(to: number): void {
-    if (!this.done) this.crc = crc64Update(this.crc, this.buf, this.start, to);
-    this.consumed += to - this.start;
-    this.start = to;
+    if (!this.done) this.crc = crc64Update(this.crc, this.input.bytes, this.input.start, to);
+    this.input.start = to;
   }
 
   private header(r: ByteReader): RdbRecord | null {
@@ -266,7 +252,7 @@ export class RdbFileReader {
         case RDB_OPCODE.EOF: {
           if (this.version >= 5) {
             // Checked against everything before the checksum itself.
-            const expected = crc64Update(this.crc, this.buf, this.start, r.pos);
+            const expected = crc64Update(this.crc, this.input.bytes, this.input.start, r.pos);
             const stored = r.bytes(8);
             const zero = stored.every((b) => b === 0);
             const want = crc64Bytes(expected);
