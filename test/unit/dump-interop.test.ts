@@ -26,7 +26,7 @@ import { importRdb, rdbFile, type ExportSource } from "../../src/router/rdb-tran
 import { ShardPersistence } from "../../src/shard/snapshot";
 import { binaryToBytes } from "../../src/util/binary";
 import { formatDouble } from "../../src/util/numbers";
-import { Rng } from "../support/differential";
+import { Rng } from "../support/random";
 import { blob, object, payload, writeLength, writeString, ziplist, zipmap } from "../support/rdb-craft";
 import { MemoryPool } from "../support/memory-pool";
 import { NodeSqlStorage } from "../support/node-sql";

@@ -20,7 +20,7 @@ import {
 } from "../../src/engine/rdb/object";
 import { decodeIntset, decodeZiplist, decodeZipmap, encodeIntset } from "../../src/engine/rdb/ziplist";
 import { defaultSettings } from "../../src/engine/settings";
-import { Rng } from "../support/differential";
+import { Rng } from "../support/random";
 import { blob, object, writeLength, ziplist, zipmap } from "../support/rdb-craft";
 
 const settings = defaultSettings();

@@ -14,6 +14,7 @@ import { createDumpPayload } from "../../src/engine/rdb/dump";
 import { RdbFileReader } from "../../src/engine/rdb/file";
 import { defaultSettings } from "../../src/engine/settings";
 import { bytesToBinary } from "../../src/util/binary";
+import { lcgBytes } from "../support/random";
 import { cmd, http } from "./helpers";
 
 const slots = SlotMap.contiguous(4);
@@ -30,17 +31,6 @@ function inShard<R>(key: string, fn: (shard: any, state: DurableObjectState) => 
 /** Runs a batch on the shard owning `key`, straight to the Durable Object. */
 function shardExec(key: string, batch: string[][]): Promise<any[]> {
   return inShard(key, (shard) => shard.exec(batch));
-}
-
-/** `n` pseudo-random bytes (LZF cannot shrink them), the same for the same seed. */
-function noise(n: number, seed: number): string {
-  let x = seed * 2654435761 + 1;
-  let out = "";
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    out += String.fromCharCode(x >>> 24);
-  }
-  return out;
 }
 
 function field(info: string, name: string): string {
@@ -286,7 +276,7 @@ describe("crash safety", () => {
   it("ignores a snapshot interrupted at any point: the old snapshot and the whole log stay in force", async () => {
     const tag = "{crash}";
     // Values big enough that each slice writes chunk rows before the crash (walked first).
-    await shardExec(tag, [0, 1, 2, 3].map((i) => ["SET", `${tag}:big:${i}`, noise(700_000, i)]));
+    await shardExec(tag, [0, 1, 2, 3].map((i) => ["SET", `${tag}:big:${i}`, lcgBytes(700_000, i)]));
     await populate(tag, 200);
     expect(await shardExec(tag, [["SAVE"]])).toEqual([{ kind: "simple", value: "OK" }]);
     await shardExec(tag, [["SET", `${tag}:tail`, "in the log"], ["LPUSH", `${tag}:1:\x00\xffl`, "pushed"]]);
