@@ -298,7 +298,7 @@ export type KeyShape = "one" | "split" | "same-slot" | "all";
 export interface CommandGenerator {
   /** Lowercase name, as COMMAND INFO gives it. */
   readonly name: string;
-  /** Redis 7.0's arity (the unit test checks it against the real server's COMMAND INFO). */
+  /** Redis 7.0's arity (test/reference/differential.test.ts checks it against the real server's COMMAND INFO). */
   readonly arity: number;
   /** Relative frequency within the sequence (any positive number). */
   readonly weight: number;
