@@ -12,11 +12,11 @@
  * overwrites of every type and expiries, with and without background snapshots while it
  * runs, replays to the same final state.
  */
-import { abortAllDurableObjects, env, evictAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, evictAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { SlotMap } from "../../src/router/slots";
 import { Rng } from "../support/random";
-import { connect, http, type RespConnection } from "./helpers";
+import { connect, http, shardStub, type RespConnection } from "./helpers";
 
 const SHARDS = 4;
 const slots = SlotMap.contiguous(SHARDS);
@@ -254,10 +254,6 @@ function expectSameDump(before: Dump, after: Dump, reloaded = false): void {
 }
 
 // --- eviction -----------------------------------------------------------------------------------
-
-function shardStub(i: number): DurableObjectStub {
-  return env.SHARD.get(env.SHARD.idFromName(`shard-${i}`)) as unknown as DurableObjectStub;
-}
 
 /**
  * Evicts every shard, proving it happened: a mark left on each shard instance before is
