@@ -137,101 +137,130 @@ describe(`a shard never loses an acknowledged write: SIGKILL of wrangler dev und
     );
   });
 
+  /** What the load of one kill point ended with. */
+  interface KilledLoad {
+    /** Ops whose every reply arrived (already applied to the shadow). */
+    acked: number;
+    /** Per connection, the ops sent whose replies have not all arrived (a late reply still acknowledges). */
+    inFlight: Op[][];
+    killAt: number;
+    /** From the start of the load to the kill. */
+    loadMs: number;
+    /** Acknowledged replies that were not the shadow's. */
+    mismatches: string[];
+    /** BGREWRITEAOF's reply, for the "during a snapshot" timing. */
+    rewriteReply: string | null;
+  }
+
+  /**
+   * Drives every connection's load (pipelines shaped by `timing`'s LOAD) until the kill
+   * `timing` calls for, kills wrangler dev, and waits until every connection saw it close.
+   */
+  async function loadUntilKilled(timing: Timing): Promise<KilledLoad> {
+    const load = LOAD[timing];
+    const conns = await Promise.all(workloads.map(() => WsRespConnection.open(server!.wsUrl, TOKEN)));
+    const control = await WsRespConnection.open(server!.wsUrl, TOKEN);
+    const mismatches: string[] = [];
+    const inFlight: Op[][] = workloads.map(() => []);
+    let killed: Promise<void> | null = null;
+    let killAt = 0;
+    let acked = 0;
+    const kill = () => {
+      if (killed) return;
+      killAt = Date.now();
+      killed = worker!.kill(server!);
+    };
+    const loadStarted = Date.now();
+    /** After MULTI/EXEC: kill the moment an EXEC reply arrives, once armed. */
+    let armedAt = Infinity;
+    let rewriteReply: string | null = null;
+    /** Kill delays count from the first acknowledgement: every kill point has some behind it. */
+    let firstAck = () => {};
+    const acking = new Promise<void>((resolve) => (firstAck = resolve));
+
+    const drive = async (c: number) => {
+      const conn = conns[c];
+      while (!killed && !conn.isClosed) {
+        const ops: Op[] = [];
+        let bytes = 0;
+        for (let n = workloads[c].pipelineLength(load.pipeline); n > 0 && bytes < MAX_FRAME_BYTES; n--) {
+          const op = workloads[c].next(load.tx);
+          bytes += op.argvs.reduce((s, a) => s + a.reduce((t, x) => t + x.length + 16, 0), 0);
+          ops.push(op);
+        }
+        const argvs: string[][] = [];
+        const owner: [Op, number][] = [];
+        const replies = new Map<Op, string[]>();
+        for (const op of ops) {
+          op.argvs.forEach((a, i) => (argvs.push(a), owner.push([op, i])));
+          replies.set(op, []);
+        }
+        inFlight[c] = [...ops];
+        const sentAt = Date.now();
+        for (const op of ops) op.sentAt = sentAt;
+        await conn.send(argvs, (i, reply) => {
+          const [op] = owner[i];
+          const got = replies.get(op)!;
+          got.push(reply);
+          if (got.length < op.argvs.length) return;
+          // Acknowledged: it must survive whatever happens next.
+          acknowledge(op, got, Date.now(), mismatches);
+          if (acked++ === 0) firstAck();
+          inFlight[c].splice(inFlight[c].indexOf(op), 1);
+          if (op.atomic && Date.now() >= armedAt) kill();
+        });
+      }
+    };
+
+    const drivers = conns.map((_, c) => drive(c));
+    // Whatever the timing, the kill comes (e.g. if no reply ever arrives).
+    const fallback = setTimeout(kill, 10_000);
+    const delay = timingRng.range(...KILL_DELAY[timing]);
+    void acking.then(() => {
+      const ackedAt = Date.now();
+      switch (timing) {
+        case "after MULTI/EXEC":
+          armedAt = ackedAt + delay;
+          break;
+        case "during a snapshot":
+          setTimeout(() => {
+            // Every shard starts a snapshot (sliced, between requests); kill while they run.
+            void control.send([["BGREWRITEAOF"]], (_, reply) => {
+              rewriteReply = reply;
+              setTimeout(kill, timingRng.range(0, 60));
+            });
+          }, delay);
+          break;
+        default:
+          setTimeout(kill, delay);
+      }
+    });
+    await Promise.all(drivers);
+    while (!killed) await sleep(5);
+    await killed;
+    clearTimeout(fallback);
+    await Promise.all([...conns, control].map((c) => Promise.race([c.closed, sleep(5000)])));
+    return { acked, inFlight, killAt, loadMs: killAt - loadStarted, mismatches, rewriteReply };
+  }
+
+  /** Starts wrangler dev again on the same state and reads back everything the shards hold. */
+  async function restartAndReadBack(): Promise<{ observed: Db; restartMs: number }> {
+    const restartStarted = Date.now();
+    server = await worker!.start();
+    const restartMs = Date.now() - restartStarted;
+    await configure();
+    const reader = await WsRespConnection.open(server.wsUrl, TOKEN);
+    const observed = await readDataset(reader);
+    reader.close();
+    return { observed, restartMs };
+  }
+
   for (let round = 1; round <= ROUNDS; round++) {
     const timing = TIMINGS[(round - 1) % TIMINGS.length];
     it(`kill point ${round}: ${timing}`, async () => {
-      const load = LOAD[timing];
-      const conns = await Promise.all(workloads.map(() => WsRespConnection.open(server!.wsUrl, TOKEN)));
-      const control = await WsRespConnection.open(server!.wsUrl, TOKEN);
-      const mismatches: string[] = [];
-      const inFlight: Op[][] = workloads.map(() => []);
-      let killed: Promise<void> | null = null;
-      let killAt = 0;
-      let acked = 0;
-      const kill = () => {
-        if (killed) return;
-        killAt = Date.now();
-        killed = worker!.kill(server!);
-      };
-      const loadStarted = Date.now();
-      /** After MULTI/EXEC: kill the moment an EXEC reply arrives, once armed. */
-      let armedAt = Infinity;
-      let rewriteReply: string | null = null;
-      /** Kill delays count from the first acknowledgement: every kill point has some behind it. */
-      let firstAck = () => {};
-      const acking = new Promise<void>((resolve) => (firstAck = resolve));
-
-      const drive = async (c: number) => {
-        const conn = conns[c];
-        while (!killed && !conn.isClosed) {
-          const ops: Op[] = [];
-          let bytes = 0;
-          for (let n = workloads[c].pipelineLength(load.pipeline); n > 0 && bytes < MAX_FRAME_BYTES; n--) {
-            const op = workloads[c].next(load.tx);
-            bytes += op.argvs.reduce((s, a) => s + a.reduce((t, x) => t + x.length + 16, 0), 0);
-            ops.push(op);
-          }
-          const argvs: string[][] = [];
-          const owner: [Op, number][] = [];
-          const replies = new Map<Op, string[]>();
-          for (const op of ops) {
-            op.argvs.forEach((a, i) => (argvs.push(a), owner.push([op, i])));
-            replies.set(op, []);
-          }
-          inFlight[c] = [...ops];
-          const sentAt = Date.now();
-          for (const op of ops) op.sentAt = sentAt;
-          await conn.send(argvs, (i, reply) => {
-            const [op] = owner[i];
-            const got = replies.get(op)!;
-            got.push(reply);
-            if (got.length < op.argvs.length) return;
-            // Acknowledged: it must survive whatever happens next.
-            acknowledge(op, got, Date.now(), mismatches);
-            if (acked++ === 0) firstAck();
-            inFlight[c].splice(inFlight[c].indexOf(op), 1);
-            if (op.atomic && Date.now() >= armedAt) kill();
-          });
-        }
-      };
-
-      const drivers = conns.map((_, c) => drive(c));
-      // Whatever the timing, the kill comes (e.g. if no reply ever arrives).
-      const fallback = setTimeout(kill, 10_000);
-      const delay = timingRng.range(...KILL_DELAY[timing]);
-      void acking.then(() => {
-        const ackedAt = Date.now();
-        switch (timing) {
-          case "after MULTI/EXEC":
-            armedAt = ackedAt + delay;
-            break;
-          case "during a snapshot":
-            setTimeout(() => {
-              // Every shard starts a snapshot (sliced, between requests); kill while they run.
-              void control.send([["BGREWRITEAOF"]], (_, reply) => {
-                rewriteReply = reply;
-                setTimeout(kill, timingRng.range(0, 60));
-              });
-            }, delay);
-            break;
-          default:
-            setTimeout(kill, delay);
-        }
-      });
-      await Promise.all(drivers);
-      while (!killed) await sleep(5);
-      await killed;
-      clearTimeout(fallback);
-      await Promise.all([...conns, control].map((c) => Promise.race([c.closed, sleep(5000)])));
-
+      const { acked, inFlight, killAt, loadMs, mismatches, rewriteReply } = await loadUntilKilled(timing);
       const disk = await inspectDisk(dir);
-      const restartStarted = Date.now();
-      server = await worker!.start();
-      const restartMs = Date.now() - restartStarted;
-      await configure();
-      const reader = await WsRespConnection.open(server.wsUrl, TOKEN);
-      const observed = await readDataset(reader);
-      reader.close();
+      const { observed, restartMs } = await restartAndReadBack();
 
       const inDoubt = inFlight.flat();
       const { problems, appliedKeys } = check(shadow, observed, inDoubt, killAt);
@@ -246,7 +275,7 @@ describe(`a shard never loses an acknowledged write: SIGKILL of wrangler dev und
       totals.snapshotsSeen += disk.snapshots;
       totals.restartMs += restartMs;
       console.log(
-        `kill point ${round} (${timing}) after ${killAt - loadStarted} ms: ${acked} acknowledged, ${inDoubt.length} in doubt (${appliedKeys} keys show some applied); ` +
+        `kill point ${round} (${timing}) after ${loadMs} ms: ${acked} acknowledged, ${inDoubt.length} in doubt (${appliedKeys} keys show some applied); ` +
           `on disk ${disk.snapshots} snapshots, ${disk.halfWritten} half-written, ${disk.logRows} log rows; ${observed.size} keys; restart ${restartMs} ms` +
           (problems.length ? `; ${problems.length} keys wrong` : ""),
       );

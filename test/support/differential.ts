@@ -354,9 +354,9 @@ export const ERROR_GENERATORS: readonly CommandGenerator[] = [
   },
 ];
 
+// --- steps ------------------------------------------------------------------------------
 
-// --- sequences ------------------------------------------------------------------------
-
+/** One command of a sequence, and how its reply is compared. */
 export interface Step {
   argv: string[];
   compare: CompareMode;

@@ -10,6 +10,7 @@
  * - `stateCheckSteps`, `shortTtlSteps`: whole-keyspace read-backs, and real expiry.
  * - `dumpPayload`, `crc64`: RESTORE payloads framed as Redis frames them.
  *
+ * Not generated, and why (each is outside the string/generic-key scope or cannot agree by design):
  * - COPY … DB n with n ≥ 1 and MOVE: Hotslot has one database (db 0); a default Redis has 16,
  *   so the reference would copy/move where Hotslot must refuse. DB 0 and invalid indexes are generated.
  * - OBJECT: string encodings differ by design (src/commands/object.ts: strings keep no history,
