@@ -16,6 +16,12 @@ export interface Bridge {
   port: number;
   /** The WebSocket URL it relays to. */
   url: string;
+  /**
+   * What the bridge holds now: open connections, and the bytes buffered for them (requests
+   * waiting for or on the WebSocket, replies waiting for the client). Bounded per connection:
+   * see the limits at the top of bridge.mjs.
+   */
+  stats(): { connections: number; bufferedBytes: number };
   /** Stops listening and closes every relayed connection. */
   close(): Promise<void>;
 }

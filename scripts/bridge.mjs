@@ -15,7 +15,27 @@
  *   - each WebSocket frame from the Worker is written to the TCP socket as is;
  *   - reads that arrive before the WebSocket is open are queued and sent, frame by frame,
  *     once it opens;
- *   - closing either side closes the other.
+ *   - closing either side closes the other. When the Worker closes the WebSocket (QUIT, or a
+ *     protocol error, after which Redis closes the connection too), the TCP connection is
+ *     closed in both directions once the last reply is flushed, so the client's further
+ *     writes fail instead of vanishing into a half-closed socket.
+ *
+ * Limits (per connection; the bridge never closes a connection because of them, it stops
+ * reading instead, so a client that stops reading is held back, not disconnected):
+ *   - requests: at most REQUEST_HIGH_WATER (8 MiB) read from the client and not yet written
+ *     out on the WebSocket, before it opens as well as after; past it the bridge stops
+ *     reading the client, which then waits in its own socket buffers;
+ *   - replies: at most REPLY_HIGH_WATER (8 MiB) waiting to be written to a client that does
+ *     not read them; past it the bridge stops reading both the WebSocket (so the Worker's
+ *     replies wait in the network) and the client (so it sends the Worker no more work
+ *     whose replies would pile up). A client that writes a pipeline whose replies exceed
+ *     that before it reads any of them waits forever — real clients (redis-cli --pipe,
+ *     redis-benchmark, ioredis) read while they write;
+ *   - one WebSocket frame from the Worker (the replies to one frame of requests) is held
+ *     whole, however large, so the bounds above are exceeded by at most one such frame;
+ *   - no timeouts: like redis-server (timeout 0), a connection whose client neither reads
+ *     nor closes stays open, holding at most the bounds above.
+ * `stats()` reports the bytes a bridge holds (tests use it to check these bounds).
  *
  * Usage: hotslot-bridge [--port 6379] [--url http://127.0.0.1:8787] [--token …]
  *   Environment: HOTSLOT_BRIDGE_PORT, HOTSLOT_URL, HOTSLOT_TOKEN; without a token the
@@ -23,40 +43,33 @@
  *
  * Programmatic use (tests): `const b = await startBridge({ port: 0, url, token }); b.port; await b.close()`.
  *
- * Needs Node ≥ 22 (global WebSocket). On older Node the `ws` package is used if installed.
+ * Uses the `ws` package (a dependency): unlike Node's global WebSocket it can pause reading,
+ * which the reply limit needs.
  */
 import { readFileSync, realpathSync } from "node:fs";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { WebSocket } from "ws";
 
 /** The bridge only ever listens on loopback: it holds a token, so anyone who can reach it is authenticated. */
 const HOST = "127.0.0.1";
 const DEFAULT_PORT = 6379;
 const DEFAULT_URL = "http://127.0.0.1:8787";
 
-/** Pause reading from TCP while this many bytes wait to go out on the WebSocket (client floods faster than the Worker). */
-const HIGH_WATER = 8 * 1024 * 1024;
+/**
+ * Stop reading the client while this many bytes of its requests wait to go out on the
+ * WebSocket, or wait for it to open (a client floods faster than the Worker takes them).
+ */
+const REQUEST_HIGH_WATER = 8 * 1024 * 1024;
+/** Stop reading the WebSocket, and the client, while this many bytes of replies wait for a client that does not read. */
+const REPLY_HIGH_WATER = 8 * 1024 * 1024;
 /**
  * After the client half-closes (sends EOF), keep the WebSocket open until every frame sent has
  * been answered, or until the Worker has been silent this long (a frame holding only part of a
  * command is never answered).
  */
 const DRAIN_GRACE_MS = 2000;
-
-// --- WebSocket implementation ----------------------------------------------------------
-
-let WebSocketImpl = globalThis.WebSocket;
-
-async function webSocketClass() {
-  if (WebSocketImpl) return WebSocketImpl;
-  try {
-    WebSocketImpl = (await import("ws")).WebSocket;
-    return WebSocketImpl;
-  } catch {
-    throw new Error(`hotslot-bridge needs Node 22 or later (global WebSocket), or the "ws" package; this is Node ${process.versions.node}`);
-  }
-}
 
 /** http(s)://host[:port][/path] → ws(s)://…/ (the RESP WebSocket is served at the path given, "/" by default). */
 export function webSocketUrl(url) {
@@ -80,16 +93,15 @@ function httpUrl(url) {
  * Starts a bridge. Resolves once it listens (`port` 0 picks a free port); rejects with the
  * listen error (e.g. code EADDRINUSE) otherwise.
  * @param {{ port?: number, url?: string, token?: string | null, log?: ((msg: string) => void) | null }} options
- * @returns {Promise<{ port: number, url: string, close(): Promise<void> }>}
+ * @returns {Promise<{ port: number, url: string, stats(): { connections: number, bufferedBytes: number }, close(): Promise<void> }>}
  */
 export async function startBridge({ port = DEFAULT_PORT, url = DEFAULT_URL, token = null, log = (m) => console.error(m) } = {}) {
-  const WS = await webSocketClass();
   const wsUrl = webSocketUrl(url);
   const say = log ?? (() => {});
   const connections = new Set();
 
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-    const conn = relay(WS, wsUrl, token, socket, say);
+    const conn = relay(wsUrl, token, socket, say);
     connections.add(conn);
     socket.once("close", () => connections.delete(conn));
   });
@@ -106,6 +118,11 @@ export async function startBridge({ port = DEFAULT_PORT, url = DEFAULT_URL, toke
   return {
     port: server.address().port,
     url: wsUrl,
+    stats: () => {
+      let bufferedBytes = 0;
+      for (const c of connections) bufferedBytes += c.bufferedBytes();
+      return { connections: connections.size, bufferedBytes };
+    },
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
@@ -115,49 +132,75 @@ export async function startBridge({ port = DEFAULT_PORT, url = DEFAULT_URL, toke
 }
 
 /** Relays one TCP connection over its own WebSocket. */
-function relay(WS, wsUrl, token, socket, say) {
+function relay(wsUrl, token, socket, say) {
   const headers = token ? { Authorization: `Bearer ${token}` } : {};
-  const ws = new WS(wsUrl, { headers });
-  ws.binaryType = "arraybuffer";
+  // No compression: both ends are usually on one machine, and inflating costs memory the limits don't see.
+  const ws = new WebSocket(wsUrl, { headers, perMessageDeflate: false, maxPayload: 0 });
 
   /** Reads waiting for the WebSocket to open, each kept as its own frame. */
   let pending = [];
+  let pendingBytes = 0;
   let opened = false;
   let done = false;
   let clientEnded = false;
   let framesSent = 0;
   let framesReceived = 0;
   let graceTimer = null;
-  let drainTimer = null;
 
+  /** The client is not reading its replies. */
+  const repliesBackedUp = () => socket.writableLength > REPLY_HIGH_WATER;
+
+  /**
+   * Back-pressure, re-evaluated whenever a buffer grows or drains: read the client only while
+   * its requests have room on the way out and its replies are being read; read the WebSocket
+   * only while the client reads. Once finished, keep reading the client (and discard): unread
+   * bytes would make the kernel reset the connection and lose the last replies.
+   */
+  const updateFlow = () => {
+    const requestsBackedUp = (opened ? ws.bufferedAmount : pendingBytes) > REQUEST_HIGH_WATER;
+    if (!done && (requestsBackedUp || repliesBackedUp())) socket.pause();
+    else socket.resume();
+    if (opened) {
+      if (repliesBackedUp() && !done) {
+        ws.pause();
+        // A paused WebSocket is not a silent Worker: the grace period waits for the client.
+        clearTimeout(graceTimer);
+      } else if (ws.isPaused) {
+        ws.resume();
+        maybeFinishAfterEnd();
+      }
+    }
+  };
+
+  /**
+   * Ends the TCP connection once the replies written so far (and `lastWords`) are flushed,
+   * then destroys it: closed in both directions, as Redis closes a connection after QUIT or
+   * a protocol error, so the client's further writes fail.
+   */
+  const closeClient = (lastWords) => {
+    if (socket.destroyed) return;
+    socket.end(lastWords, () => socket.destroy());
+  };
+
+  /** Stops relaying: closes the WebSocket and the TCP connection. */
   const finish = () => {
     if (done) return;
     done = true;
     clearTimeout(graceTimer);
-    clearInterval(drainTimer);
     pending = [];
+    pendingBytes = 0;
     try {
       ws.close(1000);
     } catch {
-      // not open yet or already closed
+      // not open yet, or already closed
     }
-    if (!socket.destroyed) socket.end();
+    updateFlow();
+    closeClient();
   };
 
   const sendFrame = (bytes) => {
-    ws.send(bytes);
     framesSent++;
-    // Backpressure: the WebSocket API cannot pause the far side, but we can stop reading.
-    if (ws.bufferedAmount > HIGH_WATER && !drainTimer) {
-      socket.pause();
-      drainTimer = setInterval(() => {
-        if (ws.bufferedAmount <= HIGH_WATER / 2) {
-          clearInterval(drainTimer);
-          drainTimer = null;
-          socket.resume();
-        }
-      }, 5);
-    }
+    ws.send(bytes, { binary: true }, updateFlow);
   };
 
   /** After the client's EOF: close once every frame has its reply, or the Worker has gone quiet. */
@@ -165,16 +208,20 @@ function relay(WS, wsUrl, token, socket, say) {
     if (!clientEnded || done) return;
     if (pending.length === 0 && framesReceived >= framesSent) return finish();
     clearTimeout(graceTimer);
-    graceTimer = setTimeout(finish, DRAIN_GRACE_MS);
+    if (!ws.isPaused) graceTimer = setTimeout(finish, DRAIN_GRACE_MS);
   };
 
+  // One TCP read → one frame. No copy: Node allocates each read anew and never reuses it.
   socket.on("data", (chunk) => {
     if (done) return;
-    // One TCP read → one frame. Copy: Node may reuse the chunk's memory.
-    const bytes = new Uint8Array(chunk);
-    if (opened) sendFrame(bytes);
-    else pending.push(bytes);
+    if (opened) sendFrame(chunk);
+    else {
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+    }
+    updateFlow();
   });
+  socket.on("drain", updateFlow);
   socket.on("end", () => {
     clientEnded = true;
     if (opened) maybeFinishAfterEnd();
@@ -182,40 +229,48 @@ function relay(WS, wsUrl, token, socket, say) {
   socket.on("error", () => finish());
   socket.on("close", () => finish());
 
-  ws.addEventListener("open", () => {
+  ws.on("open", () => {
     if (done) return ws.close(1000);
     opened = true;
     const queued = pending;
     pending = [];
+    pendingBytes = 0;
     for (const bytes of queued) sendFrame(bytes);
+    updateFlow();
     maybeFinishAfterEnd();
   });
-  ws.addEventListener("message", (event) => {
-    if (socket.destroyed || socket.writableEnded) return;
+  ws.on("message", (data) => {
+    if (done || socket.destroyed || socket.writableEnded) return;
     framesReceived++;
-    const data = event.data;
-    socket.write(typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data));
+    // Text frames arrive as their UTF-8 bytes, binary ones as is.
+    socket.write(data);
+    updateFlow();
     maybeFinishAfterEnd();
   });
   /** The WebSocket would not open: say why, to the client too (as Redis does with "max number of clients reached"). */
   const failedToOpen = () => {
     done = true;
     pending = [];
+    pendingBytes = 0;
+    updateFlow();
     void explainFailure(wsUrl, headers).then((why) => {
       say(`hotslot-bridge: could not open ${wsUrl}: ${why}`);
-      if (!socket.destroyed) socket.end(`-ERR Hotslot bridge: could not open ${wsUrl}: ${why}\r\n`);
+      closeClient(`-ERR Hotslot bridge: could not open ${wsUrl}: ${why}\r\n`);
     });
   };
-  ws.addEventListener("close", () => {
+  ws.on("close", () => {
     if (!opened && !done) failedToOpen();
     else finish();
   });
-  // Node's WebSocket fires only "error" (no "close") when the connection cannot be made.
-  ws.addEventListener("error", () => {
+  // Failing to connect fires "error" and then "close"; an error must be listened to, or `ws` throws it.
+  ws.on("error", () => {
     if (!opened && !done) failedToOpen();
   });
 
-  return { destroy: () => (finish(), socket.destroy()) };
+  return {
+    bufferedBytes: () => pendingBytes + socket.writableLength + (opened ? ws.bufferedAmount : 0),
+    destroy: () => (finish(), socket.destroy()),
+  };
 }
 
 /** Why a WebSocket would not open: asks the same URL over HTTP (the WebSocket API hides the status). */

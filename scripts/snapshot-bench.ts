@@ -15,7 +15,7 @@ import { Keyspace } from "../src/engine/keyspace";
 import { ListValue } from "../src/engine/list";
 import { RedisSet } from "../src/engine/set";
 import { SortedSet } from "../src/engine/zset";
-import { DEFAULT_SLICE_BYTES, ShardPersistence } from "../src/shard/snapshot";
+import { DEFAULT_SLICE_BYTES, ShardPersistence } from "../src/shard/persistence";
 import { NodeSqlStorage } from "../test/support/node-sql";
 
 const MB = 1024 * 1024;

@@ -5,7 +5,8 @@
  *   src/protocol/  RESP2/RESP3 codec, Upstash JSON, Reply values
  *   src/commands/  the command table: one declaration per command, with its handler
  *   src/engine/    the in-memory keyspace and data types (plain TypeScript, runs in Node)
- *   src/shard/     the shard Durable Object: engine + append log in SQLite storage
+ *   src/shard/     the shard Durable Object: engine, effect stream → append log, snapshots
+ *                  and exports in SQLite storage, alarm
  *   src/router/    the Worker: auth, HTTP and WebSocket sessions, slot routing, fan-out
  *   src/util/      bytes, numbers, hash slots
  *

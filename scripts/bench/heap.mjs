@@ -44,7 +44,6 @@ function buildDataset(kind, n) {
   if (kind === "bigzset") for (let k = 0; k < bigZaddCount(0, n); k++) add(bigZadd(0, n, k));
   else for (let i = 0; i < n; i++) add(SMALL_DATASETS[kind].make(i));
   flush();
-  ex.takeEffects();
   hold = db;
   return { accounted: db.usedMemory, keys: db.size };
 }

@@ -3,9 +3,31 @@
  * names (and their old ziplist aliases), validation and error texts. Engine parameters
  * live in the keyspace's settings; a few fixed ones describe how Hotslot runs. CONFIG SET
  * is sent to every shard and logged (it bumps dirty), so it survives restarts.
+ *
+ * Parameters are found in a Map (never through an object's prototype), and every value is
+ * validated before any is applied. Where Redis's range would let a shard outgrow what a
+ * Durable Object can hold or recover (src/engine/settings.ts has the bounds), the range
+ * is narrower, and a value outside it is refused with Redis's range error and the reason:
+ *
+ * - maxmemory: at most PLATFORM_MAXMEMORY (100 MB of the isolate's 128 MB). 0, Redis's
+ *   "no limit", is accepted and sets that bound (CONFIG GET then shows it): without a
+ *   limit a shard would grow past its isolate and crash at every restart while loading.
+ * - auto-aof-rewrite-percentage: 1 to 200. 0 (Redis: no automatic rewrite) is refused: the
+ *   log would grow until replaying it at start-up could not finish.
+ * - auto-aof-rewrite-min-size: at most PLATFORM_MAX_LOG_BYTES (256 MB), for the same reason.
+ * - maxmemory-samples: 1 to 64 (eviction samples this many keys per evicted key).
  */
 import { globMatch } from "../engine/glob";
-import { EVICTION_POLICIES, type EngineSettings, type EvictionPolicy } from "../engine/settings";
+import {
+  AOF_REWRITE_PERCENTAGE_MAX,
+  AOF_REWRITE_PERCENTAGE_MIN,
+  EVICTION_POLICIES,
+  MAXMEMORY_SAMPLES_MAX,
+  PLATFORM_MAX_LOG_BYTES,
+  PLATFORM_MAXMEMORY,
+  type EngineSettings,
+  type EvictionPolicy,
+} from "../engine/settings";
 import { map, OK, type Reply } from "../protocol/reply";
 import { parseInt64, parseMemory } from "../util/numbers";
 import type { ExecContext } from "./context";
@@ -22,6 +44,13 @@ interface Parameter {
 
 const INT64_MAX = "9223372036854775807";
 
+/** Redis's range error, with why Hotslot's range is narrower than Redis's when it is. */
+function outOfRange(min: number, maxText: string, why?: string): string {
+  return `argument must be between ${min} and ${maxText} inclusive${why ? ` (${why})` : ""}`;
+}
+
+const WHY_LOG_BOUND = "a shard must compact its log often enough to replay it at start-up";
+
 function integerSetting(
   name: string,
   key: keyof EngineSettings,
@@ -29,6 +58,7 @@ function integerSetting(
   max: number,
   alias?: string,
   maxText = String(max),
+  why?: string,
 ): Parameter {
   return {
     name,
@@ -39,8 +69,26 @@ function integerSetting(
       const parsed = parseInt64(value);
       if (parsed === null) return "argument couldn't be parsed into an integer";
       const n = Number(parsed);
-      if (n < min || n > max) return `argument must be between ${min} and ${maxText} inclusive`;
+      if (n < min || n > max) return outOfRange(min, maxText, why);
       (ctx.db.settings[key] as number) = n;
+      return null;
+    },
+  };
+}
+
+/**
+ * A memory parameter (memtoull: "100mb", "1gb", plain bytes; "" is 0, as Redis reads it)
+ * from 0 to `max` bytes; `zero` is what 0 stores.
+ */
+function memorySetting(name: string, key: "maxmemory" | "autoAofRewriteMinSize", max: number, why: string, zero = 0): Parameter {
+  return {
+    name,
+    get: (ctx) => String(ctx.db.settings[key]),
+    set: (ctx, value) => {
+      const n = value === "" ? 0 : parseMemory(value);
+      if (n === null) return "argument must be a memory value";
+      if (n > max) return outOfRange(0, String(max), why);
+      ctx.db.settings[key] = n === 0 ? zero : n;
       return null;
     },
   };
@@ -51,16 +99,7 @@ function fixed(name: string, value: string | (() => string)): Parameter {
 }
 
 const PARAMETERS: Parameter[] = [
-  {
-    name: "maxmemory",
-    get: (ctx) => String(ctx.db.settings.maxmemory),
-    set: (ctx, value) => {
-      const n = parseMemory(value);
-      if (n === null) return "argument must be a memory value";
-      ctx.db.settings.maxmemory = n;
-      return null;
-    },
-  },
+  memorySetting("maxmemory", "maxmemory", PLATFORM_MAXMEMORY, `a shard's isolate has 128 MB; 0 sets ${PLATFORM_MAXMEMORY}`, PLATFORM_MAXMEMORY),
   {
     name: "maxmemory-policy",
     get: (ctx) => ctx.db.settings.maxmemoryPolicy,
@@ -73,21 +112,20 @@ const PARAMETERS: Parameter[] = [
       return null;
     },
   },
-  integerSetting("maxmemory-samples", "maxmemorySamples", 1, 2147483647),
+  integerSetting("maxmemory-samples", "maxmemorySamples", 1, MAXMEMORY_SAMPLES_MAX, undefined, undefined, "each eviction samples this many keys"),
   integerSetting("lfu-log-factor", "lfuLogFactor", 0, 2147483647),
   integerSetting("lfu-decay-time", "lfuDecayTime", 0, 2147483647),
   // When the shard snapshots and compacts its log (src/shard/snapshot.ts).
-  integerSetting("auto-aof-rewrite-percentage", "autoAofRewritePercentage", 0, 2147483647),
-  {
-    name: "auto-aof-rewrite-min-size",
-    get: (ctx) => String(ctx.db.settings.autoAofRewriteMinSize),
-    set: (ctx, value) => {
-      const n = parseMemory(value);
-      if (n === null) return "argument must be a memory value";
-      ctx.db.settings.autoAofRewriteMinSize = n;
-      return null;
-    },
-  },
+  integerSetting(
+    "auto-aof-rewrite-percentage",
+    "autoAofRewritePercentage",
+    AOF_REWRITE_PERCENTAGE_MIN,
+    AOF_REWRITE_PERCENTAGE_MAX,
+    undefined,
+    undefined,
+    WHY_LOG_BOUND,
+  ),
+  memorySetting("auto-aof-rewrite-min-size", "autoAofRewriteMinSize", PLATFORM_MAX_LOG_BYTES, WHY_LOG_BOUND),
   integerSetting("hash-max-listpack-entries", "hashMaxListpackEntries", 0, Number.MAX_SAFE_INTEGER, "hash-max-ziplist-entries", INT64_MAX),
   integerSetting("hash-max-listpack-value", "hashMaxListpackValue", 0, Number.MAX_SAFE_INTEGER, "hash-max-ziplist-value", INT64_MAX),
   integerSetting("set-max-intset-entries", "setMaxIntsetEntries", 0, Number.MAX_SAFE_INTEGER, undefined, INT64_MAX),
@@ -151,7 +189,6 @@ function configSet(ctx: ExecContext, args: string[]): Reply {
 
 defineCommand({
   name: "config", arity: -2, flags: ["admin", "noscript", "loading", "stale"], group: "server", routing: "fanout-first",
-  summary: "A container for server configuration commands", since: "2.0.0",
   subcommands: ["get", "set", "resetstat", "rewrite", "help"],
   run: (ctx, argv) => {
     const sub = argv[1].toLowerCase();

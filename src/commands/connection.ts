@@ -1,15 +1,17 @@
 /**
- * Connection and introspection commands, run by the router against the session: PING,
- * ECHO, HELLO, AUTH, SELECT, QUIT, RESET, CLIENT, COMMAND, TIME, CLUSTER KEYSLOT, and the
- * transaction commands (MULTI, EXEC, DISCARD, WATCH, UNWATCH), whose queueing the router's
- * RESP session performs — outside a session (HTTP) they are refused here.
+ * Connection and introspection commands, run by the router: PING, ECHO, COMMAND, TIME,
+ * CLUSTER KEYSLOT (routing `router`), and those that read or change the session (routing
+ * `session`): HELLO, AUTH, SELECT, QUIT, RESET, CLIENT and the transaction commands
+ * (MULTI, EXEC, DISCARD, WATCH, UNWATCH), which act through the session's
+ * TransactionControl — over HTTP there is none, and they say to use /multi-exec.
  */
 import { keySlot } from "../util/keyslot";
 import { error, map, OK, simple, verbatim, type Reply } from "../protocol/reply";
 import { parseInt64 } from "../util/numbers";
 import { parseIntegerArg } from "./args";
 import { CommandError, ERR_DB_INDEX, ERR_SYNTAX, ERR_WRONGPASS, errUnknownSubcommand, errWrongArity } from "./errors";
-import type { RouterContext } from "./router-context";
+import { docsOf } from "./docs";
+import type { RouterContext, TransactionControl } from "./router-context";
 import {
   allCommands,
   arityOk,
@@ -18,16 +20,16 @@ import {
   defineCommand,
   lookupCommand,
   type CommandSpec,
+  type RouterHandler,
 } from "./table";
 import { REDIS_VERSION } from "../version";
 
 const ERR_CLIENT_NAME = "ERR Client names cannot contain spaces, newlines or special characters.";
 
-// --- PING, ECHO, TIME, SELECT, QUIT ---------------------------------------------------
+// --- PING, ECHO, TIME, SELECT, QUIT, RESET ---------------------------------------------------
 
 defineCommand({
   name: "ping", arity: -1, flags: ["fast"], group: "connection", routing: "router",
-  summary: "Ping the server", since: "1.0.0", complexity: "O(1)",
   runInRouter: (_ctx, argv) => {
     if (argv.length > 2) throw new CommandError(errWrongArity("ping"));
     return argv.length === 2 ? argv[1] : simple("PONG");
@@ -36,13 +38,11 @@ defineCommand({
 
 defineCommand({
   name: "echo", arity: 2, flags: ["fast"], group: "connection", routing: "router",
-  summary: "Echo the given string", since: "1.0.0", complexity: "O(1)",
   runInRouter: (_ctx, argv) => argv[1],
 });
 
 defineCommand({
   name: "time", arity: 1, flags: ["loading", "stale", "fast"], group: "server", routing: "router",
-  summary: "Return the current server time", since: "2.6.0", complexity: "O(1)",
   runInRouter: (ctx) => {
     const ms = ctx.now;
     const micros = Math.floor((performance.now() * 1000) % 1000);
@@ -51,8 +51,7 @@ defineCommand({
 });
 
 defineCommand({
-  name: "select", arity: 2, flags: ["loading", "stale", "fast"], group: "connection", routing: "router",
-  summary: "Change the selected database for the current connection", since: "1.0.0", complexity: "O(1)",
+  name: "select", arity: 2, flags: ["loading", "stale", "fast"], group: "connection", routing: "session",
   runInRouter: (_ctx, argv) => {
     const db = parseIntegerArg(argv[1]);
     if (db !== 0) throw new CommandError(ERR_DB_INDEX);
@@ -62,7 +61,7 @@ defineCommand({
 
 defineCommand({
   name: "quit", arity: -1, flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], group: "connection",
-  routing: "router", summary: "Close the connection", since: "1.0.0", complexity: "O(1)",
+  routing: "session", routerFlags: ["runs-in-multi"],
   runInRouter: (ctx) => {
     ctx.session.closing = true;
     return OK;
@@ -71,7 +70,7 @@ defineCommand({
 
 defineCommand({
   name: "reset", arity: 1, flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], group: "connection",
-  routing: "router", summary: "Reset the connection", since: "6.2.0", complexity: "O(1)",
+  routing: "session", routerFlags: ["runs-in-multi"],
   runInRouter: (ctx) => {
     ctx.resetSession();
     return simple("RESET");
@@ -91,7 +90,7 @@ function authReply(ctx: RouterContext, user: string, password: string): Reply {
 
 defineCommand({
   name: "auth", arity: -2, flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], group: "connection",
-  routing: "router", summary: "Authenticate to the server", since: "1.0.0", complexity: "O(N) where N is the number of passwords defined for the user",
+  routing: "session",
   runInRouter: (ctx, argv) => {
     if (argv.length > 3) throw new CommandError(ERR_SYNTAX);
     return argv.length === 2 ? authReply(ctx, "default", argv[1]) : authReply(ctx, argv[1], argv[2]);
@@ -100,7 +99,7 @@ defineCommand({
 
 defineCommand({
   name: "hello", arity: -1, flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], group: "connection",
-  routing: "router", summary: "Handshake with Redis", since: "6.0.0", complexity: "O(1)",
+  routing: "session",
   runInRouter: (ctx, argv) => {
     let proto: 2 | 3 = ctx.session.resp;
     if (argv.length >= 2) {
@@ -157,8 +156,7 @@ function clientInfoLine(ctx: RouterContext): string {
 }
 
 defineCommand({
-  name: "client", arity: -2, flags: ["noscript", "loading", "stale"], group: "connection", routing: "router",
-  summary: "A container for client connection commands", since: "2.4.0",
+  name: "client", arity: -2, flags: ["noscript", "loading", "stale"], group: "connection", routing: "session",
   subcommands: ["id", "setname", "getname", "info", "list", "setinfo", "no-evict", "no-touch", "reply", "help"],
   runInRouter: (ctx, argv) => {
     const sub = argv[1].toLowerCase();
@@ -234,14 +232,15 @@ function commandInfo(spec: CommandSpec): Reply {
 }
 
 function commandDocs(spec: CommandSpec): Reply[] {
-  const doc: Reply[] = ["summary", spec.summary, "since", spec.since, "group", spec.group];
-  if (spec.complexity) doc.push("complexity", spec.complexity);
+  const docs = docsOf(spec.name);
+  if (!docs) throw new Error(`command ${spec.name} has no docs in src/commands/docs.ts`);
+  const doc: Reply[] = ["summary", docs.summary, "since", docs.since, "group", spec.group];
+  if (docs.complexity) doc.push("complexity", docs.complexity);
   return [spec.name, map(doc)];
 }
 
 defineCommand({
   name: "command", arity: -1, flags: ["loading", "stale"], group: "server", routing: "router",
-  summary: "Get array of Redis command details", since: "2.8.13", complexity: "O(N) where N is the total number of Redis commands",
   subcommands: ["count", "info", "docs", "list", "getkeys", "help"],
   runInRouter: (_ctx, argv) => {
     if (argv.length === 1) return [...allCommands()].map(commandInfo);
@@ -284,8 +283,7 @@ defineCommand({
 // --- CLUSTER -------------------------------------------------------------------------
 
 defineCommand({
-  name: "cluster", arity: -2, flags: [], group: "cluster", routing: "router",
-  summary: "A container for cluster commands", since: "3.0.0", subcommands: ["keyslot", "help"],
+  name: "cluster", arity: -2, flags: [], group: "cluster", routing: "router", subcommands: ["keyslot", "help"],
   runInRouter: (_ctx, argv) => {
     const sub = argv[1].toLowerCase();
     if (sub === "keyslot") {
@@ -299,31 +297,39 @@ defineCommand({
 
 // --- transactions: the RESP session queues and runs them ------------------------------
 
-const sessionOnly = (name: string) => () => error(`ERR ${name.toUpperCase()} is only available on a RESP connection (WebSocket or TCP); over HTTP use /multi-exec`);
+/**
+ * A transaction command's handler: acts on the session's MULTI/EXEC state; over HTTP,
+ * where there is none, points to /multi-exec.
+ */
+function onTransaction(name: string, act: (tx: TransactionControl, argv: string[]) => Reply | Promise<Reply>): RouterHandler {
+  return (ctx, argv) =>
+    ctx.transactions
+      ? act(ctx.transactions, argv)
+      : error(`ERR ${name.toUpperCase()} is only available on a RESP connection (WebSocket or TCP); over HTTP use /multi-exec`);
+}
 
 defineCommand({
   name: "multi", arity: 1, flags: ["noscript", "loading", "stale", "fast", "allow_busy"], group: "transactions",
-  routing: "router", summary: "Mark the start of a transaction block", since: "1.2.0", complexity: "O(1)",
-  runInRouter: sessionOnly("multi"),
+  routing: "session", routerFlags: ["runs-in-multi"],
+  runInRouter: onTransaction("multi", (tx) => tx.multi()),
 });
 defineCommand({
   name: "exec", arity: 1, flags: ["noscript", "loading", "stale", "skip_slowlog"], group: "transactions",
-  routing: "router", summary: "Execute all commands issued after MULTI", since: "1.2.0",
-  runInRouter: sessionOnly("exec"),
+  routing: "session", routerFlags: ["runs-in-multi"],
+  runInRouter: onTransaction("exec", (tx) => tx.exec()),
 });
 defineCommand({
   name: "discard", arity: 1, flags: ["noscript", "loading", "stale", "fast", "allow_busy"], group: "transactions",
-  routing: "router", summary: "Discard all commands issued after MULTI", since: "2.0.0", complexity: "O(N), when N is the number of queued commands",
-  runInRouter: sessionOnly("discard"),
+  routing: "session", routerFlags: ["runs-in-multi"],
+  runInRouter: onTransaction("discard", (tx) => tx.discard()),
 });
 defineCommand({
   name: "watch", arity: -2, flags: ["noscript", "loading", "stale", "fast", "allow_busy"], group: "transactions",
-  keys: { first: 1, last: -1, step: 1 }, routing: "router",
-  summary: "Watch the given keys to determine execution of the MULTI/EXEC block", since: "2.2.0", complexity: "O(1) for every key.",
-  runInRouter: sessionOnly("watch"),
+  keys: { first: 1, last: -1, step: 1 }, routing: "session", routerFlags: ["runs-in-multi"],
+  runInRouter: onTransaction("watch", (tx, argv) => tx.watch(argv.slice(1))),
 });
 defineCommand({
   name: "unwatch", arity: 1, flags: ["noscript", "loading", "stale", "fast", "allow_busy"], group: "transactions",
-  routing: "router", summary: "Forget about all watched keys", since: "2.2.0", complexity: "O(1)",
-  runInRouter: sessionOnly("unwatch"),
+  routing: "session",
+  runInRouter: onTransaction("unwatch", (tx) => tx.unwatch()),
 });

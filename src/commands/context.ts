@@ -3,7 +3,8 @@
  * way to say what is logged. By default a command that changed the keyspace (bumped
  * `db.dirty`) is logged as sent; a handler whose effect is random or time-relative calls
  * `propagate` with the deterministic form instead (EXPIRE → PEXPIREAT, SET EX → SET PXAT,
- * INCRBYFLOAT → SET), once per effect, as Redis's alsoPropagate.
+ * INCRBYFLOAT → SET), once per effect, as Redis's alsoPropagate. A handler that throws
+ * after changing data is logged as the state it left its keys in (src/commands/execute.ts).
  */
 import type { Keyspace } from "../engine/keyspace";
 import type { Reply } from "../protocol/reply";
@@ -48,7 +49,7 @@ export const NO_SHARD: DebugControl = {
 
 /**
  * What a shard's persistence offers commands. The shard implements it
- * (src/shard/snapshot.ts); a plain Executor (unit tests, tools) has MEMORY_ONLY. A
+ * (src/shard/persistence.ts); a plain Executor (unit tests, tools) has MEMORY_ONLY. A
  * snapshot is taken between batches, when the log holds every effect before it, so SAVE,
  * BGSAVE and RELOAD requested by a command act right after the command's batch, before
  * its replies leave.

@@ -103,9 +103,6 @@ defineCommand({
   flags: ["admin", "noscript", "loading", "stale", "protected"],
   group: "server",
   routing: "fanout-debug",
-  summary: "A container for debugging commands",
-  since: "1.0.0",
-  complexity: "Depends on subcommand.",
   subcommands: ["digest", "digest-value", "object", "reload", "set-active-expire", "sleep", "help"],
   run: (ctx, argv) => {
     const sub = argv[1];

@@ -9,17 +9,20 @@
  * (LRU policies) or FREQ (LFU policies) sets the restored key's access clock, as Redis's
  * objectSetLRUOrLFU does (src/engine/eviction.ts).
  */
+import { RdbTooLarge, type DecodeBounds } from "../engine/rdb/bounds";
 import { RdbCorrupt } from "../engine/rdb/bytes";
 import { restoredAccess } from "../engine/eviction";
 import { createDumpPayload, parseDumpPayload, verifyDumpPayload } from "../engine/rdb/dump";
 import { RdbUnsupported } from "../engine/rdb/object";
 import { fromRdbValue, toRdbValue } from "../engine/rdb/values";
+import { memoryLimit } from "../engine/settings";
 import { OK, type Reply } from "../protocol/reply";
 import { binaryToBytes, bytesToBinary } from "../util/binary";
 import type { ExecContext } from "./context";
-import { CommandError, ERR_SYNTAX } from "./errors";
+import { CommandError, ERR_STRING_TOO_LONG, ERR_SYNTAX } from "./errors";
+import { ERR_OOM } from "./execute";
 import { int64OrReply, isOption } from "./args";
-import { defineCommand } from "./table";
+import { defineCommand, readsOneKey, writesOneKey } from "./table";
 
 const ERR_BUSYKEY = "BUSYKEY Target key name already exists.";
 const ERR_BAD_PAYLOAD = "ERR DUMP payload version or checksum are wrong";
@@ -30,14 +33,8 @@ const ERR_BAD_DATA = "ERR Bad data format";
 defineCommand({
   name: "dump",
   arity: 2,
-  flags: ["readonly"],
+  ...readsOneKey(),
   group: "keyspace",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Return a serialized version of the value stored at the specified key.",
-  since: "2.6.0",
-  complexity:
-    "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
   run: (ctx, argv) => {
     const v = ctx.db.get(argv[1]);
     if (v === undefined) return null;
@@ -83,6 +80,21 @@ function parseRestoreOptions(argv: string[]): RestoreOptions {
   return opts;
 }
 
+/**
+ * What decoding a payload may allocate: no string longer than MAX_VALUE_BYTES (as SET),
+ * and no more in all than the shard has room for — its memory limit (never above the
+ * platform's bound, src/engine/settings.ts), less what it holds when it cannot evict
+ * (but for the value REPLACE frees). The payload is whole, so a count it cannot hold is
+ * corruption.
+ */
+function restoreBounds(ctx: ExecContext, key: string, replace: boolean): DecodeBounds {
+  const db = ctx.db;
+  const limit = memoryLimit(db.settings);
+  const held = db.usedMemory - (replace ? (db.memoryUsage(key) ?? 0) : 0);
+  const room = db.settings.maxmemoryPolicy === "noeviction" ? Math.max(0, limit - held) : limit;
+  return { maxStringBytes: ctx.limits.maxValueBytes, maxObjectBytes: room, complete: true };
+}
+
 function restore(ctx: ExecContext, argv: string[]): Reply {
   const db = ctx.db;
   const key = argv[1];
@@ -95,9 +107,11 @@ function restore(ctx: ExecContext, argv: string[]): Reply {
   if (!verifyDumpPayload(payload)) throw new CommandError(ERR_BAD_PAYLOAD);
   let value;
   try {
-    value = fromRdbValue(parseDumpPayload(payload, db.settings), db.settings);
+    value = fromRdbValue(parseDumpPayload(payload, db.settings, restoreBounds(ctx, key, opts.replace)), db.settings);
   } catch (e) {
     if (e instanceof RdbCorrupt) throw new CommandError(ERR_BAD_DATA);
+    // Declared sizes over the bounds: refused before anything is allocated.
+    if (e instanceof RdbTooLarge) throw new CommandError(e.limit === "string" ? ERR_STRING_TOO_LONG : ERR_OOM);
     if (e instanceof RdbUnsupported) throw new CommandError(`${ERR_BAD_DATA}: ${e.message}`);
     throw e;
   }
@@ -131,14 +145,8 @@ function restore(ctx: ExecContext, argv: string[]): Reply {
 defineCommand({
   name: "restore",
   arity: -4,
-  flags: ["write", "denyoom"],
+  ...writesOneKey("denyoom"),
   group: "keyspace",
   acl: ["dangerous"],
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Create a key using the provided serialized value, previously obtained using DUMP.",
-  since: "2.6.0",
-  complexity:
-    "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
   run: restore,
 });

@@ -1,8 +1,16 @@
 /**
  * Runs commands against a keyspace, as a shard does: lookup → arity → handler, one at a
- * time and synchronously (the shard is single-threaded, like Redis), collecting the
+ * time and synchronously (the shard is single-threaded, like Redis), recording the
  * effects to log in deterministic form. Used by the shard Durable Object, by log replay,
  * and directly by unit tests in Node.
+ *
+ * Effects (what a command changed, as commands that replay it exactly): a command is
+ * recorded as sent when it bumped `db.dirty`, or as what it `propagate`d; expiry and
+ * eviction are recorded as DEL. A handler that throws after changing data is recorded as
+ * the state it left its keys in (RESTORE … REPLACE ABSTTL, or DEL), not as the request:
+ * replaying the request could do more, or other, than what was applied. Effects leave the
+ * executor one way only: `collect` hands over everything recorded while its function ran.
+ * Outside `collect` nothing is recorded (log replay, tools that only want replies).
  *
  * Memory (Redis's processCommand): when maxmemory is set, every command first evicts keys
  * by the maxmemory-policy until the keyspace fits; if it cannot, a command flagged
@@ -12,7 +20,10 @@
  */
 import { Evictor } from "../engine/eviction";
 import { Keyspace } from "../engine/keyspace";
+import { createDumpPayload } from "../engine/rdb/dump";
+import { toRdbValue } from "../engine/rdb/values";
 import { error, type ErrorReply, type Reply } from "../protocol/reply";
+import { bytesToBinary } from "../util/binary";
 import { MEMORY_ONLY, NO_SHARD, WouldBlock, type DebugControl, type ExecContext, type Limits, type Persistence } from "./context";
 import { CommandError, errUnknownCommand, errWrongArity } from "./errors";
 import { arityOk, commandKeys, lookupCommand } from "./table";
@@ -34,7 +45,8 @@ export interface BatchResult {
 }
 
 export class Executor {
-  private effects: string[][] = [];
+  /** Effects recorded inside the current `collect`; null when nobody collects. */
+  private recording: string[][] | null = null;
   private propagated: string[][] | null = null;
   private readonly ctx: ExecContext;
   private now = 0;
@@ -81,32 +93,44 @@ export class Executor {
       },
     };
     db.onExpire = (key) => {
-      this.effects.push(["DEL", key]);
+      this.record(["DEL", key]);
       this.expiredDirty++;
     };
     // Evictions happen outside a command's own dirty window (before or after it runs).
-    db.onEvict = (key) => this.effects.push(["DEL", key]);
+    db.onEvict = (key) => this.record(["DEL", key]);
     this.evictor = new Evictor(db);
   }
 
+  /** Records one effect, if someone collects (what is replayed is in the log already). */
+  private record(argv: string[]): void {
+    if (this.recording !== null && !this.replaying) this.recording.push(argv);
+  }
+
   /**
-   * Runs a batch of commands; replies in order, plus the effects to log. `afterEach`
-   * runs after every command (the shard serves blocked clients there, as Redis does).
+   * Runs `fn` (commands, expiry, eviction…) and hands over every effect recorded while it
+   * ran, in order: the executor's one hand-over, so each effect is handed over once. Not
+   * reentrant: a collection inside another would split one batch's effects.
    */
-  run(batch: string[][], afterEach?: () => void): BatchResult {
-    this.effects = [];
-    const replies = batch.map((argv) => {
-      const reply = this.runOne(argv);
-      afterEach?.();
-      return reply;
-    });
-    // Handed over, never held: what is returned here is logged once.
-    return { replies, effects: this.takeEffects() };
+  collect<T>(fn: () => T): { result: T; effects: string[][] } {
+    if (this.recording !== null) throw new Error("Executor.collect: already collecting");
+    const effects: string[][] = [];
+    this.recording = effects;
+    try {
+      return { result: fn(), effects };
+    } finally {
+      this.recording = null;
+    }
+  }
+
+  /** Runs a batch of commands; replies in order, plus the effects to log. */
+  run(batch: string[][]): BatchResult {
+    const { result: replies, effects } = this.collect(() => batch.map((argv) => this.runOne(argv)));
+    return { replies, effects };
   }
 
   /**
    * Runs a blocking command that may block: its reply, or the WouldBlock saying what to
-   * wait for. Effects go to the current batch's effects (see `takeEffects`).
+   * wait for. Its effects are recorded like any command's (see `collect`).
    */
   runBlocking(argv: string[]): Reply | WouldBlock {
     this.mayBlock = true;
@@ -118,13 +142,6 @@ export class Executor {
     } finally {
       this.mayBlock = false;
     }
-  }
-
-  /** Effects recorded since the last batch began, cleared (for work outside `run`). */
-  takeEffects(): string[][] {
-    const effects = this.effects;
-    this.effects = [];
-    return effects;
   }
 
   /** Runs one command (argv[0] is its name) and records its effects. */
@@ -143,11 +160,13 @@ export class Executor {
     this.expiredDirty = 0;
     this.propagated = null;
     let reply: Reply;
+    let failed = false;
     if (this.beforeWrite !== null && spec.isWrite) this.beforeWrite(commandKeys(spec, argv));
     try {
       reply = spec.run(this.ctx, argv);
     } catch (e) {
       if (e instanceof WouldBlock) throw e;
+      failed = true;
       if (e instanceof CommandError) reply = error(e.reply);
       else {
         // A bug must not take the rest of the batch down with it: this command fails,
@@ -156,22 +175,27 @@ export class Executor {
         reply = error(`ERR internal error in '${spec.name}': ${(e as Error)?.message ?? String(e)}`);
       }
     }
+    const changed = this.db.dirty - this.expiredDirty !== dirtyBefore;
+    const keys = failed && changed && this.recording !== null && !this.replaying ? commandKeys(spec, argv) : [];
     const propagated = this.propagated as string[][] | null;
-    if (propagated) this.effects.push(...propagated);
-    else if (this.db.dirty - this.expiredDirty !== dirtyBefore) this.effects.push(argv);
+    // Failed part-way: what it applied is its keys' state now (a keyless command that
+    // fails after writing has nothing better than the forms below).
+    if (keys.length > 0) for (const key of keys) this.record(this.keyState(key));
+    else if (propagated) for (const effect of propagated) this.record(effect);
+    else if (changed) this.record(argv);
     // After the command too (CONFIG SET may also have just set or lowered maxmemory).
     if (!this.replaying && this.oomGate && this.db.settings.maxmemory > 0) this.evictor.perform();
     return reply;
   }
 
-  /** Evicts until under maxmemory (if one is set); the DELs join the current effects. */
+  /** Evicts until under maxmemory (if one is set); each eviction is recorded as DEL. */
   enforceMemoryLimit(): void {
     if (this.db.settings.maxmemory > 0) this.evictor.perform();
   }
 
   /**
    * The memory check for a MULTI/EXEC body, as Redis checks EXEC: evicts what it can
-   * (the DELs join the current effects) and returns the OOM error when memory is still
+   * (each recorded as DEL) and returns the OOM error when memory is still
    * over the limit and any queued command may grow memory; null when EXEC may run.
    */
   refuseTransaction(batch: string[][]): ErrorReply | null {
@@ -195,18 +219,16 @@ export class Executor {
   }
 
   /**
-   * Active expiry: deletes up to `limit` keys whose TTL has passed; returns the DEL
-   * effects to log (as Redis propagates expiry).
+   * Active expiry: deletes up to `limit` keys whose TTL has passed, each recorded as DEL
+   * (as Redis propagates expiry). Returns how many it deleted.
    */
-  expireDue(limit: number): string[][] {
-    this.effects = [];
+  expireDue(limit: number): number {
     this.now = this.clock();
     this.db.now = this.now;
-    this.db.expireDue(this.now, limit);
-    return this.takeEffects();
+    return this.db.expireDue(this.now, limit);
   }
 
-  /** Applies logged effects without logging them again (recovery, replication). */
+  /** Applies a logged effect without recording it again (recovery, replication). */
   replay(argv: string[]): void {
     const expireOnRead = this.db.expireOnRead;
     this.db.expireOnRead = false;
@@ -216,8 +238,18 @@ export class Executor {
     } finally {
       this.db.expireOnRead = expireOnRead;
       this.replaying = false;
-      // What is replayed is already in the log: it must not be logged again.
-      this.effects = [];
     }
+  }
+
+  /**
+   * The effect that gives `key` the state it has now, whatever it had: DEL when it is
+   * gone, else RESTORE of its DUMP payload with its absolute TTL (0: none), REPLACE. Read
+   * without counting an access; a key past its TTL is expired first, so it is logged gone.
+   */
+  private keyState(key: string): string[] {
+    const value = this.db.peek(key);
+    if (value === undefined) return ["DEL", key];
+    const payload = bytesToBinary(createDumpPayload(toRdbValue(value, this.db.settings), this.db.settings));
+    return ["RESTORE", key, String(this.db.getExpire(key) ?? 0), payload, "REPLACE", "ABSTTL"];
   }
 }

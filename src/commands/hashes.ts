@@ -33,7 +33,7 @@ import {
 } from "./args";
 import type { ExecContext } from "./context";
 import { CommandError, errWrongArity, ERR_FLOAT_RESULT, ERR_OVERFLOW, ERR_SYNTAX } from "./errors";
-import { defineCommand } from "./table";
+import { defineCommand, readsOneKey, writesOneKey } from "./table";
 
 // --- errors only the hash commands send -------------------------------------------
 
@@ -84,20 +84,14 @@ function hsetGeneric(ctx: ExecContext, argv: string[], name: string): Reply {
 }
 
 const SET_LIKE = {
-  flags: ["write", "denyoom", "fast"],
+  ...writesOneKey("denyoom", "fast"),
   group: "hash",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
 } as const;
 
 defineCommand({
   ...SET_LIKE,
   name: "hset",
   arity: -4,
-  summary: "Set the string value of a hash field",
-  since: "2.0.0",
-  complexity:
-    "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
   run: (ctx, argv) => hsetGeneric(ctx, argv, "hset"),
 });
 
@@ -105,9 +99,6 @@ defineCommand({
   ...SET_LIKE,
   name: "hmset",
   arity: -4,
-  summary: "Set multiple hash fields to multiple values",
-  since: "2.0.0",
-  complexity: "O(N) where N is the number of fields being set.",
   run: (ctx, argv) => hsetGeneric(ctx, argv, "hmset"),
 });
 
@@ -115,9 +106,6 @@ defineCommand({
   ...SET_LIKE,
   name: "hsetnx",
   arity: 4,
-  summary: "Set the value of a hash field, only if the field does not exist",
-  since: "2.0.0",
-  complexity: "O(1)",
   run(ctx, argv) {
     const { hash, created } = hashForWrite(ctx, argv[1]);
     if (hash.has(argv[2])) return 0;
@@ -133,9 +121,6 @@ defineCommand({
   ...SET_LIKE,
   name: "hincrby",
   arity: 4,
-  summary: "Increment the integer value of a hash field by the given number",
-  since: "2.0.0",
-  complexity: "O(1)",
   run(ctx, argv) {
     const [, key, field] = argv;
     const incr = int64OrReply(argv[3]);
@@ -159,9 +144,6 @@ defineCommand({
   ...SET_LIKE,
   name: "hincrbyfloat",
   arity: 4,
-  summary: "Increment the float value of a hash field by the given amount",
-  since: "2.6.0",
-  complexity: "O(1)",
   run(ctx, argv) {
     const [, key, field] = argv;
     // Long double arithmetic (x87, as Redis on x86-64), exactly as INCRBYFLOAT; but an
@@ -186,19 +168,14 @@ defineCommand({
 // --- reading --------------------------------------------------------------------------
 
 const READ = {
-  flags: ["readonly", "fast"],
+  ...readsOneKey("fast"),
   group: "hash",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  complexity: "O(1)",
 } as const;
 
 defineCommand({
   ...READ,
   name: "hget",
   arity: 3,
-  summary: "Get the value of a hash field",
-  since: "2.0.0",
   run: (ctx, argv) => getHash(ctx, argv[1])?.get(argv[2]) ?? null,
 });
 
@@ -206,9 +183,6 @@ defineCommand({
   ...READ,
   name: "hmget",
   arity: -3,
-  summary: "Get the values of all the given hash fields",
-  since: "2.0.0",
-  complexity: "O(N) where N is the number of fields being requested.",
   run(ctx, argv) {
     // A missing key is an empty hash: one nil per field.
     const hash = getHash(ctx, argv[1]);
@@ -220,8 +194,6 @@ defineCommand({
   ...READ,
   name: "hlen",
   arity: 2,
-  summary: "Get the number of fields in a hash",
-  since: "2.0.0",
   run: (ctx, argv) => getHash(ctx, argv[1])?.size ?? 0,
 });
 
@@ -229,8 +201,6 @@ defineCommand({
   ...READ,
   name: "hstrlen",
   arity: 3,
-  summary: "Get the length of the value of a hash field",
-  since: "3.2.0",
   run: (ctx, argv) => getHash(ctx, argv[1])?.get(argv[2])?.length ?? 0,
 });
 
@@ -238,25 +208,18 @@ defineCommand({
   ...READ,
   name: "hexists",
   arity: 3,
-  summary: "Determine if a hash field exists",
-  since: "2.0.0",
   run: (ctx, argv) => (getHash(ctx, argv[1])?.has(argv[2]) ? 1 : 0),
 });
 
 const ALL = {
   arity: 2,
-  flags: ["readonly"],
+  ...readsOneKey(),
   group: "hash",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  complexity: "O(N) where N is the size of the hash.",
 } as const;
 
 defineCommand({
   ...ALL,
   name: "hkeys",
-  summary: "Get all the fields in a hash",
-  since: "2.0.0",
   run(ctx, argv) {
     const hash = getHash(ctx, argv[1]);
     return hash ? [...hash.entries()].map((e) => e[0]) : [];
@@ -266,8 +229,6 @@ defineCommand({
 defineCommand({
   ...ALL,
   name: "hvals",
-  summary: "Get all the values in a hash",
-  since: "2.0.0",
   run(ctx, argv) {
     const hash = getHash(ctx, argv[1]);
     return hash ? [...hash.entries()].map((e) => e[1]) : [];
@@ -277,8 +238,6 @@ defineCommand({
 defineCommand({
   ...ALL,
   name: "hgetall",
-  summary: "Get all the fields and values in a hash",
-  since: "2.0.0",
   run(ctx, argv) {
     const hash = getHash(ctx, argv[1]);
     const flat: Reply[] = [];
@@ -292,13 +251,8 @@ defineCommand({
 defineCommand({
   name: "hdel",
   arity: -3,
-  flags: ["write", "fast"],
+  ...writesOneKey("fast"),
   group: "hash",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Delete one or more hash fields",
-  since: "2.0.0",
-  complexity: "O(N) where N is the number of fields to be removed.",
   run(ctx, argv) {
     const key = argv[1];
     const hash = getHash(ctx, key);
@@ -321,13 +275,8 @@ defineCommand({
 defineCommand({
   name: "hrandfield",
   arity: -2,
-  flags: ["readonly"],
+  ...readsOneKey(),
   group: "hash",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Get one or multiple random fields from a hash",
-  since: "6.2.0",
-  complexity: "O(N) where N is the number of fields returned",
   run(ctx, argv) {
     if (argv.length === 2) {
       const hash = getHash(ctx, argv[1]);
@@ -358,14 +307,8 @@ defineCommand({
 defineCommand({
   name: "hscan",
   arity: -3,
-  flags: ["readonly"],
+  ...readsOneKey(),
   group: "hash",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Incrementally iterate hash fields and associated values",
-  since: "2.8.0",
-  complexity:
-    "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
   run(ctx, argv) {
     // Redis reads the cursor, then the key, and only then the options: a missing key
     // replies an empty scan even when the options are wrong.

@@ -14,7 +14,7 @@ import { INT64_MAX, INT64_MIN } from "../util/numbers";
 import { int64OrReply, isOption, parseIntegerArg, parseScanCursor, parseScanOptions } from "./args";
 import type { ExecContext } from "./context";
 import { CommandError, ERR_DB_INDEX, ERR_INVALID_EXPIRE, ERR_NO_SUCH_KEY, ERR_SYNTAX } from "./errors";
-import { defineCommand } from "./table";
+import { defineCommand, readsOneKey, writesOneKey } from "./table";
 
 // --- helpers --------------------------------------------------------------------
 
@@ -65,10 +65,6 @@ defineCommand({
   group: "keyspace",
   keys: { first: 1, last: -1, step: 1 },
   routing: "split-sum",
-  summary: "Delete a key",
-  since: "1.0.0",
-  complexity:
-    "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
   run: deleteKeys,
 });
 
@@ -79,10 +75,6 @@ defineCommand({
   group: "keyspace",
   keys: { first: 1, last: -1, step: 1 },
   routing: "split-sum",
-  summary: "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
-  since: "4.0.0",
-  complexity:
-    "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
   // Memory is reclaimed by the garbage collector either way, so UNLINK is DEL here.
   run: deleteKeys,
 });
@@ -94,9 +86,6 @@ defineCommand({
   group: "keyspace",
   keys: { first: 1, last: -1, step: 1 },
   routing: "split-sum",
-  summary: "Determine if a key exists",
-  since: "1.0.0",
-  complexity: "O(N) where N is the number of keys to check.",
   run: (ctx, argv) => countExisting(ctx, argv, false),
 });
 
@@ -107,9 +96,6 @@ defineCommand({
   group: "keyspace",
   keys: { first: 1, last: -1, step: 1 },
   routing: "split-sum",
-  summary: "Alters the last access time of a key(s). Returns the number of existing keys specified.",
-  since: "3.2.1",
-  complexity: "O(N) where N is the number of keys that will be touched.",
   run: (ctx, argv) => countExisting(ctx, argv, true),
 });
 
@@ -118,13 +104,8 @@ defineCommand({
 defineCommand({
   name: "type",
   arity: 2,
-  flags: ["readonly", "fast"],
+  ...readsOneKey("fast"),
   group: "keyspace",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Determine the type stored at key",
-  since: "1.0.0",
-  complexity: "O(1)",
   run(ctx, argv) {
     const v = ctx.db.peek(argv[1]);
     return simple(v === undefined ? "none" : typeOf(v));
@@ -161,9 +142,6 @@ defineCommand({
   group: "keyspace",
   keys: { first: 1, last: 2, step: 1 },
   routing: "shard",
-  summary: "Rename a key",
-  since: "1.0.0",
-  complexity: "O(1)",
   run: (ctx, argv) => rename(ctx, argv, false),
 });
 
@@ -174,9 +152,6 @@ defineCommand({
   group: "keyspace",
   keys: { first: 1, last: 2, step: 1 },
   routing: "shard",
-  summary: "Rename a key, only if the new key does not exist",
-  since: "1.0.0",
-  complexity: "O(1)",
   run: (ctx, argv) => rename(ctx, argv, true),
 });
 
@@ -193,9 +168,6 @@ defineCommand({
   group: "keyspace",
   keys: { first: 1, last: 2, step: 1 },
   routing: "shard",
-  summary: "Copy a key",
-  since: "6.2.0",
-  complexity: "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
   run(ctx, argv) {
     // Options in order, first error wins, as copyCommand parses them.
     let replace = false;
@@ -239,10 +211,7 @@ defineCommand({
   group: "keyspace",
   acl: ["dangerous"],
   routing: "fanout-concat",
-  summary: "Find all keys matching the given pattern",
-  since: "1.0.0",
-  complexity:
-    "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
+  routerFlags: ["denied-to-readonly-token"],
   run(ctx, argv) {
     const pattern = argv[1];
     // Redis skips matching for the lone "*" (so it lists the empty key, which "*" alone
@@ -262,10 +231,7 @@ defineCommand({
   flags: ["readonly"],
   group: "keyspace",
   routing: "fanout-scan",
-  summary: "Incrementally iterate the keys space",
-  since: "2.8.0",
-  complexity:
-    "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+  routerFlags: ["denied-to-readonly-token"],
   run(ctx, argv) {
     const cursor = parseScanCursor(argv[1]);
     const { count, pattern, type } = parseScanOptions(argv, 2, true);
@@ -289,9 +255,6 @@ defineCommand({
   flags: ["readonly"],
   group: "keyspace",
   routing: "fanout-random",
-  summary: "Return a random key from the keyspace",
-  since: "1.0.0",
-  complexity: "O(1)",
   run: (ctx) => ctx.db.randomKey() ?? null,
 });
 
@@ -359,33 +322,37 @@ function expireGeneric(ctx: ExecContext, argv: string[], name: string, relative:
   return 1;
 }
 
-const EXPIRE_FAMILY = [
-  { name: "expire", relative: true, seconds: true, since: "1.0.0", summary: "Set a key's time to live in seconds" },
-  { name: "pexpire", relative: true, seconds: false, since: "2.6.0", summary: "Set a key's time to live in milliseconds" },
-  { name: "expireat", relative: false, seconds: true, since: "1.2.0", summary: "Set the expiration for a key as a UNIX timestamp" },
-  {
-    name: "pexpireat",
-    relative: false,
-    seconds: false,
-    since: "2.6.0",
-    summary: "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
-  },
-];
+defineCommand({
+  name: "expire",
+  arity: -3,
+  ...writesOneKey("fast"),
+  group: "keyspace",
+  run: (ctx, argv) => expireGeneric(ctx, argv, "expire", true, true),
+});
 
-for (const c of EXPIRE_FAMILY) {
-  defineCommand({
-    name: c.name,
-    arity: -3,
-    flags: ["write", "fast"],
-    group: "keyspace",
-    keys: { first: 1, last: 1, step: 1 },
-    routing: "shard",
-    summary: c.summary,
-    since: c.since,
-    complexity: "O(1)",
-    run: (ctx, argv) => expireGeneric(ctx, argv, c.name, c.relative, c.seconds),
-  });
-}
+defineCommand({
+  name: "pexpire",
+  arity: -3,
+  ...writesOneKey("fast"),
+  group: "keyspace",
+  run: (ctx, argv) => expireGeneric(ctx, argv, "pexpire", true, false),
+});
+
+defineCommand({
+  name: "expireat",
+  arity: -3,
+  ...writesOneKey("fast"),
+  group: "keyspace",
+  run: (ctx, argv) => expireGeneric(ctx, argv, "expireat", false, true),
+});
+
+defineCommand({
+  name: "pexpireat",
+  arity: -3,
+  ...writesOneKey("fast"),
+  group: "keyspace",
+  run: (ctx, argv) => expireGeneric(ctx, argv, "pexpireat", false, false),
+});
 
 // --- TTL, PTTL, EXPIRETIME, PEXPIRETIME, PERSIST -------------------------------------
 
@@ -408,44 +375,43 @@ function ttlGeneric(ctx: ExecContext, key: string, ms: boolean, absolute: boolea
   return (r - (r % 1000)) / 1000;
 }
 
-const TTL_FAMILY = [
-  { name: "ttl", ms: false, absolute: false, since: "1.0.0", summary: "Get the time to live for a key in seconds" },
-  { name: "pttl", ms: true, absolute: false, since: "2.6.0", summary: "Get the time to live for a key in milliseconds" },
-  { name: "expiretime", ms: false, absolute: true, since: "7.0.0", summary: "Get the expiration Unix timestamp for a key" },
-  {
-    name: "pexpiretime",
-    ms: true,
-    absolute: true,
-    since: "7.0.0",
-    summary: "Get the expiration Unix timestamp for a key in milliseconds",
-  },
-];
+defineCommand({
+  name: "ttl",
+  arity: 2,
+  ...readsOneKey("fast"),
+  group: "keyspace",
+  run: (ctx, argv) => ttlGeneric(ctx, argv[1], false, false),
+});
 
-for (const c of TTL_FAMILY) {
-  defineCommand({
-    name: c.name,
-    arity: 2,
-    flags: ["readonly", "fast"],
-    group: "keyspace",
-    keys: { first: 1, last: 1, step: 1 },
-    routing: "shard",
-    summary: c.summary,
-    since: c.since,
-    complexity: "O(1)",
-    run: (ctx, argv) => ttlGeneric(ctx, argv[1], c.ms, c.absolute),
-  });
-}
+defineCommand({
+  name: "pttl",
+  arity: 2,
+  ...readsOneKey("fast"),
+  group: "keyspace",
+  run: (ctx, argv) => ttlGeneric(ctx, argv[1], true, false),
+});
+
+defineCommand({
+  name: "expiretime",
+  arity: 2,
+  ...readsOneKey("fast"),
+  group: "keyspace",
+  run: (ctx, argv) => ttlGeneric(ctx, argv[1], false, true),
+});
+
+defineCommand({
+  name: "pexpiretime",
+  arity: 2,
+  ...readsOneKey("fast"),
+  group: "keyspace",
+  run: (ctx, argv) => ttlGeneric(ctx, argv[1], true, true),
+});
 
 defineCommand({
   name: "persist",
   arity: 2,
-  flags: ["write", "fast"],
+  ...writesOneKey("fast"),
   group: "keyspace",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Remove the expiration from a key",
-  since: "2.2.0",
-  complexity: "O(1)",
   run(ctx, argv) {
     if (!ctx.db.has(argv[1])) return 0;
     return ctx.db.persist(argv[1]) ? 1 : 0;

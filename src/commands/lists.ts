@@ -29,7 +29,7 @@ import {
 } from "./args";
 import { blockOrReply, type ExecContext } from "./context";
 import { CommandError, errWrongArity, ERR_NO_SUCH_KEY, ERR_SYNTAX } from "./errors";
-import { defineCommand } from "./table";
+import { defineCommand, readsOneKey, writesOneKey } from "./table";
 
 // --- errors only the list commands send -------------------------------------------
 
@@ -128,43 +128,31 @@ function parseListEnd(arg: string): ListEnd {
 
 const PUSH = {
   arity: -3,
-  flags: ["write", "denyoom", "fast"],
+  ...writesOneKey("denyoom", "fast"),
   group: "list",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  complexity:
-    "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
 } as const;
 
 defineCommand({
   ...PUSH,
   name: "lpush",
-  summary: "Prepend one or multiple elements to a list",
-  since: "1.0.0",
   run: (ctx, argv) => pushToList(ctx, argv[1], "head", argv.slice(2)),
 });
 
 defineCommand({
   ...PUSH,
   name: "rpush",
-  summary: "Append one or multiple elements to a list",
-  since: "1.0.0",
   run: (ctx, argv) => pushToList(ctx, argv[1], "tail", argv.slice(2)),
 });
 
 defineCommand({
   ...PUSH,
   name: "lpushx",
-  summary: "Prepend an element to a list, only if the list exists",
-  since: "2.2.0",
   run: (ctx, argv) => pushToList(ctx, argv[1], "head", argv.slice(2), true),
 });
 
 defineCommand({
   ...PUSH,
   name: "rpushx",
-  summary: "Append an element to a list, only if the list exists",
-  since: "2.2.0",
   run: (ctx, argv) => pushToList(ctx, argv[1], "tail", argv.slice(2), true),
 });
 
@@ -189,26 +177,19 @@ function popGeneric(ctx: ExecContext, argv: string[], end: ListEnd): Reply {
 
 const POP = {
   arity: -2,
-  flags: ["write", "fast"],
+  ...writesOneKey("fast"),
   group: "list",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  complexity: "O(N) where N is the number of elements returned",
 } as const;
 
 defineCommand({
   ...POP,
   name: "lpop",
-  summary: "Remove and get the first elements in a list",
-  since: "1.0.0",
   run: (ctx, argv) => popGeneric(ctx, argv, "head"),
 });
 
 defineCommand({
   ...POP,
   name: "rpop",
-  summary: "Remove and get the last elements in a list",
-  since: "1.0.0",
   run: (ctx, argv) => popGeneric(ctx, argv, "tail"),
 });
 
@@ -243,9 +224,6 @@ defineCommand({
   group: "list",
   getKeys: (argv) => numkeysKeys(argv, 1),
   routing: "shard",
-  summary: "Pop elements from a list",
-  since: "7.0.0",
-  complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
   run(ctx, argv) {
     const { keys, end, count } = lmpopArgs(argv, 1);
     return lmpop(ctx, keys, end, count) ?? NULL_ARRAY;
@@ -257,27 +235,16 @@ defineCommand({
 defineCommand({
   name: "llen",
   arity: 2,
-  flags: ["readonly", "fast"],
+  ...readsOneKey("fast"),
   group: "list",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Get the length of a list",
-  since: "1.0.0",
-  complexity: "O(1)",
   run: (ctx, argv) => getList(ctx, argv[1])?.length ?? 0,
 });
 
 defineCommand({
   name: "lrange",
   arity: 4,
-  flags: ["readonly"],
+  ...readsOneKey(),
   group: "list",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Get a range of elements from a list",
-  since: "1.0.0",
-  complexity:
-    "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
   run(ctx, argv) {
     const start = parseIntegerArg(argv[2]);
     const end = parseIntegerArg(argv[3]);
@@ -288,14 +255,8 @@ defineCommand({
 defineCommand({
   name: "lindex",
   arity: 3,
-  flags: ["readonly"],
+  ...readsOneKey(),
   group: "list",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Get an element from a list by its index",
-  since: "1.0.0",
-  complexity:
-    "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
   run(ctx, argv) {
     // Redis looks the key up first: a missing key is nil even with a bad index.
     const list = getList(ctx, argv[1]);
@@ -307,13 +268,8 @@ defineCommand({
 defineCommand({
   name: "lpos",
   arity: -3,
-  flags: ["readonly"],
+  ...readsOneKey(),
   group: "list",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Return the index of matching elements on a list",
-  since: "6.0.6",
-  complexity: "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
   run(ctx, argv) {
     let rank = 1n;
     let count = -1; // -1: COUNT not given (reply with one index or nil)
@@ -354,14 +310,8 @@ defineCommand({
 defineCommand({
   name: "lset",
   arity: 4,
-  flags: ["write", "denyoom"],
+  ...writesOneKey("denyoom"),
   group: "list",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Set the value of an element in a list by its index",
-  since: "1.0.0",
-  complexity:
-    "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
   run(ctx, argv) {
     // Redis looks the key up before it reads the index.
     const list = getList(ctx, argv[1]);
@@ -376,14 +326,8 @@ defineCommand({
 defineCommand({
   name: "linsert",
   arity: 5,
-  flags: ["write", "denyoom"],
+  ...writesOneKey("denyoom"),
   group: "list",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Insert an element before or after another element in a list",
-  since: "2.2.0",
-  complexity:
-    "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
   run(ctx, argv) {
     let after: boolean;
     if (isOption(argv[2], "after")) after = true;
@@ -400,13 +344,8 @@ defineCommand({
 defineCommand({
   name: "lrem",
   arity: 4,
-  flags: ["write"],
+  ...writesOneKey(),
   group: "list",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Remove elements from a list",
-  since: "1.0.0",
-  complexity: "O(N+M) where N is the length of the list and M is the number of elements removed.",
   run(ctx, argv) {
     const count = parseIntegerArg(argv[2]);
     const list = getList(ctx, argv[1]);
@@ -420,13 +359,8 @@ defineCommand({
 defineCommand({
   name: "ltrim",
   arity: 4,
-  flags: ["write"],
+  ...writesOneKey(),
   group: "list",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Trim a list to the specified range",
-  since: "1.0.0",
-  complexity: "O(N) where N is the number of elements to be removed by the operation.",
   run(ctx, argv) {
     const start = parseIntegerArg(argv[2]);
     const end = parseIntegerArg(argv[3]);
@@ -448,9 +382,6 @@ defineCommand({
   group: "list",
   keys: { first: 1, last: 2, step: 1 },
   routing: "shard",
-  summary: "Pop an element from a list, push it to another list and return it",
-  since: "6.2.0",
-  complexity: "O(1)",
   run(ctx, argv) {
     const from = parseListEnd(argv[3]);
     const to = parseListEnd(argv[4]);
@@ -465,9 +396,6 @@ defineCommand({
   group: "list",
   keys: { first: 1, last: 2, step: 1 },
   routing: "shard",
-  summary: "Remove the last element in a list, prepend it to another list and return it",
-  since: "1.2.0",
-  complexity: "O(1)",
   run: (ctx, argv) => moveBetweenLists(ctx, argv[1], argv[2], "tail", "head") ?? null,
 });
 
@@ -497,22 +425,17 @@ const BPOP = {
   group: "list",
   keys: { first: 1, last: -2, step: 1 },
   routing: "shard",
-  complexity: "O(N) where N is the number of provided keys.",
 } as const;
 
 defineCommand({
   ...BPOP,
   name: "blpop",
-  summary: "Remove and get the first element in a list, or block until one is available",
-  since: "2.0.0",
   run: (ctx, argv) => blockingPop(ctx, argv, "head"),
 });
 
 defineCommand({
   ...BPOP,
   name: "brpop",
-  summary: "Remove and get the last element in a list, or block until one is available",
-  since: "2.0.0",
   run: (ctx, argv) => blockingPop(ctx, argv, "tail"),
 });
 
@@ -531,9 +454,6 @@ defineCommand({
   group: "list",
   keys: { first: 1, last: 2, step: 1 },
   routing: "shard",
-  summary: "Pop an element from a list, push it to another list and return it; or block until one is available",
-  since: "6.2.0",
-  complexity: "O(1)",
   run: (ctx, argv) => {
     const from = parseListEnd(argv[3]);
     const to = parseListEnd(argv[4]);
@@ -548,9 +468,6 @@ defineCommand({
   group: "list",
   keys: { first: 1, last: 2, step: 1 },
   routing: "shard",
-  summary: "Pop an element from a list, push it to another list and return it; or block until one is available",
-  since: "2.2.0",
-  complexity: "O(1)",
   run: (ctx, argv) => blockingMove(ctx, argv[1], argv[2], "tail", "head", argv[3]),
 });
 
@@ -561,9 +478,6 @@ defineCommand({
   group: "list",
   getKeys: (argv) => numkeysKeys(argv, 2),
   routing: "shard",
-  summary: "Pop elements from a list, or block until one is available",
-  since: "7.0.0",
-  complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
   run(ctx, argv) {
     const timeoutMs = timeoutOrReply(argv[1]);
     const { keys, end, count } = lmpopArgs(argv, 2);

@@ -77,9 +77,6 @@ defineCommand({
   // Only MEMORY USAGE <key> names a key.
   getKeys: (argv) => (argv.length >= 3 && isSubcommand(argv[1], "usage") ? [2] : []),
   routing: "shard",
-  summary: "A container for memory diagnostics commands",
-  since: "4.0.0",
-  complexity: "Depends on subcommand.",
   subcommands: ["doctor", "help", "malloc-stats", "purge", "stats", "usage"],
   run(ctx, argv) {
     const sub = argv[1];

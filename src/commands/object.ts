@@ -84,9 +84,6 @@ defineCommand({
   // ENCODING, FREQ, IDLETIME and REFCOUNT name a key; HELP does not.
   getKeys: (argv) => (argv.length === 3 && KEYED.some((name) => isSubcommand(argv[1], name)) ? [2] : []),
   routing: "shard",
-  summary: "A container for object introspection commands",
-  since: "2.2.3",
-  complexity: "Depends on subcommand.",
   subcommands: ["encoding", "freq", "help", "idletime", "refcount"],
   run(ctx, argv) {
     const sub = argv[1];

@@ -1,6 +1,6 @@
 /**
  * Persistence commands: SAVE, BGSAVE, BGREWRITEAOF and LASTSAVE (Redis 7.0's rdb.c and
- * aof.c), carried out by the shard's persistence (ctx.persistence, src/shard/snapshot.ts).
+ * aof.c), carried out by the shard's persistence (ctx.persistence, src/shard/persistence.ts).
  * In Hotslot a snapshot is both Redis's RDB save and its AOF rewrite: it is written to the
  * shard's storage and compacts the log. The router sends each to every shard.
  */
@@ -15,9 +15,6 @@ defineCommand({
   flags: ["admin", "noscript", "no_multi"],
   group: "server",
   routing: "fanout-ok",
-  summary: "Synchronously save the dataset to disk",
-  since: "1.0.0",
-  complexity: "O(N) where N is the total number of keys in all databases",
   run: (ctx) => {
     ctx.persistence.save();
     return OK;
@@ -30,9 +27,6 @@ defineCommand({
   flags: ["admin", "noscript"],
   group: "server",
   routing: "fanout-first",
-  summary: "Asynchronously save the dataset to disk",
-  since: "1.0.0",
-  complexity: "O(1)",
   run: (ctx, argv) => {
     let schedule = false;
     if (argv.length > 1) {
@@ -49,9 +43,6 @@ defineCommand({
   flags: ["admin", "noscript"],
   group: "server",
   routing: "fanout-first",
-  summary: "Asynchronously rewrite the append-only file",
-  since: "1.0.0",
-  complexity: "O(1)",
   run: (ctx) => simple(ctx.persistence.background("bgrewriteaof", false)),
 });
 
@@ -62,8 +53,5 @@ defineCommand({
   group: "server",
   acl: ["admin", "dangerous"],
   routing: "fanout-min",
-  summary: "Get the UNIX time stamp of the last successful save to disk",
-  since: "1.0.0",
-  complexity: "O(1)",
   run: (ctx) => ctx.persistence.lastSave(),
 });

@@ -3,6 +3,7 @@
  * the few router services those commands need. The router implements it; the command
  * modules only read and write through it, so they never touch Workers APIs.
  */
+import type { Reply } from "../protocol/reply";
 
 export interface Session {
   /** Unique per router isolate, increasing, like CLIENT ID. */
@@ -25,4 +26,18 @@ export interface RouterContext {
   resetSession(): void;
   /** The number of primary shards. */
   readonly shardCount: number;
+  /**
+   * The connection's MULTI/EXEC and WATCH state, which the RESP session keeps; null over
+   * HTTP, where a request holds no connection (transactions go to /multi-exec).
+   */
+  readonly transactions: TransactionControl | null;
+}
+
+/** MULTI, EXEC, DISCARD, WATCH and UNWATCH as the RESP session performs them. */
+export interface TransactionControl {
+  multi(): Reply;
+  exec(): Promise<Reply>;
+  discard(): Promise<Reply>;
+  watch(keys: string[]): Promise<Reply>;
+  unwatch(): Promise<Reply>;
 }

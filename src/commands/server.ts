@@ -21,9 +21,6 @@ defineCommand({
   flags: ["readonly", "fast"],
   group: "keyspace",
   routing: "fanout-sum",
-  summary: "Return the number of keys in the selected database",
-  since: "1.0.0",
-  complexity: "O(1)",
   // As Redis's dictSize: expired keys not yet deleted still count.
   run: (ctx) => ctx.db.size,
 });
@@ -51,9 +48,6 @@ defineCommand({
   group: "keyspace",
   acl: ["dangerous"],
   routing: "fanout-ok",
-  summary: "Remove all keys from the current database",
-  since: "1.0.0",
-  complexity: "O(N) where N is the number of keys in the selected database",
   run: flush,
 });
 
@@ -64,9 +58,6 @@ defineCommand({
   group: "keyspace",
   acl: ["dangerous"],
   routing: "fanout-ok",
-  summary: "Remove all keys from all databases",
-  since: "1.0.0",
-  complexity: "O(N) where N is the total number of keys in all databases",
   // One database per shard, so FLUSHALL is FLUSHDB.
   run: flush,
 });
@@ -139,9 +130,6 @@ defineCommand({
   group: "server",
   acl: ["dangerous"],
   routing: "fanout-info",
-  summary: "Get information and statistics about the server",
-  since: "1.0.0",
-  complexity: "O(1)",
   run(ctx, argv) {
     const wanted = wantedInfoSections(argv.slice(1));
     return Object.keys(SHARD_SECTIONS)

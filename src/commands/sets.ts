@@ -26,7 +26,7 @@ import {
 } from "./args";
 import type { ExecContext } from "./context";
 import { CommandError, ERR_LIMIT_NEGATIVE, ERR_NUMKEYS, ERR_SYNTAX, ERR_WRONGTYPE } from "./errors";
-import { defineCommand } from "./table";
+import { defineCommand, readsOneKey, writesOneKey } from "./table";
 
 // --- errors only the set commands send (shared ones live in errors.ts) ----------------------
 
@@ -123,13 +123,8 @@ function unionOrDiff(ctx: ExecContext, keys: string[], diff: boolean): RedisSet 
 defineCommand({
   name: "sadd",
   arity: -3,
-  flags: ["write", "denyoom", "fast"],
+  ...writesOneKey("denyoom", "fast"),
   group: "set",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Add one or more members to a set",
-  since: "1.0.0",
-  complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
   run(ctx, argv) {
     const key = argv[1];
     let s = getSet(ctx, key);
@@ -147,13 +142,8 @@ defineCommand({
 defineCommand({
   name: "srem",
   arity: -3,
-  flags: ["write", "fast"],
+  ...writesOneKey("fast"),
   group: "set",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Remove one or more members from a set",
-  since: "1.0.0",
-  complexity: "O(N) where N is the number of members to be removed.",
   run(ctx, argv) {
     const key = argv[1];
     const s = getSet(ctx, key);
@@ -175,39 +165,24 @@ defineCommand({
 defineCommand({
   name: "scard",
   arity: 2,
-  flags: ["readonly", "fast"],
+  ...readsOneKey("fast"),
   group: "set",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Get the number of members in a set",
-  since: "1.0.0",
-  complexity: "O(1)",
   run: (ctx, argv) => getSet(ctx, argv[1])?.size ?? 0,
 });
 
 defineCommand({
   name: "sismember",
   arity: 3,
-  flags: ["readonly", "fast"],
+  ...readsOneKey("fast"),
   group: "set",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Determine if a given value is a member of a set",
-  since: "1.0.0",
-  complexity: "O(1)",
   run: (ctx, argv) => (getSet(ctx, argv[1])?.has(argv[2]) ? 1 : 0),
 });
 
 defineCommand({
   name: "smismember",
   arity: -3,
-  flags: ["readonly", "fast"],
+  ...readsOneKey("fast"),
   group: "set",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Returns the membership associated with the given elements for a set",
-  since: "6.2.0",
-  complexity: "O(N) where N is the number of elements being checked for membership",
   run(ctx, argv) {
     // A missing key is an empty set: all zeros.
     const s = getSet(ctx, argv[1]);
@@ -218,13 +193,8 @@ defineCommand({
 defineCommand({
   name: "smembers",
   arity: 2,
-  flags: ["readonly"],
+  ...readsOneKey(),
   group: "set",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Get all the members in a set",
-  since: "1.0.0",
-  complexity: "O(N) where N is the set cardinality.",
   // Redis 7.0 runs SMEMBERS as SINTER of one key.
   run: (ctx, argv) => setReply(getSet(ctx, argv[1])?.members() ?? []),
 });
@@ -232,13 +202,8 @@ defineCommand({
 defineCommand({
   name: "srandmember",
   arity: -2,
-  flags: ["readonly"],
+  ...readsOneKey(),
   group: "set",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Get one or multiple random members from a set",
-  since: "1.0.0",
-  complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
   run(ctx, argv) {
     if (argv.length > 3) throw new CommandError(ERR_SYNTAX);
     if (argv.length === 3) {
@@ -256,13 +221,8 @@ defineCommand({
 defineCommand({
   name: "spop",
   arity: -2,
-  flags: ["write", "fast"],
+  ...writesOneKey("fast"),
   group: "set",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Remove and return one or multiple random members from a set",
-  since: "1.0.0",
-  complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
   run(ctx, argv) {
     const key = argv[1];
     if (argv.length > 3) throw new CommandError(ERR_SYNTAX);
@@ -302,9 +262,6 @@ defineCommand({
   group: "set",
   keys: { first: 1, last: 2, step: 1 },
   routing: "shard",
-  summary: "Move a member from one set to another",
-  since: "1.0.0",
-  complexity: "O(1)",
   run(ctx, argv) {
     const [, srcKey, dstKey, member] = argv;
     const src = ctx.db.get(srcKey);
@@ -335,9 +292,6 @@ defineCommand({
   group: "set",
   keys: { first: 1, last: -1, step: 1 },
   routing: "shard",
-  summary: "Intersect multiple sets",
-  since: "1.0.0",
-  complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
   run: (ctx, argv) => setReply(intersect(lookupSets(ctx, argv.slice(1)))),
 });
 
@@ -348,9 +302,6 @@ defineCommand({
   group: "set",
   getKeys: (argv) => numkeysKeys(argv, 1),
   routing: "shard",
-  summary: "Intersect multiple sets and return the cardinality of the result",
-  since: "7.0.0",
-  complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
   run(ctx, argv) {
     // Unlike ZINTERCARD, every argument is checked before any key is read.
     const numkeys = atLeastOneOrReply(argv[1], ERR_NUMKEYS);
@@ -374,9 +325,6 @@ defineCommand({
   group: "set",
   keys: { first: 1, last: -1, step: 1 },
   routing: "shard",
-  summary: "Intersect multiple sets and store the resulting set in a key",
-  since: "1.0.0",
-  complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
   run(ctx, argv) {
     const members = intersect(lookupSets(ctx, argv.slice(2)));
     return storeResult(ctx, argv[1], asResultSet(members, ctx));
@@ -390,9 +338,6 @@ defineCommand({
   group: "set",
   keys: { first: 1, last: -1, step: 1 },
   routing: "shard",
-  summary: "Add multiple sets",
-  since: "1.0.0",
-  complexity: "O(N) where N is the total number of elements in all given sets.",
   run: (ctx, argv) => setReply(unionOrDiff(ctx, argv.slice(1), false).members()),
 });
 
@@ -403,9 +348,6 @@ defineCommand({
   group: "set",
   keys: { first: 1, last: -1, step: 1 },
   routing: "shard",
-  summary: "Add multiple sets and store the resulting set in a key",
-  since: "1.0.0",
-  complexity: "O(N) where N is the total number of elements in all given sets.",
   run: (ctx, argv) => storeResult(ctx, argv[1], unionOrDiff(ctx, argv.slice(2), false)),
 });
 
@@ -416,9 +358,6 @@ defineCommand({
   group: "set",
   keys: { first: 1, last: -1, step: 1 },
   routing: "shard",
-  summary: "Subtract multiple sets",
-  since: "1.0.0",
-  complexity: "O(N) where N is the total number of elements in all given sets.",
   run: (ctx, argv) => setReply(unionOrDiff(ctx, argv.slice(1), true).members()),
 });
 
@@ -429,23 +368,14 @@ defineCommand({
   group: "set",
   keys: { first: 1, last: -1, step: 1 },
   routing: "shard",
-  summary: "Subtract multiple sets and store the resulting set in a key",
-  since: "1.0.0",
-  complexity: "O(N) where N is the total number of elements in all given sets.",
   run: (ctx, argv) => storeResult(ctx, argv[1], unionOrDiff(ctx, argv.slice(2), true)),
 });
 
 defineCommand({
   name: "sscan",
   arity: -3,
-  flags: ["readonly"],
+  ...readsOneKey(),
   group: "set",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Incrementally iterate Set elements",
-  since: "2.8.0",
-  complexity:
-    "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
   run(ctx, argv) {
     // Cursor first; a missing key then answers an empty scan without reading the options.
     const cursor = parseScanCursor(argv[2]);

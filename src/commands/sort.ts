@@ -402,10 +402,6 @@ defineCommand({
   keys: { first: 1, last: 1, step: 1 },
   getKeys: sortGetKeys,
   routing: "shard",
-  summary: "Sort the elements in a list, set or sorted set",
-  since: "1.0.0",
-  complexity:
-    "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
   run: (ctx, argv) => sortGeneric(ctx, argv, false),
 });
 
@@ -419,9 +415,5 @@ defineCommand({
   // Redis gives SORT_RO a key finder too (sortROGetKeys), hence movablekeys in COMMAND INFO.
   getKeys: () => [1],
   routing: "shard",
-  summary: "Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
-  since: "7.0.0",
-  complexity:
-    "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
   run: (ctx, argv) => sortGeneric(ctx, argv, true),
 });

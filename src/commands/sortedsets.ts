@@ -49,7 +49,7 @@ import {
 } from "./args";
 import { blockOrReply, type ExecContext } from "./context";
 import { CommandError, ERR_LIMIT_NEGATIVE, ERR_OUT_OF_RANGE, ERR_SYNTAX } from "./errors";
-import { defineCommand } from "./table";
+import { defineCommand, readsOneKey, writesOneKey } from "./table";
 
 // --- errors only the sorted set commands send ---------------------------------------------
 
@@ -198,26 +198,16 @@ function zadd(ctx: ExecContext, argv: string[], flags: number): Reply {
 defineCommand({
   name: "zadd",
   arity: -4,
-  flags: ["write", "denyoom", "fast"],
+  ...writesOneKey("denyoom", "fast"),
   group: "sortedset",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Add one or more members to a sorted set, or update its score if it already exists",
-  since: "1.2.0",
-  complexity: "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
   run: (ctx, argv) => zadd(ctx, argv, 0),
 });
 
 defineCommand({
   name: "zincrby",
   arity: 4,
-  flags: ["write", "denyoom", "fast"],
+  ...writesOneKey("denyoom", "fast"),
   group: "sortedset",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Increment the score of a member in a sorted set",
-  since: "1.2.0",
-  complexity: "O(log(N)) where N is the number of elements in the sorted set.",
   // Redis runs ZINCRBY through ZADD's parser with INCR set (so "ZINCRBY k nx m" is a syntax error).
   run: (ctx, argv) => zadd(ctx, argv, ZADD_INCR),
 });
@@ -227,13 +217,8 @@ defineCommand({
 defineCommand({
   name: "zrem",
   arity: -3,
-  flags: ["write", "fast"],
+  ...writesOneKey("fast"),
   group: "sortedset",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Remove one or more members from a sorted set",
-  since: "1.2.0",
-  complexity: "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.",
   run(ctx, argv) {
     const key = argv[1];
     const z = getZset(ctx, key);
@@ -264,65 +249,45 @@ function zremrange(ctx: ExecContext, argv: string[], kind: RangeKind): Reply {
   return removed;
 }
 
-for (const [name, kind, summary, complexity] of [
-  [
-    "zremrangebyrank",
-    "rank",
-    "Remove all members in a sorted set within the given indexes",
-    "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
-  ],
-  [
-    "zremrangebyscore",
-    "score",
-    "Remove all members in a sorted set within the given scores",
-    "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
-  ],
-  [
-    "zremrangebylex",
-    "lex",
-    "Remove all members in a sorted set between the given lexicographical range",
-    "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
-  ],
-] as const) {
-  defineCommand({
-    name,
-    arity: 4,
-    flags: ["write"],
-    group: "sortedset",
-    keys: { first: 1, last: 1, step: 1 },
-    routing: "shard",
-    summary,
-    since: kind === "lex" ? "2.8.9" : kind === "rank" ? "2.0.0" : "1.2.0",
-    complexity,
-    run: (ctx, argv) => zremrange(ctx, argv, kind),
-  });
-}
+defineCommand({
+  name: "zremrangebyrank",
+  arity: 4,
+  ...writesOneKey(),
+  group: "sortedset",
+  run: (ctx, argv) => zremrange(ctx, argv, "rank"),
+});
+
+defineCommand({
+  name: "zremrangebyscore",
+  arity: 4,
+  ...writesOneKey(),
+  group: "sortedset",
+  run: (ctx, argv) => zremrange(ctx, argv, "score"),
+});
+
+defineCommand({
+  name: "zremrangebylex",
+  arity: 4,
+  ...writesOneKey(),
+  group: "sortedset",
+  run: (ctx, argv) => zremrange(ctx, argv, "lex"),
+});
 
 // --- reading single members ---------------------------------------------------------------------
 
 defineCommand({
   name: "zcard",
   arity: 2,
-  flags: ["readonly", "fast"],
+  ...readsOneKey("fast"),
   group: "sortedset",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Get the number of members in a sorted set",
-  since: "1.2.0",
-  complexity: "O(1)",
   run: (ctx, argv) => getZset(ctx, argv[1])?.size ?? 0,
 });
 
 defineCommand({
   name: "zscore",
   arity: 3,
-  flags: ["readonly", "fast"],
+  ...readsOneKey("fast"),
   group: "sortedset",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Get the score associated with the given member in a sorted set",
-  since: "1.2.0",
-  complexity: "O(1)",
   run(ctx, argv) {
     const s = getZset(ctx, argv[1])?.score(argv[2]);
     return s === undefined ? null : double(s);
@@ -332,13 +297,8 @@ defineCommand({
 defineCommand({
   name: "zmscore",
   arity: -3,
-  flags: ["readonly", "fast"],
+  ...readsOneKey("fast"),
   group: "sortedset",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Get the score associated with the given members in a sorted set",
-  since: "6.2.0",
-  complexity: "O(N) where N is the number of members being requested.",
   run(ctx, argv) {
     // A missing key is an empty set: all nils.
     const z = getZset(ctx, argv[1]);
@@ -349,38 +309,29 @@ defineCommand({
   },
 });
 
-for (const [name, reverse] of [
-  ["zrank", false],
-  ["zrevrank", true],
-] as const) {
-  defineCommand({
-    name,
-    arity: 3,
-    flags: ["readonly", "fast"],
-    group: "sortedset",
-    keys: { first: 1, last: 1, step: 1 },
-    routing: "shard",
-    summary: reverse
-      ? "Determine the index of a member in a sorted set, with scores ordered from high to low"
-      : "Determine the index of a member in a sorted set",
-    since: "2.0.0",
-    complexity: "O(log(N))",
-    run: (ctx, argv) => getZset(ctx, argv[1])?.rank(argv[2], reverse) ?? null,
-  });
-}
+defineCommand({
+  name: "zrank",
+  arity: 3,
+  ...readsOneKey("fast"),
+  group: "sortedset",
+  run: (ctx, argv) => getZset(ctx, argv[1])?.rank(argv[2], false) ?? null,
+});
+
+defineCommand({
+  name: "zrevrank",
+  arity: 3,
+  ...readsOneKey("fast"),
+  group: "sortedset",
+  run: (ctx, argv) => getZset(ctx, argv[1])?.rank(argv[2], true) ?? null,
+});
 
 // --- counting ranges --------------------------------------------------------------------------------
 
 defineCommand({
   name: "zcount",
   arity: 4,
-  flags: ["readonly", "fast"],
+  ...readsOneKey("fast"),
   group: "sortedset",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Count the members in a sorted set with scores within the given values",
-  since: "2.0.0",
-  complexity: "O(log(N)) with N being the number of elements in the sorted set.",
   run(ctx, argv) {
     const range = parseScoreRange(argv[2], argv[3]);
     const z = getZset(ctx, argv[1]);
@@ -393,13 +344,8 @@ defineCommand({
 defineCommand({
   name: "zlexcount",
   arity: 4,
-  flags: ["readonly", "fast"],
+  ...readsOneKey("fast"),
   group: "sortedset",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Count the number of members in a sorted set between a given lexicographical range",
-  since: "2.8.9",
-  complexity: "O(log(N)) with N being the number of elements in the sorted set.",
   run(ctx, argv) {
     const range = parseLexRange(argv[2], argv[3]);
     const z = getZset(ctx, argv[1]);
@@ -486,36 +432,53 @@ function zrange(ctx: ExecContext, argv: string[], srcIndex: number, store: boole
   return withscores ? withScores(members, scores) : members;
 }
 
-const RANGE_COMPLEXITY =
-  "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.";
+defineCommand({
+  name: "zrange",
+  arity: -4,
+  ...readsOneKey(),
+  group: "sortedset",
+  run: (ctx, argv) => zrange(ctx, argv, 1, false, "auto", "auto"),
+});
 
-for (const [name, type, dir, summary, since] of [
-  ["zrange", "auto", "auto", "Return a range of members in a sorted set", "1.2.0"],
-  ["zrevrange", "rank", "reverse", "Return a range of members in a sorted set, by index, with scores ordered from high to low", "1.2.0"],
-  ["zrangebyscore", "score", "forward", "Return a range of members in a sorted set, by score", "1.0.5"],
-  ["zrevrangebyscore", "score", "reverse", "Return a range of members in a sorted set, by score, with scores ordered from high to low", "2.2.0"],
-  ["zrangebylex", "lex", "forward", "Return a range of members in a sorted set, by lexicographical range", "2.8.9"],
-  [
-    "zrevrangebylex",
-    "lex",
-    "reverse",
-    "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.",
-    "2.8.9",
-  ],
-] as const) {
-  defineCommand({
-    name,
-    arity: -4,
-    flags: ["readonly"],
-    group: "sortedset",
-    keys: { first: 1, last: 1, step: 1 },
-    routing: "shard",
-    summary,
-    since,
-    complexity: RANGE_COMPLEXITY,
-    run: (ctx, argv) => zrange(ctx, argv, 1, false, type, dir),
-  });
-}
+defineCommand({
+  name: "zrevrange",
+  arity: -4,
+  ...readsOneKey(),
+  group: "sortedset",
+  run: (ctx, argv) => zrange(ctx, argv, 1, false, "rank", "reverse"),
+});
+
+defineCommand({
+  name: "zrangebyscore",
+  arity: -4,
+  ...readsOneKey(),
+  group: "sortedset",
+  run: (ctx, argv) => zrange(ctx, argv, 1, false, "score", "forward"),
+});
+
+defineCommand({
+  name: "zrevrangebyscore",
+  arity: -4,
+  ...readsOneKey(),
+  group: "sortedset",
+  run: (ctx, argv) => zrange(ctx, argv, 1, false, "score", "reverse"),
+});
+
+defineCommand({
+  name: "zrangebylex",
+  arity: -4,
+  ...readsOneKey(),
+  group: "sortedset",
+  run: (ctx, argv) => zrange(ctx, argv, 1, false, "lex", "forward"),
+});
+
+defineCommand({
+  name: "zrevrangebylex",
+  arity: -4,
+  ...readsOneKey(),
+  group: "sortedset",
+  run: (ctx, argv) => zrange(ctx, argv, 1, false, "lex", "reverse"),
+});
 
 defineCommand({
   name: "zrangestore",
@@ -524,9 +487,6 @@ defineCommand({
   group: "sortedset",
   keys: { first: 1, last: 2, step: 1 },
   routing: "shard",
-  summary: "Store a range of members from sorted set into another key",
-  since: "6.2.0",
-  complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
   run: (ctx, argv) => zrange(ctx, argv, 2, true, "auto", "auto"),
 });
 
@@ -539,29 +499,33 @@ function popEnds(ctx: ExecContext, key: string, z: SortedSet, count: number, max
   return got;
 }
 
-for (const max of [false, true]) {
-  defineCommand({
-    name: max ? "zpopmax" : "zpopmin",
-    arity: -2,
-    flags: ["write", "fast"],
-    group: "sortedset",
-    keys: { first: 1, last: 1, step: 1 },
-    routing: "shard",
-    summary: max ? "Remove and return members with the highest scores in a sorted set" : "Remove and return members with the lowest scores in a sorted set",
-    since: "5.0.0",
-    complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
-    run(ctx, argv) {
-      if (argv.length > 3) throw new CommandError(ERR_SYNTAX);
-      const count = argv.length === 3 ? nonNegativeOrReply(argv[2]) : -1;
-      const z = getZset(ctx, argv[1]);
-      if (!z || count === 0) return [];
-      const { members, scores } = popEnds(ctx, argv[1], z, count === -1 ? 1 : count, max);
-      // Without a count the reply is flat in RESP3 too; with one, it nests pairs there.
-      if (count === -1) return [members[0], double(scores[0])];
-      return withScores(members, scores);
-    },
-  });
+/** ZPOPMIN and ZPOPMAX: without a count one member (a flat pair), with one up to `count`. */
+function zpop(ctx: ExecContext, argv: string[], max: boolean): Reply {
+  if (argv.length > 3) throw new CommandError(ERR_SYNTAX);
+  const count = argv.length === 3 ? nonNegativeOrReply(argv[2]) : -1;
+  const z = getZset(ctx, argv[1]);
+  if (!z || count === 0) return [];
+  const { members, scores } = popEnds(ctx, argv[1], z, count === -1 ? 1 : count, max);
+  // Without a count the reply is flat in RESP3 too; with one, it nests pairs there.
+  if (count === -1) return [members[0], double(scores[0])];
+  return withScores(members, scores);
 }
+
+defineCommand({
+  name: "zpopmin",
+  arity: -2,
+  ...writesOneKey("fast"),
+  group: "sortedset",
+  run: (ctx, argv) => zpop(ctx, argv, false),
+});
+
+defineCommand({
+  name: "zpopmax",
+  arity: -2,
+  ...writesOneKey("fast"),
+  group: "sortedset",
+  run: (ctx, argv) => zpop(ctx, argv, true),
+});
 
 /** ZMPOP's and BZMPOP's arguments from numkeys (at `first`): the keys, MIN|MAX, COUNT. */
 function zmpopArgs(argv: string[], first: number): { keys: string[]; max: boolean; count: number } {
@@ -593,9 +557,6 @@ defineCommand({
   group: "sortedset",
   getKeys: (argv) => numkeysKeys(argv, 1),
   routing: "shard",
-  summary: "Remove and return members with scores in a sorted set",
-  since: "7.0.0",
-  complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
   run(ctx, argv) {
     const { keys, max, count } = zmpopArgs(argv, 1);
     return mpop(ctx, keys, max, count) ?? NULL_ARRAY;
@@ -604,33 +565,40 @@ defineCommand({
 
 // --- blocking pops: as their non-blocking forms, or they wait (see lists.ts) ------------------------
 
-for (const max of [false, true]) {
-  defineCommand({
-    name: max ? "bzpopmax" : "bzpopmin",
-    arity: -3,
-    flags: ["write", "noscript", "blocking", "fast"],
-    group: "sortedset",
-    keys: { first: 1, last: -2, step: 1 },
-    routing: "shard",
-    summary: max
-      ? "Remove and return the member with the highest score from one or more sorted sets, or block until one is available"
-      : "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
-    since: "5.0.0",
-    complexity: "O(log(N)) with N being the number of elements in the sorted set.",
-    run(ctx, argv) {
-      const timeoutMs = timeoutOrReply(argv[argv.length - 1]);
-      const keys = argv.slice(1, -1);
-      for (const key of keys) {
-        const z = getZset(ctx, key);
-        if (!z) continue;
-        const { members, scores } = popEnds(ctx, key, z, 1, max);
-        ctx.propagate([max ? "ZPOPMAX" : "ZPOPMIN", key]);
-        return [key, members[0], double(scores[0])];
-      }
-      return blockOrReply(ctx, keys, timeoutMs, NULL_ARRAY);
-    },
-  });
+/** BZPOPMIN and BZPOPMAX: pop from the first key holding a sorted set, or wait. */
+function bzpop(ctx: ExecContext, argv: string[], max: boolean): Reply {
+  const timeoutMs = timeoutOrReply(argv[argv.length - 1]);
+  const keys = argv.slice(1, -1);
+  for (const key of keys) {
+    const z = getZset(ctx, key);
+    if (!z) continue;
+    const { members, scores } = popEnds(ctx, key, z, 1, max);
+    ctx.propagate([max ? "ZPOPMAX" : "ZPOPMIN", key]);
+    return [key, members[0], double(scores[0])];
+  }
+  return blockOrReply(ctx, keys, timeoutMs, NULL_ARRAY);
 }
+
+/** BZPOPMIN and BZPOPMAX: keys, then the timeout. */
+const BZPOP = {
+  arity: -3,
+  flags: ["write", "noscript", "blocking", "fast"],
+  group: "sortedset",
+  keys: { first: 1, last: -2, step: 1 },
+  routing: "shard",
+} as const;
+
+defineCommand({
+  name: "bzpopmin",
+  ...BZPOP,
+  run: (ctx, argv) => bzpop(ctx, argv, false),
+});
+
+defineCommand({
+  name: "bzpopmax",
+  ...BZPOP,
+  run: (ctx, argv) => bzpop(ctx, argv, true),
+});
 
 defineCommand({
   name: "bzmpop",
@@ -639,9 +607,6 @@ defineCommand({
   group: "sortedset",
   getKeys: (argv) => numkeysKeys(argv, 2),
   routing: "shard",
-  summary: "Remove and return members with scores in a sorted set or block until one is available",
-  since: "7.0.0",
-  complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
   run(ctx, argv) {
     const timeoutMs = timeoutOrReply(argv[1]);
     const { keys, max, count } = zmpopArgs(argv, 2);
@@ -655,13 +620,8 @@ defineCommand({
 defineCommand({
   name: "zrandmember",
   arity: -2,
-  flags: ["readonly"],
+  ...readsOneKey(),
   group: "sortedset",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Get one or multiple random elements from a sorted set",
-  since: "6.2.0",
-  complexity: "O(N) where N is the number of elements returned",
   run(ctx, argv) {
     if (argv.length < 3) {
       const z = getZset(ctx, argv[1]);
@@ -854,54 +814,64 @@ function zsetOp(ctx: ExecContext, argv: string[], name: string, op: SetOp, numke
   return withscores ? withScores(order, scores) : order;
 }
 
-const OP_COMPLEXITY: Record<SetOp, string> = {
-  union: "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
-  inter: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
-  diff: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
-};
-
-for (const [op, summary, storeSummary, since, storeSince] of [
-  ["union", "Add multiple sorted sets", "Add multiple sorted sets and store the resulting sorted set in a new key", "6.2.0", "2.0.0"],
-  ["inter", "Intersect multiple sorted sets", "Intersect multiple sorted sets and store the resulting sorted set in a new key", "6.2.0", "2.0.0"],
-  ["diff", "Subtract multiple sorted sets", "Subtract multiple sorted sets and store the resulting sorted set in a new key", "6.2.0", "6.2.0"],
-] as const) {
-  defineCommand({
-    name: "z" + op,
-    arity: -3,
-    flags: ["readonly"],
-    group: "sortedset",
-    getKeys: (argv) => numkeysKeys(argv, 1),
-    routing: "shard",
-    summary,
-    since,
-    complexity: OP_COMPLEXITY[op],
-    run: (ctx, argv) => zsetOp(ctx, argv, "z" + op, op, 1, false),
-  });
-  defineCommand({
-    name: "z" + op + "store",
-    arity: -4,
-    flags: ["write", "denyoom"],
-    group: "sortedset",
-    keys: { first: 1, last: 1, step: 1 },
-    getKeys: (argv) => numkeysKeys(argv, 2, 1),
-    routing: "shard",
-    summary: storeSummary,
-    since: storeSince,
-    complexity: OP_COMPLEXITY[op],
-    run: (ctx, argv) => zsetOp(ctx, argv, "z" + op + "store", op, 2, false),
-  });
-}
-
-defineCommand({
-  name: "zintercard",
+/** ZUNION, ZINTER, ZDIFF, ZINTERCARD: numkeys at argv[1], then the keys. */
+const READS_NUMKEYS = {
   arity: -3,
   flags: ["readonly"],
   group: "sortedset",
-  getKeys: (argv) => numkeysKeys(argv, 1),
+  getKeys: (argv: string[]) => numkeysKeys(argv, 1),
   routing: "shard",
-  summary: "Intersect multiple sorted sets and return the cardinality of the result",
-  since: "7.0.0",
-  complexity: "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
+} as const;
+
+/** ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE: the destination, then numkeys and the keys. */
+const STORES_NUMKEYS = {
+  arity: -4,
+  flags: ["write", "denyoom"],
+  group: "sortedset",
+  keys: { first: 1, last: 1, step: 1 },
+  getKeys: (argv: string[]) => numkeysKeys(argv, 2, 1),
+  routing: "shard",
+} as const;
+
+defineCommand({
+  name: "zunion",
+  ...READS_NUMKEYS,
+  run: (ctx, argv) => zsetOp(ctx, argv, "zunion", "union", 1, false),
+});
+
+defineCommand({
+  name: "zunionstore",
+  ...STORES_NUMKEYS,
+  run: (ctx, argv) => zsetOp(ctx, argv, "zunionstore", "union", 2, false),
+});
+
+defineCommand({
+  name: "zinter",
+  ...READS_NUMKEYS,
+  run: (ctx, argv) => zsetOp(ctx, argv, "zinter", "inter", 1, false),
+});
+
+defineCommand({
+  name: "zinterstore",
+  ...STORES_NUMKEYS,
+  run: (ctx, argv) => zsetOp(ctx, argv, "zinterstore", "inter", 2, false),
+});
+
+defineCommand({
+  name: "zdiff",
+  ...READS_NUMKEYS,
+  run: (ctx, argv) => zsetOp(ctx, argv, "zdiff", "diff", 1, false),
+});
+
+defineCommand({
+  name: "zdiffstore",
+  ...STORES_NUMKEYS,
+  run: (ctx, argv) => zsetOp(ctx, argv, "zdiffstore", "diff", 2, false),
+});
+
+defineCommand({
+  name: "zintercard",
+  ...READS_NUMKEYS,
   run: (ctx, argv) => zsetOp(ctx, argv, "zintercard", "inter", 1, true),
 });
 
@@ -910,14 +880,8 @@ defineCommand({
 defineCommand({
   name: "zscan",
   arity: -3,
-  flags: ["readonly"],
+  ...readsOneKey(),
   group: "sortedset",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Incrementally iterate sorted sets elements and associated scores",
-  since: "2.8.0",
-  complexity:
-    "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
   run(ctx, argv) {
     const cursor = parseScanCursor(argv[2]);
     const z = getZset(ctx, argv[1]);

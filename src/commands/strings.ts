@@ -22,7 +22,7 @@ import {
   ERR_STRING_TOO_LONG,
   ERR_SYNTAX,
 } from "./errors";
-import { defineCommand } from "./table";
+import { defineCommand, readsOneKey, writesOneKey } from "./table";
 
 // --- errors only the string commands send ---------------------------------------
 
@@ -188,26 +188,16 @@ function incrDecr(ctx: ExecContext, key: string, incr: bigint): Reply {
 defineCommand({
   name: "get",
   arity: 2,
-  flags: ["readonly", "fast"],
+  ...readsOneKey("fast"),
   group: "string",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Get the value of a key",
-  since: "1.0.0",
-  complexity: "O(1)",
   run: (ctx, argv) => getString(ctx, argv[1]) ?? null,
 });
 
 defineCommand({
   name: "set",
   arity: -3,
-  flags: ["write", "denyoom"],
+  ...writesOneKey("denyoom"),
   group: "string",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Set the string value of a key",
-  since: "1.0.0",
-  complexity: "O(1)",
   run: (ctx, argv) => {
     const { flags, expire } = parseExtendedArgs(argv, true);
     return setGeneric(ctx, argv, "set", argv[1], argv[2], flags, expire, OK, null);
@@ -217,52 +207,32 @@ defineCommand({
 defineCommand({
   name: "setnx",
   arity: 3,
-  flags: ["write", "denyoom", "fast"],
+  ...writesOneKey("denyoom", "fast"),
   group: "string",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Set the value of a key, only if the key does not exist",
-  since: "1.0.0",
-  complexity: "O(1)",
   run: (ctx, argv) => setGeneric(ctx, argv, "setnx", argv[1], argv[2], NX, undefined, 1, 0),
 });
 
 defineCommand({
   name: "setex",
   arity: 4,
-  flags: ["write", "denyoom"],
+  ...writesOneKey("denyoom"),
   group: "string",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Set the value and expiration of a key",
-  since: "2.0.0",
-  complexity: "O(1)",
   run: (ctx, argv) => setGeneric(ctx, argv, "setex", argv[1], argv[3], EX, argv[2], OK, null),
 });
 
 defineCommand({
   name: "psetex",
   arity: 4,
-  flags: ["write", "denyoom"],
+  ...writesOneKey("denyoom"),
   group: "string",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Set the value and expiration in milliseconds of a key",
-  since: "2.6.0",
-  complexity: "O(1)",
   run: (ctx, argv) => setGeneric(ctx, argv, "psetex", argv[1], argv[3], PX, argv[2], OK, null),
 });
 
 defineCommand({
   name: "getset",
   arity: 3,
-  flags: ["write", "denyoom", "fast"],
+  ...writesOneKey("denyoom", "fast"),
   group: "string",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Set the string value of a key and return its old value",
-  since: "1.0.0",
-  complexity: "O(1)",
   run: (ctx, argv) => {
     const old = getString(ctx, argv[1]);
     ctx.db.set(argv[1], argv[2]);
@@ -274,13 +244,8 @@ defineCommand({
 defineCommand({
   name: "getdel",
   arity: 2,
-  flags: ["write", "fast"],
+  ...writesOneKey("fast"),
   group: "string",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Get the value of a key and delete the key",
-  since: "6.2.0",
-  complexity: "O(1)",
   run: (ctx, argv) => {
     const old = getString(ctx, argv[1]);
     if (old === undefined) return null;
@@ -293,13 +258,8 @@ defineCommand({
 defineCommand({
   name: "getex",
   arity: -2,
-  flags: ["write", "fast"],
+  ...writesOneKey("fast"),
   group: "string",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Get the value of a key and optionally set its expiration",
-  since: "6.2.0",
-  complexity: "O(1)",
   run: (ctx, argv) => {
     const key = argv[1];
     const { flags, expire } = parseExtendedArgs(argv, false);
@@ -328,9 +288,6 @@ defineCommand({
   group: "string",
   keys: { first: 1, last: -1, step: 1 },
   routing: "split-values",
-  summary: "Get the values of all the given keys",
-  since: "1.0.0",
-  complexity: "O(N) where N is the number of keys to retrieve.",
   run: (ctx, argv) => {
     const out: Reply[] = [];
     for (let j = 1; j < argv.length; j++) {
@@ -359,9 +316,6 @@ defineCommand({
   group: "string",
   keys: { first: 1, last: -1, step: 2 },
   routing: "split-ok",
-  summary: "Set multiple keys to multiple values",
-  since: "1.0.1",
-  complexity: "O(N) where N is the number of keys to set.",
   run: (ctx, argv) => msetGeneric(ctx, argv, "mset", false),
 });
 
@@ -372,9 +326,6 @@ defineCommand({
   group: "string",
   keys: { first: 1, last: -1, step: 2 },
   routing: "shard",
-  summary: "Set multiple keys to multiple values, only if none of the keys exist",
-  since: "1.0.1",
-  complexity: "O(N) where N is the number of keys to set.",
   run: (ctx, argv) => msetGeneric(ctx, argv, "msetnx", true),
 });
 
@@ -383,14 +334,8 @@ defineCommand({
 defineCommand({
   name: "append",
   arity: 3,
-  flags: ["write", "denyoom", "fast"],
+  ...writesOneKey("denyoom", "fast"),
   group: "string",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Append a value to a key",
-  since: "2.0.0",
-  complexity:
-    "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.",
   run: (ctx, argv) => {
     const [, key, tail] = argv;
     const cur = getString(ctx, key);
@@ -409,13 +354,8 @@ defineCommand({
 defineCommand({
   name: "strlen",
   arity: 2,
-  flags: ["readonly", "fast"],
+  ...readsOneKey("fast"),
   group: "string",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Get the length of the value stored in a key",
-  since: "2.2.0",
-  complexity: "O(1)",
   run: (ctx, argv) => getString(ctx, argv[1])?.length ?? 0,
 });
 
@@ -425,40 +365,24 @@ const RANGE_COMPLEXITY =
 defineCommand({
   name: "getrange",
   arity: 4,
-  flags: ["readonly"],
+  ...readsOneKey(),
   group: "string",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Get a substring of the string stored at a key",
-  since: "2.4.0",
-  complexity: RANGE_COMPLEXITY,
   run: getRange,
 });
 
 defineCommand({
   name: "substr",
   arity: 4,
-  flags: ["readonly"],
+  ...readsOneKey(),
   group: "string",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Get a substring of the string stored at a key",
-  since: "1.0.0",
-  complexity: RANGE_COMPLEXITY,
   run: getRange,
 });
 
 defineCommand({
   name: "setrange",
   arity: 4,
-  flags: ["write", "denyoom"],
+  ...writesOneKey("denyoom"),
   group: "string",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  summary: "Overwrite part of a string at key starting at the specified offset",
-  since: "2.2.0",
-  complexity:
-    "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.",
   run: (ctx, argv) => {
     const [, key, , value] = argv;
     const offset = int64OrReply(argv[2]);
@@ -482,26 +406,19 @@ defineCommand({
 
 const COUNTER = {
   arity: 2,
-  flags: ["write", "denyoom", "fast"],
+  ...writesOneKey("denyoom", "fast"),
   group: "string",
-  keys: { first: 1, last: 1, step: 1 },
-  routing: "shard",
-  complexity: "O(1)",
 } as const;
 
 defineCommand({
   ...COUNTER,
   name: "incr",
-  summary: "Increment the integer value of a key by one",
-  since: "1.0.0",
   run: (ctx, argv) => incrDecr(ctx, argv[1], 1n),
 });
 
 defineCommand({
   ...COUNTER,
   name: "decr",
-  summary: "Decrement the integer value of a key by one",
-  since: "1.0.0",
   run: (ctx, argv) => incrDecr(ctx, argv[1], -1n),
 });
 
@@ -509,8 +426,6 @@ defineCommand({
   ...COUNTER,
   name: "incrby",
   arity: 3,
-  summary: "Increment the integer value of a key by the given amount",
-  since: "1.0.0",
   run: (ctx, argv) => incrDecr(ctx, argv[1], int64OrReply(argv[2])),
 });
 
@@ -518,8 +433,6 @@ defineCommand({
   ...COUNTER,
   name: "decrby",
   arity: 3,
-  summary: "Decrement the integer value of a key by the given number",
-  since: "1.0.0",
   run: (ctx, argv) => {
     const by = int64OrReply(argv[2]);
     // -INT64_MIN does not fit in int64.
@@ -532,8 +445,6 @@ defineCommand({
   ...COUNTER,
   name: "incrbyfloat",
   arity: 3,
-  summary: "Increment the float value of a key by the given amount",
-  since: "2.6.0",
   run: (ctx, argv) => {
     const key = argv[1];
     const cur = getString(ctx, key);
@@ -559,9 +470,6 @@ defineCommand({
   group: "string",
   keys: { first: 1, last: 2, step: 1 },
   routing: "shard",
-  summary: "Find longest common substring",
-  since: "7.0.0",
-  complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively",
   run: (ctx, argv) => {
     const va = ctx.db.get(argv[1]);
     const vb = ctx.db.get(argv[2]);

@@ -1,8 +1,10 @@
 /**
  * The command table: every command is declared once, as data plus a handler. The router
- * reads arity, flags, key positions and routing from the same declaration the shard
- * executes; COMMAND, COMMAND INFO/DOCS/GETKEYS and ACL categories are derived from it.
- * Command modules call `defineCommand`; `src/commands/index.ts` imports them all.
+ * reads arity, flags, key positions, routing and its own rules (session, MULTI, read-only
+ * token) from the same declaration the shard executes; COMMAND, COMMAND INFO/GETKEYS and
+ * ACL categories are derived from it (COMMAND DOCS adds src/commands/docs.ts). Command
+ * modules call `defineCommand`, with a preset for the common shapes (`readsOneKey`,
+ * `writesOneKey`); `src/commands/index.ts` imports them all.
  */
 import type { Reply } from "../protocol/reply";
 import type { ExecContext } from "./context";
@@ -40,7 +42,11 @@ export interface KeyPositions {
  * Where a command runs and how the router combines per-shard results:
  * - `shard`: runs in the shard owning its keys' slot (CROSSSLOT if they span slots);
  *   a keyless one runs in the first shard.
- * - `router`: runs in the router against the session (connection commands).
+ * - `router`: runs in the router (PING, ECHO, COMMAND, …); it may read the session.
+ * - `session`: runs in the router and reads or changes the connection's session (HELLO,
+ *   AUTH, MULTI, WATCH, …): a RESP session sends the commands before it to the shards
+ *   first, so each command sees the session as it was when sent. Over HTTP a request is
+ *   a session of its own, without MULTI state (see RouterContext.transactions).
  * - `split-*`: the router splits the keys per shard and merges: sum the integers, put the
  *   values back in key order, or reply OK.
  * - `fanout-*`: sent to every shard; merged by summing, concatenating, replying OK, the
@@ -51,6 +57,7 @@ export interface KeyPositions {
 export type Routing =
   | "shard"
   | "router"
+  | "session"
   | "split-sum"
   | "split-values"
   | "split-ok"
@@ -63,6 +70,16 @@ export type Routing =
   | "fanout-first"
   | "fanout-min"
   | "fanout-debug";
+
+/**
+ * Rules the router applies that Redis hard-codes by command name rather than by flag;
+ * not part of COMMAND INFO. (Pub/sub's "allowed while subscribed" will be one more.)
+ * - `runs-in-multi`: acts at once inside MULTI instead of being queued, as Redis's
+ *   processCommand lets EXEC, DISCARD, MULTI, WATCH, QUIT and RESET through.
+ * - `denied-to-readonly-token`: refused to a read-only token although it is a read
+ *   (KEYS, SCAN: they walk the whole keyspace), as Upstash refuses them.
+ */
+export type RouterFlag = "runs-in-multi" | "denied-to-readonly-token";
 
 export type ShardHandler = (ctx: ExecContext, argv: string[]) => Reply;
 export type RouterHandler = (ctx: RouterContext, argv: string[]) => Reply | Promise<Reply>;
@@ -81,12 +98,10 @@ export interface CommandDeclaration {
   /** Key indexes for commands whose keys the legacy positions cannot describe (numkeys). */
   readonly getKeys?: (argv: string[]) => number[];
   readonly routing: Routing;
-  readonly summary: string;
-  readonly since: string;
-  readonly complexity?: string;
-  /** Shard-side handler (routing other than `router`). */
+  readonly routerFlags?: readonly RouterFlag[];
+  /** Shard-side handler (routing other than `router` and `session`). */
   readonly run?: ShardHandler;
-  /** Router-side handler (routing `router`). */
+  /** Router-side handler (routing `router` or `session`). */
   readonly runInRouter?: RouterHandler;
   /** Subcommands, for container commands such as CLIENT, COMMAND, CLUSTER. */
   readonly subcommands?: readonly string[];
@@ -126,12 +141,21 @@ function deriveCategories(d: CommandDeclaration): string[] {
 /** Declares a command; each name may be declared once. */
 export function defineCommand(d: CommandDeclaration): CommandSpec {
   if (table.has(d.name)) throw new Error(`command ${d.name} declared twice`);
-  if (d.routing === "router" ? !d.runInRouter : !d.run) {
+  if (runsInRouter(d) ? !d.runInRouter : !d.run) {
     throw new Error(`command ${d.name} lacks the handler its routing needs`);
   }
   const spec: CommandSpec = { ...d, categories: deriveCategories(d), isWrite: d.flags.includes("write") };
   table.set(d.name, spec);
   return spec;
+}
+
+/** True when the router runs the command itself, against the session, never a shard. */
+export function runsInRouter(spec: Pick<CommandDeclaration, "routing">): boolean {
+  return spec.routing === "router" || spec.routing === "session";
+}
+
+export function hasRouterFlag(spec: CommandSpec | undefined, flag: RouterFlag): boolean {
+  return spec?.routerFlags?.includes(flag) ?? false;
 }
 
 /** Looks a command up by name, case-insensitively (the name may be a binary string). */
@@ -167,4 +191,25 @@ export function keyIndexes(spec: CommandSpec, argv: string[]): number[] {
 /** The key arguments themselves. */
 export function commandKeys(spec: CommandSpec, argv: string[]): string[] {
   return keyIndexes(spec, argv).map((i) => argv[i]);
+}
+
+// --- presets: the common declaration shapes ------------------------------------------
+
+type OneKeyShape = Pick<CommandDeclaration, "flags" | "keys" | "routing">;
+
+/** The one key at argv[1]: (1, 1, 1). */
+const FIRST_ARG_KEY: KeyPositions = { first: 1, last: 1, step: 1 };
+
+/**
+ * A read of the one key at argv[1], run in the shard owning its slot: spread into a
+ * declaration, `...readsOneKey("fast")` gives flags ["readonly", "fast"] (Redis's order:
+ * readonly first), the key positions and the routing.
+ */
+export function readsOneKey(...flags: CommandFlag[]): OneKeyShape {
+  return { flags: ["readonly", ...flags], keys: FIRST_ARG_KEY, routing: "shard" };
+}
+
+/** A write of the one key at argv[1], in its shard: `...writesOneKey("denyoom")`. */
+export function writesOneKey(...flags: CommandFlag[]): OneKeyShape {
+  return { flags: ["write", ...flags], keys: FIRST_ARG_KEY, routing: "shard" };
 }

@@ -4,7 +4,50 @@
  * hashtable), the memory limit and eviction policy, and when the shard snapshots. Each
  * keyspace holds one mutable settings object; CONFIG SET is logged, so values survive a
  * restart of the shard.
+ *
+ * Also the platform's bounds: what a shard in a Durable Object (128 MB isolate, a CPU
+ * limit per event, the log replayed at start-up) can hold and still recover.
+ * src/commands/config.ts refuses settings beyond them.
  */
+
+// --- platform bounds ------------------------------------------------------------------
+
+/**
+ * The most memory a shard may account (maxmemory's ceiling, and the limit in force when
+ * maxmemory is 0): the isolate has 128 MB, and the runtime, a request's buffers and a
+ * snapshot chunk in flight need the rest. Accounting counts workerd's heap bytes
+ * (src/engine/memory.ts), erring on the safe side.
+ */
+export const PLATFORM_MAXMEMORY = 100 * 1024 * 1024;
+
+/**
+ * The most log a shard may gather before it compacts: recovery replays the log after the
+ * newest snapshot at start-up, which must finish within the platform's limits. The log
+ * compacts once it has grown by auto-aof-rewrite-percentage of the snapshot (at most
+ * about PLATFORM_MAXMEMORY), and not before log + snapshot reach auto-aof-rewrite-min-size,
+ * so both are bounded to keep the log under about this.
+ */
+export const PLATFORM_MAX_LOG_BYTES = 256 * 1024 * 1024;
+
+/**
+ * auto-aof-rewrite-percentage's range: 0 (never compact) would let the log grow for ever;
+ * above 200 a snapshot near PLATFORM_MAXMEMORY would let it pass PLATFORM_MAX_LOG_BYTES.
+ */
+export const AOF_REWRITE_PERCENTAGE_MIN = 1;
+export const AOF_REWRITE_PERCENTAGE_MAX = 200;
+
+/**
+ * maxmemory-samples' ceiling: eviction samples this many keys per evicted key (Redis
+ * keeps the samples in a stack array, so a huge value crashes it; here it would spend the
+ * CPU limit). Redis's docs find 10 close to true LRU.
+ */
+export const MAXMEMORY_SAMPLES_MAX = 64;
+
+/** The memory limit a shard enforces: maxmemory, or the platform's bound when it is 0 or above it. */
+export function memoryLimit(settings: Pick<EngineSettings, "maxmemory">): number {
+  const m = settings.maxmemory;
+  return m > 0 && m < PLATFORM_MAXMEMORY ? m : PLATFORM_MAXMEMORY;
+}
 
 export const EVICTION_POLICIES = [
   "volatile-lru",

@@ -5,7 +5,7 @@
  *
  *   GET  /admin/export  → the whole dataset as one RDB file (version 10, as Redis 7.0
  *                         writes): every shard's keys, each shard a point-in-time image
- *                         (src/shard/snapshot.ts exports), pulled piece by piece into the
+ *                         (src/shard/export.ts), pulled piece by piece into the
  *                         response. redis-check-rdb accepts it and redis-server loads it.
  *   POST /admin/import  ← an RDB file written by redis-server (any version up to 10: listpack,
  *                         quicklist, intset, ziplist, zipmap, LZF strings…) as the body; each
@@ -18,14 +18,8 @@
 import type { Hono } from "hono";
 import { readConfig, type Config, type Env } from "../config";
 import { Authenticator, presentedToken } from "./auth";
-import { shardName, shardPool } from "./pool";
+import { shardPool } from "./pool";
 import { ImportFailed, importRdb, rdbFile, type ExportSource } from "./rdb-transfer";
-
-/** The shard methods an export calls. */
-interface ExportRpc {
-  exportStart(): Promise<{ id: string; keys: number; expires: number }>;
-  exportPull(id: string, maxBytes: number): Promise<{ bytes: Uint8Array; done: boolean }>;
-}
 
 export const ERR_ADMIN_DISABLED = "ERR admin endpoints are disabled: set the HOTSLOT_ADMIN_TOKEN secret";
 export const ERR_ADMIN_TOKEN = "WRONGPASS invalid or missing admin token";
@@ -59,10 +53,11 @@ export function mountAdmin(app: Hono<{ Bindings: Env }>): void {
 
 async function exportRdb(env: Env): Promise<Response> {
   const config = readConfig(env);
-  const stubs = Array.from({ length: config.shards }, (_, i) => env.SHARD.get(env.SHARD.idFromName(shardName(i))) as unknown as ExportRpc);
+  const pool = shardPool(env, config.shards);
+  const shards = Array.from({ length: config.shards }, (_, i) => i);
   // Every shard's image is taken now, as close together as the RPCs allow.
-  const starts = await Promise.all(stubs.map((s) => s.exportStart()));
-  const sources: ExportSource[] = starts.map((s, i) => ({ ...s, pull: (maxBytes) => stubs[i].exportPull(s.id, maxBytes) }));
+  const starts = await Promise.all(shards.map((i) => pool.exportStart(i)));
+  const sources: ExportSource[] = starts.map((s, i) => ({ ...s, pull: (maxBytes) => pool.exportPull(i, s.id, maxBytes) }));
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const out = writable.getWriter();
   const pump = async () => {
@@ -79,7 +74,7 @@ async function importFile(env: Env, req: Request): Promise<Response> {
   const config = readConfig(env);
   if (!req.body) return json({ error: "ERR invalid RDB file: the request has no body" }, 400);
   try {
-    const result = await importRdb(shardPool(env, config.shards), pieces(req.body));
+    const result = await importRdb(shardPool(env, config.shards), pieces(req.body), Date.now, config.maxValueBytes);
     return json({ result });
   } catch (e) {
     if (e instanceof ImportFailed) return json({ error: e.message, result: e.counts }, 400);

@@ -1,15 +1,18 @@
 /**
- * Routing a batch of commands (a pipeline) to the shards: each command is checked (lookup,
- * arity, read-only permission, CROSSSLOT), placed in its shard's batch — split per shard
+ * Routing a batch of commands (a pipeline) to the shards: each command, looked up once
+ * where it entered the router (`resolveCommand`), is checked (arity, permission by its
+ * declaration, CROSSSLOT), placed in its shard's batch — split per shard
  * for MGET/MSET/DEL/…, or sent to every shard for DBSIZE/KEYS/SCAN/… — then every shard's
  * batch goes out as ONE call, all shards in parallel, and the replies are merged and put
  * back in request order. The shards are reached through `ShardPool`, so this runs in Node
  * tests against in-memory shards as well as in the Worker against Durable Objects.
+ * Also the router's one way to run a router-side command and its one "shard unavailable".
  */
 import { scanCursorOrReply } from "../commands/args";
 import { mergeDebugReplies } from "../commands/debug";
 import { CommandError, ERR_CROSSSLOT, ERR_PROTECTED, errNoPerm, errUnknownCommand, errWrongArity } from "../commands/errors";
-import { arityOk, commandKeys, keyIndexes, lookupCommand, type CommandSpec } from "../commands/table";
+import type { RouterContext } from "../commands/router-context";
+import { arityOk, commandKeys, hasRouterFlag, keyIndexes, lookupCommand, type CommandSpec } from "../commands/table";
 import { error, isError, OK, type Reply } from "../protocol/reply";
 import type { WatchedKey } from "../shard/core";
 import { infoReply } from "./info";
@@ -30,6 +33,16 @@ export interface ShardPool {
   unblock(shard: number, token: string): Promise<void>;
 }
 
+/** A command as it entered the router, its table entry looked up once (undefined: unknown). */
+export interface RoutedCommand {
+  readonly argv: string[];
+  readonly spec: CommandSpec | undefined;
+}
+
+export function resolveCommand(argv: string[]): RoutedCommand {
+  return { argv, spec: lookupCommand(argv[0]) };
+}
+
 /** Runs a router-side command (connection commands) for the session. */
 export type LocalRunner = (spec: CommandSpec, argv: string[]) => Reply | Promise<Reply>;
 
@@ -39,19 +52,48 @@ export interface RouteOptions {
   runLocal: LocalRunner;
 }
 
-/** Commands a read-only token may not run although they are reads (as Upstash does). */
-const READONLY_DENIED = new Set(["keys", "scan"]);
-
-/** Checks a command before routing; returns an error reply, or the spec when it may run. */
-export function checkCommand(argv: string[], access: Access): CommandSpec | Reply {
-  const spec = lookupCommand(argv[0]);
+/** A command that exists, with as many arguments as its arity allows: its spec, or the error. */
+export function checkKnownWithArity({ argv, spec }: RoutedCommand): CommandSpec | Reply {
   if (!spec) return error(errUnknownCommand(argv[0], argv.slice(1)));
   if (!arityOk(spec, argv.length)) return error(errWrongArity(spec.name));
+  return spec;
+}
+
+/** Checks a command before routing; returns an error reply, or the spec when it may run. */
+export function checkCommand(cmd: RoutedCommand, access: Access): CommandSpec | Reply {
+  const spec = checkKnownWithArity(cmd);
+  if (!isSpec(spec)) return spec;
   if (spec.flags.includes("protected") && !access.debug) return error(ERR_PROTECTED(spec.name));
-  if (access.readOnly && (spec.isWrite || READONLY_DENIED.has(spec.name) || spec.flags.includes("admin"))) {
+  if (access.readOnly && (spec.isWrite || hasRouterFlag(spec, "denied-to-readonly-token") || spec.flags.includes("admin"))) {
     return error(errNoPerm(spec.name));
   }
   return spec;
+}
+
+export function isSpec(x: CommandSpec | Reply): x is CommandSpec {
+  return x !== null && typeof x === "object" && !Array.isArray(x) && "routing" in x;
+}
+
+// --- errors the router answers ---------------------------------------------------------
+
+/** A CommandError (a command refusing its input) as its error reply; anything else is rethrown. */
+export function commandErrorReply(e: unknown): Reply {
+  if (e instanceof CommandError) return error(e.reply);
+  throw e;
+}
+
+/** Runs a router-side command's handler against `ctx`. */
+export async function runRouterCommand(ctx: RouterContext, spec: CommandSpec, argv: string[]): Promise<Reply> {
+  try {
+    return await spec.runInRouter!(ctx, argv);
+  } catch (e) {
+    return commandErrorReply(e);
+  }
+}
+
+/** What a command answers when the call to its shard failed. */
+export function shardUnavailable(shard: number, e: unknown): Reply {
+  return error(`ERR shard ${shard} unavailable: ${(e as Error).message}`);
 }
 
 /** The single slot all of a command's keys hash to, -1 when keyless, or an error. */
@@ -93,6 +135,7 @@ function planCommand(pool: ShardPool, b: BatchBuilder, spec: CommandSpec, argv: 
   const shards = pool.slots.shardCount;
   switch (spec.routing) {
     case "router":
+    case "session":
       return { kind: "reply", reply: runLocal(spec, argv) };
     case "shard": {
       const slot = commandSlot(spec, argv);
@@ -130,8 +173,7 @@ function planCommand(pool: ShardPool, b: BatchBuilder, spec: CommandSpec, argv: 
       try {
         cursor = scanCursorOrReply(argv[1]);
       } catch (e) {
-        if (e instanceof CommandError) return { kind: "reply", reply: error(e.reply) };
-        throw e;
+        return { kind: "reply", reply: commandErrorReply(e) };
       }
       const shard = Number(cursor % BigInt(shards));
       const inner = cursor / BigInt(shards);
@@ -200,7 +242,7 @@ async function sendBatches(pool: ShardPool, batches: string[][][]): Promise<Repl
       try {
         return await pool.exec(shard, batch);
       } catch (e) {
-        const reply = error(`ERR shard ${shard} unavailable: ${(e as Error).message}`);
+        const reply = shardUnavailable(shard, e);
         return batch.map(() => reply);
       }
     }),
@@ -208,11 +250,11 @@ async function sendBatches(pool: ShardPool, batches: string[][][]): Promise<Repl
 }
 
 /** Routes a pipeline; replies come back in request order. */
-export async function routeBatch(pool: ShardPool, cmds: string[][], opts: RouteOptions): Promise<Reply[]> {
+export async function routeBatch(pool: ShardPool, cmds: RoutedCommand[], opts: RouteOptions): Promise<Reply[]> {
   const b = new BatchBuilder(pool.slots.shardCount);
-  const plans: Plan[] = cmds.map((argv) => {
-    const checked = checkCommand(argv, opts.access);
-    return isSpec(checked) ? planCommand(pool, b, checked, argv, opts.runLocal) : { kind: "reply", reply: checked };
+  const plans: Plan[] = cmds.map((cmd) => {
+    const checked = checkCommand(cmd, opts.access);
+    return isSpec(checked) ? planCommand(pool, b, checked, cmd.argv, opts.runLocal) : { kind: "reply", reply: checked };
   });
   const results = await sendBatches(pool, b.batches);
   const out: Reply[] = [];
@@ -224,17 +266,14 @@ export async function routeBatch(pool: ShardPool, cmds: string[][], opts: RouteO
   return out;
 }
 
-export function isSpec(x: CommandSpec | Reply): x is CommandSpec {
-  return x !== null && typeof x === "object" && !Array.isArray(x) && "routing" in x;
-}
-
 /**
  * Routes one blocking command (BLPOP, …) to its shard, which may hold the call until the
  * command is served or its timeout (capped at `maxWaitMs`) passes.
  */
-export async function routeBlocking(pool: ShardPool, argv: string[], access: Access, token: string, maxWaitMs: number, onShard?: (shard: number | null) => void): Promise<Reply> {
-  const checked = checkCommand(argv, access);
+export async function routeBlocking(pool: ShardPool, cmd: RoutedCommand, access: Access, token: string, maxWaitMs: number, onShard?: (shard: number | null) => void): Promise<Reply> {
+  const checked = checkCommand(cmd, access);
   if (!isSpec(checked)) return checked;
+  const argv = cmd.argv;
   const slot = commandSlot(checked, argv);
   if (typeof slot !== "number") return slot;
   const shard = slot < 0 ? 0 : pool.slots.shardOfSlot(slot);
@@ -242,7 +281,7 @@ export async function routeBlocking(pool: ShardPool, argv: string[], access: Acc
   try {
     return await pool.block(shard, argv, token, maxWaitMs);
   } catch (e) {
-    return error(`ERR shard ${shard} unavailable: ${(e as Error).message}`);
+    return shardUnavailable(shard, e);
   } finally {
     onShard?.(null);
   }

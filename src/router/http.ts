@@ -26,9 +26,7 @@
  *   those @upstash/redis sends) and `upstash-sync-token` is exposed to scripts.
  */
 import { Hono, type Context } from "hono";
-import { CommandError } from "../commands/errors";
 import type { RouterContext } from "../commands/router-context";
-import { lookupCommand, type CommandSpec } from "../commands/table";
 import { readConfig, type Config, type Env } from "../config";
 import { ERR_BAD_JSON, errorJson, JsonCommandError, jsonToArgv, jsonToPipeline, parseJsonBody, repliesJson, replyJson } from "../protocol/json";
 import { error, isError, type Reply } from "../protocol/reply";
@@ -36,7 +34,7 @@ import { encodeRepliesBinary } from "../protocol/resp";
 import { binaryToBytes, bytesToBinary, utf8ToBinary } from "../util/binary";
 import { mountAdmin } from "./admin";
 import { Authenticator, ERR_HTTP_UNAUTHORIZED, presentedToken, type Grant } from "./auth";
-import { routeBatch, routeBlocking, type ShardPool } from "./dispatch";
+import { resolveCommand, routeBatch, routeBlocking, runRouterCommand, type LocalRunner, type RoutedCommand, type ShardPool } from "./dispatch";
 import { Transaction } from "./transaction";
 import { shardPool } from "./pool";
 import { acceptRespWebSocket } from "./websocket";
@@ -224,7 +222,15 @@ function pathFormArgv(url: URL, body: Uint8Array | null): string[] {
 
 // --- running commands ------------------------------------------------------------------
 
-/** Router-side commands (PING, ECHO, …) over HTTP: a fresh session per request. */
+/**
+ * Router-side commands (PING, ECHO, …) over HTTP: a fresh session per request, shared by
+ * a pipeline's commands; no MULTI state (transactions are /multi-exec).
+ */
+function httpLocalRunner(st: RequestState): LocalRunner {
+  const ctx = httpContext(st);
+  return (spec, argv) => runRouterCommand(ctx, spec, argv);
+}
+
 function httpContext(st: RequestState): RouterContext {
   return {
     session: { id: 0, resp: 2, name: null, authenticated: true, closing: false },
@@ -236,16 +242,8 @@ function httpContext(st: RequestState): RouterContext {
       return r === "wrongpass" || r === "nopass" ? r : "ok";
     },
     resetSession: () => {},
+    transactions: null,
   };
-}
-
-async function runLocal(ctx: RouterContext, spec: CommandSpec, argv: string[]): Promise<Reply> {
-  try {
-    return await spec.runInRouter!(ctx, argv);
-  } catch (e) {
-    if (e instanceof CommandError) return error(e.reply);
-    throw e;
-  }
 }
 
 /**
@@ -256,19 +254,20 @@ export const HTTP_BLOCK_LIMIT_MS = 25_000;
 
 /** One command; a blocking one waits as it asks, up to HTTP_BLOCK_LIMIT_MS. */
 async function runSingle(st: RequestState, argv: string[]): Promise<Reply> {
-  if (lookupCommand(argv[0])?.flags.includes("blocking")) {
-    return routeBlocking(st.pool, argv, st.auth.access(st.grant), crypto.randomUUID(), HTTP_BLOCK_LIMIT_MS);
+  const cmd = resolveCommand(argv);
+  if (cmd.spec?.flags.includes("blocking")) {
+    return routeBlocking(st.pool, cmd, st.auth.access(st.grant), crypto.randomUUID(), HTTP_BLOCK_LIMIT_MS);
   }
-  return (await run(st, [argv]))[0];
+  return (await route(st, [cmd]))[0];
 }
 
 /** A pipeline: routed per shard, one call per shard, replies in request order. */
 function run(st: RequestState, cmds: string[][]): Promise<Reply[]> {
-  const ctx = httpContext(st);
-  return routeBatch(st.pool, cmds, {
-    access: st.auth.access(st.grant),
-    runLocal: (spec, argv) => runLocal(ctx, spec, argv),
-  });
+  return route(st, cmds.map(resolveCommand));
+}
+
+function route(st: RequestState, cmds: RoutedCommand[]): Promise<Reply[]> {
+  return routeBatch(st.pool, cmds, { access: st.auth.access(st.grant), runLocal: httpLocalRunner(st) });
 }
 
 /**
@@ -282,13 +281,12 @@ function run(st: RequestState, cmds: string[][]): Promise<Reply[]> {
 async function multiExec(st: RequestState, cmds: string[][]): Promise<Response> {
   const tx = new Transaction(st.config.shards);
   for (const argv of cmds) {
-    const refused = tx.add(argv, st.auth.access(st.grant));
+    const refused = tx.add(resolveCommand(argv), st.auth.access(st.grant));
     if (refused === null) continue;
     const message = isError(refused) ? refused.message : "ERR refused";
     return fail(st, message.startsWith("CROSSSLOT") ? message : EXECABORT_BECAUSE + message);
   }
-  const ctx = httpContext(st);
-  const result = await tx.exec(st.pool, (spec, argv) => runLocal(ctx, spec, argv));
+  const result = await tx.exec(st.pool, httpLocalRunner(st));
   if (!Array.isArray(result)) return fail(st, isError(result) ? result.message : "ERR transaction aborted");
   return each(st, result);
 }

@@ -1,7 +1,9 @@
 /**
  * The shards as Durable Objects: shard i is the object named "shard-i" in the SHARD
  * namespace. One RPC call per batch. Stubs are made per call (cheap), so a stub broken by
- * an exception is never reused.
+ * an exception is never reused. Every call the router makes to a shard goes through here:
+ * the command path (the ShardPool interface of src/router/dispatch.ts) and the admin
+ * endpoints' (exports, src/router/admin.ts).
  */
 import type { Env } from "../config";
 import type { Reply } from "../protocol/reply";
@@ -11,7 +13,7 @@ import type { ShardPool } from "./dispatch";
 import { SlotMap } from "./slots";
 
 /** The Shard class's RPC methods, as the router calls them. */
-type ShardRpc = Pick<Shard, "exec" | "transaction" | "watch" | "unwatch" | "block" | "unblock">;
+type ShardRpc = Pick<Shard, "exec" | "transaction" | "watch" | "unwatch" | "block" | "unblock" | "exportStart" | "exportPull">;
 
 export function shardName(index: number): string {
   return `shard-${index}`;
@@ -53,6 +55,16 @@ export class DurableShardPool implements ShardPool {
 
   unblock(shard: number, token: string): Promise<void> {
     return this.stub(shard).unblock(token);
+  }
+
+  /** Admin export: starts a point-in-time image of the shard's keys (src/shard/export.ts). */
+  exportStart(shard: number): Promise<{ id: string; keys: number; expires: number }> {
+    return this.stub(shard).exportStart();
+  }
+
+  /** The next piece (about `maxBytes`) of export `id` of the shard. */
+  exportPull(shard: number, id: string, maxBytes: number): Promise<{ bytes: Uint8Array; done: boolean }> {
+    return this.stub(shard).exportPull(id, maxBytes);
   }
 }
 

@@ -6,8 +6,13 @@
  *   fields, SELECTDB 0 with the total key count, each shard's key records as it hands
  *   them out, EOF and the CRC-64 of it all — produced piece by piece, never whole.
  * - `importRdb`: an RDB file read as it arrives; each key becomes a RESTORE … REPLACE
- *   (with ABSTTL for a TTL) sent to the shard owning its slot, in batches.
+ *   (with ABSTTL for a TTL) sent to the shard owning its slot, in batches. No record is
+ *   buffered past the bounds (src/engine/rdb/bounds.ts): a string over MAX_VALUE_BYTES,
+ *   or a key whose value would decode to more (a RESTORE payload is one argument, so it
+ *   could not be sent anyway), stops the import as soon as its declared length is read.
+ *   Whatever stops it, the error says how many keys were imported before.
  */
+import { RdbTooLarge, type DecodeBounds } from "../engine/rdb/bounds";
 import { RdbCorrupt } from "../engine/rdb/bytes";
 import { crc64Bytes, crc64Update, type Crc64 } from "../engine/rdb/crc64";
 import { createDumpPayload } from "../engine/rdb/dump";
@@ -23,6 +28,8 @@ import type { ShardPool } from "./dispatch";
 export const EXPORT_PULL_BYTES = 512 * 1024;
 /** RESTORE commands go to a shard in batches of about this many payload bytes. */
 const IMPORT_BATCH_BYTES = 1024 * 1024;
+/** MAX_VALUE_BYTES's default (src/config.ts), for callers that pass none. */
+const DEFAULT_IMPORT_VALUE_BYTES = 16 * 1024 * 1024;
 
 /** One shard's export: its key records, pulled piece by piece. */
 export interface ExportSource {
@@ -87,13 +94,18 @@ export class ImportFailed extends Error {
   }
 }
 
-/** Loads an RDB file, read as it arrives, into the shards. Throws ImportFailed. */
+/**
+ * Loads an RDB file, read as it arrives, into the shards. `maxValueBytes` bounds each
+ * string and each key's decoded value. Throws ImportFailed.
+ */
 export async function importRdb(
   pool: Pick<ShardPool, "exec" | "slots">,
   body: AsyncIterable<Uint8Array>,
   clock: () => number = Date.now,
+  maxValueBytes = DEFAULT_IMPORT_VALUE_BYTES,
 ): Promise<ImportCounts> {
   const settings = defaultSettings();
+  const bounds: DecodeBounds = { maxStringBytes: maxValueBytes, maxObjectBytes: maxValueBytes, complete: false };
   const counts: ImportCounts = { keys: 0, expired: 0, otherDatabases: 0, functions: 0, errors: [] };
   const batches = new Map<number, { cmds: string[][]; bytes: number }>();
 
@@ -111,7 +123,7 @@ export async function importRdb(
     for (const shard of [...batches.keys()]) await send(shard);
   };
 
-  const reader = new RdbFileReader(settings);
+  const reader = new RdbFileReader(settings, bounds);
   const drain = async () => {
     // A value Hotslot cannot hold (a stream) throws RdbUnsupported: the file cannot be
     // read past it, since only a parser of that type knows where it ends.
@@ -146,11 +158,19 @@ export async function importRdb(
     reader.finish();
     await drain();
     if (!reader.complete) throw new RdbCorrupt("the file ends before its EOF marker");
-  } catch (e) {
-    if (!(e instanceof RdbCorrupt || e instanceof RdbUnsupported)) throw e;
     await sendAll();
-    throw new ImportFailed(`ERR invalid RDB file: ${e.message} (${counts.keys} keys were imported before it)`, counts);
+  } catch (e) {
+    // The keys read before the failure still go in (unless sending is what failed).
+    if (e instanceof RdbCorrupt || e instanceof RdbUnsupported || e instanceof RdbTooLarge) await sendAll().catch(() => {});
+    throw new ImportFailed(`${importError(e)} (${counts.keys} keys were imported before it)`, counts);
   }
-  await sendAll();
   return counts;
+}
+
+/** Why an import stopped, as an error text. */
+function importError(e: unknown): string {
+  if (e instanceof RdbCorrupt || e instanceof RdbUnsupported) return `ERR invalid RDB file: ${e.message}`;
+  if (e instanceof RdbTooLarge) return `ERR RDB import stopped: a record declares ${e.message} of MAX_VALUE_BYTES`;
+  // A shard that failed, or anything else: still reported with the counts.
+  return `ERR RDB import failed: ${e instanceof Error ? e.message : String(e)}`;
 }

@@ -1,26 +1,33 @@
 /**
  * A RESP connection's session (WebSocket, or TCP through the bridge): authentication,
  * protocol version, client name, the MULTI queue and WATCHed keys. It takes the commands
- * of one read, routes runs of them as one batch (one call per shard), and stops at
- * commands that change the session (AUTH, HELLO, MULTI, …) so each command sees the
- * session as it was when it was sent. Replies are encoded in the RESP version current
- * when each was produced.
+ * of one read, looks each up once, routes runs of them as one batch (one call per shard),
+ * and stops at commands declared with routing `session` (AUTH, HELLO, MULTI, …) so each
+ * command sees the session as it was when it was sent. Inside MULTI only commands flagged
+ * `runs-in-multi` act at once; the rest are queued. Replies are encoded in the RESP
+ * version current when each was produced.
  */
-import { CommandError, ERR_CROSSSLOT, ERR_EXECABORT, ERR_NOAUTH, errUnknownCommand, errWrongArity } from "../commands/errors";
+import { ERR_CROSSSLOT, ERR_EXECABORT, ERR_NOAUTH } from "../commands/errors";
 import type { RouterContext, Session } from "../commands/router-context";
-import { arityOk, lookupCommand, type CommandSpec } from "../commands/table";
+import { hasRouterFlag, type CommandSpec } from "../commands/table";
 import { encodeRepliesBinary } from "../protocol/resp";
 import { error, OK, QUEUED, type Reply } from "../protocol/reply";
 import type { WatchedKey } from "../shard/core";
 import { keySlot } from "../util/keyslot";
 import type { Access, Authenticator, Grant } from "./auth";
-import { checkCommand, isSpec, routeBatch, routeBlocking, type ShardPool } from "./dispatch";
+import {
+  checkCommand,
+  checkKnownWithArity,
+  isSpec,
+  resolveCommand,
+  routeBatch,
+  routeBlocking,
+  runRouterCommand,
+  shardUnavailable,
+  type RoutedCommand,
+  type ShardPool,
+} from "./dispatch";
 import { Transaction } from "./transaction";
-
-/** Commands that read or change the session: a batch is sent before each of them. */
-const SESSION_COMMANDS = new Set(["hello", "auth", "reset", "quit", "select", "client", "multi", "exec", "discard", "watch", "unwatch"]);
-/** Commands that act at once even inside MULTI. */
-const MULTI_CONTROL = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
 
 let nextClientId = 1;
 
@@ -63,6 +70,13 @@ export class RespSession implements Session {
         return "ok";
       },
       resetSession: () => this.reset(),
+      transactions: {
+        multi: () => this.beginMulti(),
+        exec: () => this.exec(),
+        discard: () => this.discard(),
+        watch: (keys) => this.watch(keys),
+        unwatch: () => this.unwatch(),
+      },
     };
   }
 
@@ -73,7 +87,7 @@ export class RespSession implements Session {
    */
   async handle(cmds: string[][], emit?: (out: string) => void): Promise<string> {
     let out = "";
-    let pending: string[][] = [];
+    let pending: RoutedCommand[] = [];
     const flush = async () => {
       if (pending.length === 0) return;
       const replies = await routeBatch(this.pool, pending, { access: this.access, runLocal: this.runLocal });
@@ -83,25 +97,26 @@ export class RespSession implements Session {
     const send = (r: Reply) => (out += encodeRepliesBinary([r], this.resp));
     for (const argv of cmds) {
       if (this.closing) break;
-      const name = argv[0].toLowerCase();
+      const cmd = resolveCommand(argv);
+      const spec = cmd.spec;
       // Before AUTH only commands flagged no_auth run (HELLO, AUTH, QUIT, RESET).
-      if (!this.authenticated && !lookupCommand(name)?.flags.includes("no_auth")) {
+      if (!this.authenticated && !spec?.flags.includes("no_auth")) {
         await flush();
-        send(preAuthError(argv));
-      } else if (this.multi && !MULTI_CONTROL.has(name)) {
-        send(this.enqueue(argv));
-      } else if (SESSION_COMMANDS.has(name)) {
+        send(preAuthError(cmd));
+      } else if (this.multi && !hasRouterFlag(spec, "runs-in-multi")) {
+        send(this.enqueue(cmd));
+      } else if (spec?.routing === "session") {
         await flush();
-        send(await this.runSessionCommand(name, argv));
-      } else if (lookupCommand(name)?.flags.includes("blocking")) {
+        send(await this.runSessionCommand(cmd));
+      } else if (spec?.flags.includes("blocking")) {
         await flush();
         if (emit && out) {
           emit(out);
           out = "";
         }
-        send(await this.runBlocking(argv));
+        send(await this.runBlocking(cmd));
       } else {
-        pending.push(argv);
+        pending.push(cmd);
       }
     }
     await flush();
@@ -120,59 +135,36 @@ export class RespSession implements Session {
    * A blocking command (BLPOP, …): sent alone, and the connection waits for its reply
    * before its next command, as in Redis.
    */
-  private runBlocking(argv: string[]): Promise<Reply> {
-    return routeBlocking(this.pool, argv, this.access, this.token, Infinity, (shard) => (this.blockedOn = shard));
+  private runBlocking(cmd: RoutedCommand): Promise<Reply> {
+    return routeBlocking(this.pool, cmd, this.access, this.token, Infinity, (shard) => (this.blockedOn = shard));
   }
 
-  private readonly runLocal = async (spec: CommandSpec, argv: string[]): Promise<Reply> => {
-    try {
-      return await spec.runInRouter!(this.ctx, argv);
-    } catch (e) {
-      if (e instanceof CommandError) return error(e.reply);
-      throw e;
-    }
-  };
+  private readonly runLocal = (spec: CommandSpec, argv: string[]): Promise<Reply> => runRouterCommand(this.ctx, spec, argv);
 
-  private async runSessionCommand(name: string, argv: string[]): Promise<Reply> {
-    const checked = checkCommand(argv, this.access);
+  /** A command declared with routing `session`: its handler acts on this session. */
+  private async runSessionCommand(cmd: RoutedCommand): Promise<Reply> {
+    const checked = checkCommand(cmd, this.access);
     if (!isSpec(checked)) return checked;
-    switch (name) {
-      case "multi":
-        if (this.multi) return error("ERR MULTI calls can not be nested");
-        this.multi = new Transaction(this.pool.slots.shardCount);
-        return OK;
-      case "exec":
-        return this.exec();
-      case "discard":
-        if (!this.multi) return error("ERR DISCARD without MULTI");
-        this.multi = null;
-        await this.unwatchAll();
-        return OK;
-      case "watch":
-        return this.shardCall(() => this.watch(argv.slice(1)));
-      case "unwatch":
-        return this.shardCall(async () => {
-          await this.unwatchAll();
-          return OK;
-        });
-      default:
-        return this.runLocal(checked, argv);
-    }
+    return this.runLocal(checked, cmd.argv);
   }
 
-  // --- transactions ------------------------------------------------------------------
+  // --- transactions (the TransactionControl of this session's RouterContext) ----------
 
-  /** A session command that calls a shard: a failed call is that command's error only. */
-  private async shardCall(fn: () => Promise<Reply>): Promise<Reply> {
-    try {
-      return await fn();
-    } catch (e) {
-      return error(`ERR shard unavailable: ${(e as Error).message}`);
-    }
+  private enqueue(cmd: RoutedCommand): Reply {
+    return this.multi!.add(cmd, this.access) ?? QUEUED;
   }
 
-  private enqueue(argv: string[]): Reply {
-    return this.multi!.add(argv, this.access) ?? QUEUED;
+  private beginMulti(): Reply {
+    if (this.multi) return error("ERR MULTI calls can not be nested");
+    this.multi = new Transaction(this.pool.slots.shardCount);
+    return OK;
+  }
+
+  private async discard(): Promise<Reply> {
+    if (!this.multi) return error("ERR DISCARD without MULTI");
+    this.multi = null;
+    await this.unwatchAll();
+    return OK;
   }
 
   private async exec(): Promise<Reply> {
@@ -193,9 +185,26 @@ export class RespSession implements Session {
     if (this.multi) return error("ERR WATCH inside MULTI is not allowed");
     const slot = this.watched?.slot ?? keySlot(keys[0]);
     if (keys.some((k) => keySlot(k) !== slot)) return error(ERR_CROSSSLOT);
-    const versions = await this.pool.watch(this.pool.slots.shardOfSlot(slot), keys);
+    const shard = this.pool.slots.shardOfSlot(slot);
+    let versions: WatchedKey[];
+    try {
+      versions = await this.pool.watch(shard, keys);
+    } catch (e) {
+      return shardUnavailable(shard, e);
+    }
     this.watched ??= { slot, keys: [] };
     this.watched.keys.push(...versions);
+    return OK;
+  }
+
+  /** UNWATCH: a failed call to the watches' shard is this command's error only. */
+  private async unwatch(): Promise<Reply> {
+    const shard = this.watched ? this.pool.slots.shardOfSlot(this.watched.slot) : -1;
+    try {
+      await this.unwatchAll();
+    } catch (e) {
+      return shardUnavailable(shard, e);
+    }
     return OK;
   }
 
@@ -216,10 +225,7 @@ export class RespSession implements Session {
 }
 
 /** Before AUTH: unknown commands and bad arity are reported as such, the rest NOAUTH. */
-function preAuthError(argv: string[]): Reply {
-  const spec = lookupCommand(argv[0]);
-  if (!spec) return error(errUnknownCommand(argv[0], argv.slice(1)));
-  if (!arityOk(spec, argv.length)) return error(errWrongArity(spec.name));
-  return error(ERR_NOAUTH);
+function preAuthError(cmd: RoutedCommand): Reply {
+  const spec = checkKnownWithArity(cmd);
+  return isSpec(spec) ? error(ERR_NOAUTH) : spec;
 }
-

@@ -6,11 +6,11 @@
  * connection commands (PING, ECHO, …) in the router and splicing their replies in.
  */
 import { ERR_CROSSSLOT } from "../commands/errors";
-import type { CommandSpec } from "../commands/table";
+import { runsInRouter, type CommandSpec } from "../commands/table";
 import { error, isError, NULL_ARRAY, type Reply } from "../protocol/reply";
 import type { WatchedKey } from "../shard/core";
 import type { Access } from "./auth";
-import { checkCommand, commandSlot, isSpec, type LocalRunner, type ShardPool } from "./dispatch";
+import { checkCommand, commandSlot, isSpec, shardUnavailable, type LocalRunner, type RoutedCommand, type ShardPool } from "./dispatch";
 
 export interface QueuedCommand {
   spec: CommandSpec;
@@ -28,17 +28,18 @@ export class Transaction {
   constructor(private readonly shardCount: number) {}
 
   /** Queues a command; returns null when queued, or the error it was refused with. */
-  add(argv: string[], access: Access): Reply | null {
-    const problem = this.check(argv, access);
+  add(cmd: RoutedCommand, access: Access): Reply | null {
+    const problem = this.check(cmd, access);
     if (problem !== null) this.failed = true;
     return problem;
   }
 
-  private check(argv: string[], access: Access): Reply | null {
-    const spec = checkCommand(argv, access);
+  private check(cmd: RoutedCommand, access: Access): Reply | null {
+    const spec = checkCommand(cmd, access);
     if (!isSpec(spec)) return spec;
+    const argv = cmd.argv;
     if (spec.flags.includes("no_multi")) return error("ERR Command not allowed inside a transaction");
-    if (spec.routing !== "router") {
+    if (!runsInRouter(spec)) {
       if (spec.routing.startsWith("fanout-") && this.shardCount > 1) {
         return error(`ERR '${spec.name}' spans all shards and cannot run in a transaction when SHARDS > 1`);
       }
@@ -62,7 +63,7 @@ export class Transaction {
       return error(ERR_CROSSSLOT);
     }
     const slot = this.slot >= 0 ? this.slot : watchSlot;
-    const shardCmds = this.queue.filter((q) => q.spec.routing !== "router").map((q) => q.argv);
+    const shardCmds = this.queue.filter((q) => !runsInRouter(q.spec)).map((q) => q.argv);
     let shardReplies: Reply[] = [];
     if (shardCmds.length > 0 || watched.length > 0) {
       const shard = slot >= 0 ? pool.slots.shardOfSlot(slot) : 0;
@@ -70,14 +71,14 @@ export class Transaction {
       try {
         result = await pool.transaction(shard, shardCmds, watched);
       } catch (e) {
-        return error(`ERR shard ${shard} unavailable: ${(e as Error).message}`);
+        return shardUnavailable(shard, e);
       }
       if (!Array.isArray(result)) return isError(result) ? result : NULL_ARRAY;
       shardReplies = result;
     }
     const out: Reply[] = [];
     let next = 0;
-    for (const q of this.queue) out.push(q.spec.routing === "router" ? await runLocal(q.spec, q.argv) : shardReplies[next++]);
+    for (const q of this.queue) out.push(runsInRouter(q.spec) ? await runLocal(q.spec, q.argv) : shardReplies[next++]);
     return out;
   }
 }

@@ -1,6 +1,8 @@
 /**
  * What a shard does, without the Durable Object around it: runs batches and transactions
- * against its keyspace, hands each batch's effects to a sink (the append log), and tracks
+ * against its keyspace, hands each batch's effects to the shard's effect stream (`stage`,
+ * src/shard/effects.ts: the log, later replicas) — every operation that may change the
+ * keyspace runs inside `collected`, the one path effects take out of here — and tracks
  * WATCHed keys, and parks clients of blocking commands (BLPOP, …) until a key they wait
  * on changes — serving them in arrival order after each command, as Redis does — or
  * their timeout passes. Pure TypeScript, so Node tests can run a whole cluster in memory.
@@ -35,28 +37,40 @@ export class ShardCore {
 
   constructor(
     limits: Limits,
-    /** Receives each batch's effects before its replies are returned (to make them durable). */
-    private readonly sink: (effects: string[][]) => void,
+    /** Receives each batch's effects before its replies are returned (EffectStream.stage). */
+    private readonly stage: (effects: string[][]) => void,
     private readonly clock: () => number = Date.now,
   ) {
     this.executor = new Executor(this.db, limits, clock);
   }
 
-  /** Runs a pipeline batch; replies in order. */
+  /**
+   * Runs `fn` and stages every effect recorded while it ran (commands, blocked clients
+   * served, expiry, eviction) as one batch: the only way effects leave the shard's core.
+   */
+  private collected<T>(fn: () => T): T {
+    const { result, effects } = this.executor.collect(fn);
+    if (effects.length > 0) this.stage(effects);
+    return result;
+  }
+
+  /** Runs a pipeline batch; replies in order. Blocked clients are served after each command. */
   exec(batch: string[][]): Reply[] {
-    const { replies, effects } = this.executor.run(batch, this.serveBlocked);
-    if (effects.length > 0) this.sink(effects);
-    return replies;
+    return this.collected(() =>
+      batch.map((argv) => {
+        const reply = this.executor.runOne(argv);
+        this.serveBlocked();
+        return reply;
+      }),
+    );
   }
 
   /** Runs commands as one atomic unit: blocked clients are served only after all of them. */
   private execAtomically(batch: string[][]): Reply[] {
-    const { replies, effects } = this.executor.ungated(() => this.executor.run(batch));
+    const replies = this.executor.ungated(() => batch.map((argv) => this.executor.runOne(argv)));
     // The memory limit is enforced again once the whole transaction has run.
     this.executor.enforceMemoryLimit();
     this.serveBlocked();
-    for (const e of this.executor.takeEffects()) effects.push(e);
-    if (effects.length > 0) this.sink(effects);
     return replies;
   }
 
@@ -69,11 +83,9 @@ export class ShardCore {
     const aborted = watched.some(([key, version, expired]) => this.db.changedSince(key, version, expired));
     for (const [key] of watched) this.db.unwatch(key);
     if (aborted) return NULL_ARRAY;
-    // Out of memory with nothing to evict: EXEC is refused whole, as Redis refuses it.
-    const refused = this.executor.refuseTransaction(batch);
-    const evicted = this.executor.takeEffects();
-    if (evicted.length > 0) this.sink(evicted);
-    return refused ?? this.execAtomically(batch);
+    // Out of memory with nothing to evict: EXEC is refused whole, as Redis refuses it
+    // (what the check evicted is logged either way).
+    return this.collected(() => this.executor.refuseTransaction(batch) ?? this.execAtomically(batch));
   }
 
   /**
@@ -82,10 +94,11 @@ export class ShardCore {
    * names the client, so `unblock` can release it when it disconnects.
    */
   block(argv: string[], token: string, maxWaitMs = Infinity): Promise<Reply> {
-    const result = this.executor.runBlocking(argv);
-    if (!(result instanceof WouldBlock)) this.serveBlocked();
-    const effects = this.executor.takeEffects();
-    if (effects.length > 0) this.sink(effects);
+    const result = this.collected(() => {
+      const r = this.executor.runBlocking(argv);
+      if (!(r instanceof WouldBlock)) this.serveBlocked();
+      return r;
+    });
     if (!(result instanceof WouldBlock)) return Promise.resolve(result);
     return new Promise<Reply>((resolve) => {
       const waiter: Waiter = { token, argv, keys: result.keys, timeoutReply: result.timeoutReply, resolve, timer: null };
@@ -128,7 +141,7 @@ export class ShardCore {
 
   /**
    * Serves parked clients whose keys now hold data, first come first served, each by
-   * running its command again (its effects join the current batch's log entry).
+   * running its command again (inside the current `collected`: its effects join the batch).
    */
   private serveReadyKeys(): void {
     for (const [key, queue] of [...this.waiters]) {
@@ -161,8 +174,7 @@ export class ShardCore {
    * whether more expired keys remain.
    */
   expireDue(limit: number): boolean {
-    const effects = this.executor.expireDue(limit);
-    if (effects.length > 0) this.sink(effects);
+    this.collected(() => this.executor.expireDue(limit));
     const next = this.db.nextExpiry();
     return next !== undefined && next < this.db.now;
   }

@@ -1,10 +1,11 @@
 /**
  * The shard Durable Object: hosts one ShardCore (keyspace + executor), runs the batches
- * the router sends (one RPC per pipeline per shard), and appends every write batch's
- * effects to its log in SQLite storage before the reply leaves (the output gate holds the
- * reply until the write commits; writes of concurrent RPCs share one commit), and takes
- * snapshots that compact the log (src/shard/snapshot.ts). On start it loads the newest
- * snapshot and replays the log after it; if storage is damaged it refuses every command.
+ * the router sends (one RPC per pipeline per shard), and waits for every write batch's
+ * effects to be committed to its log before the reply leaves (src/shard/effects.ts: writes
+ * of concurrent RPCs share one commit, and the output gate holds replies until it is
+ * durable). Its persistence (src/shard/persistence.ts) takes snapshots that compact the
+ * log; on start it loads the newest snapshot and replays the log after it; if storage is
+ * damaged the shard refuses every command.
  * Its alarm is always set to the earliest key expiry; when it fires, expired keys are
  * deleted in bounded batches (each logged as DEL) and the alarm is set again.
  */
@@ -13,7 +14,8 @@ import { readConfig, type Env } from "../config";
 import { error, type Reply } from "../protocol/reply";
 import { AlarmSchedule } from "./alarm";
 import { ShardCore, type WatchedKey } from "./core";
-import { ShardPersistence } from "./snapshot";
+import { EffectStream } from "./effects";
+import { ShardPersistence } from "./persistence";
 
 export type { WatchedKey };
 
@@ -22,63 +24,31 @@ export const EXPIRE_BATCH = 2000;
 
 export class Shard extends DurableObject<Env> {
   private readonly core: ShardCore;
-  /** The append log and snapshots (src/shard/snapshot.ts). */
+  /** The append log and snapshots (src/shard/persistence.ts). */
   private readonly persistence: ShardPersistence;
+  /** Every batch's effects → the log (src/shard/effects.ts); replies wait for `commit`. */
+  private readonly effects: EffectStream;
   private readonly schedule: AlarmSchedule;
   /** DEBUG SLEEP asked for a pause of this many ms after the current batch. */
   private sleepMs = 0;
   /** False after DEBUG SET-ACTIVE-EXPIRE 0. */
   private activeExpire = true;
-  /** Effects not yet appended to the log (see `durable`). */
-  private pending: string[][] = [];
-  private flushing: Promise<void> | null = null;
-
-  /**
-   * Group commit: every RPC that wrote waits here before replying. Effects gathered from
-   * all RPCs that ran meanwhile are appended to the log in one write, on the next timer
-   * turn, and the replies go out after it — the output gate holds them until the write is
-   * durable. One log transaction per burst instead of one per RPC: several times the write
-   * throughput, the same guarantee.
-   */
-  private async durable<T>(value: T): Promise<T> {
-    if (this.pending.length > 0) {
-      await (this.flushing ??= new Promise((resolve, reject) =>
-        setTimeout(() => {
-          this.flushing = null;
-          const effects = this.pending;
-          this.pending = [];
-          try {
-            this.persistence.append(effects);
-            resolve();
-          } catch (e) {
-            // Memory now holds writes the log does not: nobody is told they succeeded, and
-            // the object restarts from its durable state (snapshot + log).
-            reject(e);
-            this.ctx.abort(`log write failed: ${(e as Error).message}`);
-          }
-        }, 0),
-      ));
-    }
-    return value;
-  }
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const config = readConfig(env);
-    // With PERSISTENCE=no (benchmarks only) nothing is logged, so nothing is snapshotted either.
-    this.core = new ShardCore({ maxValueBytes: config.maxValueBytes }, (effects) => {
-      if (config.persistence) for (const e of effects) this.pending.push(e);
-    });
+    this.core = new ShardCore({ maxValueBytes: config.maxValueBytes }, (effects) => this.effects.stage(effects));
     // The deployment's memory limit and policy; logged CONFIG SETs replayed below override them.
     this.core.db.settings.maxmemory = config.maxmemory;
     this.core.db.settings.maxmemoryPolicy = config.maxmemoryPolicy;
     this.schedule = new AlarmSchedule(ctx.storage);
     this.persistence = new ShardPersistence(ctx.storage, this.core.db, this.core.executor, {
-      flushPending: () => {
-        const effects = this.pending;
-        this.pending = [];
-        this.persistence.log.append(effects);
-      },
+      // A snapshot commits what is staged first, so the log holds every effect before it.
+      flushPending: () => this.effects.flush(),
+    });
+    // With PERSISTENCE=no (benchmarks only) nothing is logged, so nothing is snapshotted either.
+    this.effects = new EffectStream(config.persistence ? this.persistence : null, {
+      abort: (reason) => this.ctx.abort(reason),
     });
     // DEBUG SLEEP and DEBUG SET-ACTIVE-EXPIRE.
     this.core.executor.debug = {
@@ -103,7 +73,8 @@ export class Shard extends DurableObject<Env> {
     this.persistence.afterBatch();
     this.afterWrite();
     await this.holdIfAsked();
-    return this.durable(replies);
+    await this.effects.commit();
+    return replies;
   }
 
   async transaction(batch: string[][], watched: WatchedKey[]): Promise<Reply> {
@@ -113,7 +84,8 @@ export class Shard extends DurableObject<Env> {
     this.persistence.afterBatch();
     this.afterWrite();
     await this.holdIfAsked();
-    return this.durable(reply);
+    await this.effects.commit();
+    return reply;
   }
 
   /**
@@ -125,7 +97,9 @@ export class Shard extends DurableObject<Env> {
     if (refusal !== null) return error(refusal);
     const served = this.core.block(argv, token, maxWaitMs);
     this.afterWrite();
-    return this.durable(await served);
+    const reply = await served;
+    await this.effects.commit();
+    return reply;
   }
 
   /**
@@ -162,7 +136,7 @@ export class Shard extends DurableObject<Env> {
     const more = this.core.expireDue(EXPIRE_BATCH);
     // More due keys: come back at once (other requests run in between); else next expiry.
     this.schedule.set("expiry", more ? Date.now() : this.core.nextExpiry());
-    await this.durable(undefined);
+    await this.effects.commit();
   }
 
   /** DEBUG SLEEP: no other request runs until the time has passed, as Redis blocks. */

@@ -298,13 +298,14 @@ export function parseDouble(s: string): number | null {
 
 // --- memory sizes (memtoull) ---------------------------------------------------------
 
-const MEMORY_UNITS: Record<string, number> = { "": 1, b: 1, k: 1000, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
+/** A Map, so a unit such as "constructor" finds nothing (an object would find its prototype's). */
+const MEMORY_UNITS = new Map<string, number>([["", 1], ["b", 1], ["k", 1000], ["kb", 1024], ["m", 1e6], ["mb", 1024 ** 2], ["g", 1e9], ["gb", 1024 ** 3]]);
 
 /** Redis's memtoull: "100mb", "1gb", "10k", plain bytes; null when it is not a size. */
 export function parseMemory(value: string): number | null {
   const m = /^(\d+)([a-z]*)$/i.exec(value);
   if (!m) return null;
-  const unit = MEMORY_UNITS[m[2].toLowerCase()];
+  const unit = MEMORY_UNITS.get(m[2].toLowerCase());
   return unit === undefined ? null : Number(m[1]) * unit;
 }
 

@@ -22,7 +22,7 @@ import { RedisSet } from "../../src/engine/set";
 import { defaultSettings } from "../../src/engine/settings";
 import { SortedSet } from "../../src/engine/zset";
 import { importRdb, rdbFile, type ExportSource } from "../../src/router/rdb-transfer";
-import { ShardPersistence } from "../../src/shard/snapshot";
+import { ShardPersistence } from "../../src/shard/persistence";
 import { binaryToBytes } from "../../src/util/binary";
 import { formatDouble } from "../../src/util/numbers";
 import { Rng } from "../support/random";

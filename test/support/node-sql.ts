@@ -1,11 +1,11 @@
 /**
  * A stand-in for a Durable Object's SQLite storage (`ctx.storage.sql` and
  * `transactionSync`) on Node's built-in SQLite, so the shard's persistence
- * (src/shard/snapshot.ts, log.ts) can run in Node: unit tests and scripts/snapshot-bench.
+ * (src/shard/persistence.ts, log.ts) can run in Node: unit tests and scripts/snapshot-bench.
  * Only what Hotslot uses: exec with bindings, and cursors' toArray / one / iteration.
  */
 import { DatabaseSync } from "node:sqlite";
-import type { SnapshotStorage } from "../../src/shard/snapshot";
+import type { SnapshotStorage } from "../../src/shard/snapshot-store";
 
 class Cursor<T> {
   constructor(private readonly rows: T[]) {}

@@ -9,7 +9,7 @@ import { Executor } from "../../src/commands/execute";
 import { datasetDigest, digestHex, valueDigest } from "../../src/engine/digest";
 import { Keyspace } from "../../src/engine/keyspace";
 import { error, OK, simple } from "../../src/protocol/reply";
-import { ShardPersistence } from "../../src/shard/snapshot";
+import { ShardPersistence } from "../../src/shard/persistence";
 import { MemoryPool } from "../support/memory-pool";
 import { NodeSqlStorage } from "../support/node-sql";
 

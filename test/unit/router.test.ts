@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { Authenticator } from "../../src/router/auth";
 import { RespSession } from "../../src/router/session";
 import { MemoryPool } from "../support/memory-pool";
+import { REDIS_VERSION } from "../../src/version";
 
 function session(pool = new MemoryPool(4), token: string | null = null, grant: "full" | "readonly" | null = null) {
   return new RespSession(pool, new Authenticator({ token, readonlyToken: token ? "ro-" + token : null }), grant);
@@ -148,5 +149,69 @@ describe("WATCH", () => {
     expect(await a.handle([["MULTI"], ["PING"], ["EXEC"]])).toBe("+OK\r\n+QUEUED\r\n*-1\r\n");
     await a.handle([["WATCH", "{w}gone"]]);
     expect(await a.handle([["MULTI"], ["PING"], ["EXEC"]])).toBe("+OK\r\n+QUEUED\r\n*1\r\n+PONG\r\n");
+  });
+});
+
+describe("session commands in a RESP session", () => {
+  it("act at once inside MULTI when they control it (MULTI, EXEC, DISCARD, WATCH, RESET, QUIT)", async () => {
+    expect(await session(new MemoryPool(1)).handle([["MULTI"], ["WATCH", "k"], ["DISCARD"], ["DISCARD"], ["EXEC"]])).toBe(
+      "+OK\r\n-ERR WATCH inside MULTI is not allowed\r\n+OK\r\n-ERR DISCARD without MULTI\r\n-ERR EXEC without MULTI\r\n",
+    );
+    expect(await session(new MemoryPool(1)).handle([["MULTI"], ["MULTI"], ["SET", "a", "1"], ["EXEC"]])).toBe(
+      "+OK\r\n-ERR MULTI calls can not be nested\r\n+QUEUED\r\n*1\r\n+OK\r\n",
+    );
+    expect(await session(new MemoryPool(1)).handle([["MULTI"], ["SET", "a", "1"], ["RESET"], ["EXEC"]])).toBe("+OK\r\n+QUEUED\r\n+RESET\r\n-ERR EXEC without MULTI\r\n");
+    expect(await session(new MemoryPool(1)).handle([["MULTI"], ["PING"], ["QUIT"], ["PING"]])).toBe("+OK\r\n+QUEUED\r\n+OK\r\n");
+  });
+
+  it("are queued inside MULTI otherwise, and change the session when EXEC runs them", async () => {
+    const s = session(new MemoryPool(1));
+    expect(await s.handle([["MULTI"], ["HELLO", "3"], ["CLIENT", "SETNAME", "n"], ["SELECT", "0"], ["AUTH", "x"], ["EXEC"], ["CLIENT", "GETNAME"]])).toBe(
+      "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*4\r\n" +
+        `%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n${REDIS_VERSION}\r\n$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:${s.id}\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n` +
+        "+OK\r\n+OK\r\n-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n$1\r\nn\r\n",
+    );
+  });
+
+  it("answer WATCH across slots with CROSSSLOT and UNWATCH with OK", async () => {
+    expect(await session(new MemoryPool(1)).handle([["WATCH", "a", "b"], ["UNWATCH"], ["MULTI"], ["WATCH", "x"], ["EXEC"]])).toBe(
+      "-CROSSSLOT Keys in request don't hash to the same slot\r\n+OK\r\n+OK\r\n-ERR WATCH inside MULTI is not allowed\r\n*0\r\n",
+    );
+  });
+
+  it("are allowed to the read-only token, KEYS and SCAN refused even inside MULTI", async () => {
+    const s = session(new MemoryPool(1), "t", "readonly");
+    expect(await s.handle([["MULTI"], ["KEYS", "*"], ["SCAN", "0"], ["GET", "a"], ["EXEC"], ["SCAN", "0"], ["WATCH", "a"], ["CLIENT", "ID"]])).toBe(
+      "+OK\r\n-NOPERM this user has no permissions to run the 'keys' command\r\n-NOPERM this user has no permissions to run the 'scan' command\r\n+QUEUED\r\n" +
+        `-EXECABORT Transaction discarded because of previous errors.\r\n-NOPERM this user has no permissions to run the 'scan' command\r\n+OK\r\n:${s.id}\r\n`,
+    );
+  });
+
+  it("are refused before AUTH unless flagged no_auth, unknown names and bad arity reported as such", async () => {
+    const s = session(new MemoryPool(1), "t");
+    expect(await s.handle([["MULTI"], ["GET"], ["NOPE"], ["PING"], ["HELLO", "3"], ["CLIENT", "ID"], ["AUTH", "t"], ["MULTI"], ["EXEC"]])).toBe(
+      "-NOAUTH Authentication required.\r\n-ERR wrong number of arguments for 'get' command\r\n-ERR unknown command 'NOPE', with args beginning with: \r\n" +
+        "-NOAUTH Authentication required.\r\n-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n" +
+        "-NOAUTH Authentication required.\r\n+OK\r\n+OK\r\n*0\r\n",
+    );
+  });
+
+  it("queue UNWATCH inside MULTI and answer it OK in EXEC's reply, as Redis does", async () => {
+    expect(await session(new MemoryPool(1)).handle([["MULTI"], ["UNWATCH"], ["EXEC"]])).toBe("+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n");
+  });
+});
+
+describe("a failed shard call", () => {
+  it("answers WATCH and UNWATCH with the same 'shard N unavailable' error as any command", async () => {
+    const pool = new MemoryPool(4);
+    const s = session(pool);
+    expect(await s.handle([["WATCH", "k"]])).toBe("+OK\r\n");
+    const shard = pool.slots.shardOfKey("k");
+    pool.watch = () => Promise.reject(new Error("down"));
+    pool.unwatch = () => Promise.reject(new Error("down"));
+    pool.exec = () => Promise.reject(new Error("down"));
+    expect(await s.handle([["WATCH", "k"], ["UNWATCH"], ["GET", "k"]])).toBe(
+      `-ERR shard ${shard} unavailable: down\r\n-ERR shard ${shard} unavailable: down\r\n-ERR shard ${shard} unavailable: down\r\n`,
+    );
   });
 });

@@ -1,4 +1,4 @@
-// The shard's persistence in Node (src/shard/snapshot.ts, src/shard/log.ts) on Node's
+// The shard's persistence in Node (src/shard/persistence.ts, src/shard/log.ts) on Node's
 // SQLite standing in for Durable Object storage (test/support/node-sql.ts): the strict log
 // parser, random datasets through snapshot and recovery, copy-on-write under random
 // writes between slices, and the persistence commands' replies. The same code runs in
@@ -12,7 +12,7 @@ import { createDumpPayload } from "../../src/engine/rdb/dump";
 import { error, OK, simple, type Reply } from "../../src/protocol/reply";
 import { encodeCommandBinary } from "../../src/protocol/resp";
 import { LogCorrupt, LogParser } from "../../src/shard/log";
-import { ShardPersistence } from "../../src/shard/snapshot";
+import { ShardPersistence } from "../../src/shard/persistence";
 import { binaryToBytes, bytesToBinary } from "../../src/util/binary";
 import { Rng } from "../support/random";
 import { NodeSqlStorage } from "../support/node-sql";

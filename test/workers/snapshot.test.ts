@@ -1,5 +1,5 @@
 /**
- * Snapshots and compaction inside workerd (src/shard/snapshot.ts): BGSAVE, SAVE and the
+ * Snapshots and compaction inside workerd (src/shard/persistence.ts): BGSAVE, SAVE and the
  * automatic trigger write a chunked snapshot and drop the log it covers; a shard evicted
  * from memory comes back identical from snapshot + log; a snapshot interrupted at any
  * point leaves the old snapshot and the whole log in force; writes during a sliced

@@ -3,6 +3,7 @@
  * type byte, the serialized object, then a footer of the RDB version (2 bytes, little
  * endian) and the CRC-64 of everything before it (8 bytes, little endian).
  */
+import { UNBOUNDED, type DecodeBounds } from "./bounds";
 import { ByteReader, ByteWriter, RdbCorrupt, RdbTruncated } from "./bytes";
 import { crc64, crc64Bytes, crc64Matches } from "./crc64";
 import { isObjectType, RDB_VERSION, readObject, writeObject, type EncodingSettings, type RdbValue } from "./object";
@@ -30,15 +31,17 @@ export function verifyDumpPayload(p: Uint8Array): boolean {
 
 /**
  * The value in a verified payload. Throws RdbCorrupt when the object cannot be read
- * (RESTORE's "Bad data format") and RdbUnsupported for types Hotslot does not hold.
- * As in Redis, bytes between the object and the footer are ignored.
+ * (RESTORE's "Bad data format"), RdbUnsupported for types Hotslot does not hold, and
+ * RdbTooLarge when a declared size is over `bounds` (checked before allocating; the
+ * payload is whole, so `bounds.complete` should be true). As in Redis, bytes between the
+ * object and the footer are ignored.
  */
-export function parseDumpPayload(p: Uint8Array, settings: EncodingSettings): RdbValue {
+export function parseDumpPayload(p: Uint8Array, settings: EncodingSettings, bounds: DecodeBounds = UNBOUNDED): RdbValue {
   const r = new ByteReader(p, 0, p.length - 10);
   try {
     const type = r.byte();
     if (!isObjectType(type)) throw new RdbCorrupt(`not an object type: ${type}`);
-    return readObject(r, type, settings);
+    return readObject(r, type, settings, bounds);
   } catch (e) {
     if (e instanceof RdbTruncated) throw new RdbCorrupt("truncated payload");
     throw e;

@@ -7,6 +7,7 @@
  * (a snapshot is stored in chunks, an export is sent as a stream), keeping a running CRC;
  * the reader takes bytes in pieces (snapshot chunks, an upload) and yields whole records.
  */
+import { DecodeBudget, UNBOUNDED, type DecodeBounds } from "./bounds";
 import { ByteReader, ByteWriter, RdbCorrupt, RdbTruncated } from "./bytes";
 import { crc64Bytes, crc64Update, type Crc64 } from "./crc64";
 import {
@@ -162,7 +163,15 @@ export class RdbFileReader {
   /** Bytes consumed by complete records. */
   consumed = 0;
 
-  constructor(private readonly settings: EncodingSettings) {}
+  /**
+   * `bounds`: each record's declared lengths are checked against them as they are read
+   * (src/engine/rdb/bounds.ts), so a record declaring more fails at once with
+   * RdbTooLarge instead of being buffered until it all arrives.
+   */
+  constructor(
+    private readonly settings: EncodingSettings,
+    private readonly bounds: DecodeBounds = UNBOUNDED,
+  ) {}
 
   push(bytes: Uint8Array): void {
     const avail = this.end - this.start;
@@ -223,6 +232,7 @@ export class RdbFileReader {
   }
 
   private record(r: ByteReader): RdbRecord {
+    const budget = new DecodeBudget(this.bounds);
     let expireAt: number | undefined;
     let idleSeconds: number | undefined;
     let freq: number | undefined;
@@ -242,14 +252,14 @@ export class RdbFileReader {
           freq = r.byte();
           continue;
         case RDB_OPCODE.AUX:
-          return { kind: "aux", key: readString(r), value: readString(r) };
+          return { kind: "aux", key: readString(r, budget), value: readString(r, budget) };
         case RDB_OPCODE.SELECTDB:
           this.db = readLength(r);
           return { kind: "selectdb", db: this.db };
         case RDB_OPCODE.RESIZEDB:
           return { kind: "resizedb", keys: readLength(r), expires: readLength(r) };
         case RDB_OPCODE.FUNCTION2:
-          return { kind: "function", code: readString(r) };
+          return { kind: "function", code: readString(r, budget) };
         case RDB_OPCODE.FUNCTION:
         case RDB_OPCODE.MODULE_AUX:
           throw new RdbCorrupt(`unsupported RDB opcode ${op} (Redis modules or a pre-release function format)`);
@@ -267,8 +277,8 @@ export class RdbFileReader {
         }
         default: {
           if (!isObjectType(op)) throw new RdbCorrupt(`Unknown RDB type ${op}`);
-          const key = readString(r);
-          const value = readObject(r, op, this.settings);
+          const key = readString(r, budget);
+          const value = readObject(r, op, this.settings, budget);
           return { kind: "key", db: this.db, key, value, expireAt, idleSeconds, freq };
         }
       }

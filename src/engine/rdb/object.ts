@@ -15,6 +15,7 @@
  * from the engine's data types.
  */
 import { formatDouble, parseInt64 } from "../../util/numbers";
+import { DecodeBudget, RdbTooLarge, UNBOUNDED, type DecodeBounds } from "./bounds";
 import { ByteReader, ByteWriter, RdbCorrupt, RdbTruncated } from "./bytes";
 import { decodeListpack, encodeListpack, LISTPACK_EMPTY_BYTES, listpackEntrySize } from "./listpack";
 import { lzfCompress, lzfDecompress } from "./lzf";
@@ -194,10 +195,16 @@ function binaryBytes(s: string): Uint8Array {
   return encodeScratch.toBytes();
 }
 
-/** rdbGenericLoadStringObject as bytes: integer-encoded, LZF or plain. */
-export function readStringBytes(r: ByteReader): Uint8Array {
+/**
+ * rdbGenericLoadStringObject as bytes: integer-encoded, LZF or plain. Declared lengths
+ * are checked against `budget` before the bytes are waited for or allocated.
+ */
+export function readStringBytes(r: ByteReader, budget = new DecodeBudget(UNBOUNDED)): Uint8Array {
   const { n, encoded } = readLengthOrEncoding(r);
-  if (!encoded) return r.bytes(n);
+  if (!encoded) {
+    budget.string(r, n);
+    return r.bytes(n);
+  }
   switch (n) {
     case ENC_INT8:
     case ENC_INT16:
@@ -206,6 +213,7 @@ export function readStringBytes(r: ByteReader): Uint8Array {
     case ENC_LZF: {
       const clen = readLength(r);
       const len = readLength(r);
+      budget.lzf(r, clen, len);
       return lzfDecompress(r.bytes(clen), len);
     }
     default:
@@ -225,13 +233,17 @@ function readEncodedInteger(r: ByteReader, enc: number): number {
   return r.u32le() | 0;
 }
 
-/** A string as a binary string. */
-export function readString(r: ByteReader): string {
+/** A string as a binary string (declared lengths checked against `budget` first). */
+export function readString(r: ByteReader, budget = new DecodeBudget(UNBOUNDED)): string {
   const { n, encoded } = readLengthOrEncoding(r);
-  if (!encoded) return r.binary(n);
+  if (!encoded) {
+    budget.string(r, n);
+    return r.binary(n);
+  }
   if (n === ENC_LZF) {
     const clen = readLength(r);
     const len = readLength(r);
+    budget.lzf(r, clen, len);
     const out = lzfDecompress(r.bytes(clen), len);
     return new ByteReader(out).binary(out.length);
   }
@@ -476,35 +488,50 @@ function hashValue(entries: [string, string][], fromPacked: boolean, s: Encoding
 
 const INT_MEMBER = /^(?:0|-?[1-9][0-9]*)$/;
 
-/** Reads an object of type `type` (the byte already read), as rdbLoadObject. */
-export function readObject(r: ByteReader, type: number, s: EncodingSettings): RdbValue {
+/**
+ * Reads an object of type `type` (the byte already read), as rdbLoadObject. Declared
+ * lengths and counts are checked against `budget` (src/engine/rdb/bounds.ts) before
+ * anything is allocated: RdbTooLarge when one is over a bound.
+ */
+export function readObject(r: ByteReader, type: number, s: EncodingSettings, budget: DecodeBudget | DecodeBounds = UNBOUNDED): RdbValue {
+  const b = budget instanceof DecodeBudget ? budget : new DecodeBudget(budget);
   try {
-    return readObjectUnchecked(r, type, s);
+    return readObjectUnchecked(r, type, s, b);
   } catch (e) {
-    if (e instanceof RdbTruncated || e instanceof RdbCorrupt || e instanceof RdbUnsupported) throw e;
+    if (e instanceof RdbTruncated || e instanceof RdbCorrupt || e instanceof RdbUnsupported || e instanceof RdbTooLarge) throw e;
     // A RangeError or similar from absurd lengths: the payload is corrupt.
     throw new RdbCorrupt(String((e as Error).message ?? e));
   }
 }
 
-function readObjectUnchecked(r: ByteReader, type: number, s: EncodingSettings): RdbValue {
+/** A packed blob (listpack, ziplist, intset, zipmap) and the elements decoded from it, counted. */
+function packed<T extends { length: number }>(r: ByteReader, b: DecodeBudget, decode: (bytes: Uint8Array) => T, perItem = 1): T {
+  const out = decode(readStringBytes(r, b));
+  b.elements(out.length * perItem);
+  return out;
+}
+
+function readObjectUnchecked(r: ByteReader, type: number, s: EncodingSettings, b: DecodeBudget): RdbValue {
   switch (type) {
     case RDB_TYPE.STRING:
-      return { type: "string", value: readString(r) };
+      return { type: "string", value: readString(r, b) };
 
     case RDB_TYPE.LIST: {
       const n = readLength(r);
+      b.count(r, n);
       const items: string[] = [];
-      for (let i = 0; i < n; i++) items.push(readString(r));
+      for (let i = 0; i < n; i++) items.push(readString(r, b));
+      b.elements(n);
       return { type: "list", items: nonEmpty(items, "list") };
     }
 
     case RDB_TYPE.LIST_ZIPLIST:
-      return { type: "list", items: nonEmpty(decodeZiplist(readStringBytes(r)), "list") };
+      return { type: "list", items: nonEmpty(packed(r, b, decodeZiplist), "list") };
 
     case RDB_TYPE.LIST_QUICKLIST:
     case RDB_TYPE.LIST_QUICKLIST_2: {
       const nodes = readLength(r);
+      b.count(r, nodes, type === RDB_TYPE.LIST_QUICKLIST_2 ? 2 : 1);
       const items: string[] = [];
       for (let i = 0; i < nodes; i++) {
         let container = CONTAINER_PACKED;
@@ -514,13 +541,15 @@ function readObjectUnchecked(r: ByteReader, type: number, s: EncodingSettings): 
             throw new RdbCorrupt("Quicklist integrity check failed.");
           }
         }
-        const data = readStringBytes(r);
+        const data = readStringBytes(r, b);
         if (data.length === 0) throw new RdbCorrupt("empty quicklist node");
         if (container === CONTAINER_PLAIN) {
           items.push(new ByteReader(data).binary(data.length));
+          b.elements(1);
           continue;
         }
         const elements = type === RDB_TYPE.LIST_QUICKLIST_2 ? decodeListpack(data) : decodeZiplist(data);
+        b.elements(elements.length);
         // Redis skips empty nodes silently, and refuses the list if all were empty.
         for (const e of elements) items.push(e);
       }
@@ -529,60 +558,66 @@ function readObjectUnchecked(r: ByteReader, type: number, s: EncodingSettings): 
 
     case RDB_TYPE.SET: {
       const n = readLength(r);
+      b.count(r, n);
       const members: string[] = [];
       const seen = new Set<string>();
       let intset = n <= Math.min(s.setMaxIntsetEntries, 1 << 30);
       for (let i = 0; i < n; i++) {
-        const m = readString(r);
+        const m = readString(r, b);
         if (seen.has(m)) throw new RdbCorrupt("Duplicate set members detected");
         seen.add(m);
         if (intset && !(m.length <= 20 && INT_MEMBER.test(m) && parseInt64(m) !== null)) intset = false;
         members.push(m);
       }
+      b.elements(n);
       return { type: "set", members: nonEmpty(members, "set"), intset };
     }
 
     case RDB_TYPE.SET_INTSET: {
-      const members = decodeIntset(readStringBytes(r));
+      const members = packed(r, b, decodeIntset);
       return { type: "set", members, intset: members.length <= s.setMaxIntsetEntries };
     }
 
     case RDB_TYPE.ZSET:
     case RDB_TYPE.ZSET_2: {
       const n = readLength(r);
+      // A member takes at least 1 byte, a score 8 (binary) or 1 (text).
+      b.count(r, n, type === RDB_TYPE.ZSET_2 ? 9 : 2);
       const entries: [string, number][] = [];
       for (let i = 0; i < n; i++) {
-        const m = readString(r);
+        const m = readString(r, b);
         const score = type === RDB_TYPE.ZSET_2 ? r.f64le() : readTextDouble(r);
         entries.push([m, score]);
       }
+      b.elements(2 * n);
       return zsetValue(nonEmpty(entries, "sorted set"), false, s);
     }
 
     case RDB_TYPE.ZSET_ZIPLIST:
     case RDB_TYPE.ZSET_LISTPACK: {
-      const bytes = readStringBytes(r);
-      const flat = type === RDB_TYPE.ZSET_LISTPACK ? decodeListpack(bytes) : decodeZiplist(bytes);
+      const flat = packed(r, b, type === RDB_TYPE.ZSET_LISTPACK ? decodeListpack : decodeZiplist);
       const entries = pairs(flat, "sorted set").map(([m, score]): [string, number] => [m, parseScore(score)]);
       return zsetValue(nonEmpty(entries, "sorted set"), true, s);
     }
 
     case RDB_TYPE.HASH: {
       const n = readLength(r);
+      b.count(r, 2 * n);
       const entries: [string, string][] = [];
       const seen = new Set<string>();
       for (let i = 0; i < n; i++) {
-        const f = readString(r);
-        const v = readString(r);
+        const f = readString(r, b);
+        const v = readString(r, b);
         if (seen.has(f)) throw new RdbCorrupt("Duplicate hash fields detected");
         seen.add(f);
         entries.push([f, v]);
       }
+      b.elements(2 * n);
       return hashValue(nonEmpty(entries, "hash"), false, s);
     }
 
     case RDB_TYPE.HASH_ZIPMAP: {
-      const entries = decodeZipmap(readStringBytes(r));
+      const entries = packed(r, b, decodeZipmap, 2);
       const seen = new Set<string>();
       for (const [f] of entries) {
         if (seen.has(f)) throw new RdbCorrupt("Hash zipmap with dup elements");
@@ -593,8 +628,7 @@ function readObjectUnchecked(r: ByteReader, type: number, s: EncodingSettings): 
 
     case RDB_TYPE.HASH_ZIPLIST:
     case RDB_TYPE.HASH_LISTPACK: {
-      const bytes = readStringBytes(r);
-      const flat = type === RDB_TYPE.HASH_LISTPACK ? decodeListpack(bytes) : decodeZiplist(bytes);
+      const flat = packed(r, b, type === RDB_TYPE.HASH_LISTPACK ? decodeListpack : decodeZiplist);
       return hashValue(nonEmpty(pairs(flat, "hash"), "hash"), true, s);
     }
 

@@ -1,0 +1,64 @@
+/**
+ * Loading a snapshot back into the keyspace (recovery, DEBUG RELOAD): its chunks are read
+ * in order, each checksum verified (SnapshotStore.readChunk), and fed to the streaming RDB
+ * reader, a budget of bytes at a time so recovery can yield to the event loop. An
+ * unreadable stream or one that ends before its EOF marker is SnapshotCorrupt.
+ */
+import type { Keyspace } from "../engine/keyspace";
+import { RdbCorrupt, RdbTruncated } from "../engine/rdb/bytes";
+import { RdbFileReader } from "../engine/rdb/file";
+import { RdbUnsupported } from "../engine/rdb/object";
+import { fromRdbValue } from "../engine/rdb/values";
+import { SETTINGS_AUX } from "./snapshot-job";
+import { SnapshotCorrupt, type SnapshotMeta, type SnapshotStore } from "./snapshot-store";
+
+/** A snapshot being loaded chunk by chunk into the keyspace. */
+export class SnapshotLoader {
+  private readonly reader: RdbFileReader;
+  private next = 0;
+  keys = 0;
+
+  constructor(
+    private readonly meta: SnapshotMeta,
+    private readonly store: SnapshotStore,
+    private readonly db: Keyspace,
+    private readonly applySettings: (json: string) => void,
+  ) {
+    this.reader = new RdbFileReader(db.settings);
+  }
+
+  /** Loads chunks until `budget` bytes are read; returns true when the snapshot is loaded. */
+  step(budget: number): boolean {
+    const { meta, reader } = this;
+    try {
+      let read = 0;
+      while (this.next < meta.chunks && read < budget) {
+        const chunk = this.store.readChunk(meta.id, this.next++);
+        reader.push(chunk);
+        this.drain();
+        read += chunk.length;
+      }
+      if (this.next < meta.chunks) return false;
+      reader.finish();
+      this.drain();
+    } catch (e) {
+      if (e instanceof RdbCorrupt || e instanceof RdbTruncated || e instanceof RdbUnsupported) {
+        throw new SnapshotCorrupt(`snapshot ${meta.id} is unreadable: ${e.message}`);
+      }
+      throw e;
+    }
+    if (!reader.complete) throw new SnapshotCorrupt(`snapshot ${meta.id} ends before its EOF marker`);
+    return true;
+  }
+
+  private drain(): void {
+    for (let rec = this.reader.next(); rec; rec = this.reader.next()) {
+      if (rec.kind === "aux" && rec.key === SETTINGS_AUX) this.applySettings(rec.value);
+      else if (rec.kind === "key") {
+        this.db.set(rec.key, fromRdbValue(rec.value, this.db.settings));
+        if (rec.expireAt !== undefined) this.db.setExpire(rec.key, rec.expireAt);
+        this.keys++;
+      }
+    }
+  }
+}
