@@ -72,9 +72,12 @@ export function lcgInts(seed: number): (n: number) => number {
   return (n: number) => (s = (s * 1103515245 + 12345) & 0x7fffffff) % n;
 }
 
-/** `n` pseudo-random bytes (a 32-bit LCG's top byte) as a binary string: LZF cannot shrink them. */
-export function lcgBytes(n: number, seed: number): string {
-  let x = seed * 2654435761 + 1;
+/**
+ * `n` pseudo-random bytes (a 32-bit LCG's top byte, from the LCG state `state`) as a binary
+ * string: LZF cannot shrink them.
+ */
+export function lcgBytes(n: number, state: number): string {
+  let x = state;
   let out = "";
   for (let i = 0; i < n; i++) {
     x = (Math.imul(x, 1103515245) + 12345) >>> 0;

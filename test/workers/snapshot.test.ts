@@ -269,7 +269,7 @@ describe("crash safety", () => {
   it("ignores a snapshot interrupted at any point: the old snapshot and the whole log stay in force", async () => {
     const tag = "{crash}";
     // Values big enough that each slice writes chunk rows before the crash (walked first).
-    await shardExec(tag, [0, 1, 2, 3].map((i) => ["SET", `${tag}:big:${i}`, lcgBytes(700_000, i)]));
+    await shardExec(tag, [0, 1, 2, 3].map((i) => ["SET", `${tag}:big:${i}`, lcgBytes(700_000, i * 2654435761 + 1)]));
     await populate(tag, 200);
     expect(await shardExec(tag, [["SAVE"]])).toEqual([{ kind: "simple", value: "OK" }]);
     await shardExec(tag, [["SET", `${tag}:tail`, "in the log"], ["LPUSH", `${tag}:1:\x00\xffl`, "pushed"]]);
