@@ -1,6 +1,8 @@
-// Test projects: `unit` runs pure modules in Node; `workers` runs inside workerd with the
-// router and shards (cloudflare:test); `e2e` starts wrangler dev, the TCP bridge and a real
-// redis-server, and drives them with real clients (redis-cli, ioredis, @upstash/redis).
+// Test projects: `unit` runs pure modules in Node, starting nothing; `reference` runs them in
+// Node against a real redis-server each file starts (differential tests, RDB interop);
+// `workers` runs inside workerd with the router and shards (cloudflare:test); `e2e` starts
+// wrangler dev, the TCP bridge and a real redis-server, and drives them with real clients
+// (redis-cli, ioredis, @upstash/redis).
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
@@ -9,6 +11,9 @@ export default defineConfig({
     projects: [
       {
         test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" },
+      },
+      {
+        test: { name: "reference", include: ["test/reference/**/*.test.ts"], environment: "node" },
       },
       {
         plugins: [

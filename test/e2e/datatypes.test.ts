@@ -27,7 +27,7 @@
  */
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { Rng } from "../support/differential";
+import { Rng } from "../support/random";
 import { generateLhSteps, lhStateSteps, sameLhReply, type LhStep } from "../support/gen-lists-hashes";
 import { generateSzSteps, szStateSteps, type SzStep } from "../support/gen-sets-zsets";
 import { RawRespClient, parseReply, printable, printableCommand, type Resp } from "../support/resp-wire";

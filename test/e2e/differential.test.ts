@@ -1,5 +1,5 @@
 /**
- * Differential test, full stack: the seeded sequences of test/support/differential.ts sent
+ * Differential test, full stack: the seeded sequences of test/support/gen-strings-keys.ts sent
  * as pipelined chunks over raw TCP to the bridge (→ WebSocket → router Worker → 4 shard
  * Durable Objects) and to the harness's real redis-server 7.0, replies compared as raw RESP2
  * bytes. Adds what the engine-level test cannot see: router commands (PING, ECHO), pipelines
@@ -10,19 +10,8 @@
 import { appendFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { SlotMap } from "../../src/router/slots";
-import {
-  SPREAD_KEYS,
-  TAGGED_KEYS,
-  compareRun,
-  formatMismatch,
-  generateSteps,
-  scanAll,
-  shortTtlSteps,
-  stateCheckSteps,
-  type Mismatch,
-  type Side,
-  type Step,
-} from "../support/differential";
+import { compareRun, formatMismatch, scanAll, type Mismatch, type Side, type Step } from "../support/differential";
+import { SPREAD_KEYS, TAGGED_KEYS, generateSteps, shortTtlSteps, stateCheckSteps } from "../support/gen-strings-keys";
 import { RawRespClient } from "../support/resp-wire";
 
 const SHARDS = 4;

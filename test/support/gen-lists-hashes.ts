@@ -1,7 +1,7 @@
 /**
  * Differential generators for the list and hash families, on top of the shared half in
- * test/support/differential.ts (its PRNG, argument makers and reply comparisons, used
- * read-only). A sequence is seeded, runs over a few keys in one hash tag ({t}) so every
+ * test/support/differential.ts (its argument makers, error generators and reply comparisons,
+ * used read-only) and the PRNG of test/support/random.ts. A sequence is seeded, runs over a few keys in one hash tag ({t}) so every
  * multi-key command stays in one slot, and mixes valid commands with every class of bad
  * argument (wrong type, not an integer, syntax, out of range, wrong arity).
  *
@@ -15,7 +15,8 @@
  *   decided from Hotslot's encoding just before the command runs; OBJECT ENCODING steps in
  *   the sequence check that both sides agree on it.
  */
-import { FAMILIES, Gen, Rng, sameReply, type CommandGenerator } from "./differential";
+import { ERROR_GENERATORS, Gen, sameReply, type CommandGenerator } from "./differential";
+import { Rng } from "./random";
 import { parseReply, type Resp } from "./resp-wire";
 
 /**
@@ -224,9 +225,6 @@ export const SHARED_GENERATORS: readonly LhGenerator[] = [
   // per-start hash seed.
   gen("object", -2, 2, (g) => [g.name("object"), g.name("encoding"), g.key()]),
 ];
-
-/** Wrong-arity and unknown-command makers from the shared families, over these commands. */
-const ERROR_GENERATORS = FAMILIES.errors;
 
 /**
  * The `count` steps named by `seed`. The first steps pick the listpack thresholds for the

@@ -1,9 +1,10 @@
 /**
  * Differential generators for the set and sorted set families, on top of the shared half
- * in test/support/differential.ts (its PRNG and argument makers, used read-only). A
- * sequence is seeded, runs over a few keys in one hash tag ({t}) so every multi-key
- * command stays in one slot, and mixes valid commands with every class of bad argument
- * (wrong type, not an integer, not a float, bad range item, syntax, out of range, arity).
+ * in test/support/differential.ts (its argument makers, used read-only; the PRNG is
+ * test/support/random.ts). A sequence is seeded, runs over a few keys in one hash tag
+ * ({t}) so every multi-key command stays in one slot, and mixes valid commands with every
+ * class of bad argument (wrong type, not an integer, not a float, bad range item, syntax,
+ * out of range, arity).
  *
  * Keys: three sets, three sorted sets, one "lex" sorted set whose scores are all 0 (the
  * only kind Redis defines lex ranges for: with mixed scores the answer depends on Redis's
@@ -25,7 +26,8 @@
  * - `spop`: SPOP. Checked like `random`, then the two sides are resynced: Hotslot's set is
  *   replaced by what Redis kept (contents and encoding), so the sequences go on agreeing.
  */
-import { Gen, Rng } from "./differential";
+import { Gen } from "./differential";
+import { Rng } from "./random";
 
 // --- keys --------------------------------------------------------------------------------------
 

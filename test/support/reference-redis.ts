@@ -1,7 +1,7 @@
 /**
  * A real redis-server 7.0 as the reference for differential and interop tests: started on
  * a free 127.0.0.1 port without persistence, reached through a raw RESP client, stopped
- * afterwards.
+ * afterwards. Never a fixed port: test runs in other work trees may be running too.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -28,11 +28,21 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startReferenceRedis(): Promise<ReferenceRedis> {
+export interface ReferenceRedisOptions {
+  /**
+   * Its working directory: SAVE writes there, and the file --dbfilename names is loaded
+   * from there at start. The caller's to remove. By default a fresh one, removed on stop.
+   */
+  dir?: string;
+  /** More redis-server arguments, e.g. ["--dbfilename", "dump.rdb", "--enable-debug-command", "yes"]. */
+  args?: readonly string[];
+}
+
+export async function startReferenceRedis(options: ReferenceRedisOptions = {}): Promise<ReferenceRedis> {
   const port = await freePort();
   // Its own directory, so a SAVE sent by a test never writes into the work tree.
-  const dir = mkdtempSync(path.join(tmpdir(), "hotslot-ref-redis-"));
-  const server = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1", "--dir", dir], {
+  const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), "hotslot-ref-redis-"));
+  const server = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1", "--dir", dir, ...(options.args ?? [])], {
     stdio: "ignore",
   });
   const stop = async () => {
@@ -41,7 +51,7 @@ export async function startReferenceRedis(): Promise<ReferenceRedis> {
       server.kill("SIGTERM");
       await exited;
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
   };
   for (let i = 0; i < 100; i++) {
     try {
@@ -53,7 +63,7 @@ export async function startReferenceRedis(): Promise<ReferenceRedis> {
       if (!info.includes(`process_id:${server.pid}\r\n`)) {
         await client.close();
         await stop();
-        return startReferenceRedis();
+        return startReferenceRedis(options);
       }
       return {
         port,

@@ -1,14 +1,22 @@
 /**
- * Raw RESP2 on the wire, for tests that compare reply *bytes*: a reply framer that splits
- * a byte stream into whole replies, a small reply parser (for comparisons that tolerate
- * time or order), a printable escape for failure messages, and a pipelining TCP client
- * (node:net) that writes commands as RESP multibulk and hands back each reply's raw bytes.
+ * Raw RESP2 on the wire, for tests that compare reply *bytes*: a pipeline encoder, a reply
+ * framer that splits a byte stream into whole replies, a small reply parser (for comparisons
+ * that tolerate time or order), a printable escape for failure messages, and a pipelining
+ * TCP client (node:net) that writes commands as RESP multibulk and hands back each reply's
+ * raw bytes.
  *
  * Bytes are held as binary strings (one char per byte, as src/util/binary.ts), so a reply
  * from a socket and one from `encodeReply` compare with `===`.
  */
 import net from "node:net";
 import { encodeCommandBinary } from "../../src/protocol/resp";
+
+// --- encoding --------------------------------------------------------------------
+
+/** Commands as one pipeline of RESP multibulks (a binary string, ready for one write). */
+export function encodePipeline(cmds: readonly (readonly string[])[]): string {
+  return cmds.map((c) => encodeCommandBinary(c)).join("");
+}
 
 // --- framing ---------------------------------------------------------------------
 
@@ -161,7 +169,7 @@ export class RawRespClient {
     const promise = new Promise<string[]>((resolve, reject) => {
       this.pending.push({ count: cmds.length, replies: [], resolve, reject });
     });
-    this.socket.write(Buffer.from(cmds.map((c) => encodeCommandBinary(c)).join(""), "latin1"));
+    this.socket.write(Buffer.from(encodePipeline(cmds), "latin1"));
     return promise;
   }
 

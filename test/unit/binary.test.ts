@@ -13,24 +13,13 @@ import {
   utf8ToBinary,
   writeBinary,
 } from "../../src/util/binary";
+import { seededFloats } from "../support/random";
 
 /** The obvious one-char-per-byte conversion, as the reference. */
 function naiveBinary(bytes: ArrayLike<number>): string {
   let s = "";
   for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
   return s;
-}
-
-/** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Index of the first difference between two byte arrays, or -1 (toEqual is too slow for MBs). */
@@ -63,7 +52,7 @@ describe("bytesToBinary and binaryToBytes", () => {
   });
 
   it("match the one-char-per-byte reference for random binary and ASCII arrays of every length class", () => {
-    const rand = rng(1);
+    const rand = seededFloats(1);
     for (const len of LENGTHS) {
       for (const ascii of [false, true]) {
         const bytes = Uint8Array.from({ length: len }, () => Math.floor(rand() * (ascii ? 128 : 256)));
@@ -181,7 +170,7 @@ describe("base64", () => {
     const all = bytesToBinary(ALL_BYTES);
     expect(binaryToBase64(all).slice(0, 8)).toBe("AAECAwQF");
     expect(base64ToBinary(binaryToBase64(all))).toBe(all);
-    const rand = rng(7);
+    const rand = seededFloats(7);
     const big = bytesToBinary(Uint8Array.from({ length: 300_000 }, () => Math.floor(rand() * 256)));
     expect(base64ToBinary(binaryToBase64(big))).toBe(big);
   });

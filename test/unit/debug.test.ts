@@ -2,7 +2,7 @@
 // Redis 7.0's error; the subcommands' replies and argument errors (read from
 // redis-server 7.0 with enable-debug-command yes); RELOAD through the shard's persistence
 // (on Node's SQLite); and the router's merge of shards' replies. Digests are compared with
-// a live redis-server in dump-interop.test.ts.
+// a live redis-server in test/reference/dump-interop.test.ts.
 import { describe, expect, it } from "vitest";
 import { mergeDebugReplies } from "../../src/commands/debug";
 import { Executor } from "../../src/commands/execute";

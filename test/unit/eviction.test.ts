@@ -11,21 +11,10 @@ import { Keyspace } from "../../src/engine/keyspace";
 import { error, NULL_ARRAY, OK, type Reply } from "../../src/protocol/reply";
 import { ShardCore } from "../../src/shard/core";
 import { DEFAULT_LIMITS } from "../../src/commands/execute";
+import { seededFloats } from "../support/random";
 
 const T0 = 1_700_000_000_000;
 const VALUE = "v".repeat(100);
-
-/** A small deterministic PRNG (mulberry32), standing in for Math.random. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A keyspace and executor with a fake clock, limited to about `fit` keys of the test's
@@ -34,7 +23,7 @@ function seeded(seed: number): () => number {
 function shard(policy: string, fit = 50) {
   let now = T0;
   const db = new Keyspace();
-  db.random = seeded(42);
+  db.random = seededFloats(42);
   const ex = new Executor(db, undefined, () => now);
   ex.runOne(["SET", "k:000", VALUE]);
   const perKey = ex.runOne(["MEMORY", "USAGE", "k:000"]) as number;
@@ -142,7 +131,7 @@ describe("allkeys-lru", () => {
     const log: string[][] = [];
     let now = T0;
     const core = new ShardCore(DEFAULT_LIMITS, (e) => log.push(...e), () => now);
-    core.db.random = seeded(1);
+    core.db.random = seededFloats(1);
     core.exec([["SET", "probe", VALUE]]);
     const perKey = core.exec([["MEMORY", "USAGE", "probe"]])[0] as number;
     core.exec([["CONFIG", "SET", "maxmemory", String(perKey * 20), "maxmemory-policy", "allkeys-lru"]]);

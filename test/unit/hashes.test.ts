@@ -19,7 +19,7 @@ import { defaultSettings } from "../../src/engine/settings";
 import { error, map, OK, pairs, simple, type PairsReply, type Reply } from "../../src/protocol/reply";
 import { encodeReply } from "../../src/protocol/resp";
 import { bytesToBinary } from "../../src/util/binary";
-import { Rng } from "../support/differential";
+import { Rng } from "../support/random";
 import { arity, COUNT_RANGE, engine, INVALID_CURSOR, NOT_FLOAT, NOT_INTEGER, OVERFLOW, SYNTAX, T0, WRONGTYPE } from "../support/engine";
 
 const HASH_NOT_INTEGER = error("ERR hash value is not an integer");

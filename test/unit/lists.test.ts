@@ -10,7 +10,7 @@ import { ListValue } from "../../src/engine/list";
 import { EMPTY_ARRAY_BYTES, objectBytes, stringBytes } from "../../src/engine/memory";
 import { defaultSettings } from "../../src/engine/settings";
 import { error, NULL_ARRAY, OK, type Reply } from "../../src/protocol/reply";
-import { Rng } from "../support/differential";
+import { Rng } from "../support/random";
 import { arity, engine, NOT_INTEGER, NOT_POSITIVE, SYNTAX, T0, WRONGTYPE } from "../support/engine";
 
 const INDEX_RANGE = error("ERR index out of range");

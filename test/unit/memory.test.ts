@@ -9,6 +9,7 @@ import { readConfig, type Env } from "../../src/config";
 import { Keyspace } from "../../src/engine/keyspace";
 import { EXPIRE_ENTRY_BYTES, humanBytes, stringBytes } from "../../src/engine/memory";
 import { error, map, double, OK, simple, type Reply } from "../../src/protocol/reply";
+import { lcgInts } from "../support/random";
 
 const T0 = 1_700_000_000_000;
 let now: number;
@@ -45,8 +46,7 @@ describe("used_memory", () => {
   });
 
   it("is exactly the sum of every key's MEMORY USAGE, whatever the commands did", () => {
-    let seed = 7;
-    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const rnd = lcgInts(7);
     const k = () => `key${rnd(20)}`;
     const v = () => "x".repeat(rnd(200));
     const commands: (() => string[])[] = [

@@ -1,6 +1,7 @@
 // The RDB codec (src/engine/rdb/): CRC-64, LZF, strings, listpacks, intsets, ziplists,
 // zipmaps, quicklist nodes and objects. Expected bytes marked "redis-server" were read
-// from redis-server 7.0 (DUMP); the live comparisons are in dump-interop.test.ts.
+// from redis-server 7.0 (DUMP); the live comparisons are in
+// test/reference/dump-interop.test.ts.
 import { describe, expect, it } from "vitest";
 import { ByteReader, ByteWriter, RdbCorrupt, RdbTruncated } from "../../src/engine/rdb/bytes";
 import { crc64, crc64Hex, crc64Update } from "../../src/engine/rdb/crc64";
@@ -20,7 +21,7 @@ import {
 } from "../../src/engine/rdb/object";
 import { decodeIntset, decodeZiplist, decodeZipmap, encodeIntset } from "../../src/engine/rdb/ziplist";
 import { defaultSettings } from "../../src/engine/settings";
-import { Rng } from "../support/differential";
+import { Rng } from "../support/random";
 import { blob, object, writeLength, ziplist, zipmap } from "../support/rdb-craft";
 
 const settings = defaultSettings();

@@ -21,6 +21,7 @@ import {
 import { NULL_ARRAY, OK, double, error, map, set, simple, verbatim, type Reply } from "../../src/protocol/reply";
 import { binaryToBytes, bytesToBinary } from "../../src/util/binary";
 import { formatDouble } from "../../src/util/numbers";
+import { seededFloats } from "../support/random";
 
 // --- helpers ---------------------------------------------------------------------
 
@@ -50,18 +51,6 @@ function decodeChunks(chunks: readonly (string | Uint8Array)[], opts?: DecoderOp
 
 const decode = (stream: string, opts?: DecoderOptions & { authRequired?: boolean }) => decodeChunks([stream], opts);
 const byteByByte = (stream: string) => decodeChunks(Array.from(stream));
-
-/** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomSplit(stream: string, rand: () => number, maxPiece: number): string[] {
   const pieces: string[] = [];
@@ -109,7 +98,7 @@ describe("RequestDecoder framing", () => {
   });
 
   it("decodes the same commands under random splits", () => {
-    const rand = rng(42);
+    const rand = seededFloats(42);
     for (let round = 0; round < 200; round++) {
       expect(decodeChunks(randomSplit(stream, rand, 12))).toEqual({ commands: expected, buffered: 0 });
     }
@@ -149,12 +138,12 @@ describe("RequestDecoder framing", () => {
     const want = values.map((v) => ["SET", v, v]);
     expect(decode(text).commands).toEqual(want);
     expect(byteByByte(text).commands).toEqual(want);
-    const rand = rng(3);
+    const rand = seededFloats(3);
     for (let round = 0; round < 50; round++) expect(decodeChunks(randomSplit(text, rand, 100)).commands).toEqual(want);
   });
 
   it("round-trips random commands of random binary arguments through encodeCommandBinary", () => {
-    const rand = rng(99);
+    const rand = seededFloats(99);
     const cmds: string[][] = [];
     for (let i = 0; i < 300; i++) {
       const argv: string[] = [];
@@ -171,7 +160,7 @@ describe("RequestDecoder framing", () => {
   });
 
   it("decodes a 5 MB bulk string arriving in 64 KB chunks, waiting until its last byte", () => {
-    const rand = rng(5);
+    const rand = seededFloats(5);
     const value = new Uint8Array(5 * 1024 * 1024);
     for (let i = 0; i < value.length; i++) value[i] = Math.floor(rand() * 256);
     const head = binaryToBytes("*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$" + value.length + "\r\n");
@@ -676,7 +665,7 @@ describe("formatDouble", () => {
   }
 
   it("equals an exact %.17g on 35,000 random doubles of every kind, ties included", () => {
-    const rand = rng(2024);
+    const rand = seededFloats(2024);
     const u32 = () => Math.floor(rand() * 2 ** 32);
     const view = new DataView(new ArrayBuffer(8));
     const samples: number[] = [];

@@ -15,6 +15,7 @@ import { ImportFailed, importRdb } from "../../src/router/rdb-transfer";
 import { engine } from "../support/engine";
 import { MemoryPool } from "../support/memory-pool";
 import { object, payload, writeLength, writeString } from "../support/rdb-craft";
+import { lcgBytes } from "../support/random";
 
 const BAD_DATA = error("ERR Bad data format");
 const TOO_LONG = error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
@@ -154,13 +155,7 @@ function fileStart(keys: number): Uint8Array {
 
 /** `n` bytes of incompressible noise as a binary string. */
 function noise(n: number): string {
-  let x = 12345;
-  let s = "";
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    s += String.fromCharCode(x >>> 24);
-  }
-  return s;
+  return lcgBytes(n, 12345);
 }
 
 function bytes(fill: (w: ByteWriter) => void): Uint8Array {

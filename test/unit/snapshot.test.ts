@@ -14,7 +14,7 @@ import { encodeCommandBinary } from "../../src/protocol/resp";
 import { LogCorrupt, LogParser } from "../../src/shard/log";
 import { ShardPersistence } from "../../src/shard/persistence";
 import { binaryToBytes, bytesToBinary } from "../../src/util/binary";
-import { Rng } from "../support/differential";
+import { Rng } from "../support/random";
 import { NodeSqlStorage } from "../support/node-sql";
 
 const T0 = 1_700_000_000_000;

@@ -8,15 +8,10 @@ import { describe, expect, it } from "vitest";
 import { Authenticator } from "../../src/router/auth";
 import { RespSession } from "../../src/router/session";
 import { MemoryPool } from "../support/memory-pool";
+import { lcgInts } from "../support/random";
 
 const SHARDS = 4;
 const MAXMEMORY = 256 * 1024;
-
-/** Deterministic pseudo-random integers below n. */
-function rng(seed: number) {
-  let s = seed;
-  return (n: number) => (s = (s * 1103515245 + 12345) & 0x7fffffff) % n;
-}
 
 describe("a cluster written far past maxmemory under allkeys-lru", () => {
   it("keeps every shard within maxmemory, evicting (and logging) as it goes", async () => {
@@ -25,7 +20,7 @@ describe("a cluster written far past maxmemory under allkeys-lru", () => {
     expect(await s.handle([["CONFIG", "SET", "maxmemory", String(MAXMEMORY), "maxmemory-policy", "allkeys-lru"]])).toBe("+OK\r\n");
     for (const shard of pool.shards) expect(shard.db.settings.maxmemory).toBe(MAXMEMORY);
 
-    const rnd = rng(1);
+    const rnd = lcgInts(1);
     let written = 0;
     let n = 0;
     while (written < 10 * MAXMEMORY * SHARDS) {

@@ -12,7 +12,7 @@ import { OrderTree, SortedSet } from "../../src/engine/zset";
 import { double, error, NULL_ARRAY, pairs, type Reply } from "../../src/protocol/reply";
 import { encodeReply } from "../../src/protocol/resp";
 import { bytesToBinary } from "../../src/util/binary";
-import { Rng } from "../support/differential";
+import { Rng } from "../support/random";
 import { generateSzSteps } from "../support/gen-sets-zsets";
 import { arity, engine, INVALID_CURSOR, NOT_FLOAT, NOT_INTEGER, NOT_POSITIVE, SYNTAX, T0, WRONGTYPE } from "../support/engine";
 

@@ -2,7 +2,7 @@
  * The admin endpoints inside workerd (src/router/admin.ts): the whole dataset exported as
  * one RDB file streamed from every shard, and imported back by slot; both behind the admin
  * token, and off when none is set. (Interop of the files with redis-server itself is
- * tested in Node: test/unit/dump-interop.test.ts.)
+ * tested in Node: test/reference/dump-interop.test.ts.)
  */
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";

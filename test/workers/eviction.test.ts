@@ -4,11 +4,10 @@
  * limit (INFO memory's used_memory, summed over shards by the router, stays under
  * maxmemory × shards), evicting under allkeys-lru while every shard keeps answering.
  */
-import { env, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
-import { cmd, http } from "./helpers";
+import { cmd, http, shardStub, SHARDS } from "./helpers";
 
-const SHARDS = 4;
 const LIMIT = 64 * 1024;
 
 function field(info: string, name: string): string {
@@ -41,8 +40,7 @@ describe("maxmemory through the router", () => {
     expect(Number(field(stats, "evicted_keys"))).toBeGreaterThan(1000);
 
     for (let i = 0; i < SHARDS; i++) {
-      const stub = env.SHARD.get(env.SHARD.idFromName(`shard-${i}`));
-      const used: number = await (runInDurableObject as any)(stub, (shard: any) => shard.core.db.usedMemory);
+      const used: number = await (runInDurableObject as any)(shardStub(i), (shard: any) => shard.core.db.usedMemory);
       expect(used).toBeLessThanOrEqual(LIMIT);
     }
     // Every shard still answers, and the latest writes are there.

@@ -2,17 +2,11 @@
  * Active expiry inside workerd: the shard's alarm is set to the earliest expiry, and when
  * it runs, expired keys are deleted even though nothing reads them.
  */
-import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { SlotMap } from "../../src/router/slots";
-import { cmd } from "./helpers";
+import { cmd, shardStubOfKey } from "./helpers";
 
-function shardOf(key: string): any {
-  const i = SlotMap.contiguous(4).shardOfKey(key);
-  return env.SHARD.get(env.SHARD.idFromName(`shard-${i}`));
-}
-
-async function heldKeys(stub: any): Promise<number> {
+async function heldKeys(stub: DurableObjectStub): Promise<number> {
   return (runInDurableObject as any)(stub, async (shard: any) => shard.core.db.size);
 }
 
@@ -21,7 +15,7 @@ describe("active expiry by alarm", () => {
     await cmd("SET", "{ae}short", "v", "PX", "400");
     await cmd("SET", "{ae}long", "v", "EX", "1000");
     await cmd("SET", "{ae}plain", "v");
-    const stub = shardOf("{ae}short");
+    const stub = shardStubOfKey("{ae}short");
     const alarmAt: number | null = await (runInDurableObject as any)(stub, (_: unknown, state: DurableObjectState) => state.storage.getAlarm());
     expect(alarmAt).not.toBeNull();
     expect(alarmAt!).toBeLessThanOrEqual(Date.now() + 400);

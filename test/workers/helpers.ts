@@ -1,13 +1,28 @@
 /**
  * Test helpers inside workerd: Upstash-style HTTP calls and RESP WebSocket sessions
- * against the router (SELF). A RESP frame of commands is answered by one frame of
- * replies, so `send` resolves with the next frame.
+ * against the router (SELF), and stubs of the shard Durable Objects behind it. A RESP
+ * frame of commands is answered by one frame of replies, so `send` resolves with the
+ * next frame.
  */
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
+import { shardName } from "../../src/router/pool";
+import { SlotMap } from "../../src/router/slots";
 
 /** The tokens the workers project configures (vitest.config.mts bindings). */
 export const TOKEN = "test-token";
 export const READONLY_TOKEN = "test-readonly-token";
+/** The shard count the workers project configures (vitest.config.mts bindings: SHARDS). */
+export const SHARDS = 4;
+
+/** The stub of shard `i`'s Durable Object: the same object the router sends shard i's commands to. */
+export function shardStub(i: number): DurableObjectStub {
+  return env.SHARD.get(env.SHARD.idFromName(shardName(i))) as unknown as DurableObjectStub;
+}
+
+/** The stub of the shard whose slot range holds `key`'s slot. */
+export function shardStubOfKey(key: string): DurableObjectStub {
+  return shardStub(SlotMap.contiguous(SHARDS).shardOfKey(key));
+}
 
 /**
  * POSTs `body` (JSON-encoded unless a string) to `path`, with the full token unless

@@ -12,10 +12,11 @@
  * overwrites of every type and expiries, with and without background snapshots while it
  * runs, replays to the same final state.
  */
-import { abortAllDurableObjects, env, evictAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, evictAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { SlotMap } from "../../src/router/slots";
-import { connect, http, type RespConnection } from "./helpers";
+import { Rng } from "../support/random";
+import { connect, http, shardStub, type RespConnection } from "./helpers";
 
 const SHARDS = 4;
 const slots = SlotMap.contiguous(SHARDS);
@@ -23,35 +24,6 @@ const slots = SlotMap.contiguous(SHARDS);
 const ALL_BYTES = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join("");
 /** Far enough that nothing in the datasets expires while a test runs. */
 const HOUR = 3_600_000;
-
-// --- a seeded PRNG (mulberry32), so a seed names one dataset -------------------------------
-
-class Rng {
-  constructor(private state: number) {}
-  u32(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  int(n: number): number {
-    return Math.floor((this.u32() / 4294967296) * n);
-  }
-  range(lo: number, hi: number): number {
-    return lo + this.int(hi - lo + 1);
-  }
-  chance(p: number): boolean {
-    return this.u32() / 4294967296 < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)];
-  }
-  bytes(n: number): string {
-    let s = "";
-    for (let i = 0; i < n; i++) s += String.fromCharCode(this.int(256));
-    return s;
-  }
-}
 
 // --- RESP2 replies ---------------------------------------------------------------------------
 
@@ -282,10 +254,6 @@ function expectSameDump(before: Dump, after: Dump, reloaded = false): void {
 }
 
 // --- eviction -----------------------------------------------------------------------------------
-
-function shardStub(i: number): DurableObjectStub {
-  return env.SHARD.get(env.SHARD.idFromName(`shard-${i}`)) as unknown as DurableObjectStub;
-}
 
 /**
  * Evicts every shard, proving it happened: a mark left on each shard instance before is

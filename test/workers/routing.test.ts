@@ -1,16 +1,15 @@
 /**
- * The router and the shards together, inside workerd: pipelines spread over shards come
- * back in order, multi-key commands split and merge or are refused with CROSSSLOT,
+ * The router and the shards together, inside workerd: each key lands on the shard whose
+ * slot range holds its Redis Cluster slot, pipelines spread over shards come back in order, multi-key commands split and merge or are refused with CROSSSLOT,
  * keyspace-wide commands fan out, transactions run atomically in one slot, and every
  * acknowledged write survives the shards being evicted from memory.
  */
-import { env, evictAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { evictAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { keySlot } from "../../src/util/keyslot";
 import { SlotMap } from "../../src/router/slots";
-import { cmd, connect } from "./helpers";
+import { cmd, connect, shardStub, SHARDS } from "./helpers";
 
-const SHARDS = 4;
 const slots = SlotMap.contiguous(SHARDS);
 
 /** Keys that land on every shard. */
@@ -28,21 +27,43 @@ function bulk(s: string): string {
   return `$${s.length}\r\n${s}\r\n`;
 }
 
+/** Runs one command on shard `i` itself, past the router. */
+async function onShard(i: number, argv: string[]): Promise<unknown> {
+  return (runInDurableObject as any)(shardStub(i), async (shard: any) => (await shard.exec([argv]))[0]);
+}
+
 async function shardSizes(): Promise<number[]> {
   const sizes: number[] = [];
-  for (let i = 0; i < SHARDS; i++) {
-    const stub: any = env.SHARD.get(env.SHARD.idFromName(`shard-${i}`));
-    const size: unknown = await (runInDurableObject as any)(stub, async (shard: any) => (await shard.exec([["DBSIZE"]]))[0]);
-    sizes.push(size as number);
-  }
+  for (let i = 0; i < SHARDS; i++) sizes.push((await onShard(i, ["DBSIZE"])) as number);
   return sizes;
 }
 
 describe("slot routing", () => {
-  it("computes Redis Cluster's slots", () => {
-    expect(keySlot("foo")).toBe(12182);
-    expect(keySlot("{user1000}.following")).toBe(keySlot("{user1000}.followers"));
-    expect(keySlot("foo{}{bar}")).toBe(keySlot("foo{}{bar}"));
+  it("stores each key on the shard whose slot range holds keySlot(key), and on no other", async () => {
+    // Plain keys, hash tags (only the first non-empty {tag} counts) and binary bytes.
+    const keys = [
+      "route:foo",
+      "route:bar",
+      "{user1000}.following",
+      "{user1000}.followers",
+      "route{}{bar}",
+      "route{bar}{zap}",
+      "route{{bar}}zap",
+      "route{b",
+      "route\x00\xff\r\n",
+      ...keysOnEveryShard("route", 1),
+    ];
+    const ranges = SlotMap.contiguous(SHARDS).ranges();
+    const owners = keys.map((k) => ranges.find(([first, last]) => first <= keySlot(k) && keySlot(k) <= last)![2]);
+    expect(new Set(owners).size).toBe(SHARDS);
+    const c = await connect();
+    expect(await c.call(...keys.map((k) => ["SET", k, "routed"]))).toBe("+OK\r\n".repeat(keys.length));
+    c.close();
+    for (const [n, key] of keys.entries()) {
+      const holders: number[] = [];
+      for (let i = 0; i < SHARDS; i++) if ((await onShard(i, ["EXISTS", key])) === 1) holders.push(i);
+      expect(holders, JSON.stringify(key)).toEqual([owners[n]]);
+    }
   });
 
   it("spreads a pipeline over every shard and answers in request order", async () => {

@@ -7,40 +7,23 @@
  * last log entry is cut and reported; a corrupt snapshot chunk or log makes the shard
  * refuse every command with a clear error.
  */
-import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { SlotMap } from "../../src/router/slots";
 import { createDumpPayload } from "../../src/engine/rdb/dump";
 import { RdbFileReader } from "../../src/engine/rdb/file";
 import { defaultSettings } from "../../src/engine/settings";
 import { bytesToBinary } from "../../src/util/binary";
-import { cmd, http } from "./helpers";
-
-const slots = SlotMap.contiguous(4);
-
-function stubFor(key: string): DurableObjectStub {
-  return env.SHARD.get(env.SHARD.idFromName(`shard-${slots.shardOfKey(key)}`)) as unknown as DurableObjectStub;
-}
+import { lcgBytes } from "../support/random";
+import { cmd, http, shardStub, shardStubOfKey } from "./helpers";
 
 /** Runs `fn` inside the shard Durable Object that owns `key`. */
 function inShard<R>(key: string, fn: (shard: any, state: DurableObjectState) => R | Promise<R>): Promise<R> {
-  return (runInDurableObject as any)(stubFor(key), fn);
+  return (runInDurableObject as any)(shardStubOfKey(key), fn);
 }
 
 /** Runs a batch on the shard owning `key`, straight to the Durable Object. */
 function shardExec(key: string, batch: string[][]): Promise<any[]> {
   return inShard(key, (shard) => shard.exec(batch));
-}
-
-/** `n` pseudo-random bytes (LZF cannot shrink them), the same for the same seed. */
-function noise(n: number, seed: number): string {
-  let x = seed * 2654435761 + 1;
-  let out = "";
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    out += String.fromCharCode(x >>> 24);
-  }
-  return out;
 }
 
 function field(info: string, name: string): string {
@@ -99,7 +82,7 @@ async function storageCounts(tag: string): Promise<{ log: number; meta: number; 
 
 /** Waits until the shard owning `tag` has no snapshot in progress. */
 async function settled(tag: string): Promise<string> {
-  return settledStub(stubFor(tag));
+  return settledStub(shardStubOfKey(tag));
 }
 
 async function settledStub(stub: DurableObjectStub): Promise<string> {
@@ -131,7 +114,7 @@ describe("snapshots and compaction", () => {
 
     await shardExec(tag, [["SET", `${tag}:after`, "1"], ["INCR", `${tag}:after`]]);
     const expected = await state(tag);
-    await evictDurableObject(stubFor(tag));
+    await evictDurableObject(shardStubOfKey(tag));
     expect(await state(tag)).toEqual(expected);
     const reloaded = await shardInfo(tag);
     expect(Number(field(reloaded, "rdb_last_load_keys_loaded"))).toBe(before.length);
@@ -199,7 +182,7 @@ describe("snapshots and compaction", () => {
     const base = Number(field(info, "snapshot_bytes"));
     expect(log * 100 < base * 50 || log + base < 16384).toBe(true);
     const expected = await state(tag);
-    await evictDurableObject(stubFor(tag));
+    await evictDurableObject(shardStubOfKey(tag));
     expect(await state(tag)).toEqual(expected);
     // The settings come back with the snapshot (their CONFIG SET is no longer in the log).
     expect(await shardExec(tag, [["CONFIG", "GET", "auto-aof-rewrite-percentage"]])).toEqual([
@@ -263,7 +246,7 @@ describe("copy-on-write during a sliced snapshot", () => {
     // And the snapshot plus the log after it is the live state.
     const live = await state(tag);
     expect(live).not.toEqual(atStart);
-    await evictDurableObject(stubFor(tag));
+    await evictDurableObject(shardStubOfKey(tag));
     expect(await state(tag)).toEqual(live);
   });
 
@@ -277,7 +260,7 @@ describe("copy-on-write during a sliced snapshot", () => {
       [["INCR", `${tag}:new`], ["GET", `${tag}:short`]],
     ]);
     const live = await state(tag);
-    await evictDurableObject(stubFor(tag));
+    await evictDurableObject(shardStubOfKey(tag));
     expect(await state(tag)).toEqual(live);
   });
 });
@@ -286,7 +269,7 @@ describe("crash safety", () => {
   it("ignores a snapshot interrupted at any point: the old snapshot and the whole log stay in force", async () => {
     const tag = "{crash}";
     // Values big enough that each slice writes chunk rows before the crash (walked first).
-    await shardExec(tag, [0, 1, 2, 3].map((i) => ["SET", `${tag}:big:${i}`, noise(700_000, i)]));
+    await shardExec(tag, [0, 1, 2, 3].map((i) => ["SET", `${tag}:big:${i}`, lcgBytes(700_000, i * 2654435761 + 1)]));
     await populate(tag, 200);
     expect(await shardExec(tag, [["SAVE"]])).toEqual([{ kind: "simple", value: "OK" }]);
     await shardExec(tag, [["SET", `${tag}:tail`, "in the log"], ["LPUSH", `${tag}:1:\x00\xffl`, "pushed"]]);
@@ -305,7 +288,7 @@ describe("crash safety", () => {
       const partial = await storageCounts(tag);
       expect(partial.meta).toBe(1);
       expect(partial.chunks).toBeGreaterThanOrEqual(saved.chunks + chunksBeforeCrash);
-      await evictDurableObject(stubFor(tag)); // the crash: memory lost mid-snapshot
+      await evictDurableObject(shardStubOfKey(tag)); // the crash: memory lost mid-snapshot
       expect(await state(tag)).toEqual(expected);
       // The interrupted snapshot's chunks are gone; the old snapshot and the log remain.
       expect(await storageCounts(tag)).toEqual(saved);
@@ -322,14 +305,14 @@ describe("crash safety", () => {
       const last = sql.exec<{ id: number; data: ArrayBuffer }>("SELECT id, data FROM log ORDER BY id DESC LIMIT 1").one();
       sql.exec("UPDATE log SET data = ? WHERE id = ?", new Uint8Array(last.data).slice(0, last.data.byteLength - 7), last.id);
     });
-    await evictDurableObject(stubFor(tag));
+    await evictDurableObject(shardStubOfKey(tag));
     expect(await shardExec(tag, [["MGET", `${tag}:a`, `${tag}:b`, `${tag}:c`]])).toEqual([["1", "2", null]]);
     const info = await shardInfo(tag);
     expect(field(info, "aof_last_load_truncated")).toBe("1");
     expect(Number(field(info, "aof_last_load_truncated_bytes"))).toBeGreaterThan(0);
     // The torn bytes were cut: later writes append cleanly and survive another restart.
     await shardExec(tag, [["SET", `${tag}:d`, "4"]]);
-    await evictDurableObject(stubFor(tag));
+    await evictDurableObject(shardStubOfKey(tag));
     expect(await shardExec(tag, [["MGET", `${tag}:a`, `${tag}:c`, `${tag}:d`]])).toEqual([["1", null, "4"]]);
     expect(field(await shardInfo(tag), "aof_last_load_truncated")).toBe("0");
   });
@@ -345,7 +328,7 @@ describe("crash safety", () => {
       bytes[bytes.length >> 1] ^= 0x40;
       sql.exec("UPDATE snapshot_chunk SET data = ? WHERE snap = ? AND seq = 0", bytes, chunk.snap);
     });
-    await evictDurableObject(stubFor(tag));
+    await evictDurableObject(shardStubOfKey(tag));
     const snap: number = await inShard(tag, (_s, st) => st.storage.sql.exec<{ id: number }>("SELECT id FROM snapshot_meta").one().id);
     const refusal = `ERR shard storage is damaged, refusing to serve: snapshot ${snap} chunk 0 fails its checksum`;
     expect(await shardExec(tag, [["GET", `${tag}:0:\x00\xffs`], ["DBSIZE"]])).toEqual([
@@ -359,7 +342,7 @@ describe("crash safety", () => {
       st.storage.sql.exec("DELETE FROM snapshot_meta");
       st.storage.sql.exec("DELETE FROM log");
     });
-    await evictDurableObject(stubFor(tag));
+    await evictDurableObject(shardStubOfKey(tag));
     expect(await cmd("PING")).toBe("PONG");
   });
 
@@ -372,11 +355,11 @@ describe("crash safety", () => {
       const first = sql.exec<{ id: number }>("SELECT id FROM log ORDER BY id LIMIT 1").one();
       sql.exec("UPDATE log SET data = ? WHERE id = ?", new TextEncoder().encode("GARBAGE\r\n"), first.id);
     });
-    await evictDurableObject(stubFor(tag));
+    await evictDurableObject(shardStubOfKey(tag));
     const [reply] = await shardExec(tag, [["GET", `${tag}:b`]]);
     expect(reply.message).toMatch(/^ERR shard storage is damaged, refusing to serve: expected '\*' at log offset 0$/);
     await inShard(tag, (_s, st) => st.storage.sql.exec("DELETE FROM log"));
-    await evictDurableObject(stubFor(tag));
+    await evictDurableObject(shardStubOfKey(tag));
     expect(await shardExec(tag, [["EXISTS", `${tag}:b`]])).toEqual([0]);
   });
 });
@@ -385,7 +368,7 @@ describe("through the router", () => {
   it("BGREWRITEAOF reaches every shard and the data survives all shards restarting", async () => {
     const batch = Array.from({ length: 200 }, (_, i) => ["SET", `router:${i}`, `v${i}`]);
     expect((await http(batch, "/pipeline")).status).toBe(200);
-    const stubs = [0, 1, 2, 3].map((s) => env.SHARD.get(env.SHARD.idFromName(`shard-${s}`)) as unknown as DurableObjectStub);
+    const stubs = [0, 1, 2, 3].map(shardStub);
     for (const stub of stubs) await settledStub(stub);
     expect(await cmd("BGREWRITEAOF")).toBe("Background append only file rewriting started");
     for (const stub of stubs) await settledStub(stub);

@@ -1,11 +1,10 @@
-// DUMP, RESTORE and whole RDB files against a real redis-server 7.0, started here on port
-// 7810 (and 7812 to load files at start-up): payloads
-// Hotslot writes equal redis-server's byte for byte wherever Redis's own bytes are
+// DUMP, RESTORE and whole RDB files against a real redis-server 7.0, started here on a
+// free port (and another to load files at start-up): payloads Hotslot writes equal redis-server's byte for byte wherever Redis's own bytes are
 // deterministic, every payload RESTOREs on the other side with identical contents and
 // encoding, payloads in the older encodings Redis 7.0 still loads (ziplist, zipmap,
 // linked list, text-score sorted sets, quicklist of ziplists) load identically, and
 // damaged payloads are refused with the same errors.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,47 +25,29 @@ import { importRdb, rdbFile, type ExportSource } from "../../src/router/rdb-tran
 import { ShardPersistence } from "../../src/shard/persistence";
 import { binaryToBytes } from "../../src/util/binary";
 import { formatDouble } from "../../src/util/numbers";
-import { Rng } from "../support/differential";
+import { Rng } from "../support/random";
 import { blob, object, payload, writeLength, writeString, ziplist, zipmap } from "../support/rdb-craft";
 import { MemoryPool } from "../support/memory-pool";
 import { NodeSqlStorage } from "../support/node-sql";
-import { parseReply, RawRespClient, type Resp } from "../support/resp-wire";
+import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
+import { parseReply, type RawRespClient, type Resp } from "../support/resp-wire";
 
-const PORT = 7810;
 const settings = defaultSettings();
 
-let server: ChildProcess;
+let reference: ReferenceRedis;
 let redis: RawRespClient;
-
-async function connectWithRetry(port: number): Promise<RawRespClient> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      return await RawRespClient.connect(port);
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`redis-server did not start on ${port}`);
-}
 
 /** A scratch directory: redis-server's SAVE goes here, and the files exported. */
 const dir = mkdtempSync(join(tmpdir(), "hotslot-rdb-"));
 
 beforeAll(async () => {
-  server = spawn("redis-server", ["--port", String(PORT), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1", "--dir", dir, "--dbfilename", "redis.rdb", "--enable-debug-command", "yes"], {
-    stdio: "ignore",
-  });
-  redis = await connectWithRetry(PORT);
+  reference = await startReferenceRedis({ dir, args: ["--dbfilename", "redis.rdb", "--enable-debug-command", "yes"] });
+  redis = reference.client;
   expect(await redis.call("INFO", "server")).toMatch(/redis_version:7\.0\./);
 });
 
 afterAll(async () => {
-  await redis?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once("exit", r));
-    server.kill("SIGTERM");
-    await exited;
-  }
+  await reference?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -517,27 +498,15 @@ describe("damaged payloads", () => {
 
 // --- whole RDB files: export, import ------------------------------------------------------
 
-/** Starts a redis-server on `port` that loads `file` at start; returns it and a client. */
-async function redisWithFile(port: number, file: string): Promise<{ proc: ChildProcess; client: RawRespClient }> {
-  const proc = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1", "--dir", dir, "--dbfilename", file], {
-    stdio: "ignore",
-  });
-  const client = await connectWithRetry(port);
+/** Starts another redis-server that loads `file` (in the scratch directory) at start. */
+async function redisWithFile(file: string): Promise<ReferenceRedis> {
+  const loaded = await startReferenceRedis({ dir, args: ["--dbfilename", file] });
   // Loading: wait until it answers commands that need the data.
   for (let i = 0; i < 100; i++) {
-    if (!(await client.call("DBSIZE")).startsWith("-LOADING")) break;
+    if (!(await loaded.client.call("DBSIZE")).startsWith("-LOADING")) break;
     await new Promise((res) => setTimeout(res, 50));
   }
-  return { proc, client };
-}
-
-async function stop({ proc, client }: { proc: ChildProcess; client: RawRespClient }): Promise<void> {
-  await client.close();
-  if (proc.exitCode === null) {
-    const exited = new Promise((res) => proc.once("exit", res));
-    proc.kill("SIGTERM");
-    await exited;
-  }
+  return loaded;
 }
 
 /** Commands that build a random dataset: every type, binary keys and values, TTLs. */
@@ -627,14 +596,14 @@ describe("RDB files across servers", () => {
     const path = await exportToFile(pool, "export.rdb");
     const check = execFileSync("redis-check-rdb", [path], { encoding: "utf8" });
     expect(check).toContain("RDB looks OK");
-    const loaded = await redisWithFile(PORT + 2, "export.rdb");
+    const loaded = await redisWithFile("export.rdb");
     try {
       const theirs = await redisContents(loaded.client);
       const ours = clusterContents(pool);
       expect(theirs.size).toBe(ours.size);
       for (const [key, value] of ours) expect(theirs.get(key), key).toEqual(value);
     } finally {
-      await stop(loaded);
+      await loaded.stop();
     }
   });
 
@@ -668,7 +637,7 @@ describe("RDB files across servers", () => {
     w.object("elsewhere", binaryToBytes(legacyPayloads()[0].payload).subarray(0, -10));
     const path = join(dir, "legacy.rdb");
     writeFileSync(path, w.end());
-    const loaded = await redisWithFile(PORT + 2, "legacy.rdb");
+    const loaded = await redisWithFile("legacy.rdb");
     try {
       const theirs = await redisContents(loaded.client);
       const pool = new MemoryPool(4);
@@ -678,7 +647,7 @@ describe("RDB files across servers", () => {
       expect(ours.size).toBe(theirs.size);
       for (const [key, value] of theirs) expect(ours.get(key), key).toEqual(value);
     } finally {
-      await stop(loaded);
+      await loaded.stop();
     }
   });
 

@@ -1,5 +1,5 @@
 /**
- * Differential test, engine level: seeded random command sequences (test/support/differential.ts)
+ * Differential test, engine level: seeded random command sequences (test/support/gen-strings-keys.ts)
  * run by Hotslot's Executor in Node and by a real redis-server 7.0 started here on a free port;
  * every reply is compared as raw RESP2 bytes (time-, order- and chance-dependent replies
  * under the tolerances the support module documents). Covers strings, generic key commands,
@@ -14,24 +14,17 @@ import { Keyspace } from "../../src/engine/keyspace";
 import { error, type Reply } from "../../src/protocol/reply";
 import { encodeReply } from "../../src/protocol/resp";
 import { bytesToBinary } from "../../src/util/binary";
+import { compareRun, formatMismatch, isRouterCommand, scanAll, seedList, type Mismatch, type Side, type Step } from "../support/differential";
 import {
   FAMILIES,
   TAGGED_KEYS,
-  compareRun,
   commandGenerators,
   crc64,
   dumpPayload,
-  formatMismatch,
   generateSteps,
-  isRouterCommand,
-  scanAll,
-  seedList,
   shortTtlSteps,
   stateCheckSteps,
-  type Mismatch,
-  type Side,
-  type Step,
-} from "../support/differential";
+} from "../support/gen-strings-keys";
 import { RawRespClient, parseReply, printable } from "../support/resp-wire";
 import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
 

@@ -36,7 +36,8 @@ import { SortedSet } from "../../src/engine/zset";
 import { encodeReply } from "../../src/protocol/resp";
 import { bytesToBinary } from "../../src/util/binary";
 import { keySlot } from "../../src/util/keyslot";
-import { Rng, seedList } from "../support/differential";
+import { seedList } from "../support/differential";
+import { Rng } from "../support/random";
 import { RawRespClient, parseReply, printable, printableCommand, type Resp } from "../support/resp-wire";
 import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
 
