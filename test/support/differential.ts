@@ -275,7 +275,8 @@ export class Gen {
 /**
  * How a reply is compared with Redis's:
  * - `exact`: byte for byte.
- * - `ttl` / `pttl`: integers within 1 s / 500 ms (the two clocks differ by a few ms), negative
+ * - `ttl` / `pttl`: integers within 1 s / 500 ms (the two clocks differ by a few ms; beyond 2^53
+ *   ms also the spacing of doubles, see `doubleSpacing`), negative
  *   ones (-1 no TTL, -2 no key) exactly. Also for EXPIRETIME / PEXPIRETIME of relative TTLs.
  * - `unordered`: arrays holding the same elements in any order (KEYS).
  * - `scan`: errors exactly; a complete SCAN (both cursors 0) as a set of keys; otherwise shape.
@@ -371,6 +372,15 @@ export function isRouterCommand(name: string): boolean {
 
 const TOLERANCE = { ttl: 1n, pttl: 500n } as const;
 
+/**
+ * Hotslot keeps expiry times as JavaScript numbers (exact to 2^53 ms, a documented deviation),
+ * so a TTL near 2^63 ms is exact only to the spacing of doubles there (up to 2 × 1,024 ms).
+ */
+function doubleSpacing(v: bigint): bigint {
+  const bits = v.toString(2).length;
+  return bits > 53 ? 2n * (1n << BigInt(bits - 53)) : 0n;
+}
+
 function sortedItems(r: Resp): string[] | null {
   if (r.type !== "*" || r.items === null) return null;
   return r.items.map((i) => i.raw).sort();
@@ -401,7 +411,7 @@ export function sameReply(mode: CompareMode, ours: string, theirs: string): bool
       const y = BigInt(b.text);
       if (x < 0n || y < 0n) return false;
       const d = x > y ? x - y : y - x;
-      return d <= TOLERANCE[mode];
+      return d <= TOLERANCE[mode] + doubleSpacing(y);
     }
     case "unordered": {
       const x = sortedItems(a);
