@@ -14,8 +14,8 @@
  * - COPY … DB n with n ≥ 1 and MOVE: Hotslot has one database (db 0); a default Redis has 16,
  *   so the reference would copy/move where Hotslot must refuse. DB 0 and invalid indexes are generated.
  * - OBJECT: string encodings differ by design (src/commands/object.ts: strings keep no history,
- *   so APPEND/SETRANGE/INCRBYFLOAT results report what SET would give), and FREQ, IDLETIME,
- *   REFCOUNT are not implemented. The list/hash generators compare OBJECT ENCODING themselves.
+ *   so APPEND/SETRANGE/INCRBYFLOAT results report what SET would give), and FREQ and IDLETIME
+ *   follow each server's own access clock (REFCOUNT is tested in test/unit/memory.test.ts). The list/hash generators compare OBJECT ENCODING themselves.
  * - MIGRATE, WAIT (other servers, replication), SORT, SORT_RO (with the list/set/zset families).
  * - RESTORE payloads of sets and sorted sets: added with those families.
  * - Relative TTLs between 1 ms and 100 s: a key that expires mid-sequence would expire at
