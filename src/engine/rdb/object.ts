@@ -15,6 +15,7 @@
  * from the engine's data types.
  */
 import { formatDouble, parseInt64 } from "../../util/numbers";
+import type { EngineSettings } from "../settings";
 import { DecodeBudget, RdbTooLarge, UNBOUNDED, type DecodeBounds } from "./bounds";
 import { ByteReader, ByteWriter, RdbCorrupt, RdbTruncated } from "./bytes";
 import { decodeListpack, encodeListpack, LISTPACK_EMPTY_BYTES, listpackEntrySize } from "./listpack";
@@ -65,15 +66,16 @@ export type RdbValue =
 export class RdbUnsupported extends Error {}
 
 /** The settings that shape encodings (a subset of EngineSettings). */
-export interface EncodingSettings {
-  listMaxListpackSize: number;
-  listCompressDepth: number;
-  hashMaxListpackEntries: number;
-  hashMaxListpackValue: number;
-  setMaxIntsetEntries: number;
-  zsetMaxListpackEntries: number;
-  zsetMaxListpackValue: number;
-}
+export type EncodingSettings = Pick<
+  EngineSettings,
+  | "listMaxListpackSize"
+  | "listCompressDepth"
+  | "hashMaxListpackEntries"
+  | "hashMaxListpackValue"
+  | "setMaxIntsetEntries"
+  | "zsetMaxListpackEntries"
+  | "zsetMaxListpackValue"
+>;
 
 // --- lengths -----------------------------------------------------------------------------
 
