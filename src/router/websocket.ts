@@ -37,6 +37,8 @@ export function acceptRespWebSocket(
       // already closed
     }
   };
+  // CLIENT KILL from another connection closes this one.
+  session.kill = () => closeWith(1000, "killed");
 
   const handleFrame = async (data: ArrayBuffer | string) => {
     if (!open) return;
