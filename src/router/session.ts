@@ -139,10 +139,16 @@ export class RespSession implements Session, ClientConnection {
 
   // --- what the client registry reads (src/router/clients.ts) ----------------------------
 
-  /** CLIENT KILL: closes the connection; the transport (src/router/websocket.ts) sets it. */
-  kill = (): void => {
-    this.closing = true;
-  };
+  /**
+   * CLIENT KILL from another connection: unlisted and its blocked command released at once;
+   * its transport closes the socket from its own request context at its next event (workerd
+   * forbids touching another request's socket).
+   */
+  killed = false;
+  kill(): void {
+    this.killed = true;
+    void this.close();
+  }
 
   get blocked(): boolean {
     return this.blockedOn !== null;

@@ -156,15 +156,11 @@ describe("CLIENT KILL", () => {
   it("closes another connection by ID, releasing its blocked command", async () => {
     const a = connect();
     const victim = connect();
-    let killed = 0;
-    victim.kill = () => {
-      killed++;
-      void victim.close();
-    };
     const reply = victim.handle([["BLPOP", "{c}k", "0"]]);
     await sleep(5);
     expect(await a.handle([["CLIENT", "KILL", "ID", String(victim.id)]])).toBe(":1\r\n");
-    expect(killed).toBe(1);
+    expect(victim.killed).toBe(true);
+    expect(victim.closing).toBe(true);
     await reply;
     expect(infoField(bulkText(await a.handle([["INFO", "clients"]])), "blocked_clients")).toBe(0);
     expect(bulkText(await a.handle([["CLIENT", "LIST", "ID", String(victim.id)]]))).toBe("");
@@ -176,11 +172,9 @@ describe("CLIENT KILL", () => {
   it("kills by address in the old form, answering OK", async () => {
     const a = connect();
     const victim = connect();
-    let killed = false;
-    victim.kill = () => (killed = true);
     const addr = parseLine(bulkText(await a.handle([["CLIENT", "LIST", "ID", String(victim.id)]])).trimEnd()).addr;
     expect(await a.handle([["CLIENT", "KILL", addr]])).toBe("+OK\r\n");
-    expect(killed).toBe(true);
+    expect(victim.killed).toBe(true);
     expect(await a.handle([["CLIENT", "KILL", "1.2.3.4:5"]])).toBe("-ERR No such client\r\n");
   });
 
