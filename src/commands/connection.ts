@@ -7,11 +7,11 @@
  */
 import { keySlot } from "../util/keyslot";
 import { error, map, OK, simple, verbatim, type Reply } from "../protocol/reply";
-import { parseInt64 } from "../util/numbers";
+import { parseInt64, parseInt64Number } from "../util/numbers";
 import { parseIntegerArg } from "./args";
-import { CommandError, ERR_DB_INDEX, ERR_SYNTAX, ERR_WRONGPASS, errUnknownSubcommand, errWrongArity } from "./errors";
+import { CommandError, ERR_DB_INDEX, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGPASS, errUnknownSubcommand, errWrongArity } from "./errors";
 import { docsOf } from "./docs";
-import type { RouterContext, TransactionControl } from "./router-context";
+import type { ClientKillFilter, ClientListFilter, RouterContext, TransactionControl } from "./router-context";
 import {
   allCommands,
   arityOk,
@@ -151,17 +151,93 @@ function validClientName(name: string): boolean {
   return true;
 }
 
+/** CLIENT INFO's line where no directory knows the connection (HTTP: a request is no connection). */
 function clientInfoLine(ctx: RouterContext): string {
-  return `id=${ctx.session.id} addr=127.0.0.1:0 laddr=127.0.0.1:0 fd=0 name=${ctx.session.name ?? ""} db=0 resp=${ctx.session.resp} cmd=client|info\n`;
+  return ctx.clients?.info(ctx.session.id) ?? `id=${ctx.session.id} addr=127.0.0.1:0 laddr=127.0.0.1:0 fd=0 name=${ctx.session.name ?? ""} db=0 resp=${ctx.session.resp} cmd=client|info`;
+}
+
+/** CLIENT LIST [TYPE type | ID id ...], parsed as redis-server 7.0 does. */
+function clientList(ctx: RouterContext, argv: string[]): Reply {
+  const dir = ctx.clients;
+  let filter: ClientListFilter = {};
+  if (argv.length === 4 && argv[2].toLowerCase() === "type") {
+    if (dir && !dir.isClientType(argv[3])) return error(`ERR Unknown client type '${argv[3]}'`);
+    filter = { type: argv[3] };
+  } else if (argv.length > 3 && argv[2].toLowerCase() === "id") {
+    const ids: number[] = [];
+    for (const a of argv.slice(3)) {
+      const id = parseInt64Number(a);
+      if (id === null) return error("ERR Invalid client ID");
+      ids.push(id);
+    }
+    filter = { ids };
+  } else if (argv.length !== 2) {
+    return error(ERR_SYNTAX);
+  }
+  return verbatim(dir ? dir.list(filter) : clientInfoLine(ctx) + "\n");
+}
+
+/** CLIENT KILL addr:port (old form: OK or an error) or CLIENT KILL <filter> <value> ... (a count). */
+function clientKill(ctx: RouterContext, argv: string[]): Reply {
+  const dir = ctx.clients;
+  if (argv.length === 3) {
+    const killed = dir?.kill({ addr: argv[2], skipMe: false }, ctx.session.id) ?? 0;
+    return killed > 0 ? OK : error("ERR No such client");
+  }
+  const filter: ClientKillFilter = { skipMe: true };
+  for (let i = 2; i < argv.length; i += 2) {
+    const opt = argv[i].toLowerCase();
+    const value = argv[i + 1];
+    if (value === undefined) return error(ERR_SYNTAX);
+    if (opt === "id") {
+      const id = parseInt64Number(value);
+      if (id === null || id <= 0) return error("ERR client-id should be greater than 0");
+      filter.id = id;
+    } else if (opt === "type") {
+      if (dir && !dir.isClientType(value)) return error(`ERR Unknown client type '${value}'`);
+      filter.type = value;
+    } else if (opt === "addr") {
+      filter.addr = value;
+    } else if (opt === "laddr") {
+      filter.laddr = value;
+    } else if (opt === "user") {
+      // Every connection is the default user (tokens, not ACL users).
+      if (value !== "default") return error(`ERR No such user '${value}'`);
+    } else if (opt === "skipme") {
+      const v = value.toLowerCase();
+      if (v !== "yes" && v !== "no") return error(ERR_SYNTAX);
+      filter.skipMe = v === "yes";
+    } else {
+      return error(ERR_SYNTAX);
+    }
+  }
+  return dir?.kill(filter, ctx.session.id) ?? 0;
+}
+
+/** CLIENT UNBLOCK id [TIMEOUT|ERROR]: the reason is checked before the id, as Redis does. */
+async function clientUnblock(ctx: RouterContext, argv: string[]): Promise<Reply> {
+  if (argv.length > 4) return error("ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.");
+  let withError = false;
+  if (argv.length === 4) {
+    const reason = argv[3].toLowerCase();
+    if (reason !== "timeout" && reason !== "error") return error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    withError = reason === "error";
+  }
+  const id = parseInt64Number(argv[2]);
+  if (id === null) return error(ERR_NOT_INTEGER);
+  return ctx.clients ? ctx.clients.unblock(id, withError) : 0;
 }
 
 defineCommand({
   name: "client", arity: -2, flags: ["noscript", "loading", "stale"], group: "connection", routing: "session",
-  subcommands: ["id", "setname", "getname", "info", "list", "setinfo", "no-evict", "no-touch", "reply", "help"],
+  subcommands: ["id", "setname", "getname", "info", "list", "kill", "unblock", "setinfo", "no-evict", "no-touch", "reply", "help"],
   runInRouter: (ctx, argv) => {
     const sub = argv[1].toLowerCase();
     const arity = (n: number) => {
       if (argv.length !== n) throw new CommandError(`ERR wrong number of arguments for 'client|${sub}' command`);
+    };
+    const atLeast = (n: number) => {
+      if (argv.length < n) throw new CommandError(`ERR wrong number of arguments for 'client|${sub}' command`);
     };
     switch (sub) {
       case "id":
@@ -177,9 +253,15 @@ defineCommand({
         return OK;
       case "info":
         arity(2);
-        return verbatim(clientInfoLine(ctx));
+        return verbatim(clientInfoLine(ctx) + "\n");
       case "list":
-        return verbatim(clientInfoLine(ctx));
+        return clientList(ctx, argv);
+      case "kill":
+        atLeast(3);
+        return clientKill(ctx, argv);
+      case "unblock":
+        atLeast(3);
+        return clientUnblock(ctx, argv);
       case "setinfo":
         arity(4);
         return OK;
@@ -192,7 +274,12 @@ defineCommand({
         arity(3);
         return OK;
       case "help":
-        return ["CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "ID", "GETNAME", "SETNAME <name>", "INFO", "LIST", "HELP"].map(simple);
+        return [
+          "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+          "ID", "GETNAME", "SETNAME <name>", "INFO",
+          "KILL <ip:port>", "KILL <option> <value> [<option> <value> [...]]",
+          "LIST [options ...]", "UNBLOCK <clientid> [TIMEOUT|ERROR]", "HELP",
+        ].map(simple);
       default:
         return error(errUnknownSubcommand(argv[1], "client"));
     }

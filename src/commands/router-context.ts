@@ -31,6 +31,36 @@ export interface RouterContext {
    * HTTP, where a request holds no connection (transactions go to /multi-exec).
    */
   readonly transactions: TransactionControl | null;
+  /** This isolate's RESP connections (CLIENT LIST, KILL, UNBLOCK); absent over HTTP. */
+  readonly clients?: ClientDirectory;
+}
+
+/** CLIENT LIST's filter: TYPE, or a list of IDs. */
+export interface ClientListFilter {
+  type?: string;
+  ids?: number[];
+}
+
+/** CLIENT KILL's filters (all must match); `skipMe` spares the caller. */
+export interface ClientKillFilter {
+  id?: number;
+  addr?: string;
+  laddr?: string;
+  type?: string;
+  skipMe: boolean;
+}
+
+/** The connections CLIENT acts on (src/router/clients.ts). */
+export interface ClientDirectory {
+  isClientType(type: string): boolean;
+  /** CLIENT INFO's line for a connection (no newline), or null if it is not registered. */
+  info(id: number): string | null;
+  /** CLIENT LIST's text: one line per connection, each ending in a newline. */
+  list(filter: ClientListFilter): string;
+  /** Closes the matching connections; returns how many. */
+  kill(filter: ClientKillFilter, callerId: number): number;
+  /** CLIENT UNBLOCK: 1 if the client was blocked and has been released. */
+  unblock(id: number, withError: boolean): Promise<number>;
 }
 
 /** MULTI, EXEC, DISCARD, WATCH and UNWATCH as the RESP session performs them. */

@@ -29,8 +29,8 @@ export interface ShardPool {
   unwatch(shard: number, keys: string[]): Promise<void>;
   /** Runs a blocking command, waiting at most `maxWaitMs` (Infinity: as the command says). */
   block(shard: number, argv: string[], token: string, maxWaitMs: number): Promise<Reply>;
-  /** Releases a client parked by `block` (it disconnected). */
-  unblock(shard: number, token: string): Promise<void>;
+  /** Releases a client parked by `block` (it disconnected, or CLIENT UNBLOCK: then with `reply`). */
+  unblock(shard: number, token: string, reply?: Reply): Promise<void>;
 }
 
 /** A command as it entered the router, its table entry looked up once (undefined: unknown). */

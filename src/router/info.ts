@@ -8,6 +8,7 @@
 import { humanBytes } from "../engine/memory";
 import { DEFAULT_INFO_SECTIONS, wantedInfoSections } from "../commands/info-sections";
 import { verbatim, type Reply } from "../protocol/reply";
+import { clientRegistry } from "./clients";
 import { HOTSLOT_VERSION, REDIS_VERSION } from "../version";
 
 const startedAt = Date.now();
@@ -29,7 +30,14 @@ function serverSection(): string[] {
 /** Sections the router writes itself, in INFO's order. */
 const ROUTER_SECTIONS: Record<string, () => string[]> = {
   server: serverSection,
-  clients: () => ["# Clients", "connected_clients:1", "blocked_clients:0"],
+  // This isolate's RESP connections (src/router/clients.ts); HTTP requests are not counted.
+  clients: () => [
+    "# Clients",
+    `connected_clients:${clientRegistry.connected}`,
+    "cluster_connections:0",
+    `blocked_clients:${clientRegistry.blocked}`,
+    "tracking_clients:0",
+  ],
   cluster: () => ["# Cluster", "cluster_enabled:0"],
 };
 

@@ -53,8 +53,8 @@ export class DurableShardPool implements ShardPool {
     return this.stub(shard).block(argv, token, maxWaitMs);
   }
 
-  unblock(shard: number, token: string): Promise<void> {
-    return this.stub(shard).unblock(token);
+  unblock(shard: number, token: string, reply?: Reply): Promise<void> {
+    return this.stub(shard).unblock(token, reply);
   }
 
   /** Admin export: starts a point-in-time image of the shard's keys (src/shard/export.ts). */

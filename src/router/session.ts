@@ -28,10 +28,11 @@ import {
   type ShardPool,
 } from "./dispatch";
 import { Transaction } from "./transaction";
+import { clientRegistry, type ClientConnection } from "./clients";
 
 let nextClientId = 1;
 
-export class RespSession implements Session {
+export class RespSession implements Session, ClientConnection {
   readonly id = nextClientId++;
   resp: 2 | 3 = 2;
   name: string | null = null;
@@ -55,6 +56,7 @@ export class RespSession implements Session {
   ) {
     this.authenticated = grant !== null || !auth.required;
     this.access = auth.access(grant);
+    clientRegistry.register(this);
     const self = this;
     this.ctx = {
       session: this,
@@ -70,6 +72,7 @@ export class RespSession implements Session {
         return "ok";
       },
       resetSession: () => this.reset(),
+      clients: clientRegistry,
       transactions: {
         multi: () => this.beginMulti(),
         exec: () => this.exec(),
@@ -99,6 +102,7 @@ export class RespSession implements Session {
       if (this.closing) break;
       const cmd = resolveCommand(argv);
       const spec = cmd.spec;
+      clientRegistry.noteCommand(this.id, cmd);
       // Before AUTH only commands flagged no_auth run (HELLO, AUTH, QUIT, RESET).
       if (!this.authenticated && !spec?.flags.includes("no_auth")) {
         await flush();
@@ -125,10 +129,40 @@ export class RespSession implements Session {
 
   /** The connection closed: release any watches and any parked blocking command. */
   async close(): Promise<void> {
+    clientRegistry.unregister(this.id);
+    this.closing = true;
     const blocked = this.blockedOn;
     this.blockedOn = null;
     if (blocked !== null) await this.pool.unblock(blocked, this.token);
     await this.unwatchAll();
+  }
+
+  // --- what the client registry reads (src/router/clients.ts) ----------------------------
+
+  /**
+   * CLIENT KILL from another connection: unlisted and its blocked command released at once;
+   * its transport closes the socket from its own request context at its next event (workerd
+   * forbids touching another request's socket).
+   */
+  killed = false;
+  kill(): void {
+    this.killed = true;
+    void this.close();
+  }
+
+  get blocked(): boolean {
+    return this.blockedOn !== null;
+  }
+
+  get multiQueued(): number {
+    return this.multi ? this.multi.queue.length : -1;
+  }
+
+  /** CLIENT UNBLOCK: the shard releases the parked command with `reply` (default: its timeout reply). */
+  async unblock(reply?: Reply): Promise<boolean> {
+    if (this.blockedOn === null) return false;
+    await this.pool.unblock(this.blockedOn, this.token, reply);
+    return true;
   }
 
   /**

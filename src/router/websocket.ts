@@ -40,6 +40,8 @@ export function acceptRespWebSocket(
 
   const handleFrame = async (data: ArrayBuffer | string) => {
     if (!open) return;
+    // CLIENT KILL from another connection: closed here, in this connection's own context.
+    if (session.killed) return closeWith(1000, "killed");
     decoder.push(typeof data === "string" ? binaryToBytes(utf8ToBinary(data)) : new Uint8Array(data));
     // Until the session authenticates, Redis's tighter request limits apply (checked per
     // frame: a frame's commands are decoded before any of them runs).
@@ -54,10 +56,10 @@ export function acceptRespWebSocket(
       protocolError = e;
       cmds = e.commands;
     }
-    const emit = (partial: string) => open && server.send(binaryToBytes(partial));
+    const emit = (partial: string) => open && !session.killed && server.send(binaryToBytes(partial));
     let out = cmds.length ? await session.handle(cmds, emit) : "";
     if (protocolError) out += encodeRepliesBinary([error(protocolError.reply)], session.resp);
-    if (out && open) server.send(binaryToBytes(out));
+    if (out && open && !session.killed) server.send(binaryToBytes(out));
     if (protocolError) closeWith(1002, "protocol error");
     else if (session.closing) closeWith(1000, "QUIT");
   };

@@ -112,11 +112,14 @@ export class ShardCore {
     });
   }
 
-  /** Releases a parked client (it disconnected); it gets its timeout reply. */
-  unblock(token: string): void {
+  /**
+   * Releases a parked client: it disconnected, or CLIENT UNBLOCK asked, which may give
+   * `reply` (the UNBLOCKED error); else it gets its timeout reply.
+   */
+  unblock(token: string, reply?: Reply): void {
     for (const queue of this.waiters.values()) {
       const w = queue.find((x) => x.token === token);
-      if (w) return this.release(w, w.timeoutReply);
+      if (w) return this.release(w, reply ?? w.timeoutReply);
     }
   }
 

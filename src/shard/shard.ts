@@ -116,8 +116,8 @@ export class Shard extends DurableObject<Env> {
     return this.persistence.exportPull(id, maxBytes);
   }
 
-  async unblock(token: string): Promise<void> {
-    this.core.unblock(token);
+  async unblock(token: string, reply?: Reply): Promise<void> {
+    this.core.unblock(token, reply);
   }
 
   async watch(keys: string[]): Promise<WatchedKey[]> {

@@ -40,7 +40,7 @@ export class MemoryPool implements ShardPool {
     this.calls[shard]++;
     return this.shards[shard].block(argv, token, maxWaitMs);
   }
-  async unblock(shard: number, token: string): Promise<void> {
-    this.shards[shard].unblock(token);
+  async unblock(shard: number, token: string, reply?: Reply): Promise<void> {
+    this.shards[shard].unblock(token, reply);
   }
 }
