@@ -220,6 +220,11 @@ export class RequestDecoder {
     return this.input.length + this.partial;
   }
 
+  /** Bytes of storage the decoder holds (what a connection costs the isolate). */
+  get capacity(): number {
+    return this.input.bytes.length;
+  }
+
   /**
    * All complete commands now available. On bad input it throws the ProtocolError with
    * `commands` set to the complete commands that came before it (run them, then reply).
