@@ -4,7 +4,10 @@
  * Requests: a command is a JSON array (`["SET","k","v",...]`), a pipeline or transaction
  * an array of such arrays. Strings become the binary string of their UTF-8 bytes; numbers
  * keep the digits exactly as written (so 9007199254740993 is not rounded); booleans become
- * "true"/"false". Anything else is refused, as is a body that is not JSON.
+ * "true"/"false". Anything else is refused, as is a body that is not JSON. A body's shape
+ * and size (commands, arguments) are checked on its text before it is parsed
+ * (checkRequestShape), so a body of millions of tiny arrays is refused before it becomes
+ * millions of objects.
  *
  * Replies: written straight to JSON text, in RESP2 shapes (maps flattened, sets as
  * arrays, doubles as their RESP2 strings, the null array as null). Bulk and simple
@@ -50,6 +53,103 @@ export function parseJsonBody(text: string): unknown {
   } catch {
     throw new JsonCommandError(ERR_BAD_JSON);
   }
+}
+
+/** Limits on one request body, from configuration (MAX_PIPELINE_COMMANDS, MAX_REQUEST_ARGS). */
+export interface BodyLimits {
+  maxCommands: number;
+  maxArgs: number;
+}
+
+export function errTooManyCommands(max: number): string {
+  return `ERR too many commands in the request body: at most ${max} (MAX_PIPELINE_COMMANDS)`;
+}
+
+export function errTooManyArgs(max: number): string {
+  return `ERR too many arguments in the request body: at most ${max} (MAX_REQUEST_ARGS)`;
+}
+
+const WHITESPACE = new Set([" ", "\t", "\n", "\r"]);
+
+/**
+ * Walks a body's text once, without building anything, and refuses it (JsonCommandError)
+ * when its shape cannot be a command (`kind` "command": an array of scalars) or a pipeline
+ * (an array of non-empty arrays of scalars), or when it holds more commands or arguments
+ * than `limits`. Syntax is JSON.parse's job afterwards: text that is not JSON but has no
+ * wrong shape up to where it breaks passes here. A top-level scalar passes too (it is one
+ * value, and parsing it tells whether it is JSON at all). A wrong shape is reported even
+ * when the text after it would not parse.
+ */
+export function checkRequestShape(text: string, kind: "command" | "pipeline", limits: BodyLimits): void {
+  const shapeError = kind === "command" ? ERR_NOT_COMMAND : ERR_NOT_PIPELINE;
+  let i = 0;
+  while (i < text.length && WHITESPACE.has(text[i])) i++;
+  if (text[i] === "{") throw new JsonCommandError(shapeError);
+  if (text[i] !== "[") return;
+  // Depth of the array we are in: 1 the body's, 2 a pipeline's command.
+  let depth = 1;
+  let expectValue = true;
+  let commands = 0;
+  let args = 0;
+  let argsInCommand = 0;
+  const commandDepth = kind === "command" ? 1 : 2;
+  for (i++; i < text.length && depth > 0; i++) {
+    const c = text[i];
+    if (WHITESPACE.has(c)) continue;
+    if (c === ",") {
+      expectValue = true;
+      continue;
+    }
+    if (c === "]") {
+      if (depth === commandDepth && argsInCommand === 0) throw new JsonCommandError(shapeError);
+      if (depth === 1 && kind === "pipeline" && commands === 0) throw new JsonCommandError(shapeError);
+      depth--;
+      expectValue = false;
+      continue;
+    }
+    if (c === "[" && depth === 1 && kind === "pipeline") {
+      if (++commands > limits.maxCommands) throw new JsonCommandError(errTooManyCommands(limits.maxCommands));
+      depth = 2;
+      argsInCommand = 0;
+      expectValue = true;
+      continue;
+    }
+    // A nested array or object inside a command is not an argument; at a pipeline's top,
+    // anything but an array is not a command.
+    if (c === "[" || c === "{") throw new JsonCommandError(depth === commandDepth ? ERR_BAD_ARGUMENT : shapeError);
+    if (depth !== commandDepth) throw new JsonCommandError(shapeError);
+    if (expectValue) {
+      if (++args > limits.maxArgs) throw new JsonCommandError(errTooManyArgs(limits.maxArgs));
+      argsInCommand++;
+      expectValue = false;
+    }
+    if (c === '"') i = endOfString(text, i);
+  }
+}
+
+/** The index of the quote closing the string that opens at `start` (or the text's end). */
+function endOfString(text: string, start: number): number {
+  let at = start + 1;
+  for (;;) {
+    const q = text.indexOf('"', at);
+    if (q < 0) return text.length;
+    let backslashes = 0;
+    for (let b = q - 1; b > start && text[b] === "\\"; b--) backslashes++;
+    if (backslashes % 2 === 0) return q;
+    at = q + 1;
+  }
+}
+
+/** A command's body (POST /) → argv, its shape and size checked before it is parsed. */
+export function commandFromJson(text: string, limits: BodyLimits): string[] {
+  checkRequestShape(text, "command", limits);
+  return jsonToArgv(parseJsonBody(text));
+}
+
+/** A /pipeline or /multi-exec body → one argv per command, checked before it is parsed. */
+export function pipelineFromJson(text: string, limits: BodyLimits): string[][] {
+  checkRequestShape(text, "pipeline", limits);
+  return jsonToPipeline(parseJsonBody(text));
 }
 
 /** A parsed JSON value is one command: a non-empty array of arguments. */
