@@ -236,7 +236,7 @@ export function hasUnsafePathSegment(rawUrl: string): boolean {
     if (at >= 0 && at < end) end = at;
   }
   const segments = rawUrl.slice(pathStart + 1, end).split("/");
-  if (segments.length > 1 && segments[segments.length - 1] === "") segments.pop();
+  if (segments[segments.length - 1] === "") segments.pop();
   return segments.some((seg) => seg === "" || /^(\.|%2e){1,2}$/i.test(seg));
 }
 
