@@ -75,56 +75,79 @@ const WHITESPACE = new Set([" ", "\t", "\n", "\r"]);
  * Walks a body's text once, without building anything, and refuses it (JsonCommandError)
  * when its shape cannot be a command (`kind` "command": an array of scalars) or a pipeline
  * (an array of non-empty arrays of scalars), or when it holds more commands or arguments
- * than `limits`. Syntax is JSON.parse's job afterwards: text that is not JSON but has no
- * wrong shape up to where it breaks passes here. A top-level scalar passes too (it is one
- * value, and parsing it tells whether it is JSON at all). A wrong shape is reported even
- * when the text after it would not parse.
+ * than `limits`. Syntax is otherwise JSON.parse's job afterwards; but a body with a wrong
+ * shape is not parsed at all, so here it is only told apart from text that is cut short or
+ * has more after its value ("not valid JSON", as before). A top-level scalar passes (it is
+ * one value: parsing tells whether it is JSON at all).
  */
 export function checkRequestShape(text: string, kind: "command" | "pipeline", limits: BodyLimits): void {
   const shapeError = kind === "command" ? ERR_NOT_COMMAND : ERR_NOT_PIPELINE;
-  let i = 0;
-  while (i < text.length && WHITESPACE.has(text[i])) i++;
-  if (text[i] === "{") throw new JsonCommandError(shapeError);
-  if (text[i] !== "[") return;
-  // Depth of the array we are in: 1 the body's, 2 a pipeline's command.
-  let depth = 1;
+  // Depth of the arrays holding arguments: the body's own for a command, its items' for a pipeline.
+  const commandDepth = kind === "command" ? 1 : 2;
+  let problem: string | null = null;
+  const refuse = (message: string) => (problem ??= message);
+  let depth = 0;
+  let started = false;
   let expectValue = true;
   let commands = 0;
   let args = 0;
   let argsInCommand = 0;
-  const commandDepth = kind === "command" ? 1 : 2;
-  for (i++; i < text.length && depth > 0; i++) {
+  for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (WHITESPACE.has(c)) continue;
+    if (started && depth === 0) throw new JsonCommandError(ERR_BAD_JSON);
+    if (!started) {
+      if (c !== "[" && c !== "{") return;
+      started = true;
+      if (c === "{") refuse(shapeError);
+      depth = 1;
+      continue;
+    }
+    if (problem !== null) {
+      // Refused already: only whether the text is complete still matters.
+      if (c === "[" || c === "{") depth++;
+      else if (c === "]" || c === "}") depth--;
+      else if (c === '"') i = endOfString(text, i);
+      continue;
+    }
     if (c === ",") {
       expectValue = true;
       continue;
     }
-    if (c === "]") {
-      if (depth === commandDepth && argsInCommand === 0) throw new JsonCommandError(shapeError);
-      if (depth === 1 && kind === "pipeline" && commands === 0) throw new JsonCommandError(shapeError);
+    if (c === "]" || c === "}") {
+      if (depth === commandDepth && argsInCommand === 0) refuse(shapeError);
+      else if (depth === 1 && kind === "pipeline" && commands === 0) refuse(shapeError);
       depth--;
       expectValue = false;
       continue;
     }
     if (c === "[" && depth === 1 && kind === "pipeline") {
-      if (++commands > limits.maxCommands) throw new JsonCommandError(errTooManyCommands(limits.maxCommands));
+      if (++commands > limits.maxCommands) refuse(errTooManyCommands(limits.maxCommands));
       depth = 2;
       argsInCommand = 0;
       expectValue = true;
       continue;
     }
-    // A nested array or object inside a command is not an argument; at a pipeline's top,
-    // anything but an array is not a command.
-    if (c === "[" || c === "{") throw new JsonCommandError(depth === commandDepth ? ERR_BAD_ARGUMENT : shapeError);
-    if (depth !== commandDepth) throw new JsonCommandError(shapeError);
-    if (expectValue) {
-      if (++args > limits.maxArgs) throw new JsonCommandError(errTooManyArgs(limits.maxArgs));
+    if (c === "[" || c === "{") {
+      // Inside a command it is not an argument; at a pipeline's top, not a command.
+      refuse(depth === commandDepth ? ERR_BAD_ARGUMENT : shapeError);
+      depth++;
+      continue;
+    }
+    if (depth !== commandDepth) refuse(shapeError);
+    else if (expectValue) {
+      if (++args > limits.maxArgs) refuse(errTooManyArgs(limits.maxArgs));
       argsInCommand++;
       expectValue = false;
     }
     if (c === '"') i = endOfString(text, i);
   }
+  // Cut short (an unclosed array or string), or nothing but whitespace: not JSON.
+  if (depth !== 0 || !started) {
+    if (started) throw new JsonCommandError(ERR_BAD_JSON);
+    return;
+  }
+  if (problem !== null) throw new JsonCommandError(problem);
 }
 
 /** The index of the quote closing the string that opens at `start` (or the text's end). */

@@ -25,8 +25,10 @@
  *   Malformed bodies (not JSON, not an array, empty), or more commands or arguments than
  *   MAX_PIPELINE_COMMANDS / MAX_REQUEST_ARGS (checked on the text, before parsing): 400,
  *   nothing runs.
- * - The path form over GET/HEAD runs no write or admin command (405: an `<img>` tag must not
- *   write), and a path with an empty segment (but a trailing slash), or a `.`/`..` one still
+ * - The path form over GET/HEAD runs no write, admin or blocking command (405) when the
+ *   request needs no secret: open, or a well-known dev token (an `<img>` tag on any page
+ *   must not write to a developer's local server). With a secret token GET writes run, as
+ *   Upstash's own curl examples send them. And a path with an empty segment (but a trailing slash), or a `.`/`..` one still
  *   in the raw URL, is refused with 400 (it would shift or change the arguments).
  * - Methods: HEAD, GET, POST, PUT (as Upstash), OPTIONS for CORS; others 405.
  * - CORS: any origin (`*`) by default, or the origins listed in CORS_ORIGINS. On a local
@@ -43,7 +45,7 @@ import { error, isError, type Reply } from "../protocol/reply";
 import { encodeRepliesBinary } from "../protocol/resp";
 import { binaryToBytes, bytesToBinary, utf8ToBinary } from "../util/binary";
 import { mountAdmin } from "./admin";
-import { isLocalDevRequest, presentedToken, requestAuthenticator, type Authenticator, type Grant } from "./auth";
+import { isLocalDevRequest, presentedToken, requestAuthenticator, WELL_KNOWN_DEV_TOKENS, type Authenticator, type Grant } from "./auth";
 import type { CommandSpec } from "../commands/table";
 import { resolveCommand, routeBatch, routeBlocking, runRouterCommand, type LocalRunner, type RoutedCommand, type ShardPool } from "./dispatch";
 import { Transaction } from "./transaction";
@@ -60,6 +62,11 @@ interface RequestState {
   auth: Authenticator;
   grant: Grant | null;
   pool: ShardPool;
+  /**
+   * Served without a secret credential: open (no token needed) or by a well-known dev
+   * token. Any web page could then send the request, so GET runs no writes.
+   */
+  publicCredential: boolean;
   /** The Access-Control-Allow-Origin answered, or null for none (see corsFor). */
   allowOrigin: string | null;
   base64: boolean;
@@ -354,8 +361,9 @@ async function multiExec(st: RequestState, cmds: string[][]): Promise<Response> 
 }
 
 /**
- * Commands a GET must not run: a GET can be sent by any page (an `<img>` tag, a link) without
- * CORS, and is retried and prefetched freely. Unknown commands run (and fail) as before.
+ * Commands a GET without a secret credential must not run: such a GET can be sent by any
+ * page (an `<img>` tag, a link) without CORS and without an Origin header, and is retried and
+ * prefetched freely. Unknown commands run (and fail) as before.
  */
 function isWriteOrAdmin(spec: CommandSpec | undefined): boolean {
   return spec !== undefined && (spec.isWrite || spec.flags.includes("admin") || spec.flags.includes("blocking"));
@@ -429,6 +437,7 @@ export function createApp(): Hono<App> {
       auth,
       grant: null,
       pool,
+      publicCredential: false,
       allowOrigin: cors.allowOrigin,
       base64,
       format: "json",
@@ -442,6 +451,8 @@ export function createApp(): Hono<App> {
 
     st.grant = auth.grantForRequest(c.req.raw.headers, url);
     if (auth.required && !st.grant) return fail(st, auth.unauthorizedMessage, 401);
+    const presented = presentedToken(c.req.raw.headers, url)?.token;
+    st.publicCredential = !auth.required || (presented !== undefined && WELL_KNOWN_DEV_TOKENS.includes(presented));
     await next();
   });
 
@@ -469,7 +480,7 @@ export function createApp(): Hono<App> {
     const body = overGet ? null : await readBody(c.req.raw, st.config.maxRequestBytes);
     const argv = pathFormArgv(new URL(c.req.url), body);
     if (argv.length === 0) return fail(st, ERR_EMPTY_COMMAND);
-    if (overGet && isWriteOrAdmin(resolveCommand(argv).spec)) {
+    if (overGet && st.publicCredential && isWriteOrAdmin(resolveCommand(argv).spec)) {
       const res = fail(st, ERR_WRITE_OVER_GET, 405);
       res.headers.set("allow", "POST, PUT");
       return res;

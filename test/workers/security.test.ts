@@ -12,6 +12,7 @@ import { ERR_AUTH_NOT_CONFIGURED, ERR_DEV_TOKEN_DEPLOYED, ERR_HTTP_UNAUTHORIZED 
 import { ERR_ADMIN_TOKEN } from "../../src/router/admin";
 import { createApp, ERR_BAD_PATH, ERR_ORIGIN_NOT_ALLOWED, ERR_WRITE_OVER_GET, hasUnsafePathSegment } from "../../src/router/http";
 import { errTooManyArgs, errTooManyCommands } from "../../src/protocol/json";
+import type { Env } from "../../src/config";
 import { TOKEN } from "./helpers";
 
 const app = createApp();
@@ -124,16 +125,38 @@ describe("tokens in the query string", () => {
 });
 
 describe("the path form over GET", () => {
-  it("refuses write and admin commands with 405, running nothing", async () => {
-    for (const path of ["/set/getwrite:k/v", "/flushall", "/del/getwrite:k", "/config/set/maxmemory/1", "/blpop/getwrite:l/1"]) {
-      const a = await call(DEPLOYED + path, { method: "GET", token: TOKEN });
-      expect(a.status, path).toBe(405);
-      expect(a.json()).toEqual({ error: ERR_WRITE_OVER_GET });
-      expect(a.headers.get("allow")).toBe("POST, PUT");
+  const localDev = { LOCAL_DEV: "yes", HOTSLOT_TOKEN: "dev-token" };
+  const open = { ...NO_TOKENS, ALLOW_UNAUTHENTICATED: "yes" };
+
+  it("runs no write, admin or blocking command for the well-known dev token or an open server (405)", async () => {
+    const cases: [string, Call][] = [
+      [LOCAL, { token: "dev-token", vars: localDev }],
+      [LOCAL, { vars: { ...NO_TOKENS, LOCAL_DEV: "yes" } }],
+      [DEPLOYED, { vars: open }],
+    ];
+    for (const [base, o] of cases) {
+      for (const path of ["/set/getwrite:k/v", "/flushall", "/del/getwrite:k", "/config/set/maxmemory/1", "/blpop/getwrite:l/1"]) {
+        const a = await call(base + path, { ...o, method: "GET" });
+        expect(a.status, base + path).toBe(405);
+        expect(a.json()).toEqual({ error: ERR_WRITE_OVER_GET });
+        expect(a.headers.get("allow")).toBe("POST, PUT");
+      }
+      expect((await call(base + "/exists/getwrite:k", { ...o, method: "GET" })).json()).toEqual({ result: 0 });
+      expect((await call(base + "/set/getwrite:k/v", o)).json()).toEqual({ result: "OK" });
+      expect((await call(base + "/get/getwrite:k", { ...o, method: "GET" })).json()).toEqual({ result: "v" });
+      expect((await call(base + "/del/getwrite:k", o)).json()).toEqual({ result: 1 });
     }
-    expect((await call(DEPLOYED + "/exists/getwrite:k", { method: "GET", token: TOKEN })).json()).toEqual({ result: 0 });
-    expect((await call(DEPLOYED + "/set/getwrite:k/v", { token: TOKEN })).json()).toEqual({ result: "OK" });
-    expect((await call(DEPLOYED + "/get/getwrite:k", { method: "GET", token: TOKEN })).json()).toEqual({ result: "v" });
+  });
+
+  it("refuses the <img> form: the dev token in the query", async () => {
+    const a = await call(`${LOCAL}/set/getwrite:img/v?_token=dev-token`, { method: "GET", vars: localDev });
+    expect(a.status).toBe(405);
+    expect((await call(`${LOCAL}/exists/getwrite:img?_token=dev-token`, { method: "GET", vars: localDev })).json()).toEqual({ result: 0 });
+  });
+
+  it("still runs writes over GET with a secret token, as Upstash's curl examples do", async () => {
+    expect((await call(DEPLOYED + "/set/getwrite:secret/v", { method: "GET", token: TOKEN })).json()).toEqual({ result: "OK" });
+    expect((await call(DEPLOYED + "/getdel/getwrite:secret", { method: "GET", token: TOKEN })).json()).toEqual({ result: "v" });
   });
 
   it("refuses a path with an empty segment (it would shift the arguments), but a trailing slash", async () => {
