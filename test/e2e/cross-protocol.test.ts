@@ -90,7 +90,7 @@ describe("an HTTP request sent to the bridge", () => {
 
   it("leaves POST and Host: out of COMMAND INFO, as redis-server does", async () => {
     for (const port of [bridgePort, redisPort]) {
-      expect(await command(port, "COMMAND", "INFO", "post", "host:")).toBe("*2\r\n*-1\r\n*-1\r\n");
+      expect(await command(port, "COMMAND", "INFO", "post", "host:")).toBe("*2\r\n$-1\r\n$-1\r\n");
     }
   });
 });
