@@ -1,7 +1,7 @@
 /**
  * Admin endpoints, behind HOTSLOT_ADMIN_TOKEN (`Authorization: Bearer <token>`; never
- * `?_token=`, since URLs are logged); off when it is not set. Both stream, so files larger than one request body
- * or one RPC payload work:
+ * `?_token=`, since URLs are logged); off when it is not set. Both stream, so files
+ * larger than one request body or one RPC payload work:
  *
  *   GET  /admin/export  → the whole dataset as one RDB file (version 10, as Redis 7.0
  *                         writes): every shard's keys, each shard a point-in-time image

@@ -133,7 +133,7 @@ export class RespSession implements Session {
     return "";
   }
 
-    /** The connection closed: release any watches and any parked blocking command. */
+  /** The connection closed: release any watches and any parked blocking command. */
   async close(): Promise<void> {
     const blocked = this.blockedOn;
     this.blockedOn = null;
