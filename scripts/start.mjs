@@ -5,7 +5,8 @@
  * clients on 127.0.0.1:6379 — then prints how to reach it. Ctrl-C stops both.
  *
  * Environment: HOTSLOT_HTTP_PORT (default 8787), HOTSLOT_BRIDGE_PORT (default 6379).
- * Tokens come from .dev.vars (created from .dev.vars.example when missing).
+ * Tokens come from .dev.vars (created from .dev.vars.example when missing). The Worker runs
+ * with LOCAL_DEV=yes: see the Security section of the README for what that opens.
  */
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
@@ -101,7 +102,10 @@ async function main() {
 
   const wrangler = spawn(
     nodeForWrangler(),
-    [WRANGLER, "dev", "--ip", HOST, "--port", String(httpPort), "--log-level", "warn", "--persist-to", ".wrangler/state", "--show-interactive-dev-session=false"],
+    [WRANGLER, "dev", "--ip", HOST, "--port", String(httpPort), "--log-level", "warn", "--persist-to", ".wrangler/state", "--show-interactive-dev-session=false",
+      // A local development server: the .dev.vars tokens (well known) are honoured and, with no
+      // token, requests to 127.0.0.1 are served (src/router/auth.ts). Never set when deployed.
+      "--var", "LOCAL_DEV:yes"],
     {
       cwd: ROOT,
       stdio: ["ignore", "inherit", "inherit"],
@@ -150,7 +154,9 @@ async function main() {
     return stop(1);
   }
 
-  const tokenHint = token ? `the HOTSLOT_TOKEN in .dev.vars ("${token}")` : "none (HOTSLOT_TOKEN is not set in .dev.vars: the service is open)";
+  const tokenHint = token
+    ? `the HOTSLOT_TOKEN in .dev.vars ("${token}"; well known, so only pages on localhost may call from a browser)`
+    : "none (HOTSLOT_TOKEN is not set in .dev.vars: open to everyone on this machine)";
   const auth = token ? ` -H "Authorization: Bearer ${token}"` : "";
   console.log(`
 Hotslot is running locally (data persisted in .wrangler/state):

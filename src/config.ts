@@ -19,7 +19,10 @@ export interface Env {
   MAXMEMORY?: string;
   /** Each shard's initial maxmemory-policy; CONFIG SET overrides it. */
   MAXMEMORY_POLICY?: string;
-  /** Full-access token (secret). Unset: no authentication (local development only). */
+  /**
+   * Full-access token (secret). With no token at all (this, the read-only or the admin
+   * token) every request is refused, unless ALLOW_UNAUTHENTICATED=yes or LOCAL_DEV.
+   */
   HOTSLOT_TOKEN?: string;
   /** Read-only token (secret). */
   HOTSLOT_READONLY_TOKEN?: string;
@@ -30,6 +33,25 @@ export interface Env {
   HOTSLOT_ADMIN_TOKEN?: string;
   /** "yes" allows DEBUG (Redis's enable-debug-command); default "no": refused as Redis does. */
   ENABLE_DEBUG_COMMAND?: string;
+  /** "yes" serves everyone with full access when no token is configured (default "no": refused). */
+  ALLOW_UNAUTHENTICATED?: string;
+  /**
+   * "yes" on a local development server only (`npm start` passes it; .dev.vars.example has
+   * it; wrangler deploys neither): requests to a loopback hostname are then served without
+   * a token when none is configured, and the well-known dev tokens are honoured. Never set
+   * it in wrangler.toml.
+   */
+  LOCAL_DEV?: string;
+  /**
+   * Origins (comma- or space-separated, e.g. "https://app.example,https://admin.example",
+   * or "*") whose pages may call the service from a browser. Unset: any origin (with "*"),
+   * except on a local development server, where only loopback origins may.
+   */
+  CORS_ORIGINS?: string;
+  /** Most commands in one /pipeline or /multi-exec body. */
+  MAX_PIPELINE_COMMANDS?: string;
+  /** Most arguments (all commands together) in one HTTP request body. */
+  MAX_REQUEST_ARGS?: string;
   /** "no" turns the append log off (benchmarks only: nothing survives a restart). */
   PERSISTENCE?: string;
 }
@@ -45,6 +67,12 @@ export interface Config {
   adminToken: string | null;
   enableDebugCommand: boolean;
   persistence: boolean;
+  allowUnauthenticated: boolean;
+  localDevelopment: boolean;
+  /** Allowed browser origins; null: the default (see Env.CORS_ORIGINS); ["*"]: any. */
+  corsOrigins: string[] | null;
+  maxPipelineCommands: number;
+  maxRequestArgs: number;
 }
 
 export class ConfigError extends Error {}
@@ -98,6 +126,26 @@ function yesNoVar(env: Env, name: keyof Env, fallback: boolean): boolean {
   throw new ConfigError(`Invalid configuration: ${name}=${JSON.stringify(raw)} must be yes or no`);
 }
 
+/**
+ * Default bounds of one HTTP body, checked on its text before it is parsed: a 10 MB body
+ * of tiny arrays or arguments would otherwise become hundreds of MB of objects in a
+ * 128 MB isolate. 1,048,576 arguments is Redis's old multibulk length limit.
+ */
+export const DEFAULT_MAX_PIPELINE_COMMANDS = 100_000;
+export const DEFAULT_MAX_REQUEST_ARGS = 1024 * 1024;
+
+function originsVar(env: Env, name: keyof Env): string[] | null {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return null;
+  const list = typeof raw === "string" ? raw.split(/[\s,]+/).filter((o) => o !== "") : [];
+  for (const o of list) {
+    if (o !== "*" && !/^https?:\/\/[^/\s]+$/i.test(o)) {
+      throw new ConfigError(`Invalid configuration: ${name}=${JSON.stringify(raw)} must list origins like https://app.example (scheme and host, no path), or *`);
+    }
+  }
+  return list.map((o) => o.toLowerCase());
+}
+
 const cache = new WeakMap<Env, Config>();
 
 export function readConfig(env: Env): Config {
@@ -114,6 +162,11 @@ export function readConfig(env: Env): Config {
     adminToken: env.HOTSLOT_ADMIN_TOKEN || null,
     enableDebugCommand: yesNoVar(env, "ENABLE_DEBUG_COMMAND", false),
     persistence: yesNoVar(env, "PERSISTENCE", true),
+    allowUnauthenticated: yesNoVar(env, "ALLOW_UNAUTHENTICATED", false),
+    localDevelopment: yesNoVar(env, "LOCAL_DEV", false),
+    corsOrigins: originsVar(env, "CORS_ORIGINS"),
+    maxPipelineCommands: intVar(env, "MAX_PIPELINE_COMMANDS", DEFAULT_MAX_PIPELINE_COMMANDS, 1, 100_000_000),
+    maxRequestArgs: intVar(env, "MAX_REQUEST_ARGS", DEFAULT_MAX_REQUEST_ARGS, 1, 100_000_000),
   };
   cache.set(env, c);
   return c;

@@ -26,6 +26,36 @@ import { REDIS_VERSION } from "../version";
 
 const ERR_CLIENT_NAME = "ERR Client names cannot contain spaces, newlines or special characters.";
 
+// --- POST and Host: (cross-protocol scripting) -----------------------------------------
+
+/**
+ * The log line redis-server 7.0 writes (at most once a minute) when a connection sends
+ * `POST` or `Host:` as a command: an HTTP request sent to a RESP port, e.g. by a web page's
+ * fetch("http://127.0.0.1:6379/", {method: "POST", body: "FLUSHALL\r\n"}) reaching the
+ * bridge. Redis closes the connection without a reply, and so does the session.
+ */
+export const SECURITY_ATTACK_LOG =
+  "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.";
+
+/**
+ * True for the two "commands" Redis's table holds only to catch HTTP requests (`post`,
+ * `host:`, any case). Kept out of the command table, as COMMAND and COMMAND INFO on
+ * redis-server do not list them; src/router/session.ts checks every command with this.
+ */
+export function isCrossProtocolCommand(argv: readonly string[]): boolean {
+  const name = argv[0]?.toLowerCase();
+  return name === "post" || name === "host:";
+}
+
+let lastSecurityWarning = -Infinity;
+
+/** Logs SECURITY_ATTACK_LOG, at most once a minute per isolate (as Redis rate-limits it). */
+export function warnCrossProtocolAttack(now: number): void {
+  if (now - lastSecurityWarning < 60_000) return;
+  lastSecurityWarning = now;
+  console.warn(SECURITY_ATTACK_LOG);
+}
+
 // --- PING, ECHO, TIME, SELECT, QUIT, RESET ---------------------------------------------------
 
 defineCommand({

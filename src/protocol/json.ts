@@ -4,7 +4,10 @@
  * Requests: a command is a JSON array (`["SET","k","v",...]`), a pipeline or transaction
  * an array of such arrays. Strings become the binary string of their UTF-8 bytes; numbers
  * keep the digits exactly as written (so 9007199254740993 is not rounded); booleans become
- * "true"/"false". Anything else is refused, as is a body that is not JSON.
+ * "true"/"false". Anything else is refused, as is a body that is not JSON. A body's shape
+ * and size (commands, arguments) are checked on its text before it is parsed
+ * (checkRequestShape), so a body of millions of tiny arrays is refused before it becomes
+ * millions of objects.
  *
  * Replies: written straight to JSON text, in RESP2 shapes (maps flattened, sets as
  * arrays, doubles as their RESP2 strings, the null array as null). Bulk and simple
@@ -50,6 +53,126 @@ export function parseJsonBody(text: string): unknown {
   } catch {
     throw new JsonCommandError(ERR_BAD_JSON);
   }
+}
+
+/** Limits on one request body, from configuration (MAX_PIPELINE_COMMANDS, MAX_REQUEST_ARGS). */
+export interface BodyLimits {
+  maxCommands: number;
+  maxArgs: number;
+}
+
+export function errTooManyCommands(max: number): string {
+  return `ERR too many commands in the request body: at most ${max} (MAX_PIPELINE_COMMANDS)`;
+}
+
+export function errTooManyArgs(max: number): string {
+  return `ERR too many arguments in the request body: at most ${max} (MAX_REQUEST_ARGS)`;
+}
+
+const WHITESPACE = new Set([" ", "\t", "\n", "\r"]);
+
+/**
+ * Walks a body's text once, without building anything, and refuses it (JsonCommandError)
+ * when its shape cannot be a command (`kind` "command": an array of scalars) or a pipeline
+ * (an array of non-empty arrays of scalars), or when it holds more commands or arguments
+ * than `limits`. Syntax is otherwise JSON.parse's job afterwards; but a body with a wrong
+ * shape is not parsed at all, so here it is only told apart from text that is cut short or
+ * has more after its value ("not valid JSON", as before). A top-level scalar passes (it is
+ * one value: parsing tells whether it is JSON at all).
+ */
+export function checkRequestShape(text: string, kind: "command" | "pipeline", limits: BodyLimits): void {
+  const shapeError = kind === "command" ? ERR_NOT_COMMAND : ERR_NOT_PIPELINE;
+  // Depth of the arrays holding arguments: the body's own for a command, its items' for a pipeline.
+  const commandDepth = kind === "command" ? 1 : 2;
+  let problem: string | null = null;
+  const refuse = (message: string) => (problem ??= message);
+  let depth = 0;
+  let started = false;
+  let expectValue = true;
+  let commands = 0;
+  let args = 0;
+  let argsInCommand = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (WHITESPACE.has(c)) continue;
+    if (started && depth === 0) throw new JsonCommandError(ERR_BAD_JSON);
+    if (!started) {
+      if (c !== "[" && c !== "{") return;
+      started = true;
+      if (c === "{") refuse(shapeError);
+      depth = 1;
+      continue;
+    }
+    if (problem !== null) {
+      // Refused already: only whether the text is complete still matters.
+      if (c === "[" || c === "{") depth++;
+      else if (c === "]" || c === "}") depth--;
+      else if (c === '"') i = endOfString(text, i);
+      continue;
+    }
+    if (c === ",") {
+      expectValue = true;
+      continue;
+    }
+    if (c === "]" || c === "}") {
+      if (depth === commandDepth && argsInCommand === 0) refuse(shapeError);
+      else if (depth === 1 && kind === "pipeline" && commands === 0) refuse(shapeError);
+      depth--;
+      expectValue = false;
+      continue;
+    }
+    if (c === "[" && depth === 1 && kind === "pipeline") {
+      if (++commands > limits.maxCommands) refuse(errTooManyCommands(limits.maxCommands));
+      depth = 2;
+      argsInCommand = 0;
+      expectValue = true;
+      continue;
+    }
+    if (c === "[" || c === "{") {
+      // Inside a command it is not an argument; at a pipeline's top, not a command.
+      refuse(depth === commandDepth ? ERR_BAD_ARGUMENT : shapeError);
+      depth++;
+      continue;
+    }
+    if (depth !== commandDepth) refuse(shapeError);
+    else if (expectValue) {
+      if (++args > limits.maxArgs) refuse(errTooManyArgs(limits.maxArgs));
+      argsInCommand++;
+      expectValue = false;
+    }
+    if (c === '"') i = endOfString(text, i);
+  }
+  // Cut short (an unclosed array or string), or nothing but whitespace: not JSON.
+  if (depth !== 0 || !started) {
+    if (started) throw new JsonCommandError(ERR_BAD_JSON);
+    return;
+  }
+  if (problem !== null) throw new JsonCommandError(problem);
+}
+
+/** The index of the quote closing the string that opens at `start` (or the text's end). */
+function endOfString(text: string, start: number): number {
+  let at = start + 1;
+  for (;;) {
+    const q = text.indexOf('"', at);
+    if (q < 0) return text.length;
+    let backslashes = 0;
+    for (let b = q - 1; b > start && text[b] === "\\"; b--) backslashes++;
+    if (backslashes % 2 === 0) return q;
+    at = q + 1;
+  }
+}
+
+/** A command's body (POST /) → argv, its shape and size checked before it is parsed. */
+export function commandFromJson(text: string, limits: BodyLimits): string[] {
+  checkRequestShape(text, "command", limits);
+  return jsonToArgv(parseJsonBody(text));
+}
+
+/** A /pipeline or /multi-exec body → one argv per command, checked before it is parsed. */
+export function pipelineFromJson(text: string, limits: BodyLimits): string[][] {
+  checkRequestShape(text, "pipeline", limits);
+  return jsonToPipeline(parseJsonBody(text));
 }
 
 /** A parsed JSON value is one command: a non-empty array of arguments. */

@@ -1,7 +1,7 @@
 /**
- * Admin endpoints, behind HOTSLOT_ADMIN_TOKEN (`Authorization: Bearer <token>` or
- * `?_token=`); off when it is not set. Both stream, so files larger than one request body
- * or one RPC payload work:
+ * Admin endpoints, behind HOTSLOT_ADMIN_TOKEN (`Authorization: Bearer <token>`; never
+ * `?_token=`, since URLs are logged); off when it is not set. Both stream, so files
+ * larger than one request body or one RPC payload work:
  *
  *   GET  /admin/export  → the whole dataset as one RDB file (version 10, as Redis 7.0
  *                         writes): every shard's keys, each shard a point-in-time image
@@ -17,7 +17,7 @@
  */
 import type { Hono } from "hono";
 import { readConfig, type Config, type Env } from "../config";
-import { Authenticator, presentedToken } from "./auth";
+import { Authenticator } from "./auth";
 import { shardPool } from "./pool";
 import { ImportFailed, importRdb, rdbFile, type ExportSource } from "./rdb-transfer";
 
@@ -39,7 +39,8 @@ export function mountAdmin(app: Hono<{ Bindings: Env }>): void {
     }
     if (config.adminToken === null) return json({ error: ERR_ADMIN_DISABLED }, 404);
     const url = new URL(c.req.url);
-    if (new Authenticator(config).grantFor(presentedToken(c.req.raw.headers, url)) !== "admin") {
+    // Only from the Authorization header: a token in the URL never grants admin (auth.ts).
+    if (new Authenticator(config).grantForRequest(c.req.raw.headers, url) !== "admin") {
       return json({ error: ERR_ADMIN_TOKEN }, 401);
     }
     const path = url.pathname;

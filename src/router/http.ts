@@ -9,9 +9,11 @@
  *   POST /multi-exec    body [[…],[…]], atomically       → 200 [{"result":…}|{"error":"…"}, …]
  *                       | 400 {"error":"EXECABORT …"|"CROSSSLOT …"} when nothing ran
  *
- * - Auth: `Authorization: Bearer <token>` or `?_token=`; missing or wrong → 401
- *   {"error":"WRONGPASS invalid or missing auth token"}. The read-only token is refused
- *   writes, KEYS and SCAN with Redis's NOPERM text.
+ * - Auth (src/router/auth.ts): `Authorization: Bearer <token>` or `?_token=` (never the
+ *   admin token: URLs are logged); missing or wrong → 401 {"error":"WRONGPASS invalid or
+ *   missing auth token"}. The read-only token is refused writes, KEYS and SCAN with Redis's
+ *   NOPERM text. With no token configured every request is refused with 401 and a NOAUTH
+ *   text, unless ALLOW_UNAUTHENTICATED=yes or the request comes to a local development server.
  * - `Upstash-Encoding: base64`: every string of a result base64-encoded except a top-level
  *   status "OK" (see protocol/json.ts). `Upstash-Response-Format: resp2`: raw RESP2 bytes
  *   as application/octet-stream (not for /multi-exec, which is always JSON); with base64,
@@ -20,20 +22,31 @@
  *   read here goes to the primary that took the write, so read-your-writes holds anyway;
  *   the token only keeps the client's bookkeeping moving forward.
  * - Bodies over MAX_REQUEST_BYTES: 400 "ERR max request size exceeded" (Upstash's words).
- *   Malformed bodies (not JSON, not an array, empty): 400, nothing runs.
+ *   Malformed bodies (not JSON, not an array, empty), or more commands or arguments than
+ *   MAX_PIPELINE_COMMANDS / MAX_REQUEST_ARGS (checked on the text, before parsing): 400,
+ *   nothing runs.
+ * - The path form over GET/HEAD runs no write, admin or blocking command (405) when the
+ *   request needs no secret: open, or a well-known dev token (an `<img>` tag on any page
+ *   must not write to a developer's local server). With a secret token GET writes run, as
+ *   Upstash's own curl examples send them. And a path with an empty segment (but a trailing slash), or a `.`/`..` one still
+ *   in the raw URL, is refused with 400 (it would shift or change the arguments).
  * - Methods: HEAD, GET, POST, PUT (as Upstash), OPTIONS for CORS; others 405.
- * - CORS: any origin; the preflight admits the headers the client asks for (by default
- *   those @upstash/redis sends) and `upstash-sync-token` is exposed to scripts.
+ * - CORS: any origin (`*`) by default, or the origins listed in CORS_ORIGINS. On a local
+ *   development server (whose token is well known) only loopback origins, or those listed,
+ *   and a request from any other page is refused with 403, WebSocket upgrades included. The
+ *   preflight admits the headers the client asks for (by default those @upstash/redis
+ *   sends) and `upstash-sync-token` is exposed to scripts.
  */
 import { Hono, type Context } from "hono";
 import type { RouterContext } from "../commands/router-context";
 import { readConfig, type Config, type Env } from "../config";
-import { ERR_BAD_JSON, errorJson, JsonCommandError, jsonToArgv, jsonToPipeline, parseJsonBody, repliesJson, replyJson } from "../protocol/json";
+import { commandFromJson, ERR_BAD_JSON, errorJson, JsonCommandError, pipelineFromJson, repliesJson, replyJson, type BodyLimits } from "../protocol/json";
 import { error, isError, type Reply } from "../protocol/reply";
 import { encodeRepliesBinary } from "../protocol/resp";
 import { binaryToBytes, bytesToBinary, utf8ToBinary } from "../util/binary";
 import { mountAdmin } from "./admin";
-import { Authenticator, ERR_HTTP_UNAUTHORIZED, presentedToken, type Grant } from "./auth";
+import { isLocalDevRequest, presentedToken, requestAuthenticator, WELL_KNOWN_DEV_TOKENS, type Authenticator, type Grant } from "./auth";
+import type { CommandSpec } from "../commands/table";
 import { resolveCommand, routeBatch, routeBlocking, runRouterCommand, type LocalRunner, type RoutedCommand, type ShardPool } from "./dispatch";
 import { Transaction } from "./transaction";
 import { shardPool } from "./pool";
@@ -49,6 +62,13 @@ interface RequestState {
   auth: Authenticator;
   grant: Grant | null;
   pool: ShardPool;
+  /**
+   * Served without a secret credential: open (no token needed) or by a well-known dev
+   * token. Any web page could then send the request, so GET runs no writes.
+   */
+  publicCredential: boolean;
+  /** The Access-Control-Allow-Origin answered, or null for none (see corsFor). */
+  allowOrigin: string | null;
   base64: boolean;
   format: Format;
   syncToken: string;
@@ -61,6 +81,10 @@ export const ERR_EMPTY_COMMAND = "ERR empty command: give it as the path (/set/k
 export const ERR_METHOD = "ERR method not allowed: use GET, HEAD, POST or PUT";
 export const ERR_BAD_FORMAT = "ERR Upstash-Response-Format must be json or resp2";
 export const ERR_FORMAT_AND_BASE64 = "ERR Upstash-Encoding: base64 cannot be combined with Upstash-Response-Format: resp2";
+export const ERR_WRITE_OVER_GET = "ERR write and admin commands are not allowed over GET: send them with POST";
+export const ERR_BAD_PATH =
+  "ERR the path has an empty, '.' or '..' segment, which would shift or change the arguments: percent-encode the arguments, or POST a JSON array to /";
+export const ERR_ORIGIN_NOT_ALLOWED = "ERR requests from this origin are not allowed: list it in CORS_ORIGINS";
 const EXECABORT_BECAUSE = "EXECABORT Transaction discarded because of: ";
 
 /** The headers @upstash/redis sends; admitted by a preflight that names none. */
@@ -80,10 +104,27 @@ const CLIENT_HEADERS = [
 
 const ALLOWED_METHODS = "GET, HEAD, POST, PUT, OPTIONS";
 
-const CORS_HEADERS: Record<string, string> = {
-  "access-control-allow-origin": "*",
-  "access-control-expose-headers": "upstash-sync-token",
-};
+const LOOPBACK_ORIGIN = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/i;
+
+/**
+ * The Access-Control-Allow-Origin for a request from `origin` (its Origin header, null
+ * when none), or `refused` when it must not run at all. Bearer tokens are not ambient
+ * credentials, so a deployed service may answer any origin; but a local development
+ * server's token is well known (and it may be open), so there a page from another origin
+ * could use it: its requests are refused, which also stops "simple" cross-site POSTs and
+ * WebSocket upgrades that CORS alone would let through.
+ */
+function corsFor(config: Config, local: boolean, origin: string | null): { allowOrigin: string | null; refused: boolean } {
+  const listed = config.corsOrigins;
+  if (listed !== null) {
+    if (listed.includes("*")) return { allowOrigin: "*", refused: false };
+    if (origin !== null && listed.includes(origin.toLowerCase())) return { allowOrigin: origin, refused: false };
+    return { allowOrigin: null, refused: local && origin !== null };
+  }
+  if (!local) return { allowOrigin: "*", refused: false };
+  if (origin === null) return { allowOrigin: null, refused: false };
+  return LOOPBACK_ORIGIN.test(origin) ? { allowOrigin: origin, refused: false } : { allowOrigin: null, refused: true };
+}
 
 let lastSyncToken = 0;
 
@@ -100,33 +141,37 @@ function nextSyncToken(sent: string | undefined): string {
   return String(t);
 }
 
-function respond(syncToken: string | null, body: BodyInit | null, status: number, contentType: string): Response {
-  const headers = new Headers(CORS_HEADERS);
-  headers.set("content-type", contentType);
+function respond(allowOrigin: string | null, syncToken: string | null, body: BodyInit | null, status: number, contentType: string): Response {
+  const headers = new Headers({ "content-type": contentType });
+  if (allowOrigin !== null) {
+    headers.set("access-control-allow-origin", allowOrigin);
+    headers.set("access-control-expose-headers", "upstash-sync-token");
+    if (allowOrigin !== "*") headers.set("vary", "Origin");
+  }
   if (syncToken !== null) headers.set("upstash-sync-token", syncToken);
   return new Response(body, { status, headers });
 }
 
 function jsonResponse(st: RequestState, body: string, status = 200): Response {
-  return respond(st.syncToken, body, status, "application/json");
+  return respond(st.allowOrigin, st.syncToken, body, status, "application/json");
 }
 
 /** A request-level failure (nothing ran): 400 unless said otherwise, in the request's format. */
 function fail(st: RequestState, message: string, status = 400): Response {
-  if (st.format === "resp2") return respond(st.syncToken, binaryToBytes(encodeRepliesBinary([error(message)], 2)), status, "application/octet-stream");
+  if (st.format === "resp2") return respond(st.allowOrigin, st.syncToken, binaryToBytes(encodeRepliesBinary([error(message)], 2)), status, "application/octet-stream");
   return jsonResponse(st, errorJson(message), status);
 }
 
 /** One command's reply: 200 with its result, or 400 with its error. */
 function single(st: RequestState, reply: Reply): Response {
   const status = isError(reply) ? 400 : 200;
-  if (st.format === "resp2") return respond(st.syncToken, binaryToBytes(encodeRepliesBinary([reply], 2)), status, "application/octet-stream");
+  if (st.format === "resp2") return respond(st.allowOrigin, st.syncToken, binaryToBytes(encodeRepliesBinary([reply], 2)), status, "application/octet-stream");
   return jsonResponse(st, replyJson(reply, st.base64), status);
 }
 
 /** A pipeline's or transaction's replies, each with its own result or error. */
 function each(st: RequestState, replies: Reply[]): Response {
-  if (st.format === "resp2") return respond(st.syncToken, binaryToBytes(encodeRepliesBinary(replies, 2)), 200, "application/octet-stream");
+  if (st.format === "resp2") return respond(st.allowOrigin, st.syncToken, binaryToBytes(encodeRepliesBinary(replies, 2)), 200, "application/octet-stream");
   return jsonResponse(st, repliesJson(replies, st.base64));
 }
 
@@ -164,8 +209,8 @@ async function readBody(req: Request, limit: number): Promise<Uint8Array> {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
-/** The body as JSON; invalid UTF-8 counts as invalid JSON (RFC 8259 requires UTF-8). */
-async function readJson(st: RequestState, req: Request): Promise<unknown> {
+/** The body as text; invalid UTF-8 counts as invalid JSON (RFC 8259 requires UTF-8). */
+async function readJsonText(st: RequestState, req: Request): Promise<string> {
   const body = await readBody(req, st.config.maxRequestBytes);
   let text: string;
   try {
@@ -173,10 +218,34 @@ async function readJson(st: RequestState, req: Request): Promise<unknown> {
   } catch {
     throw new JsonCommandError(ERR_BAD_JSON);
   }
-  return parseJsonBody(text);
+  return text;
+}
+
+function bodyLimits(config: Config): BodyLimits {
+  return { maxCommands: config.maxPipelineCommands, maxArgs: config.maxRequestArgs };
 }
 
 // --- the path form -------------------------------------------------------------------
+
+/**
+ * True when a path-form URL, as the client sent it, has a segment that URL normalisation
+ * drops or resolves: empty (`/set//v` would shift the arguments; one trailing slash is
+ * allowed) or `.`/`..` in any spelling (`/set/k/..` would run another command). Read from
+ * the raw URL string: `new URL` has already resolved dot segments.
+ */
+export function hasUnsafePathSegment(rawUrl: string): boolean {
+  const afterScheme = rawUrl.indexOf("//");
+  const pathStart = rawUrl.indexOf("/", afterScheme < 0 ? 0 : afterScheme + 2);
+  if (pathStart < 0) return false;
+  let end = rawUrl.length;
+  for (const stop of ["?", "#"]) {
+    const at = rawUrl.indexOf(stop, pathStart);
+    if (at >= 0 && at < end) end = at;
+  }
+  const segments = rawUrl.slice(pathStart + 1, end).split("/");
+  if (segments[segments.length - 1] === "") segments.pop();
+  return segments.some((seg) => seg === "" || /^(\.|%2e){1,2}$/i.test(seg));
+}
 
 /** Percent-decodes to a binary string: %XX is that byte, other text its UTF-8 bytes. */
 function percentDecode(s: string, plusIsSpace: boolean): string {
@@ -212,7 +281,7 @@ function pathFormArgv(url: URL, body: Uint8Array | null): string[] {
     if (pair === "") continue;
     const eq = pair.indexOf("=");
     const name = percentDecode(eq < 0 ? pair : pair.slice(0, eq), true);
-    if (name === "_token") continue;
+    if (name === "_token") continue; // the credential (see auth.presentedToken), not an argument
     argv.push(name);
     const value = eq < 0 ? "" : percentDecode(pair.slice(eq + 1), true);
     if (value !== "") argv.push(value);
@@ -291,18 +360,26 @@ async function multiExec(st: RequestState, cmds: string[][]): Promise<Response> 
   return each(st, result);
 }
 
+/**
+ * Commands a GET without a secret credential must not run: such a GET can be sent by any
+ * page (an `<img>` tag, a link) without CORS and without an Origin header, and is retried and
+ * prefetched freely. Unknown commands run (and fail) as before.
+ */
+function isWriteOrAdmin(spec: CommandSpec | undefined): boolean {
+  return spec !== undefined && (spec.isWrite || spec.flags.includes("admin") || spec.flags.includes("blocking"));
+}
+
 // --- the app -------------------------------------------------------------------------
 
-function preflight(c: Context<App>): Response {
-  return new Response(null, {
-    status: 204,
-    headers: {
-      "access-control-allow-origin": "*",
-      "access-control-allow-methods": ALLOWED_METHODS,
-      "access-control-allow-headers": c.req.header("access-control-request-headers") || CLIENT_HEADERS,
-      "access-control-max-age": "86400",
-    },
+function preflight(c: Context<App>, allowOrigin: string | null): Response {
+  const headers = new Headers({
+    "access-control-allow-methods": ALLOWED_METHODS,
+    "access-control-allow-headers": c.req.header("access-control-request-headers") || CLIENT_HEADERS,
+    "access-control-max-age": "86400",
   });
+  if (allowOrigin !== null) headers.set("access-control-allow-origin", allowOrigin);
+  if (allowOrigin !== null && allowOrigin !== "*") headers.set("vary", "Origin");
+  return new Response(null, { status: 204, headers });
 }
 
 export function createApp(): Hono<App> {
@@ -316,7 +393,7 @@ export function createApp(): Hono<App> {
     }
     console.error("hotslot: request failed", err);
     const message = `ERR internal error: ${err.message}`;
-    return st ? fail(st, message, 500) : respond(null, errorJson(message), 500, "application/json");
+    return st ? fail(st, message, 500) : respond(null, null, errorJson(message), 500, "application/json");
   });
 
   // /admin/* has its own token and handlers (RDB export and import): before the rest.
@@ -324,27 +401,32 @@ export function createApp(): Hono<App> {
 
   app.use("*", async (c, next) => {
     const method = c.req.method;
-    if (method === "OPTIONS") return preflight(c);
-    if (method !== "GET" && method !== "HEAD" && method !== "POST" && method !== "PUT") {
-      const res = respond(null, errorJson(ERR_METHOD), 405, "application/json");
-      res.headers.set("allow", ALLOWED_METHODS);
-      return res;
-    }
     let config: Config;
     try {
       config = readConfig(c.env);
     } catch (e) {
-      return respond(null, errorJson((e as Error).message), 500, "application/json");
+      return respond(null, null, errorJson((e as Error).message), 500, "application/json");
     }
     const url = new URL(c.req.url);
-    const auth = new Authenticator(config);
+    const cors = corsFor(config, isLocalDevRequest(config, url), c.req.header("origin") ?? null);
+    if (cors.refused) return respond(null, null, errorJson(ERR_ORIGIN_NOT_ALLOWED), 403, "application/json");
+    if (method === "OPTIONS") return preflight(c, cors.allowOrigin);
+    if (method !== "GET" && method !== "HEAD" && method !== "POST" && method !== "PUT") {
+      const res = respond(cors.allowOrigin, null, errorJson(ERR_METHOD), 405, "application/json");
+      res.headers.set("allow", ALLOWED_METHODS);
+      return res;
+    }
+    const auth = requestAuthenticator(config, url);
     const pool = shardPool(c.env, config.shards);
 
     if (c.req.header("upgrade")?.toLowerCase() === "websocket") {
-      // A RESP session: without a token the client may still AUTH inside the session.
-      const token = presentedToken(c.req.raw.headers, url, ["_token", "token"]);
-      const grant = auth.grantFor(token);
-      if (token !== null && !grant) return respond(null, errorJson(ERR_HTTP_UNAUTHORIZED), 401, "application/json");
+      // A RESP session: with tokens configured, a client without one may still AUTH inside
+      // the session; with none configured and unauthenticated access not allowed, refused.
+      const presented = presentedToken(c.req.raw.headers, url, ["_token", "token"]);
+      const grant = auth.grantForRequest(c.req.raw.headers, url, ["_token", "token"]);
+      if ((presented !== null || !auth.configured) && !grant && auth.required) {
+        return respond(cors.allowOrigin, null, errorJson(auth.unauthorizedMessage), 401, "application/json");
+      }
       return acceptRespWebSocket(pool, auth, grant, config.maxValueBytes);
     }
 
@@ -355,6 +437,8 @@ export function createApp(): Hono<App> {
       auth,
       grant: null,
       pool,
+      publicCredential: false,
+      allowOrigin: cors.allowOrigin,
       base64,
       format: "json",
       syncToken: nextSyncToken(c.req.header("upstash-sync-token")),
@@ -365,22 +449,24 @@ export function createApp(): Hono<App> {
     // Upstash: the transactions endpoint "only returns response in JSON format".
     if (requested === "resp2" && url.pathname !== "/multi-exec") st.format = "resp2";
 
-    st.grant = auth.grantFor(presentedToken(c.req.raw.headers, url));
-    if (auth.required && !st.grant) return fail(st, ERR_HTTP_UNAUTHORIZED, 401);
+    st.grant = auth.grantForRequest(c.req.raw.headers, url);
+    if (auth.required && !st.grant) return fail(st, auth.unauthorizedMessage, 401);
+    const presented = presentedToken(c.req.raw.headers, url)?.token;
+    st.publicCredential = !auth.required || (presented !== undefined && WELL_KNOWN_DEV_TOKENS.includes(presented));
     await next();
   });
 
   const command = async (c: Context<App>) => {
     const st = c.get("state");
-    return single(st, await runSingle(st, jsonToArgv(await readJson(st, c.req.raw))));
+    return single(st, await runSingle(st, commandFromJson(await readJsonText(st, c.req.raw), bodyLimits(st.config))));
   };
   const pipeline = async (c: Context<App>) => {
     const st = c.get("state");
-    return each(st, await run(st, jsonToPipeline(await readJson(st, c.req.raw))));
+    return each(st, await run(st, pipelineFromJson(await readJsonText(st, c.req.raw), bodyLimits(st.config))));
   };
   const transaction = async (c: Context<App>) => {
     const st = c.get("state");
-    return multiExec(st, jsonToPipeline(await readJson(st, c.req.raw)));
+    return multiExec(st, pipelineFromJson(await readJsonText(st, c.req.raw), bodyLimits(st.config)));
   };
   app.on(["POST", "PUT"], "/", command);
   app.on(["POST", "PUT"], "/pipeline", pipeline);
@@ -389,9 +475,16 @@ export function createApp(): Hono<App> {
   // The path form (HEAD is served as GET, without the body).
   app.on(["GET", "POST", "PUT"], "*", async (c) => {
     const st = c.get("state");
-    const body = c.req.method === "GET" ? null : await readBody(c.req.raw, st.config.maxRequestBytes);
+    if (hasUnsafePathSegment(c.req.raw.url)) return fail(st, ERR_BAD_PATH);
+    const overGet = c.req.method === "GET";
+    const body = overGet ? null : await readBody(c.req.raw, st.config.maxRequestBytes);
     const argv = pathFormArgv(new URL(c.req.url), body);
     if (argv.length === 0) return fail(st, ERR_EMPTY_COMMAND);
+    if (overGet && st.publicCredential && isWriteOrAdmin(resolveCommand(argv).spec)) {
+      const res = fail(st, ERR_WRITE_OVER_GET, 405);
+      res.headers.set("allow", "POST, PUT");
+      return res;
+    }
     return single(st, await runSingle(st, argv));
   });
 

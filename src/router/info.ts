@@ -10,8 +10,18 @@ import { DEFAULT_INFO_SECTIONS, wantedInfoSections } from "../commands/info-sect
 import { verbatim, type Reply } from "../protocol/reply";
 import { clientRegistry } from "./clients";
 import { HOTSLOT_VERSION, REDIS_VERSION } from "../version";
+import { currentAuthMode } from "./auth";
 
 const startedAt = Date.now();
+
+/** INFO server's hotslot_auth, plus a warning field when everyone has full access. */
+function authLines(): string[] {
+  const mode = currentAuthMode();
+  if (mode === null) return [];
+  const lines = [`hotslot_auth:${mode}`];
+  if (mode !== "token") lines.push("hotslot_auth_warning:no_token_configured_every_client_has_full_access");
+  return lines;
+}
 
 function serverSection(): string[] {
   return [
@@ -24,6 +34,7 @@ function serverSection(): string[] {
     "multiplexing_api:workerd",
     `uptime_in_seconds:${Math.floor((Date.now() - startedAt) / 1000)}`,
     `uptime_in_days:${Math.floor((Date.now() - startedAt) / 86400000)}`,
+    ...authLines(),
   ];
 }
 

@@ -7,6 +7,7 @@
  * `runs-in-multi` act at once; the rest are queued. Replies are encoded in the RESP
  * version current when each was produced.
  */
+import { isCrossProtocolCommand, warnCrossProtocolAttack } from "../commands/connection";
 import { ERR_CROSSSLOT, ERR_EXECABORT, ERR_NOAUTH } from "../commands/errors";
 import type { RouterContext, Session } from "../commands/router-context";
 import { hasRouterFlag, type CommandSpec } from "../commands/table";
@@ -100,6 +101,8 @@ export class RespSession implements Session, ClientConnection {
     const send = (r: Reply) => (out += encodeRepliesBinary([r], this.resp));
     for (const argv of cmds) {
       if (this.closing) break;
+      // An HTTP request sent to a RESP port: close without a reply, running nothing more.
+      if (isCrossProtocolCommand(argv)) return this.abortCrossProtocol();
       const cmd = resolveCommand(argv);
       const spec = cmd.spec;
       clientRegistry.noteCommand(this.id, cmd);
@@ -125,6 +128,13 @@ export class RespSession implements Session, ClientConnection {
     }
     await flush();
     return out;
+  }
+
+  /** Redis's answer to POST / Host: (commands/connection.ts): log, drop the replies, close. */
+  private abortCrossProtocol(): string {
+    warnCrossProtocolAttack(Date.now());
+    this.closing = true;
+    return "";
   }
 
   /** The connection closed: release any watches and any parked blocking command. */
