@@ -26,11 +26,11 @@ import type { Reply } from "./reply";
 export class JsonCommandError extends Error {}
 
 export const ERR_BAD_JSON = "ERR failed to parse the request body: it is not valid JSON";
-const ERR_NOT_COMMAND =
+export const ERR_NOT_COMMAND =
   "ERR the request body must be a command as a non-empty JSON array, like [\"SET\",\"key\",\"value\"]";
-const ERR_NOT_PIPELINE =
+export const ERR_NOT_PIPELINE =
   "ERR the request body must be a non-empty JSON array of commands, each a non-empty JSON array, like [[\"SET\",\"key\",\"value\"],[\"GET\",\"key\"]]";
-const ERR_BAD_ARGUMENT = "ERR command arguments must be JSON strings, numbers or booleans";
+export const ERR_BAD_ARGUMENT = "ERR command arguments must be JSON strings, numbers or booleans";
 
 // --- requests ------------------------------------------------------------------------
 

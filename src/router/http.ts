@@ -49,6 +49,7 @@ import { isLocalDevRequest, presentedToken, requestAuthenticator, WELL_KNOWN_DEV
 import type { CommandSpec } from "../commands/table";
 import { resolveCommand, routeBatch, routeBlocking, runRouterCommand, type LocalRunner, type RoutedCommand, type ShardPool } from "./dispatch";
 import { Transaction } from "./transaction";
+import { clientRegistry } from "./clients";
 import { shardPool } from "./pool";
 import { acceptRespWebSocket } from "./websocket";
 
@@ -312,6 +313,8 @@ function httpContext(st: RequestState): RouterContext {
     },
     resetSession: () => {},
     transactions: null,
+    // CLIENT LIST/KILL/UNBLOCK over HTTP see this isolate's RESP connections.
+    clients: clientRegistry,
   };
 }
 
