@@ -3,6 +3,7 @@
  * configuration throws a clear message at first use (the router turns it into a 500 with
  * that message), instead of misbehaving later.
  */
+import { DEFAULT_MAX_REPLY_BYTES, DEFAULT_MAX_REPLY_ELEMENTS } from "./commands/reply-budget";
 import { EVICTION_POLICIES, type EvictionPolicy } from "./engine/settings";
 import { parseMemory } from "./util/numbers";
 
@@ -32,6 +33,10 @@ export interface Env {
   ENABLE_DEBUG_COMMAND?: string;
   /** "no" turns the append log off (benchmarks only: nothing survives a restart). */
   PERSISTENCE?: string;
+  /** Most elements one reply may hold; a larger one is refused with "ERR reply too large". */
+  MAX_REPLY_ELEMENTS?: string;
+  /** Most payload bytes one reply (and one shard batch's replies) may hold; under the 32 MiB RPC limit. */
+  MAX_REPLY_BYTES?: string;
 }
 
 export interface Config {
@@ -45,9 +50,14 @@ export interface Config {
   adminToken: string | null;
   enableDebugCommand: boolean;
   persistence: boolean;
+  maxReplyElements: number;
+  maxReplyBytes: number;
 }
 
 export class ConfigError extends Error {}
+
+/** MAX_REPLY_BYTES' ceiling: a shard's replies cross one RPC, whose limit is 32 MiB serialized. */
+export const MAX_RPC_REPLY_BYTES = 30 * 1024 * 1024;
 
 function intVar(env: Env, name: keyof Env, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -114,6 +124,8 @@ export function readConfig(env: Env): Config {
     adminToken: env.HOTSLOT_ADMIN_TOKEN || null,
     enableDebugCommand: yesNoVar(env, "ENABLE_DEBUG_COMMAND", false),
     persistence: yesNoVar(env, "PERSISTENCE", true),
+    maxReplyElements: intVar(env, "MAX_REPLY_ELEMENTS", DEFAULT_MAX_REPLY_ELEMENTS, 1024, 10_000_000),
+    maxReplyBytes: intVar(env, "MAX_REPLY_BYTES", DEFAULT_MAX_REPLY_BYTES, 64 * 1024, MAX_RPC_REPLY_BYTES),
   };
   cache.set(env, c);
   return c;
