@@ -51,6 +51,7 @@ import { strtod } from "../util/numbers";
 import { cstr } from "../util/binary";
 import { isOption, lookupOfType, parseIntegerArg, storeOrDelete } from "./args";
 import type { ExecContext } from "./context";
+import { boundWork } from "./work-bound";
 import { CommandError, ERR_SYNTAX } from "./errors";
 import { defineCommand } from "./table";
 
@@ -307,6 +308,12 @@ function sortGeneric(ctx: ExecContext, argv: string[], readonly: boolean): Reply
     end = len - 2;
   }
   if (end >= len) end = len - 1;
+  // What it replies (or stores): each element of the window, or each GET of each. Refused
+  // before anything is built; so is a sort whose comparisons and lookups would take too long.
+  const gets = Math.max(1, o.gets.length);
+  ctx.replyBudget.elements(Math.max(0, end - start + 1) * gets);
+  const sorted = dontSort ? 0 : len * (Math.log2(len + 1) + (by !== null ? 1 : 0));
+  boundWork(argv[0], sorted + Math.max(0, end - start + 1) * gets);
 
   // The elements: only the window when a list or sorted set is not sorted.
   let elements: string[];
