@@ -141,15 +141,18 @@ function parseSortOptions(argv: string[], readonly: boolean): SortOptions {
 
 /**
  * SORT's key positions (Redis's sortGetKeys): the sorted key, then the last STORE
- * destination. Like Redis it skips LIMIT's two arguments and BY's and GET's one, but not
- * STORE's, so `SORT k STORE limit 1 2` names "limit" as its destination.
+ * destination, skipping LIMIT's two arguments and BY's and GET's one. Unlike Redis it also
+ * skips STORE's own argument, as the parse does (`parseSortOptions`): for
+ * `SORT k STORE get STORE b` Redis names "get" while SORT writes "b", so routed by Redis's
+ * keys, "b" would land in a shard that does not own its slot. Where the parse succeeds the
+ * two differ only there.
  */
 function sortGetKeys(argv: string[]): number[] {
   let store = -1;
   for (let i = 2; i < argv.length; i++) {
     if (isOption(argv[i], "limit")) i += 2;
     else if (isOption(argv[i], "get") || isOption(argv[i], "by")) i += 1;
-    else if (isOption(argv[i], "store") && i + 1 < argv.length) store = i + 1;
+    else if (isOption(argv[i], "store") && i + 1 < argv.length) store = ++i;
   }
   return store < 0 ? [1] : [1, store];
 }

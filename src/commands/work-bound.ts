@@ -23,11 +23,11 @@ export function boundWork(name: string, work: number): void {
 }
 
 /**
- * Steps (bytes tried against a pattern) one command's glob matching may take: KEYS over a
- * million keys with an ordinary pattern takes tens of millions; a pathological pattern over
- * long strings would take far more.
+ * Steps (bytes tried against a pattern) one command's glob matching may take, about a
+ * second: KEYS over a million keys with an ordinary pattern takes a few tens of millions; a
+ * pathological pattern over long strings would take far more.
  */
-export const MAX_GLOB_STEPS = 200_000_000;
+export const MAX_GLOB_STEPS = 50_000_000;
 
 export const ERR_PATTERN_TOO_COSTLY = `ERR pattern matching would take too long (more than ${MAX_GLOB_STEPS} steps): use a simpler or shorter pattern`;
 
