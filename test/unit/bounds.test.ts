@@ -5,6 +5,7 @@
 // what recovery can replay. Each test fails on the code before these bounds.
 import { describe, expect, it } from "vitest";
 import { Executor } from "../../src/commands/execute";
+import { ConfigError, readConfig, type Env } from "../../src/config";
 import { DEFAULT_MAX_REPLY_BYTES, DEFAULT_MAX_REPLY_ELEMENTS } from "../../src/commands/reply-budget";
 import { Keyspace } from "../../src/engine/keyspace";
 import { PLATFORM_MAX_LOG_BYTES, PLATFORM_MAXMEMORY } from "../../src/engine/settings";
@@ -27,6 +28,14 @@ describe("bounded replies", () => {
   it("defaults fit the 32 MiB RPC limit with room for framing", () => {
     expect(DEFAULT_MAX_REPLY_ELEMENTS).toBe(1_000_000);
     expect(DEFAULT_MAX_REPLY_BYTES + DEFAULT_MAX_REPLY_ELEMENTS * 6).toBeLessThan(32 * 1024 * 1024);
+  });
+
+  it("reads MAX_REPLY_ELEMENTS and MAX_REPLY_BYTES from [vars], refusing values past the RPC limit", () => {
+    const env = (vars: Record<string, string>) => ({ SHARD: {}, ...vars }) as unknown as Env;
+    expect(readConfig(env({}))).toMatchObject({ maxReplyElements: DEFAULT_MAX_REPLY_ELEMENTS, maxReplyBytes: DEFAULT_MAX_REPLY_BYTES });
+    expect(readConfig(env({ MAX_REPLY_ELEMENTS: "5000", MAX_REPLY_BYTES: "1048576" }))).toMatchObject({ maxReplyElements: 5000, maxReplyBytes: 1048576 });
+    expect(() => readConfig(env({ MAX_REPLY_BYTES: String(32 * 1024 * 1024) }))).toThrow(ConfigError);
+    expect(() => readConfig(env({ MAX_REPLY_ELEMENTS: "many" }))).toThrow("Invalid configuration: MAX_REPLY_ELEMENTS=\"many\" must be an integer from 1024 to 10000000");
   });
 
   it("refuses SRANDMEMBER, ZRANDMEMBER and HRANDFIELD with a huge negative count before building the reply", () => {
