@@ -192,13 +192,14 @@ export class Executor {
     if (!arityOk(spec, argv.length)) return error(errWrongArity(spec.name));
     this.now = this.clock();
     this.db.now = this.now;
-    // Inside EXEC (ungated) nothing is evicted between commands: Redis evicts once, before.
-    if (!this.replaying && this.oomGate && !this.evictor.perform() && spec.flags.includes("denyoom")) {
-      return error(ERR_OOM);
-    }
+    // The slot check comes first, as Redis Cluster's redirection precedes the OOM gate.
     if (spec.isWrite && this.slotOwner !== null && !this.replaying) {
       const refusal = this.unownedKey(spec, argv, this.slotOwner);
       if (refusal !== null) return error(refusal);
+    }
+    // Inside EXEC (ungated) nothing is evicted between commands: Redis evicts once, before.
+    if (!this.replaying && this.oomGate && !this.evictor.perform() && spec.flags.includes("denyoom")) {
+      return error(ERR_OOM);
     }
     this.budget.reset();
     const dirtyBefore = this.db.dirty;

@@ -295,9 +295,9 @@ defineCommand({
     if (count < 0n || count === 1n) {
       // Repeats allowed: each pick is independent (Redis's CASE 1). Redis would try to
       // build any number of them; we refuse absurd counts rather than exhaust memory.
-      entries = hash.randomEntriesWithRepeats(repeatsOrReply(count < 0n ? -count : count, MAX_RANDOM_REPEATS));
+      entries = hash.randomEntriesWithRepeats(picks);
     } else {
-      entries = hash.randomDistinctEntries(count > BigInt(hash.size) ? hash.size : Number(count));
+      entries = hash.randomDistinctEntries(picks);
     }
     return withValues ? pairsReply(entries) : entries.map((e) => e[0]);
   },

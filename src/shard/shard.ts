@@ -11,13 +11,13 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { readConfig, type Env } from "../config";
+import { memoryLimit } from "../engine/settings";
 import { error, type Reply } from "../protocol/reply";
 import { AlarmSchedule } from "./alarm";
 import { ShardCore, type WatchedKey } from "./core";
 import { EffectStream } from "./effects";
 import { ShardPersistence } from "./persistence";
 import { contiguousSlotOwner } from "./slot-owner";
-import { memoryLimit } from "../engine/settings";
 
 export type { WatchedKey };
 
