@@ -25,9 +25,11 @@
  * replies of one batch (one `collect`, one RPC) together, refusing with
  * `ERR reply too large` what is over MAX_REPLY_ELEMENTS / MAX_REPLY_BYTES.
  *
- * Slot ownership: a shard's executor knows which slots it owns (`slotOwner`); a write
- * command naming a key of another slot is refused before it runs, so no routing fault
- * can put a key in a shard that does not own it. A plain Executor owns every slot.
+ * Slot ownership: a shard's executor knows which slots it owns (`slotOwner`); a command
+ * that would create a key of another slot is refused as the key is created (before that
+ * key changes; what the command wrote before is logged as its keys' state, as for any
+ * command failing part-way), so no routing fault can put a key in a shard that does not
+ * own it. A plain Executor owns every slot; replay and recovery are not checked.
  */
 import { Evictor } from "../engine/eviction";
 import { Keyspace } from "../engine/keyspace";
@@ -47,7 +49,7 @@ import {
   measureReply,
   UNBOUNDED_BUDGET,
 } from "./reply-budget";
-import { arityOk, commandKeys, lookupCommand, type CommandSpec } from "./table";
+import { arityOk, commandKeys, lookupCommand } from "./table";
 import "./index";
 
 /**
@@ -192,11 +194,6 @@ export class Executor {
     if (!arityOk(spec, argv.length)) return error(errWrongArity(spec.name));
     this.now = this.clock();
     this.db.now = this.now;
-    // The slot check comes first, as Redis Cluster's redirection precedes the OOM gate.
-    if (spec.isWrite && this.slotOwner !== null && !this.replaying) {
-      const refusal = this.unownedKey(spec, argv, this.slotOwner);
-      if (refusal !== null) return error(refusal);
-    }
     // Inside EXEC (ungated) nothing is evicted between commands: Redis evicts once, before.
     if (!this.replaying && this.oomGate && !this.evictor.perform() && spec.flags.includes("denyoom")) {
       return error(ERR_OOM);
@@ -208,6 +205,9 @@ export class Executor {
     let reply: Reply;
     let failed = false;
     if (this.beforeWrite !== null && spec.isWrite) this.beforeWrite(commandKeys(spec, argv));
+    // A key is created only in a slot this shard owns (checked as it is created, so a
+    // command's own errors — MSET k v k's arity — come first, as the router expects).
+    if (this.slotOwner !== null && !this.replaying) this.db.newKeyGuard = this.ownedKeyGuard;
     try {
       reply = spec.run(this.ctx, argv);
     } catch (e) {
@@ -221,6 +221,7 @@ export class Executor {
         reply = error(`ERR internal error in '${spec.name}': ${(e as Error)?.message ?? String(e)}`);
       }
     }
+    this.db.newKeyGuard = null;
     const changed = this.db.dirty - this.expiredDirty !== dirtyBefore;
     const keys = failed && changed && this.recording !== null && !this.replaying ? commandKeys(spec, argv) : [];
     const propagated = this.propagated as string[][] | null;
@@ -251,14 +252,13 @@ export class Executor {
     return reply;
   }
 
-  /** The refusal for a write naming a key of a slot this shard does not own; null when all are its own. */
-  private unownedKey(spec: CommandSpec, argv: string[], owner: SlotOwner): string | null {
-    for (const key of commandKeys(spec, argv)) {
-      const slot = keySlot(key);
-      if (!owner.owns(slot)) return errSlotNotOwned(key, slot, owner.shard);
-    }
-    return null;
-  }
+  /** Refuses to create a key of a slot this shard does not own (the keyspace's newKeyGuard). */
+  private readonly ownedKeyGuard = (key: string): void => {
+    const owner = this.slotOwner;
+    if (owner === null) return;
+    const slot = keySlot(key);
+    if (!owner.owns(slot)) throw new CommandError(errSlotNotOwned(key, slot, owner.shard));
+  };
 
   /** Evicts until under the memory limit; each eviction is recorded as DEL. */
   enforceMemoryLimit(): void {

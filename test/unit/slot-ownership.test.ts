@@ -37,12 +37,22 @@ describe("slot ownership", () => {
     expect(run("GET", foreign)).toBe(null);
   });
 
-  it("checks every key of a multi-key write", () => {
-    const { run } = shardEngine(0);
+  it("checks every key a multi-key write creates, logging what it wrote before as its state", () => {
+    const { ex, run, logged } = shardEngine(0);
     const a = keyOf(0, "a");
     const b = keyOf(3, "b");
-    expect(run("MSET", a, "1", b, "2")).toEqual(error(`ERR key '${b}' hashes to slot ${keySlot(b)}, which shard 0 does not own`));
-    expect(run("EXISTS", a)).toBe(0);
+    expect(run("MSET", b, "2", a, "1")).toEqual(error(`ERR key '${b}' hashes to slot ${keySlot(b)}, which shard 0 does not own`));
+    expect(run("EXISTS", a, b)).toBe(0);
+    const effects = logged("MSET", a, "1", b, "2");
+    expect(effects).toHaveLength(2);
+    expect(effects[0].slice(0, 2)).toEqual(["RESTORE", a]);
+    expect(effects[1]).toEqual(["DEL", b]);
+    expect(ex.runOne(["EXISTS", b])).toBe(0);
+  });
+
+  it("lets a command's own errors come first (the router sends MSET k v k whole for its arity error)", () => {
+    const { run } = shardEngine(0);
+    expect(run("MSET", keyOf(0), "v", keyOf(2))).toEqual(error("ERR wrong number of arguments for 'mset' command"));
   });
 
   it("refuses SORT … STORE get STORE b where b is another shard's, whatever the router was told", () => {
