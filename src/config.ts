@@ -3,6 +3,7 @@
  * configuration throws a clear message at first use (the router turns it into a 500 with
  * that message), instead of misbehaving later.
  */
+import { DEFAULT_MAX_REPLY_BYTES, DEFAULT_MAX_REPLY_ELEMENTS } from "./commands/reply-budget";
 import { EVICTION_POLICIES, type EvictionPolicy } from "./engine/settings";
 import { parseMemory } from "./util/numbers";
 
@@ -15,7 +16,7 @@ export interface Env {
   MAX_REQUEST_BYTES?: string;
   /** Largest string value, in bytes. */
   MAX_VALUE_BYTES?: string;
-  /** Each shard's initial maxmemory ("64mb", "0" = no limit); CONFIG SET overrides it. */
+  /** Each shard's initial maxmemory ("64mb", "0" = the platform bound, 100 MB); CONFIG SET overrides it. */
   MAXMEMORY?: string;
   /** Each shard's initial maxmemory-policy; CONFIG SET overrides it. */
   MAXMEMORY_POLICY?: string;
@@ -54,6 +55,10 @@ export interface Env {
   MAX_REQUEST_ARGS?: string;
   /** "no" turns the append log off (benchmarks only: nothing survives a restart). */
   PERSISTENCE?: string;
+  /** Most elements one reply may hold; a larger one is refused with "ERR reply too large". */
+  MAX_REPLY_ELEMENTS?: string;
+  /** Most payload bytes one reply (and one shard batch's replies) may hold; under the 32 MiB RPC limit. */
+  MAX_REPLY_BYTES?: string;
 }
 
 export interface Config {
@@ -73,9 +78,14 @@ export interface Config {
   corsOrigins: string[] | null;
   maxPipelineCommands: number;
   maxRequestArgs: number;
+  maxReplyElements: number;
+  maxReplyBytes: number;
 }
 
 export class ConfigError extends Error {}
+
+/** MAX_REPLY_BYTES' ceiling: a shard's replies cross one RPC, whose limit is 32 MiB serialized. */
+export const MAX_RPC_REPLY_BYTES = 30 * 1024 * 1024;
 
 function intVar(env: Env, name: keyof Env, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -102,7 +112,7 @@ function memoryVar(env: Env, name: keyof Env, fallback: number): number {
   if (raw === undefined || raw === "") return fallback;
   const n = typeof raw === "string" ? parseMemory(raw.trim()) : null;
   if (n === null || !Number.isSafeInteger(n)) {
-    throw new ConfigError(`Invalid configuration: ${name}=${JSON.stringify(raw)} must be a size in bytes, optionally with a unit (64mb, 1gb; 0 = no limit)`);
+    throw new ConfigError(`Invalid configuration: ${name}=${JSON.stringify(raw)} must be a size in bytes, optionally with a unit (64mb, 1gb; 0 = the platform bound)`);
   }
   return n;
 }
@@ -167,6 +177,8 @@ export function readConfig(env: Env): Config {
     corsOrigins: originsVar(env, "CORS_ORIGINS"),
     maxPipelineCommands: intVar(env, "MAX_PIPELINE_COMMANDS", DEFAULT_MAX_PIPELINE_COMMANDS, 1, 100_000_000),
     maxRequestArgs: intVar(env, "MAX_REQUEST_ARGS", DEFAULT_MAX_REQUEST_ARGS, 1, 100_000_000),
+    maxReplyElements: intVar(env, "MAX_REPLY_ELEMENTS", DEFAULT_MAX_REPLY_ELEMENTS, 1024, 10_000_000),
+    maxReplyBytes: intVar(env, "MAX_REPLY_BYTES", DEFAULT_MAX_REPLY_BYTES, 64 * 1024, MAX_RPC_REPLY_BYTES),
   };
   cache.set(env, c);
   return c;

@@ -8,10 +8,15 @@
  */
 import type { Keyspace } from "../engine/keyspace";
 import type { Reply } from "../protocol/reply";
+import type { ReplyBudget } from "./reply-budget";
 
 export interface Limits {
   /** Largest string value a command may create (SETRANGE, APPEND, SET). */
   readonly maxValueBytes: number;
+  /** Most elements one reply may hold (MAX_REPLY_ELEMENTS; default DEFAULT_MAX_REPLY_ELEMENTS). */
+  readonly maxReplyElements?: number;
+  /** Most payload bytes one reply, or one batch's replies, may hold (MAX_REPLY_BYTES). */
+  readonly maxReplyBytes?: number;
 }
 
 export interface ExecContext {
@@ -19,6 +24,12 @@ export interface ExecContext {
   /** Milliseconds since the epoch, fixed for the whole command (Redis caches it too). */
   readonly now: number;
   readonly limits: Limits;
+  /**
+   * What this command's reply may still hold (src/commands/reply-budget.ts): a handler
+   * charges the elements and bytes it is about to produce, before building them, and the
+   * budget throws `ERR reply too large` past MAX_REPLY_ELEMENTS / MAX_REPLY_BYTES.
+   */
+  readonly replyBudget: ReplyBudget;
   /** Log `argv` for this command instead of the command as sent. */
   propagate(argv: string[]): void;
   /**

@@ -19,8 +19,7 @@ import { memoryLimit } from "../engine/settings";
 import { OK, type Reply } from "../protocol/reply";
 import { binaryToBytes, bytesToBinary } from "../util/binary";
 import type { ExecContext } from "./context";
-import { CommandError, ERR_STRING_TOO_LONG, ERR_SYNTAX } from "./errors";
-import { ERR_OOM } from "./execute";
+import { CommandError, ERR_OOM, ERR_STRING_TOO_LONG, ERR_SYNTAX } from "./errors";
 import { int64OrReply, isOption } from "./args";
 import { defineCommand, readsOneKey, writesOneKey } from "./table";
 

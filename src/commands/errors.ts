@@ -30,7 +30,17 @@ export const ERR_WRONGPASS = "WRONGPASS invalid username-password pair or user i
 export const ERR_EXECABORT = "EXECABORT Transaction discarded because of previous errors.";
 export const ERR_DB_INDEX = "ERR DB index is out of range";
 export const ERR_INVALID_EXPIRE = (cmd: string) => `ERR invalid expire time in '${cmd}' command`;
+/** Redis's shared.oomerr: a command that may grow memory while the shard is over its limit. */
+export const ERR_OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 export const ERR_STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+
+/**
+ * A write to a key whose slot the shard does not own (no Redis equivalent: the router
+ * never sends one; the shard refuses it so a routing fault cannot strand a key).
+ */
+export function errSlotNotOwned(key: string, slot: number, shard: number): string {
+  return `ERR key '${cstr(key).slice(0, 128)}' hashes to slot ${slot}, which shard ${shard} does not own`;
+}
 
 export function errWrongArity(name: string): string {
   return `ERR wrong number of arguments for '${name}' command`;

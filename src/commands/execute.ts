@@ -17,6 +17,19 @@
  * `denyoom` is refused with the OOM error while reads and deletes still run. Hotslot also
  * evicts right after each command, so a shard never sits over its limit between
  * requests (Redis leaves that to the next command). Evictions are logged as DEL.
+ * maxmemory 0 (or above the platform's bound) still means the platform's bound,
+ * PLATFORM_MAXMEMORY (src/engine/settings.ts `memoryLimit`): an isolate has 128 MB.
+ *
+ * Replies (src/commands/reply-budget.ts): handlers charge `ctx.replyBudget` before they
+ * build a large reply; after each command the executor measures the reply, and the
+ * replies of one batch (one `collect`, one RPC) together, refusing with
+ * `ERR reply too large` what is over MAX_REPLY_ELEMENTS / MAX_REPLY_BYTES.
+ *
+ * Slot ownership: a shard's executor knows which slots it owns (`slotOwner`); a command
+ * that would create a key of another slot is refused as the key is created (before that
+ * key changes; what the command wrote before is logged as its keys' state, as for any
+ * command failing part-way), so no routing fault can put a key in a shard that does not
+ * own it. A plain Executor owns every slot; replay and recovery are not checked.
  */
 import { Evictor } from "../engine/eviction";
 import { Keyspace } from "../engine/keyspace";
@@ -24,8 +37,18 @@ import { createDumpPayload } from "../engine/rdb/dump";
 import { toRdbValue } from "../engine/rdb/values";
 import { error, type ErrorReply, type Reply } from "../protocol/reply";
 import { bytesToBinary } from "../util/binary";
+import { keySlot } from "../util/keyslot";
 import { MEMORY_ONLY, NO_SHARD, WouldBlock, type DebugControl, type ExecContext, type Limits, type Persistence } from "./context";
-import { CommandError, errUnknownCommand, errWrongArity } from "./errors";
+import { CommandError, ERR_OOM, errSlotNotOwned, errUnknownCommand, errWrongArity } from "./errors";
+import {
+  CommandReplyBudget,
+  DEFAULT_MAX_REPLY_BYTES,
+  DEFAULT_MAX_REPLY_ELEMENTS,
+  errReplyBytes,
+  errReplyElements,
+  measureReply,
+  UNBOUNDED_BUDGET,
+} from "./reply-budget";
 import { arityOk, commandKeys, lookupCommand } from "./table";
 import "./index";
 
@@ -35,8 +58,14 @@ import "./index";
  */
 export const DEFAULT_LIMITS: Limits = { maxValueBytes: 2 ** 29 - 24 };
 
-/** Redis's shared.oomerr. */
-export const ERR_OOM = "OOM command not allowed when used memory > 'maxmemory'.";
+/** Re-exported for the tests that read it here (it lives in errors.ts). */
+export { ERR_OOM };
+
+/** Which shard this executor is, and which slots it owns (a shard's; null: every slot). */
+export interface SlotOwner {
+  readonly shard: number;
+  owns(slot: number): boolean;
+}
 
 export interface BatchResult {
   replies: Reply[];
@@ -66,16 +95,29 @@ export class Executor {
    * slices, it saves those keys' values first: copy-on-write per key). Null when idle.
    */
   beforeWrite: ((keys: string[]) => void) | null = null;
+  /** The slots this executor may write (the shard sets it); null: every slot. */
+  slotOwner: SlotOwner | null = null;
+  private readonly maxReplyElements: number;
+  private readonly maxReplyBytes: number;
+  private readonly budget: CommandReplyBudget;
+  /** Reply bytes the current batch (`collect`) has produced so far. */
+  private batchReplyBytes = 0;
 
   constructor(
     readonly db: Keyspace,
     readonly limits: Limits = DEFAULT_LIMITS,
     private readonly clock: () => number = Date.now,
   ) {
+    this.maxReplyElements = limits.maxReplyElements ?? DEFAULT_MAX_REPLY_ELEMENTS;
+    this.maxReplyBytes = limits.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
+    this.budget = new CommandReplyBudget(this.maxReplyElements, this.maxReplyBytes);
     const self = this;
     this.ctx = {
       db,
       limits,
+      get replyBudget() {
+        return self.replaying ? UNBOUNDED_BUDGET : self.budget;
+      },
       get now() {
         return self.now;
       },
@@ -115,6 +157,7 @@ export class Executor {
     if (this.recording !== null) throw new Error("Executor.collect: already collecting");
     const effects: string[][] = [];
     this.recording = effects;
+    this.batchReplyBytes = 0;
     try {
       return { result: fn(), effects };
     } finally {
@@ -151,17 +194,20 @@ export class Executor {
     if (!arityOk(spec, argv.length)) return error(errWrongArity(spec.name));
     this.now = this.clock();
     this.db.now = this.now;
-    const limited = !this.replaying && this.db.settings.maxmemory > 0;
     // Inside EXEC (ungated) nothing is evicted between commands: Redis evicts once, before.
-    if (limited && this.oomGate && !this.evictor.perform() && spec.flags.includes("denyoom")) {
+    if (!this.replaying && this.oomGate && !this.evictor.perform() && spec.flags.includes("denyoom")) {
       return error(ERR_OOM);
     }
+    this.budget.reset();
     const dirtyBefore = this.db.dirty;
     this.expiredDirty = 0;
     this.propagated = null;
     let reply: Reply;
     let failed = false;
     if (this.beforeWrite !== null && spec.isWrite) this.beforeWrite(commandKeys(spec, argv));
+    // A key is created only in a slot this shard owns (checked as it is created, so a
+    // command's own errors — MSET k v k's arity — come first, as the router expects).
+    if (this.slotOwner !== null && !this.replaying) this.db.newKeyGuard = this.ownedKeyGuard;
     try {
       reply = spec.run(this.ctx, argv);
     } catch (e) {
@@ -175,6 +221,7 @@ export class Executor {
         reply = error(`ERR internal error in '${spec.name}': ${(e as Error)?.message ?? String(e)}`);
       }
     }
+    this.db.newKeyGuard = null;
     const changed = this.db.dirty - this.expiredDirty !== dirtyBefore;
     const keys = failed && changed && this.recording !== null && !this.replaying ? commandKeys(spec, argv) : [];
     const propagated = this.propagated as string[][] | null;
@@ -184,13 +231,38 @@ export class Executor {
     else if (propagated) for (const effect of propagated) this.record(effect);
     else if (changed) this.record(argv);
     // After the command too (CONFIG SET may also have just set or lowered maxmemory).
-    if (!this.replaying && this.oomGate && this.db.settings.maxmemory > 0) this.evictor.perform();
+    if (!this.replaying && this.oomGate) this.evictor.perform();
+    return this.replaying ? reply : this.boundReply(reply);
+  }
+
+  /**
+   * The safety net behind the handlers' reply budget: `reply`, or the reply-too-large
+   * error when it (or the batch's replies so far with it) is over the bounds.
+   */
+  private boundReply(reply: Reply): Reply {
+    const maxBytes = this.maxReplyBytes;
+    const size = measureReply(reply, this.maxReplyElements, maxBytes);
+    if (size.elements > this.maxReplyElements) return error(errReplyElements(size.elements, this.maxReplyElements));
+    if (size.bytes > maxBytes) return error(errReplyBytes(size.bytes, maxBytes));
+    // The batch's replies leave in one RPC: one more that does not fit is refused instead.
+    if (this.recording !== null) {
+      if (this.batchReplyBytes + size.bytes > maxBytes) return error(errReplyBytes(this.batchReplyBytes + size.bytes, maxBytes));
+      this.batchReplyBytes += size.bytes;
+    }
     return reply;
   }
 
-  /** Evicts until under maxmemory (if one is set); each eviction is recorded as DEL. */
+  /** Refuses to create a key of a slot this shard does not own (the keyspace's newKeyGuard). */
+  private readonly ownedKeyGuard = (key: string): void => {
+    const owner = this.slotOwner;
+    if (owner === null) return;
+    const slot = keySlot(key);
+    if (!owner.owns(slot)) throw new CommandError(errSlotNotOwned(key, slot, owner.shard));
+  };
+
+  /** Evicts until under the memory limit; each eviction is recorded as DEL. */
   enforceMemoryLimit(): void {
-    if (this.db.settings.maxmemory > 0) this.evictor.perform();
+    this.evictor.perform();
   }
 
   /**
@@ -199,7 +271,6 @@ export class Executor {
    * over the limit and any queued command may grow memory; null when EXEC may run.
    */
   refuseTransaction(batch: string[][]): ErrorReply | null {
-    if (this.db.settings.maxmemory <= 0) return null;
     this.now = this.clock();
     this.db.now = this.now;
     if (this.evictor.perform()) return null;

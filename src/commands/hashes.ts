@@ -9,7 +9,6 @@
  * arithmetic. Handlers validate before they write, so an error changes nothing; a hash
  * emptied by HDEL is deleted, as Redis does.
  */
-import { globMatch } from "../engine/glob";
 import { HashValue, type HashEntry } from "../engine/hash";
 import { integer, map, OK, pairs, type Reply } from "../protocol/reply";
 import {
@@ -32,6 +31,7 @@ import {
   repeatsOrReply,
 } from "./args";
 import type { ExecContext } from "./context";
+import { boundedMatcher } from "./work-bound";
 import { CommandError, errWrongArity, ERR_FLOAT_RESULT, ERR_OVERFLOW, ERR_SYNTAX } from "./errors";
 import { defineCommand, readsOneKey, writesOneKey } from "./table";
 
@@ -218,6 +218,7 @@ defineCommand({
   name: "hkeys",
   run(ctx, argv) {
     const hash = getHash(ctx, argv[1]);
+    ctx.replyBudget.elements(hash?.size ?? 0);
     return hash ? [...hash.entries()].map((e) => e[0]) : [];
   },
 });
@@ -227,6 +228,7 @@ defineCommand({
   name: "hvals",
   run(ctx, argv) {
     const hash = getHash(ctx, argv[1]);
+    ctx.replyBudget.elements(hash?.size ?? 0);
     return hash ? [...hash.entries()].map((e) => e[1]) : [];
   },
 });
@@ -236,6 +238,7 @@ defineCommand({
   name: "hgetall",
   run(ctx, argv) {
     const hash = getHash(ctx, argv[1]);
+    ctx.replyBudget.elements(2 * (hash?.size ?? 0));
     const flat: Reply[] = [];
     if (hash) for (const [f, v] of hash.entries()) flat.push(f, v);
     return map(flat);
@@ -285,13 +288,16 @@ defineCommand({
     const withValues = argv.length === 4;
     const hash = getHash(ctx, argv[1]);
     if (!hash || count === 0n) return [];
+    // Repeats make the reply as long as asked, whatever the hash holds: refused before it is built.
+    const picks = count < 0n || count === 1n ? repeatsOrReply(count < 0n ? -count : count, MAX_RANDOM_REPEATS) : Math.min(Number(count), hash.size);
+    ctx.replyBudget.elements(withValues ? 2 * picks : picks);
     let entries: HashEntry[];
     if (count < 0n || count === 1n) {
       // Repeats allowed: each pick is independent (Redis's CASE 1). Redis would try to
       // build any number of them; we refuse absurd counts rather than exhaust memory.
-      entries = hash.randomEntriesWithRepeats(repeatsOrReply(count < 0n ? -count : count, MAX_RANDOM_REPEATS));
+      entries = hash.randomEntriesWithRepeats(picks);
     } else {
-      entries = hash.randomDistinctEntries(count > BigInt(hash.size) ? hash.size : Number(count));
+      entries = hash.randomDistinctEntries(picks);
     }
     return withValues ? pairsReply(entries) : entries.map((e) => e[0]);
   },
@@ -314,8 +320,9 @@ defineCommand({
     const { count, pattern } = parseScanOptions(argv, 3, false);
     const step = hash.scan(cursor, count);
     const out: Reply[] = [];
+    const matches = pattern === null ? null : boundedMatcher(pattern);
     for (const [f, v] of step.entries) {
-      if (pattern === null || globMatch(pattern, f)) out.push(f, v);
+      if (matches === null || matches(f)) out.push(f, v);
     }
     return [String(step.cursor), out];
   },

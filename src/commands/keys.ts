@@ -5,7 +5,6 @@
  * db.c and expire.c; the router splits or fans out the multi-key and keyspace-wide ones
  * (see each declaration's `routing`), so handlers here see one shard's keyspace.
  */
-import { globMatch } from "../engine/glob";
 import { typeOf } from "../engine/keyspace";
 import { copyValue } from "../engine/values";
 import { integer, OK, simple, type Reply } from "../protocol/reply";
@@ -13,6 +12,7 @@ import { cstr } from "../util/binary";
 import { INT64_MAX, INT64_MIN } from "../util/numbers";
 import { int64OrReply, isOption, parseIntegerArg, parseScanCursor, parseScanOptions } from "./args";
 import type { ExecContext } from "./context";
+import { boundedMatcher } from "./work-bound";
 import { CommandError, ERR_DB_INDEX, ERR_INVALID_EXPIRE, ERR_NO_SUCH_KEY, ERR_SYNTAX } from "./errors";
 import { defineCommand, readsOneKey, writesOneKey } from "./table";
 
@@ -217,9 +217,10 @@ defineCommand({
     // Redis skips matching for the lone "*" (so it lists the empty key, which "*" alone
     // would not match), and filters out expired keys without deleting them.
     const all = pattern === "*";
+    const matches = boundedMatcher(pattern);
     const out: string[] = [];
     for (const key of ctx.db.keys()) {
-      if ((all || globMatch(pattern, key)) && !(ctx.db.expireOnRead && ctx.db.isExpired(key))) out.push(key);
+      if ((all || matches(key)) && !(ctx.db.expireOnRead && ctx.db.isExpired(key))) out.push(key);
     }
     return out;
   },
@@ -237,8 +238,9 @@ defineCommand({
     const { count, pattern, type } = parseScanOptions(argv, 2, true);
     const step = ctx.db.scan(cursor, count);
     const keys: string[] = [];
+    const matches = pattern === null ? null : boundedMatcher(pattern);
     for (const key of step.keys) {
-      if (pattern !== null && !globMatch(pattern, key)) continue;
+      if (matches !== null && !matches(key)) continue;
       if (type !== null) {
         const v = ctx.db.peek(key);
         if (v === undefined || typeOf(v) !== type) continue;

@@ -82,6 +82,10 @@ function popFromList(ctx: ExecContext, key: string, end: ListEnd): string | unde
  * deletes the key when the list empties (Redis's listPopRangeAndReplyWithKey).
  */
 function popRangeFromList(ctx: ExecContext, key: string, list: ListValue, end: ListEnd, count: number): string[] {
+  // Charged before anything is popped: a refused reply loses no element.
+  const n = Math.min(count, list.length);
+  ctx.replyBudget.elements(n);
+  if (n > 0) ctx.replyBudget.bytes(end === "head" ? list.rangeBytes(0, n - 1) : list.rangeBytes(-n, -1));
   const out = list.popMany(end, count);
   ctx.db.keyWritten(key, list);
   return out;
@@ -242,7 +246,9 @@ defineCommand({
   run(ctx, argv) {
     const start = parseIntegerArg(argv[2]);
     const end = parseIntegerArg(argv[3]);
-    return getList(ctx, argv[1])?.range(start, end) ?? [];
+    const list = getList(ctx, argv[1]);
+    ctx.replyBudget.elements(list?.rangeLength(start, end) ?? 0);
+    return list?.range(start, end) ?? [];
   },
 });
 

@@ -9,7 +9,6 @@
  * popped (or DEL when it popped them all), so replay never depends on chance; every other
  * set command is deterministic and logged as sent. Handlers validate before they write.
  */
-import { globMatch } from "../engine/glob";
 import { RedisSet } from "../engine/set";
 import { set as setReply, type Reply } from "../protocol/reply";
 import {
@@ -25,6 +24,7 @@ import {
   storeOrDelete,
 } from "./args";
 import type { ExecContext } from "./context";
+import { boundedMatcher } from "./work-bound";
 import { CommandError, ERR_LIMIT_NEGATIVE, ERR_NUMKEYS, ERR_SYNTAX, ERR_WRONGTYPE } from "./errors";
 import { defineCommand, readsOneKey, writesOneKey } from "./table";
 
@@ -54,9 +54,23 @@ function storeResult(ctx: ExecContext, dst: string, result: RedisSet): Reply {
   return storeOrDelete(ctx.db, dst, result.size, () => result);
 }
 
-/** Looks up each key as a set (null when missing); WRONGTYPE if any holds another type. */
+/**
+ * Looks up each key as a set (null when missing); WRONGTYPE if any holds another type. A
+ * key named again is looked up once: SINTER k k k … (a million times) costs a map lookup
+ * per name, and the set algorithms below visit each distinct set once.
+ */
 function lookupSets(ctx: ExecContext, keys: string[]): (RedisSet | null)[] {
-  return keys.map((k) => getSet(ctx, k) ?? null);
+  const found = new Map<string, RedisSet | null>();
+  return keys.map((k) => {
+    let s = found.get(k);
+    if (s === undefined) found.set(k, (s = getSet(ctx, k) ?? null));
+    return s;
+  });
+}
+
+/** Each set once, in order of first appearance (a repeated set changes no result here). */
+function distinct<T>(items: T[]): T[] {
+  return Array.from(new Set(items));
 }
 
 // --- SINTER, SINTERCARD, SINTERSTORE ---------------------------------------------------------
@@ -68,7 +82,7 @@ function lookupSets(ctx: ExecContext, keys: string[]): (RedisSet | null)[] {
 function intersect(sets: (RedisSet | null)[], limit = 0): string[] {
   if (sets.some((s) => s === null)) return [];
   // Smallest first; Array.prototype.sort is stable, as glibc's merge-sort qsort is here.
-  const sorted = (sets as RedisSet[]).slice().sort((a, b) => a.size - b.size);
+  const sorted = distinct(sets as RedisSet[]).sort((a, b) => a.size - b.size);
   const [first, ...rest] = sorted;
   const out: string[] = [];
   for (const m of first.members()) {
@@ -83,15 +97,19 @@ function intersect(sets: (RedisSet | null)[], limit = 0): string[] {
 // --- SUNION, SDIFF and their STORE forms -------------------------------------------------------
 
 /** sunionDiffGenericCommand's result, as the scratch set it builds (intset-first). */
-function unionOrDiff(ctx: ExecContext, keys: string[], diff: boolean): RedisSet {
+function unionOrDiff(ctx: ExecContext, keys: string[], diff: boolean, replied = false): RedisSet {
   const sets = lookupSets(ctx, keys);
+  // Replied (not stored): at most the inputs' members, charged before the scratch set is built.
+  if (replied) ctx.replyBudget.elements(diff ? (sets[0]?.size ?? 0) : distinct(sets).reduce((n, s) => n + (s?.size ?? 0), 0));
   if (!diff) {
     const out = RedisSet.empty();
-    for (const s of sets) if (s) for (const m of s.members()) out.add(m, ctx.db.settings);
+    for (const s of distinct(sets)) if (s) for (const m of s.members()) out.add(m, ctx.db.settings);
     return out;
   }
-  const [first, ...rest] = sets;
+  const first = sets[0];
   if (!first) return RedisSet.empty();
+  // The first set repeated among the others subtracts itself: kept once, as the others.
+  const rest = distinct(sets.slice(1));
   // Redis picks one of two algorithms by estimated work. The second fills the scratch set
   // with all of the first set before removing, which can turn it into a hashtable even
   // when what remains would fit an intset: the result's encoding (and order) follow suit.
@@ -193,7 +211,11 @@ defineCommand({
   ...readsOneKey(),
   group: "set",
   // Redis 7.0 runs SMEMBERS as SINTER of one key.
-  run: (ctx, argv) => setReply(getSet(ctx, argv[1])?.members() ?? []),
+  run(ctx, argv) {
+    const s = getSet(ctx, argv[1]);
+    ctx.replyBudget.elements(s?.size ?? 0);
+    return setReply(s?.members() ?? []);
+  },
 });
 
 defineCommand({
@@ -208,7 +230,10 @@ defineCommand({
       const l = randomCountOrReply(argv[2]);
       const s = getSet(ctx, argv[1]);
       if (!s || l === 0n) return [];
-      if (l < 0n) return s.randomMembersWithRepeats(repeatsOrReply(-l));
+      const count = l < 0n ? repeatsOrReply(-l) : Math.min(Number(l), s.size);
+      // Repeats make the reply as long as asked, whatever the set holds: refused before it is built.
+      ctx.replyBudget.elements(count);
+      if (l < 0n) return s.randomMembersWithRepeats(count);
       return s.randomDistinctMembers(Number(l));
     }
     return getSet(ctx, argv[1])?.randomMember() ?? null;
@@ -227,6 +252,7 @@ defineCommand({
       const count = nonNegativeOrReply(argv[2]);
       const s = getSet(ctx, key);
       if (!s || count === 0) return setReply([]);
+      ctx.replyBudget.elements(Math.min(count, s.size));
       if (count >= s.size) {
         // Everything: replied as SUNION of the key would list it, logged as DEL.
         const all = asResultSet(s.members(), ctx).members();
@@ -333,7 +359,7 @@ defineCommand({
   group: "set",
   keys: { first: 1, last: -1, step: 1 },
   routing: "shard",
-  run: (ctx, argv) => setReply(unionOrDiff(ctx, argv.slice(1), false).members()),
+  run: (ctx, argv) => setReply(unionOrDiff(ctx, argv.slice(1), false, true).members()),
 });
 
 defineCommand({
@@ -353,7 +379,7 @@ defineCommand({
   group: "set",
   keys: { first: 1, last: -1, step: 1 },
   routing: "shard",
-  run: (ctx, argv) => setReply(unionOrDiff(ctx, argv.slice(1), true).members()),
+  run: (ctx, argv) => setReply(unionOrDiff(ctx, argv.slice(1), true, true).members()),
 });
 
 defineCommand({
@@ -378,7 +404,7 @@ defineCommand({
     if (!s) return ["0", []];
     const { count, pattern } = parseScanOptions(argv, 3, false);
     const step = s.scan(cursor, count);
-    const members = pattern === null ? step.members : step.members.filter((m) => globMatch(pattern, m));
+    const members = pattern === null ? step.members : step.members.filter(boundedMatcher(pattern));
     return [String(step.cursor), members];
   },
 });

@@ -51,6 +51,7 @@ import { strtod } from "../util/numbers";
 import { cstr } from "../util/binary";
 import { isOption, lookupOfType, parseIntegerArg, storeOrDelete } from "./args";
 import type { ExecContext } from "./context";
+import { boundWork } from "./work-bound";
 import { CommandError, ERR_SYNTAX } from "./errors";
 import { defineCommand } from "./table";
 
@@ -140,15 +141,18 @@ function parseSortOptions(argv: string[], readonly: boolean): SortOptions {
 
 /**
  * SORT's key positions (Redis's sortGetKeys): the sorted key, then the last STORE
- * destination. Like Redis it skips LIMIT's two arguments and BY's and GET's one, but not
- * STORE's, so `SORT k STORE limit 1 2` names "limit" as its destination.
+ * destination, skipping LIMIT's two arguments and BY's and GET's one. Unlike Redis it also
+ * skips STORE's own argument, as the parse does (`parseSortOptions`): for
+ * `SORT k STORE get STORE b` Redis names "get" while SORT writes "b", so routed by Redis's
+ * keys, "b" would land in a shard that does not own its slot. Where the parse succeeds the
+ * two differ only there.
  */
 function sortGetKeys(argv: string[]): number[] {
   let store = -1;
   for (let i = 2; i < argv.length; i++) {
     if (isOption(argv[i], "limit")) i += 2;
     else if (isOption(argv[i], "get") || isOption(argv[i], "by")) i += 1;
-    else if (isOption(argv[i], "store") && i + 1 < argv.length) store = i + 1;
+    else if (isOption(argv[i], "store") && i + 1 < argv.length) store = ++i;
   }
   return store < 0 ? [1] : [1, store];
 }
@@ -307,6 +311,12 @@ function sortGeneric(ctx: ExecContext, argv: string[], readonly: boolean): Reply
     end = len - 2;
   }
   if (end >= len) end = len - 1;
+  // What it replies (or stores): each element of the window, or each GET of each. Refused
+  // before anything is built; so is a sort whose comparisons and lookups would take too long.
+  const gets = Math.max(1, o.gets.length);
+  ctx.replyBudget.elements(Math.max(0, end - start + 1) * gets);
+  const sorted = dontSort ? 0 : len * (Math.log2(len + 1) + (by !== null ? 1 : 0));
+  boundWork(argv[0], sorted + Math.max(0, end - start + 1) * gets);
 
   // The elements: only the window when a list or sorted set is not sorted.
   let elements: string[];

@@ -15,7 +15,6 @@
  * and the blocking BZPOPMIN, BZPOPMAX and BZMPOP, logged as the pops they did.
  * Handlers validate before they write, so an error changes nothing.
  */
-import { globMatch } from "../engine/glob";
 import { RedisSet } from "../engine/set";
 import {
   SortedSet,
@@ -48,6 +47,8 @@ import {
   timeoutOrReply,
 } from "./args";
 import { blockOrReply, type ExecContext } from "./context";
+import { boundWork } from "./work-bound";
+import { boundedMatcher } from "./work-bound";
 import { CommandError, ERR_LIMIT_NEGATIVE, ERR_OUT_OF_RANGE, ERR_SYNTAX } from "./errors";
 import { defineCommand, readsOneKey, writesOneKey } from "./table";
 
@@ -410,6 +411,7 @@ function zrange(ctx: ExecContext, argv: string[], srcIndex: number, store: boole
     } else {
       span = limitSpan(score ? z.scoreSpan(score) : z.lexSpan(lex as LexRange), reverse, offset, limit);
     }
+    if (!store) ctx.replyBudget.elements(Math.max(0, span.to - span.from + 1) * (withscores ? 2 : 1));
     ({ members, scores } = z.entries(span, reverse));
   }
   if (store) {
@@ -488,6 +490,8 @@ defineCommand({
 
 /** Pops from `key`'s set (see SortedSet.pop), deleting the key when it empties. */
 function popEnds(ctx: ExecContext, key: string, z: SortedSet, count: number, max: boolean): { members: string[]; scores: number[] } {
+  // Charged before anything is popped (member and score each): a refused reply loses nothing.
+  ctx.replyBudget.elements(2 * Math.min(count, z.size));
   const got = z.pop(count, max);
   if (got.members.length > 0) ctx.db.keyWritten(key, z);
   return got;
@@ -629,9 +633,12 @@ defineCommand({
     const z = getZset(ctx, argv[1]);
     if (!z || l === 0n) return [];
     const reply = (members: string[]): Reply => (scored ? withScores(members, members.map((m) => z.score(m) as number)) : members);
+    const picks = l < 0n || l === 1n ? repeatsOrReply(l < 0n ? -l : 1n) : Math.min(Number(l), z.size);
+    // Repeats make the reply as long as asked, whatever the set holds: refused before it is built.
+    ctx.replyBudget.elements(scored ? 2 * picks : picks);
     if (l < 0n || l === 1n) {
       // Independent draws: repeats allowed (and a single member is just one draw).
-      const out = new Array<string>(repeatsOrReply(l < 0n ? -l : 1n));
+      const out = new Array<string>(picks);
       for (let i = 0; i < out.length; i++) out[i] = z.randomMember();
       return reply(out);
     }
@@ -747,6 +754,11 @@ function zsetOp(ctx: ExecContext, argv: string[], name: string, op: SetOp, numke
       throw new CommandError(ERR_SYNTAX);
     }
   }
+  // A key repeated a million times is visited a million times (its weight counts each time):
+  // refused before it starts when the visits would take too long.
+  const smallest = sources.reduce((n, src) => Math.min(n, sourceSize(src)), Infinity);
+  const visits = op === "union" ? sources.reduce((n, src) => n + sourceSize(src), 0) : op === "inter" ? smallest * setnum : sourceSize(sources[0]) * setnum;
+  boundWork(name, visits);
   // Smallest input first for union and intersection (a stable sort, as glibc's qsort is).
   if (op !== "diff") sources.sort((a, b) => sourceSize(a) - sourceSize(b));
 
@@ -798,6 +810,7 @@ function zsetOp(ctx: ExecContext, argv: string[], name: string, op: SetOp, numke
   }
   if (cardinalityOnly) return result.size;
 
+  if (!store) ctx.replyBudget.elements(result.size * (withscores ? 2 : 1));
   const order = [...result.keys()].sort((a, b) => {
     const sa = result.get(a) as number;
     const sb = result.get(b) as number;
@@ -883,8 +896,9 @@ defineCommand({
     const { count, pattern } = parseScanOptions(argv, 3, false);
     const step = z.scan(cursor, count);
     const out: Reply[] = [];
+    const matches = pattern === null ? null : boundedMatcher(pattern);
     for (let i = 0; i < step.members.length; i++) {
-      if (pattern !== null && !globMatch(pattern, step.members[i])) continue;
+      if (matches !== null && !matches(step.members[i])) continue;
       // Scores as text, as Redis formats them (%.17g; inf, -inf).
       out.push(step.members[i], formatDouble(step.scores[i]));
     }

@@ -164,6 +164,7 @@ function getRange(ctx: ExecContext, argv: string[]): Reply {
   if (end < 0) end = 0;
   if (end >= len) end = len - 1;
   if (start > end || len === 0) return "";
+  ctx.replyBudget.bytes(end + 1 - start);
   return s.slice(start, end + 1);
 }
 
@@ -292,7 +293,8 @@ defineCommand({
     const out: Reply[] = [];
     for (let j = 1; j < argv.length; j++) {
       const v = ctx.db.get(argv[j]);
-      // A key of another type reads as nil, not WRONGTYPE.
+      // A key of another type reads as nil, not WRONGTYPE. A key named again repeats its value.
+      if (typeof v === "string") ctx.replyBudget.bytes(v.length);
       out.push(typeof v === "string" ? v : null);
     }
     return out;
@@ -463,6 +465,9 @@ defineCommand({
 
 // --- LCS --------------------------------------------------------------------------
 
+/** The most memory LCS's table of prefix lengths may take (4 bytes a cell). */
+const LCS_TABLE_MAX_BYTES = 32 * 1024 * 1024;
+
 defineCommand({
   name: "lcs",
   arity: -3,
@@ -498,7 +503,9 @@ defineCommand({
     const alen = a.length;
     const blen = b.length;
     const w = blen + 1;
-    if ((alen + 1) * w * 4 > ctx.limits.maxValueBytes) throw new CommandError(ERR_LCS_MEMORY);
+    // Also bounded for the isolate's sake (128 MB), whatever proto-max-bulk-len is; a table
+    // within it takes well under a second to fill.
+    if ((alen + 1) * w * 4 > Math.min(ctx.limits.maxValueBytes, LCS_TABLE_MAX_BYTES)) throw new CommandError(ERR_LCS_MEMORY);
     const lcs = new Uint32Array((alen + 1) * w);
     for (let i = 1; i <= alen; i++) {
       const ca = a.charCodeAt(i - 1);

@@ -11,7 +11,7 @@
  */
 import { idleMs, isLfu, lfuDecrAndReturn } from "./access-clock";
 import type { Keyspace } from "./keyspace";
-import type { EvictionPolicy } from "./settings";
+import { memoryLimit, type EvictionPolicy } from "./settings";
 
 // --- performEvictions ------------------------------------------------------------------
 
@@ -26,16 +26,19 @@ export class Evictor {
   constructor(private readonly db: Keyspace) {}
 
   /**
-   * Evicts keys until used memory is at or under maxmemory. Returns false when it cannot
+   * Evicts keys until used memory is at or under the memory limit (maxmemory, or
+   * PLATFORM_MAXMEMORY when it is 0 or above it). Returns false when it cannot
    * get there (noeviction, or no key the policy may evict): Redis's EVICT_FAIL, which
    * makes the executor refuse commands that may grow memory.
    */
   perform(): boolean {
     const db = this.db;
     const settings = db.settings;
-    if (settings.maxmemory <= 0 || db.usedMemory <= settings.maxmemory) return true;
+    // maxmemory 0 (Redis's "no limit") or above the platform's bound is that bound.
+    const limit = memoryLimit(settings);
+    if (db.usedMemory <= limit) return true;
     if (settings.maxmemoryPolicy === "noeviction") return false;
-    while (db.usedMemory > settings.maxmemory) {
+    while (db.usedMemory > limit) {
       const key = this.pick(settings.maxmemoryPolicy);
       if (key === undefined) return false;
       db.evict(key);

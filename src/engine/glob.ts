@@ -21,9 +21,23 @@
  * Redis matches recursively at every `*`; every other token consumes exactly one byte, so
  * the classic iterative matcher that backtracks only to the last `*` accepts the same
  * strings, in O(pattern × string) time and constant stack (no recursion to overflow).
+ * That is still a lot for a long pattern against long strings (`*a*a*a…b` over members of
+ * a megabyte), so a caller may pass a `GlobBudget`: the steps taken (bytes tried, class
+ * bytes walked) are counted against it, and `GlobTooCostly` is thrown once it runs out.
  * A successful match passes every `*` run but a trailing one, one recursion each, so
  * Redis's depth limit is exactly "at most 1000 non-trailing `*` runs".
  */
+
+/** Steps one command's matching may take (shared by every match it makes). */
+export class GlobBudget {
+  constructor(public steps: number) {}
+}
+
+/** Thrown by `globMatch` when its budget runs out. */
+export class GlobTooCostly extends Error {}
+
+/** Class bytes walked since the last look (counted without a budget argument per call). */
+let classSteps = 0;
 
 const STAR = 0x2a; // *
 const QUESTION = 0x3f; // ?
@@ -69,6 +83,7 @@ function matchClass(pattern: string, p: number, c: number, nocase: boolean): num
   if (not) p++;
   let match = false;
   for (;;) {
+    classSteps++;
     if (p >= plen) break; // unterminated: the class runs to the end of the pattern
     const t = pattern.charCodeAt(p);
     if (t === BACKSLASH && plen - p >= 2) {
@@ -150,7 +165,7 @@ function tooDeep(pattern: string): boolean {
 }
 
 /** True when binary string `s` matches glob `pattern` (Redis's stringmatchlen). */
-export function globMatch(pattern: string, s: string, nocase = false): boolean {
+export function globMatch(pattern: string, s: string, nocase = false, budget?: GlobBudget): boolean {
   const plen = pattern.length;
   const slen = s.length;
   // stringmatchlen's loop runs only while both remain, so "" matches only "".
@@ -160,7 +175,13 @@ export function globMatch(pattern: string, s: string, nocase = false): boolean {
   let i = 0;
   let starP = -1; // pattern index just after the last `*` run seen
   let starI = 0; // string index that `*` run was last tried to end at
+  classSteps = 0;
   while (i < slen) {
+    if (budget !== undefined) {
+      budget.steps -= 1 + classSteps;
+      classSteps = 0;
+      if (budget.steps < 0) throw new GlobTooCostly();
+    }
     if (p < plen && pattern.charCodeAt(p) === STAR) {
       while (p < plen && pattern.charCodeAt(p) === STAR) p++;
       if (p === plen) return true; // a trailing `*` swallows the rest

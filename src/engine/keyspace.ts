@@ -203,6 +203,14 @@ export class Keyspace extends SlotTable {
   // --- writing --------------------------------------------------------------------
 
   /**
+   * Called with every key about to be created while set (null: none): throws to refuse
+   * it, before anything changes. The executor sets it while a command runs on a shard
+   * that owns only some slots (src/commands/execute.ts), so no key lands in a slot the
+   * shard does not own; recovery and replay run without it.
+   */
+  newKeyGuard: ((key: string) => void) | null = null;
+
+  /**
    * Stores `value` at `key`. Clears the key's TTL unless `keepTtl`. A new key starts a
    * fresh access clock (createObject); overwriting keeps the LFU counter, counting the
    * overwrite as an access unless the command already looked the key up (dbOverwrite
@@ -211,6 +219,7 @@ export class Keyspace extends SlotTable {
   set(key: string, value: Value, keepTtl = false): void {
     let slot = this.slotOf(key);
     if (slot === undefined) {
+      if (this.newKeyGuard !== null) this.newKeyGuard(key);
       slot = this.insertSlot(key);
       this.slotValue[slot] = value;
       this.slotAccess[slot] = initialAccess(this.nowMs, this.settings);

@@ -157,6 +157,20 @@ export class ListValue implements Collection {
     return out;
   }
 
+  /** How many elements `range(start, end)` returns, without building it (reply bounds). */
+  rangeLength(start: number, end: number): number {
+    const r = this.clamp(start, end);
+    return r ? r[1] - r[0] + 1 : 0;
+  }
+
+  /** The total length of the elements `range(start, end)` returns, without building it. */
+  rangeBytes(start: number, end: number): number {
+    const r = this.clamp(start, end);
+    let bytes = 0;
+    if (r) for (let i = r[0]; i <= r[1]; i++) bytes += this.at(i).length;
+    return bytes;
+  }
+
   /** Every element, head to tail. */
   *values(): IterableIterator<string> {
     for (let i = 0; i < this.len; i++) yield this.at(i);

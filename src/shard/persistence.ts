@@ -21,7 +21,7 @@ import type { Persistence } from "../commands/context";
 import { CommandError } from "../commands/errors";
 import type { Executor } from "../commands/execute";
 import type { Keyspace } from "../engine/keyspace";
-import type { EngineSettings } from "../engine/settings";
+import { PLATFORM_MAX_LOG_BYTES, type EngineSettings } from "../engine/settings";
 import type { EffectLog } from "./effects";
 import { ShardExports } from "./export";
 import { PersistenceStats } from "./persistence-info";
@@ -50,7 +50,17 @@ export interface PersistenceOptions {
   sliceBytes?: number;
   /** Where warnings go (default: console.warn). */
   warn?(message: string): void;
+  /** Log bytes past which a snapshot starts whatever the settings (default FORCED_COMPACTION_LOG_BYTES). */
+  forcedCompactionLogBytes?: number;
 }
+
+/**
+ * The log size that starts a snapshot whatever auto-aof-rewrite-* say (even a percentage
+ * of 0, or settings restored from before their bounds): half of PLATFORM_MAX_LOG_BYTES, so
+ * the log keeps growing while the snapshot is taken in slices and still stays under the
+ * bound that recovery can replay within the platform's start-up limits.
+ */
+export const FORCED_COMPACTION_LOG_BYTES = PLATFORM_MAX_LOG_BYTES / 2;
 
 export class ShardPersistence implements Persistence, EffectLog {
   /** Written only by `append` (the effect stream), read by recovery, cut by snapshot commits. */
@@ -58,6 +68,7 @@ export class ShardPersistence implements Persistence, EffectLog {
   private readonly store: SnapshotStore;
   private readonly exports: ShardExports;
   private job: SnapshotJob | null = null;
+  private readonly forcedCompactionLogBytes: number;
   private requested: Request | null = null;
   private scheduledBgsave = false;
   private scheduledRewrite = false;
@@ -85,6 +96,7 @@ export class ShardPersistence implements Persistence, EffectLog {
     this.sliceBytes = options.sliceBytes ?? DEFAULT_SLICE_BYTES;
     this.schedule = options.schedule ?? ((fn) => void setTimeout(fn, 0));
     this.warn = options.warn ?? ((m) => console.warn(m));
+    this.forcedCompactionLogBytes = options.forcedCompactionLogBytes ?? FORCED_COMPACTION_LOG_BYTES;
     this.exports = new ShardExports(db, this.sliceBytes * 4, () => this.hook());
     executor.persistence = this;
   }
@@ -177,11 +189,16 @@ export class ShardPersistence implements Persistence, EffectLog {
     if (this.job === null && this.requested === null && !this.starting && this.shouldCompact()) this.start("auto");
   }
 
-  /** auto-aof-rewrite-percentage and -min-size, with the last snapshot as the base. */
+  /**
+   * auto-aof-rewrite-percentage and -min-size, with the last snapshot as the base; and
+   * always once the log reaches the forced bound (recovery must stay able to replay it).
+   */
   private shouldCompact(): boolean {
     const { autoAofRewritePercentage: pct, autoAofRewriteMinSize: min } = this.db.settings;
-    if (pct <= 0 || this.refusal !== null) return false;
+    if (this.refusal !== null) return false;
     const logBytes = this.log.bytes;
+    if (logBytes >= this.forcedCompactionLogBytes) return true;
+    if (pct <= 0) return false;
     const base = this.stats.snapshotBytes;
     if (logBytes === 0 || logBytes + base < min) return false;
     return (logBytes * 100) / (base || 1) >= pct;

@@ -11,11 +11,13 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { readConfig, type Env } from "../config";
+import { memoryLimit } from "../engine/settings";
 import { error, type Reply } from "../protocol/reply";
 import { AlarmSchedule } from "./alarm";
 import { ShardCore, type WatchedKey } from "./core";
 import { EffectStream } from "./effects";
 import { ShardPersistence } from "./persistence";
+import { contiguousSlotOwner } from "./slot-owner";
 
 export type { WatchedKey };
 
@@ -37,9 +39,13 @@ export class Shard extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const config = readConfig(env);
-    this.core = new ShardCore({ maxValueBytes: config.maxValueBytes }, (effects) => this.effects.stage(effects));
+    const limits = { maxValueBytes: config.maxValueBytes, maxReplyElements: config.maxReplyElements, maxReplyBytes: config.maxReplyBytes };
+    this.core = new ShardCore(limits, (effects) => this.effects.stage(effects));
+    // Writes to keys of slots this shard does not own are refused (a routing fault must not strand a key).
+    this.core.executor.slotOwner = contiguousSlotOwner(ctx.id.name, config.shards);
     // The deployment's memory limit and policy; logged CONFIG SETs replayed below override them.
-    this.core.db.settings.maxmemory = config.maxmemory;
+    // 0 or above the platform's bound is stored as the bound, as CONFIG SET maxmemory 0 is.
+    this.core.db.settings.maxmemory = memoryLimit({ maxmemory: config.maxmemory });
     this.core.db.settings.maxmemoryPolicy = config.maxmemoryPolicy;
     this.schedule = new AlarmSchedule(ctx.storage);
     this.persistence = new ShardPersistence(ctx.storage, this.core.db, this.core.executor, {
