@@ -319,7 +319,7 @@ describe("the deployment's MAXMEMORY and MAXMEMORY_POLICY", () => {
 
   it("fail loudly on anything else", () => {
     expect(() => config({ MAXMEMORY: "lots" })).toThrow(
-      'Invalid configuration: MAXMEMORY="lots" must be a size in bytes, optionally with a unit (64mb, 1gb; 0 = no limit)',
+      'Invalid configuration: MAXMEMORY="lots" must be a size in bytes, optionally with a unit (64mb, 1gb; 0 = the platform bound)',
     );
     expect(() => config({ MAXMEMORY_POLICY: "lru" })).toThrow(
       'Invalid configuration: MAXMEMORY_POLICY="lru" must be one of volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction',
