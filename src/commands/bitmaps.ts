@@ -253,21 +253,49 @@ function fieldReply(v: bigint): number | bigint {
   return v >= -(2n ** 53n) && v <= 2n ** 53n ? Number(v) : v;
 }
 
+const asInt64 = (v: bigint) => BigInt.asIntN(64, v);
+
 /**
- * The value a SET or INCRBY stores, given the exact result it asks for (`wanted`), under
- * the field's overflow rule; null when it overflows under FAIL (nothing is written). As
- * Redis's check{Signed,Unsigned}BitfieldOverflow: WRAP keeps the low bits (two's
- * complement for signed fields), SAT clamps to the end it passed.
+ * Which way `value` + `incr` leaves the field (1 above, -1 below, 0 inside), as Redis 7.0's
+ * checkSignedBitfieldOverflow / checkUnsignedBitfieldOverflow decide it, C's int64
+ * wrap-around included: a signed SET of a value near INT64_MIN (below -2^63 + 2^(bits-1))
+ * makes its `max - value` wrap negative, so Redis counts it as overflowing upwards (SAT
+ * stores the maximum). A SET is checked as `value` = its argument, `incr` = 0 (an unsigned
+ * field reads the argument as a uint64); an INCRBY as `value` = the field, `incr` = its
+ * argument.
  */
-function storedValue(op: FieldOp, wanted: bigint): bigint | null {
-  const min = op.signed ? -(1n << BigInt(op.bits - 1)) : 0n;
-  const max = op.signed ? (1n << BigInt(op.bits - 1)) - 1n : (1n << BigInt(op.bits)) - 1n;
-  if (wanted >= min && wanted <= max) return wanted;
+function overflowDirection(op: FieldOp, value: bigint, incr: bigint): number {
+  if (op.signed) {
+    const max = (1n << BigInt(op.bits - 1)) - 1n;
+    const min = -max - 1n;
+    const maxIncr = asInt64(max - value);
+    const minIncr = asInt64(min - value);
+    const narrow = op.bits !== 64;
+    if (value > max || (narrow && incr > maxIncr) || (value >= 0n && incr > 0n && incr > maxIncr)) return 1;
+    if (value < min || (narrow && incr < minIncr) || (value < 0n && incr < 0n && incr < minIncr)) return -1;
+    return 0;
+  }
+  const max = (1n << BigInt(op.bits)) - 1n;
+  if (value > max || (incr > 0n && incr > asInt64(max - value))) return 1;
+  if (incr < 0n && incr < asInt64(-value)) return -1;
+  return 0;
+}
+
+/**
+ * The value a SET or INCRBY stores under the field's overflow rule, or null when it
+ * overflows under FAIL (nothing is written). WRAP keeps the low bits of the 64-bit sum (two's
+ * complement for signed fields); SAT clamps to the end it passed.
+ */
+function storedValue(op: FieldOp, value: bigint, incr: bigint): bigint | null {
+  const direction = overflowDirection(op, value, incr);
+  const sum = value + incr;
+  if (direction === 0) return sum;
   switch (op.overflow) {
     case "wrap":
-      return op.signed ? BigInt.asIntN(op.bits, wanted) : BigInt.asUintN(op.bits, wanted);
+      return op.signed ? BigInt.asIntN(op.bits, sum) : BigInt.asUintN(op.bits, sum);
     case "sat":
-      return wanted > max ? max : min;
+      if (op.signed) return direction > 0 ? (1n << BigInt(op.bits - 1)) - 1n : -(1n << BigInt(op.bits - 1));
+      return direction > 0 ? (1n << BigInt(op.bits)) - 1n : 0n;
     case "fail":
       return null;
   }
@@ -299,8 +327,10 @@ function bitfieldGeneric(ctx: ExecContext, argv: string[], readOnlyCommand: bool
       continue;
     }
     // An unsigned SET reads its int64 argument as Redis's uint64 (so -1 is 2^64 - 1).
-    const wanted = op.kind === "incrby" ? old + op.value : op.signed ? op.value : BigInt.asUintN(64, op.value);
-    const next = storedValue(op, wanted);
+    const next =
+      op.kind === "incrby"
+        ? storedValue(op, old, op.value)
+        : storedValue(op, op.signed ? op.value : BigInt.asUintN(64, op.value), 0n);
     if (next === null) {
       out.push(null);
       continue;
