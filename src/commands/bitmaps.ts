@@ -9,10 +9,11 @@
  * (a missing key answers 0 / -1 whatever the range says); BITFIELD parses every operation
  * before it looks at the key.
  *
- * Bounds: a bit offset addresses at most `maxValueBytes` bytes (Redis's proto-max-bulk-len,
- * whose error it shares: "bit offset is not an integer or out of range"). BITFIELD checks
- * only where a field starts, so a write could end a few bytes past the bound; Redis lets it
- * grow there, Hotslot cannot hold the string and replies proto-max-bulk-len's error.
+ * Bounds: a bit offset is accepted up to 2^32 - 1, as Redis's default proto-max-bulk-len
+ * (512 MB) allows, with Redis's "bit offset is not an integer or out of range" beyond; so
+ * every read answers as Redis does (zeros past the end). A write that would grow the string
+ * past `maxValueBytes` (MAX_VALUE_BYTES) is refused with proto-max-bulk-len's error, "string
+ * exceeds maximum allowed size", as SETRANGE and APPEND refuse it, before anything changes.
  *
  * What is logged: every effect is deterministic, so a command that changed a key is logged
  * as sent. A SETBIT that changes nothing (the bit already so, no growth) and a BITFIELD of
@@ -40,18 +41,26 @@ const ERR_BITFIELD_RO = "ERR BITFIELD_RO only supports the GET subcommand";
 
 // --- arguments ---------------------------------------------------------------------------
 
+/** Redis's default proto-max-bulk-len: bit offsets address bytes below it (bits < 2^32). */
+const OFFSET_LIMIT_BYTES = 512n * 1024n * 1024n;
+
 /**
  * A bit offset, as Redis's getBitOffsetFromArgument: an int64, or with `fieldBits` > 0
  * (BITFIELD) "#n" meaning n × fieldBits (multiplied as C does, wrapping in int64); not
- * negative, and its byte within `maxBytes`.
+ * negative, and below 2^32.
  */
-function bitOffsetOrReply(arg: string, maxBytes: number, fieldBits = 0): number {
+function bitOffsetOrReply(arg: string, fieldBits = 0): number {
   const hash = fieldBits > 0 && arg.startsWith("#");
   let v = parseInt64(hash ? arg.slice(1) : arg);
   if (v === null) throw new CommandError(ERR_BIT_OFFSET);
   if (hash) v = BigInt.asIntN(64, v * BigInt(fieldBits));
-  if (v < 0n || v >> 3n >= BigInt(maxBytes)) throw new CommandError(ERR_BIT_OFFSET);
+  if (v < 0n || v >> 3n >= OFFSET_LIMIT_BYTES) throw new CommandError(ERR_BIT_OFFSET);
   return Number(v);
+}
+
+/** Refuses a write that needs the string to be `length` bytes long when no value may be. */
+function checkGrowthOrReply(ctx: ExecContext, length: number): void {
+  if (length > ctx.limits.maxValueBytes) throw new CommandError(ERR_STRING_TOO_LONG);
 }
 
 /**
@@ -86,11 +95,12 @@ defineCommand({
   group: "bitmap",
   run: (ctx, argv) => {
     const key = argv[1];
-    const offset = bitOffsetOrReply(argv[2], ctx.limits.maxValueBytes);
+    const offset = bitOffsetOrReply(argv[2]);
     const on = parseInt64(argv[3]);
     if (on === null || (on !== 0n && on !== 1n)) throw new CommandError(ERR_BIT_VALUE);
     const bit = on === 1n ? 1 : 0;
     const cur = lookupString(ctx.db, key);
+    checkGrowthOrReply(ctx, Math.floor(offset / 8) + 1);
     const old = getBit(cur ?? "", offset);
     // Written only when the key is new, grows, or the bit flips (as Redis 7.0's dirty).
     if (cur === undefined || Math.floor(offset / 8) >= cur.length || old !== bit) {
@@ -106,7 +116,7 @@ defineCommand({
   ...readsOneKey("fast"),
   group: "bitmap",
   run: (ctx, argv) => {
-    const offset = bitOffsetOrReply(argv[2], ctx.limits.maxValueBytes);
+    const offset = bitOffsetOrReply(argv[2]);
     const cur = lookupString(ctx.db, argv[1]);
     return cur === undefined ? 0 : getBit(cur, offset);
   },
@@ -220,7 +230,7 @@ function fieldTypeOrReply(arg: string): { signed: boolean; bits: number } {
 }
 
 /** BITFIELD's operations, every one parsed and checked in order before any runs. */
-function parseFieldOps(argv: string[], maxBytes: number): FieldOp[] {
+function parseFieldOps(argv: string[]): FieldOp[] {
   const ops: FieldOp[] = [];
   let overflow: Overflow = "wrap";
   for (let j = 2; j < argv.length; j++) {
@@ -240,7 +250,7 @@ function parseFieldOps(argv: string[], maxBytes: number): FieldOp[] {
       throw new CommandError(ERR_SYNTAX);
     }
     const { signed, bits } = fieldTypeOrReply(argv[j + 1]);
-    const offset = bitOffsetOrReply(argv[j + 2], maxBytes, bits);
+    const offset = bitOffsetOrReply(argv[j + 2], bits);
     const value = kind === "get" ? 0n : int64OrReply(argv[j + 3], ERR_NOT_INTEGER);
     ops.push({ kind, signed, bits, offset, value, overflow });
     j += kind === "get" ? 2 : 3;
@@ -303,7 +313,7 @@ function storedValue(op: FieldOp, value: bigint, incr: bigint): bigint | null {
 
 function bitfieldGeneric(ctx: ExecContext, argv: string[], readOnlyCommand: boolean): Reply {
   const key = argv[1];
-  const ops = parseFieldOps(argv, ctx.limits.maxValueBytes);
+  const ops = parseFieldOps(argv);
   const writes = ops.filter((op) => op.kind !== "get");
   if (writes.length > 0 && readOnlyCommand) throw new CommandError(ERR_BITFIELD_RO);
   const cur = lookupString(ctx.db, key);
@@ -314,7 +324,7 @@ function bitfieldGeneric(ctx: ExecContext, argv: string[], readOnlyCommand: bool
     // whether or not the writes then happen (OVERFLOW FAIL).
     const highest = Math.max(...writes.map((op) => op.offset + op.bits - 1));
     const needed = Math.floor(highest / 8) + 1;
-    if (needed > ctx.limits.maxValueBytes) throw new CommandError(ERR_STRING_TOO_LONG);
+    checkGrowthOrReply(ctx, needed);
     s = padTo(s, needed);
     changed = cur === undefined || s.length !== cur.length;
   }

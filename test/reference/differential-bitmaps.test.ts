@@ -30,9 +30,6 @@ import { parseReply, printable, printableCommand, RawRespClient, type Resp } fro
 const SEEDS = seedList(process.env.BM_DIFF_SEEDS ?? "1-30");
 const STEPS_PER_SEED = Number(process.env.BM_DIFF_STEPS ?? 1000);
 
-/** Redis's proto-max-bulk-len (512 MB): where both sides stop accepting bit offsets. */
-const REDIS_LIMITS = { maxValueBytes: 512 * 1024 * 1024 };
-
 // --- the reference server ----------------------------------------------------------------
 
 let redis: RawRespClient;
@@ -78,8 +75,8 @@ interface SequenceResult {
 async function runSequence(seed: number, steps: readonly BitmapStep[]): Promise<SequenceResult> {
   const live = new Keyspace();
   const replayed = new Keyspace();
-  const ex = new Executor(live, REDIS_LIMITS);
-  const replay = new Executor(replayed, REDIS_LIMITS);
+  const ex = new Executor(live);
+  const replay = new Executor(replayed);
   await redis.call("FLUSHALL");
   let errors = 0;
   const successes = new Map<string, number>();

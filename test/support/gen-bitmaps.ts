@@ -11,8 +11,7 @@
  *
  * Sizes stay small: writes reach at most a few hundred bytes, while reads and errors go
  * to the edges (bit 2^32 - 1, where Redis reads zeros; 2^32 and beyond, an error), so no
- * side ever allocates a large string. The runner gives Hotslot's executor Redis's
- * 512 MB bound (proto-max-bulk-len) so the two agree on where offsets stop.
+ * side ever allocates a large string.
  */
 import { ERROR_GENERATORS, Gen, type CommandGenerator } from "./differential";
 import { Rng } from "./random";
