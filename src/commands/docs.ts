@@ -220,6 +220,31 @@ export const COMMAND_DOCS: Readonly<Record<string, CommandDocs>> = {
     complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively",
   },
 
+  // --- bitmap ----------------------------------------------------------------
+  setbit: {
+    summary: "Sets or clears the bit at offset in the string value stored at key",
+    since: "2.2.0",
+    complexity: "O(1)",
+  },
+  getbit: {
+    summary: "Returns the bit value at offset in the string value stored at key",
+    since: "2.2.0",
+    complexity: "O(1)",
+  },
+  bitcount: { summary: "Count set bits in a string", since: "2.6.0", complexity: "O(N)" },
+  bitpos: { summary: "Find first bit set or clear in a string", since: "2.8.7", complexity: "O(N)" },
+  bitop: { summary: "Perform bitwise operations between strings", since: "2.6.0", complexity: "O(N)" },
+  bitfield: {
+    summary: "Perform arbitrary bitfield integer operations on strings",
+    since: "3.2.0",
+    complexity: "O(1) for each subcommand specified",
+  },
+  bitfield_ro: {
+    summary: "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
+    since: "6.0.0",
+    complexity: "O(1) for each subcommand specified",
+  },
+
   // --- list ------------------------------------------------------------------
   lpush: {
     summary: "Prepend one or multiple elements to a list",
