@@ -16,12 +16,14 @@ import { Keyspace } from "../../src/engine/keyspace";
 import { encodeRepliesBinary, encodeReply } from "../../src/protocol/resp";
 import { bytesToBinary } from "../../src/util/binary";
 import { seedList } from "../support/differential";
-import { generateGeoSteps, geoStateSteps } from "../support/gen-geo";
+import { generateGeoSteps, geoStateSteps, STORE_KEYS } from "../support/gen-geo";
 import { parseReply, printable, printableCommand, type Resp, type RawRespClient } from "../support/resp-wire";
 import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
 
 const SEEDS = seedList(process.env.GEO_DIFF_SEEDS ?? "1-30");
 const STEPS_PER_SEED = Number(process.env.GEO_DIFF_STEPS ?? 600);
+/** ZRANGE replies of STOREDIST results that differed only in a score's last bits (see sameStoredDistances). */
+let lastBitDifferences = 0;
 
 const GEO_COMMANDS = [
   "geoadd",
@@ -65,6 +67,30 @@ function describeMismatch(m: Mismatch): string {
   return `seed ${m.seed} #${m.index}: ${printableCommand(m.argv)}\n    hotslot: ${printable(m.hotslot)}\n    redis:   ${printable(m.redis)}`;
 }
 
+/**
+ * True when two ZRANGE … WITHSCORES replies list the same members in the same order with
+ * scores at most 4 ulps apart. Only for the STORE destinations: a STOREDIST score is a
+ * distance at full precision, and glibc's sin/cos/asin are not correctly rounded in about
+ * 0.2% of arguments (Hotslot's are), so the last bit of a stored distance can differ. Every
+ * other reply (distances at 4 decimals included) must match byte for byte.
+ */
+function sameStoredDistances(argv: string[], ours: string, theirs: string): boolean {
+  if (argv[0] !== "ZRANGE" || !STORE_KEYS.includes(argv[1])) return false;
+  const a = items(parseReply(ours));
+  const b = items(parseReply(theirs));
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = text(a[i]);
+    const y = text(b[i]);
+    if (x === y) continue;
+    if (i % 2 === 0 || x === null || y === null) return false;
+    const dx = Number(x);
+    const dy = Number(y);
+    if (!(Math.abs(dx - dy) <= 4 * Number.EPSILON * Math.max(Math.abs(dx), Math.abs(dy)))) return false;
+  }
+  return true;
+}
+
 /** Runs the steps on both sides in pipelined chunks; the first mismatch, and counts. */
 async function runSequence(seed: number, steps: string[][]): Promise<{ mismatch: Mismatch | null; errors: number; nonEmptySearches: number }> {
   const ex = new Executor(new Keyspace());
@@ -78,7 +104,8 @@ async function runSequence(seed: number, steps: string[][]): Promise<{ mismatch:
       const ours = bytesToBinary(encodeReply(ex.runOne(chunk[j])));
       if (ours.startsWith("-")) errors++;
       if (/^geo(search|radius)/i.test(chunk[j][0]) && /^\*[1-9]|^:[1-9]/.test(ours)) nonEmptySearches++;
-      if (ours !== theirs[j]) return { mismatch: { seed, index: i + j, argv: chunk[j], hotslot: ours, redis: theirs[j] }, errors, nonEmptySearches };
+      if (ours !== theirs[j] && sameStoredDistances(chunk[j], ours, theirs[j])) lastBitDifferences++;
+      else if (ours !== theirs[j]) return { mismatch: { seed, index: i + j, argv: chunk[j], hotslot: ours, redis: theirs[j] }, errors, nonEmptySearches };
     }
   }
   return { mismatch: null, errors, nonEmptySearches };
@@ -211,6 +238,8 @@ describe("geo commands against redis-server 7.0", () => {
       // The sequences exercise the error paths and searches that find something.
       expect(errors).toBeGreaterThan(total / 20);
       expect(found).toBeGreaterThan(total / 20);
+      // The last-bit allowance stays an exception: a handful of reads over the whole run.
+      expect(lastBitDifferences).toBeLessThan(SEEDS.length / 2 + 3);
     },
     300_000,
   );
