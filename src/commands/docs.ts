@@ -671,7 +671,59 @@ export const COMMAND_DOCS: Readonly<Record<string, CommandDocs>> = {
     summary: "Incrementally iterate sorted sets elements and associated scores",
     since: "2.8.0",
     complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
-  },};
+  },
+  // --- geo ------------------------------------------------------------------
+  geoadd: {
+    summary: "Add one or more geospatial items in the geospatial index represented using a sorted set",
+    since: "3.2.0",
+    complexity: "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+  },
+  geopos: {
+    summary: "Returns longitude and latitude of members of a geospatial index",
+    since: "3.2.0",
+    complexity: "O(N) where N is the number of members requested.",
+  },
+  geodist: {
+    summary: "Returns the distance between two members of a geospatial index",
+    since: "3.2.0",
+    complexity: "O(log(N))",
+  },
+  geohash: {
+    summary: "Returns members of a geospatial index as standard geohash strings",
+    since: "3.2.0",
+    complexity: "O(log(N)) for each member requested, where N is the number of elements in the sorted set.",
+  },
+  geosearch: {
+    summary: "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle.",
+    since: "6.2.0",
+    complexity: "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape",
+  },
+  geosearchstore: {
+    summary: "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle, and store the result in another key.",
+    since: "6.2.0",
+    complexity: "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape",
+  },
+  georadius: {
+    summary: "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point",
+    since: "3.2.0",
+    complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+  },
+  georadius_ro: {
+    summary: "A read-only variant for GEORADIUS",
+    since: "3.2.10",
+    complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+  },
+  georadiusbymember: {
+    summary: "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member",
+    since: "3.2.0",
+    complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+  },
+  georadiusbymember_ro: {
+    summary: "A read-only variant for GEORADIUSBYMEMBER",
+    since: "3.2.10",
+    complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+  },
+};
 
 /** The docs of a declared command; undefined only for a command missing here (a bug the table test catches). */
 export function docsOf(name: string): CommandDocs | undefined {

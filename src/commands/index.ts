@@ -18,3 +18,4 @@ import "./sets";
 import "./sortedsets";
 import "./sort";
 import "./bitmaps";
+import "./geo";

@@ -237,7 +237,7 @@ function value(r: Reply, base64: boolean): string {
       // An error inside an array (a script's error_reply in a table): its text, unencoded.
       return `{"error":${str(binaryToUtf8(r.message))}}`;
     case "double":
-      return bytes(formatDouble(r.value), base64);
+      return bytes(r.text ?? formatDouble(r.value), base64);
     case "map":
       return list(r.entries, base64);
     case "set":

@@ -28,8 +28,11 @@ export type Reply =
 interface SimpleReply { readonly kind: "simple"; readonly value: string }
 /** `message` starts with the error code, as Redis sends it: "ERR syntax error". */
 export interface ErrorReply { readonly kind: "error"; readonly message: string }
-/** A double: RESP3 `,`; in RESP2 a bulk string formatted as Redis 7.0 does (%.17g). */
-interface DoubleReply { readonly kind: "double"; readonly value: number }
+/**
+ * A double: RESP3 `,`; in RESP2 a bulk string formatted as Redis 7.0 does (%.17g), or as
+ * `text` when Redis prints this double otherwise (addReplyHumanLongDouble: GEOPOS).
+ */
+interface DoubleReply { readonly kind: "double"; readonly value: number; readonly text?: string }
 /** RESP3 map; in RESP2 a flat array. `entries` is flat: key, value, key, value, … */
 interface MapReply { readonly kind: "map"; readonly entries: Reply[] }
 /** RESP3 set; in RESP2 an array. */
@@ -63,8 +66,8 @@ export function integer(v: number | bigint): number | bigint {
   if (typeof v === "number") return Number.isSafeInteger(v) ? v : BigInt(v);
   return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
 }
-export function double(value: number): DoubleReply {
-  return { kind: "double", value };
+export function double(value: number, text?: string): DoubleReply {
+  return text === undefined ? { kind: "double", value } : { kind: "double", value, text };
 }
 export function map(entries: Reply[]): MapReply {
   return { kind: "map", entries };

@@ -39,7 +39,7 @@ function encodeInto(r: Reply, resp: 2 | 3, parts: string[]): void {
         parts.push("-", oneLine(r.message), "\r\n");
         break;
       case "double": {
-        const text = formatDouble(r.value);
+        const text = r.text ?? formatDouble(r.value);
         if (resp === 3) parts.push(",", text, "\r\n");
         else parts.push("$", String(text.length), "\r\n", text, "\r\n");
         break;
