@@ -646,7 +646,23 @@ export const COMMAND_DOCS: Readonly<Record<string, CommandDocs>> = {
     summary: "Incrementally iterate sorted sets elements and associated scores",
     since: "2.8.0",
     complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
-  },};
+  },
+
+  // --- hyperloglog -------------------------------------------------------------
+  pfadd: { summary: "Adds the specified elements to the specified HyperLogLog.", since: "2.8.9", complexity: "O(1) to add every element." },
+  pfcount: {
+    summary: "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
+    since: "2.8.9",
+    complexity: "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.",
+  },
+  pfmerge: {
+    summary: "Merge N different HyperLogLogs into a single one.",
+    since: "2.8.9",
+    complexity: "O(N) to merge N HyperLogLogs, but with high constant times.",
+  },
+  pfdebug: { summary: "Internal commands for debugging HyperLogLog values", since: "2.8.9", complexity: "N/A" },
+  pfselftest: { summary: "An internal command for testing HyperLogLog values", since: "2.8.9", complexity: "N/A" },
+};
 
 /** The docs of a declared command; undefined only for a command missing here (a bug the table test catches). */
 export function docsOf(name: string): CommandDocs | undefined {

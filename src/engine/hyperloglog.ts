@@ -295,7 +295,9 @@ export function sparseToDense(h: HllBuffer): boolean {
     } else {
       const runlen = valLen(op);
       const v = valValue(op);
-      if (runlen + idx > HLL_REGISTERS) break;
+      // Past the last register: corrupt (redis-server 7.0 refuses it even when the
+      // registers before it add up to exactly 16384).
+      if (runlen + idx > HLL_REGISTERS) return false;
       for (let k = 0; k < runlen; k++) denseSet(dense, HLL_HDR_SIZE, idx++, v);
       p++;
     }
@@ -452,7 +454,7 @@ export function mergeInto(max: Uint8Array, s: string): boolean {
     } else {
       let runlen = valLen(op);
       const v = valValue(op);
-      if (runlen + i > HLL_REGISTERS) break;
+      if (runlen + i > HLL_REGISTERS) return false;
       while (runlen-- > 0) {
         if (v > max[i]) max[i] = v;
         i++;
