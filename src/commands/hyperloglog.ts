@@ -14,7 +14,7 @@ import { integer, OK, simple, type Reply } from "../protocol/reply";
 import {
   cachedCardinality,
   decodeSparse,
-  denseRegisterOf,
+  denseAddToString,
   denseRegisters,
   elementRegister,
   encodingOf,
@@ -69,12 +69,6 @@ function store(ctx: ExecContext, key: string, h: HllBuffer): void {
   ctx.db.set(key, h.toString(), true);
 }
 
-/** PFADD on a dense value: whether any register would grow, read without copying it. */
-function denseWouldChange(s: string, packed: number[]): boolean {
-  for (const p of packed) if ((p & 63) > denseRegisterOf(s, p >>> 6)) return true;
-  return false;
-}
-
 // --- PFADD / PFCOUNT / PFMERGE -----------------------------------------------------------
 
 defineCommand({
@@ -88,8 +82,13 @@ defineCommand({
     const key = argv[1];
     const old = lookupHll(ctx, key);
     const packed = argv.slice(2).map(elementRegister);
-    // Most adds to a large HLL change nothing: answer those without copying 12 KB.
-    if (old !== undefined && encodingOf(old) === HLL_DENSE && !denseWouldChange(old, packed)) return 0;
+    if (old !== undefined && encodingOf(old) === HLL_DENSE) {
+      // Edited as a string: no copy of 12 KB to bytes and back.
+      const next = denseAddToString(old, packed);
+      if (next === old) return 0;
+      ctx.db.set(key, next, true);
+      return 1;
+    }
     const h = old === undefined ? HllBuffer.empty() : HllBuffer.fromString(old, 8);
     let updated = old === undefined ? 1 : 0;
     const maxBytes = sparseMaxBytes(ctx);

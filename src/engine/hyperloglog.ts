@@ -250,6 +250,35 @@ export function denseRegisterOf(s: string, i: number): number {
   return ((s.charCodeAt(byte) >>> fb) | (next << (8 - fb))) & HLL_REGISTER_MAX;
 }
 
+/**
+ * PFADD's registers set in a dense HLL string by splicing the two bytes each change
+ * touches (V8 joins the pieces lazily, then flattens with one native copy), rather than
+ * copying 12 KB to bytes and back. The cache is invalidated when anything changed.
+ */
+export function denseAddToString(s: string, packed: readonly number[]): string {
+  let out = s;
+  let changed = false;
+  for (const p of packed) {
+    const i = p >>> 6;
+    const count = p & 63;
+    if (denseRegisterOf(out, i) >= count) continue;
+    const bit = i * 6;
+    const byte = HLL_HDR_SIZE + (bit >>> 3);
+    const fb = bit & 7;
+    const b0 = (out.charCodeAt(byte) & ~(HLL_REGISTER_MAX << fb) & 0xff) | ((count << fb) & 0xff);
+    if (byte + 1 < out.length) {
+      const b1 = (out.charCodeAt(byte + 1) & ~(HLL_REGISTER_MAX >>> (8 - fb))) | (count >>> (8 - fb));
+      out = out.slice(0, byte) + String.fromCharCode(b0, b1) + out.slice(byte + 2);
+    } else {
+      out = out.slice(0, byte) + String.fromCharCode(b0);
+    }
+    changed = true;
+  }
+  if (!changed) return s;
+  const top = out.charCodeAt(CARD_AT + 7) | 0x80;
+  return out.slice(0, CARD_AT + 7) + String.fromCharCode(top) + out.slice(CARD_AT + 8);
+}
+
 // --- sparse opcodes ----------------------------------------------------------------------------
 
 const isZero = (op: number) => (op & 0xc0) === 0;
