@@ -133,6 +133,19 @@ const PARAMETERS: Parameter[] = [
   integerSetting("zset-max-listpack-value", "zsetMaxListpackValue", 0, Number.MAX_SAFE_INTEGER, "zset-max-ziplist-value", INT64_MAX),
   integerSetting("list-max-listpack-size", "listMaxListpackSize", -2147483648, 2147483647, "list-max-ziplist-size"),
   integerSetting("list-compress-depth", "listCompressDepth", 0, 2147483647),
+  // A memory parameter up to LONG_MAX, as Redis 7.0 (a sparse HLL never passes ~16 KB).
+  {
+    name: "hll-sparse-max-bytes",
+    // Held as a double: LONG_MAX itself reads back as 2^63.
+    get: (ctx) => (ctx.db.settings.hllSparseMaxBytes >= 2 ** 63 ? INT64_MAX : String(ctx.db.settings.hllSparseMaxBytes)),
+    set: (ctx, value) => {
+      const n = value === "" ? 0 : parseMemory(value);
+      if (n === null) return "argument must be a memory value";
+      if (n > 2 ** 63) return outOfRange(0, INT64_MAX);
+      ctx.db.settings.hllSparseMaxBytes = n;
+      return null;
+    },
+  },
   fixed("databases", "1"),
   fixed("save", ""),
   fixed("appendonly", "yes"),

@@ -723,6 +723,21 @@ export const COMMAND_DOCS: Readonly<Record<string, CommandDocs>> = {
     since: "3.2.10",
     complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
   },
+
+  // --- hyperloglog -------------------------------------------------------------
+  pfadd: { summary: "Adds the specified elements to the specified HyperLogLog.", since: "2.8.9", complexity: "O(1) to add every element." },
+  pfcount: {
+    summary: "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
+    since: "2.8.9",
+    complexity: "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.",
+  },
+  pfmerge: {
+    summary: "Merge N different HyperLogLogs into a single one.",
+    since: "2.8.9",
+    complexity: "O(N) to merge N HyperLogLogs, but with high constant times.",
+  },
+  pfdebug: { summary: "Internal commands for debugging HyperLogLog values", since: "2.8.9", complexity: "N/A" },
+  pfselftest: { summary: "An internal command for testing HyperLogLog values", since: "2.8.9", complexity: "N/A" },
 };
 
 /** The docs of a declared command; undefined only for a command missing here (a bug the table test catches). */

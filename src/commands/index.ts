@@ -19,3 +19,4 @@ import "./sortedsets";
 import "./sort";
 import "./bitmaps";
 import "./geo";
+import "./hyperloglog";

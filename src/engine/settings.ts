@@ -84,6 +84,8 @@ export interface EngineSettings {
   autoAofRewritePercentage: number;
   /** auto-aof-rewrite-min-size: no automatic snapshot while log + snapshot are smaller (bytes). */
   autoAofRewriteMinSize: number;
+  /** hll-sparse-max-bytes: a sparse HyperLogLog longer than this becomes dense. */
+  hllSparseMaxBytes: number;
 }
 
 export function defaultSettings(): EngineSettings {
@@ -102,5 +104,6 @@ export function defaultSettings(): EngineSettings {
     lfuDecayTime: 1,
     autoAofRewritePercentage: 100,
     autoAofRewriteMinSize: 64 * 1024 * 1024,
+    hllSparseMaxBytes: 3000,
   };
 }
