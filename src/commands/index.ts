@@ -17,3 +17,4 @@ import "./debug";
 import "./sets";
 import "./sortedsets";
 import "./sort";
+import "./hash-expiry";
