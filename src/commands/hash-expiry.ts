@@ -155,8 +155,7 @@ defineCommand({ ...EXPIRE_LIKE, name: "hpexpireat", run: (ctx, argv) => hexpireG
  * now) or expiry time (relative to 0); seconds round up, as Redis's `(t + 999 - base) / 1000`.
  */
 function httlGeneric(ctx: ExecContext, argv: string[], relative: boolean, unit: TimeUnit): Reply {
-  const hash = getHash(ctx, argv[1]);
-  const fields = fieldsOrReply(argv, 2, ERR_NUMFIELDS);
+  const [hash, fields] = hashAndFields(ctx, argv);
   const base = relative ? ctx.now : 0;
   return fields.map((field) => {
     if (!hash?.has(field)) return NO_FIELD;
@@ -175,15 +174,21 @@ defineCommand({ ...TTL_LIKE, name: "hpexpiretime", run: (ctx, argv) => httlGener
 
 // --- HPERSIST ---------------------------------------------------------------------------
 
+/** HPERSIST and HGETDEL: `key FIELDS numfields field …`, a write. */
+const FIELDS_WRITE = { arity: -5, ...writesOneKey("fast"), group: "hash" } as const;
+
+/** The hash (undefined when missing) and the fields of `key FIELDS numfields field …`. */
+function hashAndFields(ctx: ExecContext, argv: string[]): [HashValue | undefined, string[]] {
+  const hash = getHash(ctx, argv[1]);
+  return [hash, fieldsOrReply(argv, 2, ERR_NUMFIELDS)];
+}
+
 defineCommand({
+  ...FIELDS_WRITE,
   name: "hpersist",
-  arity: -5,
-  ...writesOneKey("fast"),
-  group: "hash",
   run(ctx, argv) {
     const key = argv[1];
-    const hash = getHash(ctx, key);
-    const fields = fieldsOrReply(argv, 2, ERR_NUMFIELDS);
+    const [hash, fields] = hashAndFields(ctx, argv);
     if (!hash) return fields.map(() => NO_FIELD);
     let changed = false;
     const codes = fields.map((field) => {
@@ -336,14 +341,11 @@ defineCommand({
 // --- HGETDEL ----------------------------------------------------------------------------
 
 defineCommand({
+  ...FIELDS_WRITE,
   name: "hgetdel",
-  arity: -5,
-  ...writesOneKey("fast"),
-  group: "hash",
   run(ctx, argv) {
     const key = argv[1];
-    const hash = getHash(ctx, key);
-    const fields = fieldsOrReply(argv, 2, ERR_NUMFIELDS);
+    const [hash, fields] = hashAndFields(ctx, argv);
     if (!hash) return fields.map(() => null);
     const deleted: string[] = [];
     const values = fields.map((field) => {
