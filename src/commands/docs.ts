@@ -428,6 +428,67 @@ export const COMMAND_DOCS: Readonly<Record<string, CommandDocs>> = {
     since: "2.8.0",
     complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
   },
+  // --- hash field expiration (Redis 7.4 and 8.0, src/commands/hash-expiry.ts) ---------
+  hexpire: {
+    summary: "Set expiry for hash field using relative time to expire (seconds)",
+    since: "7.4.0",
+    complexity: "O(N) where N is the number of specified fields",
+  },
+  hpexpire: {
+    summary: "Set expiry for hash field using relative time to expire (milliseconds)",
+    since: "7.4.0",
+    complexity: "O(N) where N is the number of specified fields",
+  },
+  hexpireat: {
+    summary: "Set expiry for hash field using an absolute Unix timestamp (seconds)",
+    since: "7.4.0",
+    complexity: "O(N) where N is the number of specified fields",
+  },
+  hpexpireat: {
+    summary: "Set expiry for hash field using an absolute Unix timestamp (milliseconds)",
+    since: "7.4.0",
+    complexity: "O(N) where N is the number of specified fields",
+  },
+  httl: {
+    summary: "Returns the TTL in seconds of a hash field.",
+    since: "7.4.0",
+    complexity: "O(N) where N is the number of specified fields",
+  },
+  hpttl: {
+    summary: "Returns the TTL in milliseconds of a hash field.",
+    since: "7.4.0",
+    complexity: "O(N) where N is the number of specified fields",
+  },
+  hexpiretime: {
+    summary: "Returns the expiration time of a hash field as a Unix timestamp, in seconds.",
+    since: "7.4.0",
+    complexity: "O(N) where N is the number of specified fields",
+  },
+  hpexpiretime: {
+    summary: "Returns the expiration time of a hash field as a Unix timestamp, in msec.",
+    since: "7.4.0",
+    complexity: "O(N) where N is the number of specified fields",
+  },
+  hpersist: {
+    summary: "Removes the expiration time for each specified field",
+    since: "7.4.0",
+    complexity: "O(N) where N is the number of specified fields",
+  },
+  hgetex: {
+    summary: "Get the value of one or more fields of a given hash key, and optionally set their expiration.",
+    since: "8.0.0",
+    complexity: "O(N) where N is the number of specified fields",
+  },
+  hsetex: {
+    summary: "Set the value of one or more fields of a given hash key, and optionally set their expiration.",
+    since: "8.0.0",
+    complexity: "O(N) where N is the number of fields being set.",
+  },
+  hgetdel: {
+    summary: "Returns the value of a field and deletes it from the hash.",
+    since: "8.0.0",
+    complexity: "O(N) where N is the number of specified fields",
+  },
 
   // --- set -------------------------------------------------------------------
   sadd: {

@@ -138,6 +138,12 @@ export class Executor {
       this.record(["DEL", key]);
       this.expiredDirty++;
     };
+    // Expired hash fields are logged as HDEL (Redis 7.4 propagates each as HDEL); the
+    // emptied hash then goes with its last field on replay.
+    db.onExpireFields = (key, fields) => {
+      this.record(["HDEL", key, ...fields]);
+      this.expiredDirty++;
+    };
     // Evictions happen outside a command's own dirty window (before or after it runs).
     db.onEvict = (key) => this.record(["DEL", key]);
     this.evictor = new Evictor(db);

@@ -130,7 +130,8 @@ defineCommand({
     }
     const result = value + incr;
     if (result < INT64_MIN || result > INT64_MAX) throw new CommandError(ERR_OVERFLOW);
-    hash.set(field, result.toString(), ctx.db.settings);
+    // A field's TTL survives an increment (Redis 7.4).
+    hash.set(field, result.toString(), ctx.db.settings, true);
     ctx.db.keyWritten(key, hash);
     return integer(result);
   },
@@ -153,10 +154,12 @@ defineCommand({
     const value = addLongDouble(base, incr);
     if (value.kind !== "finite") throw new CommandError(ERR_FLOAT_RESULT);
     const text = formatLongDouble(value);
-    hash.set(field, text, ctx.db.settings);
+    hash.set(field, text, ctx.db.settings, true);
     ctx.db.keyWritten(key, hash);
-    // Logged as the resulting value, so replay never depends on float formatting.
-    ctx.propagate(["HSET", key, field, text]);
+    // Logged as the resulting value, so replay never depends on float formatting; a field
+    // with a TTL keeps it (HSET would drop it).
+    if (hash.fieldExpireAt(field) === undefined) ctx.propagate(["HSET", key, field, text]);
+    else ctx.propagate(["HSETEX", key, "KEEPTTL", "FIELDS", "1", field, text]);
     return text;
   },
 });

@@ -20,3 +20,4 @@ import "./sort";
 import "./bitmaps";
 import "./geo";
 import "./hyperloglog";
+import "./hash-expiry";

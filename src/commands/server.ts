@@ -97,7 +97,9 @@ const SHARD_SECTIONS: Record<string, (ctx: ExecContext) => string[]> = {
     const keys = ctx.db.size;
     const expires = ctx.db.expiresCount;
     const lines = ["# Keyspace"];
-    if (keys || expires) lines.push(`db0:keys=${keys},expires=${expires},avg_ttl=${averageTtl(ctx)}`);
+    // subexpiry (Redis 7.4): hashes with at least one field TTL.
+    const sub = ctx.db.subexpiresCount;
+    if (keys || expires) lines.push(`db0:keys=${keys},expires=${expires},avg_ttl=${averageTtl(ctx)},subexpiry=${sub}`);
     return lines;
   },
 };

@@ -14,16 +14,45 @@
  * grows past hash-max-listpack-entries (hashTypeTryConversion / hashTypeSet). We record
  * that conversion at write time with the thresholds then in force, as Redis does, so a
  * later CONFIG SET does not change an existing hash until it is written again.
+ *
+ * Field TTLs (Redis 7.4's hash field expiration: HEXPIRE, HSETEX, …) live in an optional
+ * side object, created by the first field TTL and dropped with the last, so a hash without
+ * field TTLs pays one empty pointer and no work. A field is expired once now > its time,
+ * as keys are; expired fields are removed by `expireFields`, which the keyspace calls
+ * before any command sees the hash (lazy) and from the shard's alarm (active), so no
+ * command ever sees one. The earliest field expiry is kept exact (`nextElementExpiry`)
+ * for the keyspace's expiry index; moving it later (persisting or deleting the earliest
+ * field) rescans the TTLs, O(fields with a TTL).
  */
 import type { Collection } from "./keyspace";
-import { ARRAY_SLOT_BYTES, EMPTY_ARRAY_BYTES, EMPTY_MAP_BYTES, MAP_ENTRY_BYTES, objectBytes, stringBytes } from "./memory";
+import {
+  ARRAY_SLOT_BYTES,
+  EMPTY_ARRAY_BYTES,
+  EMPTY_MAP_BYTES,
+  HEAP_NUMBER_BYTES,
+  MAP_ENTRY_BYTES,
+  objectBytes,
+  stringBytes,
+} from "./memory";
 import type { EngineSettings } from "./settings";
 import { SlotTable } from "./slot-table";
 
-/** The HashValue object: type, listpack, slots, names, seqs, nextSeq, vals, textBytes. */
-const HASH_FIXED_BYTES = objectBytes(8) + EMPTY_MAP_BYTES + 3 * EMPTY_ARRAY_BYTES;
+/** The HashValue object: type, listpack, slots, names, seqs, nextSeq, vals, textBytes, fieldTtls. */
+const HASH_FIXED_BYTES = objectBytes(9) + EMPTY_MAP_BYTES + 3 * EMPTY_ARRAY_BYTES;
+/** The FieldTtls object and its empty Map. */
+const FIELD_TTLS_FIXED_BYTES = objectBytes(2) + EMPTY_MAP_BYTES;
+/** Per field with a TTL: its Map entry (the name string is the slot table's) and the boxed time. */
+const FIELD_TTL_ENTRY_BYTES = MAP_ENTRY_BYTES + HEAP_NUMBER_BYTES;
 
 export type HashEntry = [field: string, value: string];
+
+/** The TTLs of a hash's fields that have one. */
+interface FieldTtls {
+  /** Field → absolute expiry time in ms. */
+  readonly at: Map<string, number>;
+  /** The earliest time in `at` (kept exact: see the header). */
+  min: number;
+}
 
 export class HashValue extends SlotTable implements Collection {
   readonly type = "hash" as const;
@@ -33,6 +62,8 @@ export class HashValue extends SlotTable implements Collection {
   private readonly vals: (string | undefined)[] = [];
   /** Running total of the fields' and values' string bytes, so memoryUsage is O(1). */
   private textBytes = 0;
+  /** Field TTLs, or undefined while no field has one (see the header). */
+  private fieldTtls: FieldTtls | undefined = undefined;
 
   protected override columns(): readonly unknown[][] {
     return [this.vals];
@@ -42,14 +73,17 @@ export class HashValue extends SlotTable implements Collection {
     this.vals[slot] = undefined;
   }
 
+  /** Redis 7.4 calls a listpack with field TTLs "listpackex". */
   encoding(_settings: EngineSettings): string {
-    return this.listpack ? "listpack" : "hashtable";
+    if (!this.listpack) return "hashtable";
+    return this.fieldTtls ? "listpackex" : "listpack";
   }
 
   clone(): HashValue {
     const copy = new HashValue();
     copy.listpack = this.listpack;
     for (const [f, v] of this.entries()) copy.append(f, v);
+    if (this.fieldTtls) copy.fieldTtls = { at: new Map(this.fieldTtls.at), min: this.fieldTtls.min };
     return copy;
   }
 
@@ -62,7 +96,8 @@ export class HashValue extends SlotTable implements Collection {
       HASH_FIXED_BYTES +
       MAP_ENTRY_BYTES * this.size +
       3 * ARRAY_SLOT_BYTES * this.slotCount +
-      this.textBytes
+      this.textBytes +
+      (this.fieldTtls ? FIELD_TTLS_FIXED_BYTES + FIELD_TTL_ENTRY_BYTES * this.fieldTtls.at.size : 0)
     );
   }
 
@@ -93,13 +128,15 @@ export class HashValue extends SlotTable implements Collection {
   // --- writing -------------------------------------------------------------------------
 
   /**
-   * Sets `field` to `value` (hashTypeSet); returns true when the field is new. Converts
+   * Sets `field` to `value` (hashTypeSet); returns true when the field is new. An
+   * overwrite discards the field's TTL, as HSET does, unless `keepTtl` (HINCRBY,
+   * HINCRBYFLOAT and HSETEX KEEPTTL change a value without replacing the field). Converts
    * to the hashtable encoding when either string is longer than hash-max-listpack-value
    * or the hash now has more than hash-max-listpack-entries fields. Setting the pairs of
    * one HSET in turn converts exactly when Redis's up-front hashTypeTryConversion would,
    * since conversion only ever goes one way.
    */
-  set(field: string, value: string, settings: EngineSettings): boolean {
+  set(field: string, value: string, settings: EngineSettings, keepTtl = false): boolean {
     if (
       this.listpack &&
       (field.length > settings.hashMaxListpackValue || value.length > settings.hashMaxListpackValue)
@@ -110,6 +147,7 @@ export class HashValue extends SlotTable implements Collection {
     if (slot !== undefined) {
       this.textBytes += stringBytes(value) - stringBytes(this.vals[slot] as string);
       this.vals[slot] = value;
+      if (this.fieldTtls && !keepTtl) this.persistField(field);
     } else {
       this.append(field, value);
     }
@@ -123,8 +161,71 @@ export class HashValue extends SlotTable implements Collection {
     const slot = this.slotOf(field);
     if (slot === undefined) return false;
     this.textBytes -= stringBytes(field) + stringBytes(this.vals[slot] as string);
+    if (this.fieldTtls) this.persistField(field);
     this.removeSlot(field);
     return true;
+  }
+
+  // --- field TTLs (hash field expiration) --------------------------------------------
+
+  /** True when at least one field has a TTL. */
+  get hasFieldTtls(): boolean {
+    return this.fieldTtls !== undefined;
+  }
+
+  /** How many fields have a TTL. */
+  get fieldTtlCount(): number {
+    return this.fieldTtls?.at.size ?? 0;
+  }
+
+  /** The field's absolute expiry time in ms, or undefined when it has none (or is not held). */
+  fieldExpireAt(field: string): number | undefined {
+    return this.fieldTtls?.at.get(field);
+  }
+
+  /** Sets the absolute expiry time (ms) of `field`, which must be held. */
+  setFieldExpire(field: string, atMs: number): void {
+    let ttls = this.fieldTtls;
+    if (!ttls) ttls = this.fieldTtls = { at: new Map(), min: Infinity };
+    const before = ttls.at.get(field);
+    ttls.at.set(field, atMs);
+    if (atMs < ttls.min) ttls.min = atMs;
+    else if (before === ttls.min && atMs > before) ttls.min = earliest(ttls.at);
+  }
+
+  /** Removes the field's TTL; returns whether it had one. */
+  persistField(field: string): boolean {
+    const ttls = this.fieldTtls;
+    if (!ttls) return false;
+    const before = ttls.at.get(field);
+    if (before === undefined) return false;
+    ttls.at.delete(field);
+    if (ttls.at.size === 0) this.fieldTtls = undefined;
+    else if (before === ttls.min) ttls.min = earliest(ttls.at);
+    return true;
+  }
+
+  /** Every field with a TTL and its time (snapshots). */
+  fieldExpiries(): IterableIterator<[field: string, atMs: number]> {
+    return (this.fieldTtls?.at ?? NO_TTLS).entries();
+  }
+
+  /** The earliest field expiry, or undefined (the keyspace's expiry index hook, see Collection). */
+  nextElementExpiry(): number | undefined {
+    return this.fieldTtls?.min;
+  }
+
+  /**
+   * Deletes the fields whose TTL has passed (now > time, as for keys); returns their
+   * names (the keyspace logs them as HDEL). The hash may be empty afterwards.
+   */
+  expireElements(now: number): string[] {
+    const ttls = this.fieldTtls;
+    if (!ttls || ttls.min >= now) return [];
+    const due: string[] = [];
+    for (const [field, at] of ttls.at) if (at < now) due.push(field);
+    for (const field of due) this.delete(field);
+    return due;
   }
 
   // --- random fields (HRANDFIELD) ------------------------------------------------------
@@ -186,4 +287,13 @@ export class HashValue extends SlotTable implements Collection {
     this.vals[this.insertSlot(field)] = value;
     this.textBytes += stringBytes(field) + stringBytes(value);
   }
+}
+
+const NO_TTLS: ReadonlyMap<string, number> = new Map();
+
+/** The smallest time in a non-empty TTL map. */
+function earliest(at: Map<string, number>): number {
+  let min = Infinity;
+  for (const t of at.values()) if (t < min) min = t;
+  return min;
 }

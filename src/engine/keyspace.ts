@@ -16,6 +16,13 @@
  * Keys with a TTL also sit in an expiry heap (earliest first), so the shard's alarm can
  * delete keys as they expire (active expiry) without scanning, and always knows the next
  * expiry time. Entries made stale by a changed or removed TTL are skipped when reached.
+ * Hashes with field TTLs (Redis 7.4's hash field expiration) sit in a second heap, keyed by
+ * their earliest field expiry (Redis's db->hexpires), so the same alarm reclaims expired
+ * fields: a collection says when its first element expires (`nextElementExpiry`, read at
+ * every re-measure) and drops what is due (`expireElements`, logged as HDEL through
+ * onExpireFields). Lazy field expiry runs in `get`/`peek`, so no command sees an expired
+ * field; a hash whose last field expires is deleted. Keyspaces without field TTLs pay one
+ * size check per lookup.
  *
  * Every change goes through `set`, `delete`, `setExpire`, `persist`, `flush` or
  * `keyWritten`, which bump `dirty` (the executor logs a command that bumped it) and
@@ -52,6 +59,10 @@ export interface Collection {
    * must be O(1): keep a running count of element bytes in the mutating methods.
    */
   memoryUsage(): number;
+  /** The earliest expiry among the collection's own elements (hash field TTLs), if any. */
+  nextElementExpiry?(): number | undefined;
+  /** Removes the elements whose expiry is before `now`; returns their names. */
+  expireElements?(now: number): string[];
 }
 
 export type Value = string | Collection;
@@ -64,6 +75,8 @@ export function typeOf(v: Value): RedisType {
 type ExpireListener = (key: string) => void;
 /** Called when eviction deletes a key, so the deletion is logged as DEL. */
 type EvictListener = (key: string) => void;
+/** Called when lazy or active expiry removes elements (hash fields), so it is logged as HDEL. */
+type ExpireFieldsListener = (key: string, fields: string[]) => void;
 
 export class Keyspace extends SlotTable {
   /** Per slot (see SlotTable): the key's value (undefined for a hole) and its access clock. */
@@ -73,8 +86,11 @@ export class Keyspace extends SlotTable {
   /** Absolute expiry time in ms for keys that have a TTL (Redis's `expires` dict). */
   private readonly expires = new Map<string, number>();
   /** Min-heap of (time, key) over `expires`; may hold stale pairs (see header). */
-  private heapAt: number[] = [];
-  private heapKey: string[] = [];
+  private heap = new ExpiryHeap();
+  /** Keys of collections with expiring elements → the earliest element expiry (see header). */
+  private readonly subexpires = new Map<string, number>();
+  /** Min-heap of (time, key) over `subexpires`; may hold stale pairs. */
+  private subHeap = new ExpiryHeap();
 
   /** Accounted bytes of each collection value as last measured (strings are costed by length). */
   private readonly collectionBytes = new Map<string, number>();
@@ -92,7 +108,7 @@ export class Keyspace extends SlotTable {
   /** Encoding thresholds, maxmemory and the other settings that CONFIG SET changes. */
   readonly settings: EngineSettings = defaultSettings();
   /** Counters INFO stats reports. */
-  readonly stats = { expiredKeys: 0, evictedKeys: 0 };
+  readonly stats = { expiredKeys: 0, evictedKeys: 0, expiredFields: 0 };
   /** Count of changes, as Redis's server.dirty. */
   dirty = 0;
   private nowMs = Date.now();
@@ -102,6 +118,7 @@ export class Keyspace extends SlotTable {
   expireOnRead = true;
   onExpire: ExpireListener | null = null;
   onEvict: EvictListener | null = null;
+  onExpireFields: ExpireFieldsListener | null = null;
   /** Random source for LFU increments, RANDOMKEY and eviction sampling (tests inject one). */
   random: () => number = Math.random;
 
@@ -122,6 +139,7 @@ export class Keyspace extends SlotTable {
     const slot = this.slotOf(key);
     if (slot === undefined) return undefined;
     if (this.expires.size !== 0 && this.expireIfDue(key)) return undefined;
+    if (this.subexpires.size !== 0 && this.expireElementsIfDue(key)) return undefined;
     this.slotAccess[slot] = touchedAccess(this.slotAccess[slot], this.nowMs, this.settings, this.random);
     this.lastAccessed = key;
     return this.slotValue[slot];
@@ -137,6 +155,7 @@ export class Keyspace extends SlotTable {
     const slot = this.slotOf(key);
     if (slot === undefined) return undefined;
     if (this.expires.size !== 0 && this.expireIfDue(key)) return undefined;
+    if (this.subexpires.size !== 0 && this.expireElementsIfDue(key)) return undefined;
     return this.slotValue[slot];
   }
 
@@ -150,6 +169,11 @@ export class Keyspace extends SlotTable {
 
   get expiresCount(): number {
     return this.expires.size;
+  }
+
+  /** How many keys hold collections with expiring elements (INFO keyspace's subexpiry). */
+  get subexpiresCount(): number {
+    return this.subexpires.size;
   }
 
   /** Every key's expiry time (for INFO's statistics). */
@@ -177,24 +201,67 @@ export class Keyspace extends SlotTable {
     this.onExpire?.(key);
   }
 
-  /** The earliest TTL among keys, or undefined when no key has one. */
+  /**
+   * Removes the expired elements of the collection at `key` (lazy field expiry), if any is
+   * due; returns true when that emptied and so deleted the key.
+   */
+  private expireElementsIfDue(key: string): boolean {
+    if (!this.expireOnRead) return false;
+    const at = this.subexpires.get(key);
+    if (at === undefined || at >= this.nowMs) return false;
+    return this.expireElements(key);
+  }
+
+  /** Removes the due elements of the collection at `key`, logging them; true when it emptied. */
+  private expireElements(key: string): boolean {
+    const value = this.slotValue[this.slotOf(key)!] as Collection;
+    const fields = value.expireElements?.(this.nowMs) ?? [];
+    if (fields.length === 0) {
+      // The index was early (nothing is due yet): only move it.
+      this.indexElementExpiry(key, value.nextElementExpiry?.());
+      return false;
+    }
+    this.stats.expiredFields += fields.length;
+    this.onExpireFields?.(key, fields);
+    // Re-measures and re-indexes (or deletes the emptied key): one change either way.
+    this.keyWritten(key, value);
+    return value.size === 0;
+  }
+
+  /** The earliest TTL among keys and expiring elements, or undefined when none has one. */
   nextExpiry(): number | undefined {
     this.dropStaleHeapTop();
-    return this.heapAt.length ? this.heapAt[0] : undefined;
+    this.dropStaleSubHeapTop();
+    const key = this.heap.at.length ? this.heap.at[0] : undefined;
+    const sub = this.subHeap.at.length ? this.subHeap.at[0] : undefined;
+    if (key === undefined) return sub;
+    return sub === undefined || key <= sub ? key : sub;
   }
 
   /**
-   * Active expiry: deletes up to `limit` keys whose TTL is before `now`, earliest
-   * first (each reported to onExpire, so it is logged as DEL). Returns how many it deleted.
+   * Active expiry: deletes up to `limit` keys whose TTL is before `now`, and reclaims the
+   * expired elements of collections (a collection counting once), earliest first (each key
+   * reported to onExpire, so it is logged as DEL; elements to onExpireFields, as HDEL).
+   * Returns how many keys and collections it handled.
    */
   expireDue(now: number, limit: number): number {
     let n = 0;
     while (n < limit) {
       this.dropStaleHeapTop();
-      if (this.heapAt.length === 0 || this.heapAt[0] >= now) break;
-      const key = this.heapKey[0];
-      this.heapPop();
-      this.expireKey(key);
+      this.dropStaleSubHeapTop();
+      const keyAt = this.heap.at.length ? this.heap.at[0] : Infinity;
+      const subAt = this.subHeap.at.length ? this.subHeap.at[0] : Infinity;
+      if (keyAt <= subAt) {
+        if (keyAt >= now) break;
+        const key = this.heap.key[0];
+        this.heap.pop();
+        this.expireKey(key);
+      } else {
+        if (subAt >= now) break;
+        const key = this.subHeap.key[0];
+        this.subHeap.pop();
+        this.expireElements(key);
+      }
       n++;
     }
     return n;
@@ -243,6 +310,7 @@ export class Keyspace extends SlotTable {
     this.used -= KEY_ENTRY_BYTES + stringBytes(key) + this.valueBytes(key, this.slotValue[slot]!);
     this.collectionBytes.delete(key);
     this.dropExpire(key);
+    if (this.subexpires.size !== 0) this.indexElementExpiry(key, undefined);
     this.removeSlot(key);
     this.changed(key);
     return true;
@@ -252,8 +320,8 @@ export class Keyspace extends SlotTable {
   setExpire(key: string, atMs: number): void {
     if (!this.expires.has(key)) this.used += EXPIRE_ENTRY_BYTES;
     this.expires.set(key, atMs);
-    this.heapPush(atMs, key);
-    if (this.heapAt.length > 64 && this.heapAt.length > 2 * this.expires.size) this.rebuildHeap();
+    this.heap.push(atMs, key);
+    if (this.heap.at.length > 64 && this.heap.at.length > 2 * this.expires.size) this.rebuildHeap();
     this.changed(key);
   }
 
@@ -291,8 +359,9 @@ export class Keyspace extends SlotTable {
     for (const [key, w] of this.watched) if (this.slotOf(key) !== undefined) w[0] = ++this.watchClock;
     this.clearSlots();
     this.expires.clear();
-    this.heapAt = [];
-    this.heapKey = [];
+    this.heap = new ExpiryHeap();
+    this.subexpires.clear();
+    this.subHeap = new ExpiryHeap();
     this.collectionBytes.clear();
     this.used = 0;
     this.dirty += n;
@@ -341,19 +410,46 @@ export class Keyspace extends SlotTable {
     const v = this.peek(key);
     if (v === undefined) return undefined;
     const value = typeof v === "string" ? stringBytes(v) : (v.memoryUsage?.() ?? 0);
-    return KEY_ENTRY_BYTES + stringBytes(key) + value + (this.expires.has(key) ? EXPIRE_ENTRY_BYTES : 0);
+    const ttls = (this.expires.has(key) ? EXPIRE_ENTRY_BYTES : 0) + (this.subexpires.has(key) ? EXPIRE_ENTRY_BYTES : 0);
+    return KEY_ENTRY_BYTES + stringBytes(key) + value + ttls;
   }
 
   /** Measures a value just stored at `key` (remembering a collection's size). */
   private measure(key: string, value: Value): number {
     if (typeof value === "string") {
       this.collectionBytes.delete(key);
+      if (this.subexpires.size !== 0) this.indexElementExpiry(key, undefined);
       return stringBytes(value);
     }
     // (Optional call: a test double without the method counts as nothing.)
     const bytes = value.memoryUsage?.() ?? 0;
     this.collectionBytes.set(key, bytes);
+    // Every write of a collection passes here, so the element expiry index follows it.
+    const at = value.nextElementExpiry?.();
+    if (at !== undefined || this.subexpires.size !== 0) this.indexElementExpiry(key, at);
     return bytes;
+  }
+
+  /**
+   * Records (or, with undefined, forgets) the earliest element expiry of the collection at
+   * `key` in the second heap. Its entry costs what a key TTL's does (a Map entry and a heap
+   * pair), accounted in `used`.
+   */
+  private indexElementExpiry(key: string, at: number | undefined): void {
+    const before = this.subexpires.get(key);
+    if (before === at) return;
+    if (at === undefined) {
+      this.subexpires.delete(key);
+      this.used -= EXPIRE_ENTRY_BYTES;
+      return;
+    }
+    if (before === undefined) this.used += EXPIRE_ENTRY_BYTES;
+    this.subexpires.set(key, at);
+    this.subHeap.push(at, key);
+    if (this.subHeap.at.length > 64 && this.subHeap.at.length > 2 * this.subexpires.size) {
+      this.subHeap = new ExpiryHeap();
+      for (const [k, t] of this.subexpires) this.subHeap.push(t, k);
+    }
   }
 
   /** The bytes accounted for the value now at `key`. */
@@ -395,9 +491,9 @@ export class Keyspace extends SlotTable {
     // tries only guards against a pathological run of luck.
     for (let tries = 0; out.size < count && tries < count * 64; tries++) {
       if (volatile) {
-        const i = Math.floor(this.random() * this.heapAt.length);
-        const key = this.heapKey[i];
-        if (this.expires.get(key) === this.heapAt[i]) out.add(key);
+        const i = Math.floor(this.random() * this.heap.at.length);
+        const key = this.heap.key[i];
+        if (this.expires.get(key) === this.heap.at[i]) out.add(key);
       } else {
         const key = this.nameAt(Math.floor(this.random() * this.slotCount));
         if (key !== undefined) out.add(key);
@@ -409,7 +505,7 @@ export class Keyspace extends SlotTable {
   /** The key with a TTL that expires first (volatile-ttl's choice), if any. */
   soonestExpiring(): string | undefined {
     this.dropStaleHeapTop();
-    return this.heapKey.length ? this.heapKey[0] : undefined;
+    return this.heap.key.length ? this.heap.key[0] : undefined;
   }
 
   /** Deletes `key` to free memory: counted in evicted_keys and reported to onEvict. */
@@ -491,21 +587,32 @@ export class Keyspace extends SlotTable {
     return !w || w[0] !== version || (!expiredAtWatch && this.isExpired(key));
   }
 
-  // --- the expiry heap -----------------------------------------------------------
+  // --- the expiry heaps ---------------------------------------------------------
 
   private dropStaleHeapTop(): void {
-    while (this.heapAt.length && this.expires.get(this.heapKey[0]) !== this.heapAt[0]) this.heapPop();
+    const h = this.heap;
+    while (h.at.length && this.expires.get(h.key[0]) !== h.at[0]) h.pop();
+  }
+
+  private dropStaleSubHeapTop(): void {
+    const h = this.subHeap;
+    while (h.at.length && this.subexpires.get(h.key[0]) !== h.at[0]) h.pop();
   }
 
   private rebuildHeap(): void {
-    this.heapAt = [];
-    this.heapKey = [];
-    for (const [key, at] of this.expires) this.heapPush(at, key);
+    this.heap = new ExpiryHeap();
+    for (const [key, at] of this.expires) this.heap.push(at, key);
   }
+}
 
-  private heapPush(at: number, key: string): void {
-    const A = this.heapAt;
-    const K = this.heapKey;
+/** A binary min-heap of (time, key) pairs, in two parallel arrays (no object per pair). */
+class ExpiryHeap {
+  readonly at: number[] = [];
+  readonly key: string[] = [];
+
+  push(at: number, key: string): void {
+    const A = this.at;
+    const K = this.key;
     let i = A.push(at) - 1;
     K.push(key);
     while (i > 0) {
@@ -519,9 +626,9 @@ export class Keyspace extends SlotTable {
     K[i] = key;
   }
 
-  private heapPop(): void {
-    const A = this.heapAt;
-    const K = this.heapKey;
+  pop(): void {
+    const A = this.at;
+    const K = this.key;
     const at = A.pop()!;
     const key = K.pop()!;
     const n = A.length;

@@ -60,6 +60,13 @@ export const EXPIRE_ENTRY_BYTES = 46;
  */
 export const MAP_ENTRY_BYTES = 20;
 
+/**
+ * A number that is not a small integer (a millisecond timestamp) held in a Map or object
+ * field: a boxed HeapNumber, a 4-byte header map word plus the 8-byte double. Not measured
+ * by the calibration script: V8's layout, not a fill-dependent figure.
+ */
+export const HEAP_NUMBER_BYTES = 12;
+
 /** One slot of a JS array grown by push (pointer or small integer). Measured: 4.6 (4.0–5.2). */
 export const ARRAY_SLOT_BYTES = 5;
 

@@ -67,17 +67,19 @@ function mergeKeyspace(parts: Map<string, string[]>[]): string[] {
   let keys = 0;
   let expires = 0;
   let ttlTotal = 0;
+  let subexpiry = 0;
   for (const p of parts) {
     for (const line of p.get("keyspace") ?? []) {
-      const m = /^db0:keys=(\d+),expires=(\d+),avg_ttl=(\d+)/.exec(line);
+      const m = /^db0:keys=(\d+),expires=(\d+),avg_ttl=(\d+)(?:,subexpiry=(\d+))?/.exec(line);
       if (!m) continue;
       keys += Number(m[1]);
       expires += Number(m[2]);
+      subexpiry += Number(m[4] ?? 0);
       ttlTotal += Number(m[3]) * Number(m[2]);
     }
   }
   const lines = ["# Keyspace"];
-  if (keys > 0) lines.push(`db0:keys=${keys},expires=${expires},avg_ttl=${expires ? Math.round(ttlTotal / expires) : 0}`);
+  if (keys > 0) lines.push(`db0:keys=${keys},expires=${expires},avg_ttl=${expires ? Math.round(ttlTotal / expires) : 0},subexpiry=${subexpiry}`);
   return lines;
 }
 

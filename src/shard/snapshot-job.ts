@@ -11,7 +11,14 @@
  *
  * The same walk serves snapshots (a whole RDB file, header and AUX fields included) and
  * admin exports (key records only: the router assembles one file from every shard's).
+ *
+ * Hash field TTLs (Redis 7.4) have no place in an RDB v10 key record: a snapshot writes them
+ * in a Hotslot AUX field (FIELD_TTLS_AUX) right after the hash's record, holding the JSON
+ * array [key, field, time, field, time, …] (binary strings stay one char per byte). RDB
+ * loaders skip AUX fields they do not know, so the file stays a valid Redis 7.0 RDB.
+ * Exports, for redis-server 7.0, carry the hashes without their field TTLs.
  */
+import { HashValue } from "../engine/hash";
 import type { Keyspace, Value } from "../engine/keyspace";
 import { RdbFileWriter } from "../engine/rdb/file";
 import { toRdbValue } from "../engine/rdb/values";
@@ -26,6 +33,8 @@ const SLICE_KEYS = 4096;
 const SCAN_STEP = 256;
 /** The AUX field holding the settings that differ from the shard's configured ones. */
 export const SETTINGS_AUX = "hotslot-settings";
+/** The AUX field holding one hash's field TTLs (see the header). */
+export const FIELD_TTLS_AUX = "hotslot-field-ttls";
 
 /** Why a snapshot is taken (INFO tells saves from log rewrites). */
 export type JobKind = "save" | "bgsave" | "bgrewriteaof" | "auto";
@@ -45,6 +54,8 @@ export class SnapshotJob {
   private walked = false;
   /** Keys ahead of the walk that copy-on-write has saved already. */
   private readonly captured = new Set<string>();
+  /** A whole snapshot file (field TTLs included), not an export's key records. */
+  private readonly snapshot: boolean;
   keys = 0;
 
   /**
@@ -65,6 +76,7 @@ export class SnapshotJob {
   ) {
     this.limit = db.sequenceLimit;
     this.writer = new RdbFileWriter(settings, settingsAux !== null);
+    this.snapshot = settingsAux !== null;
     if (settingsAux === null) return;
     this.writer.aux("redis-ver", REDIS_VERSION);
     this.writer.aux("redis-bits", "64");
@@ -139,6 +151,11 @@ export class SnapshotJob {
 
   private emit(key: string, value: Value, expireAt: number | undefined): void {
     this.writer.key(key, toRdbValue(value, this.settings), expireAt);
+    if (this.snapshot && value instanceof HashValue && value.hasFieldTtls) {
+      const flat: (string | number)[] = [key];
+      for (const [field, at] of value.fieldExpiries()) flat.push(field, at);
+      this.writer.aux(FIELD_TTLS_AUX, JSON.stringify(flat));
+    }
     this.keys++;
     if (this.writer.buffered >= CHUNK_TARGET) this.flush();
   }

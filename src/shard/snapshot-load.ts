@@ -4,12 +4,13 @@
  * reader, a budget of bytes at a time so recovery can yield to the event loop. An
  * unreadable stream or one that ends before its EOF marker is SnapshotCorrupt.
  */
+import { HashValue } from "../engine/hash";
 import type { Keyspace } from "../engine/keyspace";
 import { RdbCorrupt, RdbTruncated } from "../engine/rdb/bytes";
 import { RdbFileReader } from "../engine/rdb/file";
 import { RdbUnsupported } from "../engine/rdb/object";
 import { fromRdbValue } from "../engine/rdb/values";
-import { SETTINGS_AUX } from "./snapshot-job";
+import { FIELD_TTLS_AUX, SETTINGS_AUX } from "./snapshot-job";
 import { SnapshotCorrupt, type SnapshotMeta, type SnapshotStore } from "./snapshot-store";
 
 /** A snapshot being loaded chunk by chunk into the keyspace. */
@@ -54,11 +55,43 @@ export class SnapshotLoader {
   private drain(): void {
     for (let rec = this.reader.next(); rec; rec = this.reader.next()) {
       if (rec.kind === "aux" && rec.key === SETTINGS_AUX) this.applySettings(rec.value);
+      else if (rec.kind === "aux" && rec.key === FIELD_TTLS_AUX) this.applyFieldTtls(rec.value);
       else if (rec.kind === "key") {
         this.db.set(rec.key, fromRdbValue(rec.value, this.db.settings));
         if (rec.expireAt !== undefined) this.db.setExpire(rec.key, rec.expireAt);
         this.keys++;
       }
+    }
+  }
+
+  /**
+   * The field TTLs of the hash just loaded (FIELD_TTLS_AUX, see snapshot-job.ts). Times
+   * already past are kept: the keyspace reclaims those fields as it would have.
+   */
+  private applyFieldTtls(json: string): void {
+    let flat: unknown;
+    try {
+      flat = JSON.parse(json);
+    } catch {
+      throw new RdbCorrupt(`bad ${FIELD_TTLS_AUX} field`);
+    }
+    if (!Array.isArray(flat) || flat.length % 2 !== 1 || typeof flat[0] !== "string") {
+      throw new RdbCorrupt(`bad ${FIELD_TTLS_AUX} field`);
+    }
+    const key = flat[0];
+    const expireOnRead = this.db.expireOnRead;
+    this.db.expireOnRead = false;
+    try {
+      const hash = this.db.peek(key);
+      if (!(hash instanceof HashValue)) throw new RdbCorrupt(`${FIELD_TTLS_AUX} for '${key}', which is not a hash`);
+      for (let i = 1; i < flat.length; i += 2) {
+        const [field, at] = [flat[i], flat[i + 1]];
+        if (typeof field !== "string" || typeof at !== "number") throw new RdbCorrupt(`bad ${FIELD_TTLS_AUX} field`);
+        if (hash.has(field)) hash.setFieldExpire(field, at);
+      }
+      this.db.keyWritten(key, hash);
+    } finally {
+      this.db.expireOnRead = expireOnRead;
     }
   }
 }

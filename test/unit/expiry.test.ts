@@ -62,7 +62,7 @@ describe("active expiry", () => {
     const { core, advance } = shard();
     core.exec([["SET", "k", "v"]]);
     for (let i = 0; i < 10_000; i++) core.exec([["PEXPIRE", "k", String(1000 + i)]]);
-    expect((core.db as any).heapAt.length).toBeLessThan(200);
+    expect((core.db as any).heap.at.length).toBeLessThan(200);
     advance(20_000);
     core.expireDue(10);
     expect(core.db.size).toBe(0);

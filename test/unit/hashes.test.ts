@@ -160,7 +160,7 @@ describe("the hash type", () => {
     const s = defaultSettings();
     const h = new HashValue();
     const rng = new Rng(5);
-    const fixed = objectBytes(8) + EMPTY_MAP_BYTES + 3 * EMPTY_ARRAY_BYTES;
+    const fixed = objectBytes(9) + EMPTY_MAP_BYTES + 3 * EMPTY_ARRAY_BYTES;
     for (let i = 0; i < 4000; i++) {
       const f = "f" + rng.int(60);
       if (rng.chance(0.6)) h.set(f, "v".repeat(rng.int(30)), s);

@@ -116,7 +116,7 @@ describe("INFO", () => {
     db.set("a", "1");
     db.set("b", "2");
     db.setExpire("b", now + 100_000);
-    expect(run("INFO", "keyspace")).toBe("# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=100000\r\n");
+    expect(run("INFO", "keyspace")).toBe("# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=100000,subexpiry=0\r\n");
   });
 
   it("counts expired keys and the share of TTL keys expired but not yet deleted", () => {
@@ -131,7 +131,7 @@ describe("INFO", () => {
 
   it("returns the section for its name in any case, and all sections for default, all and everything", () => {
     db.set("a", "1");
-    const text = "# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n";
+    const text = "# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0,subexpiry=0\r\n";
     for (const arg of ["keyspace", "KeySpace", "keyspace\x00x"]) expect(run("INFO", arg)).toBe(text);
     for (const arg of ["default", "ALL", "everything"]) {
       expect(run("INFO", arg)).toContain(STATS);
