@@ -15,6 +15,7 @@
  */
 import { HashValue } from "../engine/hash";
 import type { Reply } from "../protocol/reply";
+import { cstr } from "../util/binary";
 import { int64OrReply, isOption, lookupOfType } from "./args";
 import type { ExecContext } from "./context";
 import { CommandError, errWrongArity, ERR_INVALID_EXPIRE } from "./errors";
@@ -30,8 +31,9 @@ const ERR_NEGATIVE_EXPIRE = "ERR invalid expire time, must be >= 0";
 const ERR_HSETEX_NUMFIELDS = "ERR invalid number of fields";
 const ERR_HSETEX_CONDITION = "ERR Only one of FXX or FNX arguments can be specified";
 const ERR_HSETEX_EXPIRY = "ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified";
-const ERR_HSETEX_UNKNOWN = "ERR unknown argument";
-const ERR_HSETEX_NO_FIELDS = "ERR missing FIELDS argument";
+/** hsetexParseArgs quotes the argument it does not know, with `%s` (up to a NUL byte). */
+const errHsetexUnknown = (arg: string) => `ERR unknown argument: ${cstr(arg)}`;
+const ERR_HSETEX_MISSING_EXPIRE = "ERR missing expire time";
 
 /** Redis's HFE_MAX_ABS_TIME_MSEC (EB_EXPIRE_TIME_MAX >> 2): the latest field expiry, in ms. */
 const MAX_FIELD_EXPIRE_MS = 2n ** 46n - 1n;
@@ -141,7 +143,8 @@ function hexpireGeneric(ctx: ExecContext, argv: string[], relative: boolean, uni
   return codes;
 }
 
-const EXPIRE_LIKE = { arity: -6, ...writesOneKey("fast"), group: "hash" } as const;
+// hexpire.json: WRITE, DENYOOM, FAST (denyoom although it only sets TTLs).
+const EXPIRE_LIKE = { arity: -6, ...writesOneKey("denyoom", "fast"), group: "hash" } as const;
 
 defineCommand({ ...EXPIRE_LIKE, name: "hexpire", run: (ctx, argv) => hexpireGeneric(ctx, argv, true, "s") });
 defineCommand({ ...EXPIRE_LIKE, name: "hpexpire", run: (ctx, argv) => hexpireGeneric(ctx, argv, true, "ms") });
@@ -278,7 +281,8 @@ defineCommand({
   run(ctx, argv) {
     const key = argv[1];
     // HSETEX key [FNX | FXX] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL] FIELDS n field value …
-    // (the options in any order).
+    // (the options in any order, FIELDS last: what follows it is all fields and values).
+    // hsetexParseArgs's checks, in its order.
     let cond: "fnx" | "fxx" | null = null;
     let expiry: "keepttl" | "time" | null = null;
     let at = 0;
@@ -286,7 +290,8 @@ defineCommand({
     for (let i = 2; i < argv.length && first < 0; i++) {
       const opt = argv[i].toLowerCase();
       if (opt === "fields") {
-        if (i + 1 >= argv.length) throw new CommandError(errWrongArity("hsetex"));
+        // At least numfields, a field and a value must follow, before numfields is read.
+        if (i + 3 >= argv.length) throw new CommandError(errWrongArity("hsetex"));
         const n = int64OrReply(argv[i + 1], ERR_HSETEX_NUMFIELDS);
         if (n < 1n || n > 2n ** 31n - 1n) throw new CommandError(ERR_HSETEX_NUMFIELDS);
         if (BigInt(argv.length - i - 2) !== 2n * n) throw new CommandError(errWrongArity("hsetex"));
@@ -299,15 +304,17 @@ defineCommand({
         expiry = "keepttl";
       } else if (EXPIRY_OPTIONS.has(opt)) {
         if (expiry !== null) throw new CommandError(ERR_HSETEX_EXPIRY);
-        if (i + 1 >= argv.length) throw new CommandError(errWrongArity("hsetex"));
+        if (i + 1 >= argv.length) throw new CommandError(ERR_HSETEX_MISSING_EXPIRE);
         const [unit, relative] = EXPIRY_OPTIONS.get(opt)!;
         at = expireAtOrReply(argv[++i], unit, relative ? ctx.now : 0, "hsetex");
         expiry = "time";
       } else {
-        throw new CommandError(ERR_HSETEX_UNKNOWN);
+        throw new CommandError(errHsetexUnknown(argv[i]));
       }
     }
-    if (first < 0) throw new CommandError(ERR_HSETEX_NO_FIELDS);
+    // Unreachable: with arity -6 and at most three option arguments that do not conflict,
+    // the loop meets FIELDS or fails first (Redis asserts the same).
+    if (first < 0) throw new Error("HSETEX: no FIELDS after the options");
     const existing = getHash(ctx, key);
     const pairs: [string, string][] = [];
     for (let i = first; i < argv.length; i += 2) pairs.push([argv[i], argv[i + 1]]);

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS } from "../../src/commands/execute";
+import { lookupCommand } from "../../src/commands/table";
 import { HashValue } from "../../src/engine/hash";
 import { error } from "../../src/protocol/reply";
 import { ShardCore } from "../../src/shard/core";
@@ -277,8 +278,36 @@ describe("HGETEX", () => {
     expect(e.run("HGETEX", "h", "PX", "-1", "FIELDS", "1", "a")).toEqual(NEGATIVE);
     expect(e.run("HGETEX", "h", "EX", String(2 ** 48), "FIELDS", "1", "a")).toEqual(invalidExpire("hgetex"));
     expect(e.run("HGETEX", "h", "PXAT", String(2 ** 46 + 100), "FIELDS", "1", "a")).toEqual(invalidExpire("hgetex"));
+    // hgetexCommand reads one option at argv[2]: a second one is where FIELDS must be.
+    expect(e.run("HGETEX", "h", "EX", "10", "PERSIST", "FIELDS", "1", "a")).toEqual(FIELDS_MISSING);
+    expect(e.run("HGETEX", "h", "PERSIST", "EX", "10", "FIELDS", "1", "a")).toEqual(FIELDS_MISSING);
+    expect(e.run("HGETEX", "h", "EX", "10", "EX", "10", "FIELDS", "1", "a")).toEqual(FIELDS_MISSING);
     e.run("SET", "s", "x");
     expect(e.run("HGETEX", "s", "FIELDS", "1", "a")).toEqual(WRONGTYPE);
+  });
+});
+
+describe("argument checks against the key's type", () => {
+  it("check the type first, as every command but HSETEX looks the key up before parsing", () => {
+    const e = engine();
+    e.run("SET", "s", "x");
+    expect(e.run("HEXPIRE", "s", "bla", "FIELDS", "1", "a")).toEqual(WRONGTYPE);
+    expect(e.run("HPEXPIREAT", "s", "-1", "NX", "FIELDZ", "1", "a")).toEqual(WRONGTYPE);
+    expect(e.run("HTTL", "s", "FIELDZ", "1", "a")).toEqual(WRONGTYPE);
+    expect(e.run("HPERSIST", "s", "FIELDS", "0", "a")).toEqual(WRONGTYPE);
+    expect(e.run("HGETDEL", "s", "FIELDS", "2", "a")).toEqual(WRONGTYPE);
+    expect(e.run("HGETEX", "s", "EX", "-1", "FIELDS", "1", "a")).toEqual(WRONGTYPE);
+    // hsetexParseArgs runs before the lookup.
+    expect(e.run("HSETEX", "s", "BAD", "FIELDS", "1", "a", "b")).toEqual(error("ERR unknown argument: BAD"));
+  });
+
+  it("parse the time before FIELDS (hexpireGenericCommand)", () => {
+    const e = withHash();
+    expect(e.run("HEXPIRE", "h", "bla", "FIELDZ", "1", "a")).toEqual(NOT_INTEGER);
+    expect(e.run("HEXPIRE", "h", "-1", "FIELDZ", "1", "a")).toEqual(NEGATIVE);
+    expect(e.run("HEXPIRE", "h", "10", "NX", "FIELDS", "1")).toEqual(MISMATCH);
+    expect(e.run("HEXPIRE", "h", "10", "XX", "NX", "FIELDS", "1", "a")).toEqual(FIELDS_MISSING);
+    expect(e.run("HEXPIRE", "h", "10", "FIELDS", "x", "a")).toEqual(EXPIRE_NUMFIELDS);
   });
 });
 
@@ -323,11 +352,22 @@ describe("HSETEX", () => {
     const e = engine();
     expect(e.run("HSETEX", "h", "FIELDS", "2", "a", "b")).toEqual(arity("hsetex"));
     expect(e.run("HSETEX", "h", "FIELDS", "1", "a", "b", "unknown")).toEqual(arity("hsetex"));
-    expect(e.run("HSETEX", "h", "NX", "FIELDS", "1", "a", "b")).toEqual(error("ERR unknown argument"));
+    // hsetexParseArgs: "unknown argument: %s" quotes the argument.
+    expect(e.run("HSETEX", "h", "NX", "FIELDS", "1", "a", "b")).toEqual(error("ERR unknown argument: NX"));
+    expect(e.run("HSETEX", "h", "1", "FIELDS", "1", "a", "b")).toEqual(error("ERR unknown argument: 1"));
+    // FIELDS needs numfields, a field and a value after it before numfields is read.
+    expect(e.run("HSETEX", "h", "EX", "100", "FIELDS", "x")).toEqual(arity("hsetex"));
+    expect(e.run("HSETEX", "h", "FNX", "FIELDS", "1", "a")).toEqual(arity("hsetex"));
+    // Options after FIELDS are fields and values, so the count no longer matches.
+    expect(e.run("HSETEX", "h", "FIELDS", "1", "a", "b", "EX", "10")).toEqual(arity("hsetex"));
+    expect(e.run("HSETEX", "h", "FNX", "FNX", "EX", "100", "FIELDS", "1", "a", "b")).toEqual(error("ERR Only one of FXX or FNX arguments can be specified"));
+    expect(e.run("HSETEX", "h", "FXX", "FXX", "FIELDS", "1", "a", "b")).toEqual(error("ERR Only one of FXX or FNX arguments can be specified"));
     expect(e.run("HSETEX", "h", "FXX", "FNX", "EX", "100", "FIELDS", "1", "a", "b")).toEqual(error("ERR Only one of FXX or FNX arguments can be specified"));
     const onlyOne = error("ERR Only one of EX, PX, EXAT, PXAT or KEEPTTL arguments can be specified");
     expect(e.run("HSETEX", "h", "EX", "100", "PX", "1000", "FIELDS", "1", "a", "b")).toEqual(onlyOne);
     expect(e.run("HSETEX", "h", "KEEPTTL", "EX", "100", "FIELDS", "1", "a", "b")).toEqual(onlyOne);
+    expect(e.run("HSETEX", "h", "KEEPTTL", "KEEPTTL", "FIELDS", "1", "a", "b")).toEqual(onlyOne);
+    expect(e.run("HSETEX", "h", "PX", "100", "PX", "100", "FIELDS", "1", "a", "b")).toEqual(onlyOne);
     expect(e.run("HSETEX", "h", "EX", "FIELDS", "1", "a", "b")).toEqual(NOT_INTEGER);
     expect(e.run("HSETEX", "h", "EXAT", "-1", "FIELDS", "1", "a", "b")).toEqual(NEGATIVE);
     expect(e.run("HSETEX", "h", "PXAT", String(2 ** 48), "FIELDS", "1", "a", "b")).toEqual(invalidExpire("hsetex"));
@@ -405,5 +445,24 @@ describe("replay of the log", () => {
     for (const argv of log) b.ex.replay(argv);
     expect(b.run("HKEYS", "h")).toEqual(["f2", "f3"]);
     expect(a.run("HKEYS", "h")).toEqual(["f2", "f3"]);
+  });
+});
+
+describe("declarations", () => {
+  it("match Redis 8's arity, flags and ACL categories (src/commands/*.json)", () => {
+    const info = (name: string) => {
+      const spec = lookupCommand(name)!;
+      return [spec.arity, spec.flags.join(" "), spec.categories.join(" ")];
+    };
+    for (const name of ["hexpire", "hpexpire", "hexpireat", "hpexpireat"]) {
+      expect(info(name)).toEqual([-6, "write denyoom fast", "write hash fast"]);
+    }
+    for (const name of ["httl", "hpttl", "hexpiretime", "hpexpiretime"]) {
+      expect(info(name)).toEqual([-5, "readonly fast", "read hash fast"]);
+    }
+    expect(info("hpersist")).toEqual([-5, "write fast", "write hash fast"]);
+    expect(info("hgetex")).toEqual([-5, "write fast", "write hash fast"]);
+    expect(info("hgetdel")).toEqual([-5, "write fast", "write hash fast"]);
+    expect(info("hsetex")).toEqual([-6, "write denyoom fast", "write hash fast"]);
   });
 });
