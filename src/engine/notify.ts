@@ -131,6 +131,14 @@ export class KeyspaceNotifier {
     if (this.settings.notifyKeyspaceEvents & NOTIFY_GENERIC) this.pending.push([PENDING_DEL, key]);
   }
 
+  /**
+   * Releases `key`'s pending `new` now: for a command whose Redis order has the key's
+   * creation before events on other keys (RENAME: new, rename_from, rename_to).
+   */
+  settle(key: string): void {
+    if (this.pending.length !== 0) this.release(PENDING_NEW, key);
+  }
+
   /** The command ended: releases whatever is still pending, in order. */
   endCommand(): void {
     const pending = this.pending.splice(0);
