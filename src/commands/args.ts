@@ -6,6 +6,7 @@
  * every type module does the same way. Keep it generic: anything command-specific stays in
  * its module.
  */
+import { NOTIFY_GENERIC } from "../engine/notify";
 import type { Keyspace, Value } from "../engine/keyspace";
 import { cstr } from "../util/binary";
 import {
@@ -289,13 +290,15 @@ export function lookupString(db: Keyspace, key: string): string | undefined {
 /**
  * Stores a command's result at `dst` (setKey: any old value and TTL go) and returns its
  * size; an empty result (`size` 0) deletes `dst` instead, as Redis's STORE forms do.
- * `make` builds the value only when there is one to store.
+ * `make` builds the value only when there is one to store. Announces `event` (of class
+ * `type`) on `dst`, or `del` when that deleted it.
  */
-export function storeOrDelete(db: Keyspace, dst: string, size: number, make: () => Value): number {
+export function storeOrDelete(db: Keyspace, dst: string, size: number, make: () => Value, type: number, event: string): number {
   if (size === 0) {
-    db.delete(dst);
+    if (db.delete(dst)) db.notify(NOTIFY_GENERIC, "del", dst);
     return 0;
   }
   db.set(dst, make());
+  db.notify(type, event, dst);
   return size;
 }

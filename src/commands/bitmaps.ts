@@ -20,6 +20,7 @@
  * GETs only, or whose writes all failed on OVERFLOW FAIL without growing the string, change
  * nothing and are not logged, as Redis 7.0 leaves server.dirty alone then.
  */
+import { NOTIFY_GENERIC, NOTIFY_STRING } from "../engine/notify";
 import type { Reply } from "../protocol/reply";
 import { bitop, countBitRange, findBit, getBit, padTo, readBits, setBit, writeBits, type BitOp } from "../engine/bitops";
 import { cstr } from "../util/binary";
@@ -105,6 +106,7 @@ defineCommand({
     // Written only when the key is new, grows, or the bit flips (as Redis 7.0's dirty).
     if (cur === undefined || Math.floor(offset / 8) >= cur.length || old !== bit) {
       ctx.db.set(key, setBit(cur ?? "", offset, bit), true);
+      ctx.db.notify(NOTIFY_STRING, "setbit", key);
     }
     return old;
   },
@@ -199,8 +201,12 @@ defineCommand({
     // Every source is read (and type-checked) before anything is written.
     const sources = argv.slice(3).map((k) => lookupString(ctx.db, k) ?? "");
     const result = bitop(op, sources);
-    if (result.length > 0) ctx.db.set(dest, result);
-    else ctx.db.delete(dest);
+    if (result.length > 0) {
+      ctx.db.set(dest, result);
+      ctx.db.notify(NOTIFY_STRING, "set", dest);
+    } else if (ctx.db.delete(dest)) {
+      ctx.db.notify(NOTIFY_GENERIC, "del", dest);
+    }
     return result.length;
   },
 });
@@ -351,7 +357,10 @@ function bitfieldGeneric(ctx: ExecContext, argv: string[], readOnlyCommand: bool
       changed = true;
     }
   }
-  if (changed) ctx.db.set(key, s, true);
+  if (changed) {
+    ctx.db.set(key, s, true);
+    ctx.db.notify(NOTIFY_STRING, "setbit", key);
+  }
   return out;
 }
 

@@ -18,6 +18,7 @@
  * - maxmemory-samples: 1 to 64 (eviction samples this many keys per evicted key).
  */
 import { globMatch } from "../engine/glob";
+import { ERR_EVENT_CLASS, formatKeyspaceEvents, parseKeyspaceEvents } from "../engine/notify";
 import {
   AOF_REWRITE_PERCENTAGE_MAX,
   AOF_REWRITE_PERCENTAGE_MIN,
@@ -143,6 +144,16 @@ const PARAMETERS: Parameter[] = [
       if (n === null) return "argument must be a memory value";
       if (n > 2 ** 63) return outOfRange(0, INT64_MAX);
       ctx.db.settings.hllSparseMaxBytes = n;
+      return null;
+    },
+  },
+  {
+    name: "notify-keyspace-events",
+    get: (ctx) => formatKeyspaceEvents(ctx.db.settings.notifyKeyspaceEvents),
+    set: (ctx, value) => {
+      const flags = parseKeyspaceEvents(value);
+      if (flags === null) return ERR_EVENT_CLASS;
+      ctx.db.settings.notifyKeyspaceEvents = flags;
       return null;
     },
   },

@@ -5,6 +5,14 @@
  * `propagate` with the deterministic form instead (EXPIRE → PEXPIREAT, SET EX → SET PXAT,
  * INCRBYFLOAT → SET), once per effect, as Redis's alsoPropagate. A handler that throws
  * after changing data is logged as the state it left its keys in (src/commands/execute.ts).
+ *
+ * Keyspace notifications: a handler announces each event with `ctx.db.notify(class, event,
+ * key)` (src/engine/notify.ts), once per event and in Redis's order, after the change
+ * (the keyspace adds `new`, `del` of an emptied collection, `expired`, `hexpired` and
+ * `evicted` itself). The seam to Pub/Sub: `Executor.collect` (and `run`) hands over the
+ * batch's `notifications` — (channel, message) pairs, `__keyspace@0__:<key>` → event and
+ * `__keyevent@0__:<event>` → key — next to its effects; the shard passes them to the Pub/Sub
+ * transport after the batch. They are never logged, and log replay produces none.
  */
 import type { Keyspace } from "../engine/keyspace";
 import type { Reply } from "../protocol/reply";

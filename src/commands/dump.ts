@@ -9,6 +9,7 @@
  * (LRU policies) or FREQ (LFU policies) sets the restored key's access clock, as Redis's
  * objectSetLRUOrLFU does (src/engine/access-clock.ts).
  */
+import { NOTIFY_GENERIC } from "../engine/notify";
 import { RdbTooLarge, type DecodeBounds } from "../engine/rdb/bounds";
 import { RdbCorrupt } from "../engine/rdb/bytes";
 import { restoredAccess } from "../engine/access-clock";
@@ -123,7 +124,10 @@ function restore(ctx: ExecContext, argv: string[]): Reply {
   // An expiry already past: nothing is created (the key is gone, logged as DEL if it
   // existed). While replaying the log Redis creates the key anyway, as it loads.
   if (ttl !== 0n && ttl <= BigInt(ctx.now) && db.expireOnRead) {
-    if (deleted) ctx.propagate(["DEL", key]);
+    if (deleted) {
+      db.notify(NOTIFY_GENERIC, "del", key);
+      ctx.propagate(["DEL", key]);
+    }
     return OK;
   }
   db.set(key, value);
@@ -138,6 +142,7 @@ function restore(ctx: ExecContext, argv: string[]): Reply {
       ctx.propagate(logged);
     }
   }
+  db.notify(NOTIFY_GENERIC, "restore", key);
   return OK;
 }
 

@@ -25,6 +25,11 @@
  * replies of one batch (one `collect`, one RPC) together, refusing with
  * `ERR reply too large` what is over MAX_REPLY_ELEMENTS / MAX_REPLY_BYTES.
  *
+ * Keyspace notifications (src/engine/notify.ts): while `collect` runs, the messages the
+ * commands, expiry and eviction produce are gathered beside the effects and handed over
+ * with them (`notifications`), for the shard to give to the Pub/Sub transport. They are not
+ * effects (never logged), and replay produces none.
+ *
  * Slot ownership: a shard's executor knows which slots it owns (`slotOwner`); a command
  * that would create a key of another slot is refused as the key is created (before that
  * key changes; what the command wrote before is logged as its keys' state, as for any
@@ -33,6 +38,7 @@
  */
 import { Evictor } from "../engine/eviction";
 import { Keyspace } from "../engine/keyspace";
+import type { Notification } from "../engine/notify";
 import { createDumpPayload } from "../engine/rdb/dump";
 import { toRdbValue } from "../engine/rdb/values";
 import { error, type ErrorReply, type Reply } from "../protocol/reply";
@@ -71,11 +77,15 @@ export interface BatchResult {
   replies: Reply[];
   /** What to append to the log: one argv per effect, in order. */
   effects: string[][];
+  /** The keyspace notifications the batch produced, in order (not logged). */
+  notifications: Notification[];
 }
 
 export class Executor {
   /** Effects recorded inside the current `collect`; null when nobody collects. */
   private recording: string[][] | null = null;
+  /** Keyspace notifications produced inside the current `collect`; null when nobody collects. */
+  private notifying: Notification[] | null = null;
   private propagated: string[][] | null = null;
   private readonly ctx: ExecContext;
   private now = 0;
@@ -146,6 +156,9 @@ export class Executor {
     };
     // Evictions happen outside a command's own dirty window (before or after it runs).
     db.onEvict = (key) => this.record(["DEL", key]);
+    db.notifier.sink = (channel, message) => {
+      if (this.notifying !== null && !this.replaying) this.notifying.push({ channel, message });
+    };
     this.evictor = new Evictor(db);
   }
 
@@ -157,24 +170,29 @@ export class Executor {
   /**
    * Runs `fn` (commands, expiry, eviction…) and hands over every effect recorded while it
    * ran, in order: the executor's one hand-over, so each effect is handed over once. Not
-   * reentrant: a collection inside another would split one batch's effects.
+   * reentrant: a collection inside another would split one batch's effects. The keyspace
+   * notifications produced meanwhile come with them (src/commands/context.ts says where
+   * they go next).
    */
-  collect<T>(fn: () => T): { result: T; effects: string[][] } {
+  collect<T>(fn: () => T): { result: T; effects: string[][]; notifications: Notification[] } {
     if (this.recording !== null) throw new Error("Executor.collect: already collecting");
     const effects: string[][] = [];
+    const notifications: Notification[] = [];
     this.recording = effects;
+    this.notifying = notifications;
     this.batchReplyBytes = 0;
     try {
-      return { result: fn(), effects };
+      return { result: fn(), effects, notifications };
     } finally {
       this.recording = null;
+      this.notifying = null;
     }
   }
 
   /** Runs a batch of commands; replies in order, plus the effects to log. */
   run(batch: string[][]): BatchResult {
-    const { result: replies, effects } = this.collect(() => batch.map((argv) => this.runOne(argv)));
-    return { replies, effects };
+    const { result: replies, effects, notifications } = this.collect(() => batch.map((argv) => this.runOne(argv)));
+    return { replies, effects, notifications };
   }
 
   /**
@@ -228,6 +246,8 @@ export class Executor {
       }
     }
     this.db.newKeyGuard = null;
+    // A key created or emptied without an event of its own still gets its `new` / `del`.
+    if (this.db.notifier.enabled) this.db.notifier.endCommand();
     const changed = this.db.dirty - this.expiredDirty !== dirtyBefore;
     const keys = failed && changed && this.recording !== null && !this.replaying ? commandKeys(spec, argv) : [];
     const propagated = this.propagated as string[][] | null;

@@ -14,6 +14,7 @@
  *
  * Everything here is deterministic given the data: commands are logged as sent.
  */
+import { NOTIFY_ZSET } from "../engine/notify";
 import {
   decodeScore,
   distance,
@@ -369,6 +370,11 @@ const RADIUS_NOSTORE = 4;
 const GEOSEARCH = 8;
 const GEOSEARCHSTORE = 16;
 
+/** The event a stored result announces (georadiusGeneric: GEOSEARCHSTORE or the STORE options). */
+function storeEvent(flags: number): string {
+  return flags & GEOSEARCH ? "geosearchstore" : "georadiusstore";
+}
+
 type Sort = "none" | "asc" | "desc";
 
 /**
@@ -467,7 +473,7 @@ function georadius(ctx: ExecContext, argv: string[], srcIndex: number, flags: nu
   if (any && count === 0) throw new CommandError(ERR_ANY_WITHOUT_COUNT);
 
   if (!z || !shape) {
-    if (storeKey !== null) return storeOrDelete(ctx.db, storeKey, 0, () => SortedSet.fromSorted([], [], ctx.db.settings));
+    if (storeKey !== null) return storeOrDelete(ctx.db, storeKey, 0, () => SortedSet.fromSorted([], [], ctx.db.settings), NOTIFY_ZSET, storeEvent(flags));
     return [];
   }
 
@@ -520,6 +526,8 @@ function georadius(ctx: ExecContext, argv: string[], srcIndex: number, flags: nu
       entries.map((e) => e.score),
       ctx.db.settings,
     ),
+    NOTIFY_ZSET,
+    storeEvent(flags),
   );
   return returned;
 }

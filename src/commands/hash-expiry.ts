@@ -13,6 +13,7 @@
  * the past sets the TTL instead of deleting (Redis does the same while loading), and the
  * field is reclaimed by the ordinary expiry afterwards.
  */
+import { NOTIFY_HASH } from "../engine/notify";
 import { HashValue } from "../engine/hash";
 import type { Reply } from "../protocol/reply";
 import { cstr } from "../util/binary";
@@ -137,6 +138,8 @@ function hexpireGeneric(ctx: ExecContext, argv: string[], relative: boolean, uni
   });
   if (set.length + deleted.length > 0) {
     ctx.db.keyWritten(key, hash);
+    // One event: hdel when any field went (a past time), else hexpire (hexpireGenericCommand).
+    ctx.db.notify(NOTIFY_HASH, deleted.length > 0 ? "hdel" : "hexpire", key);
     if (deleted.length > 0) ctx.propagate(["HDEL", key, ...deleted]);
     if (set.length > 0) ctx.propagate(["HPEXPIREAT", key, String(at), ...fieldsArgs(set)]);
   }
@@ -201,7 +204,10 @@ defineCommand({
       return SET;
     });
     // Deterministic as sent: logged when it changed something.
-    if (changed) ctx.db.keyWritten(key, hash);
+    if (changed) {
+      ctx.db.keyWritten(key, hash);
+      ctx.db.notify(NOTIFY_HASH, "hpersist", key);
+    }
     return codes;
   },
 });
@@ -263,6 +269,8 @@ defineCommand({
     }
     if (set.length + persisted.length + deleted.length > 0) {
       ctx.db.keyWritten(key, hash);
+      // hgetexCommand: hpersist or hexpire for fields updated, else hdel for a past time.
+      ctx.db.notify(NOTIFY_HASH, persisted.length > 0 ? "hpersist" : set.length > 0 ? "hexpire" : "hdel", key);
       if (deleted.length > 0) ctx.propagate(["HDEL", key, ...deleted]);
       if (set.length > 0) ctx.propagate(["HPEXPIREAT", key, String(at), ...fieldsArgs(set)]);
       if (persisted.length > 0) ctx.propagate(["HPERSIST", key, ...fieldsArgs(persisted)]);
@@ -329,6 +337,11 @@ defineCommand({
         ctx.db.keyWritten(key, existing!);
         ctx.propagate(["HDEL", key, ...deleted]);
       }
+      // hsetexCommand sets, then deletes: hset, hdel (and del when that emptied the hash).
+      if (existing) {
+        ctx.db.notify(NOTIFY_HASH, "hset", key);
+        ctx.db.notify(NOTIFY_HASH, "hdel", key);
+      }
       return 1;
     }
     const hash = existing ?? new HashValue();
@@ -337,6 +350,8 @@ defineCommand({
       if (expiry === "time") hash.setFieldExpire(field, at);
     }
     ctx.db.keyWritten(key, hash);
+    ctx.db.notify(NOTIFY_HASH, "hset", key);
+    if (expiry === "time") ctx.db.notify(NOTIFY_HASH, "hexpire", key);
     if (expiry === "time") {
       const flat = pairs.flatMap(([f, v]) => [f, v]);
       ctx.propagate(["HSETEX", key, "PXAT", String(at), "FIELDS", String(pairs.length), ...flat]);
@@ -362,6 +377,7 @@ defineCommand({
     });
     if (deleted.length > 0) {
       ctx.db.keyWritten(key, hash);
+      ctx.db.notify(NOTIFY_HASH, "hdel", key);
       ctx.propagate(["HDEL", key, ...deleted]);
     }
     return values;

@@ -9,6 +9,7 @@
  * arithmetic. Handlers validate before they write, so an error changes nothing; a hash
  * emptied by HDEL is deleted, as Redis does.
  */
+import { NOTIFY_HASH } from "../engine/notify";
 import { HashValue, type HashEntry } from "../engine/hash";
 import { integer, map, OK, pairs, type Reply } from "../protocol/reply";
 import {
@@ -76,6 +77,7 @@ function hsetGeneric(ctx: ExecContext, argv: string[], name: string): Reply {
   let added = 0;
   for (let i = 2; i < argv.length; i += 2) if (hash.set(argv[i], argv[i + 1], ctx.db.settings)) added++;
   ctx.db.keyWritten(argv[1], hash);
+  ctx.db.notify(NOTIFY_HASH, "hset", argv[1]);
   return name === "hset" ? added : OK;
 }
 
@@ -107,6 +109,7 @@ defineCommand({
     if (hash.has(argv[2])) return 0;
     hash.set(argv[2], argv[3], ctx.db.settings);
     ctx.db.keyWritten(argv[1], hash);
+    ctx.db.notify(NOTIFY_HASH, "hset", argv[1]);
     return 1;
   },
 });
@@ -133,6 +136,7 @@ defineCommand({
     // A field's TTL survives an increment (Redis 7.4).
     hash.set(field, result.toString(), ctx.db.settings, true);
     ctx.db.keyWritten(key, hash);
+    ctx.db.notify(NOTIFY_HASH, "hincrby", key);
     return integer(result);
   },
 });
@@ -156,6 +160,7 @@ defineCommand({
     const text = formatLongDouble(value);
     hash.set(field, text, ctx.db.settings, true);
     ctx.db.keyWritten(key, hash);
+    ctx.db.notify(NOTIFY_HASH, "hincrbyfloat", key);
     // Logged as the resulting value, so replay never depends on float formatting; a field
     // with a TTL keeps it (HSET would drop it).
     if (hash.fieldExpireAt(field) === undefined) ctx.propagate(["HSET", key, field, text]);
@@ -266,7 +271,10 @@ defineCommand({
         if (hash.size === 0) break;
       }
     }
-    if (deleted > 0) ctx.db.keyWritten(key, hash);
+    if (deleted > 0) {
+      ctx.db.keyWritten(key, hash);
+      ctx.db.notify(NOTIFY_HASH, "hdel", key);
+    }
     return deleted;
   },
 });

@@ -10,6 +10,7 @@
  * same bytes. PFDEBUG GETREG/TODENSE are logged when they turned a sparse value dense.
  * Values are written with their TTL kept: Redis edits the string in place.
  */
+import { NOTIFY_STRING } from "../engine/notify";
 import { integer, OK, simple, type Reply } from "../protocol/reply";
 import {
   cachedCardinality,
@@ -87,6 +88,7 @@ defineCommand({
       const next = denseAddToString(old, packed);
       if (next === old) return 0;
       ctx.db.set(key, next, true);
+      ctx.db.notify(NOTIFY_STRING, "pfadd", key);
       return 1;
     }
     const h = old === undefined ? HllBuffer.empty() : HllBuffer.fromString(old, 8);
@@ -104,6 +106,7 @@ defineCommand({
     if (updated === 0) return 0;
     h.invalidateCache();
     store(ctx, key, h);
+    ctx.db.notify(NOTIFY_STRING, "pfadd", key);
     return 1;
   },
 });
@@ -161,6 +164,8 @@ defineCommand({
     writeMax(h, max, sparseMaxBytes(ctx));
     h.invalidateCache();
     store(ctx, argv[1], h);
+    // PFMERGE announces itself as pfadd, as Redis does.
+    ctx.db.notify(NOTIFY_STRING, "pfadd", argv[1]);
     return OK;
   },
 });

@@ -5,6 +5,7 @@
  * db.c and expire.c; the router splits or fans out the multi-key and keyspace-wide ones
  * (see each declaration's `routing`), so handlers here see one shard's keyspace.
  */
+import { NOTIFY_GENERIC } from "../engine/notify";
 import { typeOf } from "../engine/keyspace";
 import { copyValue } from "../engine/values";
 import { integer, OK, simple, type Reply } from "../protocol/reply";
@@ -43,7 +44,10 @@ function msReply(ms: number | bigint): number | bigint {
 function deleteKeys(ctx: ExecContext, argv: string[]): Reply {
   let n = 0;
   for (let i = 1; i < argv.length; i++) {
-    if (ctx.db.has(argv[i]) && ctx.db.delete(argv[i])) n++;
+    if (ctx.db.has(argv[i]) && ctx.db.delete(argv[i])) {
+      ctx.db.notify(NOTIFY_GENERIC, "del", argv[i]);
+      n++;
+    }
   }
   return n;
 }
@@ -132,6 +136,9 @@ function rename(ctx: ExecContext, argv: string[], nx: boolean): Reply {
   db.set(dst, v);
   if (expire !== undefined) db.setExpire(dst, expire);
   db.delete(src);
+  db.notifier.settle(dst);
+  db.notify(NOTIFY_GENERIC, "rename_from", src);
+  db.notify(NOTIFY_GENERIC, "rename_to", dst);
   return nx ? 1 : OK;
 }
 
@@ -198,6 +205,7 @@ defineCommand({
     }
     db.set(dst, copyValue(v));
     if (expire !== undefined) db.setExpire(dst, expire);
+    db.notify(NOTIFY_GENERIC, "copy_to", dst);
     return 1;
   },
 });
@@ -316,10 +324,12 @@ function expireGeneric(ctx: ExecContext, argv: string[], name: string, relative:
   }
   if (when <= BigInt(ctx.now) && db.expireOnRead) {
     db.delete(key);
+    db.notify(NOTIFY_GENERIC, "del", key);
     ctx.propagate(["DEL", key]);
     return 1;
   }
   db.setExpire(key, Number(when));
+  db.notify(NOTIFY_GENERIC, "expire", key);
   ctx.propagate(["PEXPIREAT", key, when.toString()]);
   return 1;
 }
@@ -416,6 +426,8 @@ defineCommand({
   group: "keyspace",
   run(ctx, argv) {
     if (!ctx.db.has(argv[1])) return 0;
-    return ctx.db.persist(argv[1]) ? 1 : 0;
+    if (!ctx.db.persist(argv[1])) return 0;
+    ctx.db.notify(NOTIFY_GENERIC, "persist", argv[1]);
+    return 1;
   },
 });

@@ -14,6 +14,7 @@
  * propagates as `LPOP|RPOP key <count popped>`. Handlers validate before they write, so an
  * error changes nothing.
  */
+import { NOTIFY_LIST } from "../engine/notify";
 import { ListValue, type ListEnd } from "../engine/list";
 import { OK, NULL_ARRAY, type Reply } from "../protocol/reply";
 import { INT64_MIN } from "../util/numbers";
@@ -65,6 +66,7 @@ function pushToList(
   }
   for (const v of values) list.push(end, v);
   ctx.db.keyWritten(key, list);
+  ctx.db.notify(NOTIFY_LIST, end === "head" ? "lpush" : "rpush", key);
   return list.length;
 }
 
@@ -74,6 +76,7 @@ function popFromList(ctx: ExecContext, key: string, end: ListEnd): string | unde
   if (!list) return undefined;
   const v = list.pop(end);
   ctx.db.keyWritten(key, list);
+  ctx.db.notify(NOTIFY_LIST, end === "head" ? "lpop" : "rpop", key);
   return v;
 }
 
@@ -88,6 +91,7 @@ function popRangeFromList(ctx: ExecContext, key: string, list: ListValue, end: L
   if (n > 0) ctx.replyBudget.bytes(end === "head" ? list.rangeBytes(0, n - 1) : list.rangeBytes(-n, -1));
   const out = list.popMany(end, count);
   ctx.db.keyWritten(key, list);
+  ctx.db.notify(NOTIFY_LIST, end === "head" ? "lpop" : "rpop", key);
   return out;
 }
 
@@ -112,6 +116,9 @@ function moveBetweenLists(ctx: ExecContext, src: string, dst: string, from: List
     ctx.db.set(dst, created);
   }
   ctx.db.keyWritten(src, source);
+  // Redis's order: the push on dst (after its `new`), then the pop on src (then its `del`).
+  ctx.db.notify(NOTIFY_LIST, to === "head" ? "lpush" : "rpush", dst);
+  ctx.db.notify(NOTIFY_LIST, from === "head" ? "lpop" : "rpop", src);
   return value;
 }
 
@@ -319,6 +326,7 @@ defineCommand({
     const index = parseIntegerArg(argv[2]);
     if (!list.set(index, argv[3])) throw new CommandError(ERR_INDEX_RANGE);
     ctx.db.keyWritten(argv[1], list);
+    ctx.db.notify(NOTIFY_LIST, "lset", argv[1]);
     return OK;
   },
 });
@@ -336,7 +344,10 @@ defineCommand({
     const list = getList(ctx, argv[1]);
     if (!list) return 0;
     const len = list.insert(argv[3], argv[4], after);
-    if (len >= 0) ctx.db.keyWritten(argv[1], list);
+    if (len >= 0) {
+      ctx.db.keyWritten(argv[1], list);
+      ctx.db.notify(NOTIFY_LIST, "linsert", argv[1]);
+    }
     return len;
   },
 });
@@ -351,7 +362,10 @@ defineCommand({
     const list = getList(ctx, argv[1]);
     if (!list) return 0;
     const removed = list.remove(argv[3], count);
-    if (removed > 0) ctx.db.keyWritten(argv[1], list);
+    if (removed > 0) {
+      ctx.db.keyWritten(argv[1], list);
+      ctx.db.notify(NOTIFY_LIST, "lrem", argv[1]);
+    }
     return removed;
   },
 });
@@ -369,6 +383,8 @@ defineCommand({
     // Redis adds the number removed to dirty, so a trim that removes nothing is not
     // propagated; recording no change keeps our log the same.
     if (list.trim(start, end) > 0) ctx.db.keyWritten(argv[1], list);
+    // Announced even when nothing was removed, as Redis's ltrimCommand.
+    ctx.db.notify(NOTIFY_LIST, "ltrim", argv[1]);
     return OK;
   },
 });

@@ -9,6 +9,7 @@
  * popped (or DEL when it popped them all), so replay never depends on chance; every other
  * set command is deterministic and logged as sent. Handlers validate before they write.
  */
+import { NOTIFY_GENERIC, NOTIFY_SET } from "../engine/notify";
 import { RedisSet } from "../engine/set";
 import { set as setReply, type Reply } from "../protocol/reply";
 import {
@@ -50,8 +51,8 @@ function asResultSet(members: Iterable<string>, ctx: ExecContext): RedisSet {
 }
 
 /** SINTERSTORE, SUNIONSTORE, SDIFFSTORE: `result` stored at `dst` (or `dst` deleted when empty). */
-function storeResult(ctx: ExecContext, dst: string, result: RedisSet): Reply {
-  return storeOrDelete(ctx.db, dst, result.size, () => result);
+function storeResult(ctx: ExecContext, dst: string, result: RedisSet, event: string): Reply {
+  return storeOrDelete(ctx.db, dst, result.size, () => result, NOTIFY_SET, event);
 }
 
 /**
@@ -152,7 +153,10 @@ defineCommand({
     }
     let added = 0;
     for (let i = 2; i < argv.length; i++) if (s.add(argv[i], ctx.db.settings)) added++;
-    if (added > 0) ctx.db.keyWritten(key, s);
+    if (added > 0) {
+      ctx.db.keyWritten(key, s);
+      ctx.db.notify(NOTIFY_SET, "sadd", key);
+    }
     return added;
   },
 });
@@ -172,7 +176,10 @@ defineCommand({
       removed++;
       if (s.size === 0) break;
     }
-    if (removed > 0) ctx.db.keyWritten(key, s);
+    if (removed > 0) {
+      ctx.db.keyWritten(key, s);
+      ctx.db.notify(NOTIFY_SET, "srem", key);
+    }
     return removed;
   },
 });
@@ -257,11 +264,14 @@ defineCommand({
         // Everything: replied as SUNION of the key would list it, logged as DEL.
         const all = asResultSet(s.members(), ctx).members();
         ctx.db.delete(key);
+        ctx.db.notify(NOTIFY_SET, "spop", key);
+        ctx.db.notify(NOTIFY_GENERIC, "del", key);
         ctx.propagate(["DEL", key]);
         return setReply(all);
       }
       const popped = s.popRandom(count, ctx.db.settings);
       ctx.db.keyWritten(key, s);
+      ctx.db.notify(NOTIFY_SET, "spop", key);
       for (let i = 0; i < popped.length; i += SREM_BATCH) {
         ctx.propagate(["SREM", key, ...popped.slice(i, i + SREM_BATCH)]);
       }
@@ -272,6 +282,7 @@ defineCommand({
     const m = s.randomMember();
     s.remove(m);
     ctx.db.keyWritten(key, s);
+    ctx.db.notify(NOTIFY_SET, "spop", key);
     ctx.propagate(["SREM", key, m]);
     return m;
   },
@@ -301,7 +312,11 @@ defineCommand({
       target = RedisSet.forMember(member);
       ctx.db.set(dstKey, target);
     }
-    if (target.add(member, ctx.db.settings)) ctx.db.keyWritten(dstKey, target);
+    ctx.db.notify(NOTIFY_SET, "srem", srcKey);
+    if (target.add(member, ctx.db.settings)) {
+      ctx.db.keyWritten(dstKey, target);
+      ctx.db.notify(NOTIFY_SET, "sadd", dstKey);
+    }
     return 1;
   },
 });
@@ -348,7 +363,7 @@ defineCommand({
   routing: "shard",
   run(ctx, argv) {
     const members = intersect(lookupSets(ctx, argv.slice(2)));
-    return storeResult(ctx, argv[1], asResultSet(members, ctx));
+    return storeResult(ctx, argv[1], asResultSet(members, ctx), "sinterstore");
   },
 });
 
@@ -369,7 +384,7 @@ defineCommand({
   group: "set",
   keys: { first: 1, last: -1, step: 1 },
   routing: "shard",
-  run: (ctx, argv) => storeResult(ctx, argv[1], unionOrDiff(ctx, argv.slice(2), false)),
+  run: (ctx, argv) => storeResult(ctx, argv[1], unionOrDiff(ctx, argv.slice(2), false), "sunionstore"),
 });
 
 defineCommand({
@@ -389,7 +404,7 @@ defineCommand({
   group: "set",
   keys: { first: 1, last: -1, step: 1 },
   routing: "shard",
-  run: (ctx, argv) => storeResult(ctx, argv[1], unionOrDiff(ctx, argv.slice(2), true)),
+  run: (ctx, argv) => storeResult(ctx, argv[1], unionOrDiff(ctx, argv.slice(2), true), "sdiffstore"),
 });
 
 defineCommand({

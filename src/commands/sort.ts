@@ -40,6 +40,7 @@
  * set's insertion order and the sorted set's score order, so only ties among equal ALPHA
  * BY weights can come out in a different order than Redis's.
  */
+import { NOTIFY_LIST } from "../engine/notify";
 import { HashValue } from "../engine/hash";
 import type { Keyspace } from "../engine/keyspace";
 import { ListValue } from "../engine/list";
@@ -395,7 +396,7 @@ function sortGeneric(ctx: ExecContext, argv: string[], readonly: boolean): Reply
     if (o.gets.length === 0) values.push(e);
     for (const g of o.gets) values.push(lookupByPattern(ctx.db, g, e) ?? "");
   }
-  return storeOrDelete(ctx.db, store, values.length, () => new ListValue(values));
+  return storeOrDelete(ctx.db, store, values.length, () => new ListValue(values), NOTIFY_LIST, "sortstore");
 }
 
 // --- declarations ---------------------------------------------------------------------------------

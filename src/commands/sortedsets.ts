@@ -15,6 +15,7 @@
  * and the blocking BZPOPMIN, BZPOPMAX and BZMPOP, logged as the pops they did.
  * Handlers validate before they write, so an error changes nothing.
  */
+import { NOTIFY_ZSET } from "../engine/notify";
 import { RedisSet } from "../engine/set";
 import {
   SortedSet,
@@ -185,7 +186,10 @@ function zadd(ctx: ExecContext, argv: string[], flags: number): Reply {
     if (r.outcome !== "skipped") processed++;
     score = r.score;
   }
-  if (added + updated > 0) ctx.db.keyWritten(key, z);
+  if (added + updated > 0) {
+    ctx.db.keyWritten(key, z);
+    ctx.db.notify(NOTIFY_ZSET, incr ? "zincr" : "zadd", key);
+  }
   if (incr) return processed > 0 ? double(score) : null;
   return ch ? added + updated : added;
 }
@@ -220,7 +224,10 @@ defineCommand({
     if (!z) return 0;
     let removed = 0;
     for (let i = 2; i < argv.length && z.size > 0; i++) if (z.remove(argv[i])) removed++;
-    if (removed > 0) ctx.db.keyWritten(key, z);
+    if (removed > 0) {
+      ctx.db.keyWritten(key, z);
+      ctx.db.notify(NOTIFY_ZSET, "zrem", key);
+    }
     return removed;
   },
 });
@@ -240,7 +247,10 @@ function zremrange(ctx: ExecContext, argv: string[], kind: RangeKind): Reply {
   if (!z) return 0;
   const span = rank ? rankSpan(rank[0], rank[1], z.size) : score ? z.scoreSpan(score) : z.lexSpan(lex as LexRange);
   const removed = span.to >= span.from ? z.removeRange(span) : 0;
-  if (removed > 0) ctx.db.keyWritten(key, z);
+  if (removed > 0) {
+    ctx.db.keyWritten(key, z);
+    ctx.db.notify(NOTIFY_ZSET, `zremrangeby${kind}`, key);
+  }
   return removed;
 }
 
@@ -423,7 +433,7 @@ function zrange(ctx: ExecContext, argv: string[], srcIndex: number, store: boole
       // By rank the length is known up front and sizes the new set (zsetTypeCreate's hint).
       const sizeHint = kind === "rank" ? members.length : 0;
       return SortedSet.fromRangeStore(members, scores, reverse, sizeHint, ctx.db.settings);
-    });
+    }, NOTIFY_ZSET, "zrangestore");
   }
   return withscores ? withScores(members, scores) : members;
 }
@@ -493,7 +503,10 @@ function popEnds(ctx: ExecContext, key: string, z: SortedSet, count: number, max
   // Charged before anything is popped (member and score each): a refused reply loses nothing.
   ctx.replyBudget.elements(2 * Math.min(count, z.size));
   const got = z.pop(count, max);
-  if (got.members.length > 0) ctx.db.keyWritten(key, z);
+  if (got.members.length > 0) {
+    ctx.db.keyWritten(key, z);
+    ctx.db.notify(NOTIFY_ZSET, max ? "zpopmax" : "zpopmin", key);
+  }
   return got;
 }
 
@@ -817,7 +830,7 @@ function zsetOp(ctx: ExecContext, argv: string[], name: string, op: SetOp, numke
     return sa < sb ? -1 : sa > sb ? 1 : a < b ? -1 : a > b ? 1 : 0;
   });
   const scores = order.map((m) => result.get(m) as number);
-  if (store) return storeOrDelete(ctx.db, argv[1], order.length, () => SortedSet.fromSorted(order, scores, ctx.db.settings));
+  if (store) return storeOrDelete(ctx.db, argv[1], order.length, () => SortedSet.fromSorted(order, scores, ctx.db.settings), NOTIFY_ZSET, name);
   return withscores ? withScores(order, scores) : order;
 }
 

@@ -8,6 +8,7 @@
  * PERSIST, INCRBYFLOAT becomes SET … KEEPTTL, and SET … GET is logged without GET.
  * Handlers validate everything before they write, so an error changes nothing.
  */
+import { NOTIFY_GENERIC, NOTIFY_STRING } from "../engine/notify";
 import { integer, map, OK, type Reply } from "../protocol/reply";
 import { addLongDouble, formatLongDouble, INT64_MAX, INT64_MIN, parseInt64 } from "../util/numbers";
 import { int64OrReply, longDoubleOrReply, lookupString, parseIntegerArg, upper } from "./args";
@@ -133,10 +134,12 @@ function setGeneric(
   if ((flags & NX && found) || (flags & XX && !found)) return flags & GET ? (old ?? null) : aborted;
 
   ctx.db.set(key, value, (flags & KEEPTTL) !== 0);
+  ctx.db.notify(NOTIFY_STRING, "set", key);
   if (at !== undefined) {
     // Redis 7.0 stores even an expiry already past; the key then expires (and is logged
     // as DEL) when next touched or by the expiry alarm, as Redis's lazy/active expiry do.
     ctx.db.setExpire(key, Number(at));
+    ctx.db.notify(NOTIFY_GENERIC, "expire", key);
     ctx.propagate(["SET", key, value, "PXAT", at.toString()]);
   } else if (flags & GET) {
     // Logged without GET (which may be repeated), keeping the rest as sent.
@@ -181,6 +184,7 @@ function incrDecr(ctx: ExecContext, key: string, incr: bigint): Reply {
   if (result < INT64_MIN || result > INT64_MAX) throw new CommandError(ERR_OVERFLOW);
   // The TTL stays: Redis overwrites the value in place.
   ctx.db.set(key, result.toString(), true);
+  ctx.db.notify(NOTIFY_STRING, "incrby", key);
   return integer(result);
 }
 
@@ -237,6 +241,7 @@ defineCommand({
   run: (ctx, argv) => {
     const old = getString(ctx, argv[1]);
     ctx.db.set(argv[1], argv[2]);
+    ctx.db.notify(NOTIFY_STRING, "set", argv[1]);
     ctx.propagate(["SET", argv[1], argv[2]]);
     return old ?? null;
   },
@@ -251,6 +256,7 @@ defineCommand({
     const old = getString(ctx, argv[1]);
     if (old === undefined) return null;
     ctx.db.delete(argv[1]);
+    ctx.db.notify(NOTIFY_GENERIC, "del", argv[1]);
     ctx.propagate(["DEL", argv[1]]);
     return old;
   },
@@ -271,12 +277,17 @@ defineCommand({
     if (at !== undefined && flags & (EXAT | PXAT) && at <= BigInt(ctx.now)) {
       // An absolute time already past deletes the key at once (logged as DEL).
       ctx.db.delete(key);
+      ctx.db.notify(NOTIFY_GENERIC, "del", key);
       ctx.propagate(["DEL", key]);
     } else if (at !== undefined) {
       ctx.db.setExpire(key, Number(at));
+      ctx.db.notify(NOTIFY_GENERIC, "expire", key);
       ctx.propagate(["PEXPIREAT", key, at.toString()]);
     } else if (flags & PERSIST) {
-      if (ctx.db.persist(key)) ctx.propagate(["PERSIST", key]);
+      if (ctx.db.persist(key)) {
+        ctx.db.notify(NOTIFY_GENERIC, "persist", key);
+        ctx.propagate(["PERSIST", key]);
+      }
     }
     return value;
   },
@@ -307,7 +318,10 @@ function msetGeneric(ctx: ExecContext, argv: string[], name: string, nx: boolean
   if (nx) {
     for (let j = 1; j < argv.length; j += 2) if (ctx.db.get(argv[j]) !== undefined) return 0;
   }
-  for (let j = 1; j < argv.length; j += 2) ctx.db.set(argv[j], argv[j + 1]);
+  for (let j = 1; j < argv.length; j += 2) {
+    ctx.db.set(argv[j], argv[j + 1]);
+    ctx.db.notify(NOTIFY_STRING, "set", argv[j]);
+  }
   return nx ? 1 : OK;
 }
 
@@ -344,11 +358,13 @@ defineCommand({
     if (cur === undefined) {
       // As Redis: a new key takes the argument as is (the protocol already bounds it).
       ctx.db.set(key, tail);
+      ctx.db.notify(NOTIFY_STRING, "append", key);
       return tail.length;
     }
     if (cur.length + tail.length > ctx.limits.maxValueBytes) throw new CommandError(ERR_STRING_TOO_LONG);
     const next = cur + tail;
     ctx.db.set(key, next, true);
+    ctx.db.notify(NOTIFY_STRING, "append", key);
     return next.length;
   },
 });
@@ -400,6 +416,7 @@ defineCommand({
     const head = base.length >= at ? base.slice(0, at) : base + "\0".repeat(at - base.length);
     const next = head + value + base.slice(at + value.length);
     ctx.db.set(key, next, true);
+    ctx.db.notify(NOTIFY_STRING, "setrange", key);
     return next.length;
   },
 });
@@ -457,6 +474,7 @@ defineCommand({
     if (sum.kind !== "finite") throw new CommandError(ERR_FLOAT_RESULT);
     const text = formatLongDouble(sum);
     ctx.db.set(key, text, true);
+    ctx.db.notify(NOTIFY_STRING, "incrbyfloat", key);
     // Logged as the resulting value, so replay never depends on float formatting.
     ctx.propagate(["SET", key, text, "KEEPTTL"]);
     return text;

@@ -34,12 +34,18 @@
  * Access tracking follows Redis's lookupKey: `get` and `has` count as an access (they
  * refresh the LRU clock or bump the LFU counter); `peek` does not (Redis's
  * LOOKUP_NOTOUCH: TYPE, TTL, EXISTS, OBJECT, MEMORY USAGE).
+ *
+ * Keyspace notifications (src/engine/notify.ts): handlers announce their events through
+ * `notify`; the keyspace itself announces what only it sees — a key created (`new`), a
+ * collection emptied and deleted (`del`), expiry (`expired`, `hexpired`) and eviction
+ * (`evicted`). With notify-keyspace-events "" (the default) each of these is one check.
  */
 
 import { EXPIRE_ENTRY_BYTES, KEY_ENTRY_BYTES, stringBytes } from "./memory";
 import { initialAccess, isLfu, touchedAccess } from "./access-clock";
 import { defaultSettings, type EngineSettings } from "./settings";
 import { SlotTable } from "./slot-table";
+import { KeyspaceNotifier, NOTIFY_EVICTED, NOTIFY_EXPIRED, NOTIFY_HASH } from "./notify";
 
 type RedisType = "string" | "list" | "hash" | "set" | "zset";
 
@@ -107,6 +113,8 @@ export class Keyspace extends SlotTable {
 
   /** Encoding thresholds, maxmemory and the other settings that CONFIG SET changes. */
   readonly settings: EngineSettings = defaultSettings();
+  /** Keyspace notifications; the executor gives it a sink while it collects. */
+  readonly notifier = new KeyspaceNotifier(this.settings);
   /** Counters INFO stats reports. */
   readonly stats = { expiredKeys: 0, evictedKeys: 0, expiredFields: 0 };
   /** Count of changes, as Redis's server.dirty. */
@@ -199,6 +207,7 @@ export class Keyspace extends SlotTable {
     this.delete(key);
     this.stats.expiredKeys++;
     this.onExpire?.(key);
+    this.notify(NOTIFY_EXPIRED, "expired", key);
   }
 
   /**
@@ -225,6 +234,8 @@ export class Keyspace extends SlotTable {
     this.onExpireFields?.(key, fields);
     // Re-measures and re-indexes (or deletes the emptied key): one change either way.
     this.keyWritten(key, value);
+    // One event per pass, then `del` when it emptied the hash (as Redis 7.4's active expiry).
+    this.notify(NOTIFY_HASH, "hexpired", key);
     return value.size === 0;
   }
 
@@ -267,6 +278,17 @@ export class Keyspace extends SlotTable {
     return n;
   }
 
+  // --- keyspace notifications (src/engine/notify.ts) -------------------------------
+
+  /**
+   * Announces `event` (of class `type`, a NOTIFY_* flag) on `key`, as Redis's
+   * notifyKeyspaceEvent: a handler calls it once per event, in Redis's order, after the
+   * change. Nothing but one check while notify-keyspace-events is "".
+   */
+  notify(type: number, event: string, key: string): void {
+    if (this.settings.notifyKeyspaceEvents !== 0) this.notifier.notify(type, event, key);
+  }
+
   // --- writing --------------------------------------------------------------------
 
   /**
@@ -287,6 +309,7 @@ export class Keyspace extends SlotTable {
     let slot = this.slotOf(key);
     if (slot === undefined) {
       if (this.newKeyGuard !== null) this.newKeyGuard(key);
+      if (this.settings.notifyKeyspaceEvents !== 0) this.notifier.created(key);
       slot = this.insertSlot(key);
       this.slotValue[slot] = value;
       this.slotAccess[slot] = initialAccess(this.nowMs, this.settings);
@@ -345,6 +368,7 @@ export class Keyspace extends SlotTable {
       if (value.size > 0) this.set(key, value);
     } else if (value.size === 0) {
       this.delete(key);
+      if (this.settings.notifyKeyspaceEvents !== 0) this.notifier.emptied(key);
     } else {
       this.used -= this.collectionBytes.get(key) ?? 0;
       this.used += this.measure(key, value);
@@ -513,6 +537,7 @@ export class Keyspace extends SlotTable {
     if (!this.delete(key)) return;
     this.stats.evictedKeys++;
     this.onEvict?.(key);
+    this.notify(NOTIFY_EVICTED, "evicted", key);
   }
 
   // --- iteration ------------------------------------------------------------------

@@ -86,6 +86,8 @@ export interface EngineSettings {
   autoAofRewriteMinSize: number;
   /** hll-sparse-max-bytes: a sparse HyperLogLog longer than this becomes dense. */
   hllSparseMaxBytes: number;
+  /** notify-keyspace-events as NOTIFY_* flags (src/engine/notify.ts); 0 = off. */
+  notifyKeyspaceEvents: number;
 }
 
 export function defaultSettings(): EngineSettings {
@@ -105,5 +107,6 @@ export function defaultSettings(): EngineSettings {
     autoAofRewritePercentage: 100,
     autoAofRewriteMinSize: 64 * 1024 * 1024,
     hllSparseMaxBytes: 3000,
+    notifyKeyspaceEvents: 0,
   };
 }
