@@ -5,6 +5,9 @@
  * scripts/bench/, each with its own fresh Hotslot Worker under wrangler's local runtime
  * and the TCP bridge; one redis-server shared and flushed between sections):
  *
+ * - ceiling      SET at c50/c1 × P1/P16 and 100-command WebSocket frames ×16 in flight, for
+ *                redis-server, ../shared/ceiling/bench.sh (when present) and Hotslot, with
+ *                ratios, and shard RPCs per command at c50 P16 (scripts/bench/ceiling.mjs)
  * - throughput   redis-benchmark at -P 1 and -P 16, 50 clients: strings over random keys,
  *                lists / hashes / sets / sorted sets on one key and spread over 1,000 keys;
  *                then HTTP POST /pipeline (scripts/bench/throughput.mjs)
@@ -33,13 +36,14 @@ import { execFileSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { createRequire } from "node:module";
 import { bigZset } from "./bench/bigzset.mjs";
+import { ceiling } from "./bench/ceiling.mjs";
 import { durability } from "./bench/durability.mjs";
 import { expiry } from "./bench/expiry.mjs";
 import { memory } from "./bench/memory.mjs";
 import { startHotslot, startRedisServer, withClient } from "./bench/targets.mjs";
 import { throughput } from "./bench/throughput.mjs";
 
-const SECTIONS = ["throughput", "collections", "expiry", "memory", "log"];
+const SECTIONS = ["ceiling", "throughput", "collections", "expiry", "memory", "log"];
 const only = (process.env.BENCH_ONLY ?? SECTIONS.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`BENCH_ONLY: unknown section "${s}" (one of ${SECTIONS.join(", ")})`);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10000);
@@ -73,6 +77,11 @@ log(`Everything runs on this machine over 127.0.0.1: Hotslot under \`wrangler de
 const redis = await startRedisServer();
 try {
   const flushRedis = () => withClient(redis.port, (c) => c.command("FLUSHALL"));
+  if (only.includes("ceiling")) {
+    // Default settings (persistence on), as the throughput issue's targets are stated.
+    await withHotslot({ SHARDS }, (hotslot) => ceiling({ redisPort: redis.port, hotslot, log }));
+    await flushRedis();
+  }
   if (only.includes("throughput")) {
     await withHotslot({ SHARDS }, (hotslot) => throughput({ redisPort: redis.port, hotslot, requests: REQUESTS, clients: CLIENTS, log }));
     await flushRedis();
