@@ -86,6 +86,11 @@ export interface EngineSettings {
   autoAofRewriteMinSize: number;
   /** hll-sparse-max-bytes: a sparse HyperLogLog longer than this becomes dense. */
   hllSparseMaxBytes: number;
+  /**
+   * busy-reply-threshold (alias lua-time-limit), ms: a script running longer is killed,
+   * its time counted in Lua instructions (src/scripting/budget.ts); 0 = no limit.
+   */
+  busyReplyThreshold: number;
 }
 
 export function defaultSettings(): EngineSettings {
@@ -105,5 +110,6 @@ export function defaultSettings(): EngineSettings {
     autoAofRewritePercentage: 100,
     autoAofRewriteMinSize: 64 * 1024 * 1024,
     hllSparseMaxBytes: 3000,
+    busyReplyThreshold: 5000,
   };
 }
