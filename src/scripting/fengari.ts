@@ -3,6 +3,7 @@
  * libraries the sandbox opens are linked in (its index would open io/os too). fengari
  * ships no types: the names below are the slice of its C-like API this folder uses.
  */
+import "./fengari-hide-process";
 // @ts-expect-error fengari has no type declarations
 import * as luaModule from "fengari/src/lua.js";
 // @ts-expect-error fengari has no type declarations
@@ -15,6 +16,7 @@ import * as tableLib from "fengari/src/ltablib.js";
 import * as stringLib from "fengari/src/lstrlib.js";
 // @ts-expect-error fengari has no type declarations
 import * as mathLib from "fengari/src/lmathlib.js";
+import "./fengari-restore-process";
 
 /** A Lua state, opaque here. */
 export type LuaState = { readonly __lua: unique symbol };
