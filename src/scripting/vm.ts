@@ -237,7 +237,7 @@ function errorHandler(L: LuaState): number {
       : fromLua(lauxlib.luaL_tolstring(L, 1));
     lua.lua_settop(L, 0);
     lua.lua_createtable(L, 0, 3);
-    lua.lua_pushstring(L, toLua(`ERR ${text}`));
+    lua.lua_pushstring(L, toLua(`ERR ${asLua51Message(text)}`));
     lua.lua_setfield(L, -2, toLua("err"));
   } else lua.lua_settop(L, 1);
   if (found && ar.currentline >= 0) {
@@ -247,6 +247,14 @@ function errorHandler(L: LuaState): number {
     lua.lua_setfield(L, -2, toLua("line"));
   }
   return 1;
+}
+
+/**
+ * A type error in Lua 5.1's words: 5.3 says "attempt to index a nil value (local 't')"
+ * where 5.1 (Redis) says "attempt to index local 't' (a nil value)".
+ */
+function asLua51Message(text: string): string {
+  return text.replace(/attempt to (.+?) an? (\w+) value \((\w+) '([^']*)'\)$/, "attempt to $1 $3 '$4' (a $2 value)");
 }
 
 /** tostring with Lua 5.1's number format (an integral float prints as "5", not "5.0"). */
