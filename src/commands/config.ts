@@ -115,6 +115,7 @@ const PARAMETERS: Parameter[] = [
   },
   integerSetting("maxmemory-samples", "maxmemorySamples", 1, MAXMEMORY_SAMPLES_MAX, undefined, undefined, "each eviction samples this many keys"),
   integerSetting("lfu-log-factor", "lfuLogFactor", 0, 2147483647),
+  integerSetting("busy-reply-threshold", "busyReplyThreshold", 0, 2147483647, "lua-time-limit"),
   integerSetting("lfu-decay-time", "lfuDecayTime", 0, 2147483647),
   // When the shard snapshots and compacts its log (src/shard/snapshot.ts).
   integerSetting(

@@ -50,6 +50,23 @@ export interface ExecContext {
   readonly persistence: Persistence;
   /** The shard's side of DEBUG SLEEP and DEBUG SET-ACTIVE-EXPIRE. */
   readonly debug: DebugControl;
+  /**
+   * Runs a command a script calls (redis.call, src/commands/scripting.ts) with Redis's
+   * checks for script calls; its effects are logged as its own, in the script's batch.
+   */
+  callFromScript(argv: string[], rules: ScriptCallRules): Reply;
+}
+
+/** What a running script may do (its shebang flags, EVAL_RO), for each command it calls. */
+export interface ScriptCallRules {
+  /** EVAL_RO / EVALSHA_RO or `no-writes`: write commands are refused. */
+  readonly readOnly: boolean;
+  /** `allow-oom`: denyoom commands run even when memory was over the limit. */
+  readonly allowOom: boolean;
+  /** `allow-cross-slot-keys` (and every script without a shebang, as in Redis). */
+  readonly allowCrossSlot: boolean;
+  /** The slot the script's keys hash to so far (-1: none yet); updated as keys are seen. */
+  slot: number;
 }
 
 /** What DEBUG asks of the shard beyond its keyspace (acting after the current batch). */

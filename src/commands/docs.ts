@@ -799,6 +799,13 @@ export const COMMAND_DOCS: Readonly<Record<string, CommandDocs>> = {
   },
   pfdebug: { summary: "Internal commands for debugging HyperLogLog values", since: "2.8.9", complexity: "N/A" },
   pfselftest: { summary: "An internal command for testing HyperLogLog values", since: "2.8.9", complexity: "N/A" },
+
+  // --- scripting -------------------------------------------------------------
+  eval: { summary: "Execute a Lua script server side", since: "2.6.0", complexity: "Depends on the script that is executed." },
+  evalsha: { summary: "Execute a Lua script server side", since: "2.6.0", complexity: "Depends on the script that is executed." },
+  eval_ro: { summary: "Execute a read-only Lua script server side", since: "7.0.0", complexity: "Depends on the script that is executed." },
+  evalsha_ro: { summary: "Execute a read-only Lua script server side", since: "7.0.0", complexity: "Depends on the script that is executed." },
+  script: { summary: "A container for Lua scripts management commands", since: "2.6.0", complexity: "Depends on subcommand." },
 };
 
 /** The docs of a declared command; undefined only for a command missing here (a bug the table test catches). */

@@ -44,7 +44,7 @@ import { toRdbValue } from "../engine/rdb/values";
 import { error, type ErrorReply, type Reply } from "../protocol/reply";
 import { bytesToBinary } from "../util/binary";
 import { keySlot } from "../util/keyslot";
-import { MEMORY_ONLY, NO_SHARD, WouldBlock, type DebugControl, type ExecContext, type Limits, type Persistence } from "./context";
+import { MEMORY_ONLY, NO_SHARD, WouldBlock, type DebugControl, type ExecContext, type Limits, type Persistence, type ScriptCallRules } from "./context";
 import { CommandError, ERR_OOM, errSlotNotOwned, errUnknownCommand, errWrongArity } from "./errors";
 import {
   CommandReplyBudget,
@@ -97,6 +97,8 @@ export class Executor {
   private replaying = false;
   /** False inside EXEC: Redis checks memory once, for EXEC, not for each command in it. */
   private oomGate = true;
+  /** True when memory was still over the limit before the current command (script calls check it). */
+  private overMemory = false;
   /** What handlers see as ctx.persistence and ctx.debug (the shard sets its own). */
   persistence: Persistence = MEMORY_ONLY;
   debug: DebugControl = NO_SHARD;
@@ -143,6 +145,7 @@ export class Executor {
       get debug() {
         return self.debug;
       },
+      callFromScript: (argv, rules) => self.callFromScript(argv, rules),
     };
     db.onExpire = (key) => {
       this.record(["DEL", key]);
@@ -219,9 +222,8 @@ export class Executor {
     this.now = this.clock();
     this.db.now = this.now;
     // Inside EXEC (ungated) nothing is evicted between commands: Redis evicts once, before.
-    if (!this.replaying && this.oomGate && !this.evictor.perform() && spec.flags.includes("denyoom")) {
-      return error(ERR_OOM);
-    }
+    this.overMemory = !this.replaying && this.oomGate && !this.evictor.perform();
+    if (this.overMemory && spec.flags.includes("denyoom")) return error(ERR_OOM);
     this.budget.reset();
     const dirtyBefore = this.db.dirty;
     this.expiredDirty = 0;
@@ -259,6 +261,56 @@ export class Executor {
     // After the command too (CONFIG SET may also have just set or lowered maxmemory).
     if (!this.replaying && this.oomGate) this.evictor.perform();
     return this.replaying ? reply : this.boundReply(reply);
+  }
+
+  /**
+   * A command called by a running script (Redis's scriptCall): Redis's refusals for script
+   * calls, then the handler, in the script's time and batch. What it changed is
+   * propagated as the script's effects (never the script itself, so replay never runs
+   * Lua): as sent, as it propagated, or as its keys' state when it failed part-way.
+   */
+  private callFromScript(argv: string[], rules: ScriptCallRules): Reply {
+    const spec = lookupCommand(argv[0]);
+    if (!spec || !spec.run) return error("ERR Unknown Redis command called from script");
+    if (!arityOk(spec, argv.length)) return error("ERR Wrong number of args calling Redis command from script");
+    if (spec.flags.includes("noscript")) return error("ERR This Redis command is not allowed from script");
+    if (spec.isWrite && rules.readOnly) return error("ERR Write commands are not allowed from read-only scripts.");
+    if (this.overMemory && !rules.allowOom && spec.flags.includes("denyoom")) return error(ERR_OOM);
+    const keys = commandKeys(spec, argv);
+    const owner = this.slotOwner;
+    if (owner !== null && !this.replaying) {
+      for (const key of keys) {
+        const slot = keySlot(key);
+        if (!owner.owns(slot)) return error("ERR Script attempted to access a non local key in a cluster node");
+        if (rules.allowCrossSlot) continue;
+        if (rules.slot === -1) rules.slot = slot;
+        else if (rules.slot !== slot) return error("ERR Script attempted to access keys that do not hash to the same slot");
+      }
+    }
+    const outer = this.propagated;
+    this.propagated = null;
+    const dirtyBefore = this.db.dirty - this.expiredDirty;
+    if (this.beforeWrite !== null && spec.isWrite) this.beforeWrite(keys);
+    let reply: Reply;
+    let failed = false;
+    try {
+      reply = spec.run(this.ctx, argv);
+    } catch (e) {
+      failed = true;
+      if (e instanceof CommandError) reply = error(e.reply);
+      else {
+        console.error(`hotslot: '${spec.name}' failed in a script`, e);
+        reply = error(`ERR internal error in '${spec.name}': ${(e as Error)?.message ?? String(e)}`);
+      }
+    }
+    const changed = this.db.dirty - this.expiredDirty !== dirtyBefore;
+    const own = this.propagated as string[][] | null;
+    // Never null from here on: the script's command (EVAL) is logged only as these effects.
+    const effects = (this.propagated = outer ?? []);
+    if (failed && changed) for (const key of keys) effects.push(this.keyState(key));
+    else if (own) effects.push(...own);
+    else if (changed) effects.push(argv);
+    return reply;
   }
 
   /**

@@ -17,6 +17,7 @@ import "./debug";
 import "./sets";
 import "./sortedsets";
 import "./sort";
+import "./scripting";
 import "./bitmaps";
 import "./geo";
 import "./hyperloglog";

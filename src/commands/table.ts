@@ -28,7 +28,8 @@ export type CommandFlag =
   | "may_replicate"
   | "no_multi"
   | "protected"
-  | "allow_busy";
+  | "allow_busy"
+  | "no_mandatory_keys";
 
 /** Legacy key positions, as Redis's (firstkey, lastkey, step): MSET is 1, -1, 2. */
 export interface KeyPositions {

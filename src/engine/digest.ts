@@ -26,7 +26,7 @@ import type { SortedSet } from "./zset";
 const W = new Int32Array(80);
 
 /** SHA-1 of `data` (20 bytes). */
-function sha1(data: Uint8Array): Uint8Array {
+export function sha1(data: Uint8Array): Uint8Array {
   const bitLen = data.length * 8;
   const padded = new Uint8Array(((data.length + 9 + 63) >> 6) << 6);
   padded.set(data);

@@ -88,6 +88,11 @@ export interface EngineSettings {
   hllSparseMaxBytes: number;
   /** notify-keyspace-events as NOTIFY_* flags (src/engine/notify.ts); 0 = off. */
   notifyKeyspaceEvents: number;
+  /**
+   * busy-reply-threshold (alias lua-time-limit), ms: a script running longer is killed,
+   * its time counted in Lua instructions (src/scripting/budget.ts); 0 = no limit.
+   */
+  busyReplyThreshold: number;
 }
 
 export function defaultSettings(): EngineSettings {
@@ -108,5 +113,6 @@ export function defaultSettings(): EngineSettings {
     autoAofRewriteMinSize: 64 * 1024 * 1024,
     hllSparseMaxBytes: 3000,
     notifyKeyspaceEvents: 0,
+    busyReplyThreshold: 5000,
   };
 }

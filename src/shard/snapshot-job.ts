@@ -18,6 +18,7 @@
  * loaders skip AUX fields they do not know, so the file stays a valid Redis 7.0 RDB.
  * Exports, for redis-server 7.0, carry the hashes without their field TTLs.
  */
+import { scriptCacheOf } from "../commands/scripting";
 import { HashValue } from "../engine/hash";
 import type { Keyspace, Value } from "../engine/keyspace";
 import { RdbFileWriter } from "../engine/rdb/file";
@@ -33,6 +34,8 @@ const SLICE_KEYS = 4096;
 const SCAN_STEP = 256;
 /** The AUX field holding the settings that differ from the shard's configured ones. */
 export const SETTINGS_AUX = "hotslot-settings";
+/** An AUX field holding one cached Lua script's body (EVALSHA works after a restart). */
+export const SCRIPT_AUX = "hotslot-script";
 /** The AUX field holding one hash's field TTLs (see the header). */
 export const FIELD_TTLS_AUX = "hotslot-field-ttls";
 
@@ -84,6 +87,7 @@ export class SnapshotJob {
     this.writer.aux("used-mem", String(db.usedMemory));
     this.writer.aux("aof-base", "0");
     this.writer.aux(SETTINGS_AUX, settingsAux);
+    for (const body of scriptCacheOf(db).scripts()) this.writer.aux(SCRIPT_AUX, body);
     this.writer.selectDb(0, db.size, db.expiresCount);
   }
 

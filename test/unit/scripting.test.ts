@@ -1,0 +1,112 @@
+// EVAL / EVALSHA / SCRIPT in one shard's executor: the redis API, conversions, errors in
+// redis-server 7.0's words, effects (the script's writes, never the script), the step budget.
+import { describe, expect, it } from "vitest";
+import { Executor } from "../../src/commands/execute";
+import { error, simple } from "../../src/protocol/reply";
+import { engine } from "../support/engine";
+
+const sha = (body: string) => {
+  const e = engine();
+  return e.run("SCRIPT", "LOAD", body) as string;
+};
+
+describe("EVAL", () => {
+  it("converts Lua values to replies as Redis does", () => {
+    const e = engine();
+    expect(e.run("EVAL", "return {1, 'a', {2, false, 3}, true, 3.99, nil, 5}", "0")).toEqual([1, "a", [2, null, 3], 1, 3]);
+    expect(e.run("EVAL", "return {ok='FINE'}", "0")).toEqual(simple("FINE"));
+    expect(e.run("EVAL", "return redis.error_reply('My bad')", "0")).toEqual(error("My bad"));
+    expect(e.run("EVAL", "return -3.7", "0")).toBe(-3);
+    expect(e.run("EVAL", "return 2^63", "0")).toBe(-9223372036854775808n);
+    expect(e.run("EVAL", "return false", "0")).toBe(null);
+  });
+
+  it("passes KEYS and ARGV and calls commands", () => {
+    const e = engine();
+    expect(e.run("EVAL", "redis.call('set', KEYS[1], ARGV[1]); return redis.call('get', KEYS[1])", "1", "k", "v")).toBe("v");
+    expect(e.run("EVAL", "return redis.call('incrby', KEYS[1], 2.0)", "1", "n")).toBe(2);
+    expect(e.run("EVAL", "return redis.call('get', 'missing')", "0")).toBe(null);
+    expect(e.run("EVAL", "return type(redis.call('get', 'missing'))", "0")).toBe("boolean");
+    expect(e.run("EVAL", "return tostring(10/2) .. ' ' .. unpack({7}) .. ' ' .. table.getn({1,2})", "0")).toBe("5 7 2");
+  });
+
+  it("answers errors in redis-server's words", () => {
+    const e = engine();
+    const s = (body: string) => sha(body);
+    expect(e.run("EVAL", "return x", "0")).toEqual(error(`ERR user_script:1: Script attempted to access nonexistent global variable 'x' script: ${s("return x")}, on @user_script:1.`));
+    expect(e.run("EVAL", "x=1", "0")).toEqual(error(`ERR user_script:1: Attempt to modify a readonly table script: ${s("x=1")}, on @user_script:1.`));
+    expect(e.run("EVAL", "return 1 +", "0")).toEqual(error("ERR Error compiling script (new function): user_script:1: unexpected symbol near '<eof>'"));
+    expect(e.run("EVAL", "return redis.call('nosuch')", "0")).toEqual(error(`ERR Unknown Redis command called from script script: ${s("return redis.call('nosuch')")}, on @user_script:1.`));
+    expect(e.run("EVAL", "return redis.pcall('incr','a','b')", "0")).toEqual(error("ERR Wrong number of args calling Redis command from script"));
+    expect(e.run("EVAL", "return redis.call('eval','return 1', 0)", "0")).toEqual(error(`ERR This Redis command is not allowed from script script: ${s("return redis.call('eval','return 1', 0)")}, on @user_script:1.`));
+    expect(e.run("EVAL", "return 1", "-1")).toEqual(error("ERR Number of keys can't be negative"));
+    expect(e.run("EVAL", "return 1", "2", "a")).toEqual(error("ERR Number of keys can't be greater than number of args"));
+    expect(e.run("EVAL", "return 1", "x")).toEqual(error("ERR value is not an integer or out of range"));
+    expect(e.run("EVALSHA", "abc", "0")).toEqual(error("NOSCRIPT No matching script. Please use EVAL."));
+    expect(e.run("EVAL", "#!lua flags=bogus\nreturn 1", "0")).toEqual(error("ERR Unexpected flag in script shebang: bogus"));
+    expect(e.run("EVAL", "#!js\nreturn 1", "0")).toEqual(error("ERR Unexpected engine in script shebang: #!js"));
+    expect(e.run("EVAL", "#!lua flags=allow-key-locking\nreturn 1", "0")).toBe(1);
+  });
+
+  it("refuses writes in EVAL_RO and no-writes scripts", () => {
+    const e = engine();
+    const body = "return redis.call('set','a','1')";
+    expect(e.run("EVAL_RO", body, "1", "a")).toEqual(error(`ERR Write commands are not allowed from read-only scripts. script: ${sha(body)}, on @user_script:1.`));
+    const flagged = "#!lua flags=no-writes\n" + body;
+    expect(e.run("EVAL", flagged, "1", "a")).toEqual(error(`ERR Write commands are not allowed from read-only scripts. script: ${sha(flagged)}, on @user_script:2.`));
+  });
+
+  it("logs the script's effects and the cached body, never the script", () => {
+    const e = engine();
+    const body = "redis.call('set', KEYS[1], 'v', 'EX', 10); redis.call('incr', 'n'); return 1";
+    expect(e.logged("EVAL", body, "1", "k")).toEqual([["SCRIPT", "LOAD", body], ["SET", "k", "v", "PXAT", String(1_700_000_010_000)], ["incr", "n"]]);
+    expect(e.logged("EVALSHA", sha(body), "1", "k")).toEqual([["SET", "k", "v", "PXAT", String(1_700_000_010_000)], ["incr", "n"]]);
+    expect(e.logged("EVAL", "return redis.call('get', 'k')", "0")).toEqual([["SCRIPT", "LOAD", "return redis.call('get', 'k')"]]);
+  });
+
+  it("replays from its effects alone: the cache and the data", () => {
+    const e = engine();
+    const body = "return redis.call('incr', KEYS[1])";
+    const effects = e.ex.run([["EVAL", body, "1", "c"], ["EVAL", body, "1", "c"]]).effects;
+    const copy = engine();
+    for (const effect of effects) copy.ex.replay(effect);
+    expect(copy.run("GET", "c")).toBe("2");
+    expect(copy.run("EVALSHA", sha(body), "1", "c")).toBe(3);
+  });
+
+  it("caches EVAL'd scripts for EVALSHA and SCRIPT EXISTS; SCRIPT FLUSH forgets them", () => {
+    const e = engine();
+    expect(e.run("EVAL", "return 7", "0")).toBe(7);
+    expect(e.run("EVALSHA", sha("return 7").toUpperCase(), "0")).toBe(7);
+    expect(e.run("SCRIPT", "EXISTS", sha("return 7"), "abc")).toEqual([1, 0]);
+    expect(e.run("SCRIPT", "FLUSH", "bad")).toEqual(error("ERR SCRIPT FLUSH only support SYNC|ASYNC option"));
+    expect(e.logged("SCRIPT", "FLUSH", "ASYNC")).toEqual([["SCRIPT", "FLUSH"]]);
+    expect(e.run("EVALSHA", sha("return 7"), "0")).toEqual(error("NOSCRIPT No matching script. Please use EVAL."));
+    expect(e.run("SCRIPT", "KILL")).toEqual(error("NOTBUSY No scripts in execution right now."));
+    expect(e.run("SCRIPT", "LOAD", "return +")).toEqual(error("ERR Error compiling script (new function): user_script:1: unexpected symbol near '+'"));
+    expect(e.run("SCRIPT", "foo")).toEqual(error("ERR unknown subcommand 'foo'. Try SCRIPT HELP."));
+  });
+
+  it("stops a runaway script with an error, and the shard keeps serving", () => {
+    const e = engine();
+    expect(e.run("CONFIG", "SET", "lua-time-limit", "20")).toEqual(simple("OK"));
+    expect(e.run("EVAL", "redis.call('set','before','1') while true do end", "0")).toEqual(
+      error("ERR Script killed: it ran past busy-reply-threshold (lua-time-limit), counted in Lua instructions"),
+    );
+    expect(e.run("EVAL", "while true do pcall(function() while true do end end) end", "0")).toEqual(
+      error("ERR Script killed: it ran past busy-reply-threshold (lua-time-limit), counted in Lua instructions"),
+    );
+    expect(e.run("GET", "before")).toBe("1");
+    expect(e.run("EVAL", "return 1", "0")).toBe(1);
+  });
+
+  it("refuses keys of slots the shard does not own", () => {
+    const db = engine().db;
+    const ex = new Executor(db);
+    ex.slotOwner = { shard: 0, owns: (slot) => slot < 8192 };
+    // "a" hashes to 15495, "b" to 3300, "c" to 7365.
+    expect(ex.runOne(["EVAL", "return redis.pcall('get', 'a')", "0"])).toEqual(error("ERR Script attempted to access a non local key in a cluster node"));
+    expect(ex.runOne(["EVAL", "return redis.pcall('set', 'c', 1)", "1", "b"])).toEqual(simple("OK"));
+    expect(ex.runOne(["EVAL", "#!lua\nreturn redis.pcall('set', 'c', 1)", "1", "b"])).toEqual(error("ERR Script attempted to access keys that do not hash to the same slot"));
+  });
+});
