@@ -30,7 +30,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Rng } from "../support/random";
 import { generateLhSteps, lhStateSteps, sameLhReply, type LhStep } from "../support/gen-lists-hashes";
 import { generateSzSteps, szStateSteps, type SzStep } from "../support/gen-sets-zsets";
-import { RawRespClient, parseReply, printable, printableCommand, type Resp } from "../support/resp-wire";
+import { bulks, isValidDraw, isWholeDraw, sameHashTableScan, sameSorted } from "../support/differential-sets";
+import { RawRespClient, parseReply, printable, printableCommand } from "../support/resp-wire";
 import { SlotMap } from "../../src/router/slots";
 import { keySlot } from "../../src/util/keyslot";
 
@@ -361,23 +362,6 @@ function formatMismatch(m: Mismatch): string {
   return `${m.label} #${m.index}: ${printableCommand(m.argv)} (${m.mode})\n    hotslot: ${printable(m.hotslot)}\n    redis:   ${printable(m.redis)}`;
 }
 
-const bulks = (r: Resp): string[] | null => {
-  if (r.type !== "*" || r.items === null) return null;
-  const out: string[] = [];
-  for (const i of r.items) {
-    if (i.type !== "$" || i.text === null) return null;
-    out.push(i.text);
-  }
-  return out;
-};
-
-function sameSorted(x: string[] | null, y: string[] | null): boolean {
-  if (x === null || y === null || x.length !== y.length) return false;
-  const a = [...x].sort();
-  const b = [...y].sort();
-  return a.every((v, i) => v === b[i]);
-}
-
 /** A probe's reply, as both sides must agree on it: SMEMBERS of a hash table in any order. */
 function sameProbe(argv: string[], ours: string, theirs: string): boolean {
   if (ours === theirs) return true;
@@ -443,43 +427,18 @@ function probeSz(step: SzStep): Probed {
  */
 function validDraw(argv: string[], probes: string[], raw: string, pop: boolean): boolean {
   const zset = argv[0].toLowerCase() === "zrandmember";
-  const r = parseReply(raw);
   const read = bulks(parseReply(zset ? probes[2] : probes[1])) ?? [];
   const scores = new Map<string, string>();
   const held = zset ? read.filter((_, i) => i % 2 === 0) : read;
   if (zset) for (let i = 0; i < read.length; i += 2) scores.set(read[i], read[i + 1]);
-  const heldSet = new Set(held);
-  if (argv.length === 2) {
-    if (r.type !== "$") return false;
-    return held.length === 0 ? r.text === null : r.text !== null && heldSet.has(r.text);
-  }
-  const n = Number(argv[2]);
-  const scored = argv.length === 4;
-  const list = bulks(r);
-  if (list === null) return false;
-  const picked: string[] = [];
-  for (let i = 0; i < list.length; i += scored ? 2 : 1) {
-    picked.push(list[i]);
-    if (scored && scores.get(list[i]) !== list[i + 1]) return false;
-  }
-  if (!picked.every((m) => heldSet.has(m))) return false;
-  if (held.length === 0) return picked.length === 0;
-  if (n < 0 && !pop) return picked.length === -n;
-  return picked.length === Math.min(n, held.length) && new Set(picked).size === picked.length;
+  return isValidDraw(argv, raw, held, (member) => scores.get(member), pop);
 }
 
-/**
- * A draw of the whole set or more is deterministic (the engine-level test's rule):
- * ZRANDMEMBER lists it highest score first, SRANDMEMBER / SPOP of an intset in numeric order.
- */
+/** A draw of the whole set or more is deterministic (see isWholeDraw). */
 function wholeDraw(argv: string[], probes: string[]): boolean {
-  if (argv.length < 3 || !/^[0-9]+$/.test(argv[2])) return false;
-  const n = Number(argv[2]);
   const zset = argv[0].toLowerCase() === "zrandmember";
-  const read = bulks(parseReply(zset ? probes[2] : probes[1]));
-  if (read === null || read.length === 0) return false;
-  const size = zset ? read.length / 2 : read.length;
-  return n >= size && n > 1 && (zset || encodingOf(probes[0]) === "intset");
+  const read = bulks(parseReply(zset ? probes[2] : probes[1])) ?? [];
+  return isWholeDraw(argv, zset ? read.length / 2 : read.length, encodingOf(probes[0]) === "intset");
 }
 
 function judgeSz(setMaxIntset: number) {
@@ -510,19 +469,7 @@ function judgeSz(setMaxIntset: number) {
         // the same elements; an unfinished scan: the shape (cursors are each server's own).
         const encoding = encodingOf(probes[0]);
         if (encoding === "intset" || encoding === "listpack") return false;
-        if (a.type !== "*" || b.type !== "*" || a.items?.length !== 2 || b.items?.length !== 2) return false;
-        const [ca, ea] = a.items;
-        const [cb, eb] = b.items;
-        if (ca.type !== "$" || cb.type !== "$") return false;
-        const x = bulks(ea);
-        const y = bulks(eb);
-        if (x === null || y === null) return false;
-        if (step.argv[2] === "0" && ca.text === "0" && cb.text === "0") {
-          if (name === "sscan") return sameSorted(x, y);
-          const pairs = (l: string[]) => l.flatMap((m, i) => (i % 2 === 0 ? [JSON.stringify([m, l[i + 1]])] : []));
-          return sameSorted(pairs(x), pairs(y));
-        }
-        return true;
+        return sameHashTableScan(step.argv, a, b);
       }
     }
     return false;

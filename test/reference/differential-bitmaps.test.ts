@@ -9,13 +9,14 @@
  *
  * BM_DIFF_SEEDS="1-200" and BM_DIFF_STEPS explore beyond the default run.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Executor } from "../../src/commands/execute";
 import { lookupCommand } from "../../src/commands/table";
 import { Keyspace } from "../../src/engine/keyspace";
 import { encodeReply } from "../../src/protocol/resp";
 import { bytesToBinary } from "../../src/util/binary";
-import { seedList } from "../support/differential";
+import { formatMismatch, seedList, type Mismatch } from "../support/differential";
+import { expectSameCommandInfo, runInChunks, seededChunkLength } from "../support/differential-harness";
 import {
   BITMAP_GENERATORS,
   BITMAP_STATE_KEYS,
@@ -24,39 +25,15 @@ import {
   generateBitmapSteps,
   type BitmapStep,
 } from "../support/gen-bitmaps";
-import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
-import { parseReply, printable, printableCommand, RawRespClient, type Resp } from "../support/resp-wire";
+import { useReferenceRedis } from "../support/reference-redis";
+import { printable } from "../support/resp-wire";
 
 const SEEDS = seedList(process.env.BM_DIFF_SEEDS ?? "1-30");
 const STEPS_PER_SEED = Number(process.env.BM_DIFF_STEPS ?? 1000);
 
-// --- the reference server ----------------------------------------------------------------
-
-let redis: RawRespClient;
-let reference: ReferenceRedis | undefined;
-
-beforeAll(async () => {
-  reference = await startReferenceRedis();
-  redis = reference.client;
-});
-
-afterAll(async () => {
-  await reference?.stop();
-});
+const redis = useReferenceRedis();
 
 // --- running a sequence --------------------------------------------------------------------
-
-interface Mismatch {
-  seed: number;
-  index: number;
-  step: BitmapStep;
-  hotslot: string;
-  redis: string;
-}
-
-function describeMismatch(m: Mismatch): string {
-  return `seed ${m.seed} #${m.index}: ${printableCommand(m.step.argv)}\n    hotslot: ${printable(m.hotslot)}\n    redis:   ${printable(m.redis)}`;
-}
 
 interface SequenceResult {
   mismatch: Mismatch | null;
@@ -80,29 +57,23 @@ async function runSequence(seed: number, steps: readonly BitmapStep[]): Promise<
   await redis.call("FLUSHALL");
   let errors = 0;
   const successes = new Map<string, number>();
-  for (let i = 0, c = 0; i < steps.length; c++) {
-    const size = 1 + ((seed * 7919 + c * 104729) % 250);
-    const chunk = steps.slice(i, i + size);
-    const theirs = await redis.pipeline(chunk.map((s) => s.argv));
-    for (let j = 0; j < chunk.length; j++) {
-      const step = chunk[j];
+  const mismatch = await runInChunks({
+    steps,
+    argv: (step) => step.argv,
+    chunkLength: (c) => seededChunkLength(seed, c, 250),
+    redis,
+    judge(step, index, theirs): Mismatch | null {
       const { replies, effects } = ex.run([step.argv]);
       for (const e of effects) replay.replay(e);
       const ours = bytesToBinary(encodeReply(replies[0]));
       const name = step.argv[0].toLowerCase();
       if (ours.startsWith("-")) errors++;
       else successes.set(name, (successes.get(name) ?? 0) + 1);
-      if (ours !== theirs[j]) {
-        return { mismatch: { seed, index: i + j, step, hotslot: ours, redis: theirs[j] }, errors, successes, live, replayed };
-      }
-    }
-    i += chunk.length;
-  }
-  return { mismatch: null, errors, successes, live, replayed };
+      return ours === theirs ? null : { label: `seed ${seed}`, index, argv: step.argv, hotslot: ours, redis: theirs };
+    },
+  });
+  return { mismatch, errors, successes, live, replayed };
 }
-
-const items = (r: Resp): Resp[] => (r.type === "*" ? (r.items ?? []) : []);
-const text = (r: Resp): string => (r.type === "*" ? "" : (r.text ?? ""));
 
 describe("bitmaps against redis-server 7.0", () => {
   it("generates every bitmap command Hotslot declares, with Redis's arity", () => {
@@ -118,20 +89,7 @@ describe("bitmaps against redis-server 7.0", () => {
   });
 
   it("declares every bitmap command as the server's COMMAND INFO does", async () => {
-    const names = ["setbit", "getbit", "bitcount", "bitpos", "bitop", "bitfield", "bitfield_ro"];
-    const rows = items(parseReply(await redis.call("COMMAND", "INFO", ...names)));
-    expect(rows).toHaveLength(names.length);
-    for (const row of rows) {
-      const [name, arity, flags, first, last, step, categories] = items(row);
-      const n = text(name);
-      const spec = lookupCommand(n)!;
-      const list = (r: Resp) => items(r).map(text);
-      expect(spec.arity, n).toBe(Number(text(arity)));
-      expect([...spec.flags].sort(), n).toEqual(list(flags).sort());
-      const keys = spec.keys ?? { first: 0, last: 0, step: 0 };
-      expect([keys.first, keys.last, keys.step], n).toEqual([first, last, step].map((r) => Number(text(r))));
-      expect([...spec.categories].sort(), n).toEqual(list(categories).map((c) => c.slice(1)).sort());
-    }
+    await expectSameCommandInfo(redis, ["setbit", "getbit", "bitcount", "bitpos", "bitop", "bitfield", "bitfield_ro"]);
   });
 
   it(
@@ -157,7 +115,7 @@ describe("bitmaps against redis-server 7.0", () => {
         }
         expect(r.replayed.usedMemory, `seed ${seed}`).toBe(r.live.usedMemory);
       }
-      expect(mismatches.map(describeMismatch).join("\n")).toBe("");
+      expect(mismatches.map((m) => formatMismatch(m)).join("\n")).toBe("");
       expect(total).toBeGreaterThanOrEqual(10_000);
       // The sequences exercise the error paths too, not only the happy ones, and every
       // command succeeds often.

@@ -8,17 +8,15 @@
  *
  * GEO_DIFF_SEEDS="1-200" and GEO_DIFF_STEPS explore beyond the default run.
  */
-import net from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Executor } from "../../src/commands/execute";
-import { lookupCommand } from "../../src/commands/table";
 import { Keyspace } from "../../src/engine/keyspace";
-import { encodeRepliesBinary, encodeReply } from "../../src/protocol/resp";
-import { bytesToBinary } from "../../src/util/binary";
-import { seedList } from "../support/differential";
+import { encodeRepliesBinary } from "../../src/protocol/resp";
+import { formatMismatch, seedList, type Mismatch } from "../support/differential";
+import { expectSameCommandInfo, expectSameKeys, hotslotReply, runInChunks } from "../support/differential-harness";
 import { generateGeoSteps, geoStateSteps, STORE_KEYS } from "../support/gen-geo";
-import { parseReply, printable, printableCommand, type Resp, type RawRespClient } from "../support/resp-wire";
-import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
+import { parseReply, printable, type Resp } from "../support/resp-wire";
+import { useReferenceRedis } from "../support/reference-redis";
 
 const SEEDS = seedList(process.env.GEO_DIFF_SEEDS ?? "1-30");
 const STEPS_PER_SEED = Number(process.env.GEO_DIFF_STEPS ?? 600);
@@ -38,34 +36,10 @@ const GEO_COMMANDS = [
   "georadiusbymember_ro",
 ];
 
-let redis: RawRespClient;
-let port = 0;
-let reference: ReferenceRedis | undefined;
-
-beforeAll(async () => {
-  reference = await startReferenceRedis();
-  redis = reference.client;
-  port = reference.port;
-});
-
-afterAll(async () => {
-  await reference?.stop();
-});
+const redis = useReferenceRedis();
 
 const text = (r: Resp): string | null => (r.type === "*" ? null : r.text);
 const items = (r: Resp): Resp[] | null => (r.type === "*" ? r.items : null);
-
-interface Mismatch {
-  seed: number;
-  index: number;
-  argv: string[];
-  hotslot: string;
-  redis: string;
-}
-
-function describeMismatch(m: Mismatch): string {
-  return `seed ${m.seed} #${m.index}: ${printableCommand(m.argv)}\n    hotslot: ${printable(m.hotslot)}\n    redis:   ${printable(m.redis)}`;
-}
 
 /**
  * True when two ZRANGE … WITHSCORES replies list the same members in the same order with
@@ -97,70 +71,21 @@ async function runSequence(seed: number, steps: string[][]): Promise<{ mismatch:
   await redis.call("FLUSHALL");
   let errors = 0;
   let nonEmptySearches = 0;
-  for (let i = 0; i < steps.length; i += 100) {
-    const chunk = steps.slice(i, i + 100);
-    const theirs = await redis.pipeline(chunk);
-    for (let j = 0; j < chunk.length; j++) {
-      const ours = bytesToBinary(encodeReply(ex.runOne(chunk[j])));
+  const mismatch = await runInChunks({
+    steps,
+    argv: (argv) => argv,
+    chunkLength: () => 100,
+    redis,
+    judge(argv, index, theirs): Mismatch | null {
+      const ours = hotslotReply(ex, argv);
       if (ours.startsWith("-")) errors++;
-      if (/^geo(search|radius)/i.test(chunk[j][0]) && /^\*[1-9]|^:[1-9]/.test(ours)) nonEmptySearches++;
-      if (ours !== theirs[j] && sameStoredDistances(chunk[j], ours, theirs[j])) lastBitDifferences++;
-      else if (ours !== theirs[j]) return { mismatch: { seed, index: i + j, argv: chunk[j], hotslot: ours, redis: theirs[j] }, errors, nonEmptySearches };
-    }
-  }
-  return { mismatch: null, errors, nonEmptySearches };
-}
-
-/** Sends commands to redis-server over a fresh RESP3 connection; returns each reply's bytes. */
-function resp3Replies(cmds: string[][]): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect({ port, host: "127.0.0.1" });
-    let buf = "";
-    const all = [["HELLO", "3"], ...cmds];
-    sock.on("connect", () => {
-      sock.write(Buffer.from(all.map((c) => `*${c.length}\r\n` + c.map((a) => `$${a.length}\r\n${a}\r\n`).join("")).join(""), "latin1"));
-    });
-    sock.on("data", (d: Buffer) => {
-      buf += d.toString("latin1");
-      // Every reply of the script ends in a line; PING marks the end.
-      if (buf.endsWith("+PONG\r\n")) {
-        sock.end();
-        resolve(buf);
-      }
-    });
-    sock.on("error", reject);
-  }).then((b) => splitResp3(b as string, cmds.length + 1).slice(1, -1));
-}
-
-/** Splits RESP3 replies (the types these commands send) by walking their frames. */
-function splitResp3(buf: string, n: number): string[] {
-  const out: string[] = [];
-  let pos = 0;
-  const frame = (at: number): number => {
-    const eol = buf.indexOf("\r\n", at);
-    const head = buf.slice(at + 1, eol);
-    switch (buf[at]) {
-      case "$":
-      case "=":
-        return Number(head) < 0 ? eol + 2 : eol + 2 + Number(head) + 2;
-      case "*":
-      case "~":
-      case "%": {
-        const count = Number(head) * (buf[at] === "%" ? 2 : 1);
-        let p = eol + 2;
-        for (let i = 0; i < count; i++) p = frame(p);
-        return p;
-      }
-      default:
-        return eol + 2;
-    }
-  };
-  while (out.length < n && pos < buf.length) {
-    const end = frame(pos);
-    out.push(buf.slice(pos, end));
-    pos = end;
-  }
-  return out;
+      if (/^geo(search|radius)/i.test(argv[0]) && /^\*[1-9]|^:[1-9]/.test(ours)) nonEmptySearches++;
+      if (ours !== theirs && sameStoredDistances(argv, ours, theirs)) lastBitDifferences++;
+      else if (ours !== theirs) return { label: `seed ${seed}`, index, argv, hotslot: ours, redis: theirs };
+      return null;
+    },
+  });
+  return { mismatch, errors, nonEmptySearches };
 }
 
 const RESP3_SCRIPT: string[][] = [
@@ -182,25 +107,11 @@ const RESP3_SCRIPT: string[][] = [
 
 describe("geo commands against redis-server 7.0", () => {
   it("declares every geo command as the server's COMMAND INFO does", async () => {
-    const info = parseReply(await redis.call("COMMAND", "INFO", ...GEO_COMMANDS));
-    const rows = items(info)!;
-    expect(rows).toHaveLength(GEO_COMMANDS.length);
-    for (const row of rows) {
-      const [name, arity, flags, first, last, step, categories] = items(row)!;
-      const n = text(name)!;
-      const spec = lookupCommand(n)!;
-      const list = (r: Resp) => (items(r) ?? []).map((i) => text(i)!);
-      expect(spec.arity, n).toBe(Number(text(arity)));
-      expect([...spec.flags].sort(), n).toEqual(list(flags).filter((f) => f !== "movablekeys").sort());
-      const keys = spec.keys ?? { first: 0, last: 0, step: 0 };
-      expect([keys.first, keys.last, keys.step], n).toEqual([first, last, step].map((r) => Number(text(r))));
-      expect([...spec.categories].sort(), n).toEqual(list(categories).map((c) => c.slice(1)).sort());
-      expect(spec.getKeys !== undefined, n).toBe(list(flags).includes("movablekeys"));
-    }
+    await expectSameCommandInfo(redis, GEO_COMMANDS);
   });
 
   it("finds the keys of GEORADIUS's STORE options as COMMAND GETKEYS does", async () => {
-    for (const argv of [
+    await expectSameKeys(redis, [
       ["GEORADIUS", "k", "1", "2", "3", "m"],
       ["GEORADIUS", "k", "1", "2", "3", "m", "STORE", "d"],
       ["GEORADIUS", "k", "1", "2", "3", "m", "storedist", "d", "STORE", "e"],
@@ -210,12 +121,7 @@ describe("geo commands against redis-server 7.0", () => {
       ["GEORADIUSBYMEMBER", "k", "store", "2", "m", "STOREDIST", "x"],
       ["GEORADIUSBYMEMBER", "k", "1", "2", "store", "m", "store", "x"],
       ["GEOSEARCHSTORE", "d", "k", "FROMLONLAT", "1", "2", "BYRADIUS", "1", "m"],
-    ]) {
-      const theirs = (items(parseReply(await redis.call("COMMAND", "GETKEYS", ...argv))) ?? []).map((r) => text(r));
-      const spec = lookupCommand(argv[0].toLowerCase())!;
-      const ours = spec.getKeys ? spec.getKeys(argv).map((i) => argv[i]) : argv.slice(spec.keys!.first, spec.keys!.last + 1);
-      expect(ours, argv.join(" ")).toEqual(theirs);
-    }
+    ]);
   });
 
   it(
@@ -233,7 +139,7 @@ describe("geo commands against redis-server 7.0", () => {
         found += r.nonEmptySearches;
         if (r.mismatch) mismatches.push(r.mismatch);
       }
-      expect(mismatches.map(describeMismatch).join("\n")).toBe("");
+      expect(mismatches.map((m) => formatMismatch(m)).join("\n")).toBe("");
       expect(total).toBeGreaterThanOrEqual(SEEDS.length * STEPS_PER_SEED);
       // The sequences exercise the error paths and searches that find something.
       expect(errors).toBeGreaterThan(total / 20);
@@ -245,7 +151,8 @@ describe("geo commands against redis-server 7.0", () => {
   );
 
   it("replies byte for byte as Redis does in RESP3", async () => {
-    const theirs = await resp3Replies(RESP3_SCRIPT);
+    // The script's last command, PING, only closes it (no reply of Hotslot's to compare).
+    const theirs = (await redis.resp3(RESP3_SCRIPT)).slice(0, -1);
     const ex = new Executor(new Keyspace());
     const ours = RESP3_SCRIPT.slice(0, -1).map((argv) => printable(encodeRepliesBinary([ex.runOne(argv)], 3)));
     expect(ours).toEqual(theirs.map(printable));

@@ -10,40 +10,24 @@
  *
  * HLL_DIFF_SEEDS="1-200" and HLL_DIFF_STEPS explore beyond the default run.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { docsOf } from "../../src/commands/docs";
+import { describe, expect, it } from "vitest";
 import { Executor } from "../../src/commands/execute";
-import { lookupCommand } from "../../src/commands/table";
 import { encodingOf, histogramOf, isHllString } from "../../src/engine/hyperloglog";
 import { Keyspace } from "../../src/engine/keyspace";
-import { encodeReply } from "../../src/protocol/resp";
-import { bytesToBinary } from "../../src/util/binary";
-import { seedList } from "../support/differential";
+import { formatMismatch, seedList } from "../support/differential";
+import { expectSameCommandDocs, expectSameCommandInfo, hotslotReply as ours, runInChunks, seededChunkLength } from "../support/differential-harness";
 import { ALL_KEYS, generateHllSteps, HLL_KEYS, hllSetupSteps, hllStateSteps } from "../support/gen-hyperloglog";
-import { parseReply, printable, printableCommand, type RawRespClient, type Resp } from "../support/resp-wire";
-import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
+import { parseReply, printable, printableCommand, type Resp } from "../support/resp-wire";
+import { useReferenceRedis } from "../support/reference-redis";
 
 const SEEDS = seedList(process.env.HLL_DIFF_SEEDS ?? "1-40");
 const STEPS_PER_SEED = Number(process.env.HLL_DIFF_STEPS ?? 250);
 
-let redis: RawRespClient;
-let reference: ReferenceRedis | undefined;
+const redis = useReferenceRedis({ args: ["--enable-debug-command", "yes"] });
 
-beforeAll(async () => {
-  reference = await startReferenceRedis({ args: ["--enable-debug-command", "yes"] });
-  redis = reference.client;
-});
-
-afterAll(async () => {
-  await reference?.stop();
-});
+const HLL_COMMANDS = ["pfadd", "pfcount", "pfmerge", "pfdebug", "pfselftest"];
 
 const text = (r: Resp): string | null => (r.type === "*" ? null : r.text);
-const items = (r: Resp): Resp[] | null => (r.type === "*" ? r.items : null);
-
-function ours(ex: Executor, argv: string[]): string {
-  return bytesToBinary(encodeReply(ex.runOne(argv)));
-}
 
 interface Stats {
   steps: number;
@@ -93,36 +77,37 @@ function undefinedInRedis(db: Keyspace, argv: string[]): string | null {
 async function runSequence(seed: number, steps: string[][], stats: Stats): Promise<string> {
   const ex = new Executor(new Keyspace());
   const all = [...hllSetupSteps(), ...steps, ...hllStateSteps()];
-  for (let i = 0, c = 0; i < all.length; c++) {
-    let chunk = all.slice(i, i + 1 + ((seed * 7919 + c * 104729) % 60));
-    // A chunk ends before each PFADD/PFMERGE after its first step, so that step can be
-    // judged (undefinedInRedis) against the state before it, before Redis sees it.
-    const cut = chunk.findIndex((argv, k) => k > 0 && /^pf(add|merge)$/i.test(argv[0]));
-    if (cut > 0) chunk = chunk.slice(0, cut);
-    const ub = undefinedInRedis(ex.db, chunk[0]);
-    if (ub !== null) {
+  const mismatch = await runInChunks({
+    steps: all,
+    argv: (argv) => argv,
+    chunkLength(c, from) {
+      const length = seededChunkLength(seed, c, 60);
+      // A chunk ends before each PFADD/PFMERGE after its first step, so that step can be
+      // judged (undefinedInRedis) against the state before it, before Redis sees it.
+      const cut = all.slice(from, from + length).findIndex((argv, k) => k > 0 && /^pf(add|merge)$/i.test(argv[0]));
+      return cut > 0 ? cut : length;
+    },
+    redis,
+    async withhold(argv) {
+      const ub = undefinedInRedis(ex.db, argv);
+      if (ub === null) return false;
       // Not compared: both sides drop the value instead.
       await redis.call("DEL", ub);
       ex.db.delete(ub);
       stats.undefinedSkipped++;
-      i++;
-      continue;
-    }
-    const theirs = await redis.pipeline(chunk);
-    for (let j = 0; j < chunk.length; j++) {
-      const argv = chunk[j];
+      return true;
+    },
+    judge(argv, index, theirs): string | null {
       observe(ex.db, argv, stats);
       const mine = ours(ex, argv);
       stats.steps++;
       if (mine.startsWith("-")) stats.errors++;
-      if (mine !== theirs[j]) {
-        return `seed ${seed} #${i + j}: ${printableCommand(argv).slice(0, 300)}\n    hotslot: ${printable(mine).slice(0, 400)}\n    redis:   ${printable(theirs[j]).slice(0, 400)}`;
-      }
+      if (mine !== theirs) return formatMismatch({ label: `seed ${seed}`, index, argv, hotslot: mine, redis: theirs }, 400);
       if (argv[0] === "GET" && mine.length > 100) stats.identicalGets++;
-    }
-    i += chunk.length;
-  }
-  return await compareDigestsAndInterop(seed, ex, stats);
+      return null;
+    },
+  });
+  return mismatch ?? (await compareDigestsAndInterop(seed, ex, stats));
 }
 
 /** DEBUG DIGEST-VALUE of every key, then DUMP/RESTORE of each string both ways. */
@@ -154,32 +139,11 @@ async function compareDigestsAndInterop(seed: number, ex: Executor, stats: Stats
 
 describe("HyperLogLog against redis-server 7.0", () => {
   it("declares PFADD, PFCOUNT, PFMERGE, PFDEBUG and PFSELFTEST as the server's COMMAND INFO does", async () => {
-    const names = ["pfadd", "pfcount", "pfmerge", "pfdebug", "pfselftest"];
-    const rows = items(parseReply(await redis.call("COMMAND", "INFO", ...names)))!;
-    expect(rows).toHaveLength(names.length);
-    for (const row of rows) {
-      const [name, arity, flags, first, last, step, categories] = items(row)!;
-      const n = text(name)!;
-      const spec = lookupCommand(n)!;
-      const list = (r: Resp) => (items(r) ?? []).map((i) => text(i)!);
-      expect(spec.arity, n).toBe(Number(text(arity)));
-      expect([...spec.flags].sort(), n).toEqual(list(flags).sort());
-      const keys = spec.keys ?? { first: 0, last: 0, step: 0 };
-      expect([keys.first, keys.last, keys.step], n).toEqual([first, last, step].map((r) => Number(text(r))));
-      expect([...spec.categories].sort(), n).toEqual(list(categories).map((c) => c.slice(1)).sort());
-    }
+    await expectSameCommandInfo(redis, HLL_COMMANDS);
   });
 
   it("documents them with the summary, since and complexity COMMAND DOCS prints", async () => {
-    for (const name of ["pfadd", "pfcount", "pfmerge", "pfdebug", "pfselftest"]) {
-      const doc = items(items(parseReply(await redis.call("COMMAND", "DOCS", name)))![1])!;
-      const field = (f: string) => {
-        const i = doc.findIndex((r) => text(r) === f);
-        return i < 0 ? undefined : text(doc[i + 1]);
-      };
-      const mine = docsOf(name)!;
-      expect([mine.summary, mine.since, mine.complexity], name).toEqual([field("summary"), field("since"), field("complexity")]);
-    }
+    await expectSameCommandDocs(redis, HLL_COMMANDS);
   });
 
   it(

@@ -8,13 +8,13 @@
  *
  * LH_DIFF_SEEDS="1-200" and LH_DIFF_STEPS explore beyond the default run.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Executor } from "../../src/commands/execute";
 import { lookupCommand } from "../../src/commands/table";
 import { HashValue } from "../../src/engine/hash";
 import { Keyspace } from "../../src/engine/keyspace";
-import { encodeReply } from "../../src/protocol/resp";
-import { bytesToBinary } from "../../src/util/binary";
+import { formatMismatch, seedList, type Mismatch } from "../support/differential";
+import { expectSameCommandInfo, hotslotReply, runInChunks, seededChunkLength } from "../support/differential-harness";
 import {
   generateLhSteps,
   HASH_GENERATORS,
@@ -23,44 +23,15 @@ import {
   sameLhReply,
   type LhStep,
 } from "../support/gen-lists-hashes";
-import { RawRespClient, parseReply, printable, printableCommand, type Resp } from "../support/resp-wire";
-import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
-import { seedList } from "../support/differential";
+import { useReferenceRedis } from "../support/reference-redis";
+import { parseReply } from "../support/resp-wire";
 
 const SEEDS = seedList(process.env.LH_DIFF_SEEDS ?? "1-25");
 const STEPS_PER_SEED = Number(process.env.LH_DIFF_STEPS ?? 2000);
 
-
-// --- the reference server ----------------------------------------------------------------
-
-let redis: RawRespClient;
-let reference: ReferenceRedis | undefined;
-
-beforeAll(async () => {
-  reference = await startReferenceRedis();
-  redis = reference.client;
-});
-
-afterAll(async () => {
-  await reference?.stop();
-});
+const redis = useReferenceRedis();
 
 // --- running a sequence --------------------------------------------------------------------
-
-interface Mismatch {
-  seed: number;
-  index: number;
-  step: LhStep;
-  hotslot: string;
-  redis: string;
-}
-
-function describeMismatch(m: Mismatch): string {
-  return (
-    `seed ${m.seed} #${m.index}: ${printableCommand(m.step.argv)} (${m.step.mode})\n` +
-    `    hotslot: ${printable(m.hotslot)}\n    redis:   ${printable(m.redis)}`
-  );
-}
 
 /**
  * Runs the steps on both sides in pipelined chunks and returns the first mismatch, if any
@@ -76,27 +47,24 @@ async function runSequence(
   await redis.call("FLUSHALL");
   let errors = 0;
   const encodings = new Set<string>();
-  const chunkRng = seed * 7919;
-  for (let i = 0, c = 0; i < steps.length; c++) {
-    const size = 1 + ((chunkRng + c * 104729) % 250);
-    const chunk = steps.slice(i, i + size);
-    const theirs = await redis.pipeline(chunk.map((s) => s.argv));
-    for (let j = 0; j < chunk.length; j++) {
-      const step = chunk[j];
+  const mismatch = await runInChunks({
+    steps,
+    argv: (step) => step.argv,
+    chunkLength: (c) => seededChunkLength(seed, c, 250),
+    redis,
+    judge(step, index, theirs): Mismatch | null {
       const v = step.mode === "hash-order" ? db.get(step.argv[1]) : undefined;
       const listpack = !(v instanceof HashValue) || v.isListpack;
-      const ours = bytesToBinary(encodeReply(ex.runOne(step.argv)));
+      const ours = hotslotReply(ex, step.argv);
       if (ours.startsWith("-")) errors++;
       if (step.argv[0].toLowerCase() === "object" && ours.startsWith("$") && !ours.startsWith("$-1")) {
         encodings.add(parseReply(ours).type === "$" ? (parseReply(ours) as { text: string }).text : "");
       }
-      if (!sameLhReply(step, listpack, ours, theirs[j])) {
-        return { mismatch: { seed, index: i + j, step, hotslot: ours, redis: theirs[j] }, errors, encodings };
-      }
-    }
-    i += chunk.length;
-  }
-  return { mismatch: null, errors, encodings };
+      if (sameLhReply(step, listpack, ours, theirs)) return null;
+      return { label: `seed ${seed}`, index, argv: step.argv, mode: step.mode, hotslot: ours, redis: theirs };
+    },
+  });
+  return { mismatch, errors, encodings };
 }
 
 describe("lists and hashes against redis-server 7.0", () => {
@@ -113,25 +81,7 @@ describe("lists and hashes against redis-server 7.0", () => {
   });
 
   it("declares every list and hash command as the server's COMMAND INFO does", async () => {
-    const names = [...LIST_GENERATORS, ...HASH_GENERATORS].map((g) => g.name);
-    const info = parseReply(await redis.call("COMMAND", "INFO", ...names));
-    expect(info.type).toBe("*");
-    const rows = (info as { items: Resp[] }).items;
-    expect(rows).toHaveLength(names.length);
-    for (const row of rows) {
-      const [name, arity, flags, first, last, step, categories] = (row as { items: Resp[] }).items as Resp[];
-      const n = (name as { text: string }).text;
-      const spec = lookupCommand(n)!;
-      const text = (r: Resp) => (r as { text: string }).text;
-      const list = (r: Resp) => ((r as { items: Resp[] }).items ?? []).map(text);
-      expect(spec.arity, n).toBe(Number(text(arity)));
-      // movablekeys is derived from getKeys, not declared.
-      expect([...spec.flags].sort(), n).toEqual(list(flags).filter((f) => f !== "movablekeys").sort());
-      const keys = spec.keys ?? { first: 0, last: 0, step: 0 };
-      expect([keys.first, keys.last, keys.step], n).toEqual([first, last, step].map((r) => Number(text(r))));
-      expect([...spec.categories].sort(), n).toEqual(list(categories).map((c) => c.slice(1)).sort());
-      expect(spec.getKeys !== undefined, n).toBe(list(flags).includes("movablekeys"));
-    }
+    await expectSameCommandInfo(redis, [...LIST_GENERATORS, ...HASH_GENERATORS].map((g) => g.name));
   });
 
   it(
@@ -147,7 +97,7 @@ describe("lists and hashes against redis-server 7.0", () => {
         errors += r.errors;
         if (r.mismatch) mismatches.push(r.mismatch);
       }
-      expect(mismatches.map(describeMismatch).join("\n")).toBe("");
+      expect(mismatches.map((m) => formatMismatch(m)).join("\n")).toBe("");
       expect(total).toBeGreaterThanOrEqual(10_000);
       // The sequences exercise the error paths too, not only the happy ones.
       expect(errors).toBeGreaterThan(total / 20);
@@ -163,7 +113,7 @@ describe("lists and hashes against redis-server 7.0", () => {
       [1003, "hashes"],
     ] as const) {
       const r = await runSequence(seed, [...generateLhSteps(seed, 1500, [family]), ...lhStateSteps()]);
-      expect(r.mismatch ? describeMismatch(r.mismatch) : "").toBe("");
+      expect(r.mismatch ? formatMismatch(r.mismatch) : "").toBe("");
       for (const e of r.encodings) encodings.add(e);
     }
     // Both sides reported (and agreed on) every encoding these types have.

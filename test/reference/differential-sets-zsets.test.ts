@@ -10,16 +10,17 @@
  *
  * SZ_DIFF_SEEDS="1-200" and SZ_DIFF_STEPS explore beyond the default run.
  */
-import net from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Executor } from "../../src/commands/execute";
 import { lookupCommand } from "../../src/commands/table";
 import { Keyspace } from "../../src/engine/keyspace";
 import { isIntsetMember, RedisSet } from "../../src/engine/set";
 import { SortedSet } from "../../src/engine/zset";
-import { encodeRepliesBinary, encodeReply } from "../../src/protocol/resp";
-import { bytesToBinary } from "../../src/util/binary";
+import { encodeRepliesBinary } from "../../src/protocol/resp";
 import { formatDouble } from "../../src/util/numbers";
+import { formatMismatch, seedList, type Mismatch } from "../support/differential";
+import { expectSameCommandInfo, expectSameKeys, hotslotReply, runInChunks, seededChunkLength } from "../support/differential-harness";
+import { bulks, isValidDraw, isWholeDraw, sameHashTableScan, sameSorted } from "../support/differential-sets";
 import {
   generateSzSteps,
   SET_GENERATORS,
@@ -27,53 +28,15 @@ import {
   ZSET_GENERATORS,
   type SzStep,
 } from "../support/gen-sets-zsets";
-import { parseReply, printable, printableCommand, RawRespClient, type Resp } from "../support/resp-wire";
-import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
-import { seedList } from "../support/differential";
+import { parseReply, printable, printableCommand, type Resp } from "../support/resp-wire";
+import { useReferenceRedis } from "../support/reference-redis";
 
 const SEEDS = seedList(process.env.SZ_DIFF_SEEDS ?? "1-50");
 const STEPS_PER_SEED = Number(process.env.SZ_DIFF_STEPS ?? 1000);
 
-
-// --- the reference server ----------------------------------------------------------------
-
-let redis: RawRespClient;
-let port = 0;
-let reference: ReferenceRedis | undefined;
-
-beforeAll(async () => {
-  reference = await startReferenceRedis();
-  redis = reference.client;
-  port = reference.port;
-});
-
-afterAll(async () => {
-  await reference?.stop();
-});
-
-// --- reading replies ------------------------------------------------------------------------
+const redis = useReferenceRedis();
 
 const text = (r: Resp): string | null => (r.type === "*" ? null : r.text);
-const items = (r: Resp): Resp[] | null => (r.type === "*" ? r.items : null);
-
-function sameSorted(x: string[], y: string[]): boolean {
-  const a = [...x].sort();
-  const b = [...y].sort();
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
-/** The bulk texts of an array reply, or null when it is not an array of bulk strings. */
-function bulks(r: Resp): string[] | null {
-  const list = items(r);
-  if (!list) return null;
-  const out: string[] = [];
-  for (const i of list) {
-    const t = text(i);
-    if (i.type !== "$" || t === null) return null;
-    out.push(t);
-  }
-  return out;
-}
 
 // --- what Hotslot's state says about a step, read before it runs -----------------------------
 
@@ -102,49 +65,21 @@ function setOrderIsExact(db: Keyspace, argv: string[], replyLength: number): boo
 
 /** Checks one side's SRANDMEMBER/ZRANDMEMBER/SPOP reply against the state before it ran. */
 function validRandom(db: Keyspace, argv: string[], raw: string, pop: boolean): boolean {
-  const name = argv[0].toLowerCase();
   const key = argv[1];
-  const r = parseReply(raw);
-  const zset = name === "zrandmember";
+  const zset = argv[0].toLowerCase() === "zrandmember";
   const held: string[] = zset ? (zsetAt(db, key)?.entries({ from: 0, to: Infinity }).members ?? []) : (setAt(db, key)?.members() ?? []);
-  const heldSet = new Set(held);
-  if (argv.length === 2) {
-    if (r.type !== "$") return false;
-    return held.length === 0 ? r.text === null : r.text !== null && heldSet.has(r.text);
-  }
-  const n = Number(argv[2]);
-  const scored = argv.length === 4;
-  const list = bulks(r);
-  if (list === null) return false;
-  const picked: string[] = [];
-  for (let i = 0; i < list.length; i += scored ? 2 : 1) {
-    picked.push(list[i]);
-    if (scored) {
-      const s = zsetAt(db, key)?.score(list[i]);
-      if (s === undefined || list[i + 1] !== formatDouble(s)) return false;
-    }
-  }
-  if (!picked.every((m) => heldSet.has(m))) return false;
-  if (held.length === 0) return picked.length === 0;
-  if (n < 0 && !pop) return picked.length === -n;
-  return picked.length === Math.min(n, held.length) && new Set(picked).size === picked.length;
+  const scoreOf = (member: string) => {
+    const s = zsetAt(db, key)?.score(member);
+    return s === undefined ? undefined : formatDouble(s);
+  };
+  return isValidDraw(argv, raw, held, scoreOf, pop);
 }
 
-/**
- * True when a random read or SPOP asks for at least the whole set, so the reply is
- * deterministic: ZRANDMEMBER lists it highest score first; SRANDMEMBER and SPOP of an
- * intset list it in numeric order.
- */
+/** True when a random read or SPOP asks for at least the whole set (see isWholeDraw). */
 function deterministicWhole(db: Keyspace, argv: string[]): boolean {
-  const name = argv[0].toLowerCase();
-  if (argv.length < 3 || !/^[0-9]+$/.test(argv[2])) return false;
-  const n = Number(argv[2]);
-  if (name === "zrandmember") {
-    const z = zsetAt(db, argv[1]);
-    return z !== undefined && n >= z.size && n > 1;
-  }
+  if (argv[0].toLowerCase() === "zrandmember") return isWholeDraw(argv, zsetAt(db, argv[1])?.size ?? 0, false);
   const s = setAt(db, argv[1]);
-  return s !== undefined && n >= s.size && n > 1 && s.encoding(db.settings) === "intset";
+  return isWholeDraw(argv, s?.size ?? 0, s?.encoding(db.settings) === "intset");
 }
 
 /** Whether a step's replies agree, given Hotslot's state just before the step ran. */
@@ -154,7 +89,6 @@ function agree(db: Keyspace, step: SzStep, ours: string, theirs: string): boolea
   const a = parseReply(ours);
   const b = parseReply(theirs);
   if (a.type === "-" || b.type === "-") return false;
-  const name = step.argv[0].toLowerCase();
   switch (step.mode) {
     case "set-order": {
       const x = bulks(a);
@@ -170,40 +104,13 @@ function agree(db: Keyspace, step: SzStep, ours: string, theirs: string): boolea
     case "scan": {
       const key = step.argv[1];
       const compact = setAt(db, key)?.encoding(db.settings) === "intset" || zsetAt(db, key)?.isListpack === true;
-      if (compact) return false;
-      const [ca, ea] = items(a) ?? [];
-      const [cb, eb] = items(b) ?? [];
-      if (!ca || !cb || !ea || !eb || ca.type !== "$" || cb.type !== "$") return false;
-      const x = bulks(ea);
-      const y = bulks(eb);
-      if (x === null || y === null) return false;
-      if (step.argv[2] === "0" && text(ca) === "0" && text(cb) === "0") {
-        if (name === "sscan") return sameSorted(x, y);
-        const pairsOf = (l: string[]) => l.flatMap((m, i) => (i % 2 === 0 ? [JSON.stringify([m, l[i + 1]])] : []));
-        return sameSorted(pairsOf(x), pairsOf(y));
-      }
-      return true;
+      return !compact && sameHashTableScan(step.argv, a, b);
     }
   }
   return false;
 }
 
 // --- running a sequence --------------------------------------------------------------------
-
-interface Mismatch {
-  seed: number;
-  index: number;
-  step: SzStep;
-  hotslot: string;
-  redis: string;
-}
-
-function describeMismatch(m: Mismatch): string {
-  return (
-    `seed ${m.seed} #${m.index}: ${printableCommand(m.step.argv)} (${m.step.mode})\n` +
-    `    hotslot: ${printable(m.hotslot)}\n    redis:   ${printable(m.redis)}`
-  );
-}
 
 /** Replaces Hotslot's value at `key` by what Redis holds there after a SPOP. */
 async function resyncSet(db: Keyspace, key: string): Promise<void> {
@@ -240,27 +147,27 @@ async function runSequence(seed: number, steps: readonly SzStep[]): Promise<RunR
   await redis.call("FLUSHALL");
   let errors = 0;
   const encodings = new Set<string>();
-  for (let i = 0, c = 0; i < steps.length; c++) {
-    let size = 1 + ((seed * 7919 + c * 104729) % 200);
-    const spop = steps.slice(i, i + size).findIndex((s) => s.mode === "spop");
-    if (spop >= 0) size = spop + 1;
-    const chunk = steps.slice(i, i + size);
-    const theirs = await redis.pipeline(chunk.map((s) => s.argv));
-    for (let j = 0; j < chunk.length; j++) {
-      const step = chunk[j];
+  const mismatch = await runInChunks({
+    steps,
+    argv: (step) => step.argv,
+    chunkLength(c, from) {
+      const size = seededChunkLength(seed, c, 200);
+      const spop = steps.slice(from, from + size).findIndex((s) => s.mode === "spop");
+      return spop >= 0 ? spop + 1 : size;
+    },
+    redis,
+    async judge(step, index, theirs): Promise<Mismatch | null> {
       // Judged against the state before the step (a copy, for the commands that change it).
       const before = step.mode === "spop" ? snapshot(db, step.argv[1]) : db;
-      const ours = bytesToBinary(encodeReply(ex.runOne(step.argv)));
+      const ours = hotslotReply(ex, step.argv);
       if (ours.startsWith("-")) errors++;
       if (step.argv[0] === "OBJECT" && ours.startsWith("$") && !ours.startsWith("$-1")) encodings.add(text(parseReply(ours)) ?? "");
-      if (!agree(before, step, ours, theirs[j])) {
-        return { mismatch: { seed, index: i + j, step, hotslot: ours, redis: theirs[j] }, errors, encodings };
-      }
-      if (step.mode === "spop" && !theirs[j].startsWith("-")) await resyncSet(db, step.argv[1]);
-    }
-    i += chunk.length;
-  }
-  return { mismatch: null, errors, encodings };
+      if (!agree(before, step, ours, theirs)) return { label: `seed ${seed}`, index, argv: step.argv, mode: step.mode, hotslot: ours, redis: theirs };
+      if (step.mode === "spop" && !theirs.startsWith("-")) await resyncSet(db, step.argv[1]);
+      return null;
+    },
+  });
+  return { mismatch, errors, encodings };
 }
 
 /** A keyspace holding a copy of `key` alone (with the same settings), to judge a SPOP by. */
@@ -273,68 +180,6 @@ function snapshot(db: Keyspace, key: string): Keyspace {
 }
 
 // --- RESP3 ----------------------------------------------------------------------------------------
-
-/** The end of the RESP3 reply at `pos`, or -1 when incomplete (the types Redis 7.0 sends). */
-function frame3(buf: string, pos: number): number {
-  if (pos >= buf.length) return -1;
-  const eol = buf.indexOf("\r\n", pos);
-  if (eol < 0) return -1;
-  const head = buf.slice(pos + 1, eol);
-  switch (buf[pos]) {
-    case "+":
-    case "-":
-    case ":":
-    case ",":
-    case "_":
-    case "#":
-    case "(":
-      return eol + 2;
-    case "$":
-    case "=":
-    case "!": {
-      if (Number(head) < 0) return eol + 2;
-      const end = eol + 2 + Number(head) + 2;
-      return end <= buf.length ? end : -1;
-    }
-    case "*":
-    case "~":
-    case "%":
-    case ">": {
-      const n = Number(head) * (buf[pos] === "%" ? 2 : 1);
-      let at = eol + 2;
-      for (let i = 0; i < n && at >= 0; i++) at = frame3(buf, at);
-      return at;
-    }
-    default:
-      throw new Error(`not RESP3 at ${pos}: ${printable(buf.slice(pos, pos + 20))}`);
-  }
-}
-
-/** Sends commands to redis-server over a fresh RESP3 connection; returns each reply's bytes. */
-function resp3Replies(cmds: string[][]): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect({ port, host: "127.0.0.1" });
-    let buf = "";
-    const all = [["HELLO", "3"], ...cmds];
-    sock.on("connect", () => {
-      sock.write(Buffer.from(all.map((c) => `*${c.length}\r\n` + c.map((a) => `$${a.length}\r\n${a}\r\n`).join("")).join(""), "latin1"));
-    });
-    sock.on("data", (d: Buffer) => {
-      buf += d.toString("latin1");
-      const out: string[] = [];
-      let pos = 0;
-      while (out.length < all.length) {
-        const end = frame3(buf, pos);
-        if (end < 0) return;
-        out.push(buf.slice(pos, end));
-        pos = end;
-      }
-      sock.end();
-      resolve(out.slice(1));
-    });
-    sock.on("error", reject);
-  });
-}
 
 const RESP3_SCRIPT: string[][] = [
   ["FLUSHALL"],
@@ -399,38 +244,18 @@ describe("sets and sorted sets against redis-server 7.0", () => {
   });
 
   it("declares every set and sorted set command as the server's COMMAND INFO does", async () => {
-    const names = generators.map((g) => g.name);
-    const info = parseReply(await redis.call("COMMAND", "INFO", ...names));
-    const rows = items(info)!;
-    expect(rows).toHaveLength(names.length);
-    for (const row of rows) {
-      const [name, arity, flags, first, last, step, categories] = items(row)!;
-      const n = text(name)!;
-      const spec = lookupCommand(n)!;
-      const list = (r: Resp) => (items(r) ?? []).map((i) => text(i)!);
-      expect(spec.arity, n).toBe(Number(text(arity)));
-      // movablekeys is derived from getKeys, not declared.
-      expect([...spec.flags].sort(), n).toEqual(list(flags).filter((f) => f !== "movablekeys").sort());
-      const keys = spec.keys ?? { first: 0, last: 0, step: 0 };
-      expect([keys.first, keys.last, keys.step], n).toEqual([first, last, step].map((r) => Number(text(r))));
-      expect([...spec.categories].sort(), n).toEqual(list(categories).map((c) => c.slice(1)).sort());
-      expect(spec.getKeys !== undefined, n).toBe(list(flags).includes("movablekeys"));
-    }
+    await expectSameCommandInfo(redis, generators.map((g) => g.name));
   });
 
   it("finds the keys of numkeys commands as COMMAND GETKEYS does", async () => {
-    for (const argv of [
+    await expectSameKeys(redis, [
       ["ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"],
       ["ZINTER", "3", "a", "b", "c"],
       ["ZDIFFSTORE", "d", "1", "a"],
       ["ZMPOP", "2", "a", "b", "MIN", "COUNT", "2"],
       ["ZINTERCARD", "2", "a", "b", "LIMIT", "1"],
       ["SINTERCARD", "1", "a"],
-    ]) {
-      const theirs = bulks(parseReply(await redis.call("COMMAND", "GETKEYS", ...argv)));
-      const spec = lookupCommand(argv[0])!;
-      expect(spec.getKeys!(argv).map((i) => argv[i]), argv.join(" ")).toEqual(theirs);
-    }
+    ]);
   });
 
   it(
@@ -448,7 +273,7 @@ describe("sets and sorted sets against redis-server 7.0", () => {
         for (const e of r.encodings) encodings.add(e);
         if (r.mismatch) mismatches.push(r.mismatch);
       }
-      expect(mismatches.map(describeMismatch).join("\n")).toBe("");
+      expect(mismatches.map((m) => formatMismatch(m)).join("\n")).toBe("");
       expect(total).toBeGreaterThanOrEqual(10_000);
       // The sequences exercise the error paths too, not only the happy ones.
       expect(errors).toBeGreaterThan(total / 20);
@@ -466,12 +291,12 @@ describe("sets and sorted sets against redis-server 7.0", () => {
       [2004, "zsets"],
     ] as const) {
       const r = await runSequence(seed, [...generateSzSteps(seed, 1500, [family]), ...szStateSteps()]);
-      expect(r.mismatch ? describeMismatch(r.mismatch) : "").toBe("");
+      expect(r.mismatch ? formatMismatch(r.mismatch) : "").toBe("");
     }
   }, 120_000);
 
   it("replies byte for byte as Redis does in RESP3", async () => {
-    const theirs = await resp3Replies(RESP3_SCRIPT);
+    const theirs = await redis.resp3(RESP3_SCRIPT);
     const ex = new Executor(new Keyspace());
     RESP3_SCRIPT.forEach((argv, i) => {
       const r = ex.runOne(argv);

@@ -25,38 +25,25 @@
  * SORT_DIFF_STATS=1 prints what was covered, SORT_DIFF_DUMP=<dir> writes a failing
  * round's commands there (JSON) for replay.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Executor } from "../../src/commands/execute";
 import { ERR_SORT_BY_SLOT, ERR_SORT_GET_SLOT, patternHashSlot } from "../../src/commands/sort";
-import { lookupCommand } from "../../src/commands/table";
 import { HashValue } from "../../src/engine/hash";
 import { Keyspace } from "../../src/engine/keyspace";
 import { RedisSet } from "../../src/engine/set";
 import { SortedSet } from "../../src/engine/zset";
-import { encodeReply } from "../../src/protocol/resp";
-import { bytesToBinary } from "../../src/util/binary";
 import { keySlot } from "../../src/util/keyslot";
-import { seedList } from "../support/differential";
+import { formatMismatch, seedList } from "../support/differential";
+import { expectSameCommandInfo, expectSameKeys, hotslotReply as run } from "../support/differential-harness";
 import { Rng } from "../support/random";
-import { RawRespClient, parseReply, printable, printableCommand, type Resp } from "../support/resp-wire";
-import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
+import { RawRespClient, parseReply, printable } from "../support/resp-wire";
+import { useReferenceRedis } from "../support/reference-redis";
 
 const SEEDS = seedList(process.env.SORT_DIFF_SEEDS ?? "1-12");
 const ROUNDS_PER_SEED = Number(process.env.SORT_DIFF_ROUNDS ?? 8);
 const SORTS_PER_ROUND = 60;
 
-
-let reference: ReferenceRedis | undefined;
-let redis: RawRespClient;
-
-beforeAll(async () => {
-  reference = await startReferenceRedis();
-  redis = reference.client;
-});
-
-afterAll(async () => {
-  await reference?.stop();
-});
+const redis = useReferenceRedis();
 
 // --- the data ------------------------------------------------------------------------------
 
@@ -327,17 +314,6 @@ interface Stats {
   nonEmpty: number;
 }
 
-function describe1(seed: number, round: number, s: Step, theirs: string): string {
-  return (
-    `seed ${seed} round ${round}: ${printableCommand(s.argv)} (${s.mode})\n` +
-    `    hotslot: ${printable(s.ours)}\n    redis:   ${printable(theirs)}`
-  );
-}
-
-function run(ex: Executor, argv: string[]): string {
-  return bytesToBinary(encodeReply(ex.runOne(argv)));
-}
-
 async function runRound(seed: number, roundNo: number, stats: Stats): Promise<string | null> {
   const rng = new Rng(seed * 1000 + roundNo);
   const round = pickRound(rng);
@@ -394,7 +370,7 @@ async function runRound(seed: number, roundNo: number, stats: Stats): Promise<st
         const fs = await import("node:fs");
         fs.writeFileSync(`${process.env.SORT_DIFF_DUMP}/round-${seed}-${roundNo}.json`, JSON.stringify(steps.slice(0, i + 1).map((x) => x.argv)));
       }
-      return describe1(seed, roundNo, s, theirs[i]);
+      return formatMismatch({ label: `seed ${seed} round ${roundNo}`, index: i, argv: s.argv, mode: s.mode, hotslot: s.ours, redis: theirs[i] });
     }
   }
   return null;
@@ -402,23 +378,11 @@ async function runRound(seed: number, roundNo: number, stats: Stats): Promise<st
 
 describe("SORT and SORT_RO against redis-server 7.0", () => {
   it("declares SORT and SORT_RO as the server's COMMAND INFO does", async () => {
-    const info = parseReply(await redis.call("COMMAND", "INFO", "sort", "sort_ro"));
-    const rows = (info as { items: Resp[] }).items;
-    const text = (r: Resp) => (r as { text: string }).text;
-    const list = (r: Resp) => ((r as { items: Resp[] }).items ?? []).map(text);
-    for (const row of rows) {
-      const [name, arity, flags, first, last, step, categories] = (row as { items: Resp[] }).items;
-      const spec = lookupCommand(text(name))!;
-      expect(spec.arity).toBe(Number(text(arity)));
-      expect([...spec.flags].sort()).toEqual(list(flags).filter((f) => f !== "movablekeys").sort());
-      expect(spec.getKeys !== undefined).toBe(list(flags).includes("movablekeys"));
-      expect([spec.keys!.first, spec.keys!.last, spec.keys!.step]).toEqual([first, last, step].map((r) => Number(text(r))));
-      expect(spec.categories.map((c) => "@" + c)).toEqual(list(categories));
-    }
+    await expectSameCommandInfo(redis, ["sort", "sort_ro"]);
   });
 
   it("finds the same keys as COMMAND GETKEYS", async () => {
-    const cases = [
+    await expectSameKeys(redis, [
       ["sort", "k"],
       ["sort", "k", "store", "d"],
       ["sort", "k", "STORE", "d", "store", "e"],
@@ -429,12 +393,7 @@ describe("SORT and SORT_RO against redis-server 7.0", () => {
       ["sort", "k", "alpha", "desc", "limit", "0", "1", "get", "#", "store", "d"],
       ["sort_ro", "k", "by", "x", "get", "y"],
       ["sort_ro", "k", "store", "d"],
-    ];
-    for (const argv of cases) {
-      const theirs = parseReply(await redis.call("COMMAND", "GETKEYS", ...argv));
-      const spec = lookupCommand(argv[0])!;
-      expect(spec.getKeys!(argv).map((i) => argv[i]), argv.join(" ")).toEqual((theirs as { items: Resp[] }).items.map((r) => (r as { text: string }).text));
-    }
+    ]);
   });
 
   it("refuses only patterns that may leave {s}'s slot (the pools are what they claim)", () => {
@@ -510,7 +469,7 @@ function weightCases(rng: Rng): string[] {
 
 describe("SORT's numeric weights against glibc's strtod", () => {
   it("refuses exactly the weights Redis refuses (overflow, inexact underflow), each on a fresh connection", async () => {
-    let client = await RawRespClient.connect(reference!.port);
+    let client = await RawRespClient.connect(redis.port);
     const db = new Keyspace();
     const ex = new Executor(db);
     const mismatches: string[] = [];
@@ -526,7 +485,7 @@ describe("SORT's numeric weights against glibc's strtod", () => {
           // Redis leaves errno at ERANGE; a new connection's accept() resets it.
           refused++;
           await client.close();
-          client = await RawRespClient.connect(reference!.port);
+          client = await RawRespClient.connect(redis.port);
         }
       }
     } finally {

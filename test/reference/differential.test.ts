@@ -7,14 +7,10 @@
  * Only shard-side commands run here: router commands (PING, ECHO, …) are the e2e test's.
  */
 import { appendFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Executor } from "../../src/commands/execute";
+import { describe, expect, it } from "vitest";
 import { allCommands } from "../../src/commands/table";
-import { Keyspace } from "../../src/engine/keyspace";
-import { error, type Reply } from "../../src/protocol/reply";
-import { encodeReply } from "../../src/protocol/resp";
-import { bytesToBinary } from "../../src/util/binary";
 import { compareRun, formatMismatch, isRouterCommand, scanAll, seedList, type Mismatch, type Side, type Step } from "../support/differential";
+import { EngineSide } from "../support/differential-harness";
 import {
   FAMILIES,
   TAGGED_KEYS,
@@ -25,8 +21,8 @@ import {
   shortTtlSteps,
   stateCheckSteps,
 } from "../support/gen-strings-keys";
-import { RawRespClient, parseReply, printable } from "../support/resp-wire";
-import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
+import { parseReply, printable } from "../support/resp-wire";
+import { useReferenceRedis } from "../support/reference-redis";
 
 const SHARD_FAMILIES = ["strings", "keys", "ttl", "types", "errors"];
 /** DIFF_SEEDS="1-200" (and DIFF_STEPS, DIFF_MAX_MISMATCHES) explore beyond the default run. */
@@ -39,7 +35,6 @@ function logMismatches(mismatches: readonly Mismatch[]): void {
   const path = process.env.DIFF_LOG;
   if (path) for (const m of mismatches) appendFileSync(path, JSON.stringify(m) + "\n");
 }
-
 
 /**
  * Commands of the string and keyspace groups that no generator covers, with the reason.
@@ -54,49 +49,11 @@ const NOT_GENERATED: Record<string, string> = {
   wait: "replication",
 };
 
-// --- the reference server ----------------------------------------------------------------
+// --- the two sides ----------------------------------------------------------------------
 
-let redis: RawRespClient;
-let reference: ReferenceRedis | undefined;
-
-beforeAll(async () => {
-  reference = await startReferenceRedis();
-  redis = reference.client;
-});
-
-afterAll(async () => {
-  await reference?.stop();
-});
-
+const redis = useReferenceRedis();
 const redisSide: Side = { send: (cmds) => redis.pipeline(cmds) };
-
-// --- Hotslot's side ---------------------------------------------------------------------
-
-/** Hotslot's executor over a fresh keyspace, with the real clock (as Redis has). */
-class HotslotEngine implements Side {
-  private db = new Keyspace();
-  private ex = new Executor(this.db, undefined, () => Date.now());
-
-  reset(): void {
-    this.db = new Keyspace();
-    this.ex = new Executor(this.db, undefined, () => Date.now());
-  }
-
-  async send(cmds: readonly (readonly string[])[]): Promise<string[]> {
-    return cmds.map((argv) => {
-      let reply: Reply;
-      try {
-        reply = this.ex.runOne([...argv]);
-      } catch (e) {
-        // A handler that throws is a bug; show it as a reply no Redis would send.
-        reply = error(`(Hotslot threw) ${(e as Error).stack ?? e}`);
-      }
-      return bytesToBinary(encodeReply(reply, 2));
-    });
-  }
-}
-
-const hotslot = new HotslotEngine();
+const hotslot = new EngineSide();
 
 async function resetBoth(): Promise<void> {
   expect(await redis.call("FLUSHALL")).toBe("+OK\r\n");

@@ -29,26 +29,20 @@ import { Rng } from "../support/random";
 import { blob, object, payload, writeLength, writeString, ziplist, zipmap } from "../support/rdb-craft";
 import { MemoryPool } from "../support/memory-pool";
 import { NodeSqlStorage } from "../support/node-sql";
-import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
+import { startReferenceRedis, useReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
 import { parseReply, type RawRespClient, type Resp } from "../support/resp-wire";
 
 const settings = defaultSettings();
 
-let reference: ReferenceRedis;
-let redis: RawRespClient;
-
 /** A scratch directory: redis-server's SAVE goes here, and the files exported. */
 const dir = mkdtempSync(join(tmpdir(), "hotslot-rdb-"));
+// Registered before the server's hooks, so it runs after the server has stopped.
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const redis = useReferenceRedis({ dir, args: ["--dbfilename", "redis.rdb", "--enable-debug-command", "yes"] });
 
 beforeAll(async () => {
-  reference = await startReferenceRedis({ dir, args: ["--dbfilename", "redis.rdb", "--enable-debug-command", "yes"] });
-  redis = reference.client;
   expect(await redis.call("INFO", "server")).toMatch(/redis_version:7\.0\./);
-});
-
-afterAll(async () => {
-  await reference?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** One command on redis-server, parsed. */
@@ -168,7 +162,7 @@ function buildValue(spec: Spec): Value {
 }
 
 /** A value's contents in a canonical form (unordered collections sorted). */
-async function contentsOnRedis(key: string, client: RawRespClient = redis): Promise<unknown> {
+async function contentsOnRedis(key: string, client: Pick<RawRespClient, "call"> = redis): Promise<unknown> {
   const r = async (...argv: string[]) => parseReply(await client.call(...argv));
   const type = text(await r("TYPE", key));
   const items = (reply: Resp) => (reply.type === "*" ? reply.items!.map((x) => text(x)) : []);
@@ -548,7 +542,7 @@ function clusterContents(pool: MemoryPool): Map<string, [unknown, number]> {
 }
 
 /** The same from a redis-server. */
-async function redisContents(client: RawRespClient): Promise<Map<string, [unknown, number]>> {
+async function redisContents(client: Pick<RawRespClient, "call">): Promise<Map<string, [unknown, number]>> {
   const out = new Map<string, [unknown, number]>();
   let cursor = "0";
   do {

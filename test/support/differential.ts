@@ -445,20 +445,25 @@ export interface Side {
   send(cmds: readonly (readonly string[])[]): Promise<string[]>;
 }
 
+/** A step whose replies differed (any family's runner reports them in this form). */
 export interface Mismatch {
+  /** Names the run, e.g. "seed 7". */
   label: string;
   index: number;
   argv: string[];
-  mode: CompareMode;
+  /** How the replies were compared, when the family has several ways. */
+  mode?: string;
   hotslot: string;
   redis: string;
 }
 
-export function formatMismatch(m: Mismatch): string {
+/** A mismatch for a failure message; `limit` cuts long commands and replies (HLL bytes). */
+export function formatMismatch(m: Mismatch, limit = Infinity): string {
+  const mode = m.mode === undefined ? "" : `  (compare: ${m.mode})`;
   return (
-    `${m.label} #${m.index}: ${printableCommand(m.argv)}  (compare: ${m.mode})\n` +
-    `    hotslot: ${printable(m.hotslot)}\n` +
-    `    redis:   ${printable(m.redis)}`
+    `${m.label} #${m.index}: ${printableCommand(m.argv).slice(0, limit)}${mode}\n` +
+    `    hotslot: ${printable(m.hotslot).slice(0, limit)}\n` +
+    `    redis:   ${printable(m.redis).slice(0, limit)}`
   );
 }
 
