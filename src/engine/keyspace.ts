@@ -92,7 +92,7 @@ export class Keyspace extends SlotTable {
   /** Encoding thresholds, maxmemory and the other settings that CONFIG SET changes. */
   readonly settings: EngineSettings = defaultSettings();
   /** Counters INFO stats reports. */
-  readonly stats = { expiredKeys: 0, evictedKeys: 0 };
+  readonly stats = { expiredKeys: 0, evictedKeys: 0, rpcCalls: 0 };
   /** Count of changes, as Redis's server.dirty. */
   dirty = 0;
   private nowMs = Date.now();

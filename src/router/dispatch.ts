@@ -27,8 +27,11 @@ export interface ShardPool {
   transaction(shard: number, batch: string[][], watched: WatchedKey[]): Promise<Reply>;
   watch(shard: number, keys: string[]): Promise<WatchedKey[]>;
   unwatch(shard: number, keys: string[]): Promise<void>;
-  /** Runs a blocking command, waiting at most `maxWaitMs` (Infinity: as the command says). */
-  block(shard: number, argv: string[], token: string, maxWaitMs: number): Promise<Reply>;
+  /**
+   * Runs a blocking command, waiting at most `maxWaitMs` (Infinity: as the command says).
+   * `signal` aborted: its client has gone (the pool may stop renewing the wait).
+   */
+  block(shard: number, argv: string[], token: string, maxWaitMs: number, signal?: AbortSignal): Promise<Reply>;
   /** Releases a client parked by `block` (it disconnected). */
   unblock(shard: number, token: string): Promise<void>;
 }

@@ -13,11 +13,19 @@ import { DurableObject } from "cloudflare:workers";
 import { readConfig, type Env } from "../config";
 import { error, type Reply } from "../protocol/reply";
 import { AlarmSchedule } from "./alarm";
-import { ShardCore, type WatchedKey } from "./core";
+import { ShardCore, type BlockWait, type LeaseExpired, type ShardOp, type ShardResult, type WatchedKey } from "./core";
 import { EffectStream } from "./effects";
 import { ShardPersistence } from "./persistence";
 
-export type { WatchedKey };
+export type { BlockWait, LeaseExpired, ShardOp, ShardResult, WatchedKey };
+
+/** A command op's result when storage is damaged: every command refused with the same error. */
+function refused(op: Extract<ShardOp, { kind: "exec" | "transaction" }>, refusal: string): ShardResult {
+  return op.kind === "exec" ? op.batch.map(() => error(refusal)) : error(refusal);
+}
+
+/** Whether a `run` call alone commits synchronously at its end (see EffectStream.commit). */
+const COMMIT_AT_END = true;
 
 /** Keys deleted per active-expiry batch: bounds how long one alarm holds the shard. */
 export const EXPIRE_BATCH = 2000;
@@ -31,6 +39,8 @@ export class Shard extends DurableObject<Env> {
   private readonly schedule: AlarmSchedule;
   /** DEBUG SLEEP asked for a pause of this many ms after the current batch. */
   private sleepMs = 0;
+  /** `run` calls waiting for their commit: one alone commits at once, without a timer. */
+  private running = 0;
   /** False after DEBUG SET-ACTIVE-EXPIRE 0. */
   private activeExpire = true;
 
@@ -65,40 +75,48 @@ export class Shard extends DurableObject<Env> {
     });
   }
 
-  async exec(batch: string[][]): Promise<Reply[]> {
+  /**
+   * The router's one call for commands (src/router/channel.ts): a list of ops from any
+   * number of connections, run in order, synchronously, then ONE commit for them all
+   * before the replies leave.
+   */
+  async run(ops: ShardOp[]): Promise<ShardResult[]> {
+    this.core.db.stats.rpcCalls++;
     const refusal = this.persistence.refusal;
-    if (refusal !== null) return batch.map(() => error(refusal));
-    const replies = this.core.exec(batch);
-    // SAVE, BGSAVE, DEBUG RELOAD… act now that the batch's effects are all known.
+    const results = refusal === null ? this.core.run(ops) : ops.map((op) => (op.kind === "exec" || op.kind === "transaction" ? refused(op, refusal) : this.core.run([op])[0]));
+    // SAVE, BGSAVE, DEBUG RELOAD… act now that the call's effects are all known.
     this.persistence.afterBatch();
     this.afterWrite();
     await this.holdIfAsked();
-    await this.effects.commit();
-    return replies;
+    // Alone (the router coalesces, so usually): commit now, no timer turn; otherwise join
+    // the group commit of the RPCs that ran meanwhile.
+    this.running++;
+    try {
+      await this.effects.commit(COMMIT_AT_END && this.running === 1);
+    } finally {
+      this.running--;
+    }
+    return results;
   }
 
-  async transaction(batch: string[][], watched: WatchedKey[]): Promise<Reply> {
-    const refusal = this.persistence.refusal;
-    if (refusal !== null) return error(refusal);
-    const reply = this.core.transaction(batch, watched);
-    this.persistence.afterBatch();
-    this.afterWrite();
-    await this.holdIfAsked();
-    await this.effects.commit();
-    return reply;
+  /** One pipeline batch (what `run` does with one exec op); for tests inside the object. */
+  async exec(batch: string[][]): Promise<Reply[]> {
+    return (await this.run([{ kind: "exec", batch }]))[0] as Reply[];
   }
 
   /**
-   * A blocking command: resolves when served or timed out (see ShardCore.block). A client
-   * served during another RPC's batch still waits for that batch's log write.
+   * A blocking command: resolves when served, timed out, or when the router's lease ran
+   * out (see ShardCore.block). A client served during another RPC's batch still waits for
+   * that batch's log write. Never coalesced with other calls: it may be held for long.
    */
-  async block(argv: string[], token: string, maxWaitMs: number): Promise<Reply> {
+  async block(argv: string[], token: string, wait: BlockWait): Promise<Reply | LeaseExpired> {
+    this.core.db.stats.rpcCalls++;
     const refusal = this.persistence.refusal;
     if (refusal !== null) return error(refusal);
-    const served = this.core.block(argv, token, maxWaitMs);
+    const served = this.core.block(argv, token, wait);
     this.afterWrite();
     const reply = await served;
-    await this.effects.commit();
+    await this.effects.commit(false);
     return reply;
   }
 
@@ -116,18 +134,6 @@ export class Shard extends DurableObject<Env> {
     return this.persistence.exportPull(id, maxBytes);
   }
 
-  async unblock(token: string): Promise<void> {
-    this.core.unblock(token);
-  }
-
-  async watch(keys: string[]): Promise<WatchedKey[]> {
-    return this.core.watch(keys);
-  }
-
-  async unwatch(keys: string[]): Promise<void> {
-    this.core.unwatch(keys);
-  }
-
   /** Active expiry. At-least-once delivery is harmless: it only deletes what is due. */
   async alarm(): Promise<void> {
     this.schedule.fired();
@@ -136,7 +142,7 @@ export class Shard extends DurableObject<Env> {
     const more = this.core.expireDue(EXPIRE_BATCH);
     // More due keys: come back at once (other requests run in between); else next expiry.
     this.schedule.set("expiry", more ? Date.now() : this.core.nextExpiry());
-    await this.effects.commit();
+    await this.effects.commit(false);
   }
 
   /** DEBUG SLEEP: no other request runs until the time has passed, as Redis blocks. */
