@@ -273,7 +273,16 @@ export async function routeBatch(pool: ShardPool, cmds: RoutedCommand[], opts: R
  * Routes one blocking command (BLPOP, …) to its shard, which may hold the call until the
  * command is served or its timeout (capped at `maxWaitMs`) passes.
  */
-export async function routeBlocking(pool: ShardPool, cmd: RoutedCommand, access: Access, token: string, maxWaitMs: number, onShard?: (shard: number | null) => void): Promise<Reply> {
+export async function routeBlocking(
+  pool: ShardPool,
+  cmd: RoutedCommand,
+  access: Access,
+  token: string,
+  maxWaitMs: number,
+  onShard?: (shard: number | null) => void,
+  /** Aborted when the client has gone: the wait is not renewed (see ShardChannel.block). */
+  signal?: AbortSignal,
+): Promise<Reply> {
   const checked = checkCommand(cmd, access);
   if (!isSpec(checked)) return checked;
   const argv = cmd.argv;
@@ -282,7 +291,7 @@ export async function routeBlocking(pool: ShardPool, cmd: RoutedCommand, access:
   const shard = slot < 0 ? 0 : pool.slots.shardOfSlot(slot);
   onShard?.(shard);
   try {
-    return await pool.block(shard, argv, token, maxWaitMs);
+    return await pool.block(shard, argv, token, maxWaitMs, signal);
   } catch (e) {
     return shardUnavailable(shard, e);
   } finally {
