@@ -252,13 +252,29 @@ function httpContext(st: RequestState): RouterContext {
  */
 export const HTTP_BLOCK_LIMIT_MS = 25_000;
 
-/** One command; a blocking one waits as it asks, up to HTTP_BLOCK_LIMIT_MS. */
-async function runSingle(st: RequestState, argv: string[]): Promise<Reply> {
+/**
+ * One command; a blocking one waits as it asks, up to HTTP_BLOCK_LIMIT_MS, and is released
+ * on its shard when the client goes away (`signal`: the request's, aborted on disconnect).
+ */
+async function runSingle(st: RequestState, argv: string[], signal?: AbortSignal): Promise<Reply> {
   const cmd = resolveCommand(argv);
-  if (cmd.spec?.flags.includes("blocking")) {
-    return routeBlocking(st.pool, cmd, st.auth.access(st.grant), crypto.randomUUID(), HTTP_BLOCK_LIMIT_MS);
-  }
+  if (cmd.spec?.flags.includes("blocking")) return runBlockingRequest(st, cmd, signal);
   return (await route(st, [cmd]))[0];
+}
+
+async function runBlockingRequest(st: RequestState, cmd: RoutedCommand, signal?: AbortSignal): Promise<Reply> {
+  if (signal?.aborted) return null;
+  const token = crypto.randomUUID();
+  let parkedOn: number | null = null;
+  const release = () => {
+    if (parkedOn !== null) void st.pool.unblock(parkedOn, token).catch(() => {});
+  };
+  signal?.addEventListener("abort", release);
+  try {
+    return await routeBlocking(st.pool, cmd, st.auth.access(st.grant), token, HTTP_BLOCK_LIMIT_MS, (shard) => (parkedOn = shard), signal);
+  } finally {
+    signal?.removeEventListener("abort", release);
+  }
 }
 
 /** A pipeline: routed per shard, one call per shard, replies in request order. */
@@ -345,7 +361,7 @@ export function createApp(): Hono<App> {
       const token = presentedToken(c.req.raw.headers, url, ["_token", "token"]);
       const grant = auth.grantFor(token);
       if (token !== null && !grant) return respond(null, errorJson(ERR_HTTP_UNAUTHORIZED), 401, "application/json");
-      return acceptRespWebSocket(pool, auth, grant, config.maxValueBytes);
+      return acceptRespWebSocket(pool, auth, grant, config.maxValueBytes, (p) => c.executionCtx.waitUntil(p));
     }
 
     const requested = (c.req.header("upstash-response-format") ?? "json").toLowerCase();
@@ -372,7 +388,7 @@ export function createApp(): Hono<App> {
 
   const command = async (c: Context<App>) => {
     const st = c.get("state");
-    return single(st, await runSingle(st, jsonToArgv(await readJson(st, c.req.raw))));
+    return single(st, await runSingle(st, jsonToArgv(await readJson(st, c.req.raw)), c.req.raw.signal));
   };
   const pipeline = async (c: Context<App>) => {
     const st = c.get("state");
@@ -392,7 +408,7 @@ export function createApp(): Hono<App> {
     const body = c.req.method === "GET" ? null : await readBody(c.req.raw, st.config.maxRequestBytes);
     const argv = pathFormArgv(new URL(c.req.url), body);
     if (argv.length === 0) return fail(st, ERR_EMPTY_COMMAND);
-    return single(st, await runSingle(st, argv));
+    return single(st, await runSingle(st, argv, c.req.raw.signal));
   });
 
   return app;

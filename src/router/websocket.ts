@@ -32,6 +32,11 @@ export function acceptRespWebSocket(
   auth: Authenticator,
   grant: Grant | null,
   maxBulkBytes: number,
+  /**
+   * Keeps the request alive for a promise (the fetch's ctx.waitUntil): the connection's
+   * request ends when it closes, and its UNBLOCK / UNWATCH calls must still go out.
+   */
+  waitUntil: (p: Promise<unknown>) => void = () => {},
 ): Response {
   const pair = new WebSocketPair();
   const [client, server] = [pair[0], pair[1]];
@@ -53,7 +58,7 @@ export function acceptRespWebSocket(
   const closeWith = (code: number, reason: string) => {
     if (!open) return;
     open = false;
-    void session.close();
+    waitUntil(session.close().catch((e: unknown) => console.error("hotslot: releasing a closed connection failed", e)));
     try {
       server.close(code, reason);
     } catch {
