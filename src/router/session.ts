@@ -43,35 +43,25 @@ interface Frame {
   emit?: (out: string) => void;
 }
 
-/** Encodes replies as RESP in pieces of about REPLY_PIECE_BYTES (a bigger reply is a piece alone). */
+/**
+ * Encodes replies as RESP in pieces of about REPLY_PIECE_BYTES (a bigger reply is a piece
+ * alone). Replies are encoded in runs whose size is estimated from their strings, so a run
+ * of small replies costs one encoder call.
+ */
 function encodePieces(replies: readonly Reply[], resp: 2 | 3): string[] {
   const pieces: string[] = [];
   let start = 0;
-  let size = 0;
-  let current = "";
+  let estimate = 0;
   for (let i = 0; i < replies.length; i++) {
     const r = replies[i];
-    // Small replies are encoded together; a big one closes the piece.
-    if (typeof r === "string" && r.length >= REPLY_PIECE_BYTES / 16) {
-      current += encodeRepliesBinary(replies.slice(start, i + 1), resp);
+    estimate += typeof r === "string" ? r.length + 16 : 16;
+    if (estimate >= REPLY_PIECE_BYTES) {
+      pieces.push(encodeRepliesBinary(replies.slice(start, i + 1), resp));
       start = i + 1;
-      size = 0;
-      if (current.length >= REPLY_PIECE_BYTES) {
-        pieces.push(current);
-        current = "";
-      }
-    } else if (++size >= 1024) {
-      current += encodeRepliesBinary(replies.slice(start, i + 1), resp);
-      start = i + 1;
-      size = 0;
-      if (current.length >= REPLY_PIECE_BYTES) {
-        pieces.push(current);
-        current = "";
-      }
+      estimate = 0;
     }
   }
-  if (start < replies.length) current += encodeRepliesBinary(start === 0 ? replies : replies.slice(start), resp);
-  if (current) pieces.push(current);
+  if (start < replies.length) pieces.push(encodeRepliesBinary(start === 0 ? replies : replies.slice(start), resp));
   return pieces;
 }
 

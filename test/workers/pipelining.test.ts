@@ -51,6 +51,7 @@ async function rawConnection() {
       return messages;
     },
     close: () => ws.close(),
+    closed: new Promise<number>((resolve) => ws.addEventListener("close", (e) => resolve(e.code))),
   };
 }
 
@@ -171,4 +172,14 @@ describe("pipelining on one connection", () => {
       expect(await cmd("LRANGE", list, "0", "-1")).toEqual(["kept"]);
     }
   });
+
+  it("closes a connection whose query buffer passes 32 MB (an unfinished multibulk after AUTH)", async () => {
+    const c = await rawConnection();
+    const mb = "x".repeat(1024 * 1024);
+    c.send("*100\r\n");
+    for (let i = 0; i < 34; i++) c.send(`$${mb.length}\r\n${mb}\r\n`);
+    expect(await c.closed).toBe(1009);
+    // Other connections carry on.
+    expect(await cmd("PING")).toBe("PONG");
+  }, 30_000);
 });
