@@ -3,9 +3,12 @@
  * protocol version, client name, the MULTI queue and WATCHed keys. It takes the commands
  * of one read, looks each up once, routes runs of them as one batch (one call per shard),
  * and stops at commands declared with routing `session` (AUTH, HELLO, MULTI, …) so each
- * command sees the session as it was when it was sent. Inside MULTI only commands flagged
- * `runs-in-multi` act at once; the rest are queued. Replies are encoded in the RESP
- * version current when each was produced.
+ * command sees the session as it was when it was sent. Reads pipeline: a read's shard
+ * calls go out before earlier reads have answered (the pool's channels keep each shard's
+ * calls in order); session and blocking commands are barriers that wait for every earlier
+ * reply and hold later commands back. Inside MULTI only commands flagged `runs-in-multi`
+ * act at once; the rest are queued. Replies are encoded in the RESP version current when
+ * each command ran, in pieces of about 1 MB.
  */
 import { ERR_CROSSSLOT, ERR_EXECABORT, ERR_NOAUTH } from "../commands/errors";
 import type { RouterContext, Session } from "../commands/router-context";

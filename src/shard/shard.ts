@@ -1,9 +1,10 @@
 /**
- * The shard Durable Object: hosts one ShardCore (keyspace + executor), runs the batches
- * the router sends (one RPC per pipeline per shard), and waits for every write batch's
- * effects to be committed to its log before the reply leaves (src/shard/effects.ts: writes
- * of concurrent RPCs share one commit, and the output gate holds replies until it is
- * durable). Its persistence (src/shard/persistence.ts) takes snapshots that compact the
+ * The shard Durable Object: hosts one ShardCore (keyspace + executor), runs the ops the
+ * router's channels send (`run`: batches, transactions, watches of any number of
+ * pipelined frames, in order, in one RPC) and blocking commands (`block`, under a lease),
+ * and waits for every call's effects to be committed to its log before the reply leaves
+ * (src/shard/effects.ts: a call alone commits at its end, calls running together share one
+ * commit, and the output gate holds replies until it is durable). Its persistence (src/shard/persistence.ts) takes snapshots that compact the
  * log; on start it loads the newest snapshot and replays the log after it; if storage is
  * damaged the shard refuses every command.
  * Its alarm is always set to the earliest key expiry; when it fires, expired keys are

@@ -8,6 +8,7 @@
  */
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { multibulk, randomFrames } from "../support/gen-pipeline";
 import { cmd, connect, TOKEN } from "./helpers";
 
 /** A WebSocket that sends raw frames without waiting and gathers every reply byte. */
@@ -53,61 +54,6 @@ async function rawConnection() {
     close: () => ws.close(),
     closed: new Promise<number>((resolve) => ws.addEventListener("close", (e) => resolve(e.code))),
   };
-}
-
-const multibulk = (cmds: string[][]) => cmds.map((argv) => `*${argv.length}\r\n` + argv.map((a) => `$${a.length}\r\n${a}\r\n`).join("")).join("");
-
-/** A seeded generator (mulberry32), so a failure can be replayed. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Frames of random commands on keys under `prefix` (replies never name a key). */
-function randomFrames(seed: number, prefix: string, count: number): string[][][] {
-  const r = rng(seed);
-  const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)];
-  const key = () => `${prefix}:${Math.floor(r() * 12)}`;
-  const tx = `{${prefix}tx}`;
-  const single = (): string[] =>
-    pick<() => string[]>([
-      () => ["SET", key(), String(Math.floor(r() * 100))],
-      () => ["GET", key()],
-      () => ["INCR", key()],
-      () => ["APPEND", key(), "x"],
-      () => ["RPUSH", key(), "a", "b"],
-      () => ["LPOP", key()],
-      () => ["LRANGE", key(), "0", "-1"],
-      () => ["DEL", key(), key()],
-      () => ["EXISTS", key(), key(), key()],
-      () => ["MGET", key(), key(), key()],
-      () => ["MSET", key(), "1", key(), "2"],
-      () => ["HSET", key(), "f", "v"],
-      () => ["STRLEN", key()],
-      () => ["TYPE", key()],
-      () => ["PING"],
-      () => ["ECHO", "hi"],
-      () => ["SELECT", "0"],
-    ])();
-  const frames: string[][][] = [];
-  for (let f = 0; f < count; f++) {
-    const frame: string[][] = [];
-    const n = 1 + Math.floor(r() * 8);
-    for (let i = 0; i < n; i++) {
-      const roll = r();
-      if (roll < 0.05) frame.push(["MULTI"], ["INCR", `${tx}n`], ["RPUSH", `${tx}l`, "t"], ["LLEN", `${tx}l`], ["EXEC"]);
-      else if (roll < 0.08) frame.push(["WATCH", `${tx}n`], ["GET", `${tx}n`], ["MULTI"], ["INCR", `${tx}n`], ["EXEC"]);
-      else if (roll < 0.1) frame.push(["WATCH", `${tx}n`], ["INCR", `${tx}n`], ["MULTI"], ["INCR", `${tx}n`], ["EXEC"]);
-      else if (roll < 0.11) frame.push(["UNWATCH"]);
-      else frame.push(single());
-    }
-    frames.push(frame);
-  }
-  return frames;
 }
 
 describe("pipelining on one connection", () => {
