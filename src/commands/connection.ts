@@ -211,7 +211,7 @@ function clientList(ctx: RouterContext, argv: string[]): Reply {
 function clientKill(ctx: RouterContext, argv: string[]): Reply {
   const dir = ctx.clients;
   if (argv.length === 3) {
-    const killed = dir?.kill({ addr: argv[2], skipMe: false }, ctx.session.id) ?? 0;
+    const killed = dir?.kill({ addr: argv[2], skipMe: false }, ctx.session.id, ctx.releaseBlocked) ?? 0;
     return killed > 0 ? OK : error("ERR No such client");
   }
   const filter: ClientKillFilter = { skipMe: true };
@@ -241,7 +241,7 @@ function clientKill(ctx: RouterContext, argv: string[]): Reply {
       return error(ERR_SYNTAX);
     }
   }
-  return dir?.kill(filter, ctx.session.id) ?? 0;
+  return dir?.kill(filter, ctx.session.id, ctx.releaseBlocked) ?? 0;
 }
 
 /** CLIENT UNBLOCK id [TIMEOUT|ERROR]: the reason is checked before the id, as Redis does. */
@@ -255,7 +255,7 @@ async function clientUnblock(ctx: RouterContext, argv: string[]): Promise<Reply>
   }
   const id = parseInt64Number(argv[2]);
   if (id === null) return error(ERR_NOT_INTEGER);
-  return ctx.clients ? ctx.clients.unblock(id, withError) : 0;
+  return ctx.clients ? ctx.clients.unblock(id, withError, ctx.releaseBlocked) : 0;
 }
 
 defineCommand({

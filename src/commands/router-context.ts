@@ -33,7 +33,16 @@ export interface RouterContext {
   readonly transactions: TransactionControl | null;
   /** This isolate's RESP connections (CLIENT LIST, KILL, UNBLOCK); absent over HTTP. */
   readonly clients?: ClientDirectory;
+  /**
+   * Releases a client parked on a shard, through the caller's own shard calls: workerd lets
+   * a request do I/O only on the stubs it made itself, so CLIENT KILL/UNBLOCK of another
+   * connection cannot use that connection's channel.
+   */
+  readonly releaseBlocked: ReleaseBlocked;
 }
+
+/** Releases the client `token` parked on `shard`, with `reply` (default: its timeout reply). */
+export type ReleaseBlocked = (shard: number, token: string, reply?: Reply) => Promise<void>;
 
 /** CLIENT LIST's filter: TYPE, or a list of IDs. */
 export interface ClientListFilter {
@@ -58,9 +67,9 @@ export interface ClientDirectory {
   /** CLIENT LIST's text: one line per connection, each ending in a newline. */
   list(filter: ClientListFilter): string;
   /** Closes the matching connections; returns how many. */
-  kill(filter: ClientKillFilter, callerId: number): number;
+  kill(filter: ClientKillFilter, callerId: number, release: ReleaseBlocked): number;
   /** CLIENT UNBLOCK: 1 if the client was blocked and has been released. */
-  unblock(id: number, withError: boolean): Promise<number>;
+  unblock(id: number, withError: boolean, release: ReleaseBlocked): Promise<number>;
 }
 
 /** MULTI, EXEC, DISCARD, WATCH and UNWATCH as the RESP session performs them. */

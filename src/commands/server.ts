@@ -91,6 +91,8 @@ const SHARD_SECTIONS: Record<string, (ctx: ExecContext) => string[]> = {
     // The share of keys with a TTL that have expired but are not yet deleted.
     `expired_stale_perc:${stalePercent(ctx).toFixed(2)}`,
     `evicted_keys:${ctx.db.stats.evictedKeys}`,
+    // Router calls this shard served (src/shard/shard.ts): commands per call show batching.
+    `hotslot_rpc_calls:${ctx.db.stats.rpcCalls}`,
   ],
   keyspace: (ctx) => {
     // Redis prints the header always and a db line only for a database holding keys.

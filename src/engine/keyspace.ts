@@ -116,7 +116,7 @@ export class Keyspace extends SlotTable {
   /** Keyspace notifications; the executor gives it a sink while it collects. */
   readonly notifier = new KeyspaceNotifier(this.settings);
   /** Counters INFO stats reports. */
-  readonly stats = { expiredKeys: 0, evictedKeys: 0, expiredFields: 0 };
+  readonly stats = { expiredKeys: 0, evictedKeys: 0, expiredFields: 0, rpcCalls: 0 };
   /** Count of changes, as Redis's server.dirty. */
   dirty = 0;
   private nowMs = Date.now();

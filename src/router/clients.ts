@@ -13,7 +13,7 @@
  * address is not known to the router (the bridge relays bytes only), so `addr` is
  * 0.0.0.0 with the client id as its port: unique, so `CLIENT KILL addr:port` works.
  */
-import type { ClientDirectory, ClientKillFilter, ClientListFilter } from "../commands/router-context";
+import type { ClientDirectory, ClientKillFilter, ClientListFilter, ReleaseBlocked } from "../commands/router-context";
 import { error, type Reply } from "../protocol/reply";
 import type { RoutedCommand } from "./dispatch";
 
@@ -28,10 +28,10 @@ export interface ClientConnection {
   readonly multiQueued: number;
   /** Set once the connection is to close after its current reply (QUIT, CLIENT KILL of itself). */
   closing: boolean;
-  /** Releases its parked blocking command with `reply` (default: its timeout reply). */
-  unblock(reply?: Reply): Promise<boolean>;
-  /** Closes the connection now (the transport's hook). */
-  kill(): void;
+  /** Releases its parked blocking command with `reply` (default: its timeout reply), through `release`. */
+  unblock(release: ReleaseBlocked, reply?: Reply): Promise<boolean>;
+  /** Marks the connection killed and releases what it has parked, through `release`. */
+  kill(release: ReleaseBlocked): void;
 }
 
 /** What CLIENT UNBLOCK ... ERROR sends to the blocked client, as Redis 7.0. */
@@ -151,7 +151,7 @@ export class ClientRegistry implements ClientDirectory {
    * Closes every client `filter` matches; returns how many. The caller itself, when it
    * matches, closes after its reply (as Redis marks it close-after-reply).
    */
-  kill(filter: ClientKillFilter, callerId: number): number {
+  kill(filter: ClientKillFilter, callerId: number, release: ReleaseBlocked): number {
     let killed = 0;
     for (const r of [...this.clients.values()]) {
       if (filter.skipMe && r.conn.id === callerId) continue;
@@ -161,16 +161,16 @@ export class ClientRegistry implements ClientDirectory {
       if (filter.type !== undefined && !typeMatches(filter.type)) continue;
       killed++;
       if (r.conn.id === callerId) r.conn.closing = true;
-      else r.conn.kill();
+      else r.conn.kill(release);
     }
     return killed;
   }
 
   /** CLIENT UNBLOCK: 1 if the client was blocked and is now released. */
-  async unblock(id: number, withError: boolean): Promise<number> {
+  async unblock(id: number, withError: boolean, release: ReleaseBlocked): Promise<number> {
     const r = this.clients.get(id);
     if (!r || !r.conn.blocked) return 0;
-    return (await r.conn.unblock(withError ? error(UNBLOCKED_ERROR) : undefined)) ? 1 : 0;
+    return (await r.conn.unblock(release, withError ? error(UNBLOCKED_ERROR) : undefined)) ? 1 : 0;
   }
 }
 

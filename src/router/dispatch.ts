@@ -27,8 +27,11 @@ export interface ShardPool {
   transaction(shard: number, batch: string[][], watched: WatchedKey[]): Promise<Reply>;
   watch(shard: number, keys: string[]): Promise<WatchedKey[]>;
   unwatch(shard: number, keys: string[]): Promise<void>;
-  /** Runs a blocking command, waiting at most `maxWaitMs` (Infinity: as the command says). */
-  block(shard: number, argv: string[], token: string, maxWaitMs: number): Promise<Reply>;
+  /**
+   * Runs a blocking command, waiting at most `maxWaitMs` (Infinity: as the command says).
+   * `signal` aborted: its client has gone (the pool may stop renewing the wait).
+   */
+  block(shard: number, argv: string[], token: string, maxWaitMs: number, signal?: AbortSignal): Promise<Reply>;
   /** Releases a client parked by `block` (it disconnected, or CLIENT UNBLOCK: then with `reply`). */
   unblock(shard: number, token: string, reply?: Reply): Promise<void>;
 }
@@ -270,7 +273,16 @@ export async function routeBatch(pool: ShardPool, cmds: RoutedCommand[], opts: R
  * Routes one blocking command (BLPOP, …) to its shard, which may hold the call until the
  * command is served or its timeout (capped at `maxWaitMs`) passes.
  */
-export async function routeBlocking(pool: ShardPool, cmd: RoutedCommand, access: Access, token: string, maxWaitMs: number, onShard?: (shard: number | null) => void): Promise<Reply> {
+export async function routeBlocking(
+  pool: ShardPool,
+  cmd: RoutedCommand,
+  access: Access,
+  token: string,
+  maxWaitMs: number,
+  onShard?: (shard: number | null) => void,
+  /** Aborted when the client has gone: the wait is not renewed (see ShardChannel.block). */
+  signal?: AbortSignal,
+): Promise<Reply> {
   const checked = checkCommand(cmd, access);
   if (!isSpec(checked)) return checked;
   const argv = cmd.argv;
@@ -279,7 +291,7 @@ export async function routeBlocking(pool: ShardPool, cmd: RoutedCommand, access:
   const shard = slot < 0 ? 0 : pool.slots.shardOfSlot(slot);
   onShard?.(shard);
   try {
-    return await pool.block(shard, argv, token, maxWaitMs);
+    return await pool.block(shard, argv, token, maxWaitMs, signal);
   } catch (e) {
     return shardUnavailable(shard, e);
   } finally {

@@ -315,6 +315,7 @@ function httpContext(st: RequestState): RouterContext {
     transactions: null,
     // CLIENT LIST/KILL/UNBLOCK over HTTP see this isolate's RESP connections.
     clients: clientRegistry,
+    releaseBlocked: (shard, token, reply) => st.pool.unblock(shard, token, reply),
   };
 }
 
@@ -324,13 +325,29 @@ function httpContext(st: RequestState): RouterContext {
  */
 export const HTTP_BLOCK_LIMIT_MS = 25_000;
 
-/** One command; a blocking one waits as it asks, up to HTTP_BLOCK_LIMIT_MS. */
-async function runSingle(st: RequestState, argv: string[]): Promise<Reply> {
+/**
+ * One command; a blocking one waits as it asks, up to HTTP_BLOCK_LIMIT_MS, and is released
+ * on its shard when the client goes away (`signal`: the request's, aborted on disconnect).
+ */
+async function runSingle(st: RequestState, argv: string[], signal?: AbortSignal): Promise<Reply> {
   const cmd = resolveCommand(argv);
-  if (cmd.spec?.flags.includes("blocking")) {
-    return routeBlocking(st.pool, cmd, st.auth.access(st.grant), crypto.randomUUID(), HTTP_BLOCK_LIMIT_MS);
-  }
+  if (cmd.spec?.flags.includes("blocking")) return runBlockingRequest(st, cmd, signal);
   return (await route(st, [cmd]))[0];
+}
+
+async function runBlockingRequest(st: RequestState, cmd: RoutedCommand, signal?: AbortSignal): Promise<Reply> {
+  if (signal?.aborted) return null;
+  const token = crypto.randomUUID();
+  let parkedOn: number | null = null;
+  const release = () => {
+    if (parkedOn !== null) void st.pool.unblock(parkedOn, token).catch(() => {});
+  };
+  signal?.addEventListener("abort", release);
+  try {
+    return await routeBlocking(st.pool, cmd, st.auth.access(st.grant), token, HTTP_BLOCK_LIMIT_MS, (shard) => (parkedOn = shard), signal);
+  } finally {
+    signal?.removeEventListener("abort", release);
+  }
 }
 
 /** A pipeline: routed per shard, one call per shard, replies in request order. */
@@ -430,7 +447,7 @@ export function createApp(): Hono<App> {
       if ((presented !== null || !auth.configured) && !grant && auth.required) {
         return respond(cors.allowOrigin, null, errorJson(auth.unauthorizedMessage), 401, "application/json");
       }
-      return acceptRespWebSocket(pool, auth, grant, config.maxValueBytes);
+      return acceptRespWebSocket(pool, auth, grant, config.maxValueBytes, (p) => c.executionCtx.waitUntil(p));
     }
 
     const requested = (c.req.header("upstash-response-format") ?? "json").toLowerCase();
@@ -461,7 +478,7 @@ export function createApp(): Hono<App> {
 
   const command = async (c: Context<App>) => {
     const st = c.get("state");
-    return single(st, await runSingle(st, commandFromJson(await readJsonText(st, c.req.raw), bodyLimits(st.config))));
+    return single(st, await runSingle(st, commandFromJson(await readJsonText(st, c.req.raw), bodyLimits(st.config)), c.req.raw.signal));
   };
   const pipeline = async (c: Context<App>) => {
     const st = c.get("state");
@@ -488,7 +505,7 @@ export function createApp(): Hono<App> {
       res.headers.set("allow", "POST, PUT");
       return res;
     }
-    return single(st, await runSingle(st, argv));
+    return single(st, await runSingle(st, argv, c.req.raw.signal));
   });
 
   return app;

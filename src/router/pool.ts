@@ -1,63 +1,68 @@
 /**
  * The shards as Durable Objects: shard i is the object named "shard-i" in the SHARD
- * namespace. One RPC call per batch. Stubs are made per call (cheap), so a stub broken by
- * an exception is never reused. Every call the router makes to a shard goes through here:
- * the command path (the ShardPool interface of src/router/dispatch.ts) and the admin
- * endpoints' (exports, src/router/admin.ts).
+ * namespace. A pool is one request's (a WebSocket connection's, an HTTP request's): every
+ * command call it makes to a shard goes through its channel to that shard
+ * (src/router/channel.ts: one stub, calls in order, coalesced while one is out). The
+ * command path (the ShardPool interface of src/router/dispatch.ts) and the admin
+ * endpoints' exports (on stubs of their own) go through here.
  */
 import type { Env } from "../config";
 import type { Reply } from "../protocol/reply";
 import type { WatchedKey } from "../shard/core";
 import type { Shard } from "../shard/shard";
+import { ShardChannel, ShardLink, type ShardEndpoint } from "./channel";
 import type { ShardPool } from "./dispatch";
 import { SlotMap } from "./slots";
 
-/** The Shard class's RPC methods, as the router calls them. */
-type ShardRpc = Pick<Shard, "exec" | "transaction" | "watch" | "unwatch" | "block" | "unblock" | "exportStart" | "exportPull">;
+/** The Shard class's admin RPC methods, as the router calls them. */
+type ExportRpc = Pick<Shard, "exportStart" | "exportPull">;
 
 export function shardName(index: number): string {
   return `shard-${index}`;
 }
 
 export class DurableShardPool implements ShardPool {
-  private readonly ids: DurableObjectId[];
+  /** This request's channels, one per shard. */
+  readonly channels: ShardChannel[];
 
   constructor(
     private readonly env: Env,
     readonly slots: SlotMap,
+    private readonly ids: DurableObjectId[],
   ) {
-    this.ids = Array.from({ length: slots.shardCount }, (_, i) => env.SHARD.idFromName(shardName(i)));
+    this.channels = ids.map((id) => new ShardChannel(new ShardLink(() => env.SHARD.get(id) as unknown as ShardEndpoint)));
   }
 
-  private stub(shard: number): ShardRpc {
-    return this.env.SHARD.get(this.ids[shard]) as unknown as ShardRpc;
+  private stub(shard: number): ExportRpc {
+    return this.env.SHARD.get(this.ids[shard]) as unknown as ExportRpc;
   }
 
   exec(shard: number, batch: string[][]): Promise<Reply[]> {
-    return this.stub(shard).exec(batch);
+    return this.channels[shard].call({ kind: "exec", batch }) as Promise<Reply[]>;
   }
 
   transaction(shard: number, batch: string[][], watched: WatchedKey[]): Promise<Reply> {
-    return this.stub(shard).transaction(batch, watched);
+    return this.channels[shard].call({ kind: "transaction", batch, watched }) as Promise<Reply>;
   }
 
   watch(shard: number, keys: string[]): Promise<WatchedKey[]> {
-    return this.stub(shard).watch(keys);
+    return this.channels[shard].call({ kind: "watch", keys }) as Promise<WatchedKey[]>;
   }
 
-  unwatch(shard: number, keys: string[]): Promise<void> {
-    return this.stub(shard).unwatch(keys);
+  async unwatch(shard: number, keys: string[]): Promise<void> {
+    await this.channels[shard].call({ kind: "unwatch", keys });
   }
 
-  block(shard: number, argv: string[], token: string, maxWaitMs: number): Promise<Reply> {
-    return this.stub(shard).block(argv, token, maxWaitMs);
+  block(shard: number, argv: string[], token: string, maxWaitMs: number, signal?: AbortSignal): Promise<Reply> {
+    return this.channels[shard].block(argv, token, maxWaitMs, signal);
   }
 
+  /** Alone on this request's stub, so it reaches the shard after this request's BLOCK. */
   unblock(shard: number, token: string, reply?: Reply): Promise<void> {
-    return this.stub(shard).unblock(token, reply);
+    return this.channels[shard].unblock(token, reply);
   }
 
-  /** Admin export: starts a point-in-time image of the shard's keys (src/shard/export.ts). */
+/** Admin export: starts a point-in-time image of the shard's keys (src/shard/export.ts). */
   exportStart(shard: number): Promise<{ id: string; keys: number; expires: number }> {
     return this.stub(shard).exportStart();
   }
@@ -68,11 +73,20 @@ export class DurableShardPool implements ShardPool {
   }
 }
 
-const pools = new WeakMap<Env, DurableShardPool>();
+/** The shard ids and slot map, per environment (isolate-wide: no I/O objects in them). */
+interface Shards {
+  slots: SlotMap;
+  ids: DurableObjectId[];
+}
 
-/** The pool for this Worker's environment (one per isolate and env). */
+const isolateShards = new WeakMap<Env, Shards>();
+
+/** A pool for the current request (a WebSocket connection, an HTTP request): channels of its own. */
 export function shardPool(env: Env, shards: number): DurableShardPool {
-  let p = pools.get(env);
-  if (!p) pools.set(env, (p = new DurableShardPool(env, SlotMap.contiguous(shards))));
-  return p;
+  let s = isolateShards.get(env);
+  if (!s || s.slots.shardCount !== shards) {
+    const ids = Array.from({ length: shards }, (_, i) => env.SHARD.idFromName(shardName(i)));
+    isolateShards.set(env, (s = { slots: SlotMap.contiguous(shards), ids }));
+  }
+  return new DurableShardPool(env, s.slots, s.ids);
 }

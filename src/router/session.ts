@@ -3,13 +3,16 @@
  * protocol version, client name, the MULTI queue and WATCHed keys. It takes the commands
  * of one read, looks each up once, routes runs of them as one batch (one call per shard),
  * and stops at commands declared with routing `session` (AUTH, HELLO, MULTI, …) so each
- * command sees the session as it was when it was sent. Inside MULTI only commands flagged
- * `runs-in-multi` act at once; the rest are queued. Replies are encoded in the RESP
- * version current when each was produced.
+ * command sees the session as it was when it was sent. Reads pipeline: a read's shard
+ * calls go out before earlier reads have answered (the pool's channels keep each shard's
+ * calls in order); session and blocking commands are barriers that wait for every earlier
+ * reply and hold later commands back. Inside MULTI only commands flagged `runs-in-multi`
+ * act at once; the rest are queued. Replies are encoded in the RESP version current when
+ * each command ran, in pieces of about 1 MB.
  */
 import { isCrossProtocolCommand, warnCrossProtocolAttack } from "../commands/connection";
 import { ERR_CROSSSLOT, ERR_EXECABORT, ERR_NOAUTH } from "../commands/errors";
-import type { RouterContext, Session } from "../commands/router-context";
+import type { ReleaseBlocked, RouterContext, Session } from "../commands/router-context";
 import { hasRouterFlag, type CommandSpec } from "../commands/table";
 import { encodeRepliesBinary } from "../protocol/resp";
 import { error, OK, QUEUED, type Reply } from "../protocol/reply";
@@ -33,6 +36,57 @@ import { clientRegistry, type ClientConnection } from "./clients";
 
 let nextClientId = 1;
 
+/**
+ * Replies are sent in pieces of about this size: a frame of 300 GETs of a 1 MB value is
+ * 300 pieces, never one 300 MB string.
+ */
+export const REPLY_PIECE_BYTES = 1024 * 1024;
+
+/** A frame's output: its replies in order, each segment ready now or when its batch answers. */
+interface Frame {
+  segments: (string[] | Promise<string[]>)[];
+  emit?: (out: string) => void;
+}
+
+/**
+ * Encodes replies as RESP in pieces of about REPLY_PIECE_BYTES (a bigger reply is a piece
+ * alone). Replies are encoded in runs whose size is estimated from their strings, so a run
+ * of small replies costs one encoder call.
+ */
+function encodePieces(replies: readonly Reply[], resp: 2 | 3): string[] {
+  const pieces: string[] = [];
+  let start = 0;
+  let estimate = 0;
+  for (let i = 0; i < replies.length; i++) {
+    const r = replies[i];
+    estimate += typeof r === "string" ? r.length + 16 : 16;
+    if (estimate >= REPLY_PIECE_BYTES) {
+      pieces.push(encodeRepliesBinary(replies.slice(start, i + 1), resp));
+      start = i + 1;
+      estimate = 0;
+    }
+  }
+  if (start < replies.length) pieces.push(encodeRepliesBinary(start === 0 ? replies : replies.slice(start), resp));
+  return pieces;
+}
+
+/** A frame's segments, in order, as pieces of about REPLY_PIECE_BYTES. */
+async function collect(segments: readonly (string[] | Promise<string[]>)[]): Promise<string[]> {
+  const out: string[] = [];
+  let current = "";
+  for (const segment of segments) {
+    for (const piece of await segment) {
+      if (current.length + piece.length > REPLY_PIECE_BYTES && current) {
+        out.push(current);
+        current = "";
+      }
+      current += piece;
+    }
+  }
+  if (current) out.push(current);
+  return out;
+}
+
 export class RespSession implements Session, ClientConnection {
   readonly id = nextClientId++;
   resp: 2 | 3 = 2;
@@ -49,6 +103,13 @@ export class RespSession implements Session, ClientConnection {
   private blockedOn: number | null = null;
   private watched: { slot: number; keys: WatchedKey[] } | null = null;
   private readonly ctx: RouterContext;
+  /** Set while a barrier (session or blocking command) holds later frames back. */
+  private gate: Promise<void> | null = null;
+  /** Batches sent and not yet answered, and who waits for that to reach 0. */
+  private calls = 0;
+  private idleWaiters: (() => void)[] = [];
+  /** Aborted when the connection closes: a blocking command then stops renewing its wait. */
+  private readonly closed = new AbortController();
 
   constructor(
     private readonly pool: ShardPool,
@@ -74,6 +135,7 @@ export class RespSession implements Session, ClientConnection {
       },
       resetSession: () => this.reset(),
       clients: clientRegistry,
+      releaseBlocked: (shard, token, reply) => this.pool.unblock(shard, token, reply),
       transactions: {
         multi: () => this.beginMulti(),
         exec: () => this.exec(),
@@ -90,57 +152,134 @@ export class RespSession implements Session, ClientConnection {
    * held back while it waits (as Redis sends them at once).
    */
   async handle(cmds: string[][], emit?: (out: string) => void): Promise<string> {
-    let out = "";
-    let pending: RoutedCommand[] = [];
-    const flush = async () => {
-      if (pending.length === 0) return;
-      const replies = await routeBatch(this.pool, pending, { access: this.access, runLocal: this.runLocal });
-      out += encodeRepliesBinary(replies, this.resp);
-      pending = [];
-    };
-    const send = (r: Reply) => (out += encodeRepliesBinary([r], this.resp));
-    for (const argv of cmds) {
+    return (await this.submit(cmds, emit)).join("");
+  }
+
+  /**
+   * Starts the commands of one read (a frame) and resolves with their replies, encoded,
+   * in pieces of about REPLY_PIECE_BYTES. Frames pipeline: a frame's shard calls go out
+   * before the replies of earlier frames are back (the channels keep each shard's calls
+   * in order); the caller sends each frame's replies after the earlier frames'. Session
+   * commands (AUTH, MULTI, EXEC, WATCH, …) and blocking commands are barriers: they run
+   * once every earlier command has answered, and later commands — of this frame and of
+   * frames still to come — start only after them.
+   */
+  submit(cmds: string[][], emit?: (out: string) => void): Promise<string[]> {
+    const frame: Frame = { segments: [], emit };
+    let done: Promise<void> | undefined;
+    if (this.gate) {
+      done = this.gate.then(() => this.runFrom(cmds, 0, frame));
+    } else {
+      done = this.runFrom(cmds, 0, frame);
+    }
+    if (done) this.holdUntil(done);
+    return done ? done.then(() => collect(frame.segments)) : collect(frame.segments);
+  }
+
+  /** While `p` runs, later frames wait for it (it holds a barrier). */
+  private holdUntil(p: Promise<void>): void {
+    const gate = p.catch(() => {});
+    this.gate = gate;
+    void gate.then(() => {
+      if (this.gate === gate) this.gate = null;
+    });
+  }
+
+  /**
+   * Runs `cmds` from index `i`: routable commands gather into one batch (one call per
+   * shard); at a barrier the batch goes out and the rest waits. Returns undefined when the
+   * frame ran without a barrier, else a promise of the rest.
+   */
+  private runFrom(cmds: string[][], i: number, frame: Frame): Promise<void> | undefined {
+    let pending: RoutedCommand[] | null = null;
+    for (; i < cmds.length; i++) {
       if (this.closing) break;
+      const argv = cmds[i];
       // An HTTP request sent to a RESP port: close without a reply, running nothing more.
-      if (isCrossProtocolCommand(argv)) return this.abortCrossProtocol();
+      if (isCrossProtocolCommand(argv)) {
+        this.abortCrossProtocol();
+        frame.segments.length = 0;
+        return undefined;
+      }
       const cmd = resolveCommand(argv);
       const spec = cmd.spec;
       clientRegistry.noteCommand(this.id, cmd);
       // Before AUTH only commands flagged no_auth run (HELLO, AUTH, QUIT, RESET).
       if (!this.authenticated && !spec?.flags.includes("no_auth")) {
-        await flush();
-        send(preAuthError(cmd));
+        if (pending) pending = this.dispatch(pending, frame);
+        frame.segments.push(this.encode([preAuthError(cmd)]));
       } else if (this.multi && !hasRouterFlag(spec, "runs-in-multi")) {
-        send(this.enqueue(cmd));
-      } else if (spec?.routing === "session") {
-        await flush();
-        send(await this.runSessionCommand(cmd));
-      } else if (spec?.flags.includes("blocking")) {
-        await flush();
-        if (emit && out) {
-          emit(out);
-          out = "";
-        }
-        send(await this.runBlocking(cmd));
+        if (pending) pending = this.dispatch(pending, frame);
+        frame.segments.push(this.encode([this.enqueue(cmd)]));
+      } else if (spec?.routing === "session" || spec?.flags.includes("blocking")) {
+        if (pending) this.dispatch(pending, frame);
+        const blocking = spec.routing !== "session";
+        const next = i + 1;
+        return this.idle().then(async () => {
+          if (blocking) {
+            // The replies before it leave now; the connection then waits, as in Redis.
+            if (frame.emit) for (const piece of await collect(frame.segments.splice(0))) frame.emit(piece);
+            frame.segments.push(this.encode([await this.runBlocking(cmd)]));
+          } else {
+            frame.segments.push(this.encode([await this.runSessionCommand(cmd)]));
+          }
+          return this.runFrom(cmds, next, frame);
+        });
       } else {
-        pending.push(cmd);
+        (pending ??= []).push(cmd);
       }
     }
-    await flush();
-    return out;
+    if (pending) this.dispatch(pending, frame);
+    return undefined;
+  }
+
+  /** Sends a batch to the shards now; its replies take their place in the frame's output. */
+  private dispatch(batch: RoutedCommand[], frame: Frame): null {
+    const resp = this.resp;
+    const replies = routeBatch(this.pool, batch, { access: this.access, runLocal: this.runLocal });
+    this.calls++;
+    const settled = replies.then(
+      (r) => {
+        this.callDone();
+        return encodePieces(r, resp);
+      },
+      (e: unknown) => {
+        this.callDone();
+        throw e;
+      },
+    );
+    frame.segments.push(settled);
+    return null;
+  }
+
+  private encode(replies: Reply[]): string[] {
+    return encodePieces(replies, this.resp);
+  }
+
+  private callDone(): void {
+    if (--this.calls > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves once every batch sent so far has answered. */
+  private idle(): Promise<void> {
+    if (this.calls === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Redis's answer to POST / Host: (commands/connection.ts): log, drop the replies, close. */
-  private abortCrossProtocol(): string {
+  private abortCrossProtocol(): void {
     warnCrossProtocolAttack(Date.now());
     this.closing = true;
-    return "";
   }
 
   /** The connection closed: release any watches and any parked blocking command. */
   async close(): Promise<void> {
     clientRegistry.unregister(this.id);
     this.closing = true;
+    this.closed.abort();
     const blocked = this.blockedOn;
     this.blockedOn = null;
     if (blocked !== null) await this.pool.unblock(blocked, this.token);
@@ -150,14 +289,17 @@ export class RespSession implements Session, ClientConnection {
   // --- what the client registry reads (src/router/clients.ts) ----------------------------
 
   /**
-   * CLIENT KILL from another connection: unlisted and its blocked command released at once;
-   * its transport closes the socket from its own request context at its next event (workerd
-   * forbids touching another request's socket).
+   * CLIENT KILL from another connection: unlisted at once and its parked blocking command
+   * released through the killer's own shard calls; its transport closes the socket, and
+   * releases its watches, from its own request context at its next event (workerd forbids
+   * touching another request's socket or stubs).
    */
   killed = false;
-  kill(): void {
+  kill(release: ReleaseBlocked): void {
     this.killed = true;
-    void this.close();
+    this.closing = true;
+    clientRegistry.unregister(this.id);
+    if (this.blockedOn !== null) void release(this.blockedOn, this.token);
   }
 
   get blocked(): boolean {
@@ -169,9 +311,9 @@ export class RespSession implements Session, ClientConnection {
   }
 
   /** CLIENT UNBLOCK: the shard releases the parked command with `reply` (default: its timeout reply). */
-  async unblock(reply?: Reply): Promise<boolean> {
+  async unblock(release: ReleaseBlocked, reply?: Reply): Promise<boolean> {
     if (this.blockedOn === null) return false;
-    await this.pool.unblock(this.blockedOn, this.token, reply);
+    await release(this.blockedOn, this.token, reply);
     return true;
   }
 
@@ -179,8 +321,10 @@ export class RespSession implements Session, ClientConnection {
    * A blocking command (BLPOP, …): sent alone, and the connection waits for its reply
    * before its next command, as in Redis.
    */
-  private runBlocking(cmd: RoutedCommand): Promise<Reply> {
-    return routeBlocking(this.pool, cmd, this.access, this.token, Infinity, (shard) => (this.blockedOn = shard));
+  private async runBlocking(cmd: RoutedCommand): Promise<Reply> {
+    // Closed while it waited its turn: it must not park a client nobody will release.
+    if (this.closed.signal.aborted) return null;
+    return routeBlocking(this.pool, cmd, this.access, this.token, Infinity, (shard) => (this.blockedOn = shard), this.closed.signal);
   }
 
   private readonly runLocal = (spec: CommandSpec, argv: string[]): Promise<Reply> => runRouterCommand(this.ctx, spec, argv);

@@ -1,8 +1,16 @@
 /**
  * RESP over WebSocket: each binary (or text) frame carries RESP bytes; the commands in a
- * frame are handled as one pipeline and their replies sent back as one frame, in order.
- * Frames are handled strictly one after another. A protocol error is answered with
- * Redis's error text and closes this connection only.
+ * frame are handled as one pipeline and their replies sent back as one frame (or, past
+ * about 1 MB, several), in order. Frames pipeline: a frame is started as it arrives, before
+ * the replies of earlier ones are back (src/router/session.ts keeps Redis's order), and an
+ * output queue sends each frame's replies after the earlier frames'. A protocol error is
+ * answered with Redis's error text and closes this connection only.
+ *
+ * Bound (Redis's client-query-buffer-limit): the input a connection holds — bytes not yet
+ * decoded into whole commands plus the frames whose replies have not all been sent — is at
+ * most QUERY_BUFFER_LIMIT (32 MB, or twice the largest value when that is more, so one
+ * biggest value always fits). Past it the connection is closed, as Redis closes it: a
+ * 128 MB isolate holds a few such connections, not one unbounded one.
  */
 import { encodeRepliesBinary, ProtocolError, RequestDecoder } from "../protocol/resp";
 import { error } from "../protocol/reply";
@@ -11,11 +19,24 @@ import type { Authenticator, Grant } from "./auth";
 import type { ShardPool } from "./dispatch";
 import { RespSession } from "./session";
 
+export const QUERY_BUFFER_LIMIT = 32 * 1024 * 1024;
+
+/** One frame's place in the output queue: pieces to send, and whether more will come. */
+interface Output {
+  pieces: string[];
+  done: boolean;
+}
+
 export function acceptRespWebSocket(
   pool: ShardPool,
   auth: Authenticator,
   grant: Grant | null,
   maxBulkBytes: number,
+  /**
+   * Keeps the request alive for a promise (the fetch's ctx.waitUntil): the connection's
+   * request ends when it closes, and its UNBLOCK / UNWATCH calls must still go out.
+   */
+  waitUntil: (p: Promise<unknown>) => void = () => {},
 ): Response {
   const pair = new WebSocketPair();
   const [client, server] = [pair[0], pair[1]];
@@ -24,13 +45,20 @@ export function acceptRespWebSocket(
 
   const session = new RespSession(pool, auth, grant);
   const decoder = new RequestDecoder({ maxBulkBytes });
-  let queue: Promise<void> = Promise.resolve();
+  const limit = Math.max(QUERY_BUFFER_LIMIT, 2 * maxBulkBytes);
+  const outputs: Output[] = [];
+  /** Bytes of frames whose replies are not all sent yet. */
+  let held = 0;
   let open = true;
+  /** Set by a protocol error or QUIT: close once everything before it is sent. */
+  let closeAfter: { code: number; reason: string } | null = null;
+  /** A protocol error was read: later input is ignored. */
+  let failed = false;
 
   const closeWith = (code: number, reason: string) => {
     if (!open) return;
     open = false;
-    void session.close();
+    waitUntil(session.close().catch((e: unknown) => console.error("hotslot: releasing a closed connection failed", e)));
     try {
       server.close(code, reason);
     } catch {
@@ -38,11 +66,29 @@ export function acceptRespWebSocket(
     }
   };
 
-  const handleFrame = async (data: ArrayBuffer | string) => {
-    if (!open) return;
+  /** Sends what the head of the queue has, in order; closes when asked and all is sent. */
+  const pump = () => {
     // CLIENT KILL from another connection: closed here, in this connection's own context.
     if (session.killed) return closeWith(1000, "killed");
-    decoder.push(typeof data === "string" ? binaryToBytes(utf8ToBinary(data)) : new Uint8Array(data));
+    while (outputs.length > 0) {
+      const head = outputs[0];
+      for (const piece of head.pieces) if (open) server.send(binaryToBytes(piece));
+      head.pieces = [];
+      if (!head.done) return;
+      outputs.shift();
+    }
+    if (closeAfter) closeWith(closeAfter.code, closeAfter.reason);
+  };
+
+  const handleFrame = (data: ArrayBuffer | string) => {
+    if (!open || closeAfter || failed) return;
+    if (session.killed) return closeWith(1000, "killed");
+    const bytes = typeof data === "string" ? binaryToBytes(utf8ToBinary(data)) : new Uint8Array(data);
+    decoder.push(bytes);
+    if (held + decoder.buffered > limit) {
+      console.error("hotslot: closing a connection past the query buffer limit");
+      return closeWith(1009, "query buffer limit");
+    }
     // Until the session authenticates, Redis's tighter request limits apply (checked per
     // frame: a frame's commands are decoded before any of them runs).
     decoder.authRequired = !session.authenticated;
@@ -55,20 +101,44 @@ export function acceptRespWebSocket(
       if (!(e instanceof ProtocolError)) throw e;
       protocolError = e;
       cmds = e.commands;
+      failed = true;
     }
-    const emit = (partial: string) => open && !session.killed && server.send(binaryToBytes(partial));
-    let out = cmds.length ? await session.handle(cmds, emit) : "";
-    if (protocolError) out += encodeRepliesBinary([error(protocolError.reply)], session.resp);
-    if (out && open && !session.killed) server.send(binaryToBytes(out));
-    if (protocolError) closeWith(1002, "protocol error");
-    else if (session.closing) closeWith(1000, "QUIT");
-  };
-
-  server.addEventListener("message", (event) => {
-    queue = queue.then(() => handleFrame(event.data as ArrayBuffer | string)).catch((e) => {
+    const size = bytes.byteLength;
+    held += size;
+    const output: Output = { pieces: [], done: false };
+    outputs.push(output);
+    const finish = (pieces: string[]) => {
+      held -= size;
+      if (protocolError) {
+        const reply = encodeRepliesBinary([error(protocolError.reply)], session.resp);
+        if (pieces.length > 0) pieces[pieces.length - 1] += reply;
+        else pieces.push(reply);
+      }
+      // One message per frame unless its replies are big (about 1 MB pieces).
+      output.pieces.push(...pieces);
+      output.done = true;
+      if (protocolError) closeAfter = { code: 1002, reason: "protocol error" };
+      else if (session.closing) closeAfter ??= { code: 1000, reason: "QUIT" };
+      pump();
+    };
+    if (cmds.length === 0) return finish([]);
+    const emit = (partial: string) => {
+      output.pieces.push(partial);
+      pump();
+    };
+    session.submit(cmds, emit).then(finish, (e: unknown) => {
       console.error("hotslot: websocket frame failed", e);
       closeWith(1011, "internal error");
     });
+  };
+
+  server.addEventListener("message", (event) => {
+    try {
+      handleFrame(event.data as ArrayBuffer | string);
+    } catch (e) {
+      console.error("hotslot: websocket frame failed", e);
+      closeWith(1011, "internal error");
+    }
   });
   server.addEventListener("close", () => closeWith(1000, "closed"));
   server.addEventListener("error", () => closeWith(1011, "error"));

@@ -15,13 +15,53 @@ import { NULL_ARRAY, type Reply } from "../protocol/reply";
 /** A key being watched by a transaction, with the version WATCH returned. */
 export type WatchedKey = [key: string, version: number, expiredAtWatch: boolean];
 
+/**
+ * One operation of a router's call to a shard (`Shard.run`): ops run in order, each
+ * synchronously, and the whole call commits its effects once.
+ */
+export type ShardOp =
+  | { readonly kind: "exec"; readonly batch: string[][] }
+  | { readonly kind: "transaction"; readonly batch: string[][]; readonly watched: WatchedKey[] }
+  | { readonly kind: "watch"; readonly keys: string[] }
+  | { readonly kind: "unwatch"; readonly keys: string[] }
+  /** `reply`: what the client gets (CLIENT UNBLOCK … ERROR); default its timeout reply. */
+  | { readonly kind: "unblock"; readonly token: string; readonly reply?: Reply };
+
+/** Each op's result: exec → its replies, transaction → EXEC's reply, watch → versions, else null. */
+export type ShardResult = Reply[] | Reply | WatchedKey[] | null;
+
+/**
+ * What a blocking command answers when the router's lease ran out before the command's own
+ * timeout: the router calls again (with `deadline`) if its client is still there, so a
+ * waiter parked by a router that died is gone within one lease.
+ */
+export interface LeaseExpired {
+  readonly leaseExpired: true;
+  /** When the command's own wait ends (ms since the epoch; Infinity: never). */
+  readonly deadline: number;
+}
+
+export function isLeaseExpired(r: unknown): r is LeaseExpired {
+  return r !== null && typeof r === "object" && (r as { leaseExpired?: unknown }).leaseExpired === true;
+}
+
+/** How long a blocking command waits, as the router asks. */
+export interface BlockWait {
+  /** The most the command may wait in all (HTTP caps it; Infinity: as the command says). */
+  readonly maxWaitMs: number;
+  /** The most this call parks the client before answering LeaseExpired (Infinity: no lease). */
+  readonly leaseMs: number;
+  /** Set on a call after LeaseExpired: the command's wait ends then, whatever it says. */
+  readonly deadline?: number;
+}
+
 /** A client parked by a blocking command. */
 interface Waiter {
   readonly token: string;
   readonly argv: string[];
   readonly keys: string[];
   readonly timeoutReply: Reply;
-  resolve(reply: Reply): void;
+  resolve(reply: Reply | LeaseExpired): void;
   timer: ReturnType<typeof setTimeout> | null;
 }
 
@@ -52,6 +92,34 @@ export class ShardCore {
     const { result, effects } = this.executor.collect(fn);
     if (effects.length > 0) this.stage(effects);
     return result;
+  }
+
+  /** Runs a router call's ops in order (see ShardOp); one result per op. */
+  run(ops: readonly ShardOp[]): ShardResult[] {
+    const results: ShardResult[] = new Array(ops.length);
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i];
+      switch (op.kind) {
+        case "exec":
+          results[i] = this.exec(op.batch);
+          break;
+        case "transaction":
+          results[i] = this.transaction(op.batch, op.watched);
+          break;
+        case "watch":
+          results[i] = this.watch(op.keys);
+          break;
+        case "unwatch":
+          this.unwatch(op.keys);
+          results[i] = null;
+          break;
+        case "unblock":
+          this.unblock(op.token, op.reply);
+          results[i] = null;
+          break;
+      }
+    }
+    return results;
   }
 
   /** Runs a pipeline batch; replies in order. Blocked clients are served after each command. */
@@ -90,25 +158,35 @@ export class ShardCore {
 
   /**
    * Runs a blocking command. If it has nothing to serve, the client is parked until a
-   * key it waits on changes or its timeout (capped at `maxWaitMs`) passes. `token`
-   * names the client, so `unblock` can release it when it disconnects.
+   * key it waits on changes or its timeout (capped at `wait.maxWaitMs`, or ending at
+   * `wait.deadline`) passes — or, first, its lease (`wait.leaseMs`) runs out: then it
+   * answers LeaseExpired. `token` names the client, so `unblock` can release it when it
+   * disconnects.
    */
-  block(argv: string[], token: string, maxWaitMs = Infinity): Promise<Reply> {
+  block(argv: string[], token: string, wait: BlockWait = { maxWaitMs: Infinity, leaseMs: Infinity }): Promise<Reply | LeaseExpired> {
     const result = this.collected(() => {
       const r = this.executor.runBlocking(argv);
       if (!(r instanceof WouldBlock)) this.serveBlocked();
       return r;
     });
     if (!(result instanceof WouldBlock)) return Promise.resolve(result);
-    return new Promise<Reply>((resolve) => {
+    const now = this.clock();
+    const own = Math.min(result.timeoutMs === 0 ? Infinity : result.timeoutMs, wait.maxWaitMs);
+    const deadline = wait.deadline ?? now + own;
+    if (deadline <= now) return Promise.resolve(result.timeoutReply);
+    return new Promise<Reply | LeaseExpired>((resolve) => {
       const waiter: Waiter = { token, argv, keys: result.keys, timeoutReply: result.timeoutReply, resolve, timer: null };
       for (const key of result.keys) {
         const queue = this.waiters.get(key);
         if (queue) queue.push(waiter);
         else this.waiters.set(key, [waiter]);
       }
-      const wait = Math.min(result.timeoutMs === 0 ? Infinity : result.timeoutMs, maxWaitMs);
-      if (Number.isFinite(wait)) waiter.timer = setTimeout(() => this.release(waiter, waiter.timeoutReply), wait);
+      const left = deadline - now;
+      if (wait.leaseMs < left) {
+        waiter.timer = setTimeout(() => this.release(waiter, { leaseExpired: true, deadline }), wait.leaseMs);
+      } else if (Number.isFinite(left)) {
+        waiter.timer = setTimeout(() => this.release(waiter, waiter.timeoutReply), left);
+      }
     });
   }
 
@@ -130,7 +208,7 @@ export class ShardCore {
     return all.size;
   }
 
-  private release(w: Waiter, reply: Reply): void {
+  private release(w: Waiter, reply: Reply | LeaseExpired): void {
     if (w.timer) clearTimeout(w.timer);
     for (const key of w.keys) {
       const queue = this.waiters.get(key);

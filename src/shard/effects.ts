@@ -5,7 +5,8 @@
  * only through `commit` (group commit, before replies) or `flush` (at once, before a
  * snapshot). Nothing else writes the log.
  *
- * Group commit: every RPC that wrote awaits `commit()` before replying. Effects staged by
+ * Group commit: every RPC that wrote awaits `commit()` before replying (the router's call
+ * that is alone on the shard commits at once, `commit(true)`, with no timer turn). Effects staged by
  * all RPCs that ran meanwhile are appended to the log in one write, on the next timer turn,
  * and the replies go out after it — the Durable Object's output gate holds them until the
  * write is durable. One log transaction per burst instead of one per RPC: several times the
@@ -74,9 +75,19 @@ export class EffectStream {
   /**
    * Resolves once everything staged so far is in the log (and handed to listeners). A
    * caller with nothing staged does not wait; callers of one burst share one write.
+   * `now`: write at once, on this turn, unless a group commit is already scheduled (then
+   * join it) — for a caller that knows no other RPC is waiting to share the write.
    */
-  commit(): Promise<void> {
+  commit(now = false): Promise<void> {
     if (this.staged.length === 0) return Promise.resolve();
+    if (now && this.committing === null) {
+      try {
+        this.flush();
+        return Promise.resolve();
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
     return (this.committing ??= new Promise((resolve, reject) =>
       this.defer(() => {
         this.committing = null;

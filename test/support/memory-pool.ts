@@ -38,7 +38,7 @@ export class MemoryPool implements ShardPool {
   }
   async block(shard: number, argv: string[], token: string, maxWaitMs: number): Promise<Reply> {
     this.calls[shard]++;
-    return this.shards[shard].block(argv, token, maxWaitMs);
+    return this.shards[shard].block(argv, token, { maxWaitMs, leaseMs: Infinity }) as Promise<Reply>;
   }
   async unblock(shard: number, token: string, reply?: Reply): Promise<void> {
     this.shards[shard].unblock(token, reply);

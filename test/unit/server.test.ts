@@ -124,9 +124,9 @@ describe("INFO", () => {
     db.set("b", "2");
     db.setExpire("a", now - 1);
     db.setExpire("b", now - 1);
-    expect(run("INFO", "stats")).toBe("# Stats\r\nexpired_keys:0\r\nexpired_stale_perc:100.00\r\nevicted_keys:0\r\n");
+    expect(run("INFO", "stats")).toBe("# Stats\r\nexpired_keys:0\r\nexpired_stale_perc:100.00\r\nevicted_keys:0\r\nhotslot_rpc_calls:0\r\n");
     run("GET", "a");
-    expect(run("INFO", "stats")).toBe("# Stats\r\nexpired_keys:1\r\nexpired_stale_perc:100.00\r\nevicted_keys:0\r\n");
+    expect(run("INFO", "stats")).toBe("# Stats\r\nexpired_keys:1\r\nexpired_stale_perc:100.00\r\nevicted_keys:0\r\nhotslot_rpc_calls:0\r\n");
   });
 
   it("returns the section for its name in any case, and all sections for default, all and everything", () => {
