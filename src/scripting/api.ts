@@ -46,14 +46,46 @@ export function formatLuaNumber(n: number): string {
   if (Number.isNaN(n)) return n < 0 ? "-nan" : "nan";
   if (!Number.isFinite(n)) return n > 0 ? "inf" : "-inf";
   if (n === 0) return Object.is(n, -0) ? "-0" : "0";
-  const [mantissa, expText] = n.toExponential(13).split("e");
-  const exp = Number(expText);
+  const [digits, exp] = significantDigits(Math.abs(n), 14);
+  const sign = n < 0 ? "-" : "";
   if (exp < -4 || exp >= 14) {
-    const m = mantissa.includes(".") ? mantissa.replace(/0+$/, "").replace(/\.$/, "") : mantissa;
-    return `${m}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
+    const rest = digits.slice(1).replace(/0+$/, "");
+    return `${sign}${digits[0]}${rest ? "." + rest : ""}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
   }
-  const fixed = n.toFixed(Math.max(0, 13 - exp));
-  return fixed.includes(".") ? fixed.replace(/0+$/, "").replace(/\.$/, "") : fixed;
+  const fixed = exp >= 0
+    ? `${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`
+    : `0.${"0".repeat(-exp - 1)}${digits}`;
+  return sign + fixed.replace(/0+$/, "").replace(/\.$/, "");
+}
+
+/**
+ * The first `precision` significant digits of x > 0 and its decimal exponent, rounded as
+ * C's printf does: to nearest, an exact tie to even (JS's toExponential rounds ties up).
+ */
+function significantDigits(x: number, precision: number): [string, number] {
+  const [mantissa, expText] = x.toExponential(precision - 1).split("e");
+  let digits = mantissa.replace(".", "");
+  const exp = Number(expText);
+  // Rounded up to an odd last digit: an exact tie should have gone to the even one below.
+  if (Number(digits[precision - 1]) % 2 === 1) {
+    const below = (BigInt(digits) - 1n).toString();
+    const exact = exactDecimal(x);
+    if (exact !== null && exact[1] === exp && exact[0] === `${below}5`) digits = below;
+  }
+  return [digits, exp];
+}
+
+/** The exact decimal digits (no trailing zeros) and exponent of x > 0, when short enough to tell. */
+function exactDecimal(x: number): [string, number] | null {
+  let text: string;
+  if (x >= 1e21) text = BigInt(x).toString();
+  else if (x >= 1e-80) text = x.toFixed(100);
+  else return null;
+  const [int, frac = ""] = text.split(".");
+  const intDigits = int.replace(/^0+/, "");
+  const all = (intDigits + frac).replace(/^0+/, "");
+  const exp = intDigits.length > 0 ? intDigits.length - 1 : -(frac.length - frac.replace(/^0+/, "").length) - 1;
+  return [all.replace(/0+$/, ""), exp];
 }
 
 /** The arguments of redis.call/pcall, or the error Redis raises for them. */

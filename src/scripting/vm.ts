@@ -5,8 +5,9 @@
  * to the caller's host and the step budget on.
  *
  * Sandbox, as Redis 7.0's: only base, table, string and math are opened (no io, os,
- * package, debug, coroutine); dofile, loadfile, print and load are removed; loadstring
- * compiles text only (never bytecode) into the sandbox. Scripts run with a protected
+ * package, debug, coroutine) plus cjson and bit (src/scripting/cjson.ts, bit.ts);
+ * dofile, loadfile, print and load are removed; loadstring compiles text only (never
+ * bytecode) into the sandbox. Scripts run with a protected
  * globals table: reading an undefined global raises "Script attempted to access
  * nonexistent global variable 'x'", assigning one "Attempt to modify a readonly table".
  * The libraries themselves (string, redis, …) are shared plain tables: Redis 7.0 makes
@@ -22,7 +23,9 @@
  */
 import type { Reply } from "../protocol/reply";
 import { pushRedisApi, formatLuaNumber, type ApiState, type ScriptHost } from "./api";
+import { pushBitLibrary } from "./bit";
 import { SCRIPT_KILLED, StepBudget } from "./budget";
+import { pushCjsonLibrary } from "./cjson";
 import { popReply } from "./convert";
 import { fromLua, lauxlib, lua, openLibraries, toLua, type LuaState } from "./fengari";
 
@@ -77,6 +80,10 @@ export class LuaVm {
     }
     pushRedisApi(L, this.api);
     lua.lua_setglobal(L, toLua("redis"));
+    pushCjsonLibrary(L);
+    lua.lua_setglobal(L, toLua("cjson"));
+    pushBitLibrary(L);
+    lua.lua_setglobal(L, toLua("bit"));
     lua.lua_pushjsfunction(L, luaToString);
     lua.lua_setglobal(L, toLua("tostring"));
     if (lauxlib.luaL_dostring(L, toLua(PRELUDE)) !== lua.LUA_OK) throw new Error(fromLua(lua.lua_tolstring(L, -1)));

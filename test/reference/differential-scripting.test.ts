@@ -5,7 +5,7 @@
  * (compile errors, runtime errors with their "script: <sha>, on @user_script:N." suffix,
  * errors of commands called from scripts, numkeys, NOSCRIPT, shebang flags, SCRIPT).
  * Left out, because fengari's Lua 5.3 differs from Redis's 5.1 there (src/scripting/README.md):
- * integer overflow past 2^31, `..` of integral floats, %d of non-integral floats, cjson/bit;
+ * integer overflow past 2^31, `..` of integral floats, %d of non-integral floats (cjson and bit: scripting-libs.test.ts);
  * and commands the router answers itself (PING, ECHO, …), which a script cannot call here.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
