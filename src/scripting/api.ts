@@ -148,14 +148,6 @@ export function pushRedisApi(L: LuaState, state: ApiState): void {
       lua.lua_pushstring(L, toLua(sha1Hex(s === null ? "" : fromLua(s))));
       return 1;
     },
-    log: (L) => {
-      const argc = lua.lua_gettop(L);
-      if (argc < 2) return raiseMessage(L, "redis.log() requires two arguments or more.");
-      if (!lua.lua_isnumber(L, 1)) return raiseMessage(L, "First argument must be a number (log level).");
-      const level = lua.lua_tonumber(L, 1);
-      if (level < 0 || level > 3) return raiseMessage(L, "Invalid debug level.");
-      return 0; // Redis writes it to its log file; a shard has none to write to.
-    },
     setresp: (L) => {
       if (lua.lua_gettop(L) !== 1) return raiseMessage(L, "redis.setresp() requires one argument.");
       const resp = lua.lua_tonumber(L, 1);
@@ -184,11 +176,32 @@ export function pushRedisApi(L: LuaState, state: ApiState): void {
     lua.lua_pushjsfunction(L, fn);
     lua.lua_setfield(L, -2, toLua(name));
   }
+  setLogAndVersion(L);
   const numbers: Record<string, number> = {
-    LOG_DEBUG: 0, LOG_VERBOSE: 1, LOG_NOTICE: 2, LOG_WARNING: 3,
     REPL_NONE: 0, REPL_AOF: 1, REPL_SLAVE: 2, REPL_REPLICA: 2, REPL_ALL: 3,
   };
   for (const [name, n] of Object.entries(numbers)) {
+    pushNumber(L, n);
+    lua.lua_setfield(L, -2, toLua(name));
+  }
+}
+
+/**
+ * Sets redis.log, the LOG_* levels, REDIS_VERSION and REDIS_VERSION_NUM on the table on
+ * top of the stack: the part of the API a function library's load-time `redis` has too.
+ */
+export function setLogAndVersion(L: LuaState): void {
+  lua.lua_pushjsfunction(L, (L: LuaState) => {
+    const argc = lua.lua_gettop(L);
+    if (argc < 2) return raiseMessage(L, "redis.log() requires two arguments or more.");
+    if (!lua.lua_isnumber(L, 1)) return raiseMessage(L, "First argument must be a number (log level).");
+    const level = lua.lua_tonumber(L, 1);
+    if (level < 0 || level > 3) return raiseMessage(L, "Invalid debug level.");
+    return 0; // Redis writes it to its log file; a shard has none to write to.
+  });
+  lua.lua_setfield(L, -2, toLua("log"));
+  const levels: Record<string, number> = { LOG_DEBUG: 0, LOG_VERBOSE: 1, LOG_NOTICE: 2, LOG_WARNING: 3 };
+  for (const [name, n] of Object.entries(levels)) {
     pushNumber(L, n);
     lua.lua_setfield(L, -2, toLua(name));
   }
