@@ -63,6 +63,10 @@ export class FunctionStore {
     return [...this.libraries.values()];
   }
 
+  has(libraryName: string): boolean {
+    return this.libraries.has(libraryName);
+  }
+
   find(name: string): { fn: RegisteredFunction; library: Library } | undefined {
     return this.functions.get(name.toLowerCase());
   }
@@ -317,9 +321,13 @@ function functionRestore(ctx: ExecContext, argv: string[]): Reply {
   const store = functionStoreOf(ctx.db);
   const limit = ctx.db.settings.busyReplyThreshold;
   // Tried on a scratch store first: a failing restore changes nothing.
+  if (policy === "append") {
+    const taken = codes.map((code) => parseMetadata(code).name).find((name) => store.has(name));
+    if (taken !== undefined) return error(`ERR Library ${taken} already exists`);
+  }
   const trial = new FunctionStore();
   if (policy !== "flush") for (const lib of store.list()) trial.load(lib.code, false, limit);
-  for (const code of codes) trial.load(code, policy === "replace", limit);
+  for (const code of codes) trial.load(code, true, limit);
   if (policy === "flush") {
     store.flush();
     ctx.propagate(["FUNCTION", "FLUSH"]);
