@@ -20,9 +20,9 @@ import { sha1Hex } from "../scripting/api";
 import { LuaVm, type RegisteredFunction } from "../scripting/vm";
 import { keySlot } from "../util/keyslot";
 import { parseInt64Number } from "../util/numbers";
-import { numkeysKeys } from "./args";
 import type { ExecContext, ScriptCallRules } from "./context";
 import { CommandError, errUnknownSubcommand, errWrongArity } from "./errors";
+import { EVAL_SHAPE } from "./scripting";
 import { defineCommand } from "./table";
 
 const ERR_LIBRARY_NAME = "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
@@ -168,24 +168,17 @@ function runFunction(ctx: ExecContext, argv: string[], readOnlyCommand: boolean)
   return functionStoreOf(ctx.db).machine().callFunction(fn, keys, argv.slice(3 + n), host, ctx.db.settings.busyReplyThreshold).reply;
 }
 
-const FCALL_SHAPE = {
-  arity: -3,
-  group: "scripting",
-  getKeys: (argv: string[]) => numkeysKeys(argv, 2),
-  routing: "shard",
-} as const;
-
 defineCommand({
   name: "fcall",
   flags: ["noscript", "stale", "skip_monitor", "no_mandatory_keys"],
-  ...FCALL_SHAPE,
+  ...EVAL_SHAPE,
   run: (ctx, argv) => runFunction(ctx, argv, false),
 });
 
 defineCommand({
   name: "fcall_ro",
   flags: ["readonly", "noscript", "stale", "skip_monitor", "no_mandatory_keys"],
-  ...FCALL_SHAPE,
+  ...EVAL_SHAPE,
   run: (ctx, argv) => runFunction(ctx, argv, true),
 });
 

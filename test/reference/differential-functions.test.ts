@@ -10,11 +10,8 @@
  * here only RESTORE's argument errors.
  */
 import { describe, expect, it } from "vitest";
-import { Executor } from "../../src/commands/execute";
-import { Keyspace } from "../../src/engine/keyspace";
-import { encodeReply } from "../../src/protocol/resp";
-import { bytesToBinary } from "../../src/util/binary";
 import { useReferenceRedis } from "../support/reference-redis";
+import { replyMismatches } from "../support/script-differential";
 
 const lib = (name: string, body: string) => `#!lua name=${name}\n${body}`;
 
@@ -140,12 +137,7 @@ const CASES: string[][] = [
 const reference = useReferenceRedis();
 
 async function mismatches(protocol: 2 | 3): Promise<string[]> {
-  const ex = new Executor(new Keyspace());
-  const theirs = protocol === 3 ? await reference.resp3(CASES) : await reference.pipeline(CASES);
-  return CASES.flatMap((argv, i) => {
-    const ours = bytesToBinary(encodeReply(ex.runOne(argv), protocol));
-    return ours === theirs[i] ? [] : [`${JSON.stringify(argv).slice(0, 200)}\n  ours:   ${JSON.stringify(ours)}\n  theirs: ${JSON.stringify(theirs[i])}`];
-  });
+  return replyMismatches(CASES, protocol === 3 ? await reference.resp3(CASES) : await reference.pipeline(CASES), protocol);
 }
 
 describe("functions against redis-server 7.0", () => {

@@ -9,11 +9,8 @@
  * and commands the router answers itself (PING, ECHO, …), which a script cannot call here.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Executor } from "../../src/commands/execute";
-import { Keyspace } from "../../src/engine/keyspace";
-import { encodeReply } from "../../src/protocol/resp";
-import { bytesToBinary } from "../../src/util/binary";
 import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
+import { replyMismatches } from "../support/script-differential";
 
 const CASES: string[][] = [
   ["EVAL", "return {1, 'a', {2, false, 3}, true, 3.99, nil, 5}", "0"],
@@ -99,12 +96,7 @@ afterAll(async () => {
 
 describe("scripting against redis-server 7.0", () => {
   it("replies byte for byte as redis-server does", async () => {
-    const ex = new Executor(new Keyspace());
-    const theirs = await reference.client.pipeline(CASES);
-    const mismatches = CASES.flatMap((argv, i) => {
-      const ours = bytesToBinary(encodeReply(ex.runOne(argv)));
-      return ours === theirs[i] ? [] : [`${JSON.stringify(argv)}\n  ours:   ${JSON.stringify(ours)}\n  theirs: ${JSON.stringify(theirs[i])}`];
-    });
+    const mismatches = replyMismatches(CASES, await reference.client.pipeline(CASES));
     expect(mismatches).toEqual([]);
   });
 });

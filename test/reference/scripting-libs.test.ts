@@ -5,12 +5,9 @@
  * with one key each or decoded again before the comparison: with several keys their member
  * order follows the Lua table's iteration order, which differs between fengari and Lua 5.1.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Executor } from "../../src/commands/execute";
-import { Keyspace } from "../../src/engine/keyspace";
-import { encodeReply } from "../../src/protocol/resp";
-import { bytesToBinary } from "../../src/util/binary";
-import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
+import { describe, expect, it } from "vitest";
+import { useReferenceRedis } from "../support/reference-redis";
+import { replyMismatches } from "../support/script-differential";
 
 const enc = (lua: string) => ["EVAL", `return cjson.encode(${lua})`, "0"];
 const dec = (json: string, then = "return cjson.encode(v)") => ["EVAL", `local v = cjson.decode(ARGV[1]) ${then}`, "0", json];
@@ -67,21 +64,10 @@ const BIT: string[][] = [
   ["EVAL", "return bit.tobit(' 7 ')", "0"],
 ];
 
-let reference: ReferenceRedis;
-beforeAll(async () => {
-  reference = await startReferenceRedis();
-});
-afterAll(async () => {
-  await reference?.stop();
-});
+const reference = useReferenceRedis();
 
 async function mismatches(cases: string[][]): Promise<string[]> {
-  const ex = new Executor(new Keyspace());
-  const theirs = await reference.client.pipeline(cases);
-  return cases.flatMap((argv, i) => {
-    const ours = bytesToBinary(encodeReply(ex.runOne(argv)));
-    return ours === theirs[i] ? [] : [`${JSON.stringify(argv).slice(0, 300)}\n  ours:   ${JSON.stringify(ours)}\n  theirs: ${JSON.stringify(theirs[i])}`];
-  });
+  return replyMismatches(cases, await reference.pipeline(cases));
 }
 
 describe("Lua libraries against redis-server 7.0", () => {

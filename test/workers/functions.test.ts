@@ -6,23 +6,7 @@
  */
 import { evictAllDurableObjects } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { SlotMap } from "../../src/router/slots";
-import { cmd, http, SHARDS } from "./helpers";
-
-const slots = SlotMap.contiguous(SHARDS);
-
-/** One key in each shard. */
-function keyPerShard(prefix: string): string[] {
-  const keys: string[] = [];
-  for (let i = 0, found = 0; found < SHARDS; i++) {
-    const key = `${prefix}${i}`;
-    if (keys[slots.shardOfKey(key)] === undefined) {
-      keys[slots.shardOfKey(key)] = key;
-      found++;
-    }
-  }
-  return keys;
-}
+import { cmd, http, keyPerShard } from "./helpers";
 
 const COUNTER = "#!lua name=counter\nredis.register_function('bump', function(keys, args) return redis.call('incr', keys[1]) end)";
 const SCRATCH = "#!lua name=scratch\nredis.register_function('scratch', function() return 'x' end)";
