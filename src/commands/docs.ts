@@ -806,6 +806,10 @@ export const COMMAND_DOCS: Readonly<Record<string, CommandDocs>> = {
   eval_ro: { summary: "Execute a read-only Lua script server side", since: "7.0.0", complexity: "Depends on the script that is executed." },
   evalsha_ro: { summary: "Execute a read-only Lua script server side", since: "7.0.0", complexity: "Depends on the script that is executed." },
   script: { summary: "A container for Lua scripts management commands", since: "2.6.0", complexity: "Depends on subcommand." },
+  // --- functions (FUNCTION, FCALL) -------------------------------------------
+  fcall: { summary: "Invoke a function", since: "7.0.0", complexity: "Depends on the function that is executed." },
+  fcall_ro: { summary: "Invoke a read-only function", since: "7.0.0", complexity: "Depends on the function that is executed." },
+  function: { summary: "A container for function commands", since: "7.0.0", complexity: "Depends on subcommand." },
 };
 
 /** The docs of a declared command; undefined only for a command missing here (a bug the table test catches). */

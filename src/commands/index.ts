@@ -18,6 +18,7 @@ import "./sets";
 import "./sortedsets";
 import "./sort";
 import "./scripting";
+import "./functions";
 import "./bitmaps";
 import "./geo";
 import "./hyperloglog";

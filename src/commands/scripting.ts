@@ -142,7 +142,8 @@ function runScript(ctx: ExecContext, argv: string[], bySha: boolean, readOnlyCom
   return reply;
 }
 
-const EVAL_SHAPE = {
+/** What EVAL and FCALL (src/commands/functions.ts) share: arity, group, numkeys keys, routing. */
+export const EVAL_SHAPE = {
   arity: -3,
   group: "scripting",
   getKeys: (argv: string[]) => numkeysKeys(argv, 2),

@@ -46,14 +46,46 @@ export function formatLuaNumber(n: number): string {
   if (Number.isNaN(n)) return n < 0 ? "-nan" : "nan";
   if (!Number.isFinite(n)) return n > 0 ? "inf" : "-inf";
   if (n === 0) return Object.is(n, -0) ? "-0" : "0";
-  const [mantissa, expText] = n.toExponential(13).split("e");
-  const exp = Number(expText);
+  const [digits, exp] = significantDigits(Math.abs(n), 14);
+  const sign = n < 0 ? "-" : "";
   if (exp < -4 || exp >= 14) {
-    const m = mantissa.includes(".") ? mantissa.replace(/0+$/, "").replace(/\.$/, "") : mantissa;
-    return `${m}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
+    const rest = digits.slice(1).replace(/0+$/, "");
+    return `${sign}${digits[0]}${rest ? "." + rest : ""}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
   }
-  const fixed = n.toFixed(Math.max(0, 13 - exp));
-  return fixed.includes(".") ? fixed.replace(/0+$/, "").replace(/\.$/, "") : fixed;
+  const fixed = exp >= 0
+    ? `${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`
+    : `0.${"0".repeat(-exp - 1)}${digits}`;
+  return sign + fixed.replace(/0+$/, "").replace(/\.$/, "");
+}
+
+/**
+ * The first `precision` significant digits of x > 0 and its decimal exponent, rounded as
+ * C's printf does: to nearest, an exact tie to even (JS's toExponential rounds ties up).
+ */
+function significantDigits(x: number, precision: number): [string, number] {
+  const [mantissa, expText] = x.toExponential(precision - 1).split("e");
+  let digits = mantissa.replace(".", "");
+  const exp = Number(expText);
+  // Rounded up to an odd last digit: an exact tie should have gone to the even one below.
+  if (Number(digits[precision - 1]) % 2 === 1) {
+    const below = (BigInt(digits) - 1n).toString();
+    const exact = exactDecimal(x);
+    if (exact !== null && exact[1] === exp && exact[0] === `${below}5`) digits = below;
+  }
+  return [digits, exp];
+}
+
+/** The exact decimal digits (no trailing zeros) and exponent of x > 0, when short enough to tell. */
+function exactDecimal(x: number): [string, number] | null {
+  let text: string;
+  if (x >= 1e21) text = BigInt(x).toString();
+  else if (x >= 1e-80) text = x.toFixed(100);
+  else return null;
+  const [int, frac = ""] = text.split(".");
+  const intDigits = int.replace(/^0+/, "");
+  const all = (intDigits + frac).replace(/^0+/, "");
+  const exp = intDigits.length > 0 ? intDigits.length - 1 : -(frac.length - frac.replace(/^0+/, "").length) - 1;
+  return [all.replace(/0+$/, ""), exp];
 }
 
 /** The arguments of redis.call/pcall, or the error Redis raises for them. */
@@ -116,14 +148,6 @@ export function pushRedisApi(L: LuaState, state: ApiState): void {
       lua.lua_pushstring(L, toLua(sha1Hex(s === null ? "" : fromLua(s))));
       return 1;
     },
-    log: (L) => {
-      const argc = lua.lua_gettop(L);
-      if (argc < 2) return raiseMessage(L, "redis.log() requires two arguments or more.");
-      if (!lua.lua_isnumber(L, 1)) return raiseMessage(L, "First argument must be a number (log level).");
-      const level = lua.lua_tonumber(L, 1);
-      if (level < 0 || level > 3) return raiseMessage(L, "Invalid debug level.");
-      return 0; // Redis writes it to its log file; a shard has none to write to.
-    },
     setresp: (L) => {
       if (lua.lua_gettop(L) !== 1) return raiseMessage(L, "redis.setresp() requires one argument.");
       const resp = lua.lua_tonumber(L, 1);
@@ -152,11 +176,32 @@ export function pushRedisApi(L: LuaState, state: ApiState): void {
     lua.lua_pushjsfunction(L, fn);
     lua.lua_setfield(L, -2, toLua(name));
   }
+  setLogAndVersion(L);
   const numbers: Record<string, number> = {
-    LOG_DEBUG: 0, LOG_VERBOSE: 1, LOG_NOTICE: 2, LOG_WARNING: 3,
     REPL_NONE: 0, REPL_AOF: 1, REPL_SLAVE: 2, REPL_REPLICA: 2, REPL_ALL: 3,
   };
   for (const [name, n] of Object.entries(numbers)) {
+    pushNumber(L, n);
+    lua.lua_setfield(L, -2, toLua(name));
+  }
+}
+
+/**
+ * Sets redis.log, the LOG_* levels, REDIS_VERSION and REDIS_VERSION_NUM on the table on
+ * top of the stack: the part of the API a function library's load-time `redis` has too.
+ */
+export function setLogAndVersion(L: LuaState): void {
+  lua.lua_pushjsfunction(L, (L: LuaState) => {
+    const argc = lua.lua_gettop(L);
+    if (argc < 2) return raiseMessage(L, "redis.log() requires two arguments or more.");
+    if (!lua.lua_isnumber(L, 1)) return raiseMessage(L, "First argument must be a number (log level).");
+    const level = lua.lua_tonumber(L, 1);
+    if (level < 0 || level > 3) return raiseMessage(L, "Invalid debug level.");
+    return 0; // Redis writes it to its log file; a shard has none to write to.
+  });
+  lua.lua_setfield(L, -2, toLua("log"));
+  const levels: Record<string, number> = { LOG_DEBUG: 0, LOG_VERBOSE: 1, LOG_NOTICE: 2, LOG_WARNING: 3 };
+  for (const [name, n] of Object.entries(levels)) {
     pushNumber(L, n);
     lua.lua_setfield(L, -2, toLua(name));
   }

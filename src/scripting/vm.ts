@@ -5,8 +5,9 @@
  * to the caller's host and the step budget on.
  *
  * Sandbox, as Redis 7.0's: only base, table, string and math are opened (no io, os,
- * package, debug, coroutine); dofile, loadfile, print and load are removed; loadstring
- * compiles text only (never bytecode) into the sandbox. Scripts run with a protected
+ * package, debug, coroutine) plus cjson and bit (src/scripting/cjson.ts, bit.ts);
+ * dofile, loadfile, print and load are removed; loadstring compiles text only (never
+ * bytecode) into the sandbox. Scripts run with a protected
  * globals table: reading an undefined global raises "Script attempted to access
  * nonexistent global variable 'x'", assigning one "Attempt to modify a readonly table".
  * The libraries themselves (string, redis, …) are shared plain tables: Redis 7.0 makes
@@ -22,12 +23,17 @@
  */
 import type { Reply } from "../protocol/reply";
 import { pushRedisApi, formatLuaNumber, type ApiState, type ScriptHost } from "./api";
+import { pushBitLibrary } from "./bit";
 import { SCRIPT_KILLED, StepBudget } from "./budget";
+import { pushCjsonLibrary } from "./cjson";
+import { pushLibraryGlobals, type RegisteredFunction } from "./library";
 import { popReply } from "./convert";
 import { fromLua, lauxlib, lua, openLibraries, toLua, type LuaState } from "./fengari";
 
 /** The chunk name Redis compiles scripts under: errors read "user_script:1: …". */
 const CHUNK_NAME = toLua("@user_script");
+/** The chunk name of a function library (FUNCTION LOAD): errors read "user_function:2: …". */
+const LIBRARY_CHUNK_NAME = toLua("@user_function");
 
 /** Runs in the real globals before they are protected: the 5.1 shims. */
 const PRELUDE = `
@@ -43,6 +49,8 @@ string.gfind = gmatch
 
 const READONLY = "Attempt to modify a readonly table";
 
+export type { RegisteredFunction } from "./library";
+
 export interface RunResult {
   reply: Reply;
   /** True when the step budget stopped the script. */
@@ -57,6 +65,12 @@ export class LuaVm {
   private readonly envRef: number;
   /** Registry reference of the table of compiled scripts, by sha. */
   private readonly scriptsRef: number;
+  /**
+   * While a function library's code runs (FUNCTION LOAD), the registry reference of the
+   * only globals it sees (a `redis` table with register_function and log), and what it
+   * registered; null otherwise.
+   */
+  private loading: { globalsRef: number; registered: RegisteredFunction[] } | null = null;
 
   constructor() {
     const L = lauxlib.luaL_newstate() as LuaState;
@@ -77,6 +91,10 @@ export class LuaVm {
     }
     pushRedisApi(L, this.api);
     lua.lua_setglobal(L, toLua("redis"));
+    pushCjsonLibrary(L);
+    lua.lua_setglobal(L, toLua("cjson"));
+    pushBitLibrary(L);
+    lua.lua_setglobal(L, toLua("bit"));
     lua.lua_pushjsfunction(L, luaToString);
     lua.lua_setglobal(L, toLua("tostring"));
     if (lauxlib.luaL_dostring(L, toLua(PRELUDE)) !== lua.LUA_OK) throw new Error(fromLua(lua.lua_tolstring(L, -1)));
@@ -103,7 +121,7 @@ export class LuaVm {
     lua.lua_createtable(L, 0, 0);
     lua.lua_createtable(L, 0, 3);
     lua.lua_pushjsfunction(L, (L: LuaState) => {
-      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
+      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.loading?.globalsRef ?? lua.LUA_RIDX_GLOBALS);
       lua.lua_pushvalue(L, 2);
       if (lua.lua_rawget(L, -2) !== lua.LUA_TNIL) return 1;
       const name = lua.lua_type(L, 2) === lua.LUA_TSTRING ? fromLua(lua.lua_tolstring(L, 2)) : "?";
@@ -132,10 +150,25 @@ export class LuaVm {
    */
   compile(sha: string, body: string): string | null {
     const L = this.L;
+    const message = this.loadChunk(body, CHUNK_NAME);
+    if (message !== null) return message;
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.scriptsRef);
+    lua.lua_insert(L, -2);
+    lua.lua_setfield(L, -2, toLua(sha));
+    lua.lua_pop(L, 1);
+    return null;
+  }
+
+  /**
+   * Compiles `body` under `chunkName` into the sandbox, leaving the function on the stack;
+   * null when compiled, else Lua's message (nothing left on the stack).
+   */
+  private loadChunk(body: string, chunkName: Uint8Array): string | null {
+    const L = this.L;
     const bytes = toLua(body);
     // Bytecode is refused (Redis 7.0 does too: it would escape the sandbox).
-    if (bytes[0] === 0x1b) return "user_script: bad binary format (precompiled chunk)";
-    if (lauxlib.luaL_loadbuffer(L, bytes, bytes.length, CHUNK_NAME) !== lua.LUA_OK) {
+    if (bytes[0] === 0x1b) return `${fromLua(chunkName).slice(1)}: bad binary format (precompiled chunk)`;
+    if (lauxlib.luaL_loadbuffer(L, bytes, bytes.length, chunkName) !== lua.LUA_OK) {
       // Lua 5.1 quotes the end-of-input token ("near '<eof>'"); 5.3 does not.
       const message = fromLua(lua.lua_tolstring(L, -1)).replace(/near <eof>$/, "near '<eof>'");
       lua.lua_pop(L, 1);
@@ -143,11 +176,71 @@ export class LuaVm {
     }
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.envRef);
     lua.lua_setupvalue(L, -2, 1);
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.scriptsRef);
-    lua.lua_insert(L, -2);
-    lua.lua_setfield(L, -2, toLua(sha));
-    lua.lua_pop(L, 1);
     return null;
+  }
+
+  /**
+   * Runs a function library's code (FUNCTION LOAD, after its `#!lua` line) as Redis 7.0's
+   * luaEngineLoadCode does: its only global is a `redis` table holding register_function,
+   * log and the version fields; what it registers is returned (each callback kept in the
+   * registry until `release`). Errors are Redis's texts without the "ERR " prefix.
+   */
+  loadLibrary(code: string, limitMs: number): { functions: RegisteredFunction[] } | { error: string } {
+    const L = this.L;
+    const base = lua.lua_gettop(L);
+    const compileError = this.loadChunk(code, LIBRARY_CHUNK_NAME);
+    if (compileError !== null) return { error: `Error compiling function: ${compileError}` };
+    lua.lua_pushjsfunction(L, errorHandler);
+    lua.lua_insert(L, -2);
+    pushLibraryGlobals(L, this);
+    const loading = (this.loading = { globalsRef: lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX), registered: [] as RegisteredFunction[] });
+    this.budget.start(L, limitMs);
+    let status: number;
+    try {
+      status = lua.lua_pcall(L, 0, 0, -2);
+    } finally {
+      this.budget.stop(L);
+      this.loading = null;
+      lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, loading.globalsRef);
+    }
+    let error: string | null = null;
+    if (status !== lua.LUA_OK) {
+      error = this.budget.wasKilled ? SCRIPT_KILLED : `Error registering functions: ${this.errorField()}`;
+    } else if (loading.registered.length === 0) error = "No functions registered";
+    lua.lua_settop(L, base);
+    if (error !== null) {
+      this.release(loading.registered);
+      return { error };
+    }
+    return { functions: loading.registered };
+  }
+
+  /** Registers a callback of the library being loaded (redis.register_function). */
+  register(fn: Omit<RegisteredFunction, "ref">, callbackIndex: number): string | null {
+    const loading = this.loading;
+    if (loading === null) return "ERR redis.register_function can only be called on FUNCTION LOAD command";
+    if (!/^[A-Za-z0-9_]+$/.test(fn.name)) {
+      return "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
+    }
+    if (loading.registered.some((f) => f.name === fn.name)) return "ERR Function already exists in the library";
+    lua.lua_pushvalue(this.L, callbackIndex);
+    loading.registered.push({ ...fn, ref: lauxlib.luaL_ref(this.L, lua.LUA_REGISTRYINDEX) });
+    return null;
+  }
+
+  /** Frees the callbacks of functions no longer registered (a library deleted or replaced). */
+  release(functions: readonly RegisteredFunction[]): void {
+    for (const f of functions) lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, f.ref);
+  }
+
+  /** The err field of the error table on top of the stack (errorHandler's output). */
+  private errorField(): string {
+    const L = this.L;
+    if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) return lua.lua_type(L, -1) === lua.LUA_TSTRING ? fromLua(lua.lua_tolstring(L, -1)) : "unknown error";
+    lua.lua_getfield(L, -1, toLua("err"));
+    const text = lua.lua_type(L, -1) === lua.LUA_TSTRING ? fromLua(lua.lua_tolstring(L, -1)) : "ERR unknown error";
+    lua.lua_pop(L, 1);
+    return text;
   }
 
   /** Forgets every compiled script (SCRIPT FLUSH). */
@@ -165,19 +258,42 @@ export class LuaVm {
    */
   run(sha: string, keys: string[], args: string[], host: ScriptHost, limitMs: number): RunResult {
     const L = this.L;
-    const base = lua.lua_gettop(L);
     this.setGlobalArray("KEYS", keys);
     this.setGlobalArray("ARGV", args);
+    return this.invoke(sha, host, limitMs, () => {
+      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.scriptsRef);
+      lua.lua_getfield(L, -1, toLua(sha));
+      lua.lua_remove(L, -2);
+      return 0;
+    });
+  }
+
+  /**
+   * Calls a registered function (FCALL) with its keys and args tables; errors read
+   * "<message> script: <name>, on @user_function:<line>.".
+   */
+  callFunction(fn: RegisteredFunction, keys: string[], args: string[], host: ScriptHost, limitMs: number): RunResult {
+    const L = this.L;
+    return this.invoke(fn.name, host, limitMs, () => {
+      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, fn.ref);
+      this.pushArray(keys);
+      this.pushArray(args);
+      return 2;
+    });
+  }
+
+  /** Runs the function `pushCallee` pushes (with its arguments: it returns their count). */
+  private invoke(label: string, host: ScriptHost, limitMs: number, pushCallee: () => number): RunResult {
+    const L = this.L;
+    const base = lua.lua_gettop(L);
     this.api.host = host;
     this.api.resp = 2;
     lua.lua_pushjsfunction(L, errorHandler);
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.scriptsRef);
-    lua.lua_getfield(L, -1, toLua(sha));
-    lua.lua_remove(L, -2);
+    const nargs = pushCallee();
     this.budget.start(L, limitMs);
     let status: number;
     try {
-      status = lua.lua_pcall(L, 0, 1, -2);
+      status = lua.lua_pcall(L, nargs, 1, base + 1);
     } finally {
       this.budget.stop(L);
       this.api.host = null;
@@ -185,7 +301,7 @@ export class LuaVm {
     const killed = this.budget.wasKilled;
     let reply: Reply;
     if (status === lua.LUA_OK) reply = popReply(L);
-    else reply = { kind: "error", message: this.errorMessage(sha, killed) };
+    else reply = { kind: "error", message: this.errorMessage(label, killed) };
     lua.lua_settop(L, base);
     return { reply, killed };
   }
@@ -211,13 +327,17 @@ export class LuaVm {
   }
 
   private setGlobalArray(name: string, items: string[]): void {
+    this.pushArray(items);
+    lua.lua_setglobal(this.L, toLua(name));
+  }
+
+  private pushArray(items: string[]): void {
     const L = this.L;
     lua.lua_createtable(L, items.length, 0);
     items.forEach((item, i) => {
       lua.lua_pushstring(L, toLua(item));
       lua.lua_rawseti(L, -2, i + 1);
     });
-    lua.lua_setglobal(L, toLua(name));
   }
 }
 

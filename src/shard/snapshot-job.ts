@@ -18,6 +18,7 @@
  * loaders skip AUX fields they do not know, so the file stays a valid Redis 7.0 RDB.
  * Exports, for redis-server 7.0, carry the hashes without their field TTLs.
  */
+import { functionStoreOf } from "../commands/functions";
 import { scriptCacheOf } from "../commands/scripting";
 import { HashValue } from "../engine/hash";
 import type { Keyspace, Value } from "../engine/keyspace";
@@ -36,6 +37,8 @@ const SCAN_STEP = 256;
 export const SETTINGS_AUX = "hotslot-settings";
 /** An AUX field holding one cached Lua script's body (EVALSHA works after a restart). */
 export const SCRIPT_AUX = "hotslot-script";
+/** An AUX field holding one function library's code (FCALL works after a restart). */
+export const FUNCTION_AUX = "hotslot-function";
 /** The AUX field holding one hash's field TTLs (see the header). */
 export const FIELD_TTLS_AUX = "hotslot-field-ttls";
 
@@ -88,6 +91,7 @@ export class SnapshotJob {
     this.writer.aux("aof-base", "0");
     this.writer.aux(SETTINGS_AUX, settingsAux);
     for (const body of scriptCacheOf(db).scripts()) this.writer.aux(SCRIPT_AUX, body);
+    for (const library of functionStoreOf(db).list()) this.writer.aux(FUNCTION_AUX, library.code);
     this.writer.selectDb(0, db.size, db.expiresCount);
   }
 

@@ -10,7 +10,8 @@ import { RdbCorrupt, RdbTruncated } from "../engine/rdb/bytes";
 import { RdbFileReader } from "../engine/rdb/file";
 import { RdbUnsupported } from "../engine/rdb/object";
 import { fromRdbValue } from "../engine/rdb/values";
-import { FIELD_TTLS_AUX, SCRIPT_AUX, SETTINGS_AUX } from "./snapshot-job";
+import { FIELD_TTLS_AUX, FUNCTION_AUX, SCRIPT_AUX, SETTINGS_AUX } from "./snapshot-job";
+import { functionStoreOf } from "../commands/functions";
 import { scriptCacheOf } from "../commands/scripting";
 import { SnapshotCorrupt, type SnapshotMeta, type SnapshotStore } from "./snapshot-store";
 
@@ -58,6 +59,7 @@ export class SnapshotLoader {
       if (rec.kind === "aux" && rec.key === SETTINGS_AUX) this.applySettings(rec.value);
       else if (rec.kind === "aux" && rec.key === FIELD_TTLS_AUX) this.applyFieldTtls(rec.value);
       else if (rec.kind === "aux" && rec.key === SCRIPT_AUX) scriptCacheOf(this.db).load(rec.value);
+      else if (rec.kind === "aux" && rec.key === FUNCTION_AUX) functionStoreOf(this.db).load(rec.value, true, 0);
       else if (rec.kind === "key") {
         this.db.set(rec.key, fromRdbValue(rec.value, this.db.settings));
         if (rec.expireAt !== undefined) this.db.setExpire(rec.key, rec.expireAt);

@@ -24,6 +24,20 @@ export function shardStubOfKey(key: string): DurableObjectStub {
   return shardStub(SlotMap.contiguous(SHARDS).shardOfKey(key));
 }
 
+/** One key in each shard: `${prefix}${i}` for the first i hashing to each shard, by shard. */
+export function keyPerShard(prefix: string): string[] {
+  const slots = SlotMap.contiguous(SHARDS);
+  const keys: string[] = [];
+  for (let i = 0, found = 0; found < SHARDS; i++) {
+    const key = `${prefix}${i}`;
+    if (keys[slots.shardOfKey(key)] === undefined) {
+      keys[slots.shardOfKey(key)] = key;
+      found++;
+    }
+  }
+  return keys;
+}
+
 /**
  * POSTs `body` (JSON-encoded unless a string) to `path`, with the full token unless
  * `headers` carries its own Authorization. Returns the status and the parsed JSON body.

@@ -10,23 +10,7 @@ import { Lock } from "@upstash/lock";
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis/cloudflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SlotMap } from "../../src/router/slots";
-import { cmd, http, SHARDS, TOKEN } from "./helpers";
-
-const slots = SlotMap.contiguous(SHARDS);
-
-/** One key in each shard ("k0", "k1", … picked by the shard they hash to). */
-function keyPerShard(prefix: string): string[] {
-  const keys: string[] = [];
-  for (let i = 0, found = 0; found < SHARDS; i++) {
-    const key = `${prefix}${i}`;
-    if (keys[slots.shardOfKey(key)] === undefined) {
-      keys[slots.shardOfKey(key)] = key;
-      found++;
-    }
-  }
-  return keys;
-}
+import { cmd, http, keyPerShard, TOKEN } from "./helpers";
 
 describe("the script cache", () => {
   const body = "return redis.call('incr', KEYS[1])";
