@@ -2,13 +2,17 @@
  * Hotslot: a Redis-compatible cache on Cloudflare Workers.
  *
  * Layout (data flows one way: bytes → command → route → shard → reply → bytes):
- *   src/protocol/  RESP2/RESP3 codec, Upstash JSON, Reply values
- *   src/commands/  the command table: one declaration per command, with its handler
- *   src/engine/    the in-memory keyspace and data types (plain TypeScript, runs in Node)
- *   src/shard/     the shard Durable Object: engine, effect stream → append log, snapshots
- *                  and exports in SQLite storage, alarm
- *   src/router/    the Worker: auth, HTTP and WebSocket sessions, slot routing, fan-out
- *   src/util/      bytes, numbers, hash slots
+ *   src/protocol/   RESP2/RESP3 codec, Upstash JSON, Reply values
+ *   src/commands/   the command table: one declaration per command, with its handler;
+ *                   docs.ts holds COMMAND DOCS metadata, execute.ts the shard's executor
+ *   src/engine/     the in-memory keyspace and data types, expiry, memory, eviction,
+ *                   keyspace events, RDB codec (plain TypeScript, runs in Node)
+ *   src/scripting/  Lua (fengari) for EVAL and FUNCTION: sandbox, API, conversions, budget
+ *   src/shard/      the shard Durable Object: run(ops), effect stream → append log,
+ *                   snapshots and exports in SQLite storage, alarm, slot ownership
+ *   src/router/     the Worker: auth, HTTP and WebSocket sessions (pipelined), per-shard
+ *                   channels, slot routing, fan-out, client registry, admin
+ *   src/util/       bytes, numbers, hash slots, byte buffer
  *
  * This module is the Worker's entry: the router's fetch handler and the Shard class.
  */
