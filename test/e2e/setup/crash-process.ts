@@ -29,13 +29,17 @@ export interface Server {
 }
 
 /**
- * A fresh temporary directory holding a copy of wrangler.toml (its `main` made absolute)
+ * A fresh temporary directory holding a copy of wrangler.toml (its paths made absolute)
  * and an empty env file: the directory every start of the crash test's Worker runs in.
  */
 export async function makeCrashDir(): Promise<string> {
   const dir = await makePersistDir();
   const config = await readFile(path.join(ROOT, "wrangler.toml"), "utf8");
-  await writeFile(path.join(dir, "wrangler.toml"), config.replace(/^main = "(.*)"$/m, (_, main: string) => `main = ${JSON.stringify(path.join(ROOT, main))}`));
+  // Paths in it are relative to the project: `main` and the [alias] targets become absolute.
+  const absolute = config
+    .replace(/^main = "(.*)"$/m, (_, main: string) => `main = ${JSON.stringify(path.join(ROOT, main))}`)
+    .replace(/^("[^"]+" = )"(\.\/[^"]*)"$/gm, (_, lhs: string, target: string) => `${lhs}${JSON.stringify(path.join(ROOT, target))}`);
+  await writeFile(path.join(dir, "wrangler.toml"), absolute);
   await writeFile(path.join(dir, "empty.env"), "");
   return dir;
 }
