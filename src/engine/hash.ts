@@ -173,11 +173,6 @@ export class HashValue extends SlotTable implements Collection {
     return this.fieldTtls !== undefined;
   }
 
-  /** How many fields have a TTL. */
-  get fieldTtlCount(): number {
-    return this.fieldTtls?.at.size ?? 0;
-  }
-
   /** The field's absolute expiry time in ms, or undefined when it has none (or is not held). */
   fieldExpireAt(field: string): number | undefined {
     return this.fieldTtls?.at.get(field);
