@@ -147,9 +147,9 @@ export class RespSession implements Session, ClientConnection {
   }
 
   /**
-   * Handles the commands of one read; returns the replies as one RESP binary string.
-   * Replies ready before a blocking command are handed to `emit` first, so they are not
-   * held back while it waits (as Redis sends them at once).
+   * `submit` with the replies joined into one RESP binary string (the unit tests' form;
+   * the transport calls `submit`). Replies ready before a blocking command are handed to
+   * `emit` first, so they are not held back while it waits (as Redis sends them at once).
    */
   async handle(cmds: string[][], emit?: (out: string) => void): Promise<string> {
     return (await this.submit(cmds, emit)).join("");
