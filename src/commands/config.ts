@@ -117,7 +117,7 @@ const PARAMETERS: Parameter[] = [
   integerSetting("lfu-log-factor", "lfuLogFactor", 0, 2147483647),
   integerSetting("busy-reply-threshold", "busyReplyThreshold", 0, 2147483647, "lua-time-limit"),
   integerSetting("lfu-decay-time", "lfuDecayTime", 0, 2147483647),
-  // When the shard snapshots and compacts its log (src/shard/snapshot.ts).
+  // When the shard snapshots and compacts its log (src/shard/persistence.ts).
   integerSetting(
     "auto-aof-rewrite-percentage",
     "autoAofRewritePercentage",

@@ -40,7 +40,7 @@ export const SECURITY_ATTACK_LOG =
 /**
  * True for the two "commands" Redis's table holds only to catch HTTP requests (`post`,
  * `host:`, any case). Kept out of the command table, as COMMAND and COMMAND INFO on
- * redis-server do not list them; src/router/session.ts checks every command with this.
+ * redis-server do not list them; src/router/session.ts checks every command the table lacks.
  */
 export function isCrossProtocolCommand(argv: readonly string[]): boolean {
   const name = argv[0]?.toLowerCase();

@@ -81,6 +81,17 @@ export interface BatchResult {
   notifications: Notification[];
 }
 
+/**
+ * What a handler's throw replies: a CommandError's text; anything else is a bug, logged and
+ * answered as an internal error, so it does not take the rest of the batch down with it
+ * (the others, and whatever this command already changed, are still logged).
+ */
+function thrownReply(name: string, e: unknown, where: string): Reply {
+  if (e instanceof CommandError) return error(e.reply);
+  console.error(`hotslot: '${name}' failed${where}`, e);
+  return error(`ERR internal error in '${name}': ${(e as Error)?.message ?? String(e)}`);
+}
+
 export class Executor {
   /** Effects recorded inside the current `collect`; null when nobody collects. */
   private recording: string[][] | null = null;
@@ -239,13 +250,7 @@ export class Executor {
     } catch (e) {
       if (e instanceof WouldBlock) throw e;
       failed = true;
-      if (e instanceof CommandError) reply = error(e.reply);
-      else {
-        // A bug must not take the rest of the batch down with it: this command fails,
-        // the others (and whatever this one already changed) are still logged.
-        console.error(`hotslot: '${spec.name}' failed`, e);
-        reply = error(`ERR internal error in '${spec.name}': ${(e as Error)?.message ?? String(e)}`);
-      }
+      reply = thrownReply(spec.name, e, "");
     }
     this.db.newKeyGuard = null;
     // A key created or emptied without an event of its own still gets its `new` / `del`.
@@ -297,11 +302,7 @@ export class Executor {
       reply = spec.run(this.ctx, argv);
     } catch (e) {
       failed = true;
-      if (e instanceof CommandError) reply = error(e.reply);
-      else {
-        console.error(`hotslot: '${spec.name}' failed in a script`, e);
-        reply = error(`ERR internal error in '${spec.name}': ${(e as Error)?.message ?? String(e)}`);
-      }
+      reply = thrownReply(spec.name, e, " in a script");
     }
     const changed = this.db.dirty - this.expiredDirty !== dirtyBefore;
     const own = this.propagated as string[][] | null;

@@ -108,11 +108,6 @@ function distanceReply(d: number): string {
 
 // --- arguments ----------------------------------------------------------------------------------
 
-/** The sorted set at `key`, undefined when missing; WRONGTYPE for another type. */
-function getZset(ctx: ExecContext, key: string): SortedSet | undefined {
-  return lookupOfType(ctx.db, key, SortedSet);
-}
-
 /** [longitude, latitude] from two arguments (extractLongLatOrReply). */
 function lonLatOrReply(lonArg: string, latArg: string): [number, number] {
   const lon = doubleOrReply(lonArg);
@@ -192,7 +187,7 @@ defineCommand({
   ...readsOneKey(),
   group: "geo",
   run(ctx, argv) {
-    const z = getZset(ctx, argv[1]);
+    const z = lookupOfType(ctx.db, argv[1], SortedSet);
     const out: Reply[] = [];
     for (let j = 2; j < argv.length; j++) {
       const score = z?.score(argv[j]);
@@ -213,7 +208,7 @@ defineCommand({
   ...readsOneKey(),
   group: "geo",
   run(ctx, argv) {
-    const z = getZset(ctx, argv[1]);
+    const z = lookupOfType(ctx.db, argv[1], SortedSet);
     const out: Reply[] = [];
     for (let j = 2; j < argv.length; j++) {
       const score = z?.score(argv[j]);
@@ -233,7 +228,7 @@ defineCommand({
     let toMeters = 1;
     if (argv.length === 5) toMeters = unitOrReply(argv[4]);
     else if (argv.length > 5) throw new CommandError(ERR_SYNTAX);
-    const z = getZset(ctx, argv[1]);
+    const z = lookupOfType(ctx.db, argv[1], SortedSet);
     if (!z) return null;
     const s1 = z.score(argv[2]);
     const s2 = z.score(argv[3]);
@@ -383,7 +378,7 @@ type Sort = "none" | "asc" | "desc";
  * then every option left to right, then the combinations).
  */
 function georadius(ctx: ExecContext, argv: string[], srcIndex: number, flags: number): Reply {
-  const z = getZset(ctx, argv[srcIndex]);
+  const z = lookupOfType(ctx.db, argv[srcIndex], SortedSet);
   let storeKey: string | null = null;
   let storeDist = false;
   let xy: [number, number] = [0, 0];

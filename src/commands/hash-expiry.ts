@@ -79,10 +79,6 @@ function fieldsOrReply(argv: string[], at: number, numErr: string): string[] {
   return argv.slice(at + 2);
 }
 
-function getHash(ctx: ExecContext, key: string): HashValue | undefined {
-  return lookupOfType(ctx.db, key, HashValue);
-}
-
 /** False while the log is replayed: a time in the past then sets a TTL instead of deleting. */
 function deletesPastTimes(ctx: ExecContext): boolean {
   return ctx.db.expireOnRead;
@@ -115,7 +111,7 @@ function conditionMet(cond: Condition, prev: number | undefined, at: number): bo
 /** hexpireGenericCommand: `relative` adds now to the time; `unit` is the time's unit. */
 function hexpireGeneric(ctx: ExecContext, argv: string[], relative: boolean, unit: TimeUnit): Reply {
   const key = argv[1];
-  const hash = getHash(ctx, key);
+  const hash = lookupOfType(ctx.db, key, HashValue);
   const at = expireAtOrReply(argv[2], unit, relative ? ctx.now : 0, argv[0].toLowerCase());
   let cond: Condition = null;
   const opt = argv[3].toLowerCase();
@@ -185,7 +181,7 @@ const FIELDS_WRITE = { arity: -5, ...writesOneKey("fast"), group: "hash" } as co
 
 /** The hash (undefined when missing) and the fields of `key FIELDS numfields field …`. */
 function hashAndFields(ctx: ExecContext, argv: string[]): [HashValue | undefined, string[]] {
-  const hash = getHash(ctx, argv[1]);
+  const hash = lookupOfType(ctx.db, argv[1], HashValue);
   return [hash, fieldsOrReply(argv, 2, ERR_NUMFIELDS)];
 }
 
@@ -229,7 +225,7 @@ defineCommand({
   group: "hash",
   run(ctx, argv) {
     const key = argv[1];
-    const hash = getHash(ctx, key);
+    const hash = lookupOfType(ctx.db, key, HashValue);
     // HGETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST] FIELDS numfields field …
     const opt = argv[2].toLowerCase();
     let at: number | undefined;
@@ -323,7 +319,7 @@ defineCommand({
     // Unreachable: with arity -6 and at most three option arguments that do not conflict,
     // the loop meets FIELDS or fails first (Redis asserts the same).
     if (first < 0) throw new Error("HSETEX: no FIELDS after the options");
-    const existing = getHash(ctx, key);
+    const existing = lookupOfType(ctx.db, key, HashValue);
     const pairs: [string, string][] = [];
     for (let i = first; i < argv.length; i += 2) pairs.push([argv[i], argv[i + 1]]);
     // FNX: none of the fields may exist; FXX: all must. All or nothing.

@@ -83,7 +83,7 @@ const SHARD_SECTIONS: Record<string, (ctx: ExecContext) => string[]> = {
       `maxmemory_policy:${maxmemoryPolicy}`,
     ];
   },
-  // Snapshots and the log: the shard's persistence writes this section (src/shard/snapshot.ts).
+  // Snapshots and the log: the shard's persistence writes this section (src/shard/persistence-info.ts).
   persistence: (ctx) => ctx.persistence.info(),
   stats: (ctx) => [
     "# Stats",

@@ -48,8 +48,7 @@ import {
   timeoutOrReply,
 } from "./args";
 import { blockOrReply, type ExecContext } from "./context";
-import { boundWork } from "./work-bound";
-import { boundedMatcher } from "./work-bound";
+import { boundedMatcher, boundWork } from "./work-bound";
 import { CommandError, ERR_LIMIT_NEGATIVE, ERR_OUT_OF_RANGE, ERR_SYNTAX } from "./errors";
 import { defineCommand, readsOneKey, writesOneKey } from "./table";
 

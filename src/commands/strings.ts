@@ -377,9 +377,6 @@ defineCommand({
   run: (ctx, argv) => getString(ctx, argv[1])?.length ?? 0,
 });
 
-const RANGE_COMPLEXITY =
-  "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.";
-
 defineCommand({
   name: "getrange",
   arity: 4,

@@ -18,7 +18,7 @@
  * Field TTLs (Redis 7.4's hash field expiration: HEXPIRE, HSETEX, …) live in an optional
  * side object, created by the first field TTL and dropped with the last, so a hash without
  * field TTLs pays one empty pointer and no work. A field is expired once now > its time,
- * as keys are; expired fields are removed by `expireFields`, which the keyspace calls
+ * as keys are; expired fields are removed by `expireElements`, which the keyspace calls
  * before any command sees the hash (lazy) and from the shard's alarm (active), so no
  * command ever sees one. The earliest field expiry is kept exact (`nextElementExpiry`)
  * for the keyspace's expiry index; moving it later (persisting or deleting the earliest
@@ -171,11 +171,6 @@ export class HashValue extends SlotTable implements Collection {
   /** True when at least one field has a TTL. */
   get hasFieldTtls(): boolean {
     return this.fieldTtls !== undefined;
-  }
-
-  /** How many fields have a TTL. */
-  get fieldTtlCount(): number {
-    return this.fieldTtls?.at.size ?? 0;
   }
 
   /** The field's absolute expiry time in ms, or undefined when it has none (or is not held). */

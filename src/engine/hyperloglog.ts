@@ -39,10 +39,6 @@ const CARD_AT = 8;
 const SPARSE_VAL_MAX_VALUE = 32;
 const SPARSE_VAL_MAX_LEN = 4;
 const SPARSE_ZERO_MAX_LEN = 64;
-const SPARSE_XZERO_MAX_LEN = 16384;
-
-/** hll-sparse-max-bytes' default. */
-export const HLL_SPARSE_MAX_BYTES_DEFAULT = 3000;
 
 // --- validating a stored string -----------------------------------------------------------
 

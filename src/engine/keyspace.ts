@@ -562,7 +562,7 @@ export class Keyspace extends SlotTable {
   /**
    * A key's SCAN sequence number, or undefined: fixed while the key exists (a key deleted
    * and created again gets a new, higher one). A snapshot walking in SCAN order uses it to
-   * tell keys it has passed from keys still ahead (src/shard/snapshot.ts).
+   * tell keys it has passed from keys still ahead (src/shard/snapshot-job.ts).
    */
   sequenceOf(key: string): number | undefined {
     const slot = this.slotOf(key);

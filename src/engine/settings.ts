@@ -71,7 +71,7 @@ export interface EngineSettings {
   setMaxIntsetEntries: number;
   zsetMaxListpackEntries: number;
   zsetMaxListpackValue: number;
-  /** maxmemory in bytes; 0 = no limit. */
+  /** maxmemory in bytes; 0 (Redis's "no limit") means PLATFORM_MAXMEMORY (see memoryLimit). */
   maxmemory: number;
   maxmemoryPolicy: EvictionPolicy;
   maxmemorySamples: number;
@@ -79,7 +79,7 @@ export interface EngineSettings {
   lfuDecayTime: number;
   /**
    * auto-aof-rewrite-percentage: the shard snapshots (compacting its log) when the log has
-   * grown by this percentage of the last snapshot's size; 0 = never automatically.
+   * grown by this percentage of the last snapshot's size (AOF_REWRITE_PERCENTAGE_MIN to _MAX).
    */
   autoAofRewritePercentage: number;
   /** auto-aof-rewrite-min-size: no automatic snapshot while log + snapshot are smaller (bytes). */

@@ -143,7 +143,8 @@ export class ClientRegistry implements ClientDirectory {
     const now = Date.now();
     let records: ClientRecord[];
     if (filter.ids) records = filter.ids.flatMap((id) => this.clients.get(id) ?? []);
-    else records = [...this.clients.values()].filter((r) => filter.type === undefined || typeMatches(filter.type));
+    // Every client is of one type (typeMatches): a TYPE filter keeps all or none.
+    else records = filter.type === undefined || typeMatches(filter.type) ? [...this.clients.values()] : [];
     return records.map((r) => r.line(now) + "\n").join("");
   }
 

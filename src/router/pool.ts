@@ -62,7 +62,7 @@ export class DurableShardPool implements ShardPool {
     return this.channels[shard].unblock(token, reply);
   }
 
-/** Admin export: starts a point-in-time image of the shard's keys (src/shard/export.ts). */
+  /** Admin export: starts a point-in-time image of the shard's keys (src/shard/export.ts). */
   exportStart(shard: number): Promise<{ id: string; keys: number; expires: number }> {
     return this.stub(shard).exportStart();
   }

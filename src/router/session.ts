@@ -147,9 +147,9 @@ export class RespSession implements Session, ClientConnection {
   }
 
   /**
-   * Handles the commands of one read; returns the replies as one RESP binary string.
-   * Replies ready before a blocking command are handed to `emit` first, so they are not
-   * held back while it waits (as Redis sends them at once).
+   * `submit` with the replies joined into one RESP binary string (the unit tests' form;
+   * the transport calls `submit`). Replies ready before a blocking command are handed to
+   * `emit` first, so they are not held back while it waits (as Redis sends them at once).
    */
   async handle(cmds: string[][], emit?: (out: string) => void): Promise<string> {
     return (await this.submit(cmds, emit)).join("");
@@ -195,14 +195,15 @@ export class RespSession implements Session, ClientConnection {
     for (; i < cmds.length; i++) {
       if (this.closing) break;
       const argv = cmds[i];
+      const cmd = resolveCommand(argv);
+      const spec = cmd.spec;
       // An HTTP request sent to a RESP port: close without a reply, running nothing more.
-      if (isCrossProtocolCommand(argv)) {
+      // (POST and Host: are no commands, so a command found in the table needs no check.)
+      if (spec === undefined && isCrossProtocolCommand(argv)) {
         this.abortCrossProtocol();
         frame.segments.length = 0;
         return undefined;
       }
-      const cmd = resolveCommand(argv);
-      const spec = cmd.spec;
       clientRegistry.noteCommand(this.id, cmd);
       // Before AUTH only commands flagged no_auth run (HELLO, AUTH, QUIT, RESET).
       if (!this.authenticated && !spec?.flags.includes("no_auth")) {

@@ -243,14 +243,6 @@ export class LuaVm {
     return text;
   }
 
-  /** Forgets every compiled script (SCRIPT FLUSH). */
-  forget(sha: string): void {
-    lua.lua_rawgeti(this.L, lua.LUA_REGISTRYINDEX, this.scriptsRef);
-    lua.lua_pushnil(this.L);
-    lua.lua_setfield(this.L, -2, toLua(sha));
-    lua.lua_pop(this.L, 1);
-  }
-
   /**
    * Runs compiled script `sha` (it must be compiled) with KEYS and ARGV, calling `host`
    * for redis.call; `limitMs` is the busy-reply-threshold behind the step budget. Errors

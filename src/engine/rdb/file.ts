@@ -88,17 +88,6 @@ export class RdbFileWriter {
     writeObjectBody(this.w, value, this.settings);
   }
 
-  /** One key whose object (type byte and body) is already serialized. */
-  rawKey(key: string, object: Uint8Array, expireAt?: number): void {
-    if (expireAt !== undefined) {
-      this.w.byte(RDB_OPCODE.EXPIRETIME_MS);
-      this.w.i64leNumber(expireAt);
-    }
-    this.w.byte(object[0]);
-    writeString(this.w, key);
-    this.w.bytes(object.subarray(1));
-  }
-
   /** EOF and the checksum: the file is complete. */
   end(): void {
     this.w.byte(RDB_OPCODE.EOF);
