@@ -64,6 +64,59 @@ const BIT: string[][] = [
   ["EVAL", "return bit.tobit(' 7 ')", "0"],
 ];
 
+const pack = (lua: string) => ["EVAL", `return cmsgpack.pack(${lua})`, "0"];
+/** Packs, unpacks again and re-packs: the round trip must give back the same bytes. */
+const trip = (lua: string) => ["EVAL", `local s = cmsgpack.pack(${lua}) return {s, cmsgpack.pack(cmsgpack.unpack(s))}`, "0"];
+const unpack = (hex: string, then = "return {...}") =>
+  ["EVAL", `local s = ARGV[1]:gsub('..', function(h) return string.char(tonumber(h, 16)) end) return (function(...) ${then} end)(cmsgpack.unpack(s))`, "0", hex];
+
+const CMSGPACK: string[][] = [
+  pack("0"), pack("1"), pack("127"), pack("128"), pack("255"), pack("256"), pack("65535"), pack("65536"), pack("2^32 - 1"), pack("2^32"),
+  pack("2^53"), pack("2^62"), pack("2^63"), pack("2^64"), pack("-1"), pack("-32"), pack("-33"), pack("-128"), pack("-129"), pack("-32768"),
+  pack("-32769"), pack("-2^31"), pack("-2^31 - 1"), pack("-2^53"), pack("-2^63"), pack("-2^63 - 2^11"), pack("-0.0"), pack("3.0"),
+  pack("0.5"), pack("0.1"), pack("-1.25"), pack("1/3"), pack("1e300"), pack("2^-149"), pack("1e-300"), pack("1/0"), pack("-1/0"), pack("0/0"), pack("-(0/0)"), pack("math.huge - math.huge"),
+  pack("''"), pack("'a'"), pack("string.rep('x', 31)"), pack("string.rep('x', 32)"), pack("string.rep('y', 255)"), pack("string.rep('y', 256)"),
+  pack("string.rep('z', 65535)"), pack("string.rep('z', 65536)"), pack("'a\\0b\\255'"),
+  pack("nil"), pack("true"), pack("false"), pack("print"), pack("cjson.null"),
+  pack("{}"), pack("{1, 2, 3}"), pack("{'a', {true, false}, {}}"), pack("{[1]=1, [3]=3}"), pack("{[2]=2}"), pack("{[1]=1, [2.5]=2}"),
+  pack("{[0]=1}"), pack("{[-1]=1}"), pack("{[2^31]=1}"), pack("{x=1}"), pack("{[1.5]='v'}"), pack("{[true]=false}"), pack("{x={y={1}}}"),
+  pack("{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}"), pack("{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}"),
+  ["EVAL", "local t = {} for i = 1, 70000 do t[i] = i % 7 end return cmsgpack.pack(t)", "0"],
+  ["EVAL", "local t = {} for i = 1, 16 do t['k' .. i] = 1 end return #cmsgpack.pack(t)", "0"],
+  ["EVAL", "local t = {} for i = 1, 16 do t['k' .. i] = 1 end return cmsgpack.pack(t):sub(1, 3)", "0"],
+  ["EVAL", "local t = {} t[1] = t return cmsgpack.pack(t)", "0"],
+  ["EVAL", "local t = {} local c = t for i = 1, 20 do c[1] = {} c = c[1] end return cmsgpack.pack(t)", "0"],
+  pack("1, 'two', {3}, nil, true"), pack(""),
+  trip("1, -1, 300, -300, 70000, -70000, 2^40, -2^40, 0.5, 1/3, 'str', true, false, nil"), trip("{1, {2, {3, {'x'}}}}"), trip("{k={v='w'}}"),
+  trip("string.rep('s', 300), string.rep('t', 70000)"), trip("{}"),
+  unpack("01"), unpack("cc80cd0100ce00010000cf0000000100000000"), unpack("d080d1ff00d2ff000000d3fff0000000000000"), unpack("ff e0 7f".replace(/ /g, "")),
+  unpack("ca3f800000cb3fb999999999999a", "return {tostring(select(1, ...)), tostring(select(2, ...))}"), unpack("cb7ff0000000000000", "return tostring((...))"),
+  unpack("c0c2c3", "return {select('#', ...), tostring(select(1, ...)), tostring(select(2, ...)), tostring(select(3, ...))}"),
+  unpack("a3616263d903616263da0003616263db00000003616263"), unpack("93010203dc0002c0c3dd00000001a178"), unpack("81a16b01", "return (...).k"),
+  unpack("de0001a16b02", "return (...).k"), unpack("df00000001a16b03", "return (...).k"), unpack("82c302a178c0", "return {(...)[true], (...).x}"),
+  unpack("cf8000000000000000", "return tostring((...))"), unpack("d38000000000000000", "return tostring((...))"),
+  unpack(""), unpack("", "return select('#', ...)"), unpack("c1"), unpack("c4"), unpack("d4"), unpack("cc"), unpack("cd01"), unpack("a3ab"),
+  unpack("d905ab"), unpack("db0000"), unpack("92 01".replace(/ /g, "")), unpack("8101"), unpack("01c1"), unpack("dc00"),
+  ["EVAL", "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3))}", "0"],
+  ["EVAL", "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 1)}", "0"],
+  ["EVAL", "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 2)}", "0"],
+  ["EVAL", "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 3)}", "0"],
+  ["EVAL", "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 4)}", "0"],
+  ["EVAL", "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), -1)}", "0"],
+  ["EVAL", "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 1.7)}", "0"],
+  ["EVAL", "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2)}", "0"],
+  ["EVAL", "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2, 1)}", "0"],
+  ["EVAL", "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 5)}", "0"],
+  ["EVAL", "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 0)}", "0"],
+  ["EVAL", "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 0, 1)}", "0"],
+  ["EVAL", "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), -1)}", "0"],
+  ["EVAL", "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3))}", "0"],
+  ["EVAL", "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 'x')}", "0"],
+  ["EVAL", "return cmsgpack.unpack()", "0"], ["EVAL", "return cmsgpack.unpack({})", "0"], ["EVAL", "return cmsgpack.unpack(12)", "0"],
+  ["EVAL", "return {cmsgpack._NAME, cmsgpack._VERSION, cmsgpack._COPYRIGHT, cmsgpack._DESCRIPTION}", "0"],
+  ["EVAL", "local n = 0 for k in pairs(cmsgpack) do n = n + 1 end return n", "0"],
+];
+
 const reference = useReferenceRedis();
 
 async function mismatches(cases: string[][]): Promise<string[]> {
@@ -73,6 +126,10 @@ async function mismatches(cases: string[][]): Promise<string[]> {
 describe("Lua libraries against redis-server 7.0", () => {
   it("cjson encodes and decodes byte for byte as redis-server does", async () => {
     expect(await mismatches(CJSON)).toEqual([]);
+  });
+
+  it("cmsgpack packs and unpacks byte for byte as redis-server does", async () => {
+    expect(await mismatches(CMSGPACK)).toEqual([]);
   });
 
   it("bit computes byte for byte as redis-server does", async () => {
