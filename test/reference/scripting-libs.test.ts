@@ -1,5 +1,5 @@
 /**
- * Differential test of the Lua libraries cjson and bit (src/scripting/cjson.ts, bit.ts):
+ * Differential test of the Lua libraries cjson, bit, cmsgpack and struct (src/scripting/):
  * the same scripts run by Hotslot's Executor in Node and by a real redis-server 7.0
  * started here, replies compared as raw RESP2 bytes, errors included. Objects are encoded
  * with one key each or decoded again before the comparison: with several keys their member
@@ -117,6 +117,42 @@ const CMSGPACK: string[][] = [
   ["EVAL", "local n = 0 for k in pairs(cmsgpack) do n = n + 1 end return n", "0"],
 ];
 
+const spack = (args: string) => ["EVAL", `return struct.pack(${args})`, "0"];
+const sunpack = (fmt: string, lua: string, pos = "") => ["EVAL", `return {struct.unpack('${fmt}', ${lua}${pos})}`, "0"];
+/** Unpacks and shows every value with tostring, so floats and nils survive the reply. */
+const sshow = (lua: string) => ["EVAL", `local r = {${lua}} for i = 1, #r do r[i] = tostring(r[i]) end return r`, "0"];
+
+const STRUCT: string[][] = [
+  spack("'b', 1"), spack("'b', -1"), spack("'B', 255"), spack("'B', 256"), spack("'b', 200"), spack("'h', -2"), spack("'>h', 258"), spack("'<h', 258"),
+  spack("'H', 65535"), spack("'l', -1"), spack("'>L', 2^40 + 3"), spack("'T', 12345"), spack("'i', 7"), spack("'>i', 7"), spack("'I2', 513"),
+  spack("'>I3', 65793"), spack("'<i3', -2"), spack("'i8', -2^53"), spack("'>i16', -1"), spack("'<I12', 2^33"), spack("'i32', 1"), spack("'i0', 5"),
+  spack("'b', 1.9"), spack("'b', -1.9"), spack("'>I4', 2^32 + 1"), spack("'L', 2^63"), spack("'l', -2^63"),
+  spack("'f', 1.5"), spack("'>f', 0.1"), spack("'d', 0.1"), spack("'>d', -2.5"), spack("'<d', 1/0"), spack("'f', 1e300"),
+  spack("'c', 'abc'"), spack("'c3', 'abcdef'"), spack("'c0', 'abcdef'"), spack("'c5', 'ab'"), spack("'s', 'a\\0b'"), spack("'s', ''"),
+  spack("'x'"), spack("'xbx', 1"), spack("'bh', 1, 2"), spack("'!bh', 1, 2"), spack("'!4bd', 1, 2"), spack("'!2bi', 1, 2"), spack("'!bcl', 1, 'z', 3"),
+  spack("'!8 b >d b <l', 1, 2, 3, 4"), spack("'!bi3', 1, 2"), spack("'!16bd', 1, 2"), spack("'!3b', 1"), spack("'!0b', 1"), spack("'bz', 1"),
+  spack("'=b', 1"), spack("''"), spack("'b'"), spack("'b', 'x'"), spack("'b', '12'"), spack("'s', 12"), spack("'c', {}"), spack("'i33', 1"),
+  spack("'c99999999999', 'a'"), spack("'i2147483647', 1"), spack("'b\\0h', 1, 2"), spack("'>hh', 1, 2, 3"), spack(""), spack("{}"),
+  sunpack("b", "'\\255'"), sunpack("B", "'\\255'"), sunpack(">h", "'\\1\\2'"), sunpack("<h", "'\\1\\2'"), sunpack(">H", "'\\255\\254'"),
+  sunpack(">i", "'\\255\\255\\255\\254'"), sunpack(">I", "'\\255\\255\\255\\254'"), sunpack("<l", "string.rep('\\255', 8)"),
+  sunpack(">L", "'\\0\\0\\1\\0\\0\\0\\0\\1'"), sunpack("<i3", "'\\255\\255\\255'"), sunpack("<I3", "'\\255\\255\\255'"), sunpack(">i16", "string.rep('\\255', 16)"),
+  sunpack(">I9", "'\\1\\0\\0\\0\\0\\0\\0\\0\\2'"), sunpack("<i9", "'\\1\\0\\0\\0\\0\\0\\0\\0\\128'"), sunpack("i0", "'x'"),
+  sunpack("c2c1", "'abc'"), sunpack("c0", "'abc'"), sunpack("bc0", "'\\2abc'"), sunpack("c1c0", "'2abc'"), sunpack("bc0", "'\\9abc'"),
+  sunpack("s", "'ab\\0cd\\0'"), sunpack("ss", "'ab\\0cd\\0'"), sunpack("s", "'abc'"), sunpack("xb", "'\\1\\2'"), sunpack("!bh", "'\\1\\0\\2\\0'"),
+  sunpack("b", "'\\1\\2\\3'", ", 2"), sunpack("b", "'\\1\\2\\3'", ", 3"), sunpack("b", "'\\1\\2\\3'", ", 4"), sunpack("b", "'\\1\\2\\3'", ", 0"),
+  sunpack("b", "'\\1\\2\\3'", ", -1"), sunpack("", "'\\1\\2\\3'", ", -5"), sunpack("", "'abc'", ", 9"), sunpack(">", "'abc'", ", 9"),
+  sunpack("b", "'\\1\\2\\3'", ", 2.7"), sunpack("b", "'\\1\\2\\3'", ", 'x'"), sunpack("h", "'\\1'"), sunpack("z", "'abc'"), sunpack("!5b", "'a'"),
+  sunpack("b", "{}"), sunpack("b", "nil"), ["EVAL", "return {struct.unpack()}", "0"],
+  sshow("struct.unpack('<f', struct.pack('<f', 0.1))"), sshow("struct.unpack('>d', struct.pack('>d', 1/3))"), sshow("struct.unpack('d', struct.pack('d', -1/0))"),
+  sshow("struct.unpack('>f', '\\127\\192\\0\\0')"), sshow("struct.unpack('<L', string.rep('\\255', 8))"), sshow("struct.unpack('>l', '\\127' .. string.rep('\\255', 7))"),
+  sshow("struct.unpack('i', struct.pack('i', 2^31 - 1))"), sshow("struct.unpack('I', struct.pack('I', 2^32 - 1))"),
+  ["EVAL", "return struct.size('bhilTfdx')", "0"], ["EVAL", "return struct.size('!bhilTfdx')", "0"], ["EVAL", "return struct.size('!4 b d')", "0"],
+  ["EVAL", "return struct.size('c10i3')", "0"], ["EVAL", "return struct.size('!i3b')", "0"], ["EVAL", "return struct.size('')", "0"],
+  ["EVAL", "return struct.size('s')", "0"], ["EVAL", "return struct.size('c0')", "0"], ["EVAL", "return struct.size('z')", "0"],
+  ["EVAL", "return struct.size('b?')", "0"], ["EVAL", "return struct.size('!6')", "0"], ["EVAL", "return struct.size()", "0"],
+  ["EVAL", "local n = 0 for k in pairs(struct) do n = n + 1 end return n", "0"],
+];
+
 const reference = useReferenceRedis();
 
 async function mismatches(cases: string[][]): Promise<string[]> {
@@ -130,6 +166,10 @@ describe("Lua libraries against redis-server 7.0", () => {
 
   it("cmsgpack packs and unpacks byte for byte as redis-server does", async () => {
     expect(await mismatches(CMSGPACK)).toEqual([]);
+  });
+
+  it("struct packs, unpacks and sizes byte for byte as redis-server does", async () => {
+    expect(await mismatches(STRUCT)).toEqual([]);
   });
 
   it("bit computes byte for byte as redis-server does", async () => {
