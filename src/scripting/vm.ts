@@ -5,7 +5,8 @@
  * to the caller's host and the step budget on.
  *
  * Sandbox, as Redis 7.0's: only base, table, string and math are opened (no io, os,
- * package, debug, coroutine) plus cjson and bit (src/scripting/cjson.ts, bit.ts);
+ * package, debug, coroutine) plus cjson, bit, cmsgpack and struct (src/scripting/cjson.ts,
+ * bit.ts, cmsgpack.ts, struct.ts);
  * dofile, loadfile, print and load are removed; loadstring compiles text only (never
  * bytecode) into the sandbox. Scripts run with a protected
  * globals table: reading an undefined global raises "Script attempted to access
@@ -26,6 +27,8 @@ import { pushRedisApi, formatLuaNumber, type ApiState, type ScriptHost } from ".
 import { pushBitLibrary } from "./bit";
 import { SCRIPT_KILLED, StepBudget } from "./budget";
 import { pushCjsonLibrary } from "./cjson";
+import { pushCmsgpackLibrary } from "./cmsgpack";
+import { pushStructLibrary } from "./struct";
 import { pushLibraryGlobals, type RegisteredFunction } from "./library";
 import { popReply } from "./convert";
 import { fromLua, lauxlib, lua, openLibraries, toLua, type LuaState } from "./fengari";
@@ -95,6 +98,10 @@ export class LuaVm {
     lua.lua_setglobal(L, toLua("cjson"));
     pushBitLibrary(L);
     lua.lua_setglobal(L, toLua("bit"));
+    pushCmsgpackLibrary(L);
+    lua.lua_setglobal(L, toLua("cmsgpack"));
+    pushStructLibrary(L);
+    lua.lua_setglobal(L, toLua("struct"));
     lua.lua_pushjsfunction(L, luaToString);
     lua.lua_setglobal(L, toLua("tostring"));
     if (lauxlib.luaL_dostring(L, toLua(PRELUDE)) !== lua.LUA_OK) throw new Error(fromLua(lua.lua_tolstring(L, -1)));
