@@ -208,7 +208,7 @@ defineCommand({
   arity: -2,
   flags: [],
   group: "scripting",
-  routing: "fanout-first",
+  routing: "fanout-and",
   subcommands: ["load", "exists", "flush", "kill", "help"],
   run: (ctx, argv) => {
     const sub = argv[1].toLowerCase();

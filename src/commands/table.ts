@@ -52,7 +52,9 @@ export interface KeyPositions {
  *   values back in key order, or reply OK.
  * - `fanout-*`: sent to every shard; merged by summing, concatenating, replying OK, the
  *   cursor walk of SCAN, picking one shard's answer (RANDOMKEY), the INFO merge, or the
- *   first shard's reply when all agree (CONFIG: every shard holds the same settings), or
+ *   first shard's reply when all agree (CONFIG: every shard holds the same settings), the
+ *   logical AND of per-element integer arrays (SCRIPT EXISTS: 1 only where every shard
+ *   has the script, as Redis Cluster's agg_logical_and; other replies as fanout-first), or
  *   DEBUG's per-subcommand merge (src/commands/debug.ts).
  */
 export type Routing =
@@ -69,6 +71,7 @@ export type Routing =
   | "fanout-random"
   | "fanout-info"
   | "fanout-first"
+  | "fanout-and"
   | "fanout-min"
   | "fanout-debug";
 

@@ -230,6 +230,11 @@ function mergeParts(plan: Extract<Plan, { kind: "merge" }>, results: Reply[][], 
       return replies.reduce((min, r) => (Number(r) < Number(min) ? r : min));
     case "fanout-first":
       return replies[0];
+    case "fanout-and": {
+      const first = replies[0];
+      if (!Array.isArray(first)) return first;
+      return first.map((_, i) => (replies.every((r) => Array.isArray(r) && r[i] === 1) ? 1 : 0));
+    }
     case "fanout-info":
       return infoReply(plan.argv, replies as string[]);
     default:

@@ -37,6 +37,16 @@ describe("the script cache", () => {
     expect(await cmd("GET", key)).toBe("w");
   });
 
+  it("SCRIPT EXISTS answers 1 only for a script every shard holds (EVAL caches it in one shard)", async () => {
+    const evalOnly = "return 'only-in-one-shard'";
+    const loaded = "return 'loaded-everywhere'";
+    const [key] = keyPerShard("exists-");
+    expect(await cmd("EVAL", evalOnly, 1, key)).toBe("only-in-one-shard");
+    const loadedSha = await cmd("SCRIPT", "LOAD", loaded);
+    const evalSha = await cmd("EVAL", "return redis.sha1hex(ARGV[1])", 0, evalOnly);
+    expect(await cmd("SCRIPT", "EXISTS", evalSha, loadedSha, "0".repeat(40))).toEqual([0, 1, 0]);
+  });
+
   it("refuses declared keys of different slots with CROSSSLOT, and SCRIPT FLUSH empties every shard", async () => {
     const { json } = await http(["EVAL", "return 1", 2, "a", "b"]);
     expect(json.error).toMatch(/^CROSSSLOT/);
