@@ -58,26 +58,35 @@ export function warnCrossProtocolAttack(now: number): void {
 
 // --- PING, ECHO, TIME, SELECT, QUIT, RESET ---------------------------------------------------
 
+/** PING's reply; also run in a shard when a script calls it. */
+function ping(argv: string[]): Reply {
+  if (argv.length > 2) throw new CommandError(errWrongArity("ping"));
+  return argv.length === 2 ? argv[1] : simple("PONG");
+}
+
+/** TIME's reply for a clock reading of `ms` (microseconds from the high-resolution timer). */
+function time(ms: number): Reply {
+  const micros = Math.floor((performance.now() * 1000) % 1000);
+  return [String(Math.floor(ms / 1000)), String((ms % 1000) * 1000 + micros)];
+}
+
 defineCommand({
   name: "ping", arity: -1, flags: ["fast"], group: "connection", routing: "router",
-  runInRouter: (_ctx, argv) => {
-    if (argv.length > 2) throw new CommandError(errWrongArity("ping"));
-    return argv.length === 2 ? argv[1] : simple("PONG");
-  },
+  runInRouter: (_ctx, argv) => ping(argv),
+  // Also where scripts run (redis.call('PING') inside EVAL runs in a shard).
+  run: (_ctx, argv) => ping(argv),
 });
 
 defineCommand({
   name: "echo", arity: 2, flags: ["fast"], group: "connection", routing: "router",
   runInRouter: (_ctx, argv) => argv[1],
+  run: (_ctx, argv) => argv[1],
 });
 
 defineCommand({
   name: "time", arity: 1, flags: ["loading", "stale", "fast"], group: "server", routing: "router",
-  runInRouter: (ctx) => {
-    const ms = ctx.now;
-    const micros = Math.floor((performance.now() * 1000) % 1000);
-    return [String(Math.floor(ms / 1000)), String((ms % 1000) * 1000 + micros)];
-  },
+  runInRouter: (ctx) => time(ctx.now),
+  run: (ctx) => time(ctx.now),
 });
 
 defineCommand({
