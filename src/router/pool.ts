@@ -13,13 +13,13 @@ import type { Shard } from "../shard/shard";
 import { ShardChannel, ShardLink, type ShardEndpoint } from "./channel";
 import type { ShardPool } from "./dispatch";
 import { SlotMap } from "./slots";
+import { primaryName } from "../shard/group";
 
 /** The Shard class's admin RPC methods, as the router calls them. */
 type ExportRpc = Pick<Shard, "exportStart" | "exportPull">;
 
-export function shardName(index: number): string {
-  return `shard-${index}`;
-}
+/** The object name of shard (group) `index`'s initial primary. */
+export const shardName = primaryName;
 
 export class DurableShardPool implements ShardPool {
   /** This request's channels, one per shard. */
