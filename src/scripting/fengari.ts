@@ -4,6 +4,9 @@
  * ships no types: the names below are the slice of its C-like API this folder uses.
  */
 import "./fengari-hide-process";
+// Before fengari's other modules load: a running script's allocations are metered (memory-budget.ts).
+import "./fengari-meter-strings";
+import "./fengari-meter-tables";
 // @ts-expect-error fengari has no type declarations
 import * as luaModule from "fengari/src/lua.js";
 // @ts-expect-error fengari has no type declarations

@@ -25,7 +25,8 @@
 import type { Reply } from "../protocol/reply";
 import { pushRedisApi, formatLuaNumber, type ApiState, type ScriptHost } from "./api";
 import { pushBitLibrary } from "./bit";
-import { SCRIPT_KILLED, StepBudget } from "./budget";
+import { StepBudget } from "./budget";
+import { guardStringRep } from "./memory-budget";
 import { pushCjsonLibrary } from "./cjson";
 import { pushCmsgpackLibrary } from "./cmsgpack";
 import { pushStructLibrary } from "./struct";
@@ -86,6 +87,8 @@ export class LuaVm {
     });
     for (const [name, open] of openLibraries) {
       lauxlib.luaL_requiref(L, toLua(name), open, 1);
+      // string.rep allocates its whole result at once: checked against the memory bound first.
+      if (name === "string") guardStringRep(L);
       lua.lua_pop(L, 1);
     }
     for (const name of ["dofile", "loadfile", "print", "collectgarbage"]) {
@@ -212,7 +215,7 @@ export class LuaVm {
     }
     let error: string | null = null;
     if (status !== lua.LUA_OK) {
-      error = this.budget.wasKilled ? SCRIPT_KILLED : `Error registering functions: ${this.errorField()}`;
+      error = this.budget.wasKilled ? this.budget.killReply : `Error registering functions: ${this.errorField()}`;
     } else if (loading.registered.length === 0) error = "No functions registered";
     lua.lua_settop(L, base);
     if (error !== null) {
@@ -308,7 +311,7 @@ export class LuaVm {
   /** The error reply text of a failed run (luaCallFunction's formatting). */
   private errorMessage(sha: string, killed: boolean): string {
     const L = this.L;
-    if (killed) return SCRIPT_KILLED;
+    if (killed) return this.budget.killReply;
     if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
       const text = lua.lua_type(L, -1) === lua.LUA_TSTRING ? fromLua(lua.lua_tolstring(L, -1)) : "unknown error";
       return `ERR Error running script (call to f_${sha}): ${text}`;

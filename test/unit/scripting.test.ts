@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { Executor } from "../../src/commands/execute";
 import { error, simple } from "../../src/protocol/reply";
 import { engine } from "../support/engine";
+import { SCRIPT_OUT_OF_MEMORY } from "../../src/scripting/memory-budget";
 
 const sha = (body: string) => {
   const e = engine();
@@ -97,6 +98,25 @@ describe("EVAL", () => {
       error("ERR Script killed: it ran past busy-reply-threshold (lua-time-limit), counted in Lua instructions"),
     );
     expect(e.run("GET", "before")).toBe("1");
+    expect(e.run("EVAL", "return 1", "0")).toBe(1);
+  });
+
+  it("bounds the memory a script allocates: killed, the shard keeps serving, pcall cannot swallow it", () => {
+    const e = engine();
+    const oom = error(SCRIPT_OUT_OF_MEMORY);
+    // Doubling a string: 64 MB is passed after ~26 concatenations.
+    expect(e.run("EVAL", "redis.call('set','before','1') local s = 'x' while true do s = s .. s end", "0")).toEqual(oom);
+    // A table growing without end (each slot is charged).
+    expect(e.run("EVAL", "local t = {} local i = 0 while true do i = i + 1 t[i] = i end", "0")).toEqual(oom);
+    // string.rep of 1 GB is refused before it allocates.
+    expect(e.run("EVAL", "return #string.rep('x', 1024 * 1024 * 1024)", "0")).toEqual(oom);
+    // A library buffer growing inside one call (gsub's result).
+    expect(e.run("EVAL", "local s = string.rep('x', 1024 * 1024) return #string.gsub(s, 'x', s)", "0")).toEqual(oom);
+    // pcall inside the script does not catch the kill.
+    expect(e.run("EVAL", "while true do pcall(function() local s = 'x' while true do s = s .. s end end) end", "0")).toEqual(oom);
+    expect(e.run("GET", "before")).toBe("1");
+    // Big but bounded work still runs: 1 MB strings, a 100k-slot table.
+    expect(e.run("EVAL", "local t = {} for i = 1, 100000 do t[i] = i end return #string.rep('ab', 512 * 1024) + #t", "0")).toBe(1024 * 1024 + 100000);
     expect(e.run("EVAL", "return 1", "0")).toBe(1);
   });
 
