@@ -16,6 +16,8 @@ export const ERR_WRONGTYPE = "WRONGTYPE Operation against a key holding the wron
 export const ERR_NOT_INTEGER = "ERR value is not an integer or out of range";
 export const ERR_NOT_FLOAT = "ERR value is not a valid float";
 export const ERR_OVERFLOW = "ERR increment or decrement would overflow";
+/** A script called a command that Hotslot answers in its router (no shard runs it). */
+export const ERR_ROUTER_COMMAND_FROM_SCRIPT = "ERR This command is answered by Hotslot's router and cannot be called from a script";
 export const ERR_FLOAT_RESULT = "ERR increment would produce NaN or Infinity";
 /** getPositiveLongFromObjectOrReply's default: a count that is negative or not an integer. */
 export const ERR_NOT_POSITIVE = "ERR value is out of range, must be positive";

@@ -45,7 +45,7 @@ import { error, type ErrorReply, type Reply } from "../protocol/reply";
 import { bytesToBinary } from "../util/binary";
 import { keySlot } from "../util/keyslot";
 import { MEMORY_ONLY, NO_SHARD, WouldBlock, type DebugControl, type ExecContext, type Limits, type Persistence, type ScriptCallRules } from "./context";
-import { CommandError, ERR_OOM, errSlotNotOwned, errUnknownCommand, errWrongArity } from "./errors";
+import { CommandError, ERR_OOM, ERR_ROUTER_COMMAND_FROM_SCRIPT, errSlotNotOwned, errUnknownCommand, errWrongArity } from "./errors";
 import {
   CommandReplyBudget,
   DEFAULT_MAX_REPLY_BYTES,
@@ -276,9 +276,11 @@ export class Executor {
    */
   private callFromScript(argv: string[], rules: ScriptCallRules): Reply {
     const spec = lookupCommand(argv[0]);
-    if (!spec || !spec.run) return error("ERR Unknown Redis command called from script");
+    if (!spec) return error("ERR Unknown Redis command called from script");
     if (!arityOk(spec, argv.length)) return error("ERR Wrong number of args calling Redis command from script");
     if (spec.flags.includes("noscript")) return error("ERR This Redis command is not allowed from script");
+    // Commands the router answers (SELECT, CLUSTER, COMMAND, …) have no handler in a shard.
+    if (!spec.run) return error(ERR_ROUTER_COMMAND_FROM_SCRIPT);
     if (spec.isWrite && rules.readOnly) return error("ERR Write commands are not allowed from read-only scripts.");
     if (this.overMemory && !rules.allowOom && spec.flags.includes("denyoom")) return error(ERR_OOM);
     const keys = commandKeys(spec, argv);

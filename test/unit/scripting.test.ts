@@ -5,6 +5,7 @@ import { Executor } from "../../src/commands/execute";
 import { error, simple } from "../../src/protocol/reply";
 import { engine } from "../support/engine";
 import { SCRIPT_OUT_OF_MEMORY } from "../../src/scripting/memory-budget";
+import { ERR_ROUTER_COMMAND_FROM_SCRIPT } from "../../src/commands/errors";
 
 const sha = (body: string) => {
   const e = engine();
@@ -118,6 +119,16 @@ describe("EVAL", () => {
     // Big but bounded work still runs: 1 MB strings, a 100k-slot table.
     expect(e.run("EVAL", "local t = {} for i = 1, 100000 do t[i] = i end return #string.rep('ab', 512 * 1024) + #t", "0")).toBe(1024 * 1024 + 100000);
     expect(e.run("EVAL", "return 1", "0")).toBe(1);
+  });
+
+  it("refuses router commands from scripts: Redis's noscript error where Redis has it, else Hotslot's own", () => {
+    const e = engine();
+    for (const call of ["'multi'", "'client', 'id'", "'auth', 'x'", "'hello'", "'config', 'get', 'maxmemory'"]) {
+      expect(e.run("EVAL", `return redis.pcall(${call})`, "0")).toEqual(error("ERR This Redis command is not allowed from script"));
+    }
+    expect(e.run("EVAL", "return redis.pcall('select', '0')", "0")).toEqual(error(ERR_ROUTER_COMMAND_FROM_SCRIPT));
+    expect(e.run("EVAL", "return redis.pcall('nosuch')", "0")).toEqual(error("ERR Unknown Redis command called from script"));
+    expect(e.run("EVAL", "return redis.pcall('select')", "0")).toEqual(error("ERR Wrong number of args calling Redis command from script"));
   });
 
   it("refuses keys of slots the shard does not own", () => {
