@@ -11,6 +11,7 @@
  * - throughput   redis-benchmark at -P 1 and -P 16, 50 clients: strings over random keys,
  *                lists / hashes / sets / sorted sets on one key and spread over 1,000 keys;
  *                then HTTP POST /pipeline (scripts/bench/throughput.mjs)
+ * - scripting    EVALSHA of a fixed-window rate-limiter script, -P 1 and -P 16 (scripts/bench/scripting.mjs)
  * - collections  one sorted set grown to 10k / 100k / 1M members: per-command cost of ZADD,
  *                ZRANK, ZRANGE, and memory per member (scripts/bench/bigzset.mjs)
  * - expiry       200,000 keys with expiry times spread over 10 s, nothing touched: keyspace
@@ -41,9 +42,10 @@ import { durability } from "./bench/durability.mjs";
 import { expiry } from "./bench/expiry.mjs";
 import { memory } from "./bench/memory.mjs";
 import { startHotslot, startRedisServer, withClient } from "./bench/targets.mjs";
+import { scripting } from "./bench/scripting.mjs";
 import { throughput } from "./bench/throughput.mjs";
 
-const SECTIONS = ["ceiling", "throughput", "collections", "expiry", "memory", "log"];
+const SECTIONS = ["ceiling", "throughput", "scripting", "collections", "expiry", "memory", "log"];
 const only = (process.env.BENCH_ONLY ?? SECTIONS.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`BENCH_ONLY: unknown section "${s}" (one of ${SECTIONS.join(", ")})`);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10000);
@@ -84,6 +86,10 @@ try {
   }
   if (only.includes("throughput")) {
     await withHotslot({ SHARDS }, (hotslot) => throughput({ redisPort: redis.port, hotslot, requests: REQUESTS, clients: CLIENTS, log }));
+    await flushRedis();
+  }
+  if (only.includes("scripting")) {
+    await withHotslot({ SHARDS }, (hotslot) => scripting({ redisPort: redis.port, hotslot, requests: REQUESTS, clients: CLIENTS, log }));
     await flushRedis();
   }
   if (only.includes("collections")) {
