@@ -10,6 +10,8 @@ import { parseMemory } from "./util/numbers";
 export interface Env {
   /** The shard Durable Objects (class Shard). */
   SHARD: DurableObjectNamespace;
+  /** The SlotCoordinator (live resharding): one object, "slot-map", holding the slot map. */
+  COORDINATOR?: DurableObjectNamespace;
   /** Number of primary shards (1..16384). */
   SHARDS?: string;
   /** Largest HTTP request body, in bytes. */

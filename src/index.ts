@@ -19,5 +19,7 @@
 import { createApp } from "./router/http";
 
 export { Shard } from "./shard/shard";
+// Live resharding: the slot map and its migrations.
+export { SlotCoordinator } from "./monitor/coordinator";
 
 export default createApp();

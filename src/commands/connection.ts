@@ -5,7 +5,6 @@
  * (MULTI, EXEC, DISCARD, WATCH, UNWATCH), which act through the session's
  * TransactionControl — over HTTP there is none, and they say to use /multi-exec.
  */
-import { keySlot } from "../util/keyslot";
 import { error, map, OK, simple, verbatim, type Reply } from "../protocol/reply";
 import { parseInt64, parseInt64Number } from "../util/numbers";
 import { parseIntegerArg } from "./args";
@@ -403,21 +402,6 @@ defineCommand({
       default:
         return error(errUnknownSubcommand(argv[1], "command"));
     }
-  },
-});
-
-// --- CLUSTER -------------------------------------------------------------------------
-
-defineCommand({
-  name: "cluster", arity: -2, flags: [], group: "cluster", routing: "router", subcommands: ["keyslot", "help"],
-  runInRouter: (_ctx, argv) => {
-    const sub = argv[1].toLowerCase();
-    if (sub === "keyslot") {
-      if (argv.length !== 3) throw new CommandError("ERR wrong number of arguments for 'cluster|keyslot' command");
-      return keySlot(argv[2]);
-    }
-    if (sub === "help") return ["CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "KEYSLOT <key>", "HELP"].map(simple);
-    return error(errUnknownSubcommand(argv[1], "cluster"));
   },
 });
 

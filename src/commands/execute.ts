@@ -398,7 +398,7 @@ export class Executor {
    * gone, else RESTORE of its DUMP payload with its absolute TTL (0: none), REPLACE. Read
    * without counting an access; a key past its TTL is expired first, so it is logged gone.
    */
-  private keyState(key: string): string[] {
+  keyState(key: string): string[] {
     const value = this.db.peek(key);
     if (value === undefined) return ["DEL", key];
     const payload = bytesToBinary(createDumpPayload(toRdbValue(value, this.db.settings), this.db.settings));

@@ -3,6 +3,8 @@
  * imports it, such as the executor) before looking commands up.
  */
 import "./connection";
+// Live resharding: CLUSTER (moved out of connection.ts).
+import "./cluster";
 import "./server";
 import "./strings";
 import "./keys";

@@ -39,6 +39,24 @@ export interface RouterContext {
    * connection cannot use that connection's channel.
    */
   readonly releaseBlocked: ReleaseBlocked;
+  /** Live resharding: the slot map and per-slot numbers (CLUSTER SLOTS, SHARDS, …); absent in Node tests. */
+  readonly cluster?: ClusterView;
+}
+
+/** What CLUSTER reads of the deployment (src/router/cluster-view.ts). */
+export interface ClusterView {
+  /** The current slot map: [first, last, group] ranges, the number of groups, the epoch. */
+  slotMap(): Promise<{ ranges: Array<[number, number, number]>; groups: number; epoch: number }>;
+  /** Per-slot numbers of `slots` (each asked of the group owning it), with up to `keysOf` keys of the first slot. */
+  slotReport(slots: number[], keysOf: number): Promise<ClusterSlotReport>;
+}
+
+export interface ClusterSlotReport {
+  readonly keyCount: number[];
+  readonly cpuUsec: number[];
+  readonly bytesIn: number[];
+  readonly bytesOut: number[];
+  readonly keys: string[];
 }
 
 /** Releases the client `token` parked on `shard`, with `reply` (default: its timeout reply). */

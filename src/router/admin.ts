@@ -19,6 +19,7 @@ import type { Hono } from "hono";
 import { readConfig, type Config, type Env } from "../config";
 import { Authenticator } from "./auth";
 import { shardPool } from "./pool";
+import { slotsTopology, startReshard } from "./admin-reshard";
 import { ImportFailed, importRdb, rdbFile, type ExportSource } from "./rdb-transfer";
 
 export const ERR_ADMIN_DISABLED = "ERR admin endpoints are disabled: set the HOTSLOT_ADMIN_TOKEN secret";
@@ -46,6 +47,12 @@ export function mountAdmin(app: Hono<{ Bindings: Env }>): void {
     const path = url.pathname;
     if (path === "/admin/export" && (c.req.method === "GET" || c.req.method === "POST")) return exportRdb(c.env);
     if (path === "/admin/import" && (c.req.method === "POST" || c.req.method === "PUT")) return importFile(c.env, c.req.raw);
+    // Live resharding (src/router/admin-reshard.ts).
+    if (path === "/admin/topology" && c.req.method === "GET") return json({ slots: await slotsTopology(c.env) });
+    if (path === "/admin/reshard" && c.req.method === "POST") {
+      const r = await startReshard(c.env, await c.req.json().catch(() => null));
+      return json(r.body, r.status);
+    }
     return json({ error: "ERR unknown admin endpoint: GET /admin/export or POST /admin/import" }, 404);
   });
 }
@@ -55,7 +62,9 @@ export function mountAdmin(app: Hono<{ Bindings: Env }>): void {
 async function exportRdb(env: Env): Promise<Response> {
   const config = readConfig(env);
   const pool = shardPool(env, config.shards);
-  const shards = Array.from({ length: config.shards }, (_, i) => i);
+  // Every group of the current slot map (live resharding may have added some).
+  await pool.freshSlots(0);
+  const shards = Array.from({ length: pool.slots.shardCount }, (_, i) => i);
   // Every shard's image is taken now, as close together as the RPCs allow.
   const starts = await Promise.all(shards.map((i) => pool.exportStart(i)));
   const sources: ExportSource[] = starts.map((s, i) => ({ ...s, pull: (maxBytes) => pool.exportPull(i, s.id, maxBytes) }));

@@ -119,11 +119,12 @@ export class ShardChannel {
    * wait (at most `maxWaitMs`) ends. Once `signal` is aborted (the client has gone) it is
    * not renewed and the answer is null.
    */
-  async block(argv: string[], token: string, maxWaitMs: number, signal?: AbortSignal): Promise<Reply> {
+  async block(argv: string[], token: string, maxWaitMs: number, signal?: AbortSignal, asking?: boolean): Promise<Reply> {
     let deadline: number | undefined;
     for (;;) {
       this.rpcs++;
-      const reply = await this.link.block(argv, token, { maxWaitMs, leaseMs: this.leaseMs, deadline });
+      const wait = { maxWaitMs, leaseMs: this.leaseMs, deadline };
+      const reply = await this.link.block(argv, token, asking ? { ...wait, asking } : wait);
       if (!isLeaseExpired(reply)) return reply;
       if (signal?.aborted) return null;
       deadline = reply.deadline;

@@ -19,22 +19,33 @@ import { infoReply } from "./info";
 import { keySlot } from "../util/keyslot";
 import type { Access } from "./auth";
 import type { SlotMap } from "./slots";
+import { followBlockingRedirect, followRedirects } from "./redirect";
 
 /** The shards as the router sees them: one call per batch. */
 export interface ShardPool {
   readonly slots: SlotMap;
-  exec(shard: number, batch: string[][]): Promise<Reply[]>;
-  transaction(shard: number, batch: string[][], watched: WatchedKey[]): Promise<Reply>;
+  /** `asking`: sent on by a shard's ASK (live resharding, src/router/redirect.ts). */
+  exec(shard: number, batch: string[][], asking?: boolean): Promise<Reply[]>;
+  transaction(shard: number, batch: string[][], watched: WatchedKey[], asking?: boolean): Promise<Reply>;
+  /** Live resharding: refetch the slot map (a shard answered MOVED); absent: the map never changes. */
+  refreshSlots?(): Promise<void>;
+  /** Live resharding: refetch the slot map if older than `maxAgeMs` (before keyspace-wide commands). */
+  freshSlots?(maxAgeMs: number): Promise<void>;
+  /** Live resharding: set when SHARDS was changed by hand; every shard command answers it. */
+  readonly slotRefusal?: string | null;
   watch(shard: number, keys: string[]): Promise<WatchedKey[]>;
   unwatch(shard: number, keys: string[]): Promise<void>;
   /**
    * Runs a blocking command, waiting at most `maxWaitMs` (Infinity: as the command says).
    * `signal` aborted: its client has gone (the pool may stop renewing the wait).
    */
-  block(shard: number, argv: string[], token: string, maxWaitMs: number, signal?: AbortSignal): Promise<Reply>;
+  block(shard: number, argv: string[], token: string, maxWaitMs: number, signal?: AbortSignal, asking?: boolean): Promise<Reply>;
   /** Releases a client parked by `block` (it disconnected, or CLIENT UNBLOCK: then with `reply`). */
   unblock(shard: number, token: string, reply?: Reply): Promise<void>;
 }
+
+/** How old the slot map may be when a keyspace-wide command is routed (live resharding). */
+const FANOUT_MAP_MAX_AGE_MS = 1000;
 
 /** A command as it entered the router, its table entry looked up once (undefined: unknown). */
 export interface RoutedCommand {
@@ -244,6 +255,9 @@ function mergeParts(plan: Extract<Plan, { kind: "merge" }>, results: Reply[][], 
 
 /** Calls every shard with a batch, in parallel; a failed call fails that shard's commands. */
 async function sendBatches(pool: ShardPool, batches: string[][][]): Promise<Reply[][]> {
+  // Live resharding: SHARDS changed by hand (src/router/slot-map-cache.ts).
+  const refusal = pool.slotRefusal;
+  if (refusal) return batches.map((batch) => batch.map(() => error(refusal)));
   return Promise.all(
     batches.map(async (batch, shard) => {
       if (batch.length === 0) return [];
@@ -259,12 +273,16 @@ async function sendBatches(pool: ShardPool, batches: string[][][]): Promise<Repl
 
 /** Routes a pipeline; replies come back in request order. */
 export async function routeBatch(pool: ShardPool, cmds: RoutedCommand[], opts: RouteOptions): Promise<Reply[]> {
+  // Live resharding: a keyspace-wide command reaches every group that may hold keys.
+  if (pool.freshSlots && cmds.some((c) => c.spec?.routing.startsWith("fanout"))) await pool.freshSlots(FANOUT_MAP_MAX_AGE_MS);
   const b = new BatchBuilder(pool.slots.shardCount);
   const plans: Plan[] = cmds.map((cmd) => {
     const checked = checkCommand(cmd, opts.access);
     return isSpec(checked) ? planCommand(pool, b, checked, cmd.argv, opts.runLocal) : { kind: "reply", reply: checked };
   });
   const results = await sendBatches(pool, b.batches);
+  // Live resharding: MOVED / ASK are followed here, never returned.
+  await followRedirects(pool, b.batches, results);
   const out: Reply[] = [];
   for (const plan of plans) {
     if (plan.kind === "reply") out.push(await plan.reply);
@@ -295,10 +313,16 @@ export async function routeBlocking(
   if (typeof slot !== "number") return slot;
   const shard = slot < 0 ? 0 : pool.slots.shardOfSlot(slot);
   onShard?.(shard);
+  let on = shard;
   try {
-    return await pool.block(shard, argv, token, maxWaitMs, signal);
+    const first = await pool.block(shard, argv, token, maxWaitMs, signal);
+    // Live resharding: the slot moved (or is moving) while the client was parked.
+    return await followBlockingRedirect(pool, first, (to, asking) => {
+      onShard?.((on = to));
+      return pool.block(to, argv, token, maxWaitMs, signal, asking);
+    });
   } catch (e) {
-    return shardUnavailable(shard, e);
+    return shardUnavailable(on, e);
   } finally {
     onShard?.(null);
   }

@@ -47,10 +47,11 @@ import { binaryToBytes, bytesToBinary, utf8ToBinary } from "../util/binary";
 import { mountAdmin } from "./admin";
 import { isLocalDevRequest, presentedToken, requestAuthenticator, WELL_KNOWN_DEV_TOKENS, type Authenticator, type Grant } from "./auth";
 import type { CommandSpec } from "../commands/table";
+import { clusterView } from "./cluster-view";
 import { resolveCommand, routeBatch, routeBlocking, runRouterCommand, type LocalRunner, type RoutedCommand, type ShardPool } from "./dispatch";
 import { Transaction } from "./transaction";
 import { clientRegistry } from "./clients";
-import { shardPool } from "./pool";
+import { DurableShardPool, shardPool } from "./pool";
 import { acceptRespWebSocket } from "./websocket";
 
 // --- per-request state and responses ---------------------------------------------------
@@ -316,6 +317,8 @@ function httpContext(st: RequestState): RouterContext {
     // CLIENT LIST/KILL/UNBLOCK over HTTP see this isolate's RESP connections.
     clients: clientRegistry,
     releaseBlocked: (shard, token, reply) => st.pool.unblock(shard, token, reply),
+    // Live resharding: CLUSTER SLOTS, SHARDS, …
+    cluster: st.pool instanceof DurableShardPool ? clusterView(st.pool) : undefined,
   };
 }
 

@@ -12,54 +12,87 @@ import type { WatchedKey } from "../shard/core";
 import type { Shard } from "../shard/shard";
 import { ShardChannel, ShardLink, type ShardEndpoint } from "./channel";
 import type { ShardPool } from "./dispatch";
-import { SlotMap } from "./slots";
+import type { SlotMap } from "./slots";
 import { primaryName } from "../shard/group";
+import { slotMapCache, type SlotMapCache } from "./slot-map-cache";
 
 /** The Shard class's admin RPC methods, as the router calls them. */
-type ExportRpc = Pick<Shard, "exportStart" | "exportPull">;
+type ExportRpc = Pick<Shard, "exportStart" | "exportPull" | "slotReport">;
 
 /** The object name of shard (group) `index`'s initial primary. */
 export const shardName = primaryName;
 
 export class DurableShardPool implements ShardPool {
-  /** This request's channels, one per shard. */
-  readonly channels: ShardChannel[];
+  /** This request's channels, one per shard (group), made as first used. */
+  readonly channels: ShardChannel[] = [];
 
   constructor(
     private readonly env: Env,
-    readonly slots: SlotMap,
-    private readonly ids: DurableObjectId[],
-  ) {
-    this.channels = ids.map((id) => new ShardChannel(new ShardLink(() => env.SHARD.get(id) as unknown as ShardEndpoint)));
+    /** The isolate's slot map (live resharding: src/router/slot-map-cache.ts). */
+    private readonly slotCache: SlotMapCache,
+  ) {}
+
+  /** The newest slot map this isolate has. */
+  get slots(): SlotMap {
+    return this.slotCache.current;
+  }
+
+  /** Refetches the slot map (a shard answered MOVED). */
+  refreshSlots(): Promise<void> {
+    return this.slotCache.refresh();
+  }
+
+  /** Refetches the slot map if older than `maxAgeMs` (before a keyspace-wide command). */
+  freshSlots(maxAgeMs: number): Promise<void> {
+    return this.slotCache.fresh(maxAgeMs);
+  }
+
+  /** Set when SHARDS was changed by hand: what every shard command answers. */
+  get slotRefusal(): string | null {
+    return this.slotCache.refusal;
+  }
+
+  /** The object group `shard`'s commands go to: the one place the router names it. */
+  private objectId(shard: number): DurableObjectId {
+    return this.env.SHARD.idFromName(shardName(shard));
+  }
+
+  private channel(shard: number): ShardChannel {
+    return (this.channels[shard] ??= new ShardChannel(new ShardLink(() => this.env.SHARD.get(this.objectId(shard)) as unknown as ShardEndpoint)));
   }
 
   private stub(shard: number): ExportRpc {
-    return this.env.SHARD.get(this.ids[shard]) as unknown as ExportRpc;
+    return this.env.SHARD.get(this.objectId(shard)) as unknown as ExportRpc;
   }
 
-  exec(shard: number, batch: string[][]): Promise<Reply[]> {
-    return this.channels[shard].call({ kind: "exec", batch }) as Promise<Reply[]>;
+  /** Per-slot numbers of group `shard` (CLUSTER COUNTKEYSINSLOT, GETKEYSINSLOT, SLOT-STATS). */
+  slotReport(shard: number, slots: number[], keysOf = 0): ReturnType<Shard["slotReport"]> {
+    return this.stub(shard).slotReport(slots, keysOf);
   }
 
-  transaction(shard: number, batch: string[][], watched: WatchedKey[]): Promise<Reply> {
-    return this.channels[shard].call({ kind: "transaction", batch, watched }) as Promise<Reply>;
+  exec(shard: number, batch: string[][], asking?: boolean): Promise<Reply[]> {
+    return this.channel(shard).call(asking ? { kind: "exec", batch, asking } : { kind: "exec", batch }) as Promise<Reply[]>;
+  }
+
+  transaction(shard: number, batch: string[][], watched: WatchedKey[], asking?: boolean): Promise<Reply> {
+    return this.channel(shard).call(asking ? { kind: "transaction", batch, watched, asking } : { kind: "transaction", batch, watched }) as Promise<Reply>;
   }
 
   watch(shard: number, keys: string[]): Promise<WatchedKey[]> {
-    return this.channels[shard].call({ kind: "watch", keys }) as Promise<WatchedKey[]>;
+    return this.channel(shard).call({ kind: "watch", keys }) as Promise<WatchedKey[]>;
   }
 
   async unwatch(shard: number, keys: string[]): Promise<void> {
-    await this.channels[shard].call({ kind: "unwatch", keys });
+    await this.channel(shard).call({ kind: "unwatch", keys });
   }
 
-  block(shard: number, argv: string[], token: string, maxWaitMs: number, signal?: AbortSignal): Promise<Reply> {
-    return this.channels[shard].block(argv, token, maxWaitMs, signal);
+  block(shard: number, argv: string[], token: string, maxWaitMs: number, signal?: AbortSignal, asking?: boolean): Promise<Reply> {
+    return this.channel(shard).block(argv, token, maxWaitMs, signal, asking);
   }
 
   /** Alone on this request's stub, so it reaches the shard after this request's BLOCK. */
   unblock(shard: number, token: string, reply?: Reply): Promise<void> {
-    return this.channels[shard].unblock(token, reply);
+    return this.channel(shard).unblock(token, reply);
   }
 
   /** Admin export: starts a point-in-time image of the shard's keys (src/shard/export.ts). */
@@ -73,20 +106,7 @@ export class DurableShardPool implements ShardPool {
   }
 }
 
-/** The shard ids and slot map, per environment (isolate-wide: no I/O objects in them). */
-interface Shards {
-  slots: SlotMap;
-  ids: DurableObjectId[];
-}
-
-const isolateShards = new WeakMap<Env, Shards>();
-
 /** A pool for the current request (a WebSocket connection, an HTTP request): channels of its own. */
 export function shardPool(env: Env, shards: number): DurableShardPool {
-  let s = isolateShards.get(env);
-  if (!s || s.slots.shardCount !== shards) {
-    const ids = Array.from({ length: shards }, (_, i) => env.SHARD.idFromName(shardName(i)));
-    isolateShards.set(env, (s = { slots: SlotMap.contiguous(shards), ids }));
-  }
-  return new DurableShardPool(env, s.slots, s.ids);
+  return new DurableShardPool(env, slotMapCache(env, shards));
 }

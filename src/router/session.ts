@@ -32,6 +32,8 @@ import {
   type ShardPool,
 } from "./dispatch";
 import { Transaction } from "./transaction";
+import { clusterView } from "./cluster-view";
+import { DurableShardPool } from "./pool";
 import { clientRegistry, type ClientConnection } from "./clients";
 
 let nextClientId = 1;
@@ -136,6 +138,8 @@ export class RespSession implements Session, ClientConnection {
       resetSession: () => this.reset(),
       clients: clientRegistry,
       releaseBlocked: (shard, token, reply) => this.pool.unblock(shard, token, reply),
+      // Live resharding: CLUSTER SLOTS, SHARDS, … (a pool of Durable Objects only).
+      cluster: pool instanceof DurableShardPool ? clusterView(pool) : undefined,
       transactions: {
         multi: () => this.beginMulti(),
         exec: () => this.exec(),

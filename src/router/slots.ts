@@ -1,22 +1,33 @@
 /**
- * The slot map: which shard owns each hash slot. The map is data (a table), not a
- * formula, so slots can later move between shards; today it is built as contiguous ranges.
+ * The slot map as the router reads it: which group (shard) owns each hash slot, as of an
+ * epoch. It is data: a new deployment starts from `contiguous(SHARDS)` (epoch 0) and the
+ * SlotCoordinator (src/monitor/coordinator.ts) changes it when slots move; routers cache
+ * the newest they have seen (src/router/slot-map-cache.ts).
  */
-import { keySlot, SLOTS } from "../util/keyslot";
+import { contiguousOwner, ownerOf, rangesOf, type SlotMapData } from "../monitor/slot-map-data";
+import { keySlot } from "../util/keyslot";
 
-/** Slot → shard index. */
+/** Slot → shard (group) index. */
 export class SlotMap {
   private readonly owner: Uint16Array;
 
-  private constructor(readonly shardCount: number, owner: Uint16Array) {
+  private constructor(
+    /** Groups that may hold keys: fan-out commands go to 0..shardCount-1. */
+    readonly shardCount: number,
+    owner: Uint16Array,
+    readonly epoch = 0,
+  ) {
     this.owner = owner;
   }
 
   /** Slots split over `shards` primaries in contiguous, near-equal ranges. */
   static contiguous(shards: number): SlotMap {
-    const owner = new Uint16Array(SLOTS);
-    for (let s = 0; s < SLOTS; s++) owner[s] = Math.floor((s * shards) / SLOTS);
-    return new SlotMap(shards, owner);
+    return new SlotMap(shards, contiguousOwner(shards));
+  }
+
+  /** The map the coordinator stores. */
+  static fromData(data: SlotMapData): SlotMap {
+    return new SlotMap(data.groups, ownerOf(data.ranges), data.epoch);
   }
 
   shardOfSlot(slot: number): number {
@@ -29,14 +40,6 @@ export class SlotMap {
 
   /** The [first, last] slot range of each shard (for CLUSTER-style reporting). */
   ranges(): Array<[number, number, number]> {
-    const out: Array<[number, number, number]> = [];
-    let start = 0;
-    for (let s = 1; s <= SLOTS; s++) {
-      if (s === SLOTS || this.owner[s] !== this.owner[start]) {
-        out.push([start, s - 1, this.owner[start]]);
-        start = s;
-      }
-    }
-    return out;
+    return rangesOf(this.owner);
   }
 }

@@ -10,6 +10,7 @@ import { runsInRouter, type CommandSpec } from "../commands/table";
 import { error, isError, NULL_ARRAY, type Reply } from "../protocol/reply";
 import type { WatchedKey } from "../shard/core";
 import type { Access } from "./auth";
+import { followTransactionRedirect } from "./redirect";
 import { checkCommand, commandSlot, isSpec, shardUnavailable, type LocalRunner, type RoutedCommand, type ShardPool } from "./dispatch";
 
 export interface QueuedCommand {
@@ -70,6 +71,8 @@ export class Transaction {
       let result: Reply;
       try {
         result = await pool.transaction(shard, shardCmds, watched);
+        // Live resharding: the slot moved or is moving (src/router/redirect.ts).
+        result = await followTransactionRedirect(pool, result, shardCmds, watched);
       } catch (e) {
         return shardUnavailable(shard, e);
       }

@@ -20,8 +20,9 @@ export type WatchedKey = [key: string, version: number, expiredAtWatch: boolean]
  * synchronously, and the whole call commits its effects once.
  */
 export type ShardOp =
-  | { readonly kind: "exec"; readonly batch: string[][] }
-  | { readonly kind: "transaction"; readonly batch: string[][]; readonly watched: WatchedKey[] }
+  /** `asking`: the router was redirected here by ASK (a slot being imported; src/shard/slot-state.ts). */
+  | { readonly kind: "exec"; readonly batch: string[][]; readonly asking?: boolean }
+  | { readonly kind: "transaction"; readonly batch: string[][]; readonly watched: WatchedKey[]; readonly asking?: boolean }
   | { readonly kind: "watch"; readonly keys: string[] }
   | { readonly kind: "unwatch"; readonly keys: string[] }
   /** `reply`: what the client gets (CLIENT UNBLOCK … ERROR); default its timeout reply. */
@@ -53,6 +54,18 @@ export interface BlockWait {
   readonly leaseMs: number;
   /** Set on a call after LeaseExpired: the command's wait ends then, whatever it says. */
   readonly deadline?: number;
+  /** Redirected here by ASK (see ShardOp's exec). */
+  readonly asking?: boolean;
+}
+
+/**
+ * Slot routing (src/shard/slot-state.ts, live resharding): `check` refuses a command for
+ * keys of slots this shard does not serve (a reply) or returns its slot (-1: keyless);
+ * `served` counts what a command of a slot cost (CLUSTER SLOT-STATS).
+ */
+export interface SlotGate {
+  check(argv: string[], asking: boolean): Reply | number;
+  served(slot: number, reply: Reply, startedMs: number): void;
 }
 
 /** A client parked by a blocking command. */
@@ -71,6 +84,8 @@ export class ShardCore {
   readonly executor: Executor;
   /** Parked clients per key, in arrival order. */
   private readonly waiters = new Map<string, Waiter[]>();
+  /** Live resharding's routing gate; null: every command is served (a plain core, tests). */
+  slotGate: SlotGate | null = null;
   private readonly serveBlocked = () => {
     if (this.waiters.size > 0) this.serveReadyKeys();
   };
@@ -101,10 +116,10 @@ export class ShardCore {
       const op = ops[i];
       switch (op.kind) {
         case "exec":
-          results[i] = this.exec(op.batch);
+          results[i] = this.exec(op.batch, op.asking === true);
           break;
         case "transaction":
-          results[i] = this.transaction(op.batch, op.watched);
+          results[i] = this.transaction(op.batch, op.watched, op.asking === true);
           break;
         case "watch":
           results[i] = this.watch(op.keys);
@@ -123,14 +138,69 @@ export class ShardCore {
   }
 
   /** Runs a pipeline batch; replies in order. Blocked clients are served after each command. */
-  exec(batch: string[][]): Reply[] {
+  exec(batch: string[][], asking = false): Reply[] {
     return this.collected(() =>
       batch.map((argv) => {
+        const gate = this.slotGate;
+        if (gate === null) {
+          const reply = this.executor.runOne(argv);
+          this.serveBlocked();
+          return reply;
+        }
+        const slot = gate.check(argv, asking);
+        if (typeof slot !== "number") return slot;
+        const started = performance.now();
         const reply = this.executor.runOne(argv);
+        if (slot >= 0) gate.served(slot, reply, started);
         this.serveBlocked();
         return reply;
       }),
     );
+  }
+
+  /** The gate's refusal of any command of a batch (MOVED, ASK, TRYAGAIN), or null. */
+  private refusedBySlot(batch: string[][], asking: boolean): Reply | null {
+    const gate = this.slotGate;
+    if (gate === null) return null;
+    for (const argv of batch) {
+      const r = gate.check(argv, asking);
+      if (typeof r !== "number") return r;
+    }
+    return null;
+  }
+
+  /**
+   * Applies a live migration's records (RESTORE … REPLACE ABSTTL on the target, DEL on the
+   * source) as effects of their own: logged like any write, past the routing gate.
+   */
+  applyMigration(records: string[][]): Reply[] {
+    return this.collected(() => {
+      const replies = records.map((argv) => this.executor.runOne(argv));
+      this.serveBlocked();
+      return replies;
+    });
+  }
+
+  /**
+   * Each key's state as a migration record (RESTORE … REPLACE ABSTTL with its DUMP payload,
+   * or DEL when gone), read inside `collected` so a key expiring as it is read is logged.
+   */
+  exportKeys(keys: string[]): string[][] {
+    return this.collected(() => keys.map((key) => this.executor.keyState(key)));
+  }
+
+  /**
+   * Releases parked clients whose command `redirect` now refuses (their slot moved away or
+   * is migrating: the router retries where the refusal points), as Redis Cluster unblocks
+   * clients of a slot it no longer serves.
+   */
+  redirectBlocked(redirect: (argv: string[]) => Reply | null): void {
+    const all = new Set<Waiter>();
+    for (const queue of this.waiters.values()) for (const w of queue) all.add(w);
+    for (const w of all) {
+      const r = redirect(w.argv);
+      if (r !== null) this.release(w, r);
+    }
   }
 
   /** Runs commands as one atomic unit: blocked clients are served only after all of them. */
@@ -146,11 +216,15 @@ export class ShardCore {
    * Runs a MULTI/EXEC transaction atomically. Returns the null array (EXEC aborted) when a
    * watched key changed since WATCH; the watches are released either way.
    */
-  transaction(batch: string[][], watched: WatchedKey[]): Reply {
+  transaction(batch: string[][], watched: WatchedKey[], asking = false): Reply {
     this.db.now = this.clock();
     const aborted = watched.some(([key, version, expired]) => this.db.changedSince(key, version, expired));
     for (const [key] of watched) this.db.unwatch(key);
     if (aborted) return NULL_ARRAY;
+    // A key of a slot not served here (moved, moving): the router retries elsewhere, or
+    // the client gets TRYAGAIN; nothing has run.
+    const refusal = this.refusedBySlot(batch, asking);
+    if (refusal !== null) return refusal;
     // Out of memory with nothing to evict: EXEC is refused whole, as Redis refuses it
     // (what the check evicted is logged either way).
     return this.collected(() => this.executor.refuseTransaction(batch) ?? this.execAtomically(batch));
@@ -164,6 +238,8 @@ export class ShardCore {
    * disconnects.
    */
   block(argv: string[], token: string, wait: BlockWait = { maxWaitMs: Infinity, leaseMs: Infinity }): Promise<Reply | LeaseExpired> {
+    const refusal = this.refusedBySlot([argv], wait.asking === true);
+    if (refusal !== null) return Promise.resolve(refusal);
     const result = this.collected(() => {
       const r = this.executor.runBlocking(argv);
       if (!(r instanceof WouldBlock)) this.serveBlocked();

@@ -18,7 +18,10 @@ import { AlarmSchedule } from "./alarm";
 import { ShardCore, type BlockWait, type LeaseExpired, type ShardOp, type ShardResult, type WatchedKey } from "./core";
 import { EffectStream } from "./effects";
 import { ShardPersistence } from "./persistence";
-import { contiguousSlotOwner } from "./slot-owner";
+import { measureReply } from "../commands/reply-budget";
+import { initialSlotState } from "./slot-owner";
+import { isRedirect, type ShardSlotConfig } from "./slot-state";
+import { SlotMigration, type MigrateResult, type SlotReport } from "./slot-migration";
 
 export type { BlockWait, LeaseExpired, ShardOp, ShardResult, WatchedKey };
 
@@ -52,14 +55,34 @@ export class Shard extends DurableObject<Env> {
   private callsThisTurn = 0;
   /** False after DEBUG SET-ACTIVE-EXPIRE 0. */
   private activeExpire = true;
+  /** Live resharding: the slots this shard serves and its half of moving them (null: not a "shard-<g>" object). */
+  private readonly migration: SlotMigration | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const config = readConfig(env);
     const limits = { maxValueBytes: config.maxValueBytes, maxReplyElements: config.maxReplyElements, maxReplyBytes: config.maxReplyBytes };
     this.core = new ShardCore(limits, (effects) => this.effects.stage(effects));
-    // Writes to keys of slots this shard does not own are refused (a routing fault must not strand a key).
-    this.core.executor.slotOwner = contiguousSlotOwner(ctx.id.name, config.shards);
+    // Live resharding: keys of slots this shard does not serve are refused — reads with the
+    // router's MOVED/ASK, writes also as they would create a key (a routing fault must not strand a key).
+    const slotState = initialSlotState(ctx.id.name, config.shards);
+    if (slotState !== null) {
+      this.core.executor.slotOwner = slotState;
+      this.migration = new SlotMigration(slotState, this.core, {
+        storage: ctx.storage,
+        commit: () => this.effects.commit(false),
+        exclusive: (fn) => ctx.blockConcurrencyWhile(fn),
+        target: (name) => env.SHARD.get(env.SHARD.idFromName(name)) as unknown as Pick<Shard, "importKeys" | "dropKeys">,
+      });
+      const counters = slotState.counters;
+      this.core.slotGate = {
+        check: (argv, asking) => slotState.check(argv, asking, this.core.db),
+        served: (slot, reply, started) => {
+          counters.cpuUsec[slot] += (performance.now() - started) * 1000;
+          counters.bytesOut[slot] += measureReply(reply, 1e9, 1e12).bytes + 8;
+        },
+      };
+    }
     // The deployment's memory limit and policy; logged CONFIG SETs replayed below override them.
     // 0 or above the platform's bound is stored as the bound, as CONFIG SET maxmemory 0 is.
     this.core.db.settings.maxmemory = memoryLimit({ maxmemory: config.maxmemory });
@@ -84,6 +107,7 @@ export class Shard extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       // The newest complete snapshot, then the log after it.
       await this.persistence.recover();
+      await this.migration?.load();
       this.afterWrite();
     });
   }
@@ -95,8 +119,10 @@ export class Shard extends DurableObject<Env> {
    */
   async run(ops: ShardOp[]): Promise<ShardResult[]> {
     this.core.db.stats.rpcCalls++;
+    if (this.migration?.unsettled) await this.migration.settle();
     const refusal = this.persistence.refusal;
     const results = refusal === null ? this.core.run(ops) : ops.map((op) => (op.kind === "exec" || op.kind === "transaction" ? refused(op, refusal) : this.core.run([op])[0]));
+    if (this.migration) hideImporting(this.migration, ops, results);
     // SAVE, BGSAVE, DEBUG RELOAD… act now that the call's effects are all known.
     this.persistence.afterBatch();
     this.afterWrite();
@@ -119,6 +145,7 @@ export class Shard extends DurableObject<Env> {
    */
   async block(argv: string[], token: string, wait: BlockWait): Promise<Reply | LeaseExpired> {
     this.core.db.stats.rpcCalls++;
+    if (this.migration?.unsettled) await this.migration.settle();
     const refusal = this.persistence.refusal;
     if (refusal !== null) return error(refusal);
     const served = this.core.block(argv, token, wait);
@@ -140,6 +167,40 @@ export class Shard extends DurableObject<Env> {
 
   async exportPull(id: string, maxBytes: number): Promise<{ bytes: Uint8Array; done: boolean }> {
     return this.persistence.exportPull(id, maxBytes);
+  }
+
+  // --- live resharding (src/shard/slot-migration.ts; driven by src/monitor/coordinator.ts) ---
+
+  /** The coordinator pushes this shard's slot state (persisted before the answer). */
+  async configureSlots(config: ShardSlotConfig): Promise<{ epoch: number; applied: boolean }> {
+    return this.slotMigration().configure(config);
+  }
+
+  /** Source: moves a batch of keys of `slots` to the object named `target`. */
+  async migrateSlots(slots: number[], target: string, maxKeys: number, maxBytes: number): Promise<MigrateResult> {
+    return this.slotMigration().migrate(slots, target, maxKeys, maxBytes);
+  }
+
+  /** Target: applies and logs a batch of RESTORE records. */
+  async importKeys(records: string[][]): Promise<void> {
+    return this.slotMigration().importKeys(records);
+  }
+
+  /** Target: drops keys of importing slots (an interrupted batch rolled back). */
+  async dropKeys(keys: string[]): Promise<number> {
+    return this.slotMigration().dropKeys(keys);
+  }
+
+  /** Per-slot numbers (CLUSTER COUNTKEYSINSLOT / GETKEYSINSLOT / SLOT-STATS, rebalance). */
+  async slotReport(slots: number[], keysOf = 0): Promise<SlotReport & { keys: string[]; epoch: number }> {
+    const m = this.slotMigration();
+    if (m.unsettled) await m.settle();
+    return { ...m.report(slots, keysOf), epoch: m.slots.epoch };
+  }
+
+  private slotMigration(): SlotMigration {
+    if (this.migration === null) throw new Error(`ERR ${this.ctx.id.name ?? "this object"} is not a group's shard`);
+    return this.migration;
   }
 
   /** Active expiry. At-least-once delivery is harmless: it only deletes what is due. */
@@ -171,3 +232,15 @@ export class Shard extends DurableObject<Env> {
     this.schedule.set("expiry", this.core.nextExpiry());
   }
 }
+
+/** A call's KEYS/SCAN/DBSIZE replies without keys of slots still being imported (see SlotMigration.hideImporting). */
+function hideImporting(m: SlotMigration, ops: ShardOp[], results: ShardResult[]): void {
+  if (m.slots.importingCount === 0) return;
+  ops.forEach((op, i) => {
+    if (op.kind !== "exec") return;
+    const replies = results[i] as Reply[];
+    op.batch.forEach((argv, j) => (replies[j] = m.hideImporting(argv, replies[j])));
+  });
+}
+
+export { isRedirect };

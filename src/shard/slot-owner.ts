@@ -5,6 +5,7 @@
  */
 import type { SlotOwner } from "../commands/execute";
 import { SlotMap } from "../router/slots";
+import { SlotState } from "./slot-state";
 
 /** The owner for the shard named `name` out of `shards`; null (every slot) for a name of another form. */
 export function contiguousSlotOwner(name: string | undefined, shards: number): SlotOwner | null {
@@ -14,4 +15,15 @@ export function contiguousSlotOwner(name: string | undefined, shards: number): S
   if (shard >= shards) return null;
   const map = SlotMap.contiguous(shards);
   return { shard, owns: (slot) => map.shardOfSlot(slot) === shard };
+}
+
+/**
+ * The slot state of a shard named "shard-<g>" before the coordinator configures it (live
+ * resharding, src/shard/slot-state.ts): group g < shards owns its contiguous range; a group
+ * beyond the initial layout (added by a reshard) owns nothing until it is told. Null for a
+ * name of another form (a replica, a test object): no routing gate.
+ */
+export function initialSlotState(name: string | undefined, shards: number): SlotState | null {
+  const m = /^shard-(\d+)$/.exec(name ?? "");
+  return m ? SlotState.initial(Number(m[1]), shards) : null;
 }

@@ -42,8 +42,12 @@ describe("slot ownership in the shard", () => {
     for (let i = 0; !key; i++) if (map.shardOfKey(`own${i}`) === 2) key = `own${i}`;
     const stub = env.SHARD.get(env.SHARD.idFromName("shard-0"));
     const replies = await (runInDurableObject as any)(stub, (shard: any) => shard.exec([["SET", key, "v"], ["EXISTS", key]]));
-    expect(replies[0]).toEqual({ kind: "error", message: `ERR key '${key}' hashes to slot ${keySlot(key)}, which shard 0 does not own` });
-    expect(replies[1]).toBe(0);
+    // Live resharding: the shard's slot gate refuses it before it runs, in the router's
+    // private dialect (MOVED <slot> <epoch>: the router refetches the map and retries).
+    expect(replies[0]).toEqual({ kind: "error", message: `MOVED ${keySlot(key)} 0` });
+    // Reads of it are refused alike; the key was never created in shard 0.
+    expect(replies[1]).toEqual({ kind: "error", message: `MOVED ${keySlot(key)} 0` });
+    expect(await (runInDurableObject as any)(stub, (shard: any) => shard.core.db.peek(key))).toBe(undefined);
     // Through the router it lands in its own shard.
     expect(await cmd("SET", key, "v")).toBe("OK");
     expect(await cmd("GET", key)).toBe("v");

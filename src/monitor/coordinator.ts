@@ -1,0 +1,230 @@
+/**
+ * The SlotCoordinator Durable Object (binding COORDINATOR, one object named "slot-map"):
+ * owns the slot map with its epoch (src/monitor/slot-map-data.ts), built from SHARDS on
+ * first use, and drives reshards and rebalances (src/monitor/migration-job.ts) with its
+ * alarm: each alarm performs one step and stores the job before the next, so a SIGKILL at
+ * any point resumes where it stopped. Off the request path: routers fetch the map only
+ * when a shard refused a key (MOVED) or before a keyspace-wide command, and cache it.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { readConfig, type Env } from "../config";
+import { primaryName } from "../shard/group";
+import type { Shard } from "../shard/shard";
+import type { ShardSlotConfig } from "../shard/slot-state";
+import { SLOTS } from "../util/keyslot";
+import { groupConfig, jobProgress, newJob, takeChunk, type MigrationJob } from "./migration-job";
+import { initialSlotMap, ownerOf, planRebalance, planReshard, rangesOf, validateSlotMap, type SlotMapData } from "./slot-map-data";
+
+export const COORDINATOR_NAME = "slot-map";
+
+/** Keys one migration batch moves at most (and about how many bytes): one RPC each way. */
+const BATCH_KEYS = 1000;
+const BATCH_BYTES = 8 * 1024 * 1024;
+/** Pause before retrying a step that failed (a shard restarting, …). */
+const RETRY_MS = 1000;
+
+type ShardRpc = Pick<Shard, "configureSlots" | "migrateSlots" | "slotReport">;
+
+/** What a rebalance evens out: keys, bytes, or load (commands' bytes in and out). */
+export type RebalanceBy = "keys" | "memory" | "load";
+
+/**
+ * The object name of group g's primary: the one place the coordinator addresses a group
+ * (the monitors' topology replaces it once failover can move the primary).
+ */
+export function groupPrimary(group: number): string {
+  return primaryName(group);
+}
+
+export class SlotCoordinator extends DurableObject<Env> {
+  private map: SlotMapData | null = null;
+  private job: MigrationJob | null = null;
+  private lastJob: MigrationJob | null = null;
+  /** Steps run one at a time (an alarm and a test's `step` may overlap across awaits). */
+  private stepping: Promise<boolean> = Promise.resolve(false);
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(async () => {
+      const stored = await ctx.storage.get<SlotMapData>("map");
+      this.map = stored ? validateSlotMap(stored) : null;
+      this.job = (await ctx.storage.get<MigrationJob>("job")) ?? null;
+      this.lastJob = (await ctx.storage.get<MigrationJob>("lastJob")) ?? null;
+      // A job interrupted by a crash carries on (the alarm survives too; this is a safety net).
+      if (this.job && (await ctx.storage.getAlarm()) === null) await ctx.storage.setAlarm(Date.now());
+    });
+  }
+
+  /** The slot map (created from SHARDS on first use). */
+  async getMap(): Promise<SlotMapData> {
+    return this.current();
+  }
+
+  /** The map and the running (or last) job, for GET /admin/topology. */
+  async topology(): Promise<{ map: SlotMapData; job: Record<string, unknown> | null; lastJob: Record<string, unknown> | null }> {
+    return { map: await this.current(), job: jobProgress(this.job), lastJob: jobProgress(this.lastJob) };
+  }
+
+  /** Starts moving slots so that `shards` groups own them all; refused while a job runs. */
+  async startReshard(shards: number): Promise<{ job: Record<string, unknown> | null } | { error: string }> {
+    if (!Number.isInteger(shards) || shards < 1 || shards > SLOTS) return { error: "ERR shards must be an integer from 1 to 16384" };
+    if (this.job) return { error: `ERR a ${this.job.mode} is already running (${this.job.id})` };
+    const map = await this.current();
+    const moves = planReshard(ownerOf(map.ranges), shards);
+    if (moves.length === 0 && shards >= map.groups) {
+      if (shards === map.groups) return { job: null };
+    }
+    return this.begin(newJob("reshard", shards, map.groups, moves, Date.now()), Math.max(map.groups, shards));
+  }
+
+  /** Starts moving slots between the groups to even out `by` (measured by the shards' slot stats). */
+  async startRebalance(by: RebalanceBy): Promise<{ job: Record<string, unknown> | null } | { error: string }> {
+    if (this.job) return { error: `ERR a ${this.job.mode} is already running (${this.job.id})` };
+    const map = await this.current();
+    const all = Array.from({ length: SLOTS }, (_, i) => i);
+    const weight = new Float64Array(SLOTS);
+    const reports = await Promise.all(Array.from({ length: map.groups }, (_, g) => this.shard(g).slotReport(all)));
+    for (const r of reports) {
+      r.slots.forEach((s, i) => {
+        weight[s] += by === "keys" ? r.keyCount[i] : by === "memory" ? r.bytes[i] : r.bytesIn[i] + r.bytesOut[i];
+      });
+    }
+    const moves = planRebalance(ownerOf(map.ranges), map.groups, weight);
+    if (moves.length === 0) return { job: null };
+    return this.begin(newJob("rebalance", map.groups, map.groups, moves, Date.now()), map.groups);
+  }
+
+  /** Runs one step of the job now (tests and `alarm`); false when no job is left. */
+  async step(): Promise<boolean> {
+    const next = this.stepping.then(() => this.stepOnce());
+    this.stepping = next.catch(() => false);
+    return next;
+  }
+
+  async alarm(): Promise<void> {
+    let more: boolean;
+    try {
+      more = await this.step();
+    } catch (e) {
+      if (this.job) {
+        this.job.lastError = (e as Error).message;
+        await this.ctx.storage.put("job", this.job);
+      }
+      await this.ctx.storage.setAlarm(Date.now() + RETRY_MS);
+      return;
+    }
+    if (more) await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  // --- the state machine ------------------------------------------------------------
+
+  private async begin(job: MigrationJob, groups: number): Promise<{ job: Record<string, unknown> | null }> {
+    const map = await this.current();
+    // During the job every group that may hold keys is fanned out to.
+    this.map = { ...map, groups };
+    this.job = job;
+    await this.ctx.storage.put({ map: this.map, job });
+    await this.ctx.storage.setAlarm(Date.now());
+    return { job: jobProgress(job) };
+  }
+
+  private async stepOnce(): Promise<boolean> {
+    const job = this.job;
+    if (!job) return false;
+    const map = await this.current();
+    const owner = ownerOf(map.ranges);
+    switch (job.stage) {
+      case "init": {
+        // Every group learns its current slots (durably): none relies on the SHARDS formula after this.
+        const epoch = map.epoch + 1;
+        await Promise.all(Array.from({ length: map.groups }, (_, g) => this.push(g, groupConfig(owner, g, epoch, null))));
+        job.stage = "chunks";
+        return this.save({ ...map, epoch }, job);
+      }
+      case "chunks":
+        return this.chunkStep(job, map, owner);
+      case "retire": {
+        // Scale in: groups ≥ the new count own nothing now; they are told so and left out.
+        const epoch = map.epoch + 1;
+        await Promise.all(Array.from({ length: map.groups }, (_, g) => this.push(g, groupConfig(owner, g, epoch, null))));
+        job.stage = "done";
+        job.finishedAt = Date.now();
+        job.lastError = null;
+        this.job = null;
+        this.lastJob = job;
+        this.map = { ...map, epoch, groups: job.shards };
+        await this.ctx.storage.put({ map: this.map, lastJob: job });
+        await this.ctx.storage.delete("job");
+        return false;
+      }
+      default:
+        return false;
+    }
+  }
+
+  private async chunkStep(job: MigrationJob, map: SlotMapData, owner: Uint16Array): Promise<boolean> {
+    const chunk = job.chunk;
+    if (chunk === null) {
+      job.chunk = takeChunk(job);
+      if (job.chunk === null) job.stage = "retire";
+      return this.save(map, job);
+    }
+    switch (chunk.phase) {
+      case "mark": {
+        const epoch = map.epoch + 1;
+        await this.push(chunk.from, groupConfig(owner, chunk.from, epoch, chunk));
+        await this.push(chunk.to, groupConfig(owner, chunk.to, epoch, chunk));
+        chunk.phase = "move";
+        return this.save({ ...map, epoch }, job);
+      }
+      case "move": {
+        const r = await this.shard(chunk.from).migrateSlots(chunk.slots, groupPrimary(chunk.to), BATCH_KEYS, BATCH_BYTES);
+        job.keysMoved += r.moved;
+        job.bytesMoved += r.bytes;
+        job.batches++;
+        job.lastError = null;
+        if (!r.more) {
+          chunk.phase = "finish";
+          chunk.finishEpoch = map.epoch + 1;
+        }
+        return this.save(map, job);
+      }
+      case "finish": {
+        const epoch = chunk.finishEpoch!;
+        for (const s of chunk.slots) owner[s] = chunk.to;
+        await this.push(chunk.to, groupConfig(owner, chunk.to, epoch, null));
+        chunk.phase = "release";
+        return this.save({ ...map, epoch, ranges: rangesOf(owner) }, job);
+      }
+      case "release": {
+        await this.push(chunk.from, groupConfig(owner, chunk.from, map.epoch, null));
+        job.doneSlots += chunk.slots.length;
+        job.chunk = null;
+        return this.save(map, job);
+      }
+    }
+  }
+
+  /** Stores the map and the job together (one atomic write); true: more steps follow. */
+  private async save(map: SlotMapData, job: MigrationJob): Promise<boolean> {
+    this.map = map;
+    this.job = job;
+    await this.ctx.storage.put({ map, job });
+    return true;
+  }
+
+  private async push(group: number, config: ShardSlotConfig): Promise<void> {
+    await this.shard(group).configureSlots(config);
+  }
+
+  private shard(group: number): ShardRpc {
+    return this.env.SHARD.get(this.env.SHARD.idFromName(groupPrimary(group))) as unknown as ShardRpc;
+  }
+
+  private async current(): Promise<SlotMapData> {
+    if (this.map) return this.map;
+    this.map = initialSlotMap(readConfig(this.env).shards);
+    await this.ctx.storage.put("map", this.map);
+    return this.map;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * A reshard or rebalance as a durable state machine (pure data and functions; the
+ * SlotCoordinator, src/monitor/coordinator.ts, stores it and performs each step with its
+ * alarm, so a SIGKILL at any point resumes from the last stored phase). Slots move in
+ * chunks of one source → one target; each chunk goes through:
+ *
+ *   mark     → push the source "migrating" and the target "importing" (epoch + 1)
+ *   move     → the source sends batches of keys to the target until none is left
+ *   finish   → push the target "owned" (finish epoch), then store the map with the chunk's
+ *              slots on the target at that epoch (routers now go straight there)
+ *   release  → push the source its slots gone: it answers MOVED for them from now on
+ *
+ * Every push is idempotent (a shard applies an epoch ≥ its own), and the order keeps one
+ * server answering for every key at every moment: before the map names the target, routers
+ * reach it through the source's ASK; after, directly; a router with an old map is sent on
+ * by MOVED. A job starts with `init` (every group told its current slots, so no shard relies
+ * on the SHARDS formula any more) and ends by retiring groups ≥ the new count (scale in).
+ */
+import type { ShardSlotConfig } from "../shard/slot-state";
+import { SLOTS } from "../util/keyslot";
+import type { SlotMove } from "./slot-map-data";
+
+export type ChunkPhase = "mark" | "move" | "finish" | "release";
+
+export interface Chunk {
+  readonly from: number;
+  readonly to: number;
+  readonly slots: number[];
+  phase: ChunkPhase;
+  /** The epoch the chunk's end is pushed with (set when moving ends). */
+  finishEpoch?: number;
+}
+
+export interface MigrationJob {
+  readonly id: string;
+  readonly mode: "reshard" | "rebalance";
+  /** Groups after the job (reshard: the requested count; rebalance: unchanged). */
+  readonly shards: number;
+  readonly groupsBefore: number;
+  /** "init" until every group was told its slots, then "chunks", then "retire". */
+  stage: "init" | "chunks" | "retire" | "done";
+  /** Moves not yet in a chunk: [slot, from, to]. */
+  pending: Array<[number, number, number]>;
+  chunk: Chunk | null;
+  readonly totalSlots: number;
+  doneSlots: number;
+  keysMoved: number;
+  bytesMoved: number;
+  batches: number;
+  readonly startedAt: number;
+  finishedAt: number | null;
+  /** The last step's failure (the step is retried). */
+  lastError: string | null;
+}
+
+/** Slots per chunk: keys of a chunk stay hidden from KEYS/DBSIZE on the target until it ends. */
+export const CHUNK_SLOTS = 128;
+
+export function newJob(mode: MigrationJob["mode"], shards: number, groupsBefore: number, moves: SlotMove[], now: number): MigrationJob {
+  return {
+    id: `${mode}-${now}`,
+    mode,
+    shards,
+    groupsBefore,
+    stage: "init",
+    pending: moves.map((m) => [m.slot, m.from, m.to]),
+    chunk: null,
+    totalSlots: moves.length,
+    doneSlots: 0,
+    keysMoved: 0,
+    bytesMoved: 0,
+    batches: 0,
+    startedAt: now,
+    finishedAt: null,
+    lastError: null,
+  };
+}
+
+/** Takes the next chunk: up to CHUNK_SLOTS pending moves of the first pending (from, to) pair. */
+export function takeChunk(job: MigrationJob, size = CHUNK_SLOTS): Chunk | null {
+  if (job.pending.length === 0) return null;
+  const [, from, to] = job.pending[0];
+  const slots: number[] = [];
+  const rest: Array<[number, number, number]> = [];
+  for (const m of job.pending) {
+    if (slots.length < size && m[1] === from && m[2] === to) slots.push(m[0]);
+    else rest.push(m);
+  }
+  job.pending = rest;
+  return { from, to, slots, phase: "mark" };
+}
+
+/** Group `group`'s slot state: what `owner` gives it, with `chunk` migrating out of or into it. */
+export function groupConfig(owner: ArrayLike<number>, group: number, epoch: number, chunk: Chunk | null): ShardSlotConfig {
+  const moving = new Set(chunk && (chunk.phase === "mark" || chunk.phase === "move") ? chunk.slots : []);
+  const owned: Array<[number, number]> = [];
+  let start = -1;
+  for (let s = 0; s <= SLOTS; s++) {
+    const mine = s < SLOTS && owner[s] === group && !moving.has(s);
+    if (mine && start < 0) start = s;
+    if (!mine && start >= 0) {
+      owned.push([start, s - 1]);
+      start = -1;
+    }
+  }
+  const migrating: Array<[number, number]> = [];
+  const importing: Array<[number, number]> = [];
+  if (chunk && moving.size > 0) {
+    if (group === chunk.from) for (const s of chunk.slots) migrating.push([s, chunk.to]);
+    if (group === chunk.to) for (const s of chunk.slots) importing.push([s, chunk.from]);
+  }
+  return { epoch, owned, migrating, importing };
+}
+
+/** What GET /admin/topology shows of a job. */
+export function jobProgress(job: MigrationJob | null): Record<string, unknown> | null {
+  if (!job) return null;
+  const { pending, chunk, ...rest } = job;
+  const seconds = ((job.finishedAt ?? Date.now()) - job.startedAt) / 1000;
+  return {
+    ...rest,
+    pendingSlots: pending.length,
+    chunk: chunk && { from: chunk.from, to: chunk.to, slots: chunk.slots.length, first: chunk.slots[0], phase: chunk.phase },
+    keysPerSecond: seconds > 0 ? Math.round(job.keysMoved / seconds) : 0,
+    mbPerSecond: seconds > 0 ? Math.round((job.bytesMoved / 1048576 / seconds) * 100) / 100 : 0,
+  };
+}

@@ -1,0 +1,236 @@
+/**
+ * Live slot migration, the shard's half (the coordinator drives it: src/monitor/coordinator.ts).
+ * Owns the shard's SlotState (src/shard/slot-state.ts) and its persistence, and the three
+ * durable steps of moving keys:
+ *
+ *   source `migrate`  — under blockConcurrencyWhile (no client command runs on the source
+ *                       meanwhile): picks up to `maxKeys` keys of the migrating slots,
+ *                       writes an in-flight marker (the batch's keys) to storage, sends
+ *                       their records to the target, and only after the target answered
+ *                       (its log holds them) deletes them, logging DEL, then clears the marker;
+ *   target `import`   — applies RESTORE … REPLACE ABSTTL records (the DUMP/RESTORE payload,
+ *                       so every type, encoding and absolute TTL survives) through its
+ *                       executor, so they are logged like any write, and commits before it
+ *                       answers;
+ *   target `drop`     — deletes keys of importing slots (logged DEL): the roll-back of a
+ *                       batch the source could not finish.
+ *
+ * Why a batch is never lost nor duplicated, whatever is SIGKILLed when:
+ *   - the source's copy is authoritative while the source holds the key (the routing gate
+ *     serves it there; the target hides importing slots from KEYS/SCAN/DBSIZE);
+ *   - the target's copy counts only once the source has deleted its own as part of the move;
+ *   - a crash leaves the marker on the source iff the batch's DEL may not have been
+ *     logged. Before the source serves anything after a restart (`settle`), it resolves
+ *     it: marker keys it still holds (the DEL was not logged) are dropped on the target —
+ *     the target's copy may be stale or partial, and the next batch re-sends the current
+ *     value — while marker keys it no longer holds were moved (no client command ran on
+ *     the source between the DEL and now: settle runs first), so the target's copy stays;
+ *   - re-sending a record is idempotent (REPLACE), and re-sending the same slots' keys
+ *     after a coordinator restart finds only what is still on the source;
+ *   - the coordinator pushes slot states with epochs; a shard applies only a newer or equal
+ *     one, and persists it before answering.
+ * A key deleted (or expired) on the source mid-migration is simply not sent; a key
+ * created on the target through ASK is never overwritten by the source (the source did
+ * not have it: that is why the router was sent there).
+ */
+import { isError, type Reply } from "../protocol/reply";
+import { keySlot, SLOTS } from "../util/keyslot";
+import type { ShardCore } from "./core";
+import { IMPORTING, isRedirect, SlotState, type ShardSlotConfig } from "./slot-state";
+
+const CONFIG_KEY = "slots:config";
+const MARKER_KEY = "slots:in-flight";
+
+/** What a shard needs from its Durable Object to migrate. */
+export interface MigrationHost {
+  readonly storage: DurableObjectStorage;
+  /** Commits the staged effects (the log write) before returning. */
+  commit(): Promise<void>;
+  /** Runs `fn` with no other event delivered to the object meanwhile. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /** The target shard object `name`'s import entry point. */
+  target(name: string): { importKeys(records: string[][]): Promise<void>; dropKeys(keys: string[]): Promise<number> };
+}
+
+export interface MigrateResult {
+  readonly moved: number;
+  readonly bytes: number;
+  /** True when keys of the slots remain here. */
+  readonly more: boolean;
+}
+
+/** Per-slot numbers a shard reports (CLUSTER COUNTKEYSINSLOT, GETKEYSINSLOT, SLOT-STATS, rebalance). */
+export interface SlotReport {
+  readonly slots: number[];
+  readonly keyCount: number[];
+  readonly bytes: number[];
+  readonly cpuUsec: number[];
+  readonly bytesIn: number[];
+  readonly bytesOut: number[];
+  readonly reads: number[];
+  readonly writes: number[];
+}
+
+export class SlotMigration {
+  private marker: { target: string; keys: string[] } | null = null;
+  private settling: Promise<void> | null = null;
+
+  constructor(
+    readonly slots: SlotState,
+    private readonly core: ShardCore,
+    private readonly host: MigrationHost,
+  ) {}
+
+  /** Loads the pushed slot state and any in-flight batch (the shard's start). */
+  async load(): Promise<void> {
+    const config = await this.host.storage.get<ShardSlotConfig>(CONFIG_KEY);
+    if (config) this.slots.apply(config);
+    this.marker = (await this.host.storage.get<{ target: string; keys: string[] }>(MARKER_KEY)) ?? null;
+  }
+
+  /** True while a batch interrupted by a crash is unresolved: `settle` before serving. */
+  get unsettled(): boolean {
+    return this.marker !== null;
+  }
+
+  /** Resolves an interrupted batch (see the header); once, shared by concurrent callers. */
+  settle(): Promise<void> {
+    return (this.settling ??= this.host.exclusive(async () => {
+      const m = this.marker;
+      if (m === null) return;
+      const db = this.core.db;
+      db.now = Date.now();
+      const stillHere = m.keys.filter((k) => db.sequenceOf(k) !== undefined);
+      if (stillHere.length > 0) await this.host.target(m.target).dropKeys(stillHere);
+      await this.host.storage.delete(MARKER_KEY);
+      this.marker = null;
+    }).finally(() => (this.settling = null)));
+  }
+
+  /** The coordinator's push: applied (and persisted) unless older than what is known. */
+  async configure(config: ShardSlotConfig): Promise<{ epoch: number; applied: boolean }> {
+    if (this.slots.configured && config.epoch < this.slots.epoch) return { epoch: this.slots.epoch, applied: false };
+    this.slots.apply(config);
+    await this.host.storage.put(CONFIG_KEY, config);
+    // Clients parked on keys of slots no longer served here retry where the map points.
+    this.core.redirectBlocked((argv) => {
+      const r = this.slots.check(argv, false, this.core.db);
+      return isRedirect(r) ? r : null;
+    });
+    return { epoch: this.slots.epoch, applied: true };
+  }
+
+  /** Source: moves up to `maxKeys` keys (about `maxBytes`) of `slots` to object `target`. */
+  async migrate(slots: number[], target: string, maxKeys: number, maxBytes: number): Promise<MigrateResult> {
+    if (this.marker !== null) await this.settle();
+    return this.host.exclusive(async () => {
+      const wanted = new Uint8Array(SLOTS);
+      for (const s of slots) wanted[s] = 1;
+      const db = this.core.db;
+      db.now = Date.now();
+      const keys: string[] = [];
+      let more = false;
+      for (const key of db.keys()) {
+        if (!wanted[keySlot(key)]) continue;
+        if (db.isExpired(key)) continue;
+        if (keys.length >= maxKeys) {
+          more = true;
+          break;
+        }
+        keys.push(key);
+      }
+      if (keys.length === 0) return { moved: 0, bytes: 0, more: false };
+      const records: string[][] = [];
+      let bytes = 0;
+      for (const record of this.core.exportKeys(keys)) {
+        if (record[0] !== "RESTORE") continue;
+        records.push(record);
+        bytes += record[1].length + record[3].length;
+        if (bytes >= maxBytes && records.length < keys.length) more = true;
+        if (bytes >= maxBytes) break;
+      }
+      const sent = records.map((r) => r[1]);
+      // Expiry of keys read above was staged: commit it with the marker.
+      await this.host.commit();
+      await this.host.storage.put(MARKER_KEY, { target, keys: sent });
+      this.marker = { target, keys: sent };
+      await this.host.target(target).importKeys(records);
+      // The target's log holds them: now the source lets go.
+      this.core.applyMigration(sent.map((k) => ["DEL", k]));
+      await this.host.commit();
+      await this.host.storage.delete(MARKER_KEY);
+      this.marker = null;
+      return { moved: sent.length, bytes, more: more || records.length < keys.length };
+    });
+  }
+
+  /** Target: applies and logs a batch's records before answering. */
+  async importKeys(records: string[][]): Promise<void> {
+    for (const r of records) {
+      if (r[0] !== "RESTORE") throw new Error("ERR migration record is not a RESTORE");
+      if (!this.slots.owns(keySlot(r[1]))) throw new Error(`ERR slot ${keySlot(r[1])} is not being imported here`);
+    }
+    const replies = this.core.applyMigration(records);
+    await this.host.commit();
+    const failed = replies.find(isError);
+    // Out of memory under noeviction, …: the source keeps its keys and the move stops.
+    if (failed) throw new Error(failed.message);
+  }
+
+  /** Target: deletes keys of importing slots (roll-back of an interrupted batch). */
+  async dropKeys(keys: string[]): Promise<number> {
+    const mine = keys.filter((k) => this.slots.state[keySlot(k)] === IMPORTING);
+    const replies = this.core.applyMigration(mine.map((k) => ["DEL", k]));
+    await this.host.commit();
+    return replies.reduce<number>((n, r) => n + Number(r), 0);
+  }
+
+  /** Per-slot numbers for `slots` (all keys scanned once), with up to `keysOf` keys of the first slot. */
+  report(slots: number[], keysOf = 0): SlotReport & { keys: string[] } {
+    const index = new Int32Array(SLOTS).fill(-1);
+    slots.forEach((s, i) => (index[s] = i));
+    const keyCount = new Array<number>(slots.length).fill(0);
+    const bytes = new Array<number>(slots.length).fill(0);
+    const keys: string[] = [];
+    const db = this.core.db;
+    db.now = Date.now();
+    for (const key of db.keys()) {
+      const i = index[keySlot(key)];
+      if (i < 0 || db.isExpired(key)) continue;
+      keyCount[i]++;
+      bytes[i] += db.memoryUsage(key) ?? 0;
+      if (i === 0 && keys.length < keysOf) keys.push(key);
+    }
+    const c = this.slots.counters;
+    const pick = (a: Float64Array) => slots.map((s) => a[s]);
+    return {
+      slots,
+      keyCount,
+      bytes,
+      keys,
+      cpuUsec: pick(c.cpuUsec).map(Math.round),
+      bytesIn: pick(c.bytesIn),
+      bytesOut: pick(c.bytesOut),
+      reads: pick(c.reads),
+      writes: pick(c.writes),
+    };
+  }
+
+  /**
+   * Hides keys of importing slots from the keyspace-wide commands (KEYS, SCAN, DBSIZE):
+   * until a slot's move is done its keys count on the source, so none is seen twice.
+   */
+  hideImporting(argv: string[], reply: Reply): Reply {
+    if (this.slots.importingCount === 0 || isError(reply)) return reply;
+    const name = argv[0].toLowerCase();
+    const visible = (k: Reply) => typeof k !== "string" || this.slots.state[keySlot(k)] !== IMPORTING;
+    if (name === "keys" && Array.isArray(reply)) return reply.filter(visible);
+    if (name === "scan" && Array.isArray(reply) && Array.isArray(reply[1])) return [reply[0], reply[1].filter(visible)];
+    if (name === "dbsize" && typeof reply === "number") {
+      let hidden = 0;
+      for (const key of this.core.db.keys()) if (this.slots.state[keySlot(key)] === IMPORTING) hidden++;
+      return reply - hidden;
+    }
+    return reply;
+  }
+}

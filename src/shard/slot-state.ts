@@ -1,0 +1,153 @@
+/**
+ * Which slots a shard serves, as data: each slot is not owned, owned, migrating (this shard
+ * is the source of a move; the peer is the target group) or importing (this shard is the
+ * target; the peer is the source group), as of the coordinator's epoch. The SlotCoordinator
+ * (src/monitor/coordinator.ts) pushes it (`Shard.configureSlots`), the shard persists it; a
+ * shard never told falls back to the contiguous layout its name implies (src/shard/slot-owner.ts).
+ *
+ * `check` is the routing gate every command passes before it runs (Redis Cluster's
+ * getNodeByQuery, answered in the router's private dialect, never seen by clients):
+ *   - a key of a slot not served here → `MOVED <slot> <epoch>`: the router refetches the
+ *     slot map and retries where it now points;
+ *   - a migrating slot: served while every key is still here; when none is (moved already,
+ *     or new) → `ASK <slot> <group>`: the router retries once at that group, flagged asking;
+ *     some here and some not → `TRYAGAIN Multiple keys request during rehashing of slot`;
+ *   - an importing slot: served only when asked (the ASKING flag), else MOVED back to the
+ *     owner the map names; asked with several keys of which only some are here → TRYAGAIN.
+ * Reads and writes alike; what passes is counted per slot (CLUSTER SLOT-STATS).
+ */
+import type { SlotOwner } from "../commands/execute";
+import { arityOk, commandKeys, lookupCommand } from "../commands/table";
+import type { Keyspace } from "../engine/keyspace";
+import { contiguousOwner } from "../monitor/slot-map-data";
+import { error, type ErrorReply, type Reply } from "../protocol/reply";
+import { keySlot, SLOTS } from "../util/keyslot";
+
+export const NOT_OWNED = 0;
+export const OWNED = 1;
+export const MIGRATING = 2;
+export const IMPORTING = 3;
+
+export const ERR_TRYAGAIN = "TRYAGAIN Multiple keys request during rehashing of slot";
+
+/** A shard's slot state as the coordinator pushes it (JSON-safe). */
+export interface ShardSlotConfig {
+  readonly epoch: number;
+  /** [first, last] ranges of slots owned (served without ASKING). */
+  readonly owned: ReadonlyArray<readonly [number, number]>;
+  /** Slots this shard is moving out: [slot, target group]. */
+  readonly migrating: ReadonlyArray<readonly [number, number]>;
+  /** Slots this shard is moving in: [slot, source group]. */
+  readonly importing: ReadonlyArray<readonly [number, number]>;
+}
+
+/** A refusal the router acts on: `MOVED <slot> <epoch>` or `ASK <slot> <group>`. */
+export function isRedirect(r: unknown): r is ErrorReply {
+  if (r === null || typeof r !== "object" || Array.isArray(r) || (r as ErrorReply).kind !== "error") return false;
+  const m = (r as ErrorReply).message;
+  return m.startsWith("MOVED ") || m.startsWith("ASK ");
+}
+
+/** Per-slot counters (CLUSTER SLOT-STATS): since the object started, not persisted. */
+export class SlotCounters {
+  readonly cpuUsec = new Float64Array(SLOTS);
+  readonly bytesIn = new Float64Array(SLOTS);
+  readonly bytesOut = new Float64Array(SLOTS);
+  readonly reads = new Float64Array(SLOTS);
+  readonly writes = new Float64Array(SLOTS);
+}
+
+export class SlotState implements SlotOwner {
+  readonly state = new Uint8Array(SLOTS);
+  readonly peer = new Uint16Array(SLOTS);
+  epoch = 0;
+  /** True once the coordinator configured this shard (else: the name's contiguous layout). */
+  configured = false;
+  importingCount = 0;
+  readonly counters = new SlotCounters();
+
+  constructor(readonly shard: number) {}
+
+  /** The layout a shard named "shard-<group>" has before any coordinator speaks to it. */
+  static initial(group: number, shards: number): SlotState {
+    const s = new SlotState(group);
+    if (group < shards) {
+      const owner = contiguousOwner(shards);
+      for (let i = 0; i < SLOTS; i++) if (owner[i] === group) s.state[i] = OWNED;
+    }
+    return s;
+  }
+
+  /** Applies a pushed config unless older than what this shard knows; true when applied. */
+  apply(c: ShardSlotConfig): boolean {
+    if (this.configured && c.epoch < this.epoch) return false;
+    this.state.fill(NOT_OWNED);
+    for (const [first, last] of c.owned) this.state.fill(OWNED, first, last + 1);
+    for (const [slot, to] of c.migrating) {
+      this.state[slot] = MIGRATING;
+      this.peer[slot] = to;
+    }
+    for (const [slot, from] of c.importing) {
+      this.state[slot] = IMPORTING;
+      this.peer[slot] = from;
+    }
+    this.importingCount = c.importing.length;
+    this.epoch = c.epoch;
+    this.configured = true;
+    return true;
+  }
+
+  /** The executor's creation guard: a key may be created in a slot served here in any way. */
+  owns(slot: number): boolean {
+    return this.state[slot] !== NOT_OWNED;
+  }
+
+  /** Slots in `state`, ascending. */
+  slotsIn(state: number): number[] {
+    const out: number[] = [];
+    for (let s = 0; s < SLOTS; s++) if (this.state[s] === state) out.push(s);
+    return out;
+  }
+
+  /**
+   * The routing gate (see the header): a refusal, or the slot of the command's keys (-1:
+   * keyless, or keys of several slots — MGET split by shard — all served here).
+   */
+  check(argv: string[], asking: boolean, db: Keyspace): Reply | number {
+    const spec = lookupCommand(argv[0]);
+    if (!spec || !spec.run || !arityOk(spec, argv.length)) return -1;
+    let keys: string[];
+    try {
+      keys = commandKeys(spec, argv);
+    } catch {
+      return -1;
+    }
+    if (keys.length === 0) return -1;
+    let slot = -1;
+    let here = 0;
+    let away = 0;
+    let moving = -1;
+    let now = -1;
+    for (const key of keys) {
+      const s = keySlot(key);
+      slot = slot === -1 || slot === s ? s : -2;
+      const st = this.state[s];
+      if (st === OWNED) continue;
+      if (st === NOT_OWNED || (st === IMPORTING && !asking)) return error(`MOVED ${s} ${this.epoch}`);
+      if (now < 0) db.now = now = Date.now();
+      // Present: held and not past its TTL (checked without touching or expiring it).
+      if (db.sequenceOf(key) !== undefined && !db.isExpired(key)) here++;
+      else away++;
+      moving = s;
+    }
+    if (moving >= 0 && here > 0 && away > 0) return error(ERR_TRYAGAIN);
+    if (moving >= 0 && away > 0 && this.state[moving] === MIGRATING) return error(`ASK ${moving} ${this.peer[moving]}`);
+    const counted = slot < 0 ? keySlot(keys[0]) : slot;
+    if (spec.isWrite) this.counters.writes[counted]++;
+    else this.counters.reads[counted]++;
+    let bytes = 0;
+    for (const a of argv) bytes += a.length + 16;
+    this.counters.bytesIn[counted] += bytes;
+    return counted;
+  }
+}
