@@ -39,6 +39,16 @@ export interface RouterContext {
    * connection cannot use that connection's channel.
    */
   readonly releaseBlocked: ReleaseBlocked;
+  /** Replication (WAIT, WAITAOF, READONLY, READWRITE: src/commands/replication.ts); absent where unsupported. */
+  readonly replication?: ReplicationControl;
+}
+
+/** A session's replication controls. */
+export interface ReplicationControl {
+  /** How many replicas acknowledged the writes this connection made (minimum over the shards written; all shards when none). */
+  waitAcks(count: number, timeoutMs: number): Promise<number>;
+  /** READONLY / READWRITE: whether this session's reads may go to replicas. */
+  setReplicaReads(on: boolean): void;
 }
 
 /** Releases the client `token` parked on `shard`, with `reply` (default: its timeout reply). */

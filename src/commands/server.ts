@@ -85,6 +85,8 @@ const SHARD_SECTIONS: Record<string, (ctx: ExecContext) => string[]> = {
   },
   // Snapshots and the log: the shard's persistence writes this section (src/shard/persistence-info.ts).
   persistence: (ctx) => ctx.persistence.info(),
+  // The shard's role and stream (src/shard/replication.ts).
+  replication: (ctx) => ctx.replication.infoSection(),
   stats: (ctx) => [
     "# Stats",
     `expired_keys:${ctx.db.stats.expiredKeys}`,
