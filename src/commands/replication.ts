@@ -56,22 +56,32 @@ defineCommand({
   run: (ctx) => ctx.replication.role(),
 });
 
-for (const name of ["replicaof", "slaveof"]) {
-  defineCommand({
-    name, arity: 3, flags: ["admin", "noscript", "stale"], group: "server", acl: ["dangerous"], routing: "router",
-    runInRouter: () => {
-      throw new CommandError(ERR_TOPOLOGY_MANAGED);
-    },
-  });
+const refuseReplicaof = (): never => {
+  throw new CommandError(ERR_TOPOLOGY_MANAGED);
+};
+
+defineCommand({
+  name: "replicaof", arity: 3, flags: ["admin", "noscript", "stale"], group: "server", acl: ["dangerous"], routing: "router",
+  runInRouter: refuseReplicaof,
+});
+
+defineCommand({
+  name: "slaveof", arity: 3, flags: ["admin", "noscript", "stale"], group: "server", acl: ["dangerous"], routing: "router",
+  runInRouter: refuseReplicaof,
+});
+
+function setReplicaReads(ctx: RouterContext, on: boolean) {
+  if (!ctx.replication) throw new CommandError(ERR_READONLY_OVER_HTTP);
+  ctx.replication.setReplicaReads(on);
+  return OK;
 }
 
-for (const [name, on] of [["readonly", true], ["readwrite", false]] as const) {
-  defineCommand({
-    name, arity: 1, flags: ["loading", "stale", "fast"], group: "connection", routing: "session",
-    runInRouter: (ctx) => {
-      if (!ctx.replication) throw new CommandError(ERR_READONLY_OVER_HTTP);
-      ctx.replication.setReplicaReads(on);
-      return OK;
-    },
-  });
-}
+defineCommand({
+  name: "readonly", arity: 1, flags: ["loading", "stale", "fast"], group: "connection", routing: "session",
+  runInRouter: (ctx) => setReplicaReads(ctx, true),
+});
+
+defineCommand({
+  name: "readwrite", arity: 1, flags: ["loading", "stale", "fast"], group: "connection", routing: "session",
+  runInRouter: (ctx) => setReplicaReads(ctx, false),
+});
