@@ -25,3 +25,4 @@ import "./bitmaps";
 import "./geo";
 import "./hyperloglog";
 import "./hash-expiry";
+import "./replication";

@@ -41,6 +41,16 @@ export interface RouterContext {
   readonly releaseBlocked: ReleaseBlocked;
   /** Live resharding: the slot map and per-slot numbers (CLUSTER SLOTS, SHARDS, …); absent in Node tests. */
   readonly cluster?: ClusterView;
+  /** Replication (WAIT, WAITAOF, READONLY, READWRITE: src/commands/replication.ts); absent where unsupported. */
+  readonly replication?: ReplicationControl;
+}
+
+/** A session's replication controls. */
+export interface ReplicationControl {
+  /** How many replicas acknowledged the writes this connection made (minimum over the shards written; all shards when none). */
+  waitAcks(count: number, timeoutMs: number): Promise<number>;
+  /** READONLY / READWRITE: whether this session's reads may go to replicas. */
+  setReplicaReads(on: boolean): void;
 }
 
 /** What CLUSTER reads of the deployment (src/router/cluster-view.ts). */

@@ -13,8 +13,11 @@ import type { Shard } from "../shard/shard";
 import { ShardChannel, ShardLink, type ShardEndpoint } from "./channel";
 import type { ShardPool } from "./dispatch";
 import type { SlotMap } from "./slots";
-import { primaryName } from "../shard/group";
 import { slotMapCache, type SlotMapCache } from "./slot-map-cache";
+import { initialGroupConfig, isStaleRoute, primaryName, type GroupConfig } from "../shard/group";
+import { readConfig } from "../config";
+import { shardObject } from "../shard/address";
+import type { ShardOp, ShardResult } from "../shard/core";
 
 /** The Shard class's admin RPC methods, as the router calls them. */
 type ExportRpc = Pick<Shard, "exportStart" | "exportPull" | "slotReport">;
@@ -95,6 +98,33 @@ export class DurableShardPool implements ShardPool {
     return this.channel(shard).unblock(token, reply);
   }
 
+  // --- replication (src/shard/replication.ts) ---------------------------------------------
+
+  /**
+   * A read-only batch on a replica of group `shard` (one picked at random), as a replica
+   * read; a replica that refuses (syncing, or a newer epoch) or cannot be reached leaves the
+   * batch to the primary, on this request's ordered channel.
+   */
+  async execReplica(shard: number, batch: string[][]): Promise<Reply[]> {
+    const group = groupConfigOf(this.env, shard);
+    if (group.replicas.length === 0) return this.exec(shard, batch);
+    const name = group.replicas[Math.floor(Math.random() * group.replicas.length)];
+    try {
+      const stub = shardObject<{ run(ops: ShardOp[], route: { epoch: number; replicaRead: boolean }): Promise<ShardResult[] | unknown> }>(this.env, name);
+      const results = await stub.run([{ kind: "exec", batch }], { epoch: group.epoch, replicaRead: true });
+      if (!isStaleRoute(results)) return (results as ShardResult[])[0] as Reply[];
+    } catch {
+      // Unreachable replica: the primary serves the read.
+    }
+    return this.exec(shard, batch);
+  }
+
+  /** WAIT: replicas that acknowledged group `shard`'s current offset, once `count` have or `timeoutMs` passed. */
+  waitAcks(shard: number, count: number, timeoutMs: number): Promise<number> {
+    const group = groupConfigOf(this.env, shard);
+    return shardObject<{ waitAcks(count: number, timeoutMs: number): Promise<number> }>(this.env, group.primary).waitAcks(count, timeoutMs);
+  }
+
   /** Admin export: starts a point-in-time image of the shard's keys (src/shard/export.ts). */
   exportStart(shard: number): Promise<{ id: string; keys: number; expires: number }> {
     return this.stub(shard).exportStart();
@@ -106,6 +136,13 @@ export class DurableShardPool implements ShardPool {
   }
 }
 
+/**
+ * Group `group`'s members as the router knows them: the initial layout until the
+ * topology cache (the sentinel work) replaces this one function with its cached config.
+ */
+export function groupConfigOf(env: Env, group: number): GroupConfig {
+  return initialGroupConfig(group, readConfig(env).replicas);
+}
 /** A pool for the current request (a WebSocket connection, an HTTP request): channels of its own. */
 export function shardPool(env: Env, shards: number): DurableShardPool {
   return new DurableShardPool(env, slotMapCache(env, shards));
