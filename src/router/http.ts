@@ -18,9 +18,14 @@
  *   status "OK" (see protocol/json.ts). `Upstash-Response-Format: resp2`: raw RESP2 bytes
  *   as application/octet-stream (not for /multi-exec, which is always JSON); with base64,
  *   or any format other than json/resp2, the request is refused with 400.
- * - `upstash-sync-token`: returned on every response, never lower than the one sent. Every
- *   read here goes to the primary that took the write, so read-your-writes holds anyway;
- *   the token only keeps the client's bookkeeping moving forward.
+ * - Replica reads (replication): `Hotslot-Read-From: replica`, or a URL under
+ *   `/read-from-replica` (a base URL for @upstash/redis, which sends no custom headers), sends
+ *   the request's read-only shard batches to a replica of each group (as READONLY does on a
+ *   RESP connection); `primary` (the default) does not; any other value is refused with 400.
+ *   /multi-exec always runs on the primary.
+ * - `upstash-sync-token` (read-your-writes, src/router/sync-token.ts): every response carries
+ *   the per-group replication offsets the client has seen (merged with the token it sent); a
+ *   replica serves its later reads only once it has applied that much, else the primary does.
  * - Bodies over MAX_REQUEST_BYTES: 400 "ERR max request size exceeded" (Upstash's words).
  *   Malformed bodies (not JSON, not an array, empty), or more commands or arguments than
  *   MAX_PIPELINE_COMMANDS / MAX_REQUEST_ARGS (checked on the text, before parsing): 400,
@@ -53,6 +58,7 @@ import { Transaction } from "./transaction";
 import { clientRegistry } from "./clients";
 import { DurableShardPool, shardPool } from "./pool";
 import { acceptRespWebSocket } from "./websocket";
+import { encodeSyncToken, parseSyncToken } from "./sync-token";
 
 // --- per-request state and responses ---------------------------------------------------
 
@@ -73,7 +79,10 @@ interface RequestState {
   allowOrigin: string | null;
   base64: boolean;
   format: Format;
-  syncToken: string;
+  /** The upstash-sync-token to answer (read when the response is made, after the shard calls). */
+  readonly syncToken: string;
+  /** Replication: read-only batches go to replicas (`Hotslot-Read-From: replica`). */
+  replicaReads: boolean;
 }
 
 type App = { Bindings: Env; Variables: { state: RequestState } };
@@ -96,6 +105,7 @@ const CLIENT_HEADERS = [
   "upstash-encoding",
   "upstash-response-format",
   "upstash-sync-token",
+  "hotslot-read-from",
   "upstash-telemetry-runtime",
   "upstash-telemetry-platform",
   "upstash-telemetry-sdk",
@@ -128,19 +138,37 @@ function corsFor(config: Config, local: boolean, origin: string | null): { allow
   return LOOPBACK_ORIGIN.test(origin) ? { allowOrigin: origin, refused: false } : { allowOrigin: null, refused: true };
 }
 
-let lastSyncToken = 0;
+// --- replication: replica reads and read-your-writes -------------------------------------
+
+export const ERR_BAD_READ_FROM = "ERR Hotslot-Read-From must be primary or replica";
+
+/** Whether the request opted in to replica reads (`Hotslot-Read-From: replica`); null: a value we do not know. */
+function readFromReplica(header: string | undefined): boolean | null {
+  const v = (header ?? "primary").trim().toLowerCase();
+  return v === "replica" ? true : v === "primary" ? false : null;
+}
+
+/** The URL prefix that opts a request in to replica reads, as the header does. */
+export const READ_FROM_REPLICA_PREFIX = "/read-from-replica";
+
+/** The request without READ_FROM_REPLICA_PREFIX in its path, with `Hotslot-Read-From: replica`. */
+function readFromReplicaRequest(req: Request): Request {
+  const url = new URL(req.url);
+  url.pathname = url.pathname.slice(READ_FROM_REPLICA_PREFIX.length) || "/";
+  const headers = new Headers(req.headers);
+  headers.set("hotslot-read-from", "replica");
+  return new Request(url, { method: req.method, headers, body: req.body, signal: req.signal });
+}
 
 /**
- * A sync token above the last one this isolate gave, and not below the one sent (so a
- * client's token never goes back when its requests reach another isolate). The token
- * sent is not adopted here: one client cannot push everyone's tokens forward.
+ * Tracks the client's sync token on the request's pool (every shard call then asks its
+ * offset, in the same RPC) and answers the merged token; a pool of in-memory shards (tests)
+ * tracks nothing and echoes the token back.
  */
-function nextSyncToken(sent: string | undefined): string {
-  const t = Math.max(Date.now() * 1000, lastSyncToken + 1);
-  lastSyncToken = t;
-  // A token of ours is a safe integer; anything else (the client's first "") is ignored.
-  if (sent !== undefined && /^\d{1,16}$/.test(sent) && Number(sent) > t && Number.isSafeInteger(Number(sent))) return sent;
-  return String(t);
+function syncTokenOf(pool: ShardPool, sent: string | undefined): () => string {
+  const seen = parseSyncToken(sent);
+  if (pool instanceof DurableShardPool) pool.syncOffsets = seen;
+  return () => encodeSyncToken(seen);
 }
 
 function respond(allowOrigin: string | null, syncToken: string | null, body: BodyInit | null, status: number, contentType: string): Response {
@@ -359,7 +387,7 @@ function run(st: RequestState, cmds: string[][]): Promise<Reply[]> {
 }
 
 function route(st: RequestState, cmds: RoutedCommand[]): Promise<Reply[]> {
-  return routeBatch(st.pool, cmds, { access: st.auth.access(st.grant), runLocal: httpLocalRunner(st) });
+  return routeBatch(st.pool, cmds, { access: st.auth.access(st.grant), runLocal: httpLocalRunner(st), replicaReads: st.replicaReads });
 }
 
 /**
@@ -422,6 +450,15 @@ export function createApp(): Hono<App> {
   // /admin/* has its own token and handlers (RDB export and import): before the rest.
   mountAdmin(app as unknown as Hono<{ Bindings: Env }>);
 
+  // Replication: replica reads for clients that cannot add a header (@upstash/redis takes no
+  // custom headers): a base URL ending in /read-from-replica is the opt-in.
+  const viaReplica = (c: Context<App>) => {
+    if (hasUnsafePathSegment(c.req.raw.url)) return respond(null, null, errorJson(ERR_BAD_PATH), 400, "application/json");
+    return app.fetch(readFromReplicaRequest(c.req.raw), c.env, c.executionCtx);
+  };
+  app.all(READ_FROM_REPLICA_PREFIX, viaReplica);
+  app.all(`${READ_FROM_REPLICA_PREFIX}/*`, viaReplica);
+
   app.use("*", async (c, next) => {
     const method = c.req.method;
     let config: Config;
@@ -455,6 +492,7 @@ export function createApp(): Hono<App> {
 
     const requested = (c.req.header("upstash-response-format") ?? "json").toLowerCase();
     const base64 = c.req.header("upstash-encoding")?.toLowerCase() === "base64";
+    const syncToken = syncTokenOf(pool, c.req.header("upstash-sync-token"));
     const st: RequestState = {
       config,
       auth,
@@ -464,11 +502,15 @@ export function createApp(): Hono<App> {
       allowOrigin: cors.allowOrigin,
       base64,
       format: "json",
-      syncToken: nextSyncToken(c.req.header("upstash-sync-token")),
+      get syncToken() {
+        return syncToken();
+      },
+      replicaReads: readFromReplica(c.req.header("hotslot-read-from")) === true,
     };
     c.set("state", st);
     if (requested !== "json" && requested !== "resp2") return fail(st, ERR_BAD_FORMAT);
     if (requested === "resp2" && base64) return fail(st, ERR_FORMAT_AND_BASE64);
+    if (readFromReplica(c.req.header("hotslot-read-from")) === null) return fail(st, ERR_BAD_READ_FROM);
     // Upstash: the transactions endpoint "only returns response in JSON format".
     if (requested === "resp2" && url.pathname !== "/multi-exec") st.format = "resp2";
 

@@ -18,6 +18,8 @@ import { initialGroupConfig, isStaleRoute, primaryName, type GroupConfig } from 
 import { readConfig } from "../config";
 import { shardObject } from "../shard/address";
 import type { ShardOp, ShardResult } from "../shard/core";
+import type { RouteInfo } from "../shard/replication";
+import { raiseOffset, type SyncOffsets } from "./sync-token";
 
 /** The Shard class's admin RPC methods, as the router calls them. */
 type ExportRpc = Pick<Shard, "exportStart" | "exportPull" | "slotReport">;
@@ -74,11 +76,11 @@ export class DurableShardPool implements ShardPool {
   }
 
   exec(shard: number, batch: string[][], asking?: boolean): Promise<Reply[]> {
-    return this.channel(shard).call(asking ? { kind: "exec", batch, asking } : { kind: "exec", batch }) as Promise<Reply[]>;
+    return this.withOffset(shard, this.channel(shard).call(asking ? { kind: "exec", batch, asking } : { kind: "exec", batch })) as Promise<Reply[]>;
   }
 
   transaction(shard: number, batch: string[][], watched: WatchedKey[], asking?: boolean): Promise<Reply> {
-    return this.channel(shard).call(asking ? { kind: "transaction", batch, watched, asking } : { kind: "transaction", batch, watched }) as Promise<Reply>;
+    return this.withOffset(shard, this.channel(shard).call(asking ? { kind: "transaction", batch, watched, asking } : { kind: "transaction", batch, watched })) as Promise<Reply>;
   }
 
   watch(shard: number, keys: string[]): Promise<WatchedKey[]> {
@@ -89,8 +91,11 @@ export class DurableShardPool implements ShardPool {
     await this.channel(shard).call({ kind: "unwatch", keys });
   }
 
-  block(shard: number, argv: string[], token: string, maxWaitMs: number, signal?: AbortSignal, asking?: boolean): Promise<Reply> {
-    return this.channel(shard).block(argv, token, maxWaitMs, signal, asking);
+  async block(shard: number, argv: string[], token: string, maxWaitMs: number, signal?: AbortSignal, asking?: boolean): Promise<Reply> {
+    const reply = await this.channel(shard).block(argv, token, maxWaitMs, signal, asking);
+    // Read-your-writes: a blocking command runs alone, so its offset costs one more call (HTTP only).
+    if (this.syncOffsets !== null) await this.withOffset(shard, Promise.resolve(null)).catch(() => {});
+    return reply;
   }
 
   /** Alone on this request's stub, so it reaches the shard after this request's BLOCK. */
@@ -110,13 +115,39 @@ export class DurableShardPool implements ShardPool {
     if (group.replicas.length === 0) return this.exec(shard, batch);
     const name = group.replicas[Math.floor(Math.random() * group.replicas.length)];
     try {
-      const stub = shardObject<{ run(ops: ShardOp[], route: { epoch: number; replicaRead: boolean }): Promise<ShardResult[] | unknown> }>(this.env, name);
-      const results = await stub.run([{ kind: "exec", batch }], { epoch: group.epoch, replicaRead: true });
-      if (!isStaleRoute(results)) return (results as ShardResult[])[0] as Reply[];
+      const stub = shardObject<{ run(ops: ShardOp[], route: RouteInfo): Promise<ShardResult[] | unknown> }>(this.env, name);
+      // Read-your-writes: the replica serves the read only once it has applied what the client has seen.
+      const seen = this.syncOffsets;
+      const minOffset = seen?.get(shard) ?? 0;
+      const ops: ShardOp[] = seen === null ? [{ kind: "exec", batch }] : [{ kind: "exec", batch }, { kind: "offset" }];
+      const results = await stub.run(ops, minOffset > 0 ? { epoch: group.epoch, replicaRead: true, minOffset } : { epoch: group.epoch, replicaRead: true });
+      if (!isStaleRoute(results)) {
+        if (seen !== null) raiseOffset(seen, shard, (results as ShardResult[])[1]);
+        return (results as ShardResult[])[0] as Reply[];
+      }
     } catch {
       // Unreachable replica: the primary serves the read.
     }
     return this.exec(shard, batch);
+  }
+
+  // --- read-your-writes (HTTP upstash-sync-token: src/router/sync-token.ts) ------------------
+
+  /**
+   * Per group, the replication offset this request's client has seen (its sync token), raised
+   * by every call this request makes; null: not tracked (RESP connections), no offset asked.
+   */
+  syncOffsets: SyncOffsets | null = null;
+
+  /**
+   * `call`'s result, once the shard's offset after that call (an "offset" op riding the same
+   * RPC: the channel coalesces ops of one turn) has been recorded in syncOffsets.
+   */
+  private withOffset<T>(shard: number, call: Promise<T>): Promise<T> {
+    const seen = this.syncOffsets;
+    if (seen === null) return call;
+    const offset = this.channel(shard).call({ kind: "offset" });
+    return Promise.all([call, offset.then((o) => raiseOffset(seen, shard, o)).catch(() => {})]).then(([result]) => result);
   }
 
   /** WAIT: replicas that acknowledged group `shard`'s current offset, once `count` have or `timeoutMs` passed. */

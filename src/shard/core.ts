@@ -26,7 +26,9 @@ export type ShardOp =
   | { readonly kind: "watch"; readonly keys: string[] }
   | { readonly kind: "unwatch"; readonly keys: string[] }
   /** `reply`: what the client gets (CLIENT UNBLOCK … ERROR); default its timeout reply. */
-  | { readonly kind: "unblock"; readonly token: string; readonly reply?: Reply };
+  | { readonly kind: "unblock"; readonly token: string; readonly reply?: Reply }
+  /** Read-your-writes: the object's replication offset once this call committed (null: no replication); answered by Shard.run. */
+  | { readonly kind: "offset" };
 
 /** Each op's result: exec → its replies, transaction → EXEC's reply, watch → versions, else null. */
 export type ShardResult = Reply[] | Reply | WatchedKey[] | null;
@@ -130,6 +132,9 @@ export class ShardCore {
           break;
         case "unblock":
           this.unblock(op.token, op.reply);
+          results[i] = null;
+          break;
+        case "offset":
           results[i] = null;
           break;
       }

@@ -41,6 +41,19 @@ export function runOnReplica(core: ShardCore, ops: ShardOp[]): ShardResult[] {
   });
 }
 
+/**
+ * How long a replica read waits for the offset its client has seen (read-your-writes:
+ * `upstash-sync-token`) before refusing, so the router asks the primary instead. Short: the
+ * primary answers a read in about one RPC, so waiting longer than that gains nothing.
+ */
+export const READ_YOUR_WRITES_WAIT_MS = 50;
+
+/** Read-your-writes: every "offset" op's result is `offset`, the object's offset once the call committed. */
+export function answerOffsets(ops: readonly ShardOp[], results: ShardResult[], offset: number): ShardResult[] {
+  for (let i = 0; i < ops.length; i++) if (ops[i].kind === "offset") results[i] = offset;
+  return results;
+}
+
 /** Whether an op writes (a transaction with a write in it counts). */
 function opWrites(op: ShardOp): boolean {
   return (op.kind === "exec" || op.kind === "transaction") && op.batch.some(isWrite);

@@ -99,6 +99,8 @@ export class ReplicationSource {
   private config: GroupConfig | null = null;
   private self = "";
   private waiters: AckWaiter[] = [];
+  /** Replica reads waiting for this object to reach an offset (read-your-writes). */
+  private reachWaiters: { offset: number; resolve(reached: boolean): void }[] = [];
   /** Full resyncs served, partial ones (INFO stats' sync_full / sync_partial_ok). */
   readonly stats = { syncFull: 0, syncPartialOk: 0, syncPartialErr: 0 };
 
@@ -127,6 +129,33 @@ export class ReplicationSource {
     this.backlog.append(effects as string[][]);
     this.host.saveOffset(this.backlog.offset);
     if (this.config) for (const p of this.peers.values()) this.pump(p);
+    this.settleReached();
+  }
+
+  /**
+   * Read-your-writes on a replica: resolves true once this object has applied (committed)
+   * `offset`, false if it has not within `timeoutMs`.
+   */
+  reached(offset: number, timeoutMs: number): Promise<boolean> {
+    if (this.offset >= offset) return Promise.resolve(true);
+    if (timeoutMs <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const w = { offset, resolve };
+      this.reachWaiters.push(w);
+      setTimeout(() => {
+        this.reachWaiters = this.reachWaiters.filter((x) => x !== w);
+        resolve(this.offset >= offset);
+      }, timeoutMs);
+    });
+  }
+
+  private settleReached(): void {
+    if (this.reachWaiters.length === 0) return;
+    this.reachWaiters = this.reachWaiters.filter((w) => {
+      if (this.offset < w.offset) return true;
+      w.resolve(true);
+      return false;
+    });
   }
 
   /** Leads `config` as `self`: ships to its replicas (new ones probed first). */
@@ -164,6 +193,7 @@ export class ReplicationSource {
     this.replid2End = -1;
     this.backlog.reset(offset);
     this.host.saveOffset(offset);
+    this.settleReached();
   }
 
   /** Whether a replica at `offset` of stream `replid` can continue from the backlog. */

@@ -23,6 +23,8 @@ import type { ReplicationView } from "../commands/context";
 export interface RouteInfo {
   readonly epoch: number;
   readonly replicaRead?: boolean;
+  /** Read-your-writes: a replica read needs this offset applied (it waits briefly, else refuses: the router asks the primary). */
+  readonly minOffset?: number;
 }
 
 /** The shard-side RPCs of a replication group member, as peers call them. */
@@ -192,6 +194,11 @@ export class ShardReplication implements ReplicationView {
     if (route !== undefined && route.epoch < this.epoch) return { staleRoute: true, epoch: this.epoch, role };
     if (!this.isPrimary && !(route?.replicaRead && !this.sink.syncing && this.source.replid !== "")) return { staleRoute: true, epoch: this.epoch, role };
     return null;
+  }
+
+  /** A replica read refused because this replica has not applied the offset its client has seen (the router asks the primary). */
+  behind(): StaleRoute {
+    return { staleRoute: true, epoch: this.epoch, role: this.isPrimary ? "primary" : "replica" };
   }
 
   /** A replica's hello: feed it again. */

@@ -22,11 +22,11 @@ import { measureReply } from "../commands/reply-budget";
 import { initialSlotState } from "./slot-owner";
 import { isRedirect, type ShardSlotConfig } from "./slot-state";
 import { SlotMigration, type MigrateResult, type SlotReport } from "./slot-migration";
-import { groupOfName, type GroupConfig, type ShardRoleInfo, type StaleRoute } from "./group";
+import { groupOfName, isStaleRoute, type GroupConfig, type ShardRoleInfo, type StaleRoute } from "./group";
 import { shardObject } from "./address";
 import { ShardReplication, type ReplicationPeer, type RouteInfo } from "./replication";
 import type { ReplAck, ReplMessage } from "./replication-source";
-import { runOnReplica, withMinReplicas } from "./replica-ops";
+import { answerOffsets, READ_YOUR_WRITES_WAIT_MS, runOnReplica, withMinReplicas } from "./replica-ops";
 
 export type { BlockWait, LeaseExpired, ShardOp, ShardResult, WatchedKey };
 
@@ -129,6 +129,13 @@ export class Shard extends DurableObject<Env> {
    * before the replies leave.
    */
   async run(ops: ShardOp[], route?: RouteInfo): Promise<ShardResult[] | StaleRoute> {
+    const results = await this.runCall(ops, route);
+    // Read-your-writes (HTTP upstash-sync-token): "offset" ops answer the offset this call's commit reached.
+    const repl = this.replication;
+    return repl === null || isStaleRoute(results) ? results : answerOffsets(ops, results, repl.source.offset);
+  }
+
+  private async runCall(ops: ShardOp[], route?: RouteInfo): Promise<ShardResult[] | StaleRoute> {
     this.core.db.stats.rpcCalls++;
     if (this.migration?.unsettled) await this.migration.settle();
     // Replication: a call for an older epoch, or not a read sent to a replica, is refused;
@@ -137,7 +144,12 @@ export class Shard extends DurableObject<Env> {
     if (repl !== null) {
       const stale = repl.refusal(route);
       if (stale !== null) return stale;
-      if (!repl.isPrimary) return runOnReplica(this.core, ops);
+      if (!repl.isPrimary) {
+        // Read-your-writes: not before this replica has applied what the client has seen.
+        const need = route?.minOffset ?? 0;
+        if (need > repl.source.offset && !(await repl.source.reached(need, READ_YOUR_WRITES_WAIT_MS))) return repl.behind();
+        return runOnReplica(this.core, ops);
+      }
       const settings = this.core.db.settings;
       if (settings.minReplicasToWrite > 0) return withMinReplicas(repl.source, settings, ops, (gated) => this.runOps(gated));
     }

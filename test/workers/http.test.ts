@@ -6,7 +6,8 @@
  */
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { READONLY_TOKEN, TOKEN } from "./helpers";
+import { READONLY_TOKEN, SHARDS, TOKEN } from "./helpers";
+import { SlotMap } from "../../src/router/slots";
 
 interface Answer {
   status: number;
@@ -525,20 +526,29 @@ describe("CORS", () => {
 });
 
 describe("upstash-sync-token", () => {
-  it("comes back on every answer, increasing", async () => {
+  /** The token as group → offset. */
+  const offsets = (t: string | null) => new Map((t ?? "").split(",").filter(Boolean).map((p) => p.split(":").map(Number) as [number, number]));
+
+  it("comes back on every answer, carrying the offset each write reached in its group, increasing", async () => {
     const a = await post("/", ["PING"]);
-    const b = await post("/", ["SET", "sync:k", "v"]);
-    const c = await post("/", ["GET"]);
-    const tokens = [a, b, c].map((x) => x.headers.get("upstash-sync-token"));
-    for (const t of tokens) expect(t).toMatch(/^\d+$/);
-    expect(Number(tokens[1])).toBeGreaterThan(Number(tokens[0]));
-    expect(Number(tokens[2])).toBeGreaterThan(Number(tokens[1]));
+    const b = await post("/", ["SET", "sync:k", "v"], { "upstash-sync-token": a.headers.get("upstash-sync-token")! });
+    const c = await post("/", ["SET", "sync:k", "w"], { "upstash-sync-token": b.headers.get("upstash-sync-token")! });
+    const d = await post("/", ["GET"], { "upstash-sync-token": c.headers.get("upstash-sync-token")! });
+    const tokens = [a, b, c, d].map((x) => x.headers.get("upstash-sync-token"));
+    for (const t of tokens) expect(t).toMatch(/^(\d+:\d+(,\d+:\d+)*)?$/);
+    const group = SlotMap.contiguous(SHARDS).shardOfKey("sync:k");
+    expect([...offsets(tokens[1]).keys()]).toEqual([group]);
+    expect(offsets(tokens[2]).get(group)).toBeGreaterThan(offsets(tokens[1]).get(group)!);
+    expect(tokens[3]).toBe(tokens[2]);
   });
 
-  it("is never lower than the one the client sent", async () => {
-    const sent = String(Date.now() * 1000 + 10_000_000_000);
-    const a = await post("/", ["PING"], { "upstash-sync-token": sent });
-    expect(Number(a.headers.get("upstash-sync-token"))).toBeGreaterThanOrEqual(Number(sent));
+  it("is never lower than the one the client sent, per group; unreadable parts are ignored", async () => {
+    const sent = "0:99999999999,3:5,x:1,2:-4";
+    const a = await post("/", ["SET", "sync:k", "v"], { "upstash-sync-token": sent });
+    const back = offsets(a.headers.get("upstash-sync-token"));
+    expect(back.get(0)).toBe(99999999999);
+    expect(back.get(3)).toBeGreaterThanOrEqual(5);
+    expect(back.has(2)).toBe(false);
   });
 });
 
