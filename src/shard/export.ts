@@ -16,6 +16,8 @@ interface Export {
   /** Output produced and not pulled yet. */
   parts: Uint8Array[];
   lastPull: number;
+  /** A whole RDB file (a replica's full resync), ended when walked; else key records only. */
+  whole: boolean;
 }
 
 export class ShardExports {
@@ -35,13 +37,17 @@ export class ShardExports {
     return [...this.exports.values()].map((e) => e.job);
   }
 
-  /** Starts an export of the keyspace as it is now. Abandoned exports expire. */
-  start(now = Date.now()): { id: string; keys: number; expires: number } {
+  /**
+   * Starts an export of the keyspace as it is now. Abandoned exports expire. With
+   * `settingsAux` it is a whole file, as a snapshot (header, settings, scripts, function
+   * libraries, hash field TTLs, end): what a replica's full resync loads.
+   */
+  start(now = Date.now(), settingsAux: string | null = null): { id: string; keys: number; expires: number } {
     this.dropIdle(now);
     const id = `${now.toString(36)}-${++this.seq}`;
     const parts: Uint8Array[] = [];
-    const job = new SnapshotJob(0, "bgsave", now, 0, 0, this.db, { ...this.db.settings }, null, (bytes) => parts.push(bytes));
-    this.exports.set(id, { job, parts, lastPull: now });
+    const job = new SnapshotJob(0, "bgsave", now, 0, 0, this.db, { ...this.db.settings }, settingsAux, (bytes) => parts.push(bytes));
+    this.exports.set(id, { job, parts, lastPull: now, whole: settingsAux !== null });
     this.changed();
     return { id, keys: this.db.size, expires: this.db.expiresCount };
   }
@@ -55,6 +61,10 @@ export class ShardExports {
     while (size < maxBytes && !e.job.done) {
       e.job.step(Math.min(this.stepBytes, maxBytes - size));
       e.job.flush();
+      size = e.parts.reduce((n, p) => n + p.length, 0);
+    }
+    if (e.job.done && e.whole) {
+      e.job.finish();
       size = e.parts.reduce((n, p) => n + p.length, 0);
     }
     const bytes = new Uint8Array(size);

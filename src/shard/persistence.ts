@@ -342,6 +342,11 @@ export class ShardPersistence implements Persistence, EffectLog {
     return this.exports.start(now);
   }
 
+  /** Starts a replica's full-resync image: the keyspace as it is now, as a whole snapshot file (scripts, functions, field TTLs, settings). */
+  imageStart(now = Date.now()): { id: string; keys: number; expires: number } {
+    return this.exports.start(now, this.settingsDiff());
+  }
+
   /** The next piece of an export (about `maxBytes`); `done` once all has been pulled. */
   exportPull(id: string, maxBytes: number, now = Date.now()): { bytes: Uint8Array; done: boolean } {
     return this.exports.pull(id, maxBytes, now);

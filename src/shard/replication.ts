@@ -15,8 +15,8 @@ import type { ShardPersistence } from "./persistence";
 import { newReplid, RoleStore, type RoleState } from "./role";
 import { ReplicationSink } from "./replication-sink";
 import { ReplicationSource, type FullSyncImage, type ReplAck, type ReplicaLink, type ReplMessage } from "./replication-source";
-import { rdbFile } from "../router/rdb-transfer";
 import type { Reply } from "../protocol/reply";
+import { EXPORT_PULL_BYTES } from "../router/rdb-transfer";
 import type { ReplicationView } from "../commands/context";
 
 /** How a router call is addressed: the epoch it was routed for, and whether it is a replica read. */
@@ -211,10 +211,17 @@ export class ShardReplication implements ReplicationView {
     this.deps.effects.flush();
     const offset = this.source.offset;
     const persistence = this.deps.persistence;
-    const exp = persistence.exportStart();
+    // A whole snapshot file: keys, and the script cache, function libraries, hash field TTLs and settings.
+    const image = persistence.imageStart();
     return {
       offset,
-      pieces: () => rdbFile([{ keys: exp.keys, expires: exp.expires, pull: async (maxBytes) => persistence.exportPull(exp.id, maxBytes) }]),
+      pieces: async function* () {
+        for (;;) {
+          const { bytes, done } = persistence.exportPull(image.id, EXPORT_PULL_BYTES);
+          if (bytes.length > 0) yield bytes;
+          if (done) return;
+        }
+      },
     };
   }
 
