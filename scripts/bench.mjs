@@ -21,6 +21,9 @@
  * - log          SET throughput with the append log and with PERSISTENCE=no, then snapshot
  *                time, worst request pause during a snapshot and recovery time for 10/50/100 MB
  *                (scripts/bench/durability.mjs, scripts/snapshot-bench.mjs)
+ * - replication  SET throughput with REPLICAS=1 vs 0, replication lag under that load (bytes
+ *                and ms), GET throughput on READONLY connections (replicas) vs primaries
+ *                (scripts/bench/replication.mjs)
  *
  * A round trip costs far more on this runtime than a command does, so throughput must rise
  * with pipeline depth: a pipeline of N commands to one shard is one RPC, not N.
@@ -44,8 +47,9 @@ import { memory } from "./bench/memory.mjs";
 import { startHotslot, startRedisServer, withClient } from "./bench/targets.mjs";
 import { scripting } from "./bench/scripting.mjs";
 import { throughput } from "./bench/throughput.mjs";
+import { replication } from "./bench/replication.mjs";
 
-const SECTIONS = ["ceiling", "throughput", "scripting", "collections", "expiry", "memory", "log"];
+const SECTIONS = ["ceiling", "throughput", "scripting", "collections", "expiry", "memory", "log", "replication"];
 const only = (process.env.BENCH_ONLY ?? SECTIONS.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`BENCH_ONLY: unknown section "${s}" (one of ${SECTIONS.join(", ")})`);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10000);
@@ -107,6 +111,9 @@ try {
   }
   if (only.includes("log")) {
     await durability({ withHotslot: (vars, fn) => withHotslot({ SHARDS, ...vars }, fn), requests: REQUESTS, clients: CLIENTS, log });
+  }
+  if (only.includes("replication")) {
+    await replication({ withHotslot: (vars, fn) => withHotslot({ SHARDS, ...vars }, fn), requests: REQUESTS, clients: CLIENTS, log });
   }
 } finally {
   await redis.stop();
