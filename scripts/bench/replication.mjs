@@ -131,15 +131,9 @@ export async function replication({ withHotslot, requests, clients, log }) {
     results[replicas] = await withHotslot({ REPLICAS: replicas }, async (h) => {
       const r = { write: {}, read: {}, shards: h.vars.SHARDS };
       r.write[1] = await redisBenchmark(h.port, setArgs(1));
-      if (replicas === "1") {
-        // The -P 16 load with the lag sampled alongside it.
-        const bench = redisBenchmark(h.port, setArgs(16));
-        const [w, lag] = await Promise.all([bench, sampleLag(h.port, bench.catch(() => {}))]);
-        r.write[16] = w;
-        r.lag = lag;
-      } else {
-        r.write[16] = await redisBenchmark(h.port, setArgs(16));
-      }
+      // The -P 16 load with the lag sampled alongside it (with REPLICAS=0 too: the same extra load).
+      const bench = redisBenchmark(h.port, setArgs(16));
+      [r.write[16], r.lag] = await Promise.all([bench, sampleLag(h.port, bench.catch(() => {}))]);
       await preload(h.port);
       if (replicas === "1") await caughtUp(h.port);
       for (const depth of [1, 16]) {
