@@ -5,6 +5,7 @@
  * next frame.
  */
 import { env, SELF } from "cloudflare:test";
+import { afterAll, beforeAll } from "vitest";
 import { shardName } from "../../src/router/pool";
 import { SlotMap } from "../../src/router/slots";
 
@@ -117,4 +118,22 @@ export async function connect(query = "", token: string | null = TOKEN): Promise
     close: () => ws.close(),
     closed,
   };
+}
+
+/**
+ * For the enclosing describe: the global fetch sends http://hotslot… to the Worker (SELF), so
+ * client libraries that call fetch (@upstash/redis) reach it.
+ */
+export function routeFetchToWorker(): void {
+  const realFetch = globalThis.fetch;
+  beforeAll(() => {
+    globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (!url.startsWith("http://hotslot")) return realFetch(input, init);
+      return SELF.fetch(url, { method: init?.method, headers: new Headers(init?.headers), body: init?.body });
+    }) as typeof fetch;
+  });
+  afterAll(() => {
+    globalThis.fetch = realFetch;
+  });
 }

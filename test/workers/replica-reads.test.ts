@@ -7,8 +7,8 @@
  */
 import { runInDurableObject, SELF } from "cloudflare:test";
 import { Redis } from "@upstash/redis/cloudflare";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SHARDS, TOKEN } from "./helpers";
+import { describe, expect, it } from "vitest";
+import { routeFetchToWorker, SHARDS, TOKEN } from "./helpers";
 import { converged, primaryStub, replicaStub } from "./replication-helpers";
 import { SlotMap } from "../../src/router/slots";
 import type { Shard } from "../../src/shard/shard";
@@ -93,17 +93,7 @@ describe("HTTP replica reads", () => {
 });
 
 describe("@upstash/redis with replica reads and its default readYourWrites", () => {
-  const realFetch = globalThis.fetch;
-  beforeAll(() => {
-    globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
-      const url = input instanceof Request ? input.url : String(input);
-      if (!url.startsWith("http://hotslot")) return realFetch(input, init);
-      return SELF.fetch(url, { method: init?.method, headers: new Headers(init?.headers), body: init?.body });
-    }) as typeof fetch;
-  });
-  afterAll(() => {
-    globalThis.fetch = realFetch;
-  });
+  routeFetchToWorker();
   // @upstash/redis sends no custom headers: the URL prefix opts in.
   const client = (opts: { readYourWrites?: boolean; enableAutoPipelining?: boolean } = {}) =>
     new Redis({ url: "http://hotslot/read-from-replica", token: TOKEN, enableTelemetry: false, ...opts });

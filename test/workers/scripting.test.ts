@@ -5,12 +5,12 @@
  * with @upstash/redis: @upstash/ratelimit (fixed window, sliding window, token bucket) and
  * @upstash/lock, each asserting what it promises under concurrency.
  */
-import { evictAllDurableObjects, SELF } from "cloudflare:test";
+import { evictAllDurableObjects } from "cloudflare:test";
 import { Lock } from "@upstash/lock";
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis/cloudflare";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cmd, http, keyPerShard, TOKEN } from "./helpers";
+import { describe, expect, it } from "vitest";
+import { cmd, http, keyPerShard, routeFetchToWorker, TOKEN } from "./helpers";
 
 describe("the script cache", () => {
   const body = "return redis.call('incr', KEYS[1])";
@@ -59,17 +59,7 @@ describe("the script cache", () => {
 });
 
 describe("real libraries over @upstash/redis", () => {
-  const realFetch = globalThis.fetch;
-  beforeAll(() => {
-    globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
-      const url = input instanceof Request ? input.url : String(input);
-      if (!url.startsWith("http://hotslot")) return realFetch(input, init);
-      return SELF.fetch(url, { method: init?.method, headers: new Headers(init?.headers), body: init?.body });
-    }) as typeof fetch;
-  });
-  afterAll(() => {
-    globalThis.fetch = realFetch;
-  });
+  routeFetchToWorker();
   const redis = () => new Redis({ url: "http://hotslot", token: TOKEN, enableTelemetry: false });
 
   /** `n` concurrent limit() calls: how many were allowed. */
