@@ -12,7 +12,7 @@ import { fixed, int, ratio, table } from "./format.mjs";
 import { RespClient } from "./resp.mjs";
 import { redisBenchmark } from "./throughput.mjs";
 
-const LAG_SAMPLE_MS = 100;
+const LAG_SAMPLE_MS = 20;
 const KEYS = 100_000;
 
 /** redis-benchmark's key for `i` under -r (key:__rand_int__ is 12 digits, zero-padded). */
