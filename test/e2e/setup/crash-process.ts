@@ -81,8 +81,6 @@ export class CrashableWorker {
         "--var",
         "SHARDS:4",
         "--var",
-        "REPLICAS:1",
-        "--var",
         `HOTSLOT_TOKEN:${this.token}`,
         // An env file (empty) instead of the project's .dev.vars: a developer's tokens stay out.
         "--env-file",
