@@ -15,6 +15,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { freePort, makePersistDir, waitForWorker } from "./worker";
 
+/** The crashed deployment: 4 groups of a primary and one replica (every object snapshots its own log). */
+export const CRASH_SHARDS = 4;
+export const CRASH_REPLICAS = 1;
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const WRANGLER_BIN = path.join(ROOT, "node_modules/wrangler/bin/wrangler.js");
 
@@ -79,7 +83,9 @@ export class CrashableWorker {
         "--persist-to",
         path.join(dir, "state"),
         "--var",
-        "SHARDS:4",
+        `SHARDS:${CRASH_SHARDS}`,
+        "--var",
+        `REPLICAS:${CRASH_REPLICAS}`,
         "--var",
         `HOTSLOT_TOKEN:${this.token}`,
         // An env file (empty) instead of the project's .dev.vars: a developer's tokens stay out.
@@ -147,7 +153,7 @@ export class CrashableWorker {
 export interface DiskReport {
   /** Shards with a snapshot whose chunks are on disk but which was never committed. */
   halfWritten: number;
-  /** Committed snapshots (one per shard at most). */
+  /** Committed snapshots (one per shard object — primaries and replicas — at most). */
   snapshots: number;
   logRows: number;
 }
