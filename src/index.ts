@@ -19,5 +19,6 @@
 import { createApp } from "./router/http";
 
 export { Shard } from "./shard/shard";
+export { PubSubHub } from "./pubsub/hub";
 
 export default createApp();

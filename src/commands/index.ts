@@ -23,3 +23,4 @@ import "./bitmaps";
 import "./geo";
 import "./hyperloglog";
 import "./hash-expiry";
+import "./pubsub";

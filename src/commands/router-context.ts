@@ -14,6 +14,8 @@ export interface Session {
   authenticated: boolean;
   /** Set by QUIT: the connection closes after this reply. */
   closing: boolean;
+  /** Pub/Sub: the connection holds a subscription (RESP2 subscribed mode). */
+  readonly subscribed?: boolean;
 }
 
 export interface RouterContext {
@@ -39,6 +41,29 @@ export interface RouterContext {
    * connection cannot use that connection's channel.
    */
   readonly releaseBlocked: ReleaseBlocked;
+  /** Pub/Sub: the connection's subscriptions (a RESP session's; absent over HTTP). */
+  readonly pubsub?: SubscriptionControl;
+  /** Pub/Sub: the hubs, for PUBLISH and PUBSUB (absent where no hub is bound, e.g. Node tests). */
+  readonly hubs?: HubDirectory;
+}
+
+/** Pub/Sub's three namespaces (src/pubsub/placement.ts). */
+export type SubscriptionKind = "channel" | "pattern" | "shard";
+
+/** (P|S)SUBSCRIBE and (P|S)UNSUBSCRIBE as the session performs them; replies are pushes. */
+export interface SubscriptionControl {
+  subscribe(kind: SubscriptionKind, names: string[]): Promise<Reply>;
+  /** No names: every subscription of `kind`. */
+  unsubscribe(kind: SubscriptionKind, names: string[]): Promise<Reply>;
+}
+
+/** PUBLISH and PUBSUB's views over every hub of the deployment. */
+export interface HubDirectory {
+  /** Delivers and returns the receivers across the deployment; `shard`: SPUBLISH. */
+  publish(shard: boolean, channel: string, message: string): Promise<number>;
+  channels(kind: "channel" | "shard", pattern: string | null): Promise<string[]>;
+  numsub(kind: "channel" | "shard", names: string[]): Promise<number[]>;
+  numpat(): Promise<number>;
 }
 
 /** Releases the client `token` parked on `shard`, with `reply` (default: its timeout reply). */

@@ -47,11 +47,14 @@ import { binaryToBytes, bytesToBinary, utf8ToBinary } from "../util/binary";
 import { mountAdmin } from "./admin";
 import { isLocalDevRequest, presentedToken, requestAuthenticator, WELL_KNOWN_DEV_TOKENS, type Authenticator, type Grant } from "./auth";
 import type { CommandSpec } from "../commands/table";
+import { ERR_PUBSUB_OFF } from "../commands/pubsub";
 import { resolveCommand, routeBatch, routeBlocking, runRouterCommand, type LocalRunner, type RoutedCommand, type ShardPool } from "./dispatch";
 import { Transaction } from "./transaction";
 import { clientRegistry } from "./clients";
 import { shardPool } from "./pool";
 import { acceptRespWebSocket } from "./websocket";
+import { durableHubs, HubClient, type HubConnector } from "../pubsub/hubs";
+import { subscribeStream } from "./sse-subscribe";
 
 // --- per-request state and responses ---------------------------------------------------
 
@@ -63,6 +66,8 @@ interface RequestState {
   auth: Authenticator;
   grant: Grant | null;
   pool: ShardPool;
+  /** Pub/Sub: this request's way to the hubs (undefined without a HUB binding). */
+  hubs?: HubConnector;
   /**
    * Served without a secret credential: open (no token needed) or by a well-known dev
    * token. Any web page could then send the request, so GET runs no writes.
@@ -316,6 +321,8 @@ function httpContext(st: RequestState): RouterContext {
     // CLIENT LIST/KILL/UNBLOCK over HTTP see this isolate's RESP connections.
     clients: clientRegistry,
     releaseBlocked: (shard, token, reply) => st.pool.unblock(shard, token, reply),
+    // PUBLISH and PUBSUB over HTTP (SUBSCRIBE is the /subscribe event stream).
+    hubs: st.hubs ? new HubClient(st.hubs) : undefined,
   };
 }
 
@@ -438,6 +445,7 @@ export function createApp(): Hono<App> {
     }
     const auth = requestAuthenticator(config, url);
     const pool = shardPool(c.env, config.shards);
+    const hubs = c.env.HUB ? durableHubs(c.env.HUB, config.pubsubHubs) : undefined;
 
     if (c.req.header("upgrade")?.toLowerCase() === "websocket") {
       // A RESP session: with tokens configured, a client without one may still AUTH inside
@@ -447,7 +455,8 @@ export function createApp(): Hono<App> {
       if ((presented !== null || !auth.configured) && !grant && auth.required) {
         return respond(cors.allowOrigin, null, errorJson(auth.unauthorizedMessage), 401, "application/json");
       }
-      return acceptRespWebSocket(pool, auth, grant, config.maxValueBytes, (p) => c.executionCtx.waitUntil(p));
+      const pubsub = hubs ? { hubs, outputLimit: config.pubsubOutputLimit } : undefined;
+      return acceptRespWebSocket(pool, auth, grant, config.maxValueBytes, (p) => c.executionCtx.waitUntil(p), pubsub);
     }
 
     const requested = (c.req.header("upstash-response-format") ?? "json").toLowerCase();
@@ -457,6 +466,7 @@ export function createApp(): Hono<App> {
       auth,
       grant: null,
       pool,
+      hubs,
       publicCredential: false,
       allowOrigin: cors.allowOrigin,
       base64,
@@ -491,6 +501,20 @@ export function createApp(): Hono<App> {
   app.on(["POST", "PUT"], "/", command);
   app.on(["POST", "PUT"], "/pipeline", pipeline);
   app.on(["POST", "PUT"], "/multi-exec", transaction);
+
+  // Pub/Sub as Server-Sent Events (@upstash/redis's subscribe() POSTs, with an empty body).
+  const subscribe = (kind: "channel" | "pattern") => async (c: Context<App>) => {
+    const st = c.get("state");
+    if (hasUnsafePathSegment(c.req.raw.url)) return fail(st, ERR_BAD_PATH);
+    const [, ...names] = pathFormArgv(new URL(c.req.url), null);
+    if (names.length === 0) return fail(st, `ERR wrong number of arguments for '${kind === "channel" ? "subscribe" : "psubscribe"}' command`);
+    if (!st.hubs) return fail(st, ERR_PUBSUB_OFF);
+    const headers: Record<string, string> = {};
+    if (st.allowOrigin !== null) headers["access-control-allow-origin"] = st.allowOrigin;
+    return subscribeStream(st.hubs, kind, names, c.req.raw.signal, st.config.pubsubOutputLimit, headers);
+  };
+  app.on(["GET", "POST"], "/subscribe/*", subscribe("channel"));
+  app.on(["GET", "POST"], "/psubscribe/*", subscribe("pattern"));
 
   // The path form (HEAD is served as GET, without the body).
   app.on(["GET", "POST", "PUT"], "*", async (c) => {

@@ -15,7 +15,9 @@ import { ERR_CROSSSLOT, ERR_EXECABORT, ERR_NOAUTH } from "../commands/errors";
 import type { ReleaseBlocked, RouterContext, Session } from "../commands/router-context";
 import { hasRouterFlag, type CommandSpec } from "../commands/table";
 import { encodeRepliesBinary } from "../protocol/resp";
-import { error, OK, QUEUED, type Reply } from "../protocol/reply";
+import { error, OK, push, QUEUED, type Reply } from "../protocol/reply";
+import { HubClient, type HubConnector } from "../pubsub/hubs";
+import { SessionSubscriptions } from "../pubsub/subscriptions";
 import type { WatchedKey } from "../shard/core";
 import { keySlot } from "../util/keyslot";
 import type { Access, Authenticator, Grant } from "./auth";
@@ -111,10 +113,17 @@ export class RespSession implements Session, ClientConnection {
   /** Aborted when the connection closes: a blocking command then stops renewing its wait. */
   private readonly closed = new AbortController();
 
+  /** Pub/Sub: the connection's subscriptions, made at its first (P|S)SUBSCRIBE. */
+  private subs: SessionSubscriptions | null = null;
+  /** Pub/Sub: where pushed messages go, encoded (the transport sets it). */
+  pushOut: ((encoded: string) => void) | null = null;
+
   constructor(
     private readonly pool: ShardPool,
     private readonly auth: Authenticator,
     grant: Grant | null,
+    /** Pub/Sub: how this connection reaches the hubs (absent: Pub/Sub is off). */
+    private readonly hubs?: HubConnector,
   ) {
     this.authenticated = grant !== null || !auth.required;
     this.access = auth.access(grant);
@@ -143,7 +152,32 @@ export class RespSession implements Session, ClientConnection {
         watch: (keys) => this.watch(keys),
         unwatch: () => this.unwatch(),
       },
+      get pubsub() {
+        return self.subscriptions() ?? undefined;
+      },
+      hubs: hubs ? new HubClient(hubs) : undefined,
     };
+  }
+
+  // --- Pub/Sub (src/pubsub) -------------------------------------------------------------
+
+  /** True while the connection holds a subscription (RESP2: subscribed mode). */
+  get subscribed(): boolean {
+    return this.subs?.active ?? false;
+  }
+
+  get subscriptionCounts(): [number, number, number] {
+    const s = this.subs;
+    return s ? [s.count("channel"), s.count("pattern"), s.count("shard")] : [0, 0, 0];
+  }
+
+  private subscriptions(): SessionSubscriptions | null {
+    if (!this.hubs) return null;
+    if (!this.subs) {
+      this.subs = new SessionSubscriptions(this.hubs);
+      this.subs.onPush = (p) => this.pushOut?.(encodeRepliesBinary([push(p)], this.resp));
+    }
+    return this.subs;
   }
 
   /**
@@ -209,6 +243,9 @@ export class RespSession implements Session, ClientConnection {
       if (!this.authenticated && !spec?.flags.includes("no_auth")) {
         if (pending) pending = this.dispatch(pending, frame);
         frame.segments.push(this.encode([preAuthError(cmd)]));
+      } else if (this.resp === 2 && this.subscribed && !hasRouterFlag(spec, "allowed-when-subscribed")) {
+        if (pending) pending = this.dispatch(pending, frame);
+        frame.segments.push(this.encode([subscribedModeError(cmd)]));
       } else if (this.multi && !hasRouterFlag(spec, "runs-in-multi")) {
         if (pending) pending = this.dispatch(pending, frame);
         frame.segments.push(this.encode([this.enqueue(cmd)]));
@@ -281,6 +318,7 @@ export class RespSession implements Session, ClientConnection {
     clientRegistry.unregister(this.id);
     this.closing = true;
     this.closed.abort();
+    this.subs?.close();
     const blocked = this.blockedOn;
     this.blockedOn = null;
     if (blocked !== null) await this.pool.unblock(blocked, this.token);
@@ -405,12 +443,25 @@ export class RespSession implements Session, ClientConnection {
 
   private reset(): void {
     this.multi = null;
+    if (this.subs) void this.subs.reset();
     void this.unwatchAll();
     this.resp = 2;
     this.name = null;
     this.authenticated = !this.auth.required;
     this.access = this.auth.access(null);
   }
+}
+
+/**
+ * RESP2 subscribed mode: unknown commands and bad arity are reported as such, the rest
+ * with redis-server 7.0's text (naming a container's subcommand as `pubsub|numsub`).
+ */
+function subscribedModeError(cmd: RoutedCommand): Reply {
+  const spec = checkKnownWithArity(cmd);
+  if (!isSpec(spec)) return spec;
+  const sub = cmd.argv.length > 1 && spec.subcommands ? cmd.argv[1].toLowerCase() : "";
+  const name = sub && spec.subcommands!.includes(sub) ? `${spec.name}|${sub}` : spec.name;
+  return error(`ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
 }
 
 /** Before AUTH: unknown commands and bad arity are reported as such, the rest NOAUTH. */

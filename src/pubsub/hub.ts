@@ -1,0 +1,187 @@
+/**
+ * The Pub/Sub hub Durable Object ("hub-<i>", binding HUB): holds the subscribers of the
+ * channels and shard channels of its slot range, and of every pattern (src/pubsub/placement.ts).
+ *
+ * Subscribers are router sessions (a RESP connection, an SSE request), each holding ONE
+ * WebSocket to each hub it subscribes in, accepted with the hibernation API: while nothing
+ * is published an idle hub is evicted from memory and its sockets stay open at no cost;
+ * each socket's subscriptions are in its attachment (or, past the attachment's 2 KB, in
+ * storage), so the registry is rebuilt when the hub wakes. A subscription dies with its
+ * socket (webSocketClose / webSocketError).
+ *
+ * Publishers call `publish` (one RPC per PUBLISH; the reply is the receiver count) or, for
+ * keyspace notifications, `publishMany` (one RPC per shard batch). Each delivery is one
+ * `send` on the subscriber's socket, never awaited: a publisher never waits for a
+ * subscriber. A socket whose unsent output passes `outputLimitBytes` (Redis's
+ * client-output-buffer-limit pubsub hard limit) is closed, so a stuck router cannot grow
+ * the hub's memory; the router applies the same limit to its client.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../config";
+import { SubscriptionRegistry } from "./registry";
+import type { SubscriptionKind } from "./placement";
+import { isControlFrame, type Push } from "./wire";
+
+/** A socket's subscriptions, as kept in its attachment (names by kind). */
+interface Held {
+  channel: string[];
+  pattern: string[];
+  shard: string[];
+  /** Set when the lists live in storage under `subs:<key>` (too big for an attachment). */
+  key?: string;
+}
+
+/** The attachment's size limit is 2048 bytes; past this the lists move to storage. */
+const ATTACHMENT_BUDGET = 1900;
+
+/** Default hard limit on a subscriber socket's unsent output (Redis: 32mb). */
+export const DEFAULT_PUBSUB_OUTPUT_LIMIT = 32 * 1024 * 1024;
+
+export class PubSubHub extends DurableObject<Env> {
+  private readonly registry = new SubscriptionRegistry<WebSocket>();
+  /** Each live socket's subscriptions (the attachment's content, in memory). */
+  private readonly held = new Map<WebSocket, Held>();
+  /** Messages delivered since this object started (INFO-like counter for tests). */
+  delivered = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // Woken from hibernation (or restarted): rebuild the registry from the sockets.
+    ctx.blockConcurrencyWhile(async () => {
+      for (const ws of ctx.getWebSockets()) {
+        let h = ws.deserializeAttachment() as Held | null;
+        if (!h) continue;
+        if (h.key) h = { ...((await ctx.storage.get<Held>(`subs:${h.key}`)) ?? { channel: [], pattern: [], shard: [] }), key: h.key };
+        this.adopt(ws, h);
+      }
+    });
+  }
+
+  private adopt(ws: WebSocket, h: Held): void {
+    this.held.set(ws, h);
+    for (const kind of ["channel", "pattern", "shard"] as const) for (const name of h[kind]) this.registry.add(kind, name, ws);
+  }
+
+  /** A router opens a subscriber socket: accepted for hibernation. */
+  async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
+    const pair = new WebSocketPair();
+    const server = pair[1];
+    this.ctx.acceptWebSocket(server);
+    const h: Held = { channel: [], pattern: [], shard: [] };
+    server.serializeAttachment(h);
+    this.held.set(server, h);
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+
+  async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    let frame: unknown;
+    try {
+      frame = JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data));
+    } catch {
+      return ws.close(1003, "bad control frame");
+    }
+    if (!isControlFrame(frame)) return ws.close(1003, "bad control frame");
+    const h = this.held.get(ws) ?? { channel: [], pattern: [], shard: [] };
+    this.held.set(ws, h);
+    const list = new Set(h[frame.kind]);
+    for (const name of frame.names) {
+      if (frame.op === "sub") {
+        if (this.registry.add(frame.kind, name, ws)) list.add(name);
+      } else if (this.registry.remove(frame.kind, name, ws)) list.delete(name);
+    }
+    h[frame.kind] = [...list];
+    await this.persist(ws, h);
+    ws.send(JSON.stringify({ ack: frame.id }));
+  }
+
+  /** Keeps a socket's subscriptions where a woken hub finds them. */
+  private async persist(ws: WebSocket, h: Held): Promise<void> {
+    const lists = { channel: h.channel, pattern: h.pattern, shard: h.shard };
+    if (!h.key && JSON.stringify(lists).length <= ATTACHMENT_BUDGET) {
+      ws.serializeAttachment(lists);
+      return;
+    }
+    h.key ??= crypto.randomUUID();
+    await this.ctx.storage.put(`subs:${h.key}`, lists);
+    ws.serializeAttachment({ channel: [], pattern: [], shard: [], key: h.key });
+  }
+
+  async webSocketClose(ws: WebSocket): Promise<void> {
+    await this.drop(ws);
+  }
+
+  async webSocketError(ws: WebSocket): Promise<void> {
+    await this.drop(ws);
+  }
+
+  /** The socket is gone: so are its subscriptions. */
+  private async drop(ws: WebSocket): Promise<void> {
+    const h = this.held.get(ws);
+    this.held.delete(ws);
+    if (!h) return;
+    for (const kind of ["channel", "pattern", "shard"] as const) for (const name of h[kind]) this.registry.remove(kind, name, ws);
+    if (h.key) await this.ctx.storage.delete(`subs:${h.key}`);
+    try {
+      ws.close(1000, "closed");
+    } catch {
+      // already closed
+    }
+  }
+
+  /** PUBLISH (shard false) / SPUBLISH (shard true): delivers and returns the receiver count. */
+  async publish(shard: boolean, channel: string, message: string): Promise<number> {
+    return this.deliver([[shard, channel, message]]);
+  }
+
+  /** Several messages in order (a shard's keyspace notifications): one frame per subscriber. */
+  async publishMany(messages: [channel: string, message: string][]): Promise<number> {
+    return this.deliver(messages.map(([c, m]) => [false, c, m]));
+  }
+
+  private deliver(messages: [shard: boolean, channel: string, message: string][]): number {
+    let receivers = 0;
+    const frames = new Map<WebSocket, Push[]>();
+    for (const [shard, channel, message] of messages) {
+      for (const [ws, push] of this.registry.deliveries(shard, channel, message)) {
+        receivers++;
+        let f = frames.get(ws);
+        if (!f) frames.set(ws, (f = []));
+        f.push(push);
+      }
+    }
+    for (const [ws, pushes] of frames) {
+      try {
+        ws.send(JSON.stringify(pushes));
+        this.delivered += pushes.length;
+        if ((ws as unknown as { bufferedAmount?: number }).bufferedAmount! > DEFAULT_PUBSUB_OUTPUT_LIMIT) {
+          console.error("hotslot: closing a subscriber socket past the pubsub output limit");
+          void this.drop(ws);
+        }
+      } catch {
+        void this.drop(ws);
+      }
+    }
+    return receivers;
+  }
+
+  /** PUBSUB CHANNELS / SHARDCHANNELS of this hub. */
+  async channels(kind: SubscriptionKind, pattern: string | null): Promise<string[]> {
+    return this.registry.names(kind, pattern);
+  }
+
+  /** PUBSUB NUMSUB / SHARDNUMSUB of this hub's channels. */
+  async numsub(kind: SubscriptionKind, names: string[]): Promise<number[]> {
+    return this.registry.counts(kind, names);
+  }
+
+  /** PUBSUB NUMPAT: the distinct patterns (every hub holds every pattern). */
+  async numpat(): Promise<number> {
+    return this.registry.patternCount;
+  }
+
+  /** Live subscriber sockets (tests: ghost cleanup). */
+  async sockets(): Promise<number> {
+    return this.held.size;
+  }
+}

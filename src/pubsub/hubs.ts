@@ -1,0 +1,82 @@
+/**
+ * The router's view of the hubs, per request (a RESP connection, an HTTP request): RPCs for
+ * PUBLISH and PUBSUB, and subscriber sockets for sessions that subscribe. Per request
+ * because workerd binds a stub, and a socket, to the request that made it (see
+ * src/router/channel.ts); a RESP connection is one long request, so its sockets live as
+ * long as it does.
+ *
+ * PUBLISH is one RPC to the channel's hub, which counts channel and pattern receivers (every
+ * hub holds every pattern). PUBSUB CHANNELS asks every hub and concatenates (a channel is
+ * in one hub only); NUMSUB asks each channel's hub; NUMPAT asks hub 0 (each hub holds the
+ * same patterns, so one answer counts each distinct pattern once).
+ */
+import type { HubDirectory } from "../commands/router-context";
+import { hubName, hubOfChannel } from "./placement";
+import type { PubSubHub } from "./hub";
+
+type HubRpc = Pick<PubSubHub, "publish" | "publishMany" | "channels" | "numsub" | "numpat" | "sockets">;
+
+/** How a request reaches hub i: an RPC stub, and a new subscriber socket. */
+export interface HubConnector {
+  readonly hubs: number;
+  rpc(hub: number): HubRpc;
+  /** Opens a subscriber socket to hub `hub` (accepted, ready to send). */
+  open(hub: number): Promise<WebSocket>;
+}
+
+/** The connector of the Worker: hub i is the object named hub-i of the HUB namespace. */
+export function durableHubs(ns: DurableObjectNamespace, hubs: number): HubConnector {
+  const ids = new Map<number, DurableObjectId>();
+  const id = (i: number) => {
+    let v = ids.get(i);
+    if (!v) ids.set(i, (v = ns.idFromName(hubName(i))));
+    return v;
+  };
+  return {
+    hubs,
+    rpc: (i) => ns.get(id(i)) as unknown as HubRpc,
+    async open(i) {
+      const res = await ns.get(id(i)).fetch("http://hub/subscribe", { headers: { Upgrade: "websocket" } });
+      const ws = res.webSocket;
+      if (!ws) throw new Error(`hub ${i} refused the subscriber socket (${res.status})`);
+      ws.accept();
+      return ws;
+    },
+  };
+}
+
+/** PUBLISH and PUBSUB over a connector. */
+export class HubClient implements HubDirectory {
+  constructor(readonly connector: HubConnector) {}
+
+  publish(shard: boolean, channel: string, message: string): Promise<number> {
+    return this.connector.rpc(hubOfChannel(channel, this.connector.hubs)).publish(shard, channel, message);
+  }
+
+  async channels(kind: "channel" | "shard", pattern: string | null): Promise<string[]> {
+    const all = await Promise.all(Array.from({ length: this.connector.hubs }, (_, i) => this.connector.rpc(i).channels(kind, pattern)));
+    return all.flat();
+  }
+
+  async numsub(kind: "channel" | "shard", names: string[]): Promise<number[]> {
+    const byHub = new Map<number, number[]>();
+    names.forEach((n, i) => {
+      const h = hubOfChannel(n, this.connector.hubs);
+      let list = byHub.get(h);
+      if (!list) byHub.set(h, (list = []));
+      list.push(i);
+    });
+    const out: number[] = new Array(names.length).fill(0);
+    await Promise.all(
+      [...byHub].map(async ([h, idx]) => {
+        const counts = await this.connector.rpc(h).numsub(kind, idx.map((i) => names[i]));
+        idx.forEach((i, j) => (out[i] = counts[j]));
+      }),
+    );
+    return out;
+  }
+
+  numpat(): Promise<number> {
+    return this.connector.rpc(0).numpat();
+  }
+}
