@@ -19,6 +19,7 @@ import { ShardCore, type BlockWait, type LeaseExpired, type ShardOp, type ShardR
 import { EffectStream } from "./effects";
 import { ShardPersistence } from "./persistence";
 import { contiguousSlotOwner } from "./slot-owner";
+import { NotifyPublisher } from "./notify-publisher";
 
 export type { BlockWait, LeaseExpired, ShardOp, ShardResult, WatchedKey };
 
@@ -73,6 +74,11 @@ export class Shard extends DurableObject<Env> {
     this.effects = new EffectStream(config.persistence ? this.persistence : null, {
       abort: (reason) => this.ctx.abort(reason),
     });
+    // Pub/Sub: keyspace notifications go to the hubs, off the reply path.
+    if (env.HUB) {
+      const publisher = new NotifyPublisher(env.HUB, config.pubsubHubs);
+      this.core.onNotifications = (n) => publisher.publish(n);
+    }
     // DEBUG SLEEP and DEBUG SET-ACTIVE-EXPIRE.
     this.core.executor.debug = {
       sleep: (ms) => (this.sleepMs = Math.max(this.sleepMs, ms)),
