@@ -27,21 +27,23 @@ function hubs(ctx: RouterContext) {
   return ctx.hubs;
 }
 
-function declareSubscription(name: string, kind: SubscriptionKind, subscribe: boolean): void {
-  defineCommand({
-    name, arity: subscribe ? -2 : -1, flags: SUBSCRIBE_FLAGS, group: "pubsub", routing: "session",
+/** The declaration shared by the six (un)subscribe commands (each then names itself). */
+function subscription(kind: SubscriptionKind, subscribe: boolean) {
+  return {
+    arity: subscribe ? -2 : -1, flags: SUBSCRIBE_FLAGS, group: "pubsub", routing: "session" as const,
     keys: kind === "shard" ? ALL_SHARD_CHANNELS : undefined,
-    routerFlags: ["allowed-when-subscribed"],
-    runInRouter: (ctx, argv) => (subscribe ? control(ctx).subscribe(kind, argv.slice(1)) : control(ctx).unsubscribe(kind, argv.slice(1))),
-  });
+    routerFlags: ["allowed-when-subscribed" as const],
+    runInRouter: (ctx: RouterContext, argv: string[]) =>
+      subscribe ? control(ctx).subscribe(kind, argv.slice(1)) : control(ctx).unsubscribe(kind, argv.slice(1)),
+  };
 }
 
-declareSubscription("subscribe", "channel", true);
-declareSubscription("unsubscribe", "channel", false);
-declareSubscription("psubscribe", "pattern", true);
-declareSubscription("punsubscribe", "pattern", false);
-declareSubscription("ssubscribe", "shard", true);
-declareSubscription("sunsubscribe", "shard", false);
+defineCommand({ name: "subscribe", ...subscription("channel", true) });
+defineCommand({ name: "unsubscribe", ...subscription("channel", false) });
+defineCommand({ name: "psubscribe", ...subscription("pattern", true) });
+defineCommand({ name: "punsubscribe", ...subscription("pattern", false) });
+defineCommand({ name: "ssubscribe", ...subscription("shard", true) });
+defineCommand({ name: "sunsubscribe", ...subscription("shard", false) });
 
 defineCommand({
   name: "publish", arity: 3, flags: ["pubsub", "loading", "stale", "fast"], group: "pubsub", routing: "router",

@@ -31,7 +31,15 @@ describe("the command table", () => {
 
   it("routes the commands that read or change the session as `session`", () => {
     const session = [...allCommands()].filter((c) => c.routing === "session").map((c) => c.name);
-    expect(session.sort()).toEqual(["auth", "client", "discard", "exec", "hello", "multi", "quit", "reset", "select", "unwatch", "watch"]);
+    expect(session.sort()).toEqual([
+      "auth", "client", "discard", "exec", "hello", "multi", "psubscribe", "punsubscribe", "quit", "reset", "select", "ssubscribe",
+      "subscribe", "sunsubscribe", "unsubscribe", "unwatch", "watch",
+    ]);
+  });
+
+  it("allows only (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT and RESET in RESP2 subscribed mode, as Redis", () => {
+    const allowed = [...allCommands()].filter((c) => hasRouterFlag(c, "allowed-when-subscribed")).map((c) => c.name);
+    expect(allowed.sort()).toEqual(["ping", "psubscribe", "punsubscribe", "quit", "reset", "ssubscribe", "subscribe", "sunsubscribe", "unsubscribe"]);
   });
 
   it("lets EXEC, DISCARD, MULTI, WATCH, QUIT and RESET act at once inside MULTI, as Redis's processCommand", () => {
