@@ -15,12 +15,19 @@
  * subscriber. A socket whose unsent output passes `outputLimitBytes` (Redis's
  * client-output-buffer-limit pubsub hard limit) is closed, so a stuck router cannot grow
  * the hub's memory; the router applies the same limit to its client.
+ *
+ * Ghosts. A socket closed by its router (client gone, session ended) is dropped at once
+ * (webSocketClose). A router that vanishes without closing (its isolate killed, the network
+ * cut) is found by heartbeat: every router socket sends "ping" each HEARTBEAT_MS, answered by
+ * the runtime's auto-response without waking the hub; while the hub holds sockets its alarm
+ * runs every SWEEP_MS and closes those silent for more than GHOST_MS. So a ghost is counted
+ * by PUBLISH / PUBSUB NUMSUB for at most GHOST_MS + SWEEP_MS (about 2 minutes).
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config";
 import { SubscriptionRegistry } from "./registry";
 import type { SubscriptionKind } from "./placement";
-import { isControlFrame, type Push } from "./wire";
+import { HEARTBEAT_PING, HEARTBEAT_PONG, isControlFrame, type Push } from "./wire";
 
 /** A socket's subscriptions, as kept in its attachment (names by kind). */
 interface Held {
@@ -34,6 +41,11 @@ interface Held {
 /** The attachment's size limit is 2048 bytes; past this the lists move to storage. */
 const ATTACHMENT_BUDGET = 1900;
 
+/** A socket silent this long is a ghost (routers send a heartbeat every HEARTBEAT_MS). */
+export const GHOST_MS = 90_000;
+/** How often a hub holding sockets looks for ghosts. */
+export const SWEEP_MS = 30_000;
+
 /** Default hard limit on a subscriber socket's unsent output (Redis: 32mb). */
 export const DEFAULT_PUBSUB_OUTPUT_LIMIT = 32 * 1024 * 1024;
 
@@ -41,11 +53,15 @@ export class PubSubHub extends DurableObject<Env> {
   private readonly registry = new SubscriptionRegistry<WebSocket>();
   /** Each live socket's subscriptions (the attachment's content, in memory). */
   private readonly held = new Map<WebSocket, Held>();
+  /** When each socket was opened (or first seen by a sweep), for sockets never heard from. */
+  private readonly opened = new Map<WebSocket, number>();
   /** Messages delivered since this object started (INFO-like counter for tests). */
   delivered = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    // Heartbeats are answered by the runtime: they do not wake a hibernating hub.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_PING, HEARTBEAT_PONG));
     // Woken from hibernation (or restarted): rebuild the registry from the sockets.
     ctx.blockConcurrencyWhile(async () => {
       for (const ws of ctx.getWebSockets()) {
@@ -71,7 +87,27 @@ export class PubSubHub extends DurableObject<Env> {
     const h: Held = { channel: [], pattern: [], shard: [] };
     server.serializeAttachment(h);
     this.held.set(server, h);
+    await this.armSweep();
     return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+
+  /** Looks for ghosts every SWEEP_MS while any socket is held. */
+  private async armSweep(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + SWEEP_MS);
+  }
+
+  /** Closes sockets silent for more than GHOST_MS (their router is gone without closing them). */
+  async alarm(): Promise<void> {
+    const now = Date.now();
+    for (const ws of this.ctx.getWebSockets()) {
+      const seen = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? this.opened.get(ws) ?? now;
+      if (!this.opened.has(ws)) this.opened.set(ws, now);
+      if (now - seen > GHOST_MS) {
+        console.warn("hotslot: closing a silent subscriber socket (its router is gone)");
+        await this.drop(ws);
+      }
+    }
+    if (this.ctx.getWebSockets().length > 0) await this.ctx.storage.setAlarm(now + SWEEP_MS);
   }
 
   async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
@@ -119,6 +155,7 @@ export class PubSubHub extends DurableObject<Env> {
   private async drop(ws: WebSocket): Promise<void> {
     const h = this.held.get(ws);
     this.held.delete(ws);
+    this.opened.delete(ws);
     if (!h) return;
     for (const kind of ["channel", "pattern", "shard"] as const) for (const name of h[kind]) this.registry.remove(kind, name, ws);
     if (h.key) await this.ctx.storage.delete(`subs:${h.key}`);

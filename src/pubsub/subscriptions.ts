@@ -13,7 +13,7 @@ import type { SubscriptionControl, SubscriptionKind } from "../commands/router-c
 import { error, push, sequence, type Reply } from "../protocol/reply";
 import type { HubConnector } from "./hubs";
 import { hubOfChannel } from "./placement";
-import type { ControlFrame, Push } from "./wire";
+import { HEARTBEAT_MS, HEARTBEAT_PING, HEARTBEAT_PONG, type ControlFrame, type Push } from "./wire";
 
 const VERBS: Record<SubscriptionKind, [sub: string, unsub: string]> = {
   channel: ["subscribe", "unsubscribe"],
@@ -26,25 +26,47 @@ class HubLink {
   private nextId = 1;
   private readonly acks = new Map<number, { resolve(): void; reject(e: unknown): void }>();
 
+  /** Tells the hub every HEARTBEAT_MS that this router is alive (see PubSubHub's ghost sweep). */
+  private readonly heartbeat: ReturnType<typeof setInterval>;
+
   constructor(
     readonly ws: WebSocket,
     onPushes: (pushes: Push[]) => void,
     onGone: () => void,
   ) {
+    this.heartbeat = setInterval(() => {
+      try {
+        ws.send(HEARTBEAT_PING);
+      } catch {
+        // closing: the close event follows
+      }
+    }, HEARTBEAT_MS);
+    ws.send(HEARTBEAT_PING);
     ws.addEventListener("message", (event) => {
       const text = typeof event.data === "string" ? event.data : new TextDecoder().decode(event.data as ArrayBuffer);
+      if (text === HEARTBEAT_PONG) return;
       const frame = JSON.parse(text) as Push[] | { ack: number };
       if (Array.isArray(frame)) return onPushes(frame);
       this.acks.get(frame.ack)?.resolve();
       this.acks.delete(frame.ack);
     });
     const gone = () => {
+      clearInterval(this.heartbeat);
       for (const a of this.acks.values()) a.reject(new Error("hub socket closed"));
       this.acks.clear();
       onGone();
     };
     ws.addEventListener("close", gone);
     ws.addEventListener("error", gone);
+  }
+
+  close(): void {
+    clearInterval(this.heartbeat);
+    try {
+      this.ws.close(1000, "subscriber gone");
+    } catch {
+      // already closed
+    }
   }
 
   /** Sends a subscribe/unsubscribe op; resolves when the hub has applied it. */
@@ -137,13 +159,7 @@ export class SessionSubscriptions implements SubscriptionControl {
     this.closed = true;
     for (const link of this.links.values()) {
       void link.then(
-        (l) => {
-          try {
-            l.ws.close(1000, "subscriber gone");
-          } catch {
-            // already closed
-          }
-        },
+        (l) => l.close(),
         () => {},
       );
     }

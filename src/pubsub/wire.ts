@@ -5,6 +5,7 @@
  *   router → hub   {"id":7,"op":"sub"|"unsub","kind":"channel"|"pattern"|"shard","names":[…]}
  *   hub → router   {"ack":7}                      the op is in force (replies follow it)
  *                  [["message",ch,msg],["pmessage",pat,ch,msg],…]   pushes, in publish order
+ *   router → hub   "ping" every HEARTBEAT_MS, answered "pong" by the runtime (hub asleep)
  */
 import type { SubscriptionKind } from "./placement";
 
@@ -29,3 +30,8 @@ export function isControlFrame(x: unknown): x is ControlFrame {
     (f.kind === "channel" || f.kind === "pattern" || f.kind === "shard") && Array.isArray(f.names) && f.names.every((n) => typeof n === "string")
   );
 }
+
+/** How often a router's subscriber socket says it is alive (the hub's ghost sweep reads it). */
+export const HEARTBEAT_MS = 30_000;
+export const HEARTBEAT_PING = "ping";
+export const HEARTBEAT_PONG = "pong";

@@ -4,7 +4,10 @@
  * order; counts, unsubscribe, subscribed-mode rules, ghost cleanup when a subscriber goes,
  * Server-Sent Events, and keyspace notifications (including expiry by the alarm).
  */
-import { SELF } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import { GHOST_MS, type PubSubHub } from "../../src/pubsub/hub";
+import { durableHubs, HubClient } from "../../src/pubsub/hubs";
+import { hubName, hubOfChannel } from "../../src/pubsub/placement";
 import { describe, expect, it } from "vitest";
 import { cmd, TOKEN } from "./helpers";
 
@@ -250,5 +253,34 @@ describe("keyspace notifications", () => {
       await cmd("CONFIG", "SET", "notify-keyspace-events", "");
       s.close();
     }
+  });
+});
+
+describe("ghost subscribers", () => {
+  it("a hub closes a socket whose router went silent (no heartbeat) at its next sweep", async () => {
+    // A subscriber socket straight to the hub that never sends a heartbeat: as a router
+    // isolate that died without closing its sockets would look.
+    const channel = "ghost-silent";
+    const hubs = new HubClient(durableHubs(env.HUB!, 4));
+    const hub = hubOfChannel(channel, 4);
+    const stub = env.HUB!.get(env.HUB!.idFromName(hubName(hub)));
+    const res = await stub.fetch("http://hub/subscribe", { headers: { Upgrade: "websocket" } });
+    const ws = res.webSocket!;
+    ws.accept();
+    const acked = new Promise((r) => ws.addEventListener("message", r));
+    ws.send(JSON.stringify({ id: 1, op: "sub", kind: "channel", names: [channel] }));
+    await acked;
+    expect(await hubs.numsub("channel", [channel])).toEqual([1]);
+    // A sweep before GHOST_MS has passed keeps it.
+    await runDurableObjectAlarm(stub);
+    expect(await hubs.numsub("channel", [channel])).toEqual([1]);
+    // Pretend it was opened longer ago than GHOST_MS: the next sweep closes it.
+    await runInDurableObject(stub, (hubObject: PubSubHub) => {
+      const opened = (hubObject as unknown as { opened: Map<WebSocket, number> }).opened;
+      for (const w of opened.keys()) opened.set(w, Date.now() - GHOST_MS - 1000);
+    });
+    await runDurableObjectAlarm(stub);
+    expect(await hubs.numsub("channel", [channel])).toEqual([0]);
+    expect(await cmd("PUBLISH", channel, "x")).toBe(0);
   });
 });
