@@ -171,16 +171,29 @@ export class PubSubHub extends DurableObject<Env> {
     return this.deliver([[shard, channel, message]]);
   }
 
+  /**
+   * Several PUBLISH / SPUBLISH in order (a router's coalesced calls): one frame per
+   * subscriber for them all; returns each message's receiver count.
+   */
+  async publishBatch(messages: [shard: boolean, channel: string, message: string][]): Promise<number[]> {
+    const counts: number[] = [];
+    this.deliver(messages, counts);
+    return counts;
+  }
+
   /** Several messages in order (a shard's keyspace notifications): one frame per subscriber. */
   async publishMany(messages: [channel: string, message: string][]): Promise<number> {
     return this.deliver(messages.map(([c, m]) => [false, c, m]));
   }
 
-  private deliver(messages: [shard: boolean, channel: string, message: string][]): number {
+  /** Delivers in order, one frame per socket; returns the receivers (and each message's in `counts`). */
+  private deliver(messages: [shard: boolean, channel: string, message: string][], counts?: number[]): number {
     let receivers = 0;
     const frames = new Map<WebSocket, Push[]>();
     for (const [shard, channel, message] of messages) {
-      for (const [ws, push] of this.registry.deliveries(shard, channel, message)) {
+      const deliveries = this.registry.deliveries(shard, channel, message);
+      counts?.push(deliveries.length);
+      for (const [ws, push] of deliveries) {
         receivers++;
         let f = frames.get(ws);
         if (!f) frames.set(ws, (f = []));

@@ -5,8 +5,9 @@
  * src/router/channel.ts); a RESP connection is one long request, so its sockets live as
  * long as it does.
  *
- * PUBLISH is one RPC to the channel's hub, which counts channel and pattern receivers (every
- * hub holds every pattern). PUBSUB CHANNELS asks every hub and concatenates (a channel is
+ * PUBLISH goes to the channel's hub, which counts channel and pattern receivers (every hub
+ * holds every pattern): one RPC, or one for all the PUBLISHes a connection makes while its
+ * previous call to that hub is out (PublishChannel). PUBSUB CHANNELS asks every hub and concatenates (a channel is
  * in one hub only); NUMSUB asks each channel's hub; NUMPAT asks hub 0 (each hub holds the
  * same patterns, so one answer counts each distinct pattern once).
  */
@@ -14,7 +15,61 @@ import type { HubDirectory } from "../commands/router-context";
 import { hubName, hubOfChannel } from "./placement";
 import type { PubSubHub } from "./hub";
 
-type HubRpc = Pick<PubSubHub, "publish" | "publishMany" | "channels" | "numsub" | "numpat" | "sockets">;
+type HubRpc = Pick<PubSubHub, "publish" | "publishBatch" | "publishMany" | "channels" | "numsub" | "numpat" | "sockets">;
+
+type Publication = [shard: boolean, channel: string, message: string];
+
+/**
+ * A request's ordered, coalescing publish channel to one hub (as src/router/channel.ts is to
+ * a shard): one call out at a time, so a connection's PUBLISHes reach the hub in order;
+ * those made meanwhile go together as ONE `publishBatch` call when it returns.
+ */
+class PublishChannel {
+  private queued: Publication[] = [];
+  private waiting: { resolve(n: number): void; reject(e: unknown): void }[] = [];
+  private inFlight = false;
+  private scheduled = false;
+
+  constructor(private readonly rpc: () => HubRpc) {}
+
+  publish(p: Publication): Promise<number> {
+    const result = new Promise<number>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    this.queued.push(p);
+    if (!this.inFlight && !this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.send);
+    }
+    return result;
+  }
+
+  private readonly send = (): void => {
+    this.scheduled = false;
+    if (this.inFlight || this.queued.length === 0) return;
+    const batch = this.queued;
+    const waiting = this.waiting;
+    this.queued = [];
+    this.waiting = [];
+    this.inFlight = true;
+    let call: Promise<number[]>;
+    try {
+      call = this.rpc().publishBatch(batch);
+    } catch (e) {
+      call = Promise.reject(e);
+    }
+    call.then(
+      (counts) => {
+        this.inFlight = false;
+        waiting.forEach((w, i) => w.resolve(counts[i]));
+        this.send();
+      },
+      (e: unknown) => {
+        this.inFlight = false;
+        for (const w of waiting) w.reject(e);
+        this.send();
+      },
+    );
+  };
+}
 
 /** How a request reaches hub i: an RPC stub, and a new subscriber socket. */
 export interface HubConnector {
@@ -47,10 +102,15 @@ export function durableHubs(ns: DurableObjectNamespace, hubs: number): HubConnec
 
 /** PUBLISH and PUBSUB over a connector. */
 export class HubClient implements HubDirectory {
+  private readonly channels_ = new Map<number, PublishChannel>();
+
   constructor(readonly connector: HubConnector) {}
 
   publish(shard: boolean, channel: string, message: string): Promise<number> {
-    return this.connector.rpc(hubOfChannel(channel, this.connector.hubs)).publish(shard, channel, message);
+    const hub = hubOfChannel(channel, this.connector.hubs);
+    let ch = this.channels_.get(hub);
+    if (!ch) this.channels_.set(hub, (ch = new PublishChannel(() => this.connector.rpc(hub))));
+    return ch.publish([shard, channel, message]);
   }
 
   async channels(kind: "channel" | "shard", pattern: string | null): Promise<string[]> {

@@ -148,8 +148,12 @@ export function acceptRespWebSocket(
   // limit: past `outputLimit` bytes unsent (held here or in the socket's buffer) the
   // subscriber is closed, so a slow client never grows the router's memory.
   let pushedHeld = 0;
-  session.pushOut = (encoded) => {
-    if (!open) return;
+  /** Pushes of this turn (a hub frame holds many), sent as one message on the next microtask. */
+  let pushBuffer = "";
+  const flushPushes = () => {
+    const encoded = pushBuffer;
+    pushBuffer = "";
+    if (!open || encoded === "") return;
     const buffered = (server as unknown as { bufferedAmount?: number }).bufferedAmount ?? 0;
     if (pubsub && pushedHeld + buffered + encoded.length > pubsub.outputLimit) {
       console.error("hotslot: closing a subscriber past client-output-buffer-limit pubsub");
@@ -162,6 +166,11 @@ export function acceptRespWebSocket(
     pushedHeld += encoded.length;
     outputs.push({ pieces: [encoded], done: true, pushed: encoded.length });
     pump();
+  };
+  session.pushOut = (encoded) => {
+    if (!open) return;
+    if (pushBuffer === "") queueMicrotask(flushPushes);
+    pushBuffer += encoded;
   };
 
   server.addEventListener("message", (event) => {
