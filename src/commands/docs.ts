@@ -46,6 +46,7 @@ export const COMMAND_DOCS: Readonly<Record<string, CommandDocs>> = {
   },
   spublish: { summary: "Post a message to a shard channel", since: "7.0.0", complexity: "O(N) where N is the number of clients subscribed to the receiving shard channel." },
   pubsub: { summary: "A container for Pub/Sub commands", since: "2.8.0", complexity: "Depends on subcommand." },
+  monitor: { summary: "Listen for all requests received by the server in real time", since: "1.0.0" },
   client: { summary: "A container for client connection commands", since: "2.4.0" },
 
   // --- server ----------------------------------------------------------------

@@ -3,7 +3,7 @@
  * (routing `session`, flagged `allowed-when-subscribed`), PUBLISH, SPUBLISH and PUBSUB run
  * in the router against the hubs (src/pubsub/hubs.ts). Over HTTP a request holds no
  * connection: SUBSCRIBE there answers with where to subscribe (GET /subscribe/<channel>,
- * a Server-Sent Events stream).
+ * a Server-Sent Events stream). MONITOR, admin only, is a session command too.
  */
 import { error, simple, type Reply } from "../protocol/reply";
 import { CommandError, errUnknownSubcommand, errWrongArity } from "./errors";
@@ -105,4 +105,10 @@ defineCommand({
   name: "pubsub", arity: -2, flags: [], group: "pubsub", routing: "router",
   subcommands: ["channels", "numpat", "numsub", "shardchannels", "shardnumsub", "help"],
   runInRouter: pubsub,
+});
+
+// MONITOR (src/pubsub/monitor.ts): every command routers run, from every isolate.
+defineCommand({
+  name: "monitor", arity: 1, flags: ["admin", "noscript", "loading", "stale"], group: "server", routing: "session",
+  runInRouter: (ctx) => control(ctx).monitor(),
 });

@@ -55,6 +55,8 @@ export interface SubscriptionControl {
   subscribe(kind: SubscriptionKind, names: string[]): Promise<Reply>;
   /** No names: every subscription of `kind`. */
   unsubscribe(kind: SubscriptionKind, names: string[]): Promise<Reply>;
+  /** MONITOR: from now on the connection receives every command run in the deployment. */
+  monitor(): Promise<Reply>;
 }
 
 /** PUBLISH and PUBSUB's views over every hub of the deployment. */

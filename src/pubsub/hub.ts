@@ -36,6 +36,8 @@ interface Held {
   shard: string[];
   /** Set when the lists live in storage under `subs:<key>` (too big for an attachment). */
   key?: string;
+  /** A MONITOR socket (src/pubsub/monitor.ts). */
+  monitor?: boolean;
 }
 
 /** The attachment's size limit is 2048 bytes; past this the lists move to storage. */
@@ -73,8 +75,12 @@ export class PubSubHub extends DurableObject<Env> {
     });
   }
 
+  /** MONITOR sockets (hub 0 holds them all). */
+  private readonly monitors = new Set<WebSocket>();
+
   private adopt(ws: WebSocket, h: Held): void {
     this.held.set(ws, h);
+    if (h.monitor) this.monitors.add(ws);
     for (const kind of ["channel", "pattern", "shard"] as const) for (const name of h[kind]) this.registry.add(kind, name, ws);
   }
 
@@ -120,6 +126,14 @@ export class PubSubHub extends DurableObject<Env> {
     if (!isControlFrame(frame)) return ws.close(1003, "bad control frame");
     const h = this.held.get(ws) ?? { channel: [], pattern: [], shard: [] };
     this.held.set(ws, h);
+    if (frame.kind === "monitor") {
+      h.monitor = frame.op === "sub";
+      if (h.monitor) this.monitors.add(ws);
+      else this.monitors.delete(ws);
+      await this.persist(ws, h);
+      ws.send(JSON.stringify({ ack: frame.id }));
+      return;
+    }
     const list = new Set(h[frame.kind]);
     for (const name of frame.names) {
       if (frame.op === "sub") {
@@ -133,14 +147,14 @@ export class PubSubHub extends DurableObject<Env> {
 
   /** Keeps a socket's subscriptions where a woken hub finds them. */
   private async persist(ws: WebSocket, h: Held): Promise<void> {
-    const lists = { channel: h.channel, pattern: h.pattern, shard: h.shard };
+    const lists: Held = { channel: h.channel, pattern: h.pattern, shard: h.shard, monitor: h.monitor };
     if (!h.key && JSON.stringify(lists).length <= ATTACHMENT_BUDGET) {
       ws.serializeAttachment(lists);
       return;
     }
     h.key ??= crypto.randomUUID();
     await this.ctx.storage.put(`subs:${h.key}`, lists);
-    ws.serializeAttachment({ channel: [], pattern: [], shard: [], key: h.key });
+    ws.serializeAttachment({ channel: [], pattern: [], shard: [], key: h.key, monitor: h.monitor });
   }
 
   async webSocketClose(ws: WebSocket): Promise<void> {
@@ -156,6 +170,7 @@ export class PubSubHub extends DurableObject<Env> {
     const h = this.held.get(ws);
     this.held.delete(ws);
     this.opened.delete(ws);
+    this.monitors.delete(ws);
     if (!h) return;
     for (const kind of ["channel", "pattern", "shard"] as const) for (const name of h[kind]) this.registry.remove(kind, name, ws);
     if (h.key) await this.ctx.storage.delete(`subs:${h.key}`);
@@ -213,6 +228,25 @@ export class PubSubHub extends DurableObject<Env> {
       }
     }
     return receivers;
+  }
+
+  /** MONITOR: whether anyone monitors (routers ask at most every few seconds). */
+  async monitorActive(): Promise<boolean> {
+    return this.monitors.size > 0;
+  }
+
+  /** MONITOR: lines a router formatted, to every monitor; returns whether any is left. */
+  async monitorFeed(lines: string[]): Promise<boolean> {
+    if (this.monitors.size === 0) return false;
+    const frame = JSON.stringify(lines.map((l) => ["monitor", l]));
+    for (const ws of this.monitors) {
+      try {
+        ws.send(frame);
+      } catch {
+        void this.drop(ws);
+      }
+    }
+    return this.monitors.size > 0;
   }
 
   /** PUBSUB CHANNELS / SHARDCHANNELS of this hub. */

@@ -15,7 +15,7 @@ import type { HubDirectory } from "../commands/router-context";
 import { hubName, hubOfChannel } from "./placement";
 import type { PubSubHub } from "./hub";
 
-type HubRpc = Pick<PubSubHub, "publish" | "publishBatch" | "publishMany" | "channels" | "numsub" | "numpat" | "sockets">;
+type HubRpc = Pick<PubSubHub, "publish" | "publishBatch" | "publishMany" | "channels" | "numsub" | "numpat" | "sockets" | "monitorActive" | "monitorFeed">;
 
 type Publication = [shard: boolean, channel: string, message: string];
 

@@ -10,7 +10,8 @@
  * and its subscriptions sent again: messages published meanwhile are lost (at most once).
  */
 import type { SubscriptionControl, SubscriptionKind } from "../commands/router-context";
-import { error, push, sequence, type Reply } from "../protocol/reply";
+import { error, OK, push, sequence, type Reply } from "../protocol/reply";
+import { noteMonitorStarted } from "./monitor";
 import type { HubConnector } from "./hubs";
 import { hubOfChannel } from "./placement";
 import { HEARTBEAT_MS, HEARTBEAT_PING, HEARTBEAT_PONG, type ControlFrame, type Push } from "./wire";
@@ -70,7 +71,7 @@ class HubLink {
   }
 
   /** Sends a subscribe/unsubscribe op; resolves when the hub has applied it. */
-  control(op: ControlFrame["op"], kind: SubscriptionKind, names: string[]): Promise<void> {
+  control(op: ControlFrame["op"], kind: ControlFrame["kind"], names: string[]): Promise<void> {
     const id = this.nextId++;
     const frame: ControlFrame = { id, op, kind, names };
     return new Promise((resolve, reject) => {
@@ -144,8 +145,26 @@ export class SessionSubscriptions implements SubscriptionControl {
     return sequence(replies);
   }
 
+  /** MONITOR: this connection receives every command (["monitor", line] pushes). */
+  monitoring = false;
+
+  async monitor(): Promise<Reply> {
+    try {
+      await (await this.link(0)).control("sub", "monitor", []);
+    } catch (e) {
+      return error(`ERR pubsub hub unavailable: ${(e as Error).message}`);
+    }
+    this.monitoring = true;
+    noteMonitorStarted();
+    return OK;
+  }
+
   /** RESET: every subscription dropped, no replies. */
   async reset(): Promise<void> {
+    if (this.monitoring) {
+      this.monitoring = false;
+      void this.link(0).then((l) => l.control("unsub", "monitor", []), () => {});
+    }
     const dropped = (["channel", "pattern", "shard"] as const).map((kind) => {
       const names = [...this.held[kind]];
       this.held[kind].clear();
@@ -206,6 +225,7 @@ export class SessionSubscriptions implements SubscriptionControl {
     if (this.closed || this.links.get(hub) !== link) return;
     this.links.delete(hub);
     const hubs = this.connector.hubs;
+    if (hub === 0 && this.monitoring) void this.link(0).then((l) => l.control("sub", "monitor", []), () => {});
     for (const kind of ["channel", "pattern", "shard"] as const) {
       const names = [...this.held[kind]].filter((n) => kind === "pattern" || hubOfChannel(n, hubs) === hub);
       if (names.length === 0) continue;

@@ -5,6 +5,7 @@
  *   router → hub   {"id":7,"op":"sub"|"unsub","kind":"channel"|"pattern"|"shard","names":[…]}
  *   hub → router   {"ack":7}                      the op is in force (replies follow it)
  *                  [["message",ch,msg],["pmessage",pat,ch,msg],…]   pushes, in publish order
+ *                  [["monitor",line],…]           MONITOR lines (to monitor sockets)
  *   router → hub   "ping" every HEARTBEAT_MS, answered "pong" by the runtime (hub asleep)
  */
 import type { SubscriptionKind } from "./placement";
@@ -12,7 +13,8 @@ import type { SubscriptionKind } from "./placement";
 export interface ControlFrame {
   readonly id: number;
   readonly op: "sub" | "unsub";
-  readonly kind: SubscriptionKind;
+  /** "monitor": the socket becomes a MONITOR (names unused; hub 0 only). */
+  readonly kind: SubscriptionKind | "monitor";
   readonly names: string[];
 }
 
@@ -27,7 +29,7 @@ export function isControlFrame(x: unknown): x is ControlFrame {
   const f = x as ControlFrame;
   return (
     typeof f === "object" && f !== null && typeof f.id === "number" && (f.op === "sub" || f.op === "unsub") &&
-    (f.kind === "channel" || f.kind === "pattern" || f.kind === "shard") && Array.isArray(f.names) && f.names.every((n) => typeof n === "string")
+    (f.kind === "channel" || f.kind === "pattern" || f.kind === "shard" || f.kind === "monitor") && Array.isArray(f.names) && f.names.every((n) => typeof n === "string")
   );
 }
 

@@ -48,13 +48,15 @@ import { mountAdmin } from "./admin";
 import { isLocalDevRequest, presentedToken, requestAuthenticator, WELL_KNOWN_DEV_TOKENS, type Authenticator, type Grant } from "./auth";
 import type { CommandSpec } from "../commands/table";
 import { ERR_PUBSUB_OFF } from "../commands/pubsub";
+import { errNoPerm } from "../commands/errors";
 import { resolveCommand, routeBatch, routeBlocking, runRouterCommand, type LocalRunner, type RoutedCommand, type ShardPool } from "./dispatch";
 import { Transaction } from "./transaction";
 import { clientRegistry } from "./clients";
 import { shardPool } from "./pool";
 import { acceptRespWebSocket } from "./websocket";
 import { durableHubs, HubClient, type HubConnector } from "../pubsub/hubs";
-import { subscribeStream } from "./sse-subscribe";
+import { monitorStream, subscribeStream } from "./sse-subscribe";
+import { MonitorFeed } from "../pubsub/monitor";
 
 // --- per-request state and responses ---------------------------------------------------
 
@@ -363,6 +365,11 @@ function run(st: RequestState, cmds: string[][]): Promise<Reply[]> {
 }
 
 function route(st: RequestState, cmds: RoutedCommand[]): Promise<Reply[]> {
+  // MONITOR: an HTTP request's commands show as from "http" (it has no client address).
+  if (st.hubs) {
+    const feed = new MonitorFeed(st.hubs);
+    for (const c of cmds) feed.command(c.spec, c.argv, "http");
+  }
   return routeBatch(st.pool, cmds, { access: st.auth.access(st.grant), runLocal: httpLocalRunner(st) });
 }
 
@@ -515,6 +522,15 @@ export function createApp(): Hono<App> {
   };
   app.on(["GET", "POST"], "/subscribe/*", subscribe("channel"));
   app.on(["GET", "POST"], "/psubscribe/*", subscribe("pattern"));
+  // MONITOR as Server-Sent Events: admin or full token (a read-only token is refused, as MONITOR is).
+  app.get("/monitor", async (c) => {
+    const st = c.get("state");
+    if (st.auth.access(st.grant).readOnly) return fail(st, errNoPerm("monitor"), 403);
+    if (!st.hubs) return fail(st, ERR_PUBSUB_OFF);
+    const headers: Record<string, string> = {};
+    if (st.allowOrigin !== null) headers["access-control-allow-origin"] = st.allowOrigin;
+    return monitorStream(st.hubs, c.req.raw.signal, st.config.pubsubOutputLimit, headers);
+  });
 
   // The path form (HEAD is served as GET, without the body).
   app.on(["GET", "POST", "PUT"], "*", async (c) => {

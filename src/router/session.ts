@@ -15,7 +15,8 @@ import { ERR_CROSSSLOT, ERR_EXECABORT, ERR_NOAUTH } from "../commands/errors";
 import type { ReleaseBlocked, RouterContext, Session } from "../commands/router-context";
 import { hasRouterFlag, type CommandSpec } from "../commands/table";
 import { encodeRepliesBinary } from "../protocol/resp";
-import { error, OK, push, QUEUED, type Reply } from "../protocol/reply";
+import { error, OK, push, QUEUED, simple, type Reply } from "../protocol/reply";
+import { MonitorFeed } from "../pubsub/monitor";
 import { HubClient, type HubConnector } from "../pubsub/hubs";
 import { SessionSubscriptions } from "../pubsub/subscriptions";
 import type { WatchedKey } from "../shard/core";
@@ -115,6 +116,8 @@ export class RespSession implements Session, ClientConnection {
 
   /** Pub/Sub: the connection's subscriptions, made at its first (P|S)SUBSCRIBE. */
   private subs: SessionSubscriptions | null = null;
+  /** MONITOR: this connection's commands, to the monitors (when there are any). */
+  private readonly monitorFeed: MonitorFeed | null;
   /** Pub/Sub: where pushed messages go, encoded (the transport sets it). */
   pushOut: ((encoded: string) => void) | null = null;
 
@@ -127,6 +130,7 @@ export class RespSession implements Session, ClientConnection {
   ) {
     this.authenticated = grant !== null || !auth.required;
     this.access = auth.access(grant);
+    this.monitorFeed = hubs ? new MonitorFeed(hubs) : null;
     clientRegistry.register(this);
     const self = this;
     this.ctx = {
@@ -175,7 +179,8 @@ export class RespSession implements Session, ClientConnection {
     if (!this.hubs) return null;
     if (!this.subs) {
       this.subs = new SessionSubscriptions(this.hubs);
-      this.subs.onPush = (p) => this.pushOut?.(encodeRepliesBinary([push(p)], this.resp));
+      // A MONITOR line is a status reply, as Redis sends it; the rest are Pub/Sub pushes.
+      this.subs.onPush = (p) => this.pushOut?.(encodeRepliesBinary([p[0] === "monitor" ? simple(p[1]) : push(p)], this.resp));
     }
     return this.subs;
   }
@@ -239,6 +244,7 @@ export class RespSession implements Session, ClientConnection {
         return undefined;
       }
       clientRegistry.noteCommand(this.id, cmd);
+      if (this.authenticated) this.monitorFeed?.command(spec, argv, `0.0.0.0:${this.id}`);
       // Before AUTH only commands flagged no_auth run (HELLO, AUTH, QUIT, RESET).
       if (!this.authenticated && !spec?.flags.includes("no_auth")) {
         if (pending) pending = this.dispatch(pending, frame);

@@ -4,6 +4,7 @@
  * `subscribe,<channel>,<count>` event per name, then `message,<channel>,<message>` (or
  * `pmessage,<pattern>,<channel>,<message>`) per message, as @upstash/redis's subscribe()
  * parses them. Values are sent as UTF-8 text (bytes that are not UTF-8 become U+FFFD).
+ * `GET /monitor` streams MONITOR lines the same way (`data: OK`, then one event per command).
  *
  * The request holds its own subscriptions (src/pubsub/subscriptions.ts: one socket per hub).
  * When the client goes (the request is aborted, or the stream cancelled) the sockets close
@@ -25,10 +26,29 @@ function pushText(fields: readonly (string | number | null)[]): string {
   return fields.map((f) => (typeof f === "string" ? binaryToUtf8(f) : String(f))).join(",");
 }
 
-export async function subscribeStream(
+export function subscribeStream(
   hubs: HubConnector,
   kind: Extract<SubscriptionKind, "channel" | "pattern">,
   names: string[],
+  signal: AbortSignal,
+  outputLimit: number,
+  headers: Record<string, string>,
+): Promise<Response> {
+  return eventStream(hubs, (subs) => subs.subscribe(kind, names), signal, outputLimit, headers);
+}
+
+/** `GET /monitor`: every command run in the deployment, one `data: <line>` event each (admin or full token). */
+export function monitorStream(hubs: HubConnector, signal: AbortSignal, outputLimit: number, headers: Record<string, string>): Promise<Response> {
+  return eventStream(hubs, (subs) => subs.monitor(), signal, outputLimit, headers);
+}
+
+/**
+ * An event stream of a request's own subscriptions: `start` subscribes (its pushes, or OK,
+ * are the first events), then every pushed message is an event.
+ */
+async function eventStream(
+  hubs: HubConnector,
+  start: (subs: SessionSubscriptions) => Promise<Reply>,
   signal: AbortSignal,
   outputLimit: number,
   headers: Record<string, string>,
@@ -70,14 +90,16 @@ export async function subscribeStream(
     },
     new ByteLengthQueuingStrategy({ highWaterMark: outputLimit }),
   );
-  subs.onPush = (p) => write(sseEvent(pushText(p)));
-  const reply: Reply = await subs.subscribe(kind, names);
+  subs.onPush = (p) => write(sseEvent(p[0] === "monitor" ? binaryToUtf8(p[1]) : pushText(p)));
+  const reply: Reply = await start(subs);
   if (isError(reply)) {
     subs.close();
     return new Response(JSON.stringify({ error: reply.message }), { status: 503, headers: { ...headers, "content-type": "application/json" } });
   }
   if (reply !== null && typeof reply === "object" && !Array.isArray(reply) && reply.kind === "sequence") {
     for (const r of reply.replies) if (r !== null && typeof r === "object" && !Array.isArray(r) && r.kind === "push") write(sseEvent(pushText(r.items as (string | number | null)[])));
+  } else {
+    write(sseEvent("OK"));
   }
   signal.addEventListener("abort", end);
   if (signal.aborted) end();

@@ -9,7 +9,7 @@ import { GHOST_MS, type PubSubHub } from "../../src/pubsub/hub";
 import { durableHubs, HubClient } from "../../src/pubsub/hubs";
 import { hubName, hubOfChannel } from "../../src/pubsub/placement";
 import { describe, expect, it } from "vitest";
-import { cmd, TOKEN } from "./helpers";
+import { cmd, READONLY_TOKEN, TOKEN } from "./helpers";
 
 /** A raw RESP WebSocket gathering everything it receives as one binary string. */
 async function stream() {
@@ -282,5 +282,41 @@ describe("ghost subscribers", () => {
     await runDurableObjectAlarm(stub);
     expect(await hubs.numsub("channel", [channel])).toEqual([0]);
     expect(await cmd("PUBLISH", channel, "x")).toBe(0);
+  });
+});
+
+describe("MONITOR", () => {
+  it("streams every command of every connection and HTTP request, formatted as Redis", async () => {
+    const m = await stream();
+    expect(await m.call(["MONITOR"])).toBe("+OK\r\n");
+    const c = await stream();
+    await c.call(["SET", "mon:key", "a b\n\x01"]);
+    await cmd("GET", "mon:key");
+    const got = await m.until((t) => t.includes('"GET" "mon:key"'));
+    expect(got).toMatch(/^\+\d+\.\d{6} \[0 0\.0\.0\.0:\d+\] "SET" "mon:key" "a b\\n\\x01"\r\n/m);
+    expect(got).toMatch(/\+\d+\.\d{6} \[0 http\] "GET" "mon:key"\r\n/);
+    // Admin commands and AUTH are not shown, as Redis hides them.
+    await c.call(["AUTH", TOKEN]);
+    await c.call(["CONFIG", "GET", "maxmemory"]);
+    await c.call(["PING"]);
+    const after = await m.until((t) => t.includes('"PING"'));
+    expect(after).not.toContain("AUTH");
+    expect(after).not.toContain("CONFIG");
+    m.close();
+    c.close();
+  });
+
+  it("GET /monitor streams the lines as events; a read-only token is refused", async () => {
+    const refused = await SELF.fetch("http://hotslot/monitor", { headers: { Authorization: `Bearer ${READONLY_TOKEN}` } });
+    expect(refused.status).toBe(403);
+    const res = await SELF.fetch("http://hotslot/monitor", { headers: { Authorization: `Bearer ${TOKEN}` } });
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    let text = "";
+    while (!text.includes("data: OK\n\n")) text += dec.decode((await reader.read()).value);
+    await cmd("SET", "mon:sse", "1");
+    while (!text.includes('"SET" "mon:sse" "1"')) text += dec.decode((await reader.read()).value);
+    expect(text).toMatch(/data: \d+\.\d{6} \[0 http\] "SET" "mon:sse" "1"\n\n/);
+    await reader.cancel();
   });
 });
