@@ -32,7 +32,7 @@ describe("the command table", () => {
   it("routes the commands that read or change the session as `session`", () => {
     const session = [...allCommands()].filter((c) => c.routing === "session").map((c) => c.name);
     expect(session.sort()).toEqual([
-      "auth", "client", "discard", "exec", "hello", "multi", "psubscribe", "punsubscribe", "quit", "reset", "select", "ssubscribe",
+      "auth", "client", "discard", "exec", "hello", "monitor", "multi", "psubscribe", "punsubscribe", "quit", "reset", "select", "ssubscribe",
       "subscribe", "sunsubscribe", "unsubscribe", "unwatch", "watch",
     ]);
   });
