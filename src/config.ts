@@ -14,8 +14,6 @@ export interface Env {
   HUB?: DurableObjectNamespace;
   /** Pub/Sub: number of hubs (1..1024, default 4); channels are split over them by slot. */
   PUBSUB_HUBS?: string;
-  /** Pub/Sub: hard limit on a subscriber's unsent output (default 32mb), as client-output-buffer-limit pubsub. */
-  PUBSUB_OUTPUT_LIMIT?: string;
   /** Number of primary shards (1..16384). */
   SHARDS?: string;
   /** Largest HTTP request body, in bytes. */
@@ -86,9 +84,8 @@ export interface Config {
   maxRequestArgs: number;
   maxReplyElements: number;
   maxReplyBytes: number;
-  /** Pub/Sub: hub count and a subscriber's output hard limit in bytes. */
+  /** Pub/Sub: hub count. */
   pubsubHubs: number;
-  pubsubOutputLimit: number;
 }
 
 export class ConfigError extends Error {}
@@ -189,7 +186,6 @@ export function readConfig(env: Env): Config {
     maxReplyElements: intVar(env, "MAX_REPLY_ELEMENTS", DEFAULT_MAX_REPLY_ELEMENTS, 1024, 10_000_000),
     maxReplyBytes: intVar(env, "MAX_REPLY_BYTES", DEFAULT_MAX_REPLY_BYTES, 64 * 1024, MAX_RPC_REPLY_BYTES),
     pubsubHubs: intVar(env, "PUBSUB_HUBS", 4, 1, 1024),
-    pubsubOutputLimit: memoryVar(env, "PUBSUB_OUTPUT_LIMIT", 32 * 1024 * 1024),
   };
   cache.set(env, c);
   return c;

@@ -93,6 +93,11 @@ export interface EngineSettings {
    * its time counted in Lua instructions (src/scripting/budget.ts); 0 = no limit.
    */
   busyReplyThreshold: number;
+  /**
+   * client-output-buffer-limit as [hard, soft, softSeconds] per class (normal, replica,
+   * pubsub). Only pubsub's hard limit acts: routers read it when a connection subscribes.
+   */
+  clientOutputBufferLimit: { normal: number[]; replica: number[]; pubsub: number[] };
 }
 
 export function defaultSettings(): EngineSettings {
@@ -114,5 +119,6 @@ export function defaultSettings(): EngineSettings {
     hllSparseMaxBytes: 3000,
     notifyKeyspaceEvents: 0,
     busyReplyThreshold: 5000,
+    clientOutputBufferLimit: { normal: [0, 0, 0], replica: [268435456, 67108864, 60], pubsub: [33554432, 8388608, 60] },
   };
 }

@@ -9,12 +9,12 @@
  * storage), so the registry is rebuilt when the hub wakes. A subscription dies with its
  * socket (webSocketClose / webSocketError).
  *
- * Publishers call `publish` (one RPC per PUBLISH; the reply is the receiver count) or, for
- * keyspace notifications, `publishMany` (one RPC per shard batch). Each delivery is one
- * `send` on the subscriber's socket, never awaited: a publisher never waits for a
- * subscriber. A socket whose unsent output passes `outputLimitBytes` (Redis's
- * client-output-buffer-limit pubsub hard limit) is closed, so a stuck router cannot grow
- * the hub's memory; the router applies the same limit to its client.
+ * Publishers call `publishBatch` (a router's PUBLISHes, coalesced per connection; each
+ * message's receiver count comes back), `publish` (one), or `publishMany` (a shard's
+ * keyspace notifications, one RPC per batch). A call's deliveries are one `send` per
+ * receiving socket, never awaited: a publisher never waits for a subscriber. A router socket
+ * whose unsent output passes ROUTER_SOCKET_LIMIT is closed, so a stuck router cannot grow
+ * the hub's memory; the router applies client-output-buffer-limit pubsub to its client.
  *
  * Ghosts. A socket closed by its router (client gone, session ended) is dropped at once
  * (webSocketClose). A router that vanishes without closing (its isolate killed, the network
@@ -48,8 +48,11 @@ export const GHOST_MS = 90_000;
 /** How often a hub holding sockets looks for ghosts. */
 export const SWEEP_MS = 30_000;
 
-/** Default hard limit on a subscriber socket's unsent output (Redis: 32mb). */
-export const DEFAULT_PUBSUB_OUTPUT_LIMIT = 32 * 1024 * 1024;
+/**
+ * The hub's bound on one router socket's unsent output: a router socket carries many
+ * subscribers' messages, so it is Redis's default pubsub hard limit (32mb) at least.
+ */
+const ROUTER_SOCKET_LIMIT = 32 * 1024 * 1024;
 
 export class PubSubHub extends DurableObject<Env> {
   private readonly registry = new SubscriptionRegistry<WebSocket>();
@@ -219,7 +222,7 @@ export class PubSubHub extends DurableObject<Env> {
       try {
         ws.send(JSON.stringify(pushes));
         this.delivered += pushes.length;
-        if ((ws as unknown as { bufferedAmount?: number }).bufferedAmount! > DEFAULT_PUBSUB_OUTPUT_LIMIT) {
+        if ((ws as unknown as { bufferedAmount?: number }).bufferedAmount! > ROUTER_SOCKET_LIMIT) {
           console.error("hotslot: closing a subscriber socket past the pubsub output limit");
           void this.drop(ws);
         }

@@ -57,6 +57,7 @@ import { acceptRespWebSocket } from "./websocket";
 import { durableHubs, HubClient, type HubConnector } from "../pubsub/hubs";
 import { monitorStream, subscribeStream } from "./sse-subscribe";
 import { MonitorFeed } from "../pubsub/monitor";
+import { readPubsubOutputLimit } from "../pubsub/output-limit";
 
 // --- per-request state and responses ---------------------------------------------------
 
@@ -462,7 +463,7 @@ export function createApp(): Hono<App> {
       if ((presented !== null || !auth.configured) && !grant && auth.required) {
         return respond(cors.allowOrigin, null, errorJson(auth.unauthorizedMessage), 401, "application/json");
       }
-      const pubsub = hubs ? { hubs, outputLimit: config.pubsubOutputLimit } : undefined;
+      const pubsub = hubs ? { hubs } : undefined;
       return acceptRespWebSocket(pool, auth, grant, config.maxValueBytes, (p) => c.executionCtx.waitUntil(p), pubsub);
     }
 
@@ -518,7 +519,7 @@ export function createApp(): Hono<App> {
     if (!st.hubs) return fail(st, ERR_PUBSUB_OFF);
     const headers: Record<string, string> = {};
     if (st.allowOrigin !== null) headers["access-control-allow-origin"] = st.allowOrigin;
-    return subscribeStream(st.hubs, kind, names, c.req.raw.signal, st.config.pubsubOutputLimit, headers);
+    return subscribeStream(st.hubs, kind, names, c.req.raw.signal, await readPubsubOutputLimit(st.pool), headers);
   };
   app.on(["GET", "POST"], "/subscribe/*", subscribe("channel"));
   app.on(["GET", "POST"], "/psubscribe/*", subscribe("pattern"));
@@ -529,7 +530,7 @@ export function createApp(): Hono<App> {
     if (!st.hubs) return fail(st, ERR_PUBSUB_OFF);
     const headers: Record<string, string> = {};
     if (st.allowOrigin !== null) headers["access-control-allow-origin"] = st.allowOrigin;
-    return monitorStream(st.hubs, c.req.raw.signal, st.config.pubsubOutputLimit, headers);
+    return monitorStream(st.hubs, c.req.raw.signal, await readPubsubOutputLimit(st.pool), headers);
   });
 
   // The path form (HEAD is served as GET, without the body).

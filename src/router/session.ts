@@ -17,6 +17,7 @@ import { hasRouterFlag, type CommandSpec } from "../commands/table";
 import { encodeRepliesBinary } from "../protocol/resp";
 import { error, OK, push, QUEUED, simple, type Reply } from "../protocol/reply";
 import { MonitorFeed } from "../pubsub/monitor";
+import { DEFAULT_PUBSUB_OUTPUT_LIMIT, readPubsubOutputLimit } from "../pubsub/output-limit";
 import { HubClient, type HubConnector } from "../pubsub/hubs";
 import { SessionSubscriptions } from "../pubsub/subscriptions";
 import type { WatchedKey } from "../shard/core";
@@ -118,6 +119,8 @@ export class RespSession implements Session, ClientConnection {
   private subs: SessionSubscriptions | null = null;
   /** MONITOR: this connection's commands, to the monitors (when there are any). */
   private readonly monitorFeed: MonitorFeed | null;
+  /** Pub/Sub: unsent pushed output past this closes the connection (read at the first subscription). */
+  pubsubOutputLimit = DEFAULT_PUBSUB_OUTPUT_LIMIT;
   /** Pub/Sub: where pushed messages go, encoded (the transport sets it). */
   pushOut: ((encoded: string) => void) | null = null;
 
@@ -179,6 +182,7 @@ export class RespSession implements Session, ClientConnection {
     if (!this.hubs) return null;
     if (!this.subs) {
       this.subs = new SessionSubscriptions(this.hubs);
+      void readPubsubOutputLimit(this.pool).then((limit) => (this.pubsubOutputLimit = limit));
       // A MONITOR line is a status reply, as Redis sends it; the rest are Pub/Sub pushes.
       this.subs.onPush = (p) => this.pushOut?.(encodeRepliesBinary([p[0] === "monitor" ? simple(p[1]) : push(p)], this.resp));
     }

@@ -20,10 +20,9 @@ import type { ShardPool } from "./dispatch";
 import type { HubConnector } from "../pubsub/hubs";
 import { RespSession } from "./session";
 
-/** Pub/Sub for a connection: its hubs, and the hard limit on its unsent pushed output. */
+/** Pub/Sub for a connection: its hubs. */
 export interface PubSubOptions {
   hubs: HubConnector;
-  outputLimit: number;
 }
 
 export const QUERY_BUFFER_LIMIT = 32 * 1024 * 1024;
@@ -145,7 +144,7 @@ export function acceptRespWebSocket(
 
   // Pub/Sub: a pushed message goes out after the replies of frames already read (in RESP3
   // it interleaves with later replies). Redis's client-output-buffer-limit pubsub hard
-  // limit: past `outputLimit` bytes unsent (held here or in the socket's buffer) the
+  // limit: past session.pubsubOutputLimit bytes unsent (held here or in the socket's buffer) the
   // subscriber is closed, so a slow client never grows the router's memory.
   let pushedHeld = 0;
   /** Pushes of this turn (a hub frame holds many), sent as one message on the next microtask. */
@@ -155,7 +154,7 @@ export function acceptRespWebSocket(
     pushBuffer = "";
     if (!open || encoded === "") return;
     const buffered = (server as unknown as { bufferedAmount?: number }).bufferedAmount ?? 0;
-    if (pubsub && pushedHeld + buffered + encoded.length > pubsub.outputLimit) {
+    if (pushedHeld + buffered + encoded.length > session.pubsubOutputLimit) {
       console.error("hotslot: closing a subscriber past client-output-buffer-limit pubsub");
       return closeWith(1008, "output buffer limit");
     }

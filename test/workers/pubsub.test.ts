@@ -320,3 +320,44 @@ describe("MONITOR", () => {
     await reader.cancel();
   });
 });
+
+describe("client-output-buffer-limit", () => {
+  it("CONFIG GET/SET as Redis 7.0, with its errors", async () => {
+    expect(await cmd("CONFIG", "GET", "client-output-buffer-limit")).toEqual([
+      "client-output-buffer-limit",
+      "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+    ]);
+    await expect(cmd("CONFIG", "SET", "client-output-buffer-limit", "pubsub 1mb")).rejects.toThrow(
+      "ERR CONFIG SET failed (possibly related to argument 'client-output-buffer-limit') - Wrong number of arguments in buffer limit configuration.",
+    );
+    await expect(cmd("CONFIG", "SET", "client-output-buffer-limit", "foo 1 1 1")).rejects.toThrow("Invalid client class specified in buffer limit configuration.");
+    await expect(cmd("CONFIG", "SET", "client-output-buffer-limit", "pubsub x 0 0")).rejects.toThrow("Error in hard, soft or soft_seconds setting in buffer limit configuration.");
+  });
+
+  it("a subscriber whose unsent output passes the pubsub hard limit is disconnected; others are not", async () => {
+    await cmd("CONFIG", "SET", "client-output-buffer-limit", "pubsub 4kb 0 0");
+    try {
+      expect((await cmd("CONFIG", "GET", "client-output-buffer-limit"))[1]).toBe("normal 0 0 0 slave 268435456 67108864 60 pubsub 4096 0 0");
+      // A subscriber that is blocked (BLPOP via another path is not allowed while subscribed in
+      // RESP2, so RESP3): pushes queue behind the blocked reply and pass the limit.
+      const slow = await stream();
+      await slow.call(["HELLO", "3"]);
+      await slow.call(["SUBSCRIBE", "limit-ch"]);
+      const fine = await stream();
+      await fine.call(["SUBSCRIBE", "limit-ch"]);
+      await new Promise((r) => setTimeout(r, 50)); // the limit is read when the connection subscribes
+      slow.send(["BLPOP", "limit-nokey", "0"]);
+      await new Promise((r) => setTimeout(r, 50));
+      const big = "x".repeat(1000);
+      for (let i = 0; i < 10; i++) await cmd("PUBLISH", "limit-ch", big);
+      await fine.until((t) => (t.match(/message/g) ?? []).length >= 10);
+      const end = Date.now() + 3000;
+      let n = 2;
+      while (Date.now() < end && (n = await cmd("PUBLISH", "limit-ch", "x")) !== 1) await new Promise((r) => setTimeout(r, 20));
+      expect(n, slow.text.slice(0, 200)).toBe(1);
+      fine.close();
+    } finally {
+      await cmd("CONFIG", "SET", "client-output-buffer-limit", "pubsub 32mb 8mb 60");
+    }
+  });
+});
