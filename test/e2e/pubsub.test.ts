@@ -136,6 +136,25 @@ describe("subscribers of every protocol receive what every protocol publishes", 
   });
 });
 
+describe("ghosts", () => {
+  it("a bridge subscriber that disconnects is no longer counted within a second", async () => {
+    const channel = `${P}ghost`;
+    const io = new Redis({ port: bridgePort, lazyConnect: true });
+    await io.connect();
+    await io.subscribe(channel);
+    const pub = new Redis({ port: bridgePort, lazyConnect: true });
+    await pub.connect();
+    closers.push(() => pub.disconnect());
+    expect(await pub.publish(channel, "x")).toBe(1);
+    io.disconnect();
+    const start = Date.now();
+    let n = 1;
+    while (Date.now() - start < 1000 && (n = await pub.publish(channel, "x")) !== 0) await new Promise((r) => setTimeout(r, 5));
+    expect(n).toBe(0);
+    console.log(`pubsub e2e: a disconnected subscriber stopped counting after ${Date.now() - start} ms`);
+  });
+});
+
 describe("replies and errors as redis-server 7.0", () => {
   /**
    * Each step: a command and how many replies it produces. UNSUBSCRIBE without arguments
