@@ -120,6 +120,8 @@ export class PubSubHub extends DurableObject<Env> {
   }
 
   async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    // A heartbeat the runtime did not answer itself (auto-response not yet set).
+    if (data === HEARTBEAT_PING) return ws.send(HEARTBEAT_PONG);
     let frame: unknown;
     try {
       frame = JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data));
