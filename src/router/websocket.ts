@@ -153,6 +153,8 @@ export function acceptRespWebSocket(
     const encoded = pushBuffer;
     pushBuffer = "";
     if (!open || encoded === "") return;
+    // CLIENT KILL from another connection: closed here, at this connection's next event.
+    if (session.killed) return closeWith(1000, "killed");
     const buffered = (server as unknown as { bufferedAmount?: number }).bufferedAmount ?? 0;
     if (pushedHeld + buffered + encoded.length > session.pubsubOutputLimit) {
       console.error("hotslot: closing a subscriber past client-output-buffer-limit pubsub");

@@ -361,3 +361,19 @@ describe("client-output-buffer-limit", () => {
     }
   });
 });
+
+describe("CLIENT KILL TYPE pubsub", () => {
+  it("closes the subscribers, and their subscriptions go with them", async () => {
+    const s = await stream();
+    await s.call(["SUBSCRIBE", "kill-ch"]);
+    const other = await stream();
+    expect(await other.call(["CLIENT", "KILL", "TYPE", "pubsub"])).toMatch(/^:[1-9]\d*\r\n$/);
+    // The killed connection closes at its next event: the next message.
+    await cmd("PUBLISH", "kill-ch", "x");
+    const end = Date.now() + 3000;
+    let n = 1;
+    while (Date.now() < end && (n = await cmd("PUBLISH", "kill-ch", "y")) !== 0) await new Promise((r) => setTimeout(r, 20));
+    expect(n).toBe(0);
+    other.close();
+  });
+});
