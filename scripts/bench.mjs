@@ -21,6 +21,8 @@
  * - log          SET throughput with the append log and with PERSISTENCE=no, then snapshot
  *                time, worst request pause during a snapshot and recovery time for 10/50/100 MB
  *                (scripts/bench/durability.mjs, scripts/snapshot-bench.mjs)
+ * - pubsub       one publisher to 1 / 100 / 1,000 subscribers of one channel: messages/s,
+ *                deliveries/s and publish → receive latency p50/p99 (scripts/bench/pubsub.mjs)
  *
  * A round trip costs far more on this runtime than a command does, so throughput must rise
  * with pipeline depth: a pipeline of N commands to one shard is one RPC, not N.
@@ -41,11 +43,12 @@ import { ceiling } from "./bench/ceiling.mjs";
 import { durability } from "./bench/durability.mjs";
 import { expiry } from "./bench/expiry.mjs";
 import { memory } from "./bench/memory.mjs";
+import { pubsub } from "./bench/pubsub.mjs";
 import { startHotslot, startRedisServer, withClient } from "./bench/targets.mjs";
 import { scripting } from "./bench/scripting.mjs";
 import { throughput } from "./bench/throughput.mjs";
 
-const SECTIONS = ["ceiling", "throughput", "scripting", "collections", "expiry", "memory", "log"];
+const SECTIONS = ["ceiling", "throughput", "scripting", "collections", "expiry", "memory", "log", "pubsub"];
 const only = (process.env.BENCH_ONLY ?? SECTIONS.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`BENCH_ONLY: unknown section "${s}" (one of ${SECTIONS.join(", ")})`);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10000);
@@ -107,6 +110,9 @@ try {
   }
   if (only.includes("log")) {
     await durability({ withHotslot: (vars, fn) => withHotslot({ SHARDS, ...vars }, fn), requests: REQUESTS, clients: CLIENTS, log });
+  }
+  if (only.includes("pubsub")) {
+    await withHotslot({ SHARDS }, (hotslot) => pubsub({ redisPort: redis.port, hotslot, log }));
   }
 } finally {
   await redis.stop();

@@ -12,6 +12,10 @@ export interface Env {
   SHARD: DurableObjectNamespace;
   /** The SlotCoordinator (live resharding): one object, "slot-map", holding the slot map. */
   COORDINATOR?: DurableObjectNamespace;
+  /** Pub/Sub hubs (class PubSubHub, src/pubsub/hub.ts); absent: Pub/Sub is off. */
+  HUB?: DurableObjectNamespace;
+  /** Pub/Sub: number of hubs (1..1024, default 4); channels are split over them by slot. */
+  PUBSUB_HUBS?: string;
   /** Number of primary shards (1..16384). */
   SHARDS?: string;
   /** Largest HTTP request body, in bytes. */
@@ -95,6 +99,8 @@ export interface Config {
   replicaLocations: string[];
   minReplicasToWrite: number;
   minReplicasMaxLag: number;
+  /** Pub/Sub: hub count. */
+  pubsubHubs: number;
 }
 
 export class ConfigError extends Error {}
@@ -198,6 +204,7 @@ export function readConfig(env: Env): Config {
     replicaLocations: (env.REPLICA_LOCATIONS ?? "").split(",").map((h) => h.trim()).filter((h) => h !== ""),
     minReplicasToWrite: intVar(env, "MIN_REPLICAS_TO_WRITE", 0, 0, 16),
     minReplicasMaxLag: intVar(env, "MIN_REPLICAS_MAX_LAG", 10, 0, 3600),
+    pubsubHubs: intVar(env, "PUBSUB_HUBS", 4, 1, 1024),
   };
   cache.set(env, c);
   return c;

@@ -26,3 +26,4 @@ import "./geo";
 import "./hyperloglog";
 import "./hash-expiry";
 import "./replication";
+import "./pubsub";

@@ -14,6 +14,8 @@ export interface Session {
   authenticated: boolean;
   /** Set by QUIT: the connection closes after this reply. */
   closing: boolean;
+  /** Pub/Sub: the connection holds a subscription (RESP2 subscribed mode). */
+  readonly subscribed?: boolean;
 }
 
 export interface RouterContext {
@@ -43,6 +45,10 @@ export interface RouterContext {
   readonly cluster?: ClusterView;
   /** Replication (WAIT, WAITAOF, READONLY, READWRITE: src/commands/replication.ts); absent where unsupported. */
   readonly replication?: ReplicationControl;
+  /** Pub/Sub: the connection's subscriptions (a RESP session's; absent over HTTP). */
+  readonly pubsub?: SubscriptionControl;
+  /** Pub/Sub: the hubs, for PUBLISH and PUBSUB (absent where no hub is bound, e.g. Node tests). */
+  readonly hubs?: HubDirectory;
 }
 
 /** A session's replication controls. */
@@ -67,6 +73,27 @@ export interface ClusterSlotReport {
   readonly bytesIn: number[];
   readonly bytesOut: number[];
   readonly keys: string[];
+}
+
+/** Pub/Sub's three namespaces (src/pubsub/placement.ts). */
+export type SubscriptionKind = "channel" | "pattern" | "shard";
+
+/** (P|S)SUBSCRIBE and (P|S)UNSUBSCRIBE as the session performs them; replies are pushes. */
+export interface SubscriptionControl {
+  subscribe(kind: SubscriptionKind, names: string[]): Promise<Reply>;
+  /** No names: every subscription of `kind`. */
+  unsubscribe(kind: SubscriptionKind, names: string[]): Promise<Reply>;
+  /** MONITOR: from now on the connection receives every command run in the deployment. */
+  monitor(): Promise<Reply>;
+}
+
+/** PUBLISH and PUBSUB's views over every hub of the deployment. */
+export interface HubDirectory {
+  /** Delivers and returns the receivers across the deployment; `shard`: SPUBLISH. */
+  publish(shard: boolean, channel: string, message: string): Promise<number>;
+  channels(kind: "channel" | "shard", pattern: string | null): Promise<string[]>;
+  numsub(kind: "channel" | "shard", names: string[]): Promise<number[]>;
+  numpat(): Promise<number>;
 }
 
 /** Releases the client `token` parked on `shard`, with `reply` (default: its timeout reply). */

@@ -10,6 +10,7 @@
 import { WouldBlock, type Limits } from "../commands/context";
 import { Executor } from "../commands/execute";
 import { Keyspace } from "../engine/keyspace";
+import type { Notification } from "../engine/notify";
 import { NULL_ARRAY, type Reply } from "../protocol/reply";
 
 /** A key being watched by a transaction, with the version WATCH returned. */
@@ -104,10 +105,15 @@ export class ShardCore {
    * served, expiry, eviction) as one batch: the only way effects leave the shard's core.
    */
   private collected<T>(fn: () => T): T {
-    const { result, effects } = this.executor.collect(fn);
+    const { result, effects, notifications } = this.executor.collect(fn);
     if (effects.length > 0) this.stage(effects);
+    // Keyspace notifications (none unless notify-keyspace-events is set) go to Pub/Sub.
+    if (notifications.length > 0) this.onNotifications?.(notifications);
     return result;
   }
+
+  /** Receives each batch's keyspace notifications (src/shard/notify-publisher.ts). */
+  onNotifications: ((notifications: Notification[]) => void) | null = null;
 
   /** Runs a router call's ops in order (see ShardOp); one result per op. */
   run(ops: readonly ShardOp[]): ShardResult[] {

@@ -27,6 +27,7 @@ import { shardObject } from "./address";
 import { ShardReplication, type ReplicationPeer, type RouteInfo } from "./replication";
 import type { ReplAck, ReplMessage } from "./replication-source";
 import { runOnReplica, withMinReplicas } from "./replica-ops";
+import { NotifyPublisher } from "./notify-publisher";
 
 export type { BlockWait, LeaseExpired, ShardOp, ShardResult, WatchedKey };
 
@@ -103,6 +104,11 @@ export class Shard extends DurableObject<Env> {
     this.effects = new EffectStream(config.persistence ? this.persistence : null, {
       abort: (reason) => this.ctx.abort(reason),
     });
+    // Pub/Sub: keyspace notifications go to the hubs, off the reply path.
+    if (env.HUB) {
+      const publisher = new NotifyPublisher(env.HUB, config.pubsubHubs);
+      this.core.onNotifications = (n) => publisher.publish(n);
+    }
     // DEBUG SLEEP and DEBUG SET-ACTIVE-EXPIRE.
     this.core.executor.debug = {
       sleep: (ms) => (this.sleepMs = Math.max(this.sleepMs, ms)),
