@@ -12,13 +12,12 @@ import { primaryName } from "../shard/group";
 import type { Shard } from "../shard/shard";
 import type { ShardSlotConfig } from "../shard/slot-state";
 import { SLOTS } from "../util/keyslot";
-import { groupConfig, jobProgress, newJob, takeChunk, type MigrationJob } from "./migration-job";
+import { BATCH_KEYS, groupConfig, jobProgress, newJob, takeChunk, type MigrationJob } from "./migration-job";
 import { initialSlotMap, ownerOf, planRebalance, planReshard, rangesOf, validateSlotMap, type SlotMapData } from "./slot-map-data";
 
 export const COORDINATOR_NAME = "slot-map";
 
-/** Keys one migration batch moves at most (and about how many bytes): one RPC each way. */
-const BATCH_KEYS = 1000;
+/** Bytes one migration batch moves about at most (keys: the job's batchKeys): one RPC each way. */
 const BATCH_BYTES = 8 * 1024 * 1024;
 /** Pause before retrying a step that failed (a shard restarting, …). */
 const RETRY_MS = 1000;
@@ -66,15 +65,16 @@ export class SlotCoordinator extends DurableObject<Env> {
   }
 
   /** Starts moving slots so that `shards` groups own them all; refused while a job runs. */
-  async startReshard(shards: number): Promise<{ job: Record<string, unknown> | null } | { error: string }> {
+  async startReshard(shards: number, batchKeys = BATCH_KEYS): Promise<{ job: Record<string, unknown> | null } | { error: string }> {
     if (!Number.isInteger(shards) || shards < 1 || shards > SLOTS) return { error: "ERR shards must be an integer from 1 to 16384" };
+    if (!Number.isInteger(batchKeys) || batchKeys < 1 || batchKeys > 100_000) return { error: "ERR batchKeys must be an integer from 1 to 100000" };
     if (this.job) return { error: `ERR a ${this.job.mode} is already running (${this.job.id})` };
     const map = await this.current();
     const moves = planReshard(ownerOf(map.ranges), shards);
     if (moves.length === 0 && shards >= map.groups) {
       if (shards === map.groups) return { job: null };
     }
-    return this.begin(newJob("reshard", shards, map.groups, moves, Date.now()), Math.max(map.groups, shards));
+    return this.begin(newJob("reshard", shards, map.groups, moves, Date.now(), batchKeys), Math.max(map.groups, shards));
   }
 
   /** Starts moving slots between the groups to even out `by` (measured by the shards' slot stats). */
@@ -178,7 +178,7 @@ export class SlotCoordinator extends DurableObject<Env> {
         return this.save({ ...map, epoch }, job);
       }
       case "move": {
-        const r = await this.shard(chunk.from).migrateSlots(chunk.slots, groupPrimary(chunk.to), BATCH_KEYS, BATCH_BYTES);
+        const r = await this.shard(chunk.from).migrateSlots(chunk.slots, groupPrimary(chunk.to), job.batchKeys ?? BATCH_KEYS, BATCH_BYTES);
         job.keysMoved += r.moved;
         job.bytesMoved += r.bytes;
         job.batches++;

@@ -13,7 +13,9 @@
  *     or new) → `ASK <slot> <group>`: the router retries once at that group, flagged asking;
  *     some here and some not → `TRYAGAIN Multiple keys request during rehashing of slot`;
  *   - an importing slot: served only when asked (the ASKING flag), else MOVED back to the
- *     owner the map names; asked with several keys of which only some are here → TRYAGAIN.
+ *     owner the map names; asked with several keys of which only some are here → TRYAGAIN;
+ *   - keys of several slots (a command the router splits by group: MGET, MSET, DEL, …) of
+ *     which one is not owned plainly → `SPLIT <slot>`: the router splits it per slot.
  * Reads and writes alike; what passes is counted per slot (CLUSTER SLOT-STATS).
  */
 import type { SlotOwner } from "../commands/execute";
@@ -41,11 +43,11 @@ export interface ShardSlotConfig {
   readonly importing: ReadonlyArray<readonly [number, number]>;
 }
 
-/** A refusal the router acts on: `MOVED <slot> <epoch>` or `ASK <slot> <group>`. */
+/** A refusal the router acts on: `MOVED <slot> <epoch>`, `ASK <slot> <group>` or `SPLIT <slot>`. */
 export function isRedirect(r: unknown): r is ErrorReply {
   if (r === null || typeof r !== "object" || Array.isArray(r) || (r as ErrorReply).kind !== "error") return false;
   const m = (r as ErrorReply).message;
-  return m.startsWith("MOVED ") || m.startsWith("ASK ");
+  return m.startsWith("MOVED ") || m.startsWith("ASK ") || m.startsWith("SPLIT ");
 }
 
 /** Per-slot counters (CLUSTER SLOT-STATS): since the object started, not persisted. */
@@ -123,6 +125,15 @@ export class SlotState implements SlotOwner {
       return -1;
     }
     if (keys.length === 0) return -1;
+    // Keys of several slots (MGET, MSET, DEL… the router split by group) of which one is not
+    // plainly owned here: the router splits the command per slot and routes each piece.
+    const first = keySlot(keys[0]);
+    if (keys.length > 1 && keys.some((k) => keySlot(k) !== first)) {
+      for (const key of keys) {
+        const s = keySlot(key);
+        if (this.state[s] !== OWNED) return error(`SPLIT ${s}`);
+      }
+    }
     let slot = -1;
     let here = 0;
     let away = 0;
