@@ -2,8 +2,8 @@
  * The SlotCoordinator Durable Object (binding COORDINATOR, one object named "slot-map"):
  * owns the slot map with its epoch (src/monitor/slot-map-data.ts), built from SHARDS on
  * first use, and drives reshards and rebalances (src/monitor/migration-job.ts) with its
- * alarm: each alarm performs one step and stores the job before the next, so a SIGKILL at
- * any point resumes where it stopped. Off the request path: routers fetch the map only
+ * alarm: each alarm performs steps for up to ALARM_BUDGET_MS, storing the job after each,
+ * so a SIGKILL at any point resumes where it stopped. Off the request path: routers fetch the map only
  * when a shard refused a key (MOVED) or before a keyspace-wide command, and cache it.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -19,6 +19,8 @@ export const COORDINATOR_NAME = "slot-map";
 
 /** Bytes one migration batch moves about at most (keys: the job's batchKeys): one RPC each way. */
 const BATCH_BYTES = 8 * 1024 * 1024;
+/** Steps one alarm runs for at most this long before it yields to the next alarm. */
+const ALARM_BUDGET_MS = 250;
 /** Pause before retrying a step that failed (a shard restarting, …). */
 const RETRY_MS = 1000;
 
@@ -102,9 +104,11 @@ export class SlotCoordinator extends DurableObject<Env> {
   }
 
   async alarm(): Promise<void> {
-    let more: boolean;
+    let more = true;
     try {
-      more = await this.step();
+      // Several steps per alarm (each stored before the next, so a kill between any two
+      // resumes as well): an alarm's scheduling costs more than a step.
+      for (const started = Date.now(); more && Date.now() - started < ALARM_BUDGET_MS; ) more = await this.step();
     } catch (e) {
       if (this.job) {
         this.job.lastError = (e as Error).message;

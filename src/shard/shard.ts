@@ -70,7 +70,9 @@ export class Shard extends DurableObject<Env> {
       this.core.executor.slotOwner = slotState;
       this.migration = new SlotMigration(slotState, this.core, {
         storage: ctx.storage,
-        commit: () => this.effects.commit(false),
+        // Synchronous: inside blockConcurrencyWhile, a group commit deferred by another
+        // request's timer could not run (its callback waits for the gate): a deadlock.
+        commit: async () => this.effects.flush(),
         exclusive: (fn) => ctx.blockConcurrencyWhile(fn),
         target: (name) => env.SHARD.get(env.SHARD.idFromName(name)) as unknown as Pick<Shard, "importKeys" | "dropKeys">,
       });
