@@ -67,16 +67,17 @@ export class SlotCoordinator extends DurableObject<Env> {
   }
 
   /** Starts moving slots so that `shards` groups own them all; refused while a job runs. */
-  async startReshard(shards: number, batchKeys = BATCH_KEYS): Promise<{ job: Record<string, unknown> | null } | { error: string }> {
+  async startReshard(shards: number, batchKeys = BATCH_KEYS, pauseMs = 0): Promise<{ job: Record<string, unknown> | null } | { error: string }> {
     if (!Number.isInteger(shards) || shards < 1 || shards > SLOTS) return { error: "ERR shards must be an integer from 1 to 16384" };
     if (!Number.isInteger(batchKeys) || batchKeys < 1 || batchKeys > 100_000) return { error: "ERR batchKeys must be an integer from 1 to 100000" };
+    if (!Number.isInteger(pauseMs) || pauseMs < 0 || pauseMs > 60_000) return { error: "ERR pauseMs must be an integer from 0 to 60000" };
     if (this.job) return { error: `ERR a ${this.job.mode} is already running (${this.job.id})` };
     const map = await this.current();
     const moves = planReshard(ownerOf(map.ranges), shards);
     if (moves.length === 0 && shards >= map.groups) {
       if (shards === map.groups) return { job: null };
     }
-    return this.begin(newJob("reshard", shards, map.groups, moves, Date.now(), batchKeys), Math.max(map.groups, shards));
+    return this.begin(newJob("reshard", shards, map.groups, moves, Date.now(), batchKeys, pauseMs), Math.max(map.groups, shards));
   }
 
   /** Starts moving slots between the groups to even out `by` (measured by the shards' slot stats). */
@@ -108,7 +109,16 @@ export class SlotCoordinator extends DurableObject<Env> {
     try {
       // Several steps per alarm (each stored before the next, so a kill between any two
       // resumes as well): an alarm's scheduling costs more than a step.
-      for (const started = Date.now(); more && Date.now() - started < ALARM_BUDGET_MS; ) more = await this.step();
+      for (const started = Date.now(); more && Date.now() - started < ALARM_BUDGET_MS; ) {
+        const batches = this.job?.batches ?? 0;
+        more = await this.step();
+        // A throttled job (pauseMs) rests after each batch.
+        const pause = this.job?.pauseMs ?? 0;
+        if (more && pause > 0 && this.job!.batches > batches) {
+          await this.ctx.storage.setAlarm(Date.now() + pause);
+          return;
+        }
+      }
     } catch (e) {
       if (this.job) {
         this.job.lastError = (e as Error).message;

@@ -39,6 +39,8 @@ export interface MigrationJob {
   readonly groupsBefore: number;
   /** Keys one migration batch moves at most (one RPC source → target each). */
   readonly batchKeys: number;
+  /** Pause after each batch (ms; 0: none): throttles a migration to spare the live load. */
+  readonly pauseMs: number;
   /** "init" until every group was told its slots, then "chunks", then "retire". */
   stage: "init" | "chunks" | "retire" | "done";
   /** Moves not yet in a chunk: [slot, from, to]. */
@@ -60,13 +62,14 @@ export const CHUNK_SLOTS = 128;
 /** Keys per batch by default: one RPC each way, well under the RPC size limit for small keys. */
 export const BATCH_KEYS = 1000;
 
-export function newJob(mode: MigrationJob["mode"], shards: number, groupsBefore: number, moves: SlotMove[], now: number, batchKeys = BATCH_KEYS): MigrationJob {
+export function newJob(mode: MigrationJob["mode"], shards: number, groupsBefore: number, moves: SlotMove[], now: number, batchKeys = BATCH_KEYS, pauseMs = 0): MigrationJob {
   return {
     id: `${mode}-${now}`,
     mode,
     shards,
     groupsBefore,
     batchKeys,
+    pauseMs,
     stage: "init",
     pending: moves.map((m) => [m.slot, m.from, m.to]),
     chunk: null,

@@ -1,7 +1,8 @@
 /**
  * The admin side of live resharding (behind the admin token, mounted by src/router/admin.ts):
  *   POST /admin/reshard  {"shards": n}           → moves slots so n groups own them all
- *                        (optional "batchKeys": keys per migration batch, default 1000)
+ *                        (optional "batchKeys": keys per migration batch, default 1000;
+ *                        "pauseMs": a rest after each batch, to throttle the migration)
  *                        {"rebalance": "keys" | "memory" | "load"} → evens out the groups
  *   GET  /admin/topology → {"slots": slotsTopology(…)} (the map, the running and last job)
  *   GET  /admin/slot-keys[?groups=n] → per group object, its epoch and [slot, keys] for
@@ -34,7 +35,7 @@ export async function slotsTopology(env: Env): Promise<Record<string, unknown>> 
 
 /** POST /admin/reshard's body → the coordinator's answer ({job} or {error}) and an HTTP status. */
 export async function startReshard(env: Env, body: unknown): Promise<{ status: number; body: unknown }> {
-  const b = (body ?? {}) as { shards?: unknown; rebalance?: unknown; batchKeys?: unknown };
+  const b = (body ?? {}) as { shards?: unknown; rebalance?: unknown; batchKeys?: unknown; pauseMs?: unknown };
   let r: Awaited<ReturnType<CoordinatorRpc["startReshard"]>>;
   if (b.rebalance !== undefined) {
     const by = b.rebalance === true ? "keys" : b.rebalance;
@@ -42,7 +43,8 @@ export async function startReshard(env: Env, body: unknown): Promise<{ status: n
     r = await coordinator(env).startRebalance(by as RebalanceBy);
   } else if (typeof b.shards === "number") {
     if (b.batchKeys !== undefined && typeof b.batchKeys !== "number") return { status: 400, body: { error: "ERR batchKeys must be a number" } };
-    r = await coordinator(env).startReshard(b.shards, b.batchKeys);
+    if (b.pauseMs !== undefined && typeof b.pauseMs !== "number") return { status: 400, body: { error: "ERR pauseMs must be a number" } };
+    r = await coordinator(env).startReshard(b.shards, b.batchKeys, b.pauseMs);
   } else {
     return { status: 400, body: { error: 'ERR expected {"shards": n} or {"rebalance": "keys"|"memory"|"load"}' } };
   }

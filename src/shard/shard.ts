@@ -79,6 +79,7 @@ export class Shard extends DurableObject<Env> {
       const counters = slotState.counters;
       this.core.slotGate = {
         check: (argv, asking) => slotState.check(argv, asking, this.core.db),
+        checkTransaction: (batch, asking) => slotState.checkTransaction(batch, asking, this.core.db),
         served: (slot, reply, started) => {
           counters.cpuUsec[slot] += (performance.now() - started) * 1000;
           counters.bytesOut[slot] += measureReply(reply, 1e9, 1e12).bytes + 8;
