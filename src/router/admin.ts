@@ -19,7 +19,7 @@ import type { Hono } from "hono";
 import { readConfig, type Config, type Env } from "../config";
 import { Authenticator } from "./auth";
 import { shardPool } from "./pool";
-import { slotsTopology, startReshard } from "./admin-reshard";
+import { slotKeys, slotsTopology, startReshard } from "./admin-reshard";
 import { ImportFailed, importRdb, rdbFile, type ExportSource } from "./rdb-transfer";
 
 export const ERR_ADMIN_DISABLED = "ERR admin endpoints are disabled: set the HOTSLOT_ADMIN_TOKEN secret";
@@ -51,6 +51,10 @@ export function mountAdmin(app: Hono<{ Bindings: Env }>): void {
     if (path === "/admin/topology" && c.req.method === "GET") return json({ slots: await slotsTopology(c.env) });
     if (path === "/admin/reshard" && c.req.method === "POST") {
       const r = await startReshard(c.env, await c.req.json().catch(() => null));
+      return json(r.body, r.status);
+    }
+    if (path === "/admin/slot-keys" && c.req.method === "GET") {
+      const r = await slotKeys(c.env, url.searchParams.get("groups"));
       return json(r.body, r.status);
     }
     return json({ error: "ERR unknown admin endpoint: GET /admin/export or POST /admin/import" }, 404);

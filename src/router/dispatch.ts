@@ -49,7 +49,9 @@ export interface ShardPool {
 }
 
 /** How old the slot map may be when a keyspace-wide command is routed (live resharding). */
-const FANOUT_MAP_MAX_AGE_MS = 1000;
+// Live resharding: 0 — a scale-out can finish within any fixed age, and a keyspace-wide
+// command on a stale map would miss the new groups' keys (one coordinator RPC per such command).
+const FANOUT_MAP_MAX_AGE_MS = 0;
 
 /** A command as it entered the router, its table entry looked up once (undefined: unknown). */
 export interface RoutedCommand {

@@ -66,6 +66,8 @@ export interface BlockWait {
  */
 export interface SlotGate {
   check(argv: string[], asking: boolean): Reply | number;
+  /** A MULTI/EXEC's keys together: a refusal, or null when each command is then checked alone. */
+  checkTransaction?(batch: string[][], asking: boolean): Reply | null;
   served(slot: number, reply: Reply, startedMs: number): void;
 }
 
@@ -168,6 +170,9 @@ export class ShardCore {
   private refusedBySlot(batch: string[][], asking: boolean): Reply | null {
     const gate = this.slotGate;
     if (gate === null) return null;
+    // Live resharding: a transaction's keys are checked together first (src/shard/slot-state.ts).
+    const whole = gate.checkTransaction?.(batch, asking) ?? null;
+    if (whole !== null) return whole;
     for (const argv of batch) {
       const r = gate.check(argv, asking);
       if (typeof r !== "number") return r;

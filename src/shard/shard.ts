@@ -78,13 +78,16 @@ export class Shard extends DurableObject<Env> {
       this.core.executor.slotOwner = slotState;
       this.migration = new SlotMigration(slotState, this.core, {
         storage: ctx.storage,
-        commit: () => this.effects.commit(false),
+        // Synchronous: inside blockConcurrencyWhile, a group commit deferred by another
+        // request's timer could not run (its callback waits for the gate): a deadlock.
+        commit: async () => this.effects.flush(),
         exclusive: (fn) => ctx.blockConcurrencyWhile(fn),
         target: (name) => env.SHARD.get(env.SHARD.idFromName(name)) as unknown as Pick<Shard, "importKeys" | "dropKeys">,
       });
       const counters = slotState.counters;
       this.core.slotGate = {
         check: (argv, asking) => slotState.check(argv, asking, this.core.db),
+        checkTransaction: (batch, asking) => slotState.checkTransaction(batch, asking, this.core.db),
         served: (slot, reply, started) => {
           counters.cpuUsec[slot] += (performance.now() - started) * 1000;
           counters.bytesOut[slot] += measureReply(reply, 1e9, 1e12).bytes + 8;

@@ -58,6 +58,8 @@ export class CrashableWorker {
   constructor(
     private readonly dir: string,
     private readonly token: string,
+    /** More `--var NAME:value` for wrangler dev (the reshard crash test's admin token). */
+    private readonly vars: Record<string, string> = {},
   ) {}
 
   /** Starts wrangler dev on the directory's persisted state; resolves once it answers PING. */
@@ -88,6 +90,7 @@ export class CrashableWorker {
         `REPLICAS:${CRASH_REPLICAS}`,
         "--var",
         `HOTSLOT_TOKEN:${this.token}`,
+        ...Object.entries(this.vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
         // An env file (empty) instead of the project's .dev.vars: a developer's tokens stay out.
         "--env-file",
         path.join(dir, "empty.env"),

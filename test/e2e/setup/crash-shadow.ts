@@ -317,7 +317,18 @@ function bulkTexts(r: Resp, what: string): string[] {
 
 /** Every key, its value and its exact expiry, as the shadow represents them. */
 export async function readDataset(conn: WsRespConnection): Promise<Db> {
-  const keys = bulkTexts(parseReply(await conn.call("KEYS", "*")), "KEYS *");
+  return readKeys(conn, bulkTexts(parseReply(await conn.call("KEYS", "*")), "KEYS *"), false);
+}
+
+/**
+ * The given keys, their values and exact expiries (point reads, as a client sees them);
+ * with `skipAbsent`, a key that does not exist is left out, else it is an error.
+ */
+export async function readKeys(conn: WsRespConnection, keys: string[], skipAbsent: boolean): Promise<Db> {
+  if (skipAbsent) {
+    const exists = await pipelineAll(conn, keys.map((k) => ["EXISTS", k]));
+    keys = keys.filter((_, i) => exists[i].type === ":" && exists[i].text === "1");
+  }
   const meta = await pipelineAll(conn, keys.flatMap((k) => [["TYPE", k], ["PEXPIRETIME", k]]));
   const types = keys.map((k, i) => {
     const r = meta[2 * i];
