@@ -19,5 +19,7 @@
 import { createApp } from "./router/http";
 
 export { Shard } from "./shard/shard";
+// Failover monitors (Sentinel).
+export { Monitor } from "./monitor/monitor";
 
 export default createApp();
