@@ -23,3 +23,5 @@ import "./bitmaps";
 import "./geo";
 import "./hyperloglog";
 import "./hash-expiry";
+// Failover monitors: SENTINEL for tools.
+import "./sentinel";

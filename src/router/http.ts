@@ -316,6 +316,7 @@ function httpContext(st: RequestState): RouterContext {
     // CLIENT LIST/KILL/UNBLOCK over HTTP see this isolate's RESP connections.
     clients: clientRegistry,
     releaseBlocked: (shard, token, reply) => st.pool.unblock(shard, token, reply),
+    topology: st.pool.topology ? () => st.pool.topology!() : undefined,
   };
 }
 

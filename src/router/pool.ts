@@ -14,6 +14,9 @@ import { ShardChannel, ShardLink, type ShardEndpoint } from "./channel";
 import type { ShardPool } from "./dispatch";
 import { SlotMap } from "./slots";
 import { primaryName } from "../shard/group";
+import { RoutedShardEndpoint, topologyOf } from "./topology";
+import { topologySnapshot } from "./topology-view";
+import type { TopologySnapshot } from "../commands/router-context";
 
 /** The Shard class's admin RPC methods, as the router calls them. */
 type ExportRpc = Pick<Shard, "exportStart" | "exportPull">;
@@ -30,11 +33,13 @@ export class DurableShardPool implements ShardPool {
     readonly slots: SlotMap,
     private readonly ids: DurableObjectId[],
   ) {
-    this.channels = ids.map((id) => new ShardChannel(new ShardLink(() => env.SHARD.get(id) as unknown as ShardEndpoint)));
+    // Failover: each group's calls go to its current primary (src/router/topology.ts).
+    const topology = topologyOf(env);
+    this.channels = ids.map((_, g) => new ShardChannel(new ShardLink((): ShardEndpoint => new RoutedShardEndpoint(env, topology, g))));
   }
 
   private stub(shard: number): ExportRpc {
-    return this.env.SHARD.get(this.ids[shard]) as unknown as ExportRpc;
+    return this.env.SHARD.get(this.env.SHARD.idFromName(topologyOf(this.env).config(shard).primary)) as unknown as ExportRpc;
   }
 
   exec(shard: number, batch: string[][]): Promise<Reply[]> {
@@ -60,6 +65,11 @@ export class DurableShardPool implements ShardPool {
   /** Alone on this request's stub, so it reaches the shard after this request's BLOCK. */
   unblock(shard: number, token: string, reply?: Reply): Promise<void> {
     return this.channels[shard].unblock(token, reply);
+  }
+
+  /** Failover: the groups and monitors now (SENTINEL commands, src/router/topology-view.ts). */
+  topology(): Promise<TopologySnapshot> {
+    return topologySnapshot(this.env);
   }
 
   /** Admin export: starts a point-in-time image of the shard's keys (src/shard/export.ts). */

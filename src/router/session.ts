@@ -136,6 +136,7 @@ export class RespSession implements Session, ClientConnection {
       resetSession: () => this.reset(),
       clients: clientRegistry,
       releaseBlocked: (shard, token, reply) => this.pool.unblock(shard, token, reply),
+      topology: this.pool.topology ? () => this.pool.topology!() : undefined,
       transactions: {
         multi: () => this.beginMulti(),
         exec: () => this.exec(),
