@@ -59,6 +59,14 @@ export interface Env {
   MAX_REPLY_ELEMENTS?: string;
   /** Most payload bytes one reply (and one shard batch's replies) may hold; under the 32 MiB RPC limit. */
   MAX_REPLY_BYTES?: string;
+  /** Replication (src/shard/replication.ts): replica objects per group (default 1; 0 = none). */
+  REPLICAS?: string;
+  /** Location hints for replicas, comma-separated ("enam,weur"): replica k gets the k-th. */
+  REPLICA_LOCATIONS?: string;
+  /** Initial min-replicas-to-write (CONFIG SET overrides it). */
+  MIN_REPLICAS_TO_WRITE?: string;
+  /** Initial min-replicas-max-lag in seconds (CONFIG SET overrides it). */
+  MIN_REPLICAS_MAX_LAG?: string;
   // --- failover monitors (src/monitor) ---
   /** The monitor Durable Objects (class Monitor), "monitor-0" … */
   MONITOR: DurableObjectNamespace;
@@ -93,6 +101,11 @@ export interface Config {
   maxRequestArgs: number;
   maxReplyElements: number;
   maxReplyBytes: number;
+  /** Replication: replicas per group, their location hints, min-replicas-to-write / max-lag. */
+  replicas: number;
+  replicaLocations: string[];
+  minReplicasToWrite: number;
+  minReplicasMaxLag: number;
 }
 
 /** The failover monitors' settings (src/monitor), read apart from Config. */
@@ -201,6 +214,10 @@ export function readConfig(env: Env): Config {
     maxRequestArgs: intVar(env, "MAX_REQUEST_ARGS", DEFAULT_MAX_REQUEST_ARGS, 1, 100_000_000),
     maxReplyElements: intVar(env, "MAX_REPLY_ELEMENTS", DEFAULT_MAX_REPLY_ELEMENTS, 1024, 10_000_000),
     maxReplyBytes: intVar(env, "MAX_REPLY_BYTES", DEFAULT_MAX_REPLY_BYTES, 64 * 1024, MAX_RPC_REPLY_BYTES),
+    replicas: intVar(env, "REPLICAS", 1, 0, 16),
+    replicaLocations: (env.REPLICA_LOCATIONS ?? "").split(",").map((h) => h.trim()).filter((h) => h !== ""),
+    minReplicasToWrite: intVar(env, "MIN_REPLICAS_TO_WRITE", 0, 0, 16),
+    minReplicasMaxLag: intVar(env, "MIN_REPLICAS_MAX_LAG", 10, 0, 3600),
   };
   cache.set(env, c);
   return c;

@@ -81,7 +81,7 @@ function integerSetting(
  * A memory parameter (memtoull: "100mb", "1gb", plain bytes; "" is 0, as Redis reads it)
  * from 0 to `max` bytes; `zero` is what 0 stores.
  */
-function memorySetting(name: string, key: "maxmemory" | "autoAofRewriteMinSize", max: number, why: string, zero = 0): Parameter {
+function memorySetting(name: string, key: "maxmemory" | "autoAofRewriteMinSize" | "replBacklogSize", max: number, why: string, zero = 0): Parameter {
   return {
     name,
     get: (ctx) => String(ctx.db.settings[key]),
@@ -135,6 +135,10 @@ const PARAMETERS: Parameter[] = [
   integerSetting("zset-max-listpack-value", "zsetMaxListpackValue", 0, Number.MAX_SAFE_INTEGER, "zset-max-ziplist-value", INT64_MAX),
   integerSetting("list-max-listpack-size", "listMaxListpackSize", -2147483648, 2147483647, "list-max-ziplist-size"),
   integerSetting("list-compress-depth", "listCompressDepth", 0, 2147483647),
+  // Replication (src/shard/replication-source.ts): the backlog, and min-replicas' write gate.
+  memorySetting("repl-backlog-size", "replBacklogSize", PLATFORM_MAXMEMORY / 4, "the backlog is held in the primary's isolate", 1),
+  integerSetting("min-replicas-to-write", "minReplicasToWrite", 0, 2147483647, "min-slaves-to-write"),
+  integerSetting("min-replicas-max-lag", "minReplicasMaxLag", 0, 2147483647, "min-slaves-max-lag"),
   // A memory parameter up to LONG_MAX, as Redis 7.0 (a sparse HLL never passes ~16 KB).
   {
     name: "hll-sparse-max-bytes",

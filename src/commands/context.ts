@@ -50,6 +50,8 @@ export interface ExecContext {
   readonly persistence: Persistence;
   /** The shard's side of DEBUG SLEEP and DEBUG SET-ACTIVE-EXPIRE. */
   readonly debug: DebugControl;
+  /** The shard's replication role, for INFO replication and ROLE (src/shard/replication.ts). */
+  readonly replication: ReplicationView;
   /**
    * Runs a command a script calls (redis.call, src/commands/scripting.ts) with Redis's
    * checks for script calls; its effects are logged as its own, in the script's batch.
@@ -78,6 +80,33 @@ export interface DebugControl {
 }
 
 /** Without a shard around: nothing to hold, no alarm to stop. */
+/** What INFO replication and ROLE read of the shard's replication (src/shard/replication.ts). */
+export interface ReplicationView {
+  /** INFO's "# Replication" section, header first. */
+  infoSection(): string[];
+  /** ROLE's reply. */
+  role(): Reply;
+}
+
+/** A shard outside any replication group: a master with no replicas, as a lone redis-server. */
+export const STANDALONE: ReplicationView = {
+  infoSection: () => [
+    "# Replication",
+    "role:master",
+    "connected_slaves:0",
+    "master_failover_state:no-failover",
+    "master_replid:0000000000000000000000000000000000000000",
+    "master_replid2:0000000000000000000000000000000000000000",
+    "master_repl_offset:0",
+    "second_repl_offset:-1",
+    "repl_backlog_active:0",
+    "repl_backlog_size:1048576",
+    "repl_backlog_first_byte_offset:0",
+    "repl_backlog_histlen:0",
+  ],
+  role: () => ["master", 0, []],
+};
+
 export const NO_SHARD: DebugControl = {
   sleep() {},
   setActiveExpire() {},

@@ -44,7 +44,7 @@ import { toRdbValue } from "../engine/rdb/values";
 import { error, type ErrorReply, type Reply } from "../protocol/reply";
 import { bytesToBinary } from "../util/binary";
 import { keySlot } from "../util/keyslot";
-import { MEMORY_ONLY, NO_SHARD, WouldBlock, type DebugControl, type ExecContext, type Limits, type Persistence, type ScriptCallRules } from "./context";
+import { MEMORY_ONLY, NO_SHARD, STANDALONE, WouldBlock, type DebugControl, type ExecContext, type Limits, type Persistence, type ReplicationView, type ScriptCallRules } from "./context";
 import { CommandError, ERR_OOM, errSlotNotOwned, errUnknownCommand, errWrongArity } from "./errors";
 import {
   CommandReplyBudget,
@@ -113,6 +113,8 @@ export class Executor {
   /** What handlers see as ctx.persistence and ctx.debug (the shard sets its own). */
   persistence: Persistence = MEMORY_ONLY;
   debug: DebugControl = NO_SHARD;
+  /** What INFO replication and ROLE report (the shard sets its own when it is in a group). */
+  replication: ReplicationView = STANDALONE;
   /**
    * Called with a write command's keys just before it runs (while a snapshot is taken in
    * slices, it saves those keys' values first: copy-on-write per key). Null when idle.
@@ -155,6 +157,9 @@ export class Executor {
       },
       get debug() {
         return self.debug;
+      },
+      get replication() {
+        return self.replication;
       },
       callFromScript: (argv, rules) => self.callFromScript(argv, rules),
     };

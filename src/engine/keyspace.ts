@@ -124,6 +124,11 @@ export class Keyspace extends SlotTable {
   private lastAccessed: string | undefined;
   /** When false, reads never expire keys (used while replaying the log). */
   expireOnRead = true;
+  /**
+   * A replica's keyspace: a key past its TTL reads as missing but is not deleted (the
+   * primary's DEL removes it, as Redis replicas do). Field TTLs are left to the primary too.
+   */
+  hideExpired = false;
   onExpire: ExpireListener | null = null;
   onEvict: EvictListener | null = null;
   onExpireFields: ExpireFieldsListener | null = null;
@@ -193,6 +198,8 @@ export class Keyspace extends SlotTable {
   expireIfDue(key: string): boolean {
     if (!this.expireOnRead) return false;
     if (!this.isExpired(key)) return false;
+    // A replica: the key is gone for readers, but only the primary's DEL removes it.
+    if (this.hideExpired) return true;
     this.expireKey(key);
     return true;
   }
@@ -215,7 +222,7 @@ export class Keyspace extends SlotTable {
    * due; returns true when that emptied and so deleted the key.
    */
   private expireElementsIfDue(key: string): boolean {
-    if (!this.expireOnRead) return false;
+    if (!this.expireOnRead || this.hideExpired) return false;
     const at = this.subexpires.get(key);
     if (at === undefined || at >= this.nowMs) return false;
     return this.expireElements(key);

@@ -93,6 +93,12 @@ export interface EngineSettings {
    * its time counted in Lua instructions (src/scripting/budget.ts); 0 = no limit.
    */
   busyReplyThreshold: number;
+  /** repl-backlog-size (bytes of effects a primary keeps for partial resynchronisation; src/shard/replication-backlog.ts). */
+  replBacklogSize: number;
+  /** min-replicas-to-write: writes need this many good replicas, and wait for their acks (src/shard/replication-source.ts). */
+  minReplicasToWrite: number;
+  /** min-replicas-max-lag, seconds: how stale a good replica may be, and how long a write waits for acks. */
+  minReplicasMaxLag: number;
 }
 
 export function defaultSettings(): EngineSettings {
@@ -114,5 +120,8 @@ export function defaultSettings(): EngineSettings {
     hllSparseMaxBytes: 3000,
     notifyKeyspaceEvents: 0,
     busyReplyThreshold: 5000,
+    replBacklogSize: 1024 * 1024,
+    minReplicasToWrite: 0,
+    minReplicasMaxLag: 10,
   };
 }

@@ -27,10 +27,5 @@ export interface GroupLayout {
 
 export function groupLayout(env: Env): GroupLayout {
   const config = readConfig(env);
-  const vars = env as unknown as Record<string, string | undefined>;
-  return {
-    groups: config.shards,
-    replicas: Number(vars.REPLICAS ?? 1),
-    minReplicasToWrite: Number(vars.MIN_REPLICAS_TO_WRITE ?? 0),
-  };
+  return { groups: config.shards, replicas: config.replicas, minReplicasToWrite: config.minReplicasToWrite };
 }

@@ -318,6 +318,23 @@ export class ShardPersistence implements Persistence, EffectLog {
     else this.executor.beforeWrite = (keys) => jobs.forEach((j) => j.capture(keys));
   }
 
+  // --- replication: a full resynchronisation received (src/shard/replication-sink.ts) ------
+
+  /**
+   * Replaces the keyspace with an RDB file (in pieces) and snapshots it at once, so the
+   * image is durable in the storage transaction of the call that completed it; the log
+   * before it is compacted away. A snapshot under way is abandoned.
+   */
+  loadImage(pieces: Uint8Array[]): void {
+    this.abort();
+    this.requested = null;
+    this.db.flush();
+    const meta: SnapshotMeta = { id: 0, log_upto: 0, chunks: pieces.length, bytes: 0, keys: 0, created: Date.now() };
+    const store = { readChunk: (_id: number, seq: number) => pieces[seq] } as unknown as SnapshotStore;
+    new SnapshotLoader(meta, store, this.db, (json) => this.applySettings(json)).step(Infinity);
+    this.runToCompletion("save");
+  }
+
   // --- exports (src/shard/export.ts) ------------------------------------------------------
 
   /** Starts an admin export: the keyspace as it is now, as RDB key records. */

@@ -19,6 +19,11 @@ import { ShardCore, type BlockWait, type LeaseExpired, type ShardOp, type ShardR
 import { EffectStream } from "./effects";
 import { ShardPersistence } from "./persistence";
 import { contiguousSlotOwner } from "./slot-owner";
+import { groupOfName, type GroupConfig, type ShardRoleInfo, type StaleRoute } from "./group";
+import { shardObject } from "./address";
+import { ShardReplication, type ReplicationPeer, type RouteInfo } from "./replication";
+import type { ReplAck, ReplMessage } from "./replication-source";
+import { runOnReplica, withMinReplicas } from "./replica-ops";
 
 export type { BlockWait, LeaseExpired, ShardOp, ShardResult, WatchedKey };
 
@@ -52,6 +57,8 @@ export class Shard extends DurableObject<Env> {
   private callsThisTurn = 0;
   /** False after DEBUG SET-ACTIVE-EXPIRE 0. */
   private activeExpire = true;
+  /** Replication (src/shard/replication.ts); null for an object outside any group (REPLICAS=0 and never configured: today's shard). */
+  private replication: ShardReplication | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -81,9 +88,13 @@ export class Shard extends DurableObject<Env> {
         if (on) this.afterWrite();
       },
     };
+    // Replication: the object's group role (config.replicas = 0: none, today's behaviour).
+    const group = groupOfName(ctx.id.name);
+    if (group !== null && (config.replicas > 0 || ctx.id.name !== `shard-${group}`)) this.startReplication(group, config.replicas, config);
     ctx.blockConcurrencyWhile(async () => {
       // The newest complete snapshot, then the log after it.
       await this.persistence.recover();
+      this.replication?.start();
       this.afterWrite();
     });
   }
@@ -93,8 +104,22 @@ export class Shard extends DurableObject<Env> {
    * number of connections, run in order, synchronously, then ONE commit for them all
    * before the replies leave.
    */
-  async run(ops: ShardOp[]): Promise<ShardResult[]> {
+  async run(ops: ShardOp[], route?: RouteInfo): Promise<ShardResult[] | StaleRoute> {
     this.core.db.stats.rpcCalls++;
+    // Replication: a call for an older epoch, or not a read sent to a replica, is refused;
+    // a replica serves reads; min-replicas-to-write gates and waits for writes.
+    const repl = this.replication;
+    if (repl !== null) {
+      const stale = repl.refusal(route);
+      if (stale !== null) return stale;
+      if (!repl.isPrimary) return runOnReplica(this.core, ops);
+      const settings = this.core.db.settings;
+      if (settings.minReplicasToWrite > 0) return withMinReplicas(repl.source, settings, ops, (gated) => this.runOps(gated));
+    }
+    return this.runOps(ops);
+  }
+
+  private async runOps(ops: ShardOp[]): Promise<ShardResult[]> {
     const refusal = this.persistence.refusal;
     const results = refusal === null ? this.core.run(ops) : ops.map((op) => (op.kind === "exec" || op.kind === "transaction" ? refused(op, refusal) : this.core.run([op])[0]));
     // SAVE, BGSAVE, DEBUG RELOAD… act now that the call's effects are all known.
@@ -107,9 +132,69 @@ export class Shard extends DurableObject<Env> {
     return results;
   }
 
-  /** One pipeline batch (what `run` does with one exec op); for tests inside the object. */
+  /** One pipeline batch (what `run` does with one exec op); for tests inside the object (a replica serves it as a read). */
   async exec(batch: string[][]): Promise<Reply[]> {
-    return (await this.run([{ kind: "exec", batch }]))[0] as Reply[];
+    const results = await this.run([{ kind: "exec", batch }], { epoch: this.replication?.epoch ?? 0, replicaRead: true });
+    return (results as ShardResult[])[0] as Reply[];
+  }
+
+  // --- replication (src/shard/replication.ts): the monitors', router's and peers' RPCs ---
+
+  private startReplication(group: number, replicas: number, config: ReturnType<typeof readConfig>): void {
+    this.core.db.settings.minReplicasToWrite = config.minReplicasToWrite;
+    this.core.db.settings.minReplicasMaxLag = config.minReplicasMaxLag;
+    this.replication = new ShardReplication({
+      sql: this.ctx.storage.sql,
+      name: this.ctx.id.name!,
+      group,
+      replicas,
+      db: this.core.db,
+      executor: this.core.executor,
+      effects: this.effects,
+      persistence: this.persistence,
+      peer: (name) => shardObject<ReplicationPeer>(this.env, name),
+      later: (fn, ms) => void setTimeout(fn, ms),
+    });
+    this.core.executor.replication = this.replication;
+  }
+
+  /** The health ping: role, epoch, offset (and replicas, on a primary). */
+  async roleInfo(): Promise<ShardRoleInfo> {
+    return this.replicationOrStart().roleInfo();
+  }
+
+  /** A new group config from the monitors (ignored when older than the epoch known). */
+  async configure(config: GroupConfig): Promise<ShardRoleInfo> {
+    return this.replicationOrStart().configure(config);
+  }
+
+  /** The primary's stream (src/shard/replication-sink.ts). */
+  async replicate(msg: ReplMessage): Promise<ReplAck> {
+    return this.replicationOrStart().sink.receive(msg);
+  }
+
+  /** A replica asks to be fed (it restarted). */
+  async replicaHello(name: string): Promise<void> {
+    this.replication?.hello(name);
+  }
+
+  /** WAIT: how many replicas acknowledged this object's current offset, once `count` have or `timeoutMs` passed. */
+  async waitAcks(count: number, timeoutMs: number): Promise<number> {
+    const repl = this.replication;
+    if (repl === null || !repl.isPrimary) return 0;
+    await this.effects.commit(true);
+    return repl.source.waitForAcks(repl.source.offset, count, timeoutMs);
+  }
+
+  /** An object of REPLICAS=0 asked about replication: it joins its group now. */
+  private replicationOrStart(): ShardReplication {
+    if (this.replication === null) {
+      const group = groupOfName(this.ctx.id.name);
+      if (group === null) throw new Error(`object ${this.ctx.id.name ?? "(unnamed)"} is not a group member`);
+      this.startReplication(group, readConfig(this.env).replicas, readConfig(this.env));
+      this.replication!.start();
+    }
+    return this.replication!;
   }
 
   /**
@@ -147,6 +232,8 @@ export class Shard extends DurableObject<Env> {
     this.schedule.fired();
     // DEBUG SET-ACTIVE-EXPIRE 0: keys expire only when touched; re-armed when turned on.
     if (!this.activeExpire) return;
+    // A replica never expires keys itself: its primary's DELs do.
+    if (this.replication !== null && !this.replication.isPrimary) return;
     const more = this.core.expireDue(EXPIRE_BATCH);
     // More due keys: come back at once (other requests run in between); else next expiry.
     this.schedule.set("expiry", more ? Date.now() : this.core.nextExpiry());

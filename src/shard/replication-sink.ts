@@ -1,0 +1,112 @@
+/**
+ * The replication sink: what a replica does with its primary's messages (Shard.replicate).
+ * It refuses a message of an older epoch, or from an object that is not the primary of the
+ * config it knows (so a deposed primary never gets an ack again); adopts a newer config a
+ * message carries; answers a probe with where it is (stream id and applied offset); applies
+ * a stream batch only at exactly its offset (a batch already applied is acknowledged again,
+ * idempotent), logging it through its own effect stream, and acknowledges once that is
+ * durable; and receives a full resynchronisation as RDB pieces, then replaces its keyspace
+ * with them at once (a snapshot in its storage, the offset with it).
+ */
+import type { GroupConfig } from "./group";
+import type { ReplAck, ReplicationSource, ReplMessage } from "./replication-source";
+
+export interface SinkHost {
+  readonly name: string;
+  /** The config this object knows. */
+  config(): GroupConfig;
+  /** A newer config arrived with a message: adopt it (persist; may change the role). */
+  adopt(config: GroupConfig): void;
+  isPrimary(): boolean;
+  /** Applies effects to the keyspace and stages them on this object's own effect stream. */
+  apply(effects: string[][]): void;
+  /** Commits what is staged (its log write is durable when this resolves). */
+  commit(): Promise<void>;
+  /** Replaces the keyspace with an RDB image (pieces of one file) and snapshots it durably. */
+  loadImage(pieces: Uint8Array[]): void;
+  /** Persists the role state (stream id, offset). */
+  persist(): void;
+  now(): number;
+}
+
+interface Loading {
+  readonly replid: string;
+  readonly offset: number;
+  readonly pieces: Uint8Array[];
+}
+
+export class ReplicationSink {
+  /** When the primary last reached us (ms), -1: never since start. */
+  lastContact = -1;
+  /** A full resync being received. */
+  private loading: Loading | null = null;
+  /** Full resyncs completed since start. */
+  fullSyncs = 0;
+
+  constructor(
+    private readonly host: SinkHost,
+    private readonly source: ReplicationSource,
+  ) {}
+
+  get syncing(): boolean {
+    return this.loading !== null;
+  }
+
+  /** Whether the link to the primary is up: it reached us lately and no full resync is under way. */
+  linkUp(withinMs: number): boolean {
+    return this.loading === null && this.lastContact >= 0 && this.host.now() - this.lastContact <= withinMs && this.source.replid !== "";
+  }
+
+  async receive(msg: ReplMessage): Promise<ReplAck> {
+    let config = this.host.config();
+    if (msg.epoch < config.epoch) return { ok: false, stale: true, epoch: config.epoch };
+    if (msg.epoch > config.epoch) {
+      this.host.adopt(msg.config);
+      config = this.host.config();
+    }
+    if (this.host.isPrimary() || config.primary !== msg.primary) return { ok: false, stale: true, epoch: config.epoch };
+    this.lastContact = this.host.now();
+    const at = (): ReplAck => ({ ok: false, sync: true, replid: this.source.replid, offset: this.source.offset });
+    switch (msg.kind) {
+      case "probe":
+        return at();
+      case "stream": {
+        if (this.loading !== null || msg.replid !== this.source.replid) return at();
+        const offset = this.source.offset;
+        if (msg.to <= offset) return { ok: true, offset }; // already applied: acknowledged again
+        if (msg.from !== offset) return at();
+        this.host.apply(msg.effects);
+        await this.host.commit();
+        if (this.source.offset !== msg.to) {
+          // The offsets disagree (cannot happen while both count the same bytes): start over.
+          this.source.restart("", this.source.offset);
+          this.host.persist();
+          return at();
+        }
+        return { ok: true, offset: this.source.offset };
+      }
+      case "full-begin":
+        this.loading = { replid: msg.replid, offset: msg.offset, pieces: [] };
+        return { ok: true, offset: this.source.offset };
+      case "full-chunk":
+        if (this.loading === null || this.loading.replid !== msg.replid) return at();
+        this.loading.pieces.push(msg.bytes);
+        return { ok: true, offset: this.source.offset };
+      case "full-end": {
+        const loading = this.loading;
+        this.loading = null;
+        if (loading === null || loading.replid !== msg.replid || loading.offset !== msg.offset) return at();
+        this.host.loadImage(loading.pieces);
+        this.source.restart(loading.replid, loading.offset);
+        this.host.persist();
+        this.fullSyncs++;
+        return { ok: true, offset: loading.offset };
+      }
+    }
+  }
+
+  /** Stops a full resync under way (this object's role changed). */
+  reset(): void {
+    this.loading = null;
+  }
+}
