@@ -28,6 +28,12 @@ export function isFaultRefusal(e: unknown): boolean {
 
 export const ERR_FAULTS_DISABLED = "fault injection is disabled: set FAULT_INJECTION = \"yes\" in a test configuration";
 
+/** The caller a router call names in its route (src/router/topology.ts passes "router"). */
+export function callerOf(route: unknown): string | undefined {
+  const from = (route as { from?: unknown } | undefined)?.from;
+  return typeof from === "string" ? from : undefined;
+}
+
 /** Longest a hung call is held by default. */
 const DEFAULT_HOLD_MS = 30_000;
 

@@ -12,6 +12,7 @@
  *
  * Every RPC entry passes the fault gate first (faults.ts; test configurations only).
  */
+import { shardObject } from "../shard/address";
 import { DurableObject } from "cloudflare:workers";
 import { readMonitorConfig, type Env } from "../config";
 import type { GroupConfig, ShardRoleInfo } from "../shard/group";
@@ -114,7 +115,7 @@ export class Monitor extends DurableObject<Env> {
   private transport(intervalMs: number): SentinelTransport {
     const env = this.env;
     const self = this.self;
-    const shard = (name: string) => env.SHARD.get(env.SHARD.idFromName(name)) as unknown as ShardControl;
+    const shard = (name: string) => shardObject<ShardControl>(env, name);
     const peer = (name: string) => env.MONITOR.get(env.MONITOR.idFromName(name)) as unknown as Monitor;
     // A ping answers within the interval or counts as failed; configure may resync, give it longer.
     const pingMs = Math.max(250, Math.min(intervalMs, 2000));

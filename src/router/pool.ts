@@ -14,6 +14,7 @@ import { ShardChannel, ShardLink, type ShardEndpoint } from "./channel";
 import type { ShardPool } from "./dispatch";
 import { SlotMap } from "./slots";
 import { primaryName } from "../shard/group";
+import { shardObject } from "../shard/address";
 import { RoutedShardEndpoint, topologyOf } from "./topology";
 import { topologySnapshot } from "./topology-view";
 import type { TopologySnapshot } from "../commands/router-context";
@@ -39,7 +40,7 @@ export class DurableShardPool implements ShardPool {
   }
 
   private stub(shard: number): ExportRpc {
-    return this.env.SHARD.get(this.env.SHARD.idFromName(topologyOf(this.env).config(shard).primary)) as unknown as ExportRpc;
+    return shardObject<ExportRpc>(this.env, topologyOf(this.env).config(shard).primary);
   }
 
   exec(shard: number, batch: string[][]): Promise<Reply[]> {

@@ -4,6 +4,7 @@
  * member pinged by the router just now for its offset; replica lag comes from its primary's
  * role info. Off the request path: only admin and SENTINEL commands call it.
  */
+import { shardObject } from "../shard/address";
 import { readMonitorConfig, type Env } from "../config";
 import type { GroupSnapshot, MemberSnapshot, MonitorSnapshot, TopologySnapshot } from "../commands/router-context";
 import type { Monitor, MonitorView } from "../monitor/monitor";
@@ -58,7 +59,7 @@ export async function topologySnapshot(env: Env, from = "router"): Promise<Topol
 
 async function groupSnapshot(env: Env, config: GroupConfig, views: (MonitorView | null)[], now: number, from: string): Promise<GroupSnapshot> {
   const names = [config.primary, ...config.replicas];
-  const infos = await settle(names.map((n) => withTimeout((env.SHARD.get(env.SHARD.idFromName(n)) as unknown as RoleInfoRpc).roleInfo(from), VIEW_TIMEOUT_MS)));
+  const infos = await settle(names.map((n) => withTimeout(shardObject<RoleInfoRpc>(env, n).roleInfo(from), VIEW_TIMEOUT_MS)));
   const primaryInfo = infos[0];
   const members: MemberSnapshot[] = names.map((name, i) => {
     const info = infos[i];

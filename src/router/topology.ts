@@ -16,6 +16,7 @@
  * Waking the monitors: the first use per isolate calls `ensureRunning` on every monitor (an
  * idempotent alarm arm, answered at once), so a deployment's monitors run once it serves.
  */
+import { shardObject } from "../shard/address";
 import { readMonitorConfig, type Env } from "../config";
 import type { Reply } from "../protocol/reply";
 import type { BlockWait, LeaseExpired, ShardOp, ShardResult } from "../shard/core";
@@ -121,7 +122,7 @@ export class RoutedShardEndpoint implements ShardEndpoint {
 
   private stub(): { shard: RoutedShard; epoch: number } {
     const c = this.topology.config(this.group);
-    return { shard: this.env.SHARD.get(this.env.SHARD.idFromName(c.primary)) as unknown as RoutedShard, epoch: c.epoch };
+    return { shard: shardObject<RoutedShard>(this.env, c.primary), epoch: c.epoch };
   }
 
   async run(ops: ShardOp[]): Promise<ShardResult[]> {

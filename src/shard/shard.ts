@@ -11,7 +11,7 @@
  * deleted in bounded batches (each logged as DEL) and the alarm is set again.
  */
 import { DurableObject } from "cloudflare:workers";
-import { readConfig, type Env } from "../config";
+import { readConfig, readMonitorConfig, type Env } from "../config";
 import { memoryLimit } from "../engine/settings";
 import { error, type Reply } from "../protocol/reply";
 import { AlarmSchedule } from "./alarm";
@@ -24,6 +24,7 @@ import { shardObject } from "./address";
 import { ShardReplication, type ReplicationPeer, type RouteInfo } from "./replication";
 import type { ReplAck, ReplMessage } from "./replication-source";
 import { runOnReplica, withMinReplicas } from "./replica-ops";
+import { FaultGate, callerOf, type FaultSpec } from "../monitor/faults";
 
 export type { BlockWait, LeaseExpired, ShardOp, ShardResult, WatchedKey };
 
@@ -59,9 +60,12 @@ export class Shard extends DurableObject<Env> {
   private activeExpire = true;
   /** Replication (src/shard/replication.ts); null for an object outside any group (REPLICAS=0 and never configured: today's shard). */
   private replication: ShardReplication | null = null;
+  /** Failover tests: injected faults (src/monitor/faults.ts; FAULT_INJECTION = "yes" only). */
+  private readonly faults: FaultGate;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.faults = new FaultGate(readMonitorConfig(env).faultInjection);
     const config = readConfig(env);
     const limits = { maxValueBytes: config.maxValueBytes, maxReplyElements: config.maxReplyElements, maxReplyBytes: config.maxReplyBytes };
     this.core = new ShardCore(limits, (effects) => this.effects.stage(effects));
@@ -105,6 +109,7 @@ export class Shard extends DurableObject<Env> {
    * before the replies leave.
    */
   async run(ops: ShardOp[], route?: RouteInfo): Promise<ShardResult[] | StaleRoute> {
+    await this.faults.enter(callerOf(route));
     this.core.db.stats.rpcCalls++;
     // Replication: a call for an older epoch, or not a read sent to a replica, is refused;
     // a replica serves reads; min-replicas-to-write gates and waits for writes.
@@ -159,22 +164,26 @@ export class Shard extends DurableObject<Env> {
   }
 
   /** The health ping: role, epoch, offset (and replicas, on a primary). */
-  async roleInfo(): Promise<ShardRoleInfo> {
+  async roleInfo(from?: string): Promise<ShardRoleInfo> {
+    await this.faults.enter(from);
     return this.replicationOrStart().roleInfo();
   }
 
   /** A new group config from the monitors (ignored when older than the epoch known). */
-  async configure(config: GroupConfig): Promise<ShardRoleInfo> {
+  async configure(config: GroupConfig, from?: string): Promise<ShardRoleInfo> {
+    await this.faults.enter(from);
     return this.replicationOrStart().configure(config);
   }
 
   /** The primary's stream (src/shard/replication-sink.ts). */
   async replicate(msg: ReplMessage): Promise<ReplAck> {
+    await this.faults.enter(msg.primary);
     return this.replicationOrStart().sink.receive(msg);
   }
 
   /** A replica asks to be fed (it restarted). */
   async replicaHello(name: string): Promise<void> {
+    await this.faults.enter(name);
     this.replication?.hello(name);
   }
 
@@ -203,6 +212,7 @@ export class Shard extends DurableObject<Env> {
    * that batch's log write. Never coalesced with other calls: it may be held for long.
    */
   async block(argv: string[], token: string, wait: BlockWait): Promise<Reply | LeaseExpired> {
+    await this.faults.enter("router");
     this.core.db.stats.rpcCalls++;
     const refusal = this.persistence.refusal;
     if (refusal !== null) return error(refusal);
@@ -228,6 +238,11 @@ export class Shard extends DurableObject<Env> {
   }
 
   /** Active expiry. At-least-once delivery is harmless: it only deletes what is due. */
+  /** Failover tests (FAULT_INJECTION = "yes" only): sets or heals this object's injected fault. */
+  async setFault(spec: FaultSpec | null): Promise<void> {
+    this.faults.set(spec);
+  }
+
   async alarm(): Promise<void> {
     this.schedule.fired();
     // DEBUG SET-ACTIVE-EXPIRE 0: keys expire only when touched; re-armed when turned on.
