@@ -58,6 +58,23 @@ export const COMMAND_DOCS: Readonly<Record<string, CommandDocs>> = {
   },
   debug: { summary: "A container for debugging commands", since: "1.0.0", complexity: "Depends on subcommand." },
 
+  // --- replication (src/commands/replication.ts) --------------------------------
+  wait: {
+    summary: "Wait for the synchronous replication of all the write commands sent in the context of the current connection",
+    since: "3.0.0",
+    complexity: "O(1)",
+  },
+  waitaof: {
+    summary: "Wait for all write commands sent by the client to be fsynced to the AOF of the local host and/or replicas",
+    since: "7.2.0",
+    complexity: "O(1)",
+  },
+  role: { summary: "Return the role of the instance in the context of replication", since: "2.8.12", complexity: "O(1)" },
+  replicaof: { summary: "Make the server a replica of another instance, or promote it as master.", since: "5.0.0", complexity: "O(1)" },
+  slaveof: { summary: "Make the server a replica of another instance, or promote it as master.", since: "1.0.0", complexity: "O(1)" },
+  readonly: { summary: "Enables read queries for a connection to a cluster replica node", since: "3.0.0", complexity: "O(1)" },
+  readwrite: { summary: "Disables read queries for a connection to a cluster replica node", since: "3.0.0", complexity: "O(1)" },
+
   // --- cluster ---------------------------------------------------------------
   cluster: { summary: "A container for cluster commands", since: "3.0.0" },
 

@@ -25,3 +25,4 @@ import "./hyperloglog";
 import "./hash-expiry";
 // Failover monitors: SENTINEL for tools.
 import "./sentinel";
+import "./replication";

@@ -41,6 +41,8 @@ export interface RouterContext {
   readonly releaseBlocked: ReleaseBlocked;
   /** Failover: the groups and monitors as they are now (SENTINEL …); absent without a deployment. */
   readonly topology?: () => Promise<TopologySnapshot>;
+  /** Replication (WAIT, WAITAOF, READONLY, READWRITE: src/commands/replication.ts); absent where unsupported. */
+  readonly replication?: ReplicationControl;
 }
 
 /** One member of a group as the router sees it now (src/router/topology-view.ts). */
@@ -85,6 +87,14 @@ export interface TopologySnapshot {
   readonly failoverTimeoutMs: number;
   readonly groups: readonly GroupSnapshot[];
   readonly monitors: readonly MonitorSnapshot[];
+}
+
+/** A session's replication controls. */
+export interface ReplicationControl {
+  /** How many replicas acknowledged the writes this connection made (minimum over the shards written; all shards when none). */
+  waitAcks(count: number, timeoutMs: number): Promise<number>;
+  /** READONLY / READWRITE: whether this session's reads may go to replicas. */
+  setReplicaReads(on: boolean): void;
 }
 
 /** Releases the client `token` parked on `shard`, with `reply` (default: its timeout reply). */

@@ -94,6 +94,8 @@ const SHARD_SECTIONS: Record<string, (ctx: ExecContext) => string[]> = {
     // Router calls this shard served (src/shard/shard.ts): commands per call show batching.
     `hotslot_rpc_calls:${ctx.db.stats.rpcCalls}`,
   ],
+  // The shard's role and stream (src/shard/replication.ts).
+  replication: (ctx) => ctx.replication.infoSection(),
   keyspace: (ctx) => {
     // Redis prints the header always and a db line only for a database holding keys.
     const keys = ctx.db.size;

@@ -36,6 +36,10 @@ export interface ShardPool {
   unblock(shard: number, token: string, reply?: Reply): Promise<void>;
   /** Failover: the groups and monitors now (SENTINEL); absent in pools without monitors. */
   topology?(): Promise<TopologySnapshot>;
+  /** Replication: a read-only batch served by a replica of the group (falling back to its primary). */
+  execReplica?(shard: number, batch: string[][]): Promise<Reply[]>;
+  /** Replication: how many replicas acknowledged the group's current offset (WAIT). */
+  waitAcks?(shard: number, count: number, timeoutMs: number): Promise<number>;
 }
 
 /** A command as it entered the router, its table entry looked up once (undefined: unknown). */
@@ -55,6 +59,10 @@ export interface RouteOptions {
   /** What the caller's token allows. */
   access: Access;
   runLocal: LocalRunner;
+  /** Replication: read-only shard batches go to replicas (READONLY, the HTTP opt-in). */
+  replicaReads?: boolean;
+  /** Replication: told of each shard a write command was sent to (for WAIT). */
+  wrote?: (shard: number) => void;
 }
 
 /** A command that exists, with as many arguments as its arity allows: its spec, or the error. */
@@ -244,12 +252,20 @@ function mergeParts(plan: Extract<Plan, { kind: "merge" }>, results: Reply[][], 
   }
 }
 
+/** Whether every command of a batch is a read a replica may serve. */
+function readOnlyBatch(batch: string[][]): boolean {
+  return batch.every((argv) => lookupCommand(argv[0])?.flags.includes("readonly") === true);
+}
+
 /** Calls every shard with a batch, in parallel; a failed call fails that shard's commands. */
-async function sendBatches(pool: ShardPool, batches: string[][][]): Promise<Reply[][]> {
+async function sendBatches(pool: ShardPool, batches: string[][][], opts?: RouteOptions): Promise<Reply[][]> {
   return Promise.all(
     batches.map(async (batch, shard) => {
       if (batch.length === 0) return [];
       try {
+        // Replication: a session's reads may go to a replica (READONLY); writes never.
+        if (opts?.replicaReads && pool.execReplica && readOnlyBatch(batch)) return await pool.execReplica(shard, batch);
+        if (opts?.wrote && !readOnlyBatch(batch)) opts.wrote(shard);
         return await pool.exec(shard, batch);
       } catch (e) {
         const reply = shardUnavailable(shard, e);
@@ -266,7 +282,7 @@ export async function routeBatch(pool: ShardPool, cmds: RoutedCommand[], opts: R
     const checked = checkCommand(cmd, opts.access);
     return isSpec(checked) ? planCommand(pool, b, checked, cmd.argv, opts.runLocal) : { kind: "reply", reply: checked };
   });
-  const results = await sendBatches(pool, b.batches);
+  const results = await sendBatches(pool, b.batches, opts);
   const out: Reply[] = [];
   for (const plan of plans) {
     if (plan.kind === "reply") out.push(await plan.reply);

@@ -139,6 +139,8 @@ export function infoReply(argv: string[], shardTexts: string[]): Reply {
     if (!names.has(name) || (want !== "all" && !want.has(name))) continue;
     let lines: string[] | undefined;
     if (name === "keyspace") lines = mergeKeyspace(parts);
+    // Replication: group 0's view (offsets and replicas of different groups do not add up).
+    else if (name === "replication") lines = parts[0]?.get(name);
     else if (ROUTER_SECTIONS[name]) lines = ROUTER_SECTIONS[name]();
     else lines = mergeSection(name, parts);
     if (lines) out.push(lines.join("\r\n") + "\r\n");

@@ -13,11 +13,12 @@ import type { Shard } from "../shard/shard";
 import { ShardChannel, ShardLink, type ShardEndpoint } from "./channel";
 import type { ShardPool } from "./dispatch";
 import { SlotMap } from "./slots";
-import { primaryName } from "../shard/group";
-import { shardObject } from "../shard/address";
 import { RoutedShardEndpoint, topologyOf } from "./topology";
 import { topologySnapshot } from "./topology-view";
 import type { TopologySnapshot } from "../commands/router-context";
+import { isStaleRoute, primaryName, type GroupConfig } from "../shard/group";
+import { shardObject } from "../shard/address";
+import type { ShardOp, ShardResult } from "../shard/core";
 
 /** The Shard class's admin RPC methods, as the router calls them. */
 type ExportRpc = Pick<Shard, "exportStart" | "exportPull">;
@@ -73,6 +74,33 @@ export class DurableShardPool implements ShardPool {
     return topologySnapshot(this.env);
   }
 
+  // --- replication (src/shard/replication.ts) ---------------------------------------------
+
+  /**
+   * A read-only batch on a replica of group `shard` (one picked at random), as a replica
+   * read; a replica that refuses (syncing, or a newer epoch) or cannot be reached leaves the
+   * batch to the primary, on this request's ordered channel.
+   */
+  async execReplica(shard: number, batch: string[][]): Promise<Reply[]> {
+    const group = groupConfigOf(this.env, shard);
+    if (group.replicas.length === 0) return this.exec(shard, batch);
+    const name = group.replicas[Math.floor(Math.random() * group.replicas.length)];
+    try {
+      const stub = shardObject<{ run(ops: ShardOp[], route: { epoch: number; replicaRead: boolean }): Promise<ShardResult[] | unknown> }>(this.env, name);
+      const results = await stub.run([{ kind: "exec", batch }], { epoch: group.epoch, replicaRead: true });
+      if (!isStaleRoute(results)) return (results as ShardResult[])[0] as Reply[];
+    } catch {
+      // Unreachable replica: the primary serves the read.
+    }
+    return this.exec(shard, batch);
+  }
+
+  /** WAIT: replicas that acknowledged group `shard`'s current offset, once `count` have or `timeoutMs` passed. */
+  waitAcks(shard: number, count: number, timeoutMs: number): Promise<number> {
+    const group = groupConfigOf(this.env, shard);
+    return shardObject<{ waitAcks(count: number, timeoutMs: number): Promise<number> }>(this.env, group.primary).waitAcks(count, timeoutMs);
+  }
+
   /** Admin export: starts a point-in-time image of the shard's keys (src/shard/export.ts). */
   exportStart(shard: number): Promise<{ id: string; keys: number; expires: number }> {
     return this.stub(shard).exportStart();
@@ -82,6 +110,11 @@ export class DurableShardPool implements ShardPool {
   exportPull(shard: number, id: string, maxBytes: number): Promise<{ bytes: Uint8Array; done: boolean }> {
     return this.stub(shard).exportPull(id, maxBytes);
   }
+}
+
+/** Group `group`'s members as the router knows them: the topology cache (src/router/topology.ts). */
+export function groupConfigOf(env: Env, group: number): GroupConfig {
+  return topologyOf(env).config(group);
 }
 
 /** The shard ids and slot map, per environment (isolate-wide: no I/O objects in them). */

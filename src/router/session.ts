@@ -110,6 +110,9 @@ export class RespSession implements Session, ClientConnection {
   private idleWaiters: (() => void)[] = [];
   /** Aborted when the connection closes: a blocking command then stops renewing its wait. */
   private readonly closed = new AbortController();
+  /** Replication: READONLY (reads go to replicas), and the shards this connection wrote to (WAIT). */
+  private replicaReads = false;
+  private readonly written = new Set<number>();
 
   constructor(
     private readonly pool: ShardPool,
@@ -137,6 +140,10 @@ export class RespSession implements Session, ClientConnection {
       clients: clientRegistry,
       releaseBlocked: (shard, token, reply) => this.pool.unblock(shard, token, reply),
       topology: this.pool.topology ? () => this.pool.topology!() : undefined,
+      replication: {
+        waitAcks: (count, timeoutMs) => this.waitAcks(count, timeoutMs),
+        setReplicaReads: (on) => (this.replicaReads = on),
+      },
       transactions: {
         multi: () => this.beginMulti(),
         exec: () => this.exec(),
@@ -238,7 +245,7 @@ export class RespSession implements Session, ClientConnection {
   /** Sends a batch to the shards now; its replies take their place in the frame's output. */
   private dispatch(batch: RoutedCommand[], frame: Frame): null {
     const resp = this.resp;
-    const replies = routeBatch(this.pool, batch, { access: this.access, runLocal: this.runLocal });
+    const replies = routeBatch(this.pool, batch, { access: this.access, runLocal: this.runLocal, replicaReads: this.replicaReads, wrote: this.noteWrite });
     this.calls++;
     const settled = replies.then(
       (r) => {
@@ -252,6 +259,19 @@ export class RespSession implements Session, ClientConnection {
     );
     frame.segments.push(settled);
     return null;
+  }
+
+  // --- replication: WAIT and READONLY (src/commands/replication.ts) -------------------------
+
+  private readonly noteWrite = (shard: number): void => void this.written.add(shard);
+
+  /** WAIT: the minimum over the shards written (every shard when none) of the replicas that acknowledged. */
+  private async waitAcks(count: number, timeoutMs: number): Promise<number> {
+    const pool = this.pool;
+    if (!pool.waitAcks) return 0;
+    const shards = this.written.size > 0 ? [...this.written] : Array.from({ length: pool.slots.shardCount }, (_, i) => i);
+    const counts = await Promise.all(shards.map((s) => pool.waitAcks!(s, count, timeoutMs)));
+    return Math.min(...counts);
   }
 
   private encode(replies: Reply[]): string[] {

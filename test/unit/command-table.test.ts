@@ -31,7 +31,7 @@ describe("the command table", () => {
 
   it("routes the commands that read or change the session as `session`", () => {
     const session = [...allCommands()].filter((c) => c.routing === "session").map((c) => c.name);
-    expect(session.sort()).toEqual(["auth", "client", "discard", "exec", "hello", "multi", "quit", "reset", "select", "unwatch", "watch"]);
+    expect(session.sort()).toEqual(["auth", "client", "discard", "exec", "hello", "multi", "quit", "readonly", "readwrite", "reset", "select", "unwatch", "wait", "waitaof", "watch"]);
   });
 
   it("lets EXEC, DISCARD, MULTI, WATCH, QUIT and RESET act at once inside MULTI, as Redis's processCommand", () => {

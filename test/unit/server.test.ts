@@ -107,7 +107,7 @@ describe("INFO", () => {
 
   it("returns the shard's sections by default, in INFO's order: the keyspace header alone when empty", () => {
     const text = run("INFO") as string;
-    expect(text.split("\r\n").filter((l) => l.startsWith("# "))).toEqual(["# Memory", "# Persistence", "# Stats", "# Keyspace"]);
+    expect(text.split("\r\n").filter((l) => l.startsWith("# "))).toEqual(["# Memory", "# Persistence", "# Stats", "# Replication", "# Keyspace"]);
     expect(text).toContain(STATS);
     expect(text.endsWith("\r\n\r\n# Keyspace\r\n")).toBe(true);
   });
