@@ -22,7 +22,6 @@ describe("failover", () => {
     for (;;) {
       reply = await http(["SET", key, "after"]);
       if (reply.json.result === "OK" || Date.now() - t0 > 15_000) break;
-      console.log(Date.now() - t0, JSON.stringify(reply.json));
     }
     const failoverMs = Date.now() - t0;
     console.log(`failover time (fault → write accepted): ${failoverMs} ms (DOWN_AFTER_MS ${DOWN_AFTER_MS})`);
