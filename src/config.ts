@@ -232,7 +232,8 @@ export function readMonitorConfig(env: Env): MonitorConfig {
   const sentinels = intVar(env, "SENTINELS", 3, 0, 15);
   c = {
     sentinels,
-    quorum: intVar(env, "SENTINEL_QUORUM", Math.min(2, Math.max(1, sentinels)), 1, Math.max(1, sentinels)),
+    // With SENTINELS=0 (no monitors) the quorum is moot, so any valid number is accepted.
+    quorum: intVar(env, "SENTINEL_QUORUM", Math.min(2, Math.max(1, sentinels)), 1, sentinels > 0 ? sentinels : 15),
     downAfterMs: intVar(env, "DOWN_AFTER_MS", 5000, 100, 3_600_000),
     intervalMs: intVar(env, "MONITOR_INTERVAL_MS", 1000, 50, 3_600_000),
     faultInjection: yesNoVar(env, "FAULT_INJECTION", false),
