@@ -20,6 +20,8 @@
  * - log          SET throughput with the append log and with PERSISTENCE=no, then snapshot
  *                time, worst request pause during a snapshot and recovery time for 10/50/100 MB
  *                (scripts/bench/durability.mjs, scripts/snapshot-bench.mjs)
+ * - failover     failover time over 20 injected primary failures: fault → next write
+ *                acknowledged through the router (scripts/bench/failover.mjs)
  *
  * A round trip costs far more on this runtime than a command does, so throughput must rise
  * with pipeline depth: a pipeline of N commands to one shard is one RPC, not N.
@@ -39,11 +41,12 @@ import { bigZset } from "./bench/bigzset.mjs";
 import { ceiling } from "./bench/ceiling.mjs";
 import { durability } from "./bench/durability.mjs";
 import { expiry } from "./bench/expiry.mjs";
+import { failover, FAILOVER_VARS } from "./bench/failover.mjs";
 import { memory } from "./bench/memory.mjs";
 import { startHotslot, startRedisServer, withClient } from "./bench/targets.mjs";
 import { throughput } from "./bench/throughput.mjs";
 
-const SECTIONS = ["ceiling", "throughput", "collections", "expiry", "memory", "log"];
+const SECTIONS = ["ceiling", "throughput", "collections", "expiry", "memory", "log", "failover"];
 const only = (process.env.BENCH_ONLY ?? SECTIONS.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`BENCH_ONLY: unknown section "${s}" (one of ${SECTIONS.join(", ")})`);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10000);
@@ -101,6 +104,9 @@ try {
   }
   if (only.includes("log")) {
     await durability({ withHotslot: (vars, fn) => withHotslot({ SHARDS, ...vars }, fn), requests: REQUESTS, clients: CLIENTS, log });
+  }
+  if (only.includes("failover")) {
+    await withHotslot(FAILOVER_VARS, (hotslot) => failover({ hotslot, log }));
   }
 } finally {
   await redis.stop();
