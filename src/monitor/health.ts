@@ -27,11 +27,15 @@ export class HealthBook {
     return e;
   }
 
-  answered(name: string, info: ShardRoleInfo, now: number): void {
+  answered(name: string, info: ShardRoleInfo, now: number, healthy = true): void {
     const e = this.entry(name, now);
-    e.lastOkAt = now;
     e.everOk = true;
     e.info = info;
+    if (!healthy) {
+      if (e.failingSince < 0) e.failingSince = now;
+      return;
+    }
+    e.lastOkAt = now;
     e.failingSince = -1;
   }
 

@@ -97,7 +97,9 @@ export class Sentinel {
     members.forEach((m, i) => {
       const info = infos[i];
       if (info === null) return this.health.failed(m, now);
-      this.health.answered(m, info, now);
+      // A primary that answers as a replica (deposed by a newer epoch: a failover whose leader
+      // died after fencing) takes no writes: it counts as down, so the group is failed over again.
+      this.health.answered(m, info, now, i !== 0 || info.role === "primary");
       if (info.epoch > config.epoch) newer = true;
       if (info.epoch > (this.highestSeen.get(g) ?? 0)) this.highestSeen.set(g, info.epoch);
     });

@@ -135,11 +135,21 @@ export class SimCluster {
     if (this.down.has(p.name) || p.role !== "primary") return -1;
     p.offset++;
     let acks = 0;
+    let deposedAt = -1;
     for (const s of this.shards.values()) {
       if (s.group !== p.group || s.role !== "replica" || s.primary !== p.name || !reachable.includes(s.name) || this.down.has(s.name)) continue;
-      if (s.epoch > p.epoch) continue;
+      if (s.epoch > p.epoch) {
+        // The replica refuses a stale stream, and tells the primary: it is deposed (src/shard/replication.ts).
+        deposedAt = Math.max(deposedAt, s.epoch);
+        continue;
+      }
       s.offset = p.offset;
       acks++;
+    }
+    if (deposedAt > p.epoch) {
+      p.role = "replica";
+      p.epoch = deposedAt;
+      p.primary = undefined;
     }
     return acks;
   }

@@ -191,6 +191,23 @@ describe("failover on a simulated cluster", () => {
     expect(sim.shard(config.primary).offset).toBeGreaterThanOrEqual(acked);
   });
 
+  it("a failover whose leader died after fencing is taken over: the deposed primary counts as down", async () => {
+    const sim = new SimCluster(1, 2);
+    await sim.run(2000);
+    sim.write("shard-0");
+    // What a leader killed between fencing and promotion leaves: replicas at the fence epoch,
+    // still following shard-0; the topology unchanged.
+    for (const r of ["shard-0-r1", "shard-0-r2"]) sim.shard(r).epoch = 2;
+    // shard-0's next write is refused by its replicas: it is deposed (and the write not acknowledged).
+    expect(sim.write("shard-0")).toBe(0);
+    expect(sim.shard("shard-0")).toMatchObject({ role: "replica", epoch: 2 });
+    await sim.run(10_000);
+    const config = sim.monitor("monitor-0").topology.get(0);
+    expect(config.epoch).toBeGreaterThanOrEqual(5);
+    expect(sim.shard(config.primary).role).toBe("primary");
+    expect(sim.shard("shard-0")).toMatchObject({ role: "replica", primary: config.primary, epoch: config.epoch });
+  });
+
   it("refuses to promote with min-replicas-to-write 1 when one of two replicas is unreachable", async () => {
     const sim = new SimCluster(1, 2);
     await sim.run(2000);
