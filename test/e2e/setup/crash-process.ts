@@ -54,6 +54,8 @@ export class CrashableWorker {
   constructor(
     private readonly dir: string,
     private readonly token: string,
+    /** More `[vars]` (the failover e2e test's monitors and replicas); SHARDS among them replaces the 4. */
+    private readonly vars: Record<string, string> = {},
   ) {}
 
   /** Starts wrangler dev on the directory's persisted state; resolves once it answers PING. */
@@ -79,9 +81,10 @@ export class CrashableWorker {
         "--persist-to",
         path.join(dir, "state"),
         "--var",
-        "SHARDS:4",
+        `SHARDS:${this.vars.SHARDS ?? 4}`,
         "--var",
         `HOTSLOT_TOKEN:${this.token}`,
+        ...Object.entries(this.vars).flatMap(([k, v]) => (k === "SHARDS" ? [] : ["--var", `${k}:${v}`])),
         // An env file (empty) instead of the project's .dev.vars: a developer's tokens stay out.
         "--env-file",
         path.join(dir, "empty.env"),
