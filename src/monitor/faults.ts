@@ -56,6 +56,18 @@ export class FaultGate {
     return this.fault;
   }
 
+  /**
+   * Every call this object makes to `to` awaits this first: a down or hung object makes no
+   * calls either (a down primary must not go on shipping its stream), a partition cuts both
+   * ways, a slow object is slow to call out too.
+   */
+  leave(to: string): Promise<void> | void {
+    const f = this.fault;
+    if (f === null) return;
+    if (f.mode === "down" || f.mode === "hang" || (f.mode === "partition" && f.from?.includes(to))) throw new Error(FAULT_REFUSAL);
+    if (f.mode === "slow") return new Promise((resolve) => setTimeout(resolve, f.delayMs ?? 0));
+  }
+
   /** Every RPC entry awaits this first (cheap when no fault is set: no await of anything). */
   enter(from?: string): Promise<void> | void {
     const f = this.fault;

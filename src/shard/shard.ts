@@ -157,7 +157,7 @@ export class Shard extends DurableObject<Env> {
       executor: this.core.executor,
       effects: this.effects,
       persistence: this.persistence,
-      peer: (name) => shardObject<ReplicationPeer>(this.env, name),
+      peer: (name) => this.outgoing(name, shardObject<ReplicationPeer>(this.env, name)),
       later: (fn, ms) => void setTimeout(fn, ms),
     });
     this.core.executor.replication = this.replication;
@@ -238,6 +238,14 @@ export class Shard extends DurableObject<Env> {
   }
 
   /** Active expiry. At-least-once delivery is harmless: it only deletes what is due. */
+  /** A peer's stub whose calls pass this object's fault gate first (a down shard calls no one). */
+  private outgoing(name: string, stub: ReplicationPeer): ReplicationPeer {
+    return {
+      replicate: async (msg) => (await this.faults.leave(name), stub.replicate(msg)),
+      replicaHello: async (from) => (await this.faults.leave(name), stub.replicaHello(from)),
+    };
+  }
+
   /** Failover tests (FAULT_INJECTION = "yes" only): sets or heals this object's injected fault. */
   async setFault(spec: FaultSpec | null): Promise<void> {
     this.faults.set(spec);
