@@ -31,10 +31,15 @@ import { WsRespConnection } from "./setup/ws-resp";
 const TOKEN = "failover-token-0123456789";
 const ADMIN_TOKEN = "failover-admin-0123456789";
 const DOWN_AFTER_MS = 1000;
+/**
+ * HOTSLOT_FAILOVER_MIN_REPLICAS=0 runs the same rounds without the guarantee: acknowledged
+ * writes lost are then counted and reported (the bound the README states), not failed on.
+ */
+const MIN_REPLICAS = Number(process.env.HOTSLOT_FAILOVER_MIN_REPLICAS ?? 1);
 const VARS = {
   SHARDS: "2",
   REPLICAS: "2",
-  MIN_REPLICAS_TO_WRITE: "1",
+  MIN_REPLICAS_TO_WRITE: String(MIN_REPLICAS),
   SENTINELS: "3",
   SENTINEL_QUORUM: "2",
   DOWN_AFTER_MS: String(DOWN_AFTER_MS),
@@ -65,7 +70,7 @@ interface Topology {
   groups: { group: number; epoch: number; primary: string; members: { name: string; role: string; reachable: boolean; offset: number | null; linkUp: boolean | null; lagMs: number | null }[] }[];
 }
 
-describe(`failover never loses an acknowledged write (MIN_REPLICAS_TO_WRITE=1; ${ROUNDS} fault rounds, seed ${SEED})`, () => {
+describe(`failover never loses an acknowledged write (MIN_REPLICAS_TO_WRITE=${MIN_REPLICAS}; ${ROUNDS} fault rounds, seed ${SEED})`, () => {
   let dir: string;
   let worker: CrashableWorker | undefined;
   let server: Server;
@@ -268,29 +273,33 @@ describe(`failover never loses an acknowledged write (MIN_REPLICAS_TO_WRITE=1; $
     await Promise.race([Promise.all(loads), sleep(15_000)]);
     await until(healthy, 30_000, "a healthy deployment before the check");
     const problems: string[] = [];
+    /** Acknowledged writes not there (only possible, and only counted, with MIN_REPLICAS=0). */
+    const lost: string[] = [];
     for (const [key, s] of shadow) {
       const seqOf = (v: string) => (v.startsWith(`${key}#`) ? Number(v.slice(key.length + 1)) : NaN);
       if (s.type === "string") {
         const v = (await read(["GET", key])) as string | null;
         const last = s.acked.length ? Math.max(...s.acked) : 0;
         if (v === null) {
-          if (last > 0) problems.push(`${key}: missing, last acknowledged #${last}`);
+          if (last > 0) lost.push(`${key}: missing, last acknowledged #${last}`);
           continue;
         }
         const seq = seqOf(v);
         if (!s.sent.has(seq)) problems.push(`${key}: ${v} was never sent`);
-        else if (seq < last) problems.push(`${key}: holds #${seq}, older than the acknowledged #${last}`);
+        else if (seq < last) lost.push(`${key}: holds #${seq}, older than the acknowledged #${last}`);
       } else {
         const items = ((await read(["LRANGE", key, "0", "-1"])) as string[]).map(seqOf);
         const present = new Set(items);
         if (present.size !== items.length) problems.push(`${key}: an element appears twice`);
         for (let i = 1; i < items.length; i++) if (!(items[i] > items[i - 1])) problems.push(`${key}: out of order at ${i}`);
         for (const x of items) if (!s.sent.has(x)) problems.push(`${key}: #${x} was never sent`);
-        for (const a of s.acked) if (!present.has(a)) problems.push(`${key}: acknowledged #${a} is missing`);
+        for (const a of s.acked) if (!present.has(a)) lost.push(`${key}: acknowledged #${a} is missing`);
       }
       if (problems.length > 20) break;
     }
     expect(problems).toEqual([]);
+    if (MIN_REPLICAS >= 1) expect(lost.slice(0, 20)).toEqual([]);
+    else console.log(`failover e2e with MIN_REPLICAS_TO_WRITE=0: ${lost.length} acknowledged writes lost of ${totals.acked} (${((100 * lost.length) / totals.acked).toFixed(2)}%) over ${totals.failovers} failovers`);
     expect(totals.acked).toBeGreaterThan(100);
     expect(totals.failovers).toBeGreaterThanOrEqual(Math.floor(ROUNDS / KINDS.length) * 4);
   }, 120_000);
