@@ -30,6 +30,20 @@ function ms(v: number | null): number {
   return v ?? -1;
 }
 
+/** The fields redis-sentinel gives every instance (name, address, flags, pings, role), in its order. */
+function instanceFields(t: TopologySnapshot, name: string, ip: string, flags: string[], m: MemberSnapshot, role: "master" | "slave"): string[] {
+  return [
+    "name", name,
+    "ip", ip,
+    "port", "0",
+    "runid", "",
+    "flags", flags.join(","),
+    "last-ok-ping-reply", String(ms(m.lastOkMsAgo)),
+    "down-after-milliseconds", String(t.downAfterMs),
+    "role-reported", role,
+  ];
+}
+
 function masterFields(t: TopologySnapshot, g: GroupSnapshot): Reply {
   const p = g.members[0];
   const flags = ["master"];
@@ -37,14 +51,7 @@ function masterFields(t: TopologySnapshot, g: GroupSnapshot): Reply {
   if (p.sdownBy >= t.quorum) flags.push("o_down");
   if (!p.reachable) flags.push("disconnected");
   return [
-    "name", masterName(g.group),
-    "ip", g.primary,
-    "port", "0",
-    "runid", "",
-    "flags", flags.join(","),
-    "last-ok-ping-reply", String(ms(p.lastOkMsAgo)),
-    "down-after-milliseconds", String(t.downAfterMs),
-    "role-reported", "master",
+    ...instanceFields(t, masterName(g.group), g.primary, flags, p, "master"),
     "config-epoch", String(g.epoch),
     "num-slaves", String(g.members.length - 1),
     "num-other-sentinels", String(Math.max(0, usableSentinels(t) - 1)),
@@ -59,14 +66,7 @@ function replicaFields(t: TopologySnapshot, g: GroupSnapshot, r: MemberSnapshot)
   if (r.sdownBy > 0) flags.push("s_down");
   if (!r.reachable) flags.push("disconnected");
   return [
-    "name", r.name,
-    "ip", r.name,
-    "port", "0",
-    "runid", "",
-    "flags", flags.join(","),
-    "last-ok-ping-reply", String(ms(r.lastOkMsAgo)),
-    "down-after-milliseconds", String(t.downAfterMs),
-    "role-reported", "slave",
+    ...instanceFields(t, r.name, r.name, flags, r, "slave"),
     "master-link-status", r.linkUp ? "ok" : "err",
     "master-host", g.primary,
     "master-port", "0",

@@ -22,6 +22,7 @@
 import type { GroupConfig, ShardRoleInfo } from "../shard/group";
 import { choosePromotion } from "./promotion";
 import type { SentinelTransport } from "./transport";
+import { settle } from "../util/async";
 
 export type FailoverOutcome =
   | { readonly ok: true; readonly config: GroupConfig; readonly promoted: string; readonly offset: number }
@@ -30,10 +31,6 @@ export type FailoverOutcome =
 /** The config of epoch `epoch` in which `promoted` leads and the old primary takes its replica slot. */
 export function promotedConfig(old: GroupConfig, promoted: string, epoch: number): GroupConfig {
   return { group: old.group, epoch, primary: promoted, replicas: old.replicas.map((r) => (r === promoted ? old.primary : r)) };
-}
-
-async function settle<T>(calls: Promise<T>[]): Promise<(T | null)[]> {
-  return (await Promise.allSettled(calls)).map((r) => (r.status === "fulfilled" ? r.value : null));
 }
 
 /** Configures the rest of the group after the promotion: replicas first, the old primary last. Best effort. */

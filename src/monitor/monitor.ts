@@ -13,6 +13,7 @@
  * Every RPC entry passes the fault gate first (faults.ts; test configurations only).
  */
 import { shardObject } from "../shard/address";
+import { withTimeout } from "../util/async";
 import { DurableObject } from "cloudflare:workers";
 import { readMonitorConfig, type Env } from "../config";
 import type { GroupConfig, ShardRoleInfo } from "../shard/group";
@@ -67,17 +68,6 @@ class SqlStores implements ConfigStore, VoteStore {
   }
 }
 
-/** Rejects after `ms` (a hung callee counts as down). */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout>;
-  return Promise.race([
-    p,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
 export class Monitor extends DurableObject<Env> {
   private readonly self: string;
   private readonly sentinel: Sentinel;
@@ -121,12 +111,12 @@ export class Monitor extends DurableObject<Env> {
     const pingMs = Math.max(250, Math.min(intervalMs, 2000));
     const configureMs = 5000;
     return {
-      roleInfo: (name) => within(shard(name).roleInfo(self), pingMs, `roleInfo ${name}`),
-      configure: (name, config) => within(shard(name).configure(config, self), configureMs, `configure ${name}`),
-      isPrimaryDown: (p, group, primary) => within(peer(p).isPrimaryDown(self, group, primary), pingMs, `isPrimaryDown ${p}`),
-      requestVote: (p, group, epoch, candidate) => within(peer(p).requestVote(self, group, epoch, candidate), pingMs, `requestVote ${p}`),
-      publish: (p, config) => within(peer(p).publish(self, config), pingMs, `publish ${p}`),
-      topology: (p) => within(peer(p).topology(self), pingMs, `topology ${p}`),
+      roleInfo: (name) => withTimeout(shard(name).roleInfo(self), pingMs, `roleInfo ${name}`),
+      configure: (name, config) => withTimeout(shard(name).configure(config, self), configureMs, `configure ${name}`),
+      isPrimaryDown: (p, group, primary) => withTimeout(peer(p).isPrimaryDown(self, group, primary), pingMs, `isPrimaryDown ${p}`),
+      requestVote: (p, group, epoch, candidate) => withTimeout(peer(p).requestVote(self, group, epoch, candidate), pingMs, `requestVote ${p}`),
+      publish: (p, config) => withTimeout(peer(p).publish(self, config), pingMs, `publish ${p}`),
+      topology: (p) => withTimeout(peer(p).topology(self), pingMs, `topology ${p}`),
     };
   }
 

@@ -15,6 +15,7 @@ import { automaticFailover, controlledFailover, type FailoverOutcome } from "./f
 import { HealthBook } from "./health";
 import { newestConfigs, type TopologyStore } from "./topology-store";
 import type { SentinelTransport } from "./transport";
+import { settle } from "../util/async";
 import type { VoteLedger, VoteReply } from "./votes";
 
 export interface SentinelSettings {
@@ -56,10 +57,6 @@ export function nextElectionEpoch(n: number): number {
 /** Votes needed to lead: a majority of all monitors, and at least the quorum. */
 export function votesToLead(sentinels: number, quorum: number): number {
   return Math.max(quorum, Math.floor(sentinels / 2) + 1);
-}
-
-async function settle<T>(calls: Promise<T>[]): Promise<(T | null)[]> {
-  return (await Promise.allSettled(calls)).map((r) => (r.status === "fulfilled" ? r.value : null));
 }
 
 export class Sentinel {

@@ -5,6 +5,7 @@
  * role info. Off the request path: only admin and SENTINEL commands call it.
  */
 import { shardObject } from "../shard/address";
+import { settle, withTimeout } from "../util/async";
 import { readMonitorConfig, type Env } from "../config";
 import type { GroupSnapshot, MemberSnapshot, MonitorSnapshot, TopologySnapshot } from "../commands/router-context";
 import type { Monitor, MonitorView } from "../monitor/monitor";
@@ -13,15 +14,6 @@ import type { GroupConfig, ShardRoleInfo } from "../shard/group";
 import { topologyOf } from "./topology";
 
 const VIEW_TIMEOUT_MS = 1500;
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout>;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error("timeout")), ms)))]).finally(() => clearTimeout(timer));
-}
-
-async function settle<T>(calls: Promise<T>[]): Promise<(T | null)[]> {
-  return (await Promise.allSettled(calls)).map((r) => (r.status === "fulfilled" ? r.value : null));
-}
 
 interface RoleInfoRpc {
   roleInfo(from?: string): Promise<ShardRoleInfo>;

@@ -17,6 +17,7 @@
  * idempotent alarm arm, answered at once), so a deployment's monitors run once it serves.
  */
 import { shardObject } from "../shard/address";
+import { withTimeout } from "../util/async";
 import { readMonitorConfig, type Env } from "../config";
 import type { Reply } from "../protocol/reply";
 import type { BlockWait, LeaseExpired, ShardOp, ShardResult } from "../shard/core";
@@ -89,11 +90,6 @@ export class TopologyCache {
 
 function monitorStub(env: Env, name: string): Monitor {
   return env.MONITOR.get(env.MONITOR.idFromName(name)) as unknown as Monitor;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout>;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error("timeout")), ms)))]).finally(() => clearTimeout(timer));
 }
 
 const isolateTopology = new WeakMap<Env, TopologyCache>();
