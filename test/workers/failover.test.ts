@@ -7,7 +7,7 @@
  * Tests run in order and each uses its own group (or a state the previous one left).
  */
 import { describe, expect, it } from "vitest";
-import { cmd, http } from "./helpers";
+import { cmd, connect, http } from "./helpers";
 import { adminFailover, DOWN_AFTER_MS, fault, keysOfGroup, monitor, monitorConfig, monitorsWatching, setAcked, shard, topology, until } from "./failover-helpers";
 
 describe("failover", () => {
@@ -128,6 +128,31 @@ describe("failover", () => {
     expect(after.primary).not.toBe(before.primary);
     expect(acked.length).toBeGreaterThan(0);
     for (const k of acked) expect(await cmd("GET", k)).toBe(`v${keys.indexOf(k)}`);
+  });
+
+  it("READONLY reads keep being served by replicas while the group fails over", async () => {
+    await monitorsWatching();
+    const [key] = keysOfGroup(2, "fo-f");
+    await setAcked(key, "seen");
+    const conn = await connect();
+    expect(await conn.call(["READONLY"])).toBe("+OK\r\n");
+    await until(async () => (await conn.call(["GET", key])) === "$4\r\nseen\r\n", 5000, "the replicas to have the key");
+    const { primary, epoch } = await monitorConfig("monitor-0", 2);
+    await fault(primary, { mode: "down" });
+    const t0 = Date.now();
+    const latencies: number[] = [];
+    while ((await monitorConfig("monitor-0", 2)).epoch === epoch && Date.now() - t0 < 10_000) {
+      const start = Date.now();
+      expect(await conn.call(["GET", key])).toBe("$4\r\nseen\r\n");
+      latencies.push(Date.now() - start);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Served all along: no read waited for the failover (DOWN_AFTER_MS and more).
+    expect(latencies.length).toBeGreaterThan(5);
+    expect(Math.max(...latencies)).toBeLessThan(DOWN_AFTER_MS);
+    expect(await conn.call(["GET", key])).toBe("$4\r\nseen\r\n");
+    conn.close();
+    await fault(primary, null);
   });
 
   it("SENTINEL MASTERS, REPLICAS and CKQUORUM describe the groups", async () => {
