@@ -23,6 +23,8 @@
  *                (scripts/bench/durability.mjs, scripts/snapshot-bench.mjs)
  * - pubsub       one publisher to 1 / 100 / 1,000 subscribers of one channel: messages/s,
  *                deliveries/s and publish → receive latency p50/p99 (scripts/bench/pubsub.mjs)
+ * - failover     failover time over 20 injected primary failures: fault → next write
+ *                acknowledged through the router (scripts/bench/failover.mjs)
  *
  * A round trip costs far more on this runtime than a command does, so throughput must rise
  * with pipeline depth: a pipeline of N commands to one shard is one RPC, not N.
@@ -42,13 +44,14 @@ import { bigZset } from "./bench/bigzset.mjs";
 import { ceiling } from "./bench/ceiling.mjs";
 import { durability } from "./bench/durability.mjs";
 import { expiry } from "./bench/expiry.mjs";
+import { failover, FAILOVER_VARS } from "./bench/failover.mjs";
 import { memory } from "./bench/memory.mjs";
 import { pubsub } from "./bench/pubsub.mjs";
 import { startHotslot, startRedisServer, withClient } from "./bench/targets.mjs";
 import { scripting } from "./bench/scripting.mjs";
 import { throughput } from "./bench/throughput.mjs";
 
-const SECTIONS = ["ceiling", "throughput", "scripting", "collections", "expiry", "memory", "log", "pubsub"];
+const SECTIONS = ["ceiling", "throughput", "scripting", "collections", "expiry", "memory", "log", "pubsub", "failover"];
 const only = (process.env.BENCH_ONLY ?? SECTIONS.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`BENCH_ONLY: unknown section "${s}" (one of ${SECTIONS.join(", ")})`);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10000);
@@ -113,6 +116,9 @@ try {
   }
   if (only.includes("pubsub")) {
     await withHotslot({ SHARDS }, (hotslot) => pubsub({ redisPort: redis.port, hotslot, log }));
+  }
+  if (only.includes("failover")) {
+    await withHotslot(FAILOVER_VARS, (hotslot) => failover({ hotslot, log }));
   }
 } finally {
   await redis.stop();

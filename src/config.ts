@@ -73,6 +73,19 @@ export interface Env {
   MIN_REPLICAS_TO_WRITE?: string;
   /** Initial min-replicas-max-lag in seconds (CONFIG SET overrides it). */
   MIN_REPLICAS_MAX_LAG?: string;
+  // --- failover monitors (src/monitor) ---
+  /** The monitor Durable Objects (class Monitor), "monitor-0" … */
+  MONITOR: DurableObjectNamespace;
+  /** Number of monitor objects (default 3; 0 = no monitors, no automatic failover). */
+  SENTINELS?: string;
+  /** Monitors that must see a primary down before it is failed over (default 2). */
+  SENTINEL_QUORUM?: string;
+  /** A primary failing every ping for this long is subjectively down (default 5000). */
+  DOWN_AFTER_MS?: string;
+  /** How often each monitor pings every primary and replica (default 1000). */
+  MONITOR_INTERVAL_MS?: string;
+  /** "yes" in a test configuration only: allows fault injection (src/monitor/faults.ts). */
+  FAULT_INJECTION?: string;
 }
 
 export interface Config {
@@ -101,6 +114,15 @@ export interface Config {
   minReplicasMaxLag: number;
   /** Pub/Sub: hub count. */
   pubsubHubs: number;
+}
+
+/** The failover monitors' settings (src/monitor), read apart from Config. */
+export interface MonitorConfig {
+  sentinels: number;
+  quorum: number;
+  downAfterMs: number;
+  intervalMs: number;
+  faultInjection: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -207,5 +229,24 @@ export function readConfig(env: Env): Config {
     pubsubHubs: intVar(env, "PUBSUB_HUBS", 4, 1, 1024),
   };
   cache.set(env, c);
+  return c;
+}
+
+const monitorCache = new WeakMap<Env, MonitorConfig>();
+
+/** The failover monitors' settings; the quorum may not exceed the number of monitors. */
+export function readMonitorConfig(env: Env): MonitorConfig {
+  let c = monitorCache.get(env);
+  if (c) return c;
+  const sentinels = intVar(env, "SENTINELS", 3, 0, 15);
+  c = {
+    sentinels,
+    // With SENTINELS=0 (no monitors) the quorum is moot, so any valid number is accepted.
+    quorum: intVar(env, "SENTINEL_QUORUM", Math.min(2, Math.max(1, sentinels)), 1, sentinels > 0 ? sentinels : 15),
+    downAfterMs: intVar(env, "DOWN_AFTER_MS", 5000, 100, 3_600_000),
+    intervalMs: intVar(env, "MONITOR_INTERVAL_MS", 1000, 50, 3_600_000),
+    faultInjection: yesNoVar(env, "FAULT_INJECTION", false),
+  };
+  monitorCache.set(env, c);
   return c;
 }

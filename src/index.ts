@@ -23,5 +23,7 @@ export { Shard } from "./shard/shard";
 // Live resharding: the slot map and its migrations.
 export { SlotCoordinator } from "./monitor/coordinator";
 export { PubSubHub } from "./pubsub/hub";
+// Failover monitors (Sentinel).
+export { Monitor } from "./monitor/monitor";
 
 export default createApp();

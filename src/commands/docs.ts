@@ -846,6 +846,9 @@ export const COMMAND_DOCS: Readonly<Record<string, CommandDocs>> = {
   fcall: { summary: "Invoke a function", since: "7.0.0", complexity: "Depends on the function that is executed." },
   fcall_ro: { summary: "Invoke a read-only function", since: "7.0.0", complexity: "Depends on the function that is executed." },
   function: { summary: "A container for function commands", since: "7.0.0", complexity: "Depends on subcommand." },
+
+  // --- sentinel (failover monitors) ------------------------------------------
+  sentinel: { summary: "A container for Redis Sentinel commands", since: "2.8.4" },
 };
 
 /** The docs of a declared command; undefined only for a command missing here (a bug the table test catches). */

@@ -329,6 +329,7 @@ function httpContext(st: RequestState): RouterContext {
     cluster: st.pool instanceof DurableShardPool ? clusterView(st.pool) : undefined,
     // PUBLISH and PUBSUB over HTTP (SUBSCRIBE is the /subscribe event stream).
     hubs: st.hubs ? new HubClient(st.hubs) : undefined,
+    topology: st.pool.topology ? () => st.pool.topology!() : undefined,
   };
 }
 

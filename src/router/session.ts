@@ -159,6 +159,7 @@ export class RespSession implements Session, ClientConnection {
       releaseBlocked: (shard, token, reply) => this.pool.unblock(shard, token, reply),
       // Live resharding: CLUSTER SLOTS, SHARDS, … (a pool of Durable Objects only).
       cluster: pool instanceof DurableShardPool ? clusterView(pool) : undefined,
+      topology: this.pool.topology ? () => this.pool.topology!() : undefined,
       replication: {
         waitAcks: (count, timeoutMs) => this.waitAcks(count, timeoutMs),
         setReplicaReads: (on) => (this.replicaReads = on),

@@ -11,7 +11,7 @@
  * deleted in bounded batches (each logged as DEL) and the alarm is set again.
  */
 import { DurableObject } from "cloudflare:workers";
-import { readConfig, type Env } from "../config";
+import { readConfig, readMonitorConfig, type Env } from "../config";
 import { memoryLimit } from "../engine/settings";
 import { error, type Reply } from "../protocol/reply";
 import { AlarmSchedule } from "./alarm";
@@ -28,6 +28,7 @@ import { ShardReplication, type ReplicationPeer, type RouteInfo } from "./replic
 import type { ReplAck, ReplMessage } from "./replication-source";
 import { runOnReplica, withMinReplicas } from "./replica-ops";
 import { NotifyPublisher } from "./notify-publisher";
+import { FaultGate, callerOf, type FaultSpec } from "../monitor/faults";
 
 export type { BlockWait, LeaseExpired, ShardOp, ShardResult, WatchedKey };
 
@@ -65,9 +66,12 @@ export class Shard extends DurableObject<Env> {
   private readonly migration: SlotMigration | null = null;
   /** Replication (src/shard/replication.ts); null for an object outside any group (REPLICAS=0 and never configured: today's shard). */
   private replication: ShardReplication | null = null;
+  /** Failover tests: injected faults (src/monitor/faults.ts; FAULT_INJECTION = "yes" only). */
+  private readonly faults: FaultGate;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.faults = new FaultGate(readMonitorConfig(env).faultInjection);
     const config = readConfig(env);
     const limits = { maxValueBytes: config.maxValueBytes, maxReplyElements: config.maxReplyElements, maxReplyBytes: config.maxReplyBytes };
     this.core = new ShardCore(limits, (effects) => this.effects.stage(effects));
@@ -138,6 +142,7 @@ export class Shard extends DurableObject<Env> {
    * before the replies leave.
    */
   async run(ops: ShardOp[], route?: RouteInfo): Promise<ShardResult[] | StaleRoute> {
+    await this.faults.enter(callerOf(route));
     this.core.db.stats.rpcCalls++;
     if (this.migration?.unsettled) await this.migration.settle();
     // Replication: a call for an older epoch, or not a read sent to a replica, is refused;
@@ -187,29 +192,33 @@ export class Shard extends DurableObject<Env> {
       executor: this.core.executor,
       effects: this.effects,
       persistence: this.persistence,
-      peer: (name) => shardObject<ReplicationPeer>(this.env, name),
+      peer: (name) => this.outgoing(name, shardObject<ReplicationPeer>(this.env, name)),
       later: (fn, ms) => void setTimeout(fn, ms),
     });
     this.core.executor.replication = this.replication;
   }
 
   /** The health ping: role, epoch, offset (and replicas, on a primary). */
-  async roleInfo(): Promise<ShardRoleInfo> {
+  async roleInfo(from?: string): Promise<ShardRoleInfo> {
+    await this.faults.enter(from);
     return this.replicationOrStart().roleInfo();
   }
 
   /** A new group config from the monitors (ignored when older than the epoch known). */
-  async configure(config: GroupConfig): Promise<ShardRoleInfo> {
+  async configure(config: GroupConfig, from?: string): Promise<ShardRoleInfo> {
+    await this.faults.enter(from);
     return this.replicationOrStart().configure(config);
   }
 
   /** The primary's stream (src/shard/replication-sink.ts). */
   async replicate(msg: ReplMessage): Promise<ReplAck> {
+    await this.faults.enter(msg.primary);
     return this.replicationOrStart().sink.receive(msg);
   }
 
   /** A replica asks to be fed (it restarted). */
   async replicaHello(name: string): Promise<void> {
+    await this.faults.enter(name);
     this.replication?.hello(name);
   }
 
@@ -238,6 +247,7 @@ export class Shard extends DurableObject<Env> {
    * that batch's log write. Never coalesced with other calls: it may be held for long.
    */
   async block(argv: string[], token: string, wait: BlockWait): Promise<Reply | LeaseExpired> {
+    await this.faults.enter("router");
     this.core.db.stats.rpcCalls++;
     if (this.migration?.unsettled) await this.migration.settle();
     const refusal = this.persistence.refusal;
@@ -298,6 +308,19 @@ export class Shard extends DurableObject<Env> {
   }
 
   /** Active expiry. At-least-once delivery is harmless: it only deletes what is due. */
+  /** A peer's stub whose calls pass this object's fault gate first (a down shard calls no one). */
+  private outgoing(name: string, stub: ReplicationPeer): ReplicationPeer {
+    return {
+      replicate: async (msg) => (await this.faults.leave(name), stub.replicate(msg)),
+      replicaHello: async (from) => (await this.faults.leave(name), stub.replicaHello(from)),
+    };
+  }
+
+  /** Failover tests (FAULT_INJECTION = "yes" only): sets or heals this object's injected fault. */
+  async setFault(spec: FaultSpec | null): Promise<void> {
+    this.faults.set(spec);
+  }
+
   async alarm(): Promise<void> {
     this.schedule.fired();
     // DEBUG SET-ACTIVE-EXPIRE 0: keys expire only when touched; re-armed when turned on.

@@ -31,7 +31,7 @@ import { Rng } from "../support/random";
 import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
 import { parseReply } from "../support/resp-wire";
 import { CrashableWorker, makeCrashDir, type Server } from "./setup/crash-process";
-import { OK, check, command, readDataset, readKeys, type Db, type Op } from "./setup/crash-shadow";
+import { OK, acknowledgeOp, check, command, compactOften, readDataset, readKeys, type Db, type Op } from "./setup/crash-shadow";
 import { FAMILY_SIZE, Workload } from "./setup/crash-workload";
 import { removeDir } from "./setup/worker";
 import { WsRespConnection } from "./setup/ws-resp";
@@ -96,9 +96,7 @@ describe(`live resharding 4 → 8 → 3 survives SIGKILL of wrangler dev under l
 
   async function configure(): Promise<void> {
     const control = await WsRespConnection.open(server!.wsUrl, TOKEN);
-    // Compact often, so recoveries load snapshots taken while slots were moving.
-    expect(await control.call("CONFIG", "SET", "auto-aof-rewrite-percentage", "20")).toBe(OK);
-    expect(await control.call("CONFIG", "SET", "auto-aof-rewrite-min-size", "128kb")).toBe(OK);
+    await compactOften(control);
     control.close();
   }
 
@@ -109,12 +107,7 @@ describe(`live resharding 4 → 8 → 3 survives SIGKILL of wrangler dev under l
       totals.tryagain++;
       return;
     }
-    const expected = op.apply(shadow, [op.sentAt, ackAt]);
-    for (let i = 0; i < replies.length; i++) {
-      if (replies[i] !== expected[i] && mismatches.length < 10) {
-        mismatches.push(`${op.argvs[i].slice(0, 2).join(" ")} replied ${JSON.stringify(replies[i].slice(0, 120))}, expected ${JSON.stringify(expected[i].slice(0, 80))}`);
-      }
-    }
+    acknowledgeOp(shadow, op, replies, ackAt, mismatches);
   }
 
   beforeAll(async () => {

@@ -58,7 +58,7 @@ export class CrashableWorker {
   constructor(
     private readonly dir: string,
     private readonly token: string,
-    /** More `--var NAME:value` for wrangler dev (the reshard crash test's admin token). */
+    /** More `--var NAME:value` for wrangler dev (the reshard crash test's admin token, the failover test's monitors); SHARDS and REPLICAS among them replace the defaults. */
     private readonly vars: Record<string, string> = {},
   ) {}
 
@@ -85,12 +85,12 @@ export class CrashableWorker {
         "--persist-to",
         path.join(dir, "state"),
         "--var",
-        `SHARDS:${CRASH_SHARDS}`,
+        `SHARDS:${this.vars.SHARDS ?? CRASH_SHARDS}`,
         "--var",
-        `REPLICAS:${CRASH_REPLICAS}`,
+        `REPLICAS:${this.vars.REPLICAS ?? CRASH_REPLICAS}`,
         "--var",
         `HOTSLOT_TOKEN:${this.token}`,
-        ...Object.entries(this.vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+        ...Object.entries(this.vars).flatMap(([name, value]) => (name === "SHARDS" || name === "REPLICAS" ? [] : ["--var", `${name}:${value}`])),
         // An env file (empty) instead of the project's .dev.vars: a developer's tokens stay out.
         "--env-file",
         path.join(dir, "empty.env"),

@@ -432,3 +432,25 @@ export function check(shadow: Db, observed: Db, inDoubt: Op[], killAt: number): 
   }
   return { problems, appliedKeys };
 }
+
+/**
+ * Applies an acknowledged op to the shadow and records (up to 10) replies that are not what
+ * the shadow answers: each one is a failure of the test.
+ */
+export function acknowledgeOp(shadow: Db, op: Op, replies: string[], ackAt: number, mismatches: string[]): void {
+  const expected = op.apply(shadow, [op.sentAt, ackAt]);
+  for (let i = 0; i < replies.length; i++) {
+    if (replies[i] !== expected[i] && mismatches.length < 10) {
+      mismatches.push(`${op.argvs[i].slice(0, 2).join(" ")} replied ${JSON.stringify(replies[i].slice(0, 120))}, expected ${JSON.stringify(expected[i].slice(0, 80))}`);
+    }
+  }
+}
+
+/** Makes every shard compact often — when its log reaches 20% of the last snapshot, from 128 KB of data on — so kills land in snapshots. */
+export async function compactOften(conn: WsRespConnection): Promise<void> {
+  for (const [name, value] of [["auto-aof-rewrite-percentage", "20"], ["auto-aof-rewrite-min-size", "128kb"]]) {
+    const reply = await conn.call("CONFIG", "SET", name, value);
+    if (reply !== OK) throw new Error(`CONFIG SET ${name}: ${reply}`);
+  }
+}
+
