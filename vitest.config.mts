@@ -20,10 +20,27 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             // The tokens test/workers/helpers.ts sends: the workers tests run authenticated.
-            miniflare: { bindings: { SHARDS: "4", HOTSLOT_TOKEN: "test-token", HOTSLOT_READONLY_TOKEN: "test-readonly-token", HOTSLOT_ADMIN_TOKEN: "test-admin-token" } },
+            // SENTINELS=0: no monitors here (no failover in the middle of other tests); the failover project has them.
+            miniflare: { bindings: { SHARDS: "4", SENTINELS: "0", HOTSLOT_TOKEN: "test-token", HOTSLOT_READONLY_TOKEN: "test-readonly-token", HOTSLOT_ADMIN_TOKEN: "test-admin-token" } },
           }),
         ],
-        test: { name: "workers", include: ["test/workers/**/*.test.ts"] },
+        test: { name: "workers", include: ["test/workers/**/*.test.ts"], exclude: ["test/workers/failover*.test.ts"] },
+      },
+      {
+        // Failover (src/monitor): monitors on, fast health checks, fault injection allowed.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                SHARDS: "3", REPLICAS: "2", MIN_REPLICAS_TO_WRITE: "1", SENTINELS: "3", SENTINEL_QUORUM: "2",
+                DOWN_AFTER_MS: "1000", MONITOR_INTERVAL_MS: "200", FAULT_INJECTION: "yes",
+                HOTSLOT_TOKEN: "test-token", HOTSLOT_READONLY_TOKEN: "test-readonly-token", HOTSLOT_ADMIN_TOKEN: "test-admin-token",
+              },
+            },
+          }),
+        ],
+        test: { name: "failover", include: ["test/workers/failover*.test.ts"], testTimeout: 60_000 },
       },
       {
         test: {

@@ -21,6 +21,10 @@
  * - log          SET throughput with the append log and with PERSISTENCE=no, then snapshot
  *                time, worst request pause during a snapshot and recovery time for 10/50/100 MB
  *                (scripts/bench/durability.mjs, scripts/snapshot-bench.mjs)
+ * - pubsub       one publisher to 1 / 100 / 1,000 subscribers of one channel: messages/s,
+ *                deliveries/s and publish → receive latency p50/p99 (scripts/bench/pubsub.mjs)
+ * - failover     failover time over 20 injected primary failures: fault → next write
+ *                acknowledged through the router (scripts/bench/failover.mjs)
  * - replication  SET throughput with REPLICAS=1 vs 0, replication lag under that load (bytes
  *                and ms), GET throughput on READONLY connections (replicas) vs primaries
  *                (scripts/bench/replication.mjs)
@@ -43,13 +47,15 @@ import { bigZset } from "./bench/bigzset.mjs";
 import { ceiling } from "./bench/ceiling.mjs";
 import { durability } from "./bench/durability.mjs";
 import { expiry } from "./bench/expiry.mjs";
+import { failover, FAILOVER_VARS } from "./bench/failover.mjs";
 import { memory } from "./bench/memory.mjs";
+import { pubsub } from "./bench/pubsub.mjs";
 import { startHotslot, startRedisServer, withClient } from "./bench/targets.mjs";
 import { scripting } from "./bench/scripting.mjs";
 import { throughput } from "./bench/throughput.mjs";
 import { replication } from "./bench/replication.mjs";
 
-const SECTIONS = ["ceiling", "throughput", "scripting", "collections", "expiry", "memory", "log", "replication"];
+const SECTIONS = ["ceiling", "throughput", "scripting", "collections", "expiry", "memory", "log", "pubsub", "failover", "replication"];
 const only = (process.env.BENCH_ONLY ?? SECTIONS.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`BENCH_ONLY: unknown section "${s}" (one of ${SECTIONS.join(", ")})`);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10000);
@@ -111,6 +117,12 @@ try {
   }
   if (only.includes("log")) {
     await durability({ withHotslot: (vars, fn) => withHotslot({ SHARDS, ...vars }, fn), requests: REQUESTS, clients: CLIENTS, log });
+  }
+  if (only.includes("pubsub")) {
+    await withHotslot({ SHARDS }, (hotslot) => pubsub({ redisPort: redis.port, hotslot, log }));
+  }
+  if (only.includes("failover")) {
+    await withHotslot(FAILOVER_VARS, (hotslot) => failover({ hotslot, log }));
   }
   if (only.includes("replication")) {
     await replication({ withHotslot: (vars, fn) => withHotslot({ SHARDS, ...vars }, fn), requests: REQUESTS, clients: CLIENTS, log });

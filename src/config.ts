@@ -12,6 +12,10 @@ export interface Env {
   SHARD: DurableObjectNamespace;
   /** The SlotCoordinator (live resharding): one object, "slot-map", holding the slot map. */
   COORDINATOR?: DurableObjectNamespace;
+  /** Pub/Sub hubs (class PubSubHub, src/pubsub/hub.ts); absent: Pub/Sub is off. */
+  HUB?: DurableObjectNamespace;
+  /** Pub/Sub: number of hubs (1..1024, default 4); channels are split over them by slot. */
+  PUBSUB_HUBS?: string;
   /** Number of primary shards (1..16384). */
   SHARDS?: string;
   /** Largest HTTP request body, in bytes. */
@@ -69,6 +73,19 @@ export interface Env {
   MIN_REPLICAS_TO_WRITE?: string;
   /** Initial min-replicas-max-lag in seconds (CONFIG SET overrides it). */
   MIN_REPLICAS_MAX_LAG?: string;
+  // --- failover monitors (src/monitor) ---
+  /** The monitor Durable Objects (class Monitor), "monitor-0" … */
+  MONITOR: DurableObjectNamespace;
+  /** Number of monitor objects (default 3; 0 = no monitors, no automatic failover). */
+  SENTINELS?: string;
+  /** Monitors that must see a primary down before it is failed over (default 2). */
+  SENTINEL_QUORUM?: string;
+  /** A primary failing every ping for this long is subjectively down (default 5000). */
+  DOWN_AFTER_MS?: string;
+  /** How often each monitor pings every primary and replica (default 1000). */
+  MONITOR_INTERVAL_MS?: string;
+  /** "yes" in a test configuration only: allows fault injection (src/monitor/faults.ts). */
+  FAULT_INJECTION?: string;
 }
 
 export interface Config {
@@ -95,6 +112,17 @@ export interface Config {
   replicaLocations: string[];
   minReplicasToWrite: number;
   minReplicasMaxLag: number;
+  /** Pub/Sub: hub count. */
+  pubsubHubs: number;
+}
+
+/** The failover monitors' settings (src/monitor), read apart from Config. */
+export interface MonitorConfig {
+  sentinels: number;
+  quorum: number;
+  downAfterMs: number;
+  intervalMs: number;
+  faultInjection: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -198,7 +226,27 @@ export function readConfig(env: Env): Config {
     replicaLocations: (env.REPLICA_LOCATIONS ?? "").split(",").map((h) => h.trim()).filter((h) => h !== ""),
     minReplicasToWrite: intVar(env, "MIN_REPLICAS_TO_WRITE", 0, 0, 16),
     minReplicasMaxLag: intVar(env, "MIN_REPLICAS_MAX_LAG", 10, 0, 3600),
+    pubsubHubs: intVar(env, "PUBSUB_HUBS", 4, 1, 1024),
   };
   cache.set(env, c);
+  return c;
+}
+
+const monitorCache = new WeakMap<Env, MonitorConfig>();
+
+/** The failover monitors' settings; the quorum may not exceed the number of monitors. */
+export function readMonitorConfig(env: Env): MonitorConfig {
+  let c = monitorCache.get(env);
+  if (c) return c;
+  const sentinels = intVar(env, "SENTINELS", 3, 0, 15);
+  c = {
+    sentinels,
+    // With SENTINELS=0 (no monitors) the quorum is moot, so any valid number is accepted.
+    quorum: intVar(env, "SENTINEL_QUORUM", Math.min(2, Math.max(1, sentinels)), 1, sentinels > 0 ? sentinels : 15),
+    downAfterMs: intVar(env, "DOWN_AFTER_MS", 5000, 100, 3_600_000),
+    intervalMs: intVar(env, "MONITOR_INTERVAL_MS", 1000, 50, 3_600_000),
+    faultInjection: yesNoVar(env, "FAULT_INJECTION", false),
+  };
+  monitorCache.set(env, c);
   return c;
 }

@@ -12,14 +12,18 @@
  *                   snapshots and exports in SQLite storage, alarm, slot ownership
  *   src/router/     the Worker: auth, HTTP and WebSocket sessions (pipelined), per-shard
  *                   channels, slot routing, fan-out, client registry, admin
+ *   src/pubsub/     Pub/Sub: the PubSubHub Durable Object, subscriptions, MONITOR
  *   src/util/       bytes, numbers, hash slots, byte buffer
  *
- * This module is the Worker's entry: the router's fetch handler and the Shard class.
+ * This module is the Worker's entry: the router's fetch handler, the Shard and PubSubHub classes.
  */
 import { createApp } from "./router/http";
 
 export { Shard } from "./shard/shard";
 // Live resharding: the slot map and its migrations.
 export { SlotCoordinator } from "./monitor/coordinator";
+export { PubSubHub } from "./pubsub/hub";
+// Failover monitors (Sentinel).
+export { Monitor } from "./monitor/monitor";
 
 export default createApp();

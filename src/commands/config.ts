@@ -162,6 +162,20 @@ const PARAMETERS: Parameter[] = [
       return null;
     },
   },
+  {
+    // Pub/Sub (src/pubsub): the pubsub class's hard limit disconnects a slow subscriber.
+    name: "client-output-buffer-limit",
+    get: (ctx) => {
+      const l = ctx.db.settings.clientOutputBufferLimit;
+      return `normal ${l.normal.join(" ")} slave ${l.replica.join(" ")} pubsub ${l.pubsub.join(" ")}`;
+    },
+    set: (ctx, value) => {
+      const parsed = parseBufferLimits(value);
+      if (typeof parsed === "string") return parsed;
+      ctx.db.settings.clientOutputBufferLimit = { ...ctx.db.settings.clientOutputBufferLimit, ...parsed };
+      return null;
+    },
+  },
   fixed("databases", "1"),
   fixed("save", ""),
   fixed("appendonly", "yes"),
@@ -169,6 +183,26 @@ const PARAMETERS: Parameter[] = [
   fixed("timeout", "0"),
   fixed("cluster-enabled", "no"),
 ];
+
+/** CONFIG SET client-output-buffer-limit's value: `<class> <hard> <soft> <seconds>`…, as Redis 7.0 reads it. */
+function parseBufferLimits(value: string): Partial<EngineSettings["clientOutputBufferLimit"]> | string {
+  const args = value.split(" ").filter((a) => a !== "");
+  if (args.length % 4 !== 0) return "Wrong number of arguments in buffer limit configuration.";
+  const out: Partial<EngineSettings["clientOutputBufferLimit"]> = {};
+  for (let i = 0; i < args.length; i += 4) {
+    const cls = args[i].toLowerCase();
+    const key = cls === "normal" ? "normal" : cls === "slave" || cls === "replica" ? "replica" : cls === "pubsub" ? "pubsub" : null;
+    if (key === null) return "Invalid client class specified in buffer limit configuration.";
+    const hard = parseMemory(args[i + 1]);
+    const soft = parseMemory(args[i + 2]);
+    const seconds = parseInt64(args[i + 3]);
+    if (hard === null || soft === null || seconds === null || seconds < 0n) {
+      return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+    }
+    out[key] = [hard, soft, Number(seconds)];
+  }
+  return out;
+}
 
 const byName = new Map<string, Parameter>();
 for (const p of PARAMETERS) {

@@ -71,7 +71,9 @@ function time(ms: number): Reply {
 
 defineCommand({
   name: "ping", arity: -1, flags: ["fast"], group: "connection", routing: "router",
-  runInRouter: (_ctx, argv) => ping(argv),
+  routerFlags: ["allowed-when-subscribed"],
+  // Pub/Sub: a RESP2 connection in subscribed mode gets Redis's ["pong", arg or ""].
+  runInRouter: (ctx, argv) => (ctx.session.subscribed && ctx.session.resp === 2 && argv.length <= 2 ? ["pong", argv[1] ?? ""] : ping(argv)),
   // Also where scripts run (redis.call('PING') inside EVAL runs in a shard).
   run: (_ctx, argv) => ping(argv),
 });
@@ -99,7 +101,7 @@ defineCommand({
 
 defineCommand({
   name: "quit", arity: -1, flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], group: "connection",
-  routing: "session", routerFlags: ["runs-in-multi"],
+  routing: "session", routerFlags: ["runs-in-multi", "allowed-when-subscribed"],
   runInRouter: (ctx) => {
     ctx.session.closing = true;
     return OK;
@@ -108,7 +110,7 @@ defineCommand({
 
 defineCommand({
   name: "reset", arity: 1, flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"], group: "connection",
-  routing: "session", routerFlags: ["runs-in-multi"],
+  routing: "session", routerFlags: ["runs-in-multi", "allowed-when-subscribed"],
   runInRouter: (ctx) => {
     ctx.resetSession();
     return simple("RESET");

@@ -28,6 +28,25 @@ export const COMMAND_DOCS: Readonly<Record<string, CommandDocs>> = {
     complexity: "O(N) where N is the number of passwords defined for the user",
   },
   hello: { summary: "Handshake with Redis", since: "6.0.0", complexity: "O(1)" },
+  // --- pubsub (src/commands/pubsub.ts) ----------------------------------------
+  subscribe: { summary: "Listen for messages published to the given channels", since: "2.0.0", complexity: "O(N) where N is the number of channels to subscribe to." },
+  unsubscribe: { summary: "Stop listening for messages posted to the given channels", since: "2.0.0", complexity: "O(N) where N is the number of clients already subscribed to a channel." },
+  psubscribe: { summary: "Listen for messages published to channels matching the given patterns", since: "2.0.0", complexity: "O(N) where N is the number of patterns the client is already subscribed to." },
+  punsubscribe: {
+    summary: "Stop listening for messages posted to channels matching the given patterns",
+    since: "2.0.0",
+    complexity: "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).",
+  },
+  ssubscribe: { summary: "Listen for messages published to the given shard channels", since: "7.0.0", complexity: "O(N) where N is the number of shard channels to subscribe to." },
+  sunsubscribe: { summary: "Stop listening for messages posted to the given shard channels", since: "7.0.0", complexity: "O(N) where N is the number of clients already subscribed to a shard channel." },
+  publish: {
+    summary: "Post a message to a channel",
+    since: "2.0.0",
+    complexity: "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
+  },
+  spublish: { summary: "Post a message to a shard channel", since: "7.0.0", complexity: "O(N) where N is the number of clients subscribed to the receiving shard channel." },
+  pubsub: { summary: "A container for Pub/Sub commands", since: "2.8.0", complexity: "Depends on subcommand." },
+  monitor: { summary: "Listen for all requests received by the server in real time", since: "1.0.0" },
   client: { summary: "A container for client connection commands", since: "2.4.0" },
 
   // --- server ----------------------------------------------------------------
@@ -827,6 +846,9 @@ export const COMMAND_DOCS: Readonly<Record<string, CommandDocs>> = {
   fcall: { summary: "Invoke a function", since: "7.0.0", complexity: "Depends on the function that is executed." },
   fcall_ro: { summary: "Invoke a read-only function", since: "7.0.0", complexity: "Depends on the function that is executed." },
   function: { summary: "A container for function commands", since: "7.0.0", complexity: "Depends on subcommand." },
+
+  // --- sentinel (failover monitors) ------------------------------------------
+  sentinel: { summary: "A container for Redis Sentinel commands", since: "2.8.4" },
 };
 
 /** The docs of a declared command; undefined only for a command missing here (a bug the table test catches). */

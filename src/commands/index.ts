@@ -25,4 +25,7 @@ import "./bitmaps";
 import "./geo";
 import "./hyperloglog";
 import "./hash-expiry";
+// Failover monitors: SENTINEL for tools.
+import "./sentinel";
 import "./replication";
+import "./pubsub";

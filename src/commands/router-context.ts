@@ -14,6 +14,8 @@ export interface Session {
   authenticated: boolean;
   /** Set by QUIT: the connection closes after this reply. */
   closing: boolean;
+  /** Pub/Sub: the connection holds a subscription (RESP2 subscribed mode). */
+  readonly subscribed?: boolean;
 }
 
 export interface RouterContext {
@@ -41,8 +43,58 @@ export interface RouterContext {
   readonly releaseBlocked: ReleaseBlocked;
   /** Live resharding: the slot map and per-slot numbers (CLUSTER SLOTS, SHARDS, …); absent in Node tests. */
   readonly cluster?: ClusterView;
+  /** Failover: the groups and monitors as they are now (SENTINEL …); absent without a deployment. */
+  readonly topology?: () => Promise<TopologySnapshot>;
   /** Replication (WAIT, WAITAOF, READONLY, READWRITE: src/commands/replication.ts); absent where unsupported. */
   readonly replication?: ReplicationControl;
+  /** Pub/Sub: the connection's subscriptions (a RESP session's; absent over HTTP). */
+  readonly pubsub?: SubscriptionControl;
+  /** Pub/Sub: the hubs, for PUBLISH and PUBSUB (absent where no hub is bound, e.g. Node tests). */
+  readonly hubs?: HubDirectory;
+}
+
+/** One member of a group as the router sees it now (src/router/topology-view.ts). */
+export interface MemberSnapshot {
+  readonly name: string;
+  readonly role: "primary" | "replica";
+  /** Whether it answered the router's ping just now. */
+  readonly reachable: boolean;
+  /** Its replication offset (primary) or applied offset (replica); null if unreachable. */
+  readonly offset: number | null;
+  /** Replica: ms since it last acknowledged the primary (the primary's view); null: unknown. */
+  readonly lagMs: number | null;
+  /** Replica: whether its link to the primary is up. */
+  readonly linkUp: boolean | null;
+  /** How many monitors see it subjectively down. */
+  readonly sdownBy: number;
+  /** Ms since a monitor last had an answer from it (the freshest), null: none. */
+  readonly lastOkMsAgo: number | null;
+}
+
+export interface GroupSnapshot {
+  readonly group: number;
+  readonly epoch: number;
+  readonly primary: string;
+  readonly members: readonly MemberSnapshot[];
+}
+
+export interface MonitorSnapshot {
+  readonly name: string;
+  readonly reachable: boolean;
+  /** The epoch of each group's config it holds. */
+  readonly epochs: readonly number[];
+  /** Its recent failover attempts (as it led them). */
+  readonly failovers: readonly unknown[];
+}
+
+export interface TopologySnapshot {
+  readonly sentinels: number;
+  readonly quorum: number;
+  readonly downAfterMs: number;
+  readonly intervalMs: number;
+  readonly failoverTimeoutMs: number;
+  readonly groups: readonly GroupSnapshot[];
+  readonly monitors: readonly MonitorSnapshot[];
 }
 
 /** A session's replication controls. */
@@ -67,6 +119,27 @@ export interface ClusterSlotReport {
   readonly bytesIn: number[];
   readonly bytesOut: number[];
   readonly keys: string[];
+}
+
+/** Pub/Sub's three namespaces (src/pubsub/placement.ts). */
+export type SubscriptionKind = "channel" | "pattern" | "shard";
+
+/** (P|S)SUBSCRIBE and (P|S)UNSUBSCRIBE as the session performs them; replies are pushes. */
+export interface SubscriptionControl {
+  subscribe(kind: SubscriptionKind, names: string[]): Promise<Reply>;
+  /** No names: every subscription of `kind`. */
+  unsubscribe(kind: SubscriptionKind, names: string[]): Promise<Reply>;
+  /** MONITOR: from now on the connection receives every command run in the deployment. */
+  monitor(): Promise<Reply>;
+}
+
+/** PUBLISH and PUBSUB's views over every hub of the deployment. */
+export interface HubDirectory {
+  /** Delivers and returns the receivers across the deployment; `shard`: SPUBLISH. */
+  publish(shard: boolean, channel: string, message: string): Promise<number>;
+  channels(kind: "channel" | "shard", pattern: string | null): Promise<string[]>;
+  numsub(kind: "channel" | "shard", names: string[]): Promise<number[]>;
+  numpat(): Promise<number>;
 }
 
 /** Releases the client `token` parked on `shard`, with `reply` (default: its timeout reply). */

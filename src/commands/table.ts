@@ -77,13 +77,15 @@ export type Routing =
 
 /**
  * Rules the router applies that Redis hard-codes by command name rather than by flag;
- * not part of COMMAND INFO. (Pub/sub's "allowed while subscribed" will be one more.)
+ * not part of COMMAND INFO.
  * - `runs-in-multi`: acts at once inside MULTI instead of being queued, as Redis's
  *   processCommand lets EXEC, DISCARD, MULTI, WATCH, QUIT and RESET through.
  * - `denied-to-readonly-token`: refused to a read-only token although it is a read
  *   (KEYS, SCAN: they walk the whole keyspace), as Upstash refuses them.
+ * - `allowed-when-subscribed`: runs on a RESP2 connection holding subscriptions, where
+ *   Redis allows only (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT and RESET.
  */
-export type RouterFlag = "runs-in-multi" | "denied-to-readonly-token";
+export type RouterFlag = "runs-in-multi" | "denied-to-readonly-token" | "allowed-when-subscribed";
 
 export type ShardHandler = (ctx: ExecContext, argv: string[]) => Reply;
 export type RouterHandler = (ctx: RouterContext, argv: string[]) => Reply | Promise<Reply>;

@@ -99,6 +99,11 @@ export interface EngineSettings {
   minReplicasToWrite: number;
   /** min-replicas-max-lag, seconds: how stale a good replica may be, and how long a write waits for acks. */
   minReplicasMaxLag: number;
+  /**
+   * client-output-buffer-limit as [hard, soft, softSeconds] per class (normal, replica,
+   * pubsub). Only pubsub's hard limit acts: routers read it when a connection subscribes.
+   */
+  clientOutputBufferLimit: { normal: number[]; replica: number[]; pubsub: number[] };
 }
 
 export function defaultSettings(): EngineSettings {
@@ -123,5 +128,6 @@ export function defaultSettings(): EngineSettings {
     replBacklogSize: 1024 * 1024,
     minReplicasToWrite: 0,
     minReplicasMaxLag: 10,
+    clientOutputBufferLimit: { normal: [0, 0, 0], replica: [268435456, 67108864, 60], pubsub: [33554432, 8388608, 60] },
   };
 }

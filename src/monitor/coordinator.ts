@@ -2,8 +2,8 @@
  * The SlotCoordinator Durable Object (binding COORDINATOR, one object named "slot-map"):
  * owns the slot map with its epoch (src/monitor/slot-map-data.ts), built from SHARDS on
  * first use, and drives reshards and rebalances (src/monitor/migration-job.ts) with its
- * alarm: each alarm performs one step and stores the job before the next, so a SIGKILL at
- * any point resumes where it stopped. Off the request path: routers fetch the map only
+ * alarm: each alarm performs steps for up to ALARM_BUDGET_MS, storing the job after each,
+ * so a SIGKILL at any point resumes where it stopped. Off the request path: routers fetch the map only
  * when a shard refused a key (MOVED) or before a keyspace-wide command, and cache it.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -12,14 +12,15 @@ import { primaryName } from "../shard/group";
 import type { Shard } from "../shard/shard";
 import type { ShardSlotConfig } from "../shard/slot-state";
 import { SLOTS } from "../util/keyslot";
-import { groupConfig, jobProgress, newJob, takeChunk, type MigrationJob } from "./migration-job";
+import { BATCH_KEYS, groupConfig, jobProgress, newJob, takeChunk, type MigrationJob } from "./migration-job";
 import { initialSlotMap, ownerOf, planRebalance, planReshard, rangesOf, validateSlotMap, type SlotMapData } from "./slot-map-data";
 
 export const COORDINATOR_NAME = "slot-map";
 
-/** Keys one migration batch moves at most (and about how many bytes): one RPC each way. */
-const BATCH_KEYS = 1000;
+/** Bytes one migration batch moves about at most (keys: the job's batchKeys): one RPC each way. */
 const BATCH_BYTES = 8 * 1024 * 1024;
+/** Steps one alarm runs for at most this long before it yields to the next alarm. */
+const ALARM_BUDGET_MS = 250;
 /** Pause before retrying a step that failed (a shard restarting, …). */
 const RETRY_MS = 1000;
 
@@ -66,15 +67,17 @@ export class SlotCoordinator extends DurableObject<Env> {
   }
 
   /** Starts moving slots so that `shards` groups own them all; refused while a job runs. */
-  async startReshard(shards: number): Promise<{ job: Record<string, unknown> | null } | { error: string }> {
+  async startReshard(shards: number, batchKeys = BATCH_KEYS, pauseMs = 0): Promise<{ job: Record<string, unknown> | null } | { error: string }> {
     if (!Number.isInteger(shards) || shards < 1 || shards > SLOTS) return { error: "ERR shards must be an integer from 1 to 16384" };
+    if (!Number.isInteger(batchKeys) || batchKeys < 1 || batchKeys > 100_000) return { error: "ERR batchKeys must be an integer from 1 to 100000" };
+    if (!Number.isInteger(pauseMs) || pauseMs < 0 || pauseMs > 60_000) return { error: "ERR pauseMs must be an integer from 0 to 60000" };
     if (this.job) return { error: `ERR a ${this.job.mode} is already running (${this.job.id})` };
     const map = await this.current();
     const moves = planReshard(ownerOf(map.ranges), shards);
     if (moves.length === 0 && shards >= map.groups) {
       if (shards === map.groups) return { job: null };
     }
-    return this.begin(newJob("reshard", shards, map.groups, moves, Date.now()), Math.max(map.groups, shards));
+    return this.begin(newJob("reshard", shards, map.groups, moves, Date.now(), batchKeys, pauseMs), Math.max(map.groups, shards));
   }
 
   /** Starts moving slots between the groups to even out `by` (measured by the shards' slot stats). */
@@ -102,9 +105,20 @@ export class SlotCoordinator extends DurableObject<Env> {
   }
 
   async alarm(): Promise<void> {
-    let more: boolean;
+    let more = true;
     try {
-      more = await this.step();
+      // Several steps per alarm (each stored before the next, so a kill between any two
+      // resumes as well): an alarm's scheduling costs more than a step.
+      for (const started = Date.now(); more && Date.now() - started < ALARM_BUDGET_MS; ) {
+        const batches = this.job?.batches ?? 0;
+        more = await this.step();
+        // A throttled job (pauseMs) rests after each batch.
+        const pause = this.job?.pauseMs ?? 0;
+        if (more && pause > 0 && this.job!.batches > batches) {
+          await this.ctx.storage.setAlarm(Date.now() + pause);
+          return;
+        }
+      }
     } catch (e) {
       if (this.job) {
         this.job.lastError = (e as Error).message;
@@ -178,7 +192,7 @@ export class SlotCoordinator extends DurableObject<Env> {
         return this.save({ ...map, epoch }, job);
       }
       case "move": {
-        const r = await this.shard(chunk.from).migrateSlots(chunk.slots, groupPrimary(chunk.to), BATCH_KEYS, BATCH_BYTES);
+        const r = await this.shard(chunk.from).migrateSlots(chunk.slots, groupPrimary(chunk.to), job.batchKeys ?? BATCH_KEYS, BATCH_BYTES);
         job.keysMoved += r.moved;
         job.bytesMoved += r.bytes;
         job.batches++;

@@ -37,6 +37,10 @@ export interface MigrationJob {
   /** Groups after the job (reshard: the requested count; rebalance: unchanged). */
   readonly shards: number;
   readonly groupsBefore: number;
+  /** Keys one migration batch moves at most (one RPC source → target each). */
+  readonly batchKeys: number;
+  /** Pause after each batch (ms; 0: none): throttles a migration to spare the live load. */
+  readonly pauseMs: number;
   /** "init" until every group was told its slots, then "chunks", then "retire". */
   stage: "init" | "chunks" | "retire" | "done";
   /** Moves not yet in a chunk: [slot, from, to]. */
@@ -53,15 +57,19 @@ export interface MigrationJob {
   lastError: string | null;
 }
 
-/** Slots per chunk: keys of a chunk stay hidden from KEYS/DBSIZE on the target until it ends. */
+/** Slots per chunk (one mark/finish pair of pushes for them all). */
 export const CHUNK_SLOTS = 128;
+/** Keys per batch by default: one RPC each way, well under the RPC size limit for small keys. */
+export const BATCH_KEYS = 1000;
 
-export function newJob(mode: MigrationJob["mode"], shards: number, groupsBefore: number, moves: SlotMove[], now: number): MigrationJob {
+export function newJob(mode: MigrationJob["mode"], shards: number, groupsBefore: number, moves: SlotMove[], now: number, batchKeys = BATCH_KEYS, pauseMs = 0): MigrationJob {
   return {
     id: `${mode}-${now}`,
     mode,
     shards,
     groupsBefore,
+    batchKeys,
+    pauseMs,
     stage: "init",
     pending: moves.map((m) => [m.slot, m.from, m.to]),
     chunk: null,

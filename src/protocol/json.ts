@@ -247,6 +247,10 @@ function value(r: Reply, base64: boolean): string {
       return "null";
     case "verbatim":
       return bytes(r.text, base64);
+    case "push":
+      return list(r.items, base64);
+    case "sequence":
+      return list(r.replies, base64);
   }
 }
 

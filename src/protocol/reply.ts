@@ -23,7 +23,9 @@ export type Reply =
   | SetReply
   | NullArrayReply
   | VerbatimReply
-  | PairsReply;
+  | PairsReply
+  | PushReply
+  | SequenceReply;
 
 interface SimpleReply { readonly kind: "simple"; readonly value: string }
 /** `message` starts with the error code, as Redis sends it: "ERR syntax error". */
@@ -47,6 +49,14 @@ interface VerbatimReply { readonly kind: "verbatim"; readonly format: string; re
  * Redis 7.0 replies there (an array, not a map, so order is kept).
  */
 export interface PairsReply { readonly kind: "pairs"; readonly items: Reply[] }
+
+/** Pub/Sub: a push (RESP3 `>`, RESP2 an array), as Redis sends subscribe replies and messages. */
+export interface PushReply { readonly kind: "push"; readonly items: Reply[] }
+/**
+ * Several top-level replies from one command, sent one after the other (SUBSCRIBE a b
+ * answers one push per channel). Only at the top level of a RESP session's reply.
+ */
+export interface SequenceReply { readonly kind: "sequence"; readonly replies: Reply[] }
 
 export const OK: SimpleReply = { kind: "simple", value: "OK" };
 export const QUEUED: SimpleReply = { kind: "simple", value: "QUEUED" };
@@ -80,6 +90,13 @@ export function pairs(items: Reply[]): PairsReply {
 }
 export function verbatim(text: string, format = "txt"): VerbatimReply {
   return { kind: "verbatim", format, text };
+}
+
+export function push(items: Reply[]): PushReply {
+  return { kind: "push", items };
+}
+export function sequence(replies: Reply[]): SequenceReply {
+  return { kind: "sequence", replies };
 }
 
 export function isError(r: Reply): r is ErrorReply {

@@ -1,13 +1,20 @@
 /**
  * The admin side of live resharding (behind the admin token, mounted by src/router/admin.ts):
  *   POST /admin/reshard  {"shards": n}           → moves slots so n groups own them all
+ *                        (optional "batchKeys": keys per migration batch, default 1000;
+ *                        "pauseMs": a rest after each batch, to throttle the migration)
  *                        {"rebalance": "keys" | "memory" | "load"} → evens out the groups
  *   GET  /admin/topology → {"slots": slotsTopology(…)} (the map, the running and last job)
+ *   GET  /admin/slot-keys[?groups=n] → per group object, its epoch and [slot, keys] for
+ *                        every slot it holds keys of (audits: a key held by a group that
+ *                        does not own its slot, or by two groups, shows here)
  * Both talk to the SlotCoordinator (src/monitor/coordinator.ts); the job runs on its alarm,
  * so the POST returns at once and progress is read from the topology.
  */
 import type { Env } from "../config";
-import type { RebalanceBy, SlotCoordinator } from "../monitor/coordinator";
+import { groupPrimary, type RebalanceBy, type SlotCoordinator } from "../monitor/coordinator";
+import type { Shard } from "../shard/shard";
+import { SLOTS } from "../util/keyslot";
 
 type CoordinatorRpc = Pick<SlotCoordinator, "topology" | "startReshard" | "startRebalance">;
 
@@ -28,16 +35,40 @@ export async function slotsTopology(env: Env): Promise<Record<string, unknown>> 
 
 /** POST /admin/reshard's body → the coordinator's answer ({job} or {error}) and an HTTP status. */
 export async function startReshard(env: Env, body: unknown): Promise<{ status: number; body: unknown }> {
-  const b = (body ?? {}) as { shards?: unknown; rebalance?: unknown };
+  const b = (body ?? {}) as { shards?: unknown; rebalance?: unknown; batchKeys?: unknown; pauseMs?: unknown };
   let r: Awaited<ReturnType<CoordinatorRpc["startReshard"]>>;
   if (b.rebalance !== undefined) {
     const by = b.rebalance === true ? "keys" : b.rebalance;
     if (by !== "keys" && by !== "memory" && by !== "load") return { status: 400, body: { error: 'ERR rebalance must be "keys", "memory" or "load"' } };
     r = await coordinator(env).startRebalance(by as RebalanceBy);
   } else if (typeof b.shards === "number") {
-    r = await coordinator(env).startReshard(b.shards);
+    if (b.batchKeys !== undefined && typeof b.batchKeys !== "number") return { status: 400, body: { error: "ERR batchKeys must be a number" } };
+    if (b.pauseMs !== undefined && typeof b.pauseMs !== "number") return { status: 400, body: { error: "ERR pauseMs must be a number" } };
+    r = await coordinator(env).startReshard(b.shards, b.batchKeys, b.pauseMs);
   } else {
     return { status: 400, body: { error: 'ERR expected {"shards": n} or {"rebalance": "keys"|"memory"|"load"}' } };
   }
   return "error" in r ? { status: 409, body: r } : { status: 202, body: { result: r.job ?? "nothing to move" } };
+}
+
+/**
+ * GET /admin/slot-keys: what every group object holds, slot by slot, straight from the
+ * objects (past the routing gate and the KEYS filter): groups 0..n-1, n = ?groups or the
+ * slot map's group count.
+ */
+export async function slotKeys(env: Env, groupsParam: string | null): Promise<{ status: number; body: unknown }> {
+  const t = await coordinator(env).topology();
+  const groups = groupsParam === null ? t.map.groups : Number(groupsParam);
+  if (!Number.isInteger(groups) || groups < 1 || groups > 1024) return { status: 400, body: { error: "ERR groups must be an integer from 1 to 1024" } };
+  const all = Array.from({ length: SLOTS }, (_, i) => i);
+  const reports = await Promise.all(
+    Array.from({ length: groups }, async (_, g) => {
+      const stub = env.SHARD.get(env.SHARD.idFromName(groupPrimary(g))) as unknown as Pick<Shard, "slotReport">;
+      const r = await stub.slotReport(all);
+      const slots: Array<[number, number]> = [];
+      r.keyCount.forEach((n, i) => n > 0 && slots.push([r.slots[i], n]));
+      return { group: g, epoch: r.epoch, keys: slots.reduce((n, [, k]) => n + k, 0), slots };
+    }),
+  );
+  return { status: 200, body: { epoch: t.map.epoch, groups: reports } };
 }

@@ -14,12 +14,19 @@
  *                         Redis skips them when it loads; keys of databases other than 0,
  *                         functions, and types Hotslot does not hold (streams, modules) are
  *                         counted and reported. → {"result": {...counts}} or {"error": "…"}.
+ *
+ * Failover (src/router/failover-admin.ts):
+ *   GET  /admin/topology          → groups (primary, replicas with offsets and lag, epoch) and monitors
+ *   POST /admin/failover/<group>  → a controlled failover of the group, as Redis FAILOVER
+ *   POST /admin/faults            ← {"target": "shard-0" | "monitor-1", "fault": {...} | null}
+ *                                   (test configurations only: FAULT_INJECTION = "yes")
  */
 import type { Hono } from "hono";
 import { readConfig, type Config, type Env } from "../config";
 import { Authenticator } from "./auth";
+import { failoverAdmin } from "./failover-admin";
 import { shardPool } from "./pool";
-import { slotsTopology, startReshard } from "./admin-reshard";
+import { slotKeys, startReshard } from "./admin-reshard";
 import { ImportFailed, importRdb, rdbFile, type ExportSource } from "./rdb-transfer";
 
 export const ERR_ADMIN_DISABLED = "ERR admin endpoints are disabled: set the HOTSLOT_ADMIN_TOKEN secret";
@@ -48,11 +55,17 @@ export function mountAdmin(app: Hono<{ Bindings: Env }>): void {
     if (path === "/admin/export" && (c.req.method === "GET" || c.req.method === "POST")) return exportRdb(c.env);
     if (path === "/admin/import" && (c.req.method === "POST" || c.req.method === "PUT")) return importFile(c.env, c.req.raw);
     // Live resharding (src/router/admin-reshard.ts).
-    if (path === "/admin/topology" && c.req.method === "GET") return json({ slots: await slotsTopology(c.env) });
     if (path === "/admin/reshard" && c.req.method === "POST") {
       const r = await startReshard(c.env, await c.req.json().catch(() => null));
       return json(r.body, r.status);
     }
+    if (path === "/admin/slot-keys" && c.req.method === "GET") {
+      const r = await slotKeys(c.env, url.searchParams.get("groups"));
+      return json(r.body, r.status);
+    }
+    // Failover: topology, controlled failover, fault injection.
+    const failover = await failoverAdmin(c.env, c.req.method, path, c.req.raw);
+    if (failover !== null) return failover;
     return json({ error: "ERR unknown admin endpoint: GET /admin/export or POST /admin/import" }, 404);
   });
 }

@@ -26,6 +26,8 @@ export interface ClientConnection {
   readonly blocked: boolean;
   /** Commands queued in MULTI, or -1 outside MULTI. */
   readonly multiQueued: number;
+  /** Pub/Sub: channels, patterns and shard channels held (CLIENT LIST's sub, psub, ssub). */
+  readonly subscriptionCounts?: readonly [sub: number, psub: number, ssub: number];
   /** Set once the connection is to close after its current reply (QUIT, CLIENT KILL of itself). */
   closing: boolean;
   /** Releases its parked blocking command with `reply` (default: its timeout reply), through `release`. */
@@ -53,7 +55,19 @@ class ClientRecord {
     if (this.conn.multiQueued >= 0) f += "x";
     if (this.conn.blocked) f += "b";
     if (this.conn.closing) f += "c";
+    if (this.pubsub) f += "P";
     return f || "N";
+  }
+
+  /** Holds a subscription: Redis's CLIENT_PUBSUB (type pubsub, flag P). */
+  get pubsub(): boolean {
+    const n = this.conn.subscriptionCounts;
+    return n !== undefined && n[0] + n[1] + n[2] > 0;
+  }
+
+  /** CLIENT LIST / KILL's TYPE: pubsub while subscribed, else normal. */
+  typeMatches(type: string): boolean {
+    return type.toLowerCase() === (this.pubsub ? "pubsub" : "normal");
   }
 
   /** One CLIENT LIST line (without the newline), fields in redis-server 7.0's order. */
@@ -69,9 +83,9 @@ class ClientRecord {
       `idle=${Math.floor((now - this.lastCommandAt) / 1000)}`,
       `flags=${this.flags}`,
       "db=0",
-      "sub=0",
-      "psub=0",
-      "ssub=0",
+      `sub=${c.subscriptionCounts?.[0] ?? 0}`,
+      `psub=${c.subscriptionCounts?.[1] ?? 0}`,
+      `ssub=${c.subscriptionCounts?.[2] ?? 0}`,
       `multi=${c.multiQueued}`,
       "qbuf=0",
       "qbuf-free=0",
@@ -92,7 +106,7 @@ class ClientRecord {
   }
 }
 
-/** Client types CLIENT LIST / KILL TYPE accept; every RESP session is `normal` today. */
+/** Client types CLIENT LIST / KILL TYPE accept; a RESP session is `normal`, or `pubsub` while subscribed. */
 const CLIENT_TYPES = new Set(["normal", "master", "replica", "slave", "pubsub"]);
 
 export class ClientRegistry implements ClientDirectory {
@@ -143,8 +157,7 @@ export class ClientRegistry implements ClientDirectory {
     const now = Date.now();
     let records: ClientRecord[];
     if (filter.ids) records = filter.ids.flatMap((id) => this.clients.get(id) ?? []);
-    // Every client is of one type (typeMatches): a TYPE filter keeps all or none.
-    else records = filter.type === undefined || typeMatches(filter.type) ? [...this.clients.values()] : [];
+    else records = [...this.clients.values()].filter((r) => filter.type === undefined || r.typeMatches(filter.type));
     return records.map((r) => r.line(now) + "\n").join("");
   }
 
@@ -159,7 +172,7 @@ export class ClientRegistry implements ClientDirectory {
       if (filter.id !== undefined && r.conn.id !== filter.id) continue;
       if (filter.addr !== undefined && r.addr !== filter.addr) continue;
       if (filter.laddr !== undefined && filter.laddr !== "0.0.0.0:0") continue;
-      if (filter.type !== undefined && !typeMatches(filter.type)) continue;
+      if (filter.type !== undefined && !r.typeMatches(filter.type)) continue;
       killed++;
       if (r.conn.id === callerId) r.conn.closing = true;
       else r.conn.kill(release);
@@ -173,11 +186,6 @@ export class ClientRegistry implements ClientDirectory {
     if (!r || !r.conn.blocked) return 0;
     return (await r.conn.unblock(release, withError ? error(UNBLOCKED_ERROR) : undefined)) ? 1 : 0;
   }
-}
-
-/** Every session is a normal client (no replicas or pub/sub sessions yet). */
-function typeMatches(type: string): boolean {
-  return type.toLowerCase() === "normal";
 }
 
 /** This isolate's registry. */

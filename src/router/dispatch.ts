@@ -11,7 +11,7 @@
 import { scanCursorOrReply } from "../commands/args";
 import { mergeDebugReplies } from "../commands/debug";
 import { CommandError, ERR_CROSSSLOT, ERR_PROTECTED, errNoPerm, errUnknownCommand, errWrongArity } from "../commands/errors";
-import type { RouterContext } from "../commands/router-context";
+import type { RouterContext, TopologySnapshot } from "../commands/router-context";
 import { arityOk, commandKeys, hasRouterFlag, keyIndexes, lookupCommand, type CommandSpec } from "../commands/table";
 import { error, isError, OK, type Reply } from "../protocol/reply";
 import type { WatchedKey } from "../shard/core";
@@ -42,6 +42,8 @@ export interface ShardPool {
   block(shard: number, argv: string[], token: string, maxWaitMs: number, signal?: AbortSignal, asking?: boolean): Promise<Reply>;
   /** Releases a client parked by `block` (it disconnected, or CLIENT UNBLOCK: then with `reply`). */
   unblock(shard: number, token: string, reply?: Reply): Promise<void>;
+  /** Failover: the groups and monitors now (SENTINEL); absent in pools without monitors. */
+  topology?(): Promise<TopologySnapshot>;
   /** Replication: a read-only batch served by a replica of the group (falling back to its primary). */
   execReplica?(shard: number, batch: string[][]): Promise<Reply[]>;
   /** Replication: how many replicas acknowledged the group's current offset (WAIT). */
@@ -49,7 +51,9 @@ export interface ShardPool {
 }
 
 /** How old the slot map may be when a keyspace-wide command is routed (live resharding). */
-const FANOUT_MAP_MAX_AGE_MS = 1000;
+// Live resharding: 0 — a scale-out can finish within any fixed age, and a keyspace-wide
+// command on a stale map would miss the new groups' keys (one coordinator RPC per such command).
+const FANOUT_MAP_MAX_AGE_MS = 0;
 
 /** A command as it entered the router, its table entry looked up once (undefined: unknown). */
 export interface RoutedCommand {

@@ -53,12 +53,18 @@ import { mountAdmin } from "./admin";
 import { isLocalDevRequest, presentedToken, requestAuthenticator, WELL_KNOWN_DEV_TOKENS, type Authenticator, type Grant } from "./auth";
 import type { CommandSpec } from "../commands/table";
 import { clusterView } from "./cluster-view";
+import { ERR_PUBSUB_OFF } from "../commands/pubsub";
+import { errNoPerm } from "../commands/errors";
 import { resolveCommand, routeBatch, routeBlocking, runRouterCommand, type LocalRunner, type RoutedCommand, type ShardPool } from "./dispatch";
 import { Transaction } from "./transaction";
 import { clientRegistry } from "./clients";
 import { DurableShardPool, shardPool } from "./pool";
 import { acceptRespWebSocket } from "./websocket";
 import { encodeSyncToken, parseSyncToken } from "./sync-token";
+import { durableHubs, HubClient, type HubConnector } from "../pubsub/hubs";
+import { monitorStream, subscribeStream } from "./sse-subscribe";
+import { MonitorFeed } from "../pubsub/monitor";
+import { readPubsubOutputLimit } from "../pubsub/output-limit";
 
 // --- per-request state and responses ---------------------------------------------------
 
@@ -70,6 +76,8 @@ interface RequestState {
   auth: Authenticator;
   grant: Grant | null;
   pool: ShardPool;
+  /** Pub/Sub: this request's way to the hubs (undefined without a HUB binding). */
+  hubs?: HubConnector;
   /**
    * Served without a secret credential: open (no token needed) or by a well-known dev
    * token. Any web page could then send the request, so GET runs no writes.
@@ -347,6 +355,9 @@ function httpContext(st: RequestState): RouterContext {
     releaseBlocked: (shard, token, reply) => st.pool.unblock(shard, token, reply),
     // Live resharding: CLUSTER SLOTS, SHARDS, …
     cluster: st.pool instanceof DurableShardPool ? clusterView(st.pool) : undefined,
+    // PUBLISH and PUBSUB over HTTP (SUBSCRIBE is the /subscribe event stream).
+    hubs: st.hubs ? new HubClient(st.hubs) : undefined,
+    topology: st.pool.topology ? () => st.pool.topology!() : undefined,
   };
 }
 
@@ -387,6 +398,11 @@ function run(st: RequestState, cmds: string[][]): Promise<Reply[]> {
 }
 
 function route(st: RequestState, cmds: RoutedCommand[]): Promise<Reply[]> {
+  // MONITOR: an HTTP request's commands show as from "http" (it has no client address).
+  if (st.hubs) {
+    const feed = new MonitorFeed(st.hubs);
+    for (const c of cmds) feed.command(c.spec, c.argv, "http");
+  }
   return routeBatch(st.pool, cmds, { access: st.auth.access(st.grant), runLocal: httpLocalRunner(st), replicaReads: st.replicaReads });
 }
 
@@ -478,6 +494,7 @@ export function createApp(): Hono<App> {
     }
     const auth = requestAuthenticator(config, url);
     const pool = shardPool(c.env, config.shards);
+    const hubs = c.env.HUB ? durableHubs(c.env.HUB, config.pubsubHubs) : undefined;
 
     if (c.req.header("upgrade")?.toLowerCase() === "websocket") {
       // A RESP session: with tokens configured, a client without one may still AUTH inside
@@ -487,7 +504,8 @@ export function createApp(): Hono<App> {
       if ((presented !== null || !auth.configured) && !grant && auth.required) {
         return respond(cors.allowOrigin, null, errorJson(auth.unauthorizedMessage), 401, "application/json");
       }
-      return acceptRespWebSocket(pool, auth, grant, config.maxValueBytes, (p) => c.executionCtx.waitUntil(p));
+      const pubsub = hubs ? { hubs } : undefined;
+      return acceptRespWebSocket(pool, auth, grant, config.maxValueBytes, (p) => c.executionCtx.waitUntil(p), pubsub);
     }
 
     const requested = (c.req.header("upstash-response-format") ?? "json").toLowerCase();
@@ -498,6 +516,7 @@ export function createApp(): Hono<App> {
       auth,
       grant: null,
       pool,
+      hubs,
       publicCredential: false,
       allowOrigin: cors.allowOrigin,
       base64,
@@ -536,6 +555,29 @@ export function createApp(): Hono<App> {
   app.on(["POST", "PUT"], "/", command);
   app.on(["POST", "PUT"], "/pipeline", pipeline);
   app.on(["POST", "PUT"], "/multi-exec", transaction);
+
+  // Pub/Sub as Server-Sent Events (@upstash/redis's subscribe() POSTs, with an empty body).
+  const subscribe = (kind: "channel" | "pattern") => async (c: Context<App>) => {
+    const st = c.get("state");
+    if (hasUnsafePathSegment(c.req.raw.url)) return fail(st, ERR_BAD_PATH);
+    const [, ...names] = pathFormArgv(new URL(c.req.url), null);
+    if (names.length === 0) return fail(st, `ERR wrong number of arguments for '${kind === "channel" ? "subscribe" : "psubscribe"}' command`);
+    if (!st.hubs) return fail(st, ERR_PUBSUB_OFF);
+    const headers: Record<string, string> = {};
+    if (st.allowOrigin !== null) headers["access-control-allow-origin"] = st.allowOrigin;
+    return subscribeStream(st.hubs, kind, names, c.req.raw.signal, await readPubsubOutputLimit(st.pool), headers);
+  };
+  app.on(["GET", "POST"], "/subscribe/*", subscribe("channel"));
+  app.on(["GET", "POST"], "/psubscribe/*", subscribe("pattern"));
+  // MONITOR as Server-Sent Events: admin or full token (a read-only token is refused, as MONITOR is).
+  app.get("/monitor", async (c) => {
+    const st = c.get("state");
+    if (st.auth.access(st.grant).readOnly) return fail(st, errNoPerm("monitor"), 403);
+    if (!st.hubs) return fail(st, ERR_PUBSUB_OFF);
+    const headers: Record<string, string> = {};
+    if (st.allowOrigin !== null) headers["access-control-allow-origin"] = st.allowOrigin;
+    return monitorStream(st.hubs, c.req.raw.signal, await readPubsubOutputLimit(st.pool), headers);
+  });
 
   // The path form (HEAD is served as GET, without the body).
   app.on(["GET", "POST", "PUT"], "*", async (c) => {

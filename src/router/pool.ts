@@ -14,8 +14,10 @@ import { ShardChannel, ShardLink, type ShardEndpoint } from "./channel";
 import type { ShardPool } from "./dispatch";
 import type { SlotMap } from "./slots";
 import { slotMapCache, type SlotMapCache } from "./slot-map-cache";
-import { initialGroupConfig, isStaleRoute, primaryName, type GroupConfig } from "../shard/group";
-import { readConfig } from "../config";
+import { RoutedShardEndpoint, topologyOf } from "./topology";
+import { topologySnapshot } from "./topology-view";
+import type { TopologySnapshot } from "../commands/router-context";
+import { isStaleRoute, primaryName, type GroupConfig } from "../shard/group";
 import { shardObject } from "../shard/address";
 import type { ShardOp, ShardResult } from "../shard/core";
 import type { RouteInfo } from "../shard/replication";
@@ -57,17 +59,14 @@ export class DurableShardPool implements ShardPool {
     return this.slotCache.refusal;
   }
 
-  /** The object group `shard`'s commands go to: the one place the router names it. */
-  private objectId(shard: number): DurableObjectId {
-    return this.env.SHARD.idFromName(shardName(shard));
-  }
-
+  /** Group `shard`'s ordered channel; its calls go to the group's current primary (failover: src/router/topology.ts). */
   private channel(shard: number): ShardChannel {
-    return (this.channels[shard] ??= new ShardChannel(new ShardLink(() => this.env.SHARD.get(this.objectId(shard)) as unknown as ShardEndpoint)));
+    return (this.channels[shard] ??= new ShardChannel(new ShardLink((): ShardEndpoint => new RoutedShardEndpoint(this.env, topologyOf(this.env), shard))));
   }
 
+  /** Group `shard`'s current primary, for admin calls. */
   private stub(shard: number): ExportRpc {
-    return this.env.SHARD.get(this.objectId(shard)) as unknown as ExportRpc;
+    return shardObject<ExportRpc>(this.env, topologyOf(this.env).config(shard).primary);
   }
 
   /** Per-slot numbers of group `shard` (CLUSTER COUNTKEYSINSLOT, GETKEYSINSLOT, SLOT-STATS). */
@@ -101,6 +100,11 @@ export class DurableShardPool implements ShardPool {
   /** Alone on this request's stub, so it reaches the shard after this request's BLOCK. */
   unblock(shard: number, token: string, reply?: Reply): Promise<void> {
     return this.channel(shard).unblock(token, reply);
+  }
+
+  /** Failover: the groups and monitors now (SENTINEL commands, src/router/topology-view.ts). */
+  topology(): Promise<TopologySnapshot> {
+    return topologySnapshot(this.env);
   }
 
   // --- replication (src/shard/replication.ts) ---------------------------------------------
@@ -167,12 +171,9 @@ export class DurableShardPool implements ShardPool {
   }
 }
 
-/**
- * Group `group`'s members as the router knows them: the initial layout until the
- * topology cache (the sentinel work) replaces this one function with its cached config.
- */
+/** Group `group`'s members as the router knows them: the topology cache (src/router/topology.ts). */
 export function groupConfigOf(env: Env, group: number): GroupConfig {
-  return initialGroupConfig(group, readConfig(env).replicas);
+  return topologyOf(env).config(group);
 }
 /** A pool for the current request (a WebSocket connection, an HTTP request): channels of its own. */
 export function shardPool(env: Env, shards: number): DurableShardPool {

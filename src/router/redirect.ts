@@ -4,10 +4,15 @@
  *   MOVED <slot> <epoch>  the slot is served by another group: refetch the slot map
  *                         (src/router/slot-map-cache.ts) and send the command where it now points;
  *   ASK <slot> <group>    the slot is migrating and the key is not (or no longer) on the
- *                         source: send the command once to `group`, flagged asking.
+ *                         source: send the command once to `group`, flagged asking;
+ *   SPLIT <slot>          a command the router split by group (MGET, MSET, DEL, …) holds keys
+ *                         of several slots, one of them moving: it is split per slot, each
+ *                         piece routed (and redirected) on its own, the replies merged.
  * A command redirected more than MAX_REDIRECTS times answers TRYAGAIN (the slot kept moving).
  */
-import { NULL_ARRAY, error, type Reply } from "../protocol/reply";
+import { keyIndexes, lookupCommand } from "../commands/table";
+import { NULL_ARRAY, OK, error, isError, type Reply } from "../protocol/reply";
+import { keySlot } from "../util/keyslot";
 import type { WatchedKey } from "../shard/core";
 import { isRedirect } from "../shard/slot-state";
 import type { ShardPool } from "./dispatch";
@@ -46,6 +51,11 @@ export async function followRedirects(pool: ShardPool, batches: string[][][], re
       return;
     }
     await refreshIfMoved(pool, todo.map(({ shard, index }) => results[shard][index]));
+    const splits = todo.filter((t) => (results[t.shard][t.index] as { message: string }).message.startsWith("SPLIT "));
+    if (splits.length > 0) {
+      await Promise.all(splits.map(async (t) => (results[t.shard][t.index] = await runPerSlot(pool, batches[t.shard][t.index]))));
+      todo.splice(0, todo.length, ...todo.filter((t) => !splits.includes(t)));
+    }
     const groups = new Map<string, { shard: number; asking: boolean; argv: string[][]; from: typeof todo }>();
     for (const t of todo) {
       const d = destination(pool, (results[t.shard][t.index] as { message: string }).message);
@@ -66,6 +76,54 @@ export async function followRedirects(pool: ShardPool, batches: string[][][], re
         g.from.forEach((t, i) => (results[t.shard][t.index] = replies[i]));
       }),
     );
+  }
+}
+
+/**
+ * A split command (MGET, MSET, DEL, EXISTS, TOUCH, UNLINK) refused with SPLIT: one piece per
+ * slot, routed by the current map and redirected like any command (a piece has one slot,
+ * so it is never split again), the replies merged as the router merges a split command.
+ */
+async function runPerSlot(pool: ShardPool, argv: string[]): Promise<Reply> {
+  const spec = lookupCommand(argv[0])!;
+  const step = spec.keys?.step ?? 1;
+  const pieces = new Map<number, { argv: string[]; positions: number[] }>();
+  keyIndexes(spec, argv).forEach((i, n) => {
+    const slot = keySlot(argv[i]);
+    let p = pieces.get(slot);
+    if (!p) pieces.set(slot, (p = { argv: [argv[0]], positions: [] }));
+    for (let j = 0; j < step; j++) p.argv.push(argv[i + j]);
+    p.positions.push(n);
+  });
+  const batches: string[][][] = Array.from({ length: pool.slots.shardCount }, () => []);
+  const where = [...pieces].map(([slot, p]) => {
+    const shard = pool.slots.shardOfSlot(slot);
+    return { shard, index: batches[shard].push(p.argv) - 1, positions: p.positions };
+  });
+  const results = await Promise.all(
+    batches.map(async (batch, shard) => {
+      if (batch.length === 0) return [];
+      try {
+        return await pool.exec(shard, batch);
+      } catch (e) {
+        return batch.map(() => error(`ERR shard ${shard} unavailable: ${(e as Error).message}`));
+      }
+    }),
+  );
+  await followRedirects(pool, batches, results);
+  const replies = where.map((w) => results[w.shard][w.index]);
+  const failed = replies.find(isError);
+  if (failed) return failed;
+  switch (spec.routing) {
+    case "split-sum":
+      return replies.reduce<number>((sum, r) => sum + Number(r), 0);
+    case "split-values": {
+      const out: Reply[] = new Array(where.reduce((n, w) => n + w.positions.length, 0)).fill(null);
+      where.forEach((w, n) => w.positions.forEach((pos, j) => (out[pos] = (replies[n] as Reply[])[j])));
+      return out;
+    }
+    default:
+      return OK;
   }
 }
 

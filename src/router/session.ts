@@ -15,7 +15,11 @@ import { ERR_CROSSSLOT, ERR_EXECABORT, ERR_NOAUTH } from "../commands/errors";
 import type { ReleaseBlocked, RouterContext, Session } from "../commands/router-context";
 import { hasRouterFlag, type CommandSpec } from "../commands/table";
 import { encodeRepliesBinary } from "../protocol/resp";
-import { error, OK, QUEUED, type Reply } from "../protocol/reply";
+import { error, OK, push, QUEUED, simple, type Reply } from "../protocol/reply";
+import { MonitorFeed } from "../pubsub/monitor";
+import { DEFAULT_PUBSUB_OUTPUT_LIMIT, readPubsubOutputLimit } from "../pubsub/output-limit";
+import { HubClient, type HubConnector } from "../pubsub/hubs";
+import { SessionSubscriptions } from "../pubsub/subscriptions";
 import type { WatchedKey } from "../shard/core";
 import { keySlot } from "../util/keyslot";
 import type { Access, Authenticator, Grant } from "./auth";
@@ -116,13 +120,25 @@ export class RespSession implements Session, ClientConnection {
   private replicaReads = false;
   private readonly written = new Set<number>();
 
+  /** Pub/Sub: the connection's subscriptions, made at its first (P|S)SUBSCRIBE. */
+  private subs: SessionSubscriptions | null = null;
+  /** MONITOR: this connection's commands, to the monitors (when there are any). */
+  private readonly monitorFeed: MonitorFeed | null;
+  /** Pub/Sub: unsent pushed output past this closes the connection (read at the first subscription). */
+  pubsubOutputLimit = DEFAULT_PUBSUB_OUTPUT_LIMIT;
+  /** Pub/Sub: where pushed messages go, encoded (the transport sets it). */
+  pushOut: ((encoded: string) => void) | null = null;
+
   constructor(
     private readonly pool: ShardPool,
     private readonly auth: Authenticator,
     grant: Grant | null,
+    /** Pub/Sub: how this connection reaches the hubs (absent: Pub/Sub is off). */
+    private readonly hubs?: HubConnector,
   ) {
     this.authenticated = grant !== null || !auth.required;
     this.access = auth.access(grant);
+    this.monitorFeed = hubs ? new MonitorFeed(hubs) : null;
     clientRegistry.register(this);
     const self = this;
     this.ctx = {
@@ -143,6 +159,7 @@ export class RespSession implements Session, ClientConnection {
       releaseBlocked: (shard, token, reply) => this.pool.unblock(shard, token, reply),
       // Live resharding: CLUSTER SLOTS, SHARDS, … (a pool of Durable Objects only).
       cluster: pool instanceof DurableShardPool ? clusterView(pool) : undefined,
+      topology: this.pool.topology ? () => this.pool.topology!() : undefined,
       replication: {
         waitAcks: (count, timeoutMs) => this.waitAcks(count, timeoutMs),
         setReplicaReads: (on) => (this.replicaReads = on),
@@ -154,7 +171,34 @@ export class RespSession implements Session, ClientConnection {
         watch: (keys) => this.watch(keys),
         unwatch: () => this.unwatch(),
       },
+      get pubsub() {
+        return self.subscriptions() ?? undefined;
+      },
+      hubs: hubs ? new HubClient(hubs) : undefined,
     };
+  }
+
+  // --- Pub/Sub (src/pubsub) -------------------------------------------------------------
+
+  /** True while the connection holds a subscription (RESP2: subscribed mode). */
+  get subscribed(): boolean {
+    return this.subs?.active ?? false;
+  }
+
+  get subscriptionCounts(): [number, number, number] {
+    const s = this.subs;
+    return s ? [s.count("channel"), s.count("pattern"), s.count("shard")] : [0, 0, 0];
+  }
+
+  private subscriptions(): SessionSubscriptions | null {
+    if (!this.hubs) return null;
+    if (!this.subs) {
+      this.subs = new SessionSubscriptions(this.hubs);
+      void readPubsubOutputLimit(this.pool).then((limit) => (this.pubsubOutputLimit = limit));
+      // A MONITOR line is a status reply, as Redis sends it; the rest are Pub/Sub pushes.
+      this.subs.onPush = (p) => this.pushOut?.(encodeRepliesBinary([p[0] === "monitor" ? simple(p[1]) : push(p)], this.resp));
+    }
+    return this.subs;
   }
 
   /**
@@ -216,10 +260,14 @@ export class RespSession implements Session, ClientConnection {
         return undefined;
       }
       clientRegistry.noteCommand(this.id, cmd);
+      if (this.authenticated) this.monitorFeed?.command(spec, argv, `0.0.0.0:${this.id}`);
       // Before AUTH only commands flagged no_auth run (HELLO, AUTH, QUIT, RESET).
       if (!this.authenticated && !spec?.flags.includes("no_auth")) {
         if (pending) pending = this.dispatch(pending, frame);
         frame.segments.push(this.encode([preAuthError(cmd)]));
+      } else if (this.resp === 2 && this.subscribed && !hasRouterFlag(spec, "allowed-when-subscribed")) {
+        if (pending) pending = this.dispatch(pending, frame);
+        frame.segments.push(this.encode([subscribedModeError(cmd)]));
       } else if (this.multi && !hasRouterFlag(spec, "runs-in-multi")) {
         if (pending) pending = this.dispatch(pending, frame);
         frame.segments.push(this.encode([this.enqueue(cmd)]));
@@ -305,6 +353,7 @@ export class RespSession implements Session, ClientConnection {
     clientRegistry.unregister(this.id);
     this.closing = true;
     this.closed.abort();
+    this.subs?.close();
     const blocked = this.blockedOn;
     this.blockedOn = null;
     if (blocked !== null) await this.pool.unblock(blocked, this.token);
@@ -429,12 +478,25 @@ export class RespSession implements Session, ClientConnection {
 
   private reset(): void {
     this.multi = null;
+    if (this.subs) void this.subs.reset();
     void this.unwatchAll();
     this.resp = 2;
     this.name = null;
     this.authenticated = !this.auth.required;
     this.access = this.auth.access(null);
   }
+}
+
+/**
+ * RESP2 subscribed mode: unknown commands and bad arity are reported as such, the rest
+ * with redis-server 7.0's text (naming a container's subcommand as `pubsub|numsub`).
+ */
+function subscribedModeError(cmd: RoutedCommand): Reply {
+  const spec = checkKnownWithArity(cmd);
+  if (!isSpec(spec)) return spec;
+  const sub = cmd.argv.length > 1 && spec.subcommands ? cmd.argv[1].toLowerCase() : "";
+  const name = sub && spec.subcommands!.includes(sub) ? `${spec.name}|${sub}` : spec.name;
+  return error(`ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
 }
 
 /** Before AUTH: unknown commands and bad arity are reported as such, the rest NOAUTH. */

@@ -17,7 +17,13 @@ import { error } from "../protocol/reply";
 import { binaryToBytes, utf8ToBinary } from "../util/binary";
 import type { Authenticator, Grant } from "./auth";
 import type { ShardPool } from "./dispatch";
+import type { HubConnector } from "../pubsub/hubs";
 import { RespSession } from "./session";
+
+/** Pub/Sub for a connection: its hubs. */
+export interface PubSubOptions {
+  hubs: HubConnector;
+}
 
 export const QUERY_BUFFER_LIMIT = 32 * 1024 * 1024;
 
@@ -25,6 +31,8 @@ export const QUERY_BUFFER_LIMIT = 32 * 1024 * 1024;
 interface Output {
   pieces: string[];
   done: boolean;
+  /** A pushed Pub/Sub message's size, counted in the output limit until sent. */
+  pushed?: number;
 }
 
 export function acceptRespWebSocket(
@@ -37,13 +45,14 @@ export function acceptRespWebSocket(
    * request ends when it closes, and its UNBLOCK / UNWATCH calls must still go out.
    */
   waitUntil: (p: Promise<unknown>) => void = () => {},
+  pubsub?: PubSubOptions,
 ): Response {
   const pair = new WebSocketPair();
   const [client, server] = [pair[0], pair[1]];
   server.accept();
   (server as unknown as { binaryType: string }).binaryType = "arraybuffer";
 
-  const session = new RespSession(pool, auth, grant);
+  const session = new RespSession(pool, auth, grant, pubsub?.hubs);
   const decoder = new RequestDecoder({ maxBulkBytes });
   const limit = Math.max(QUERY_BUFFER_LIMIT, 2 * maxBulkBytes);
   const outputs: Output[] = [];
@@ -75,6 +84,7 @@ export function acceptRespWebSocket(
       for (const piece of head.pieces) if (open) server.send(binaryToBytes(piece));
       head.pieces = [];
       if (!head.done) return;
+      if (head.pushed) pushedHeld -= head.pushed;
       outputs.shift();
     }
     if (closeAfter) closeWith(closeAfter.code, closeAfter.reason);
@@ -130,6 +140,38 @@ export function acceptRespWebSocket(
       console.error("hotslot: websocket frame failed", e);
       closeWith(1011, "internal error");
     });
+  };
+
+  // Pub/Sub: a pushed message goes out after the replies of frames already read (in RESP3
+  // it interleaves with later replies). Redis's client-output-buffer-limit pubsub hard
+  // limit: past session.pubsubOutputLimit bytes unsent (held here or in the socket's buffer) the
+  // subscriber is closed, so a slow client never grows the router's memory.
+  let pushedHeld = 0;
+  /** Pushes of this turn (a hub frame holds many), sent as one message on the next microtask. */
+  let pushBuffer = "";
+  const flushPushes = () => {
+    const encoded = pushBuffer;
+    pushBuffer = "";
+    if (!open || encoded === "") return;
+    // CLIENT KILL from another connection: closed here, at this connection's next event.
+    if (session.killed) return closeWith(1000, "killed");
+    const buffered = (server as unknown as { bufferedAmount?: number }).bufferedAmount ?? 0;
+    if (pushedHeld + buffered + encoded.length > session.pubsubOutputLimit) {
+      console.error("hotslot: closing a subscriber past client-output-buffer-limit pubsub");
+      return closeWith(1008, "output buffer limit");
+    }
+    if (outputs.length === 0) {
+      server.send(binaryToBytes(encoded));
+      return;
+    }
+    pushedHeld += encoded.length;
+    outputs.push({ pieces: [encoded], done: true, pushed: encoded.length });
+    pump();
+  };
+  session.pushOut = (encoded) => {
+    if (!open) return;
+    if (pushBuffer === "") queueMicrotask(flushPushes);
+    pushBuffer += encoded;
   };
 
   server.addEventListener("message", (event) => {

@@ -10,6 +10,7 @@
 import { WouldBlock, type Limits } from "../commands/context";
 import { Executor } from "../commands/execute";
 import { Keyspace } from "../engine/keyspace";
+import type { Notification } from "../engine/notify";
 import { NULL_ARRAY, type Reply } from "../protocol/reply";
 
 /** A key being watched by a transaction, with the version WATCH returned. */
@@ -67,6 +68,8 @@ export interface BlockWait {
  */
 export interface SlotGate {
   check(argv: string[], asking: boolean): Reply | number;
+  /** A MULTI/EXEC's keys together: a refusal, or null when each command is then checked alone. */
+  checkTransaction?(batch: string[][], asking: boolean): Reply | null;
   served(slot: number, reply: Reply, startedMs: number): void;
 }
 
@@ -106,10 +109,15 @@ export class ShardCore {
    * served, expiry, eviction) as one batch: the only way effects leave the shard's core.
    */
   private collected<T>(fn: () => T): T {
-    const { result, effects } = this.executor.collect(fn);
+    const { result, effects, notifications } = this.executor.collect(fn);
     if (effects.length > 0) this.stage(effects);
+    // Keyspace notifications (none unless notify-keyspace-events is set) go to Pub/Sub.
+    if (notifications.length > 0) this.onNotifications?.(notifications);
     return result;
   }
+
+  /** Receives each batch's keyspace notifications (src/shard/notify-publisher.ts). */
+  onNotifications: ((notifications: Notification[]) => void) | null = null;
 
   /** Runs a router call's ops in order (see ShardOp); one result per op. */
   run(ops: readonly ShardOp[]): ShardResult[] {
@@ -167,6 +175,9 @@ export class ShardCore {
   private refusedBySlot(batch: string[][], asking: boolean): Reply | null {
     const gate = this.slotGate;
     if (gate === null) return null;
+    // Live resharding: a transaction's keys are checked together first (src/shard/slot-state.ts).
+    const whole = gate.checkTransaction?.(batch, asking) ?? null;
+    if (whole !== null) return whole;
     for (const argv of batch) {
       const r = gate.check(argv, asking);
       if (typeof r !== "number") return r;

@@ -71,6 +71,12 @@ export class ReplicationSink {
       case "probe":
         return at();
       case "stream": {
+        // A new primary continuing the stream this replica holds (it was promoted from it, as
+        // Redis's replid2): take its stream id, so the partial resync it decided goes on.
+        if (this.loading === null && msg.replid !== this.source.replid && this.source.replid !== "" && msg.replid2 === this.source.replid && this.source.offset <= (msg.replid2End ?? -1)) {
+          this.source.replid = msg.replid;
+          this.host.persist();
+        }
         if (this.loading !== null || msg.replid !== this.source.replid) return at();
         const offset = this.source.offset;
         if (msg.to <= offset) return { ok: true, offset }; // already applied: acknowledged again

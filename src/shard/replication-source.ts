@@ -24,6 +24,9 @@ export type ReplMessage = {
   /** The sender's name: a replica accepts only its configured primary. */
   readonly primary: string;
   readonly replid: string;
+  /** The stream the sender continues (its replid before its promotion) and up to which offset. */
+  readonly replid2?: string;
+  readonly replid2End?: number;
 } & (
   | { readonly kind: "probe" }
   | { readonly kind: "stream"; readonly from: number; readonly to: number; readonly effects: string[][] }
@@ -274,7 +277,7 @@ export class ReplicationSource {
 
   private message<T extends object>(body: T): ReplMessage {
     const config = this.config!;
-    return { epoch: config.epoch, config, primary: this.self, replid: this.replid, ...body } as unknown as ReplMessage;
+    return { epoch: config.epoch, config, primary: this.self, replid: this.replid, replid2: this.replid2, replid2End: this.replid2End, ...body } as unknown as ReplMessage;
   }
 
   /** Feeds one replica until it has everything; one loop per replica at a time. */

@@ -191,7 +191,11 @@ export class ShardReplication implements ReplicationView {
    */
   refusal(route: RouteInfo | undefined): StaleRoute | null {
     const role = this.isPrimary ? "primary" : "replica";
-    if (route !== undefined && route.epoch < this.epoch) return { staleRoute: true, epoch: this.epoch, role };
+    // A replica read may come from a router a failover's epoch is ahead of (the fence, a new
+    // topology it has not fetched yet): reads from replicas are eventually consistent anyway,
+    // so a replica serves them; only writes and primary reads need the router's epoch current.
+    const replicaRead = route?.replicaRead === true && !this.isPrimary;
+    if (route !== undefined && route.epoch < this.epoch && !replicaRead) return { staleRoute: true, epoch: this.epoch, role };
     if (!this.isPrimary && !(route?.replicaRead && !this.sink.syncing && this.source.replid !== "")) return { staleRoute: true, epoch: this.epoch, role };
     return null;
   }

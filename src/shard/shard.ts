@@ -11,7 +11,7 @@
  * deleted in bounded batches (each logged as DEL) and the alarm is set again.
  */
 import { DurableObject } from "cloudflare:workers";
-import { readConfig, type Env } from "../config";
+import { readConfig, readMonitorConfig, type Env } from "../config";
 import { memoryLimit } from "../engine/settings";
 import { error, type Reply } from "../protocol/reply";
 import { AlarmSchedule } from "./alarm";
@@ -27,6 +27,8 @@ import { shardObject } from "./address";
 import { ShardReplication, type ReplicationPeer, type RouteInfo } from "./replication";
 import type { ReplAck, ReplMessage } from "./replication-source";
 import { answerOffsets, READ_YOUR_WRITES_WAIT_MS, runOnReplica, withMinReplicas } from "./replica-ops";
+import { NotifyPublisher } from "./notify-publisher";
+import { FaultGate, callerOf, type FaultSpec } from "../monitor/faults";
 
 export type { BlockWait, LeaseExpired, ShardOp, ShardResult, WatchedKey };
 
@@ -64,9 +66,12 @@ export class Shard extends DurableObject<Env> {
   private readonly migration: SlotMigration | null = null;
   /** Replication (src/shard/replication.ts); null for an object outside any group (REPLICAS=0 and never configured: today's shard). */
   private replication: ShardReplication | null = null;
+  /** Failover tests: injected faults (src/monitor/faults.ts; FAULT_INJECTION = "yes" only). */
+  private readonly faults: FaultGate;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.faults = new FaultGate(readMonitorConfig(env).faultInjection);
     const config = readConfig(env);
     const limits = { maxValueBytes: config.maxValueBytes, maxReplyElements: config.maxReplyElements, maxReplyBytes: config.maxReplyBytes };
     this.core = new ShardCore(limits, (effects) => this.effects.stage(effects));
@@ -77,13 +82,16 @@ export class Shard extends DurableObject<Env> {
       this.core.executor.slotOwner = slotState;
       this.migration = new SlotMigration(slotState, this.core, {
         storage: ctx.storage,
-        commit: () => this.effects.commit(false),
+        // Synchronous: inside blockConcurrencyWhile, a group commit deferred by another
+        // request's timer could not run (its callback waits for the gate): a deadlock.
+        commit: async () => this.effects.flush(),
         exclusive: (fn) => ctx.blockConcurrencyWhile(fn),
         target: (name) => env.SHARD.get(env.SHARD.idFromName(name)) as unknown as Pick<Shard, "importKeys" | "dropKeys">,
       });
       const counters = slotState.counters;
       this.core.slotGate = {
         check: (argv, asking) => slotState.check(argv, asking, this.core.db),
+        checkTransaction: (batch, asking) => slotState.checkTransaction(batch, asking, this.core.db),
         served: (slot, reply, started) => {
           counters.cpuUsec[slot] += (performance.now() - started) * 1000;
           counters.bytesOut[slot] += measureReply(reply, 1e9, 1e12).bytes + 8;
@@ -103,6 +111,11 @@ export class Shard extends DurableObject<Env> {
     this.effects = new EffectStream(config.persistence ? this.persistence : null, {
       abort: (reason) => this.ctx.abort(reason),
     });
+    // Pub/Sub: keyspace notifications go to the hubs, off the reply path.
+    if (env.HUB) {
+      const publisher = new NotifyPublisher(env.HUB, config.pubsubHubs);
+      this.core.onNotifications = (n) => publisher.publish(n);
+    }
     // DEBUG SLEEP and DEBUG SET-ACTIVE-EXPIRE.
     this.core.executor.debug = {
       sleep: (ms) => (this.sleepMs = Math.max(this.sleepMs, ms)),
@@ -136,6 +149,7 @@ export class Shard extends DurableObject<Env> {
   }
 
   private async runCall(ops: ShardOp[], route?: RouteInfo): Promise<ShardResult[] | StaleRoute> {
+    await this.faults.enter(callerOf(route));
     this.core.db.stats.rpcCalls++;
     if (this.migration?.unsettled) await this.migration.settle();
     // Replication: a call for an older epoch, or not a read sent to a replica, is refused;
@@ -190,29 +204,33 @@ export class Shard extends DurableObject<Env> {
       executor: this.core.executor,
       effects: this.effects,
       persistence: this.persistence,
-      peer: (name) => shardObject<ReplicationPeer>(this.env, name),
+      peer: (name) => this.outgoing(name, shardObject<ReplicationPeer>(this.env, name)),
       later: (fn, ms) => void setTimeout(fn, ms),
     });
     this.core.executor.replication = this.replication;
   }
 
   /** The health ping: role, epoch, offset (and replicas, on a primary). */
-  async roleInfo(): Promise<ShardRoleInfo> {
+  async roleInfo(from?: string): Promise<ShardRoleInfo> {
+    await this.faults.enter(from);
     return this.replicationOrStart().roleInfo();
   }
 
   /** A new group config from the monitors (ignored when older than the epoch known). */
-  async configure(config: GroupConfig): Promise<ShardRoleInfo> {
+  async configure(config: GroupConfig, from?: string): Promise<ShardRoleInfo> {
+    await this.faults.enter(from);
     return this.replicationOrStart().configure(config);
   }
 
   /** The primary's stream (src/shard/replication-sink.ts). */
   async replicate(msg: ReplMessage): Promise<ReplAck> {
+    await this.faults.enter(msg.primary);
     return this.replicationOrStart().sink.receive(msg);
   }
 
   /** A replica asks to be fed (it restarted). */
   async replicaHello(name: string): Promise<void> {
+    await this.faults.enter(name);
     this.replication?.hello(name);
   }
 
@@ -241,6 +259,7 @@ export class Shard extends DurableObject<Env> {
    * that batch's log write. Never coalesced with other calls: it may be held for long.
    */
   async block(argv: string[], token: string, wait: BlockWait): Promise<Reply | LeaseExpired> {
+    await this.faults.enter("router");
     this.core.db.stats.rpcCalls++;
     if (this.migration?.unsettled) await this.migration.settle();
     const refusal = this.persistence.refusal;
@@ -301,6 +320,19 @@ export class Shard extends DurableObject<Env> {
   }
 
   /** Active expiry. At-least-once delivery is harmless: it only deletes what is due. */
+  /** A peer's stub whose calls pass this object's fault gate first (a down shard calls no one). */
+  private outgoing(name: string, stub: ReplicationPeer): ReplicationPeer {
+    return {
+      replicate: async (msg) => (await this.faults.leave(name), stub.replicate(msg)),
+      replicaHello: async (from) => (await this.faults.leave(name), stub.replicaHello(from)),
+    };
+  }
+
+  /** Failover tests (FAULT_INJECTION = "yes" only): sets or heals this object's injected fault. */
+  async setFault(spec: FaultSpec | null): Promise<void> {
+    this.faults.set(spec);
+  }
+
   async alarm(): Promise<void> {
     this.schedule.fired();
     // DEBUG SET-ACTIVE-EXPIRE 0: keys expire only when touched; re-armed when turned on.

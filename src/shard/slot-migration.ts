@@ -44,7 +44,11 @@ const MARKER_KEY = "slots:in-flight";
 /** What a shard needs from its Durable Object to migrate. */
 export interface MigrationHost {
   readonly storage: DurableObjectStorage;
-  /** Commits the staged effects (the log write) before returning. */
+  /**
+   * Commits the staged effects (the log write) before returning, without waiting for a
+   * timer turn: it runs inside `exclusive`, where another request's deferred group commit
+   * could never fire.
+   */
   commit(): Promise<void>;
   /** Runs `fn` with no other event delivered to the object meanwhile. */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;

@@ -13,7 +13,9 @@
  *     or new) → `ASK <slot> <group>`: the router retries once at that group, flagged asking;
  *     some here and some not → `TRYAGAIN Multiple keys request during rehashing of slot`;
  *   - an importing slot: served only when asked (the ASKING flag), else MOVED back to the
- *     owner the map names; asked with several keys of which only some are here → TRYAGAIN.
+ *     owner the map names; asked with several keys of which only some are here → TRYAGAIN;
+ *   - keys of several slots (a command the router splits by group: MGET, MSET, DEL, …) of
+ *     which one is not owned plainly → `SPLIT <slot>`: the router splits it per slot.
  * Reads and writes alike; what passes is counted per slot (CLUSTER SLOT-STATS).
  */
 import type { SlotOwner } from "../commands/execute";
@@ -41,11 +43,11 @@ export interface ShardSlotConfig {
   readonly importing: ReadonlyArray<readonly [number, number]>;
 }
 
-/** A refusal the router acts on: `MOVED <slot> <epoch>` or `ASK <slot> <group>`. */
+/** A refusal the router acts on: `MOVED <slot> <epoch>`, `ASK <slot> <group>` or `SPLIT <slot>`. */
 export function isRedirect(r: unknown): r is ErrorReply {
   if (r === null || typeof r !== "object" || Array.isArray(r) || (r as ErrorReply).kind !== "error") return false;
   const m = (r as ErrorReply).message;
-  return m.startsWith("MOVED ") || m.startsWith("ASK ");
+  return m.startsWith("MOVED ") || m.startsWith("ASK ") || m.startsWith("SPLIT ");
 }
 
 /** Per-slot counters (CLUSTER SLOT-STATS): since the object started, not persisted. */
@@ -115,22 +117,47 @@ export class SlotState implements SlotOwner {
    */
   check(argv: string[], asking: boolean, db: Keyspace): Reply | number {
     const spec = lookupCommand(argv[0]);
-    if (!spec || !spec.run || !arityOk(spec, argv.length)) return -1;
-    let keys: string[];
-    try {
-      keys = commandKeys(spec, argv);
-    } catch {
-      return -1;
+    const keys = spec ? keysOf(argv) : [];
+    if (!spec || keys.length === 0) return -1;
+    const refusal = this.refusal(keys, asking, db, false);
+    if (refusal !== null) return refusal;
+    const first = keySlot(keys[0]);
+    if (spec.isWrite) this.counters.writes[first]++;
+    else this.counters.reads[first]++;
+    let bytes = 0;
+    for (const a of argv) bytes += a.length + 16;
+    this.counters.bytesIn[first] += bytes;
+    return first;
+  }
+
+  /**
+   * The gate for a MULTI/EXEC as a whole (Redis Cluster checks a transaction's keys
+   * together): its keys all here, or all away (ASK), else TRYAGAIN — never some commands
+   * on the source and others on the target. Null: every command passes `check`.
+   */
+  checkTransaction(batch: string[][], asking: boolean, db: Keyspace): Reply | null {
+    const keys = batch.flatMap(keysOf);
+    return keys.length === 0 ? null : this.refusal(keys, asking, db, true);
+  }
+
+  /** MOVED, ASK, SPLIT or TRYAGAIN for these keys, or null (served here). */
+  private refusal(keys: string[], asking: boolean, db: Keyspace, transaction: boolean): Reply | null {
+    // Keys of several slots (MGET, MSET, DEL… the router split by group) of which one is not
+    // plainly owned here: the router splits the command per slot and routes each piece (a
+    // transaction cannot be split: it is refused until the slot has moved).
+    const first = keySlot(keys[0]);
+    if (keys.length > 1 && keys.some((k) => keySlot(k) !== first)) {
+      for (const key of keys) {
+        const s = keySlot(key);
+        if (this.state[s] !== OWNED) return error(transaction ? ERR_TRYAGAIN : `SPLIT ${s}`);
+      }
     }
-    if (keys.length === 0) return -1;
-    let slot = -1;
     let here = 0;
     let away = 0;
     let moving = -1;
     let now = -1;
     for (const key of keys) {
       const s = keySlot(key);
-      slot = slot === -1 || slot === s ? s : -2;
       const st = this.state[s];
       if (st === OWNED) continue;
       if (st === NOT_OWNED || (st === IMPORTING && !asking)) return error(`MOVED ${s} ${this.epoch}`);
@@ -142,12 +169,17 @@ export class SlotState implements SlotOwner {
     }
     if (moving >= 0 && here > 0 && away > 0) return error(ERR_TRYAGAIN);
     if (moving >= 0 && away > 0 && this.state[moving] === MIGRATING) return error(`ASK ${moving} ${this.peer[moving]}`);
-    const counted = slot < 0 ? keySlot(keys[0]) : slot;
-    if (spec.isWrite) this.counters.writes[counted]++;
-    else this.counters.reads[counted]++;
-    let bytes = 0;
-    for (const a of argv) bytes += a.length + 16;
-    this.counters.bytesIn[counted] += bytes;
-    return counted;
+    return null;
+  }
+}
+
+/** A command's keys ([] for a keyless, unknown or malformed one: the command answers itself). */
+function keysOf(argv: string[]): string[] {
+  const spec = lookupCommand(argv[0]);
+  if (!spec || !spec.run || !arityOk(spec, argv.length)) return [];
+  try {
+    return commandKeys(spec, argv);
+  } catch {
+    return [];
   }
 }

@@ -31,7 +31,15 @@ describe("the command table", () => {
 
   it("routes the commands that read or change the session as `session`", () => {
     const session = [...allCommands()].filter((c) => c.routing === "session").map((c) => c.name);
-    expect(session.sort()).toEqual(["auth", "client", "discard", "exec", "hello", "multi", "quit", "readonly", "readwrite", "reset", "select", "unwatch", "wait", "waitaof", "watch"]);
+    expect(session.sort()).toEqual([
+      "auth", "client", "discard", "exec", "hello", "monitor", "multi", "psubscribe", "punsubscribe", "quit", "readonly", "readwrite", "reset", "select",
+      "ssubscribe", "subscribe", "sunsubscribe", "unsubscribe", "unwatch", "wait", "waitaof", "watch",
+    ]);
+  });
+
+  it("allows only (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT and RESET in RESP2 subscribed mode, as Redis", () => {
+    const allowed = [...allCommands()].filter((c) => hasRouterFlag(c, "allowed-when-subscribed")).map((c) => c.name);
+    expect(allowed.sort()).toEqual(["ping", "psubscribe", "punsubscribe", "quit", "reset", "ssubscribe", "subscribe", "sunsubscribe", "unsubscribe"]);
   });
 
   it("lets EXEC, DISCARD, MULTI, WATCH, QUIT and RESET act at once inside MULTI, as Redis's processCommand", () => {

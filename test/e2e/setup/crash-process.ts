@@ -15,6 +15,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { freePort, makePersistDir, waitForWorker } from "./worker";
 
+/** The crashed deployment: 4 groups of a primary and one replica (every object snapshots its own log). */
+export const CRASH_SHARDS = 4;
+export const CRASH_REPLICAS = 1;
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const WRANGLER_BIN = path.join(ROOT, "node_modules/wrangler/bin/wrangler.js");
 
@@ -54,6 +58,8 @@ export class CrashableWorker {
   constructor(
     private readonly dir: string,
     private readonly token: string,
+    /** More `--var NAME:value` for wrangler dev (the reshard crash test's admin token, the failover test's monitors); SHARDS and REPLICAS among them replace the defaults. */
+    private readonly vars: Record<string, string> = {},
   ) {}
 
   /** Starts wrangler dev on the directory's persisted state; resolves once it answers PING. */
@@ -79,9 +85,12 @@ export class CrashableWorker {
         "--persist-to",
         path.join(dir, "state"),
         "--var",
-        "SHARDS:4",
+        `SHARDS:${this.vars.SHARDS ?? CRASH_SHARDS}`,
+        "--var",
+        `REPLICAS:${this.vars.REPLICAS ?? CRASH_REPLICAS}`,
         "--var",
         `HOTSLOT_TOKEN:${this.token}`,
+        ...Object.entries(this.vars).flatMap(([name, value]) => (name === "SHARDS" || name === "REPLICAS" ? [] : ["--var", `${name}:${value}`])),
         // An env file (empty) instead of the project's .dev.vars: a developer's tokens stay out.
         "--env-file",
         path.join(dir, "empty.env"),
@@ -147,7 +156,7 @@ export class CrashableWorker {
 export interface DiskReport {
   /** Shards with a snapshot whose chunks are on disk but which was never committed. */
   halfWritten: number;
-  /** Committed snapshots (one per shard at most). */
+  /** Committed snapshots (one per shard object — primaries and replicas — at most). */
   snapshots: number;
   logRows: number;
 }

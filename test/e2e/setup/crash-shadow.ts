@@ -317,7 +317,18 @@ function bulkTexts(r: Resp, what: string): string[] {
 
 /** Every key, its value and its exact expiry, as the shadow represents them. */
 export async function readDataset(conn: WsRespConnection): Promise<Db> {
-  const keys = bulkTexts(parseReply(await conn.call("KEYS", "*")), "KEYS *");
+  return readKeys(conn, bulkTexts(parseReply(await conn.call("KEYS", "*")), "KEYS *"), false);
+}
+
+/**
+ * The given keys, their values and exact expiries (point reads, as a client sees them);
+ * with `skipAbsent`, a key that does not exist is left out, else it is an error.
+ */
+export async function readKeys(conn: WsRespConnection, keys: string[], skipAbsent: boolean): Promise<Db> {
+  if (skipAbsent) {
+    const exists = await pipelineAll(conn, keys.map((k) => ["EXISTS", k]));
+    keys = keys.filter((_, i) => exists[i].type === ":" && exists[i].text === "1");
+  }
   const meta = await pipelineAll(conn, keys.flatMap((k) => [["TYPE", k], ["PEXPIRETIME", k]]));
   const types = keys.map((k, i) => {
     const r = meta[2 * i];
@@ -421,3 +432,25 @@ export function check(shadow: Db, observed: Db, inDoubt: Op[], killAt: number): 
   }
   return { problems, appliedKeys };
 }
+
+/**
+ * Applies an acknowledged op to the shadow and records (up to 10) replies that are not what
+ * the shadow answers: each one is a failure of the test.
+ */
+export function acknowledgeOp(shadow: Db, op: Op, replies: string[], ackAt: number, mismatches: string[]): void {
+  const expected = op.apply(shadow, [op.sentAt, ackAt]);
+  for (let i = 0; i < replies.length; i++) {
+    if (replies[i] !== expected[i] && mismatches.length < 10) {
+      mismatches.push(`${op.argvs[i].slice(0, 2).join(" ")} replied ${JSON.stringify(replies[i].slice(0, 120))}, expected ${JSON.stringify(expected[i].slice(0, 80))}`);
+    }
+  }
+}
+
+/** Makes every shard compact often — when its log reaches 20% of the last snapshot, from 128 KB of data on — so kills land in snapshots. */
+export async function compactOften(conn: WsRespConnection): Promise<void> {
+  for (const [name, value] of [["auto-aof-rewrite-percentage", "20"], ["auto-aof-rewrite-min-size", "128kb"]]) {
+    const reply = await conn.call("CONFIG", "SET", name, value);
+    if (reply !== OK) throw new Error(`CONFIG SET ${name}: ${reply}`);
+  }
+}
+
