@@ -6,7 +6,8 @@
  */
 import { shardObject } from "../shard/address";
 import { settle, withTimeout } from "../util/async";
-import { readMonitorConfig, type Env } from "../config";
+import { readConfig, readMonitorConfig, type Env } from "../config";
+import { slotMapCache } from "./slot-map-cache";
 import type { GroupSnapshot, MemberSnapshot, MonitorSnapshot, TopologySnapshot } from "../commands/router-context";
 import type { Monitor, MonitorView } from "../monitor/monitor";
 import { monitorNames } from "../monitor/names";
@@ -26,12 +27,10 @@ export async function topologySnapshot(env: Env, from = "router"): Promise<Topol
   const views = await settle(names.map((n) => withTimeout((env.MONITOR.get(env.MONITOR.idFromName(n)) as unknown as Monitor).view(from), VIEW_TIMEOUT_MS)));
   for (const v of views) for (const c of v?.configs ?? []) cache.adopt(c);
   const now = Date.now();
+  // Every group of the slot map (live resharding may have added some beyond SHARDS).
+  const groupCount = slotMapCache(env, readConfig(env).shards).current.shardCount;
   const groups: GroupSnapshot[] = [];
-  for (let g = 0; ; g++) {
-    const config: GroupConfig | undefined = cache.config(g);
-    if (config === undefined) break;
-    groups.push(await groupSnapshot(env, config, views, now, from));
-  }
+  for (let g = 0; g < groupCount; g++) groups.push(await groupSnapshot(env, cache.config(g), views, now, from));
   const monitors: MonitorSnapshot[] = names.map((name, i) => ({
     name,
     reachable: views[i] !== null,
