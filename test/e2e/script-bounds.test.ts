@@ -12,7 +12,8 @@ import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { SCRIPT_OUT_OF_MEMORY } from "../../src/scripting/memory-budget";
 
 const bridgePort = inject("bridgePort");
-const key = `e2e:script-bounds:${process.pid}:${Date.now().toString(36)}`;
+// A hash tag: the script also touches `<key>:n`, which must hash to the same slot.
+const key = `{e2e:script-bounds:${process.pid}:${Date.now().toString(36)}}`;
 let client: Redis;
 
 beforeAll(async () => {
