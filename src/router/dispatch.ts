@@ -174,9 +174,10 @@ function planCommand(pool: ShardPool, b: BatchBuilder, spec: CommandSpec, argv: 
     case "split-ok": {
       const idx = keyIndexes(spec, argv);
       const step = spec.keys?.step ?? 1;
-      // Arguments that do not form whole key groups (MSET k v k): the shard of the first
-      // key replies with the command's own error.
-      if ((argv.length - 1) % step !== 0) return { kind: "shard", part: b.add(pool.slots.shardOfKey(argv[1]), argv) };
+      // Arguments that do not form whole key groups (MSET k v k): the command's own error
+      // (MSET's and MSETNX's arity check), answered here — sent whole to one shard, keys of
+      // other groups would be refused there before the handler could say it.
+      if ((argv.length - 1) % step !== 0) return { kind: "reply", reply: error(errWrongArity(spec.name)) };
       const byShard = new Map<number, { argv: string[]; positions: number[] }>();
       idx.forEach((i, n) => {
         const shard = pool.slots.shardOfKey(argv[i]);
