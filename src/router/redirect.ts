@@ -7,7 +7,11 @@
  *                         source: send the command once to `group`, flagged asking;
  *   SPLIT <slot>          a command the router split by group (MGET, MSET, DEL, …) holds keys
  *                         of several slots, one of them moving: it is split per slot, each
- *                         piece routed (and redirected) on its own, the replies merged.
+ *                         piece routed (and redirected) on its own, the replies merged;
+ *   DEFERRED <slot> <group> <asking>
+ *                         not run: an earlier command of the call on its slot was redirected
+ *                         (src/shard/slot-state.ts CallOrder): sent again to `group`, in the
+ *                         next round, after the redirected commands (splits run first).
  * A command redirected more than MAX_REDIRECTS times answers TRYAGAIN (the slot kept moving).
  */
 import { keyIndexes, lookupCommand } from "../commands/table";
@@ -27,6 +31,7 @@ export function errStillMoving(slot: number): string {
 function destination(pool: ShardPool, message: string): { shard: number; asking: boolean; slot: number } {
   const [kind, slot, arg] = message.split(" ");
   if (kind === "ASK") return { shard: Number(arg), asking: true, slot: Number(slot) };
+  if (kind === "DEFERRED") return { shard: Number(arg), asking: message.split(" ")[3] === "1", slot: Number(slot) };
   return { shard: pool.slots.shardOfSlot(Number(slot)), asking: false, slot: Number(slot) };
 }
 
