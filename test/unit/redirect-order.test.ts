@@ -63,6 +63,18 @@ describe("pipeline order across a live-resharding redirect", () => {
     expect(pool.shards[1].exec([["GET", b]], true)).toEqual(["x"]);
   });
 
+  it("a split command does not overtake a command redirected before it", async () => {
+    const pool = new GatedPool();
+    const k = keyOfGroup0("k");
+    const o = keyOfGroup0("o", keySlot(k));
+    const moving = keySlot(k);
+    pool.states[0].apply({ epoch: 1, owned: [[0, moving - 1], [moving + 1, 8191]], migrating: [[moving, 1]], importing: [] });
+    pool.states[1].apply({ epoch: 1, owned: [[8192, 16383]], migrating: [], importing: [[moving, 0]] });
+    // k is not on the source: APPEND is sent on by ASK, the MSET is split; the APPEND runs first.
+    const replies = await routeBatch(pool, [["APPEND", k, "x"], ["MSET", k, "v", o, "w"], ["GET", k]].map(resolveCommand), { access, runLocal: () => null });
+    expect(replies).toEqual([1, { kind: "simple", value: "OK" }, "v"]);
+  });
+
   it("the gate defers only what shares a slot with a redirect (keyless commands too), and keeps later redirects", () => {
     const db = new Keyspace();
     const st = SlotState.initial(0, 2);
