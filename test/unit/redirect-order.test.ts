@@ -25,6 +25,11 @@ class GatedPool extends MemoryPool {
       return st;
     });
   }
+  /** Slot `moving` migrates from group 0 to group 1. */
+  migrate(moving: number): void {
+    this.states[0].apply({ epoch: 1, owned: [[0, moving - 1], [moving + 1, 8191]], migrating: [[moving, 1]], importing: [] });
+    this.states[1].apply({ epoch: 1, owned: [[8192, 16383]], migrating: [], importing: [[moving, 0]] });
+  }
   override async exec(shard: number, batch: string[][], asking?: boolean): Promise<Reply[]> {
     this.calls[shard]++;
     return this.shards[shard].exec(batch, asking === true);
@@ -49,8 +54,7 @@ describe("pipeline order across a live-resharding redirect", () => {
     const b = keyOfGroup0("b", keySlot(a));
     // b's slot migrates 0 → 1 and b is not on group 0 (new, or moved already): ASK for it.
     const moving = keySlot(b);
-    pool.states[0].apply({ epoch: 1, owned: [[0, moving - 1], [moving + 1, 8191]], migrating: [[moving, 1]], importing: [] });
-    pool.states[1].apply({ epoch: 1, owned: [[8192, 16383]], migrating: [], importing: [[moving, 0]] });
+    pool.migrate(moving);
     await routeBatch(pool, [resolveCommand(["SET", a, "old"])], { access, runLocal: () => null });
     const c = keyOfGroup0("c", keySlot(a));
     const replies = await routeBatch(
@@ -68,8 +72,7 @@ describe("pipeline order across a live-resharding redirect", () => {
     const k = keyOfGroup0("k");
     const o = keyOfGroup0("o", keySlot(k));
     const moving = keySlot(k);
-    pool.states[0].apply({ epoch: 1, owned: [[0, moving - 1], [moving + 1, 8191]], migrating: [[moving, 1]], importing: [] });
-    pool.states[1].apply({ epoch: 1, owned: [[8192, 16383]], migrating: [], importing: [[moving, 0]] });
+    pool.migrate(moving);
     // k is not on the source: APPEND is sent on by ASK, the MSET is split; the APPEND runs first.
     const replies = await routeBatch(pool, [["APPEND", k, "x"], ["MSET", k, "v", o, "w"], ["GET", k]].map(resolveCommand), { access, runLocal: () => null });
     expect(replies).toEqual([1, { kind: "simple", value: "OK" }, "v"]);
