@@ -7,7 +7,11 @@
  *                         source: send the command once to `group`, flagged asking;
  *   SPLIT <slot>          a command the router split by group (MGET, MSET, DEL, …) holds keys
  *                         of several slots, one of them moving: it is split per slot, each
- *                         piece routed (and redirected) on its own, the replies merged.
+ *                         piece routed (and redirected) on its own, the replies merged;
+ *   DEFERRED <slot> <group> <asking>
+ *                         not run: an earlier command of the call on its slot was redirected
+ *                         (src/shard/slot-state.ts CallOrder): sent again to `group`, in the
+ *                         next round, after the redirected commands before it.
  * A command redirected more than MAX_REDIRECTS times answers TRYAGAIN (the slot kept moving).
  */
 import { keyIndexes, lookupCommand } from "../commands/table";
@@ -27,6 +31,7 @@ export function errStillMoving(slot: number): string {
 function destination(pool: ShardPool, message: string): { shard: number; asking: boolean; slot: number } {
   const [kind, slot, arg] = message.split(" ");
   if (kind === "ASK") return { shard: Number(arg), asking: true, slot: Number(slot) };
+  if (kind === "DEFERRED") return { shard: Number(arg), asking: message.split(" ")[3] === "1", slot: Number(slot) };
   return { shard: pool.slots.shardOfSlot(Number(slot)), asking: false, slot: Number(slot) };
 }
 
@@ -51,32 +56,45 @@ export async function followRedirects(pool: ShardPool, batches: string[][][], re
       return;
     }
     await refreshIfMoved(pool, todo.map(({ shard, index }) => results[shard][index]));
-    const splits = todo.filter((t) => (results[t.shard][t.index] as { message: string }).message.startsWith("SPLIT "));
-    if (splits.length > 0) {
-      await Promise.all(splits.map(async (t) => (results[t.shard][t.index] = await runPerSlot(pool, batches[t.shard][t.index]))));
-      todo.splice(0, todo.length, ...todo.filter((t) => !splits.includes(t)));
-    }
-    const groups = new Map<string, { shard: number; asking: boolean; argv: string[][]; from: typeof todo }>();
+    // In order: the redirected commands before a SPLIT one are re-sent (and answered) before
+    // it runs, and those after it once it has — a split MSET must not overtake an APPEND
+    // redirected before it, nor be overtaken by one after it (pipeline order per slot).
+    let segment: typeof todo = [];
     for (const t of todo) {
-      const d = destination(pool, (results[t.shard][t.index] as { message: string }).message);
-      const k = `${d.shard}:${d.asking}`;
-      let g = groups.get(k);
-      if (!g) groups.set(k, (g = { shard: d.shard, asking: d.asking, argv: [], from: [] }));
-      g.argv.push(batches[t.shard][t.index]);
-      g.from.push(t);
+      if (!(results[t.shard][t.index] as { message: string }).message.startsWith("SPLIT ")) {
+        segment.push(t);
+        continue;
+      }
+      await resend(pool, batches, results, segment);
+      segment = [];
+      results[t.shard][t.index] = await runPerSlot(pool, batches[t.shard][t.index]);
     }
-    await Promise.all(
-      [...groups.values()].map(async (g) => {
-        let replies: Reply[];
-        try {
-          replies = await pool.exec(g.shard, g.argv, g.asking);
-        } catch (e) {
-          replies = g.argv.map(() => error(`ERR shard ${g.shard} unavailable: ${(e as Error).message}`));
-        }
-        g.from.forEach((t, i) => (results[t.shard][t.index] = replies[i]));
-      }),
-    );
+    await resend(pool, batches, results, segment);
   }
+}
+
+/** Re-sends redirected commands where their refusals point: one call per destination, in parallel. */
+async function resend(pool: ShardPool, batches: string[][][], results: Reply[][], todo: Array<{ shard: number; index: number }>): Promise<void> {
+  const groups = new Map<string, { shard: number; asking: boolean; argv: string[][]; from: typeof todo }>();
+  for (const t of todo) {
+    const d = destination(pool, (results[t.shard][t.index] as { message: string }).message);
+    const k = `${d.shard}:${d.asking}`;
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { shard: d.shard, asking: d.asking, argv: [], from: [] }));
+    g.argv.push(batches[t.shard][t.index]);
+    g.from.push(t);
+  }
+  await Promise.all(
+    [...groups.values()].map(async (g) => {
+      let replies: Reply[];
+      try {
+        replies = await pool.exec(g.shard, g.argv, g.asking);
+      } catch (e) {
+        replies = g.argv.map(() => error(`ERR shard ${g.shard} unavailable: ${(e as Error).message}`));
+      }
+      g.from.forEach((t, i) => (results[t.shard][t.index] = replies[i]));
+    }),
+  );
 }
 
 /**

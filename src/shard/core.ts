@@ -12,6 +12,7 @@ import { Executor } from "../commands/execute";
 import { Keyspace } from "../engine/keyspace";
 import type { Notification } from "../engine/notify";
 import { NULL_ARRAY, type Reply } from "../protocol/reply";
+import { CallOrder } from "./slot-state";
 
 /** A key being watched by a transaction, with the version WATCH returned. */
 export type WatchedKey = [key: string, version: number, expiredAtWatch: boolean];
@@ -67,7 +68,8 @@ export interface BlockWait {
  * `served` counts what a command of a slot cost (CLUSTER SLOT-STATS).
  */
 export interface SlotGate {
-  check(argv: string[], asking: boolean): Reply | number;
+  /** `order`: the router call's CallOrder (a later command waits behind a redirected one of its slot). */
+  check(argv: string[], asking: boolean, order?: CallOrder): Reply | number;
   /** A MULTI/EXEC's keys together: a refusal, or null when each command is then checked alone. */
   checkTransaction?(batch: string[][], asking: boolean): Reply | null;
   served(slot: number, reply: Reply, startedMs: number): void;
@@ -122,11 +124,13 @@ export class ShardCore {
   /** Runs a router call's ops in order (see ShardOp); one result per op. */
   run(ops: readonly ShardOp[]): ShardResult[] {
     const results: ShardResult[] = new Array(ops.length);
+    // Live resharding: the call's commands keep their order across a redirect (CallOrder).
+    const order = this.slotGate ? new CallOrder() : undefined;
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i];
       switch (op.kind) {
         case "exec":
-          results[i] = this.exec(op.batch, op.asking === true);
+          results[i] = this.exec(op.batch, op.asking === true, order);
           break;
         case "transaction":
           results[i] = this.transaction(op.batch, op.watched, op.asking === true);
@@ -151,7 +155,7 @@ export class ShardCore {
   }
 
   /** Runs a pipeline batch; replies in order. Blocked clients are served after each command. */
-  exec(batch: string[][], asking = false): Reply[] {
+  exec(batch: string[][], asking = false, order = this.slotGate ? new CallOrder() : undefined): Reply[] {
     return this.collected(() =>
       batch.map((argv) => {
         const gate = this.slotGate;
@@ -160,7 +164,7 @@ export class ShardCore {
           this.serveBlocked();
           return reply;
         }
-        const slot = gate.check(argv, asking);
+        const slot = gate.check(argv, asking, order);
         if (typeof slot !== "number") return slot;
         const started = performance.now();
         const reply = this.executor.runOne(argv);

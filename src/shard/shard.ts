@@ -90,7 +90,7 @@ export class Shard extends DurableObject<Env> {
       });
       const counters = slotState.counters;
       this.core.slotGate = {
-        check: (argv, asking) => slotState.check(argv, asking, this.core.db),
+        check: (argv, asking, order) => slotState.check(argv, asking, this.core.db, order),
         checkTransaction: (batch, asking) => slotState.checkTransaction(batch, asking, this.core.db),
         served: (slot, reply, started) => {
           counters.cpuUsec[slot] += (performance.now() - started) * 1000;

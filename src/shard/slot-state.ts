@@ -15,7 +15,11 @@
  *   - an importing slot: served only when asked (the ASKING flag), else MOVED back to the
  *     owner the map names; asked with several keys of which only some are here → TRYAGAIN;
  *   - keys of several slots (a command the router splits by group: MGET, MSET, DEL, …) of
- *     which one is not owned plainly → `SPLIT <slot>`: the router splits it per slot.
+ *     which one is not owned plainly → `SPLIT <slot>`: the router splits it per slot;
+ *   - after one of these redirects in a router call, a later command of the call that
+ *     touches a slot of a redirected (or already deferred) command, or has no keys, and
+ *     would be served here → `DEFERRED <slot> <group> <asking>`: not run, the router sends
+ *     it again to this group once the redirected command has run (see CallOrder).
  * Reads and writes alike; what passes is counted per slot (CLUSTER SLOT-STATS).
  */
 import type { SlotOwner } from "../commands/execute";
@@ -47,7 +51,44 @@ export interface ShardSlotConfig {
 export function isRedirect(r: unknown): r is ErrorReply {
   if (r === null || typeof r !== "object" || Array.isArray(r) || (r as ErrorReply).kind !== "error") return false;
   const m = (r as ErrorReply).message;
-  return m.startsWith("MOVED ") || m.startsWith("ASK ") || m.startsWith("SPLIT ");
+  return m.startsWith("MOVED ") || m.startsWith("ASK ") || m.startsWith("SPLIT ") || m.startsWith("DEFERRED ");
+}
+
+/**
+ * A pipeline's order across a redirect, for one router call (`Shard.run`: one or more
+ * batches of one connection). The router re-sends a redirected command only after the
+ * shard has answered the whole call, so a later command of the call that the gate let
+ * through would run BEFORE it: `MSET a x b y` answered SPLIT (b's slot is moving) and then
+ * `DEL a` served at once deletes the old `a`, and the MSET's piece for `a` lands after it
+ * (the client saw DEL reply 0 where 1 was due, and `a` ends up set, not deleted). So once
+ * a command is redirected, every later command sharing a slot with it (or with a command
+ * deferred before it) is not run either: it is answered DEFERRED, and the router sends it
+ * again, in order, after the redirected ones (src/router/redirect.ts). A later command that
+ * would be redirected anyway keeps its own redirect (ASK/MOVED for a key the redirected
+ * command did not find here cannot be served here either, so the two never race).
+ * Commands of other slots keep running: only a slot's order is observable (as in Redis
+ * Cluster, where slots live on different nodes). Keyless commands (DBSIZE, KEYS, FLUSHALL
+ * pieces, …) may depend on every slot: they wait too once anything was redirected.
+ */
+export class CallOrder {
+  private readonly held = new Set<number>();
+
+  get holding(): boolean {
+    return this.held.size > 0;
+  }
+
+  hold(slots: readonly number[]): void {
+    for (const s of slots) this.held.add(s);
+  }
+
+  holds(slots: readonly number[]): boolean {
+    return slots.some((s) => this.held.has(s));
+  }
+}
+
+/** The refusal of a command held back by CallOrder: sent again to `group`, asking as before. */
+export function deferred(slot: number, group: number, asking: boolean): ErrorReply {
+  return error(`DEFERRED ${slot} ${group} ${asking ? 1 : 0}`);
 }
 
 /** Per-slot counters (CLUSTER SLOT-STATS): since the object started, not persisted. */
@@ -115,13 +156,21 @@ export class SlotState implements SlotOwner {
    * The routing gate (see the header): a refusal, or the slot of the command's keys (-1:
    * keyless, or keys of several slots — MGET split by shard — all served here).
    */
-  check(argv: string[], asking: boolean, db: Keyspace): Reply | number {
+  check(argv: string[], asking: boolean, db: Keyspace, order?: CallOrder): Reply | number {
     const spec = lookupCommand(argv[0]);
     const keys = spec ? keysOf(argv) : [];
-    if (!spec || keys.length === 0) return -1;
+    if (!spec || keys.length === 0) return order?.holding ? deferred(-1, this.shard, asking) : -1;
     const refusal = this.refusal(keys, asking, db, false);
-    if (refusal !== null) return refusal;
+    const slots = order ? keys.map(keySlot) : [];
+    if (refusal !== null) {
+      if (order && isRedirect(refusal)) order.hold(slots);
+      return refusal;
+    }
     const first = keySlot(keys[0]);
+    if (order?.holds(slots)) {
+      order.hold(slots);
+      return deferred(first, this.shard, asking);
+    }
     if (spec.isWrite) this.counters.writes[first]++;
     else this.counters.reads[first]++;
     let bytes = 0;
