@@ -37,6 +37,8 @@
  *   BENCH_REQUESTS   redis-benchmark requests per test at -P 1 (default 10000; -P 16 runs 2×)
  *   BENCH_CLIENTS    redis-benchmark clients (default 50)
  *   BENCH_SHARDS     shards of the throughput and expiry Workers (default 4)
+ *   BENCH_REPLICAS   REPLICAS of the ceiling, throughput and scripting Workers (default: the
+ *                    deployment default, 1)
  *
  * Only 127.0.0.1 is ever contacted. Takes 2½–4 minutes on a 2-core machine.
  */
@@ -61,6 +63,8 @@ for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`BENCH_ONLY: un
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const SHARDS = process.env.BENCH_SHARDS ?? "4";
+/** The Workers measured against redis-server: SHARDS, and REPLICAS when asked for. */
+const MEASURED = { SHARDS, ...(process.env.BENCH_REPLICAS ? { REPLICAS: process.env.BENCH_REPLICAS } : {}) };
 
 const log = (s = "") => console.log(s);
 
@@ -91,15 +95,15 @@ try {
   const flushRedis = () => withClient(redis.port, (c) => c.command("FLUSHALL"));
   if (only.includes("ceiling")) {
     // Default settings (persistence on), as the throughput issue's targets are stated.
-    await withHotslot({ SHARDS }, (hotslot) => ceiling({ redisPort: redis.port, hotslot, log }));
+    await withHotslot(MEASURED, (hotslot) => ceiling({ redisPort: redis.port, hotslot, log }));
     await flushRedis();
   }
   if (only.includes("throughput")) {
-    await withHotslot({ SHARDS }, (hotslot) => throughput({ redisPort: redis.port, hotslot, requests: REQUESTS, clients: CLIENTS, log }));
+    await withHotslot(MEASURED, (hotslot) => throughput({ redisPort: redis.port, hotslot, requests: REQUESTS, clients: CLIENTS, log }));
     await flushRedis();
   }
   if (only.includes("scripting")) {
-    await withHotslot({ SHARDS }, (hotslot) => scripting({ redisPort: redis.port, hotslot, requests: REQUESTS, clients: CLIENTS, log }));
+    await withHotslot(MEASURED, (hotslot) => scripting({ redisPort: redis.port, hotslot, requests: REQUESTS, clients: CLIENTS, log }));
     await flushRedis();
   }
   if (only.includes("collections")) {
