@@ -23,6 +23,8 @@
  *                (scripts/bench/durability.mjs, scripts/snapshot-bench.mjs)
  * - pubsub       one publisher to 1 / 100 / 1,000 subscribers of one channel: messages/s,
  *                deliveries/s and publish → receive latency p50/p99 (scripts/bench/pubsub.mjs)
+ * - reshard      live resharding 4 → 8 under a write load: keys and MB moved per second,
+ *                the load's throughput and p99 during vs before (scripts/bench/reshard.mjs)
  * - failover     failover time over 20 injected primary failures: fault → next write
  *                acknowledged through the router (scripts/bench/failover.mjs)
  * - replication  SET throughput with REPLICAS=1 vs 0, replication lag under that load (bytes
@@ -54,10 +56,11 @@ import { memory } from "./bench/memory.mjs";
 import { pubsub } from "./bench/pubsub.mjs";
 import { startHotslot, startRedisServer, withClient } from "./bench/targets.mjs";
 import { scripting } from "./bench/scripting.mjs";
+import { reshard, RESHARD_VARS } from "./bench/reshard.mjs";
 import { throughput } from "./bench/throughput.mjs";
 import { replication } from "./bench/replication.mjs";
 
-const SECTIONS = ["ceiling", "throughput", "scripting", "collections", "expiry", "memory", "log", "pubsub", "failover", "replication"];
+const SECTIONS = ["ceiling", "throughput", "scripting", "collections", "expiry", "memory", "log", "pubsub", "failover", "replication", "reshard"];
 const only = (process.env.BENCH_ONLY ?? SECTIONS.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`BENCH_ONLY: unknown section "${s}" (one of ${SECTIONS.join(", ")})`);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10000);
@@ -124,6 +127,9 @@ try {
   }
   if (only.includes("pubsub")) {
     await withHotslot({ SHARDS }, (hotslot) => pubsub({ redisPort: redis.port, hotslot, log }));
+  }
+  if (only.includes("reshard")) {
+    await withHotslot(RESHARD_VARS, (hotslot) => reshard({ hotslot, log }));
   }
   if (only.includes("failover")) {
     await withHotslot(FAILOVER_VARS, (hotslot) => failover({ hotslot, log }));

@@ -40,7 +40,7 @@ const TESTS = [
   ["ZRANK", "1k keys", ["-r", "1000", "ZRANK", "zset:__rand_int__", "member:__rand_int__"]],
 ];
 
-/** Runs redis-benchmark once (one test); returns { rps, p50 } (p50 in ms). */
+/** Runs redis-benchmark once (one test); returns { rps, p50, p99 } (latencies in ms). */
 export function redisBenchmark(port, args) {
   return new Promise((resolve, reject) => {
     const child = spawn("redis-benchmark", ["-h", "127.0.0.1", "-p", String(port), "--csv", ...args], { stdio: ["ignore", "pipe", "pipe"] });
@@ -52,8 +52,9 @@ export function redisBenchmark(port, args) {
     child.on("exit", (code) => {
       if (code !== 0) return reject(new Error(`redis-benchmark ${args.join(" ")} exited ${code}: ${err}`));
       for (const line of out.split("\n")) {
-        const m = /^"([^"]+)","([\d.]+)","([\d.]+)","([\d.]+)","([\d.]+)"/.exec(line);
-        if (m && m[1] !== "test") return resolve({ rps: Number(m[2]), p50: Number(m[5]) });
+        // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+        const m = /^"([^"]+)","([\d.]+)","([\d.]+)","([\d.]+)","([\d.]+)","([\d.]+)","([\d.]+)"/.exec(line);
+        if (m && m[1] !== "test") return resolve({ rps: Number(m[2]), p50: Number(m[5]), p99: Number(m[7]) });
       }
       reject(new Error(`redis-benchmark ${args.join(" ")} printed no result: ${out}${err}`));
     });
