@@ -11,7 +11,10 @@ import { readConfig, type Env } from "../config";
 import { primaryName } from "../shard/group";
 import type { Shard } from "../shard/shard";
 import type { ShardSlotConfig } from "../shard/slot-state";
+import { withTimeout } from "../util/async";
 import { SLOTS } from "../util/keyslot";
+import type { Monitor } from "./monitor";
+import { monitorNames } from "./names";
 import { BATCH_KEYS, groupConfig, jobProgress, newJob, takeChunk, type MigrationJob } from "./migration-job";
 import { initialSlotMap, ownerOf, planRebalance, planReshard, rangesOf, validateSlotMap, type SlotMapData } from "./slot-map-data";
 
@@ -139,6 +142,7 @@ export class SlotCoordinator extends DurableObject<Env> {
     this.job = job;
     await this.ctx.storage.put({ map: this.map, job });
     await this.ctx.storage.setAlarm(Date.now());
+    if (groups !== map.groups) await this.announceGroups(groups);
     return { job: jobProgress(job) };
   }
 
@@ -169,6 +173,7 @@ export class SlotCoordinator extends DurableObject<Env> {
         this.map = { ...map, epoch, groups: job.shards };
         await this.ctx.storage.put({ map: this.map, lastJob: job });
         await this.ctx.storage.delete("job");
+        if (job.shards !== map.groups) await this.announceGroups(job.shards);
         return false;
       }
       default:
@@ -233,6 +238,17 @@ export class SlotCoordinator extends DurableObject<Env> {
 
   private shard(group: number): ShardRpc {
     return this.env.SHARD.get(this.env.SHARD.idFromName(groupPrimary(group))) as unknown as ShardRpc;
+  }
+
+  /**
+   * Tells every monitor the slot map's group count (they watch groups 0 … groups-1). Best
+   * effort: a monitor that missed it learns it from its own poll (src/monitor/monitor.ts).
+   */
+  private async announceGroups(groups: number): Promise<void> {
+    const ns = this.env.MONITOR;
+    await Promise.allSettled(
+      monitorNames(this.env).map((n) => withTimeout((ns.get(ns.idFromName(n)) as unknown as Monitor).setGroups("coordinator", groups), 1000, `setGroups ${n}`)),
+    );
   }
 
   private async current(): Promise<SlotMapData> {
