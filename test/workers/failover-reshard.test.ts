@@ -2,13 +2,14 @@
  * Resharding with replicas and failover (the `failover` project: SHARDS=3, REPLICAS=2, three
  * monitors): reshard 3 → 5, then the monitors watch the added groups (the coordinator tells
  * them the slot map's group count), group 4's primary is made down and failed over, and the
- * keys the reshard moved into group 4 stay readable and writable, with DBSIZE unchanged.
+ * keys the reshard moved into group 4 stay readable and writable, with DBSIZE unchanged (the
+ * promoted replica has the group's slot config: the coordinator pushes it to replicas too).
  */
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { keySlot } from "../../src/util/keyslot";
 import { cmd, http } from "./helpers";
-import { fault, monitor, monitorConfig, until } from "./failover-helpers";
+import { fault, monitor, monitorConfig, shard, until } from "./failover-helpers";
 
 const ADMIN = { Authorization: "Bearer test-admin-token", "content-type": "application/json" };
 
@@ -46,6 +47,8 @@ describe("resharding with failover", () => {
     await until(async () => (await monitorConfig("monitor-0", 4)).primary !== "shard-4", 15_000, "group 4 to fail over");
     const promoted = (await monitorConfig("monitor-0", 4)).primary;
     expect(["shard-4-r1", "shard-4-r2"]).toContain(promoted);
+    // The promoted replica was pushed the group's slot config as a replica: it gates keys at the map's epoch.
+    expect((await shard(promoted).slotReport([0])).epoch).toBe(map.epoch);
 
     // Group 4's keys: readable where the reshard put them, and writable.
     for (const k of mine) expect(await cmd("GET", k)).toBe(`v-${k}`);
