@@ -9,10 +9,14 @@
 import { DurableObject } from "cloudflare:workers";
 import { readConfig, type Env } from "../config";
 import { primaryName } from "../shard/group";
+import { TopologyCache } from "../router/topology";
 import type { Shard } from "../shard/shard";
 import type { ShardSlotConfig } from "../shard/slot-state";
+import { withTimeout } from "../util/async";
 import { SLOTS } from "../util/keyslot";
-import { BATCH_KEYS, groupConfig, jobProgress, newJob, takeChunk, type MigrationJob } from "./migration-job";
+import type { Monitor } from "./monitor";
+import { monitorNames } from "./names";
+import { BATCH_KEYS, currentGroupConfig, groupConfig, jobProgress, newJob, slotPushPlan, takeChunk, type MigrationJob } from "./migration-job";
 import { initialSlotMap, ownerOf, planRebalance, planReshard, rangesOf, validateSlotMap, type SlotMapData } from "./slot-map-data";
 
 export const COORDINATOR_NAME = "slot-map";
@@ -21,6 +25,10 @@ export const COORDINATOR_NAME = "slot-map";
 const BATCH_BYTES = 8 * 1024 * 1024;
 /** Steps one alarm runs for at most this long before it yields to the next alarm. */
 const ALARM_BUDGET_MS = 250;
+/** How long a primary's slot-config push may take before the step fails and is retried. */
+const PRIMARY_PUSH_MS = 10_000;
+/** How long a replica's slot-config push may take (a replica that is down is not waited for). */
+const REPLICA_PUSH_MS = 1000;
 /** Pause before retrying a step that failed (a shard restarting, …). */
 const RETRY_MS = 1000;
 
@@ -30,8 +38,8 @@ type ShardRpc = Pick<Shard, "configureSlots" | "migrateSlots" | "slotReport">;
 export type RebalanceBy = "keys" | "memory" | "load";
 
 /**
- * The object name of group g's primary: the one place the coordinator addresses a group
- * (the monitors' topology replaces it once failover can move the primary).
+ * The object name of group g's initial primary (epoch 0). The coordinator itself addresses
+ * a group's CURRENT primary: the monitors' topology, through a TopologyCache (src/router/topology.ts).
  */
 export function groupPrimary(group: number): string {
   return primaryName(group);
@@ -43,6 +51,10 @@ export class SlotCoordinator extends DurableObject<Env> {
   private lastJob: MigrationJob | null = null;
   /** Steps run one at a time (an alarm and a test's `step` may overlap across awaits). */
   private stepping: Promise<boolean> = Promise.resolve(false);
+  /** Failover: each group's current primary, from the monitors (refreshed after a failed step). */
+  private topologyCache: TopologyCache | null = null;
+  /** The primary each group's current slot config was last pushed to (a new one gets it first). */
+  private readonly configuredPrimary = new Map<number, string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -86,7 +98,7 @@ export class SlotCoordinator extends DurableObject<Env> {
     const map = await this.current();
     const all = Array.from({ length: SLOTS }, (_, i) => i);
     const weight = new Float64Array(SLOTS);
-    const reports = await Promise.all(Array.from({ length: map.groups }, (_, g) => this.shard(g).slotReport(all)));
+    const reports = await Promise.all(Array.from({ length: map.groups }, async (_, g) => (await this.shard(g)).slotReport(all)));
     for (const r of reports) {
       r.slots.forEach((s, i) => {
         weight[s] += by === "keys" ? r.keyCount[i] : by === "memory" ? r.bytes[i] : r.bytesIn[i] + r.bytesOut[i];
@@ -120,6 +132,8 @@ export class SlotCoordinator extends DurableObject<Env> {
         }
       }
     } catch (e) {
+      // A group's primary may have changed (failover): ask the monitors before retrying.
+      await this.groups().refresh(this.env).catch(() => false);
       if (this.job) {
         this.job.lastError = (e as Error).message;
         await this.ctx.storage.put("job", this.job);
@@ -139,6 +153,7 @@ export class SlotCoordinator extends DurableObject<Env> {
     this.job = job;
     await this.ctx.storage.put({ map: this.map, job });
     await this.ctx.storage.setAlarm(Date.now());
+    if (groups !== map.groups) await this.announceGroups(groups);
     return { job: jobProgress(job) };
   }
 
@@ -169,6 +184,7 @@ export class SlotCoordinator extends DurableObject<Env> {
         this.map = { ...map, epoch, groups: job.shards };
         await this.ctx.storage.put({ map: this.map, lastJob: job });
         await this.ctx.storage.delete("job");
+        if (job.shards !== map.groups) await this.announceGroups(job.shards);
         return false;
       }
       default:
@@ -192,7 +208,8 @@ export class SlotCoordinator extends DurableObject<Env> {
         return this.save({ ...map, epoch }, job);
       }
       case "move": {
-        const r = await this.shard(chunk.from).migrateSlots(chunk.slots, groupPrimary(chunk.to), job.batchKeys ?? BATCH_KEYS, BATCH_BYTES);
+        const target = await this.primaryOf(chunk.to, map, job);
+        const r = await (await this.shard(chunk.from)).migrateSlots(chunk.slots, target, job.batchKeys ?? BATCH_KEYS, BATCH_BYTES);
         job.keysMoved += r.moved;
         job.bytesMoved += r.bytes;
         job.batches++;
@@ -227,12 +244,51 @@ export class SlotCoordinator extends DurableObject<Env> {
     return true;
   }
 
+  /** Pushes `config` to group `group`: its primary (must apply it), then its replicas (best effort, bounded). */
   private async push(group: number, config: ShardSlotConfig): Promise<void> {
-    await this.shard(group).configureSlots(config);
+    const [primary, ...replicas] = slotPushPlan(this.groups().config(group));
+    // Bounded too: a primary that hangs (down) fails the step, which refreshes the topology.
+    await withTimeout(this.stub(primary.name).configureSlots(config, "primary"), PRIMARY_PUSH_MS, `configureSlots ${primary.name}`);
+    await Promise.allSettled(replicas.map(({ name }) => withTimeout(this.stub(name).configureSlots(config, "replica"), REPLICA_PUSH_MS, `configureSlots ${name}`)));
+    this.configuredPrimary.set(group, primary.name);
   }
 
-  private shard(group: number): ShardRpc {
-    return this.env.SHARD.get(this.env.SHARD.idFromName(groupPrimary(group))) as unknown as ShardRpc;
+  /** The monitors' topology as this coordinator knows it (initial layout until refreshed). */
+  private groups(): TopologyCache {
+    return (this.topologyCache ??= new TopologyCache(readConfig(this.env).replicas));
+  }
+
+  /**
+   * Group `group`'s current primary. One this coordinator has not configured yet (a promoted
+   * replica that may have missed a push, or any primary after the coordinator restarted) is
+   * first pushed the group's current slot config, so it gates keys as the job expects.
+   */
+  private async primaryOf(group: number, map: SlotMapData, job: MigrationJob | null): Promise<string> {
+    const primary = this.groups().config(group).primary;
+    if (this.configuredPrimary.get(group) !== primary && job !== null && job.stage === "chunks") {
+      await this.push(group, currentGroupConfig(ownerOf(map.ranges), group, map.epoch, job.chunk));
+    }
+    return primary;
+  }
+
+  private async shard(group: number): Promise<ShardRpc> {
+    const map = await this.current();
+    return this.stub(await this.primaryOf(group, map, this.job));
+  }
+
+  private stub(name: string): ShardRpc {
+    return this.env.SHARD.get(this.env.SHARD.idFromName(name)) as unknown as ShardRpc;
+  }
+
+  /**
+   * Tells every monitor the slot map's group count (they watch groups 0 … groups-1). Best
+   * effort: a monitor that missed it learns it from its own poll (src/monitor/monitor.ts).
+   */
+  private async announceGroups(groups: number): Promise<void> {
+    const ns = this.env.MONITOR;
+    await Promise.allSettled(
+      monitorNames(this.env).map((n) => withTimeout((ns.get(ns.idFromName(n)) as unknown as Monitor).setGroups("coordinator", groups), 1000, `setGroups ${n}`)),
+    );
   }
 
   private async current(): Promise<SlotMapData> {

@@ -16,6 +16,7 @@
  * by MOVED. A job starts with `init` (every group told its current slots, so no shard relies
  * on the SHARDS formula any more) and ends by retiring groups ≥ the new count (scale in).
  */
+import type { GroupConfig } from "../shard/group";
 import type { ShardSlotConfig } from "../shard/slot-state";
 import { SLOTS } from "../util/keyslot";
 import type { SlotMove } from "./slot-map-data";
@@ -132,4 +133,31 @@ export function jobProgress(job: MigrationJob | null): Record<string, unknown> |
     keysPerSecond: seconds > 0 ? Math.round(job.keysMoved / seconds) : 0,
     mbPerSecond: seconds > 0 ? Math.round((job.bytesMoved / 1048576 / seconds) * 100) / 100 : 0,
   };
+}
+
+/**
+ * Group `group`'s slot config as the job stands now (the coordinator re-pushes it to a
+ * primary it has not configured: a promoted replica). A chunk in "finish" is still moving
+ * as far as the source and target know until the finish push (the map does not give the
+ * target its slots yet): it is pushed as moving, never as plainly owned by the source, which
+ * would then create keys the target already holds.
+ */
+export function currentGroupConfig(owner: ArrayLike<number>, group: number, epoch: number, chunk: Chunk | null): ShardSlotConfig {
+  return groupConfig(owner, group, epoch, chunk && chunk.phase === "finish" ? { ...chunk, phase: "move" } : chunk);
+}
+
+/**
+ * Where a group's slot config goes (failover-aware resharding): the primary first — it must
+ * apply it (`configureSlots` refuses on an object that is not its group's primary, so a
+ * coordinator with a stale topology fails the step, refreshes and retries) — then every
+ * replica, best effort. Why push to replicas rather than ship the slot config in the
+ * replication stream: the config is small, idempotent and epoch-ordered, and the coordinator
+ * already pushes it at every step; a replica that missed a push is brought up to date when
+ * it is promoted, because the coordinator re-pushes the group's current config to a primary
+ * it has not addressed before (see SlotCoordinator.primaryOf in src/monitor/coordinator.ts). Replay of the primary's
+ * stream is never gated by slots, so a replica's stale config cannot make it diverge: it
+ * only decides what READONLY reads it serves.
+ */
+export function slotPushPlan(config: GroupConfig): Array<{ name: string; member: "primary" | "replica" }> {
+  return [{ name: config.primary, member: "primary" as const }, ...config.replicas.filter((r) => r !== config.primary).map((name) => ({ name, member: "replica" as const }))];
 }

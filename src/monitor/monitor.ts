@@ -10,6 +10,13 @@
  * then re-arms itself forever. Alarms of the monitors are phased (monitor k ticks k/SENTINELS
  * of an interval after monitor 0), so they rarely campaign at the same instant.
  *
+ * Which groups it watches follows the slot map (live resharding adds and retires groups):
+ * the coordinator tells every monitor the group count when it changes (`setGroups`, best
+ * effort), and each monitor also asks the coordinator every GROUPS_POLL_TICKS ticks (and on
+ * its first tick after a start) in case it missed that — one coordinator request per monitor
+ * per GROUPS_POLL_TICKS intervals (at the default 1 s interval, 3 monitors: ~260k requests a
+ * month, an eighth of what 4 groups × 2 members of pings cost). The count is persisted.
+ *
  * Every RPC entry passes the fault gate first (faults.ts; test configurations only).
  */
 import { shardObject } from "../shard/address";
@@ -17,6 +24,7 @@ import { withTimeout } from "../util/async";
 import { DurableObject } from "cloudflare:workers";
 import { readMonitorConfig, type Env } from "../config";
 import type { GroupConfig, ShardRoleInfo } from "../shard/group";
+import { COORDINATOR_NAME, type SlotCoordinator } from "./coordinator";
 import { FaultGate, type FaultSpec } from "./faults";
 import { groupLayout, monitorIndex, monitorNames } from "./names";
 import { Sentinel, type FailoverRecord } from "./sentinel";
@@ -47,10 +55,22 @@ export interface MonitorView {
   readonly failovers: FailoverRecord[];
 }
 
+/** A monitor asks the coordinator for the slot map's group count every this many ticks. */
+const GROUPS_POLL_TICKS = 30;
+
 class SqlStores implements ConfigStore, VoteStore {
   constructor(private readonly sql: SqlStorage) {
     sql.exec("CREATE TABLE IF NOT EXISTS topology (grp INTEGER PRIMARY KEY, config TEXT NOT NULL)");
     sql.exec("CREATE TABLE IF NOT EXISTS votes (grp INTEGER PRIMARY KEY, epoch INTEGER NOT NULL, candidate TEXT NOT NULL)");
+    sql.exec("CREATE TABLE IF NOT EXISTS slot_groups (id INTEGER PRIMARY KEY CHECK (id = 0), groups INTEGER NOT NULL)");
+  }
+  /** The group count the slot map last gave (null: never told, SHARDS). */
+  groupCount(): number | null {
+    const rows = this.sql.exec<{ groups: number }>("SELECT groups FROM slot_groups WHERE id = 0").toArray();
+    return rows.length ? rows[0].groups : null;
+  }
+  saveGroupCount(groups: number): void {
+    this.sql.exec("INSERT OR REPLACE INTO slot_groups (id, groups) VALUES (0, ?)", groups);
   }
   load(group: number): GroupConfig | null {
     const rows = this.sql.exec<{ config: string }>("SELECT config FROM topology WHERE grp = ?", group).toArray();
@@ -74,6 +94,9 @@ export class Monitor extends DurableObject<Env> {
   private readonly faults: FaultGate;
   private readonly intervalMs: number;
   private readonly phaseMs: number;
+  private readonly stores: SqlStores;
+  /** Ticks since this object started (the group count is polled on the first and every GROUPS_POLL_TICKS). */
+  private ticks = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -84,7 +107,7 @@ export class Monitor extends DurableObject<Env> {
     this.intervalMs = settings.intervalMs;
     this.phaseMs = Math.floor((Math.max(0, monitorIndex(this.self)) * settings.intervalMs) / Math.max(1, settings.sentinels));
     this.faults = new FaultGate(settings.faultInjection);
-    const stores = new SqlStores(ctx.storage.sql);
+    const stores = (this.stores = new SqlStores(ctx.storage.sql));
     this.sentinel = new Sentinel(
       {
         self: this.self,
@@ -95,7 +118,7 @@ export class Monitor extends DurableObject<Env> {
         failoverTimeoutMs: settings.downAfterMs + 2 * settings.intervalMs,
         minReplicasToWrite: layout.minReplicasToWrite,
       },
-      new TopologyStore(stores, layout.groups, layout.replicas),
+      new TopologyStore(stores, stores.groupCount() ?? layout.groups, layout.replicas),
       new VoteLedger(stores),
       this.transport(settings.intervalMs),
       { now: () => Date.now(), random: Math.random, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
@@ -136,11 +159,34 @@ export class Monitor extends DurableObject<Env> {
     try {
       // A monitor that is "down" (fault injection) does not act either.
       await this.faults.enter(undefined);
+      if (this.ticks++ % GROUPS_POLL_TICKS === 0) await this.pollGroups();
       await this.sentinel.tick();
     } catch {
       // Down, or a tick failed: try again next interval.
     } finally {
       await this.ctx.storage.setAlarm(this.nextTick(Date.now()));
+    }
+  }
+
+  /** The slot map's group count (the coordinator, when a reshard adds or retires groups). */
+  async setGroups(from: string, groups: number): Promise<void> {
+    await this.faults.enter(from);
+    this.adoptGroups(groups);
+  }
+
+  private adoptGroups(groups: number): void {
+    if (this.sentinel.topology.setGroups(groups)) this.stores.saveGroupCount(groups);
+  }
+
+  /** Asks the coordinator for the group count (a missed `setGroups`); a failure waits for the next poll. */
+  private async pollGroups(): Promise<void> {
+    const ns = this.env.COORDINATOR;
+    if (!ns) return;
+    const coordinator = ns.get(ns.idFromName(COORDINATOR_NAME)) as unknown as SlotCoordinator;
+    try {
+      this.adoptGroups((await withTimeout(coordinator.getMap(), 1000, "coordinator map")).groups);
+    } catch {
+      // Next poll.
     }
   }
 

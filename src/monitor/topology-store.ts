@@ -3,6 +3,9 @@
  * (its own failovers, peers' announcements, peers' answers). A group it never heard of has
  * the initial layout at epoch 0. "Highest epoch wins" is the merge rule everywhere: here, in
  * the router's cache (src/router/topology.ts) and in the shards.
+ *
+ * How many groups there are is the slot map's business (live resharding adds and retires
+ * groups): it starts at SHARDS and follows what the coordinator says (`setGroups`).
  */
 import { initialGroupConfig, type GroupConfig } from "../shard/group";
 
@@ -15,9 +18,21 @@ export interface ConfigStore {
 export class TopologyStore {
   constructor(
     private readonly store: ConfigStore,
-    private readonly groups: number,
+    private groups: number,
     private readonly replicas: number,
   ) {}
+
+  /** How many groups are watched (0 … count-1). */
+  get count(): number {
+    return this.groups;
+  }
+
+  /** The slot map's group count (groups added by a reshard are watched, retired ones no longer); true if it changed. */
+  setGroups(count: number): boolean {
+    if (!Number.isInteger(count) || count < 1 || count === this.groups) return false;
+    this.groups = count;
+    return true;
+  }
 
   get(group: number): GroupConfig {
     return this.store.load(group) ?? initialGroupConfig(group, this.replicas);

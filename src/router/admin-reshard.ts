@@ -12,7 +12,8 @@
  * so the POST returns at once and progress is read from the topology.
  */
 import type { Env } from "../config";
-import { groupPrimary, type RebalanceBy, type SlotCoordinator } from "../monitor/coordinator";
+import type { RebalanceBy, SlotCoordinator } from "../monitor/coordinator";
+import { currentPrimary } from "./topology";
 import type { Shard } from "../shard/shard";
 import { SLOTS } from "../util/keyslot";
 
@@ -63,7 +64,8 @@ export async function slotKeys(env: Env, groupsParam: string | null): Promise<{ 
   const all = Array.from({ length: SLOTS }, (_, i) => i);
   const reports = await Promise.all(
     Array.from({ length: groups }, async (_, g) => {
-      const stub = env.SHARD.get(env.SHARD.idFromName(groupPrimary(g))) as unknown as Pick<Shard, "slotReport">;
+      // The group's current primary (after a failover, no longer "shard-g").
+      const stub = env.SHARD.get(env.SHARD.idFromName(currentPrimary(env, g))) as unknown as Pick<Shard, "slotReport">;
       const r = await stub.slotReport(all);
       const slots: Array<[number, number]> = [];
       r.keyCount.forEach((n, i) => n > 0 && slots.push([r.slots[i], n]));

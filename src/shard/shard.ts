@@ -26,9 +26,10 @@ import { groupOfName, isStaleRoute, type GroupConfig, type ShardRoleInfo, type S
 import { shardObject } from "./address";
 import { ShardReplication, type ReplicationPeer, type RouteInfo } from "./replication";
 import type { ReplAck, ReplMessage } from "./replication-source";
-import { answerOffsets, READ_YOUR_WRITES_WAIT_MS, runOnReplica, withMinReplicas } from "./replica-ops";
+import { answerOffsets, ERR_NOREPLICAS, READ_YOUR_WRITES_WAIT_MS, runOnReplica, withMinReplicas } from "./replica-ops";
 import { NotifyPublisher } from "./notify-publisher";
 import { FaultGate, callerOf, type FaultSpec } from "../monitor/faults";
+import { TopologyCache } from "../router/topology";
 
 export type { BlockWait, LeaseExpired, ShardOp, ShardResult, WatchedKey };
 
@@ -68,6 +69,8 @@ export class Shard extends DurableObject<Env> {
   private replication: ShardReplication | null = null;
   /** Failover tests: injected faults (src/monitor/faults.ts; FAULT_INJECTION = "yes" only). */
   private readonly faults: FaultGate;
+  /** Resharding with failover: other groups' primaries, as the monitors know them (created on first use). */
+  private groupTopology: TopologyCache | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -87,6 +90,12 @@ export class Shard extends DurableObject<Env> {
         commit: async () => this.effects.flush(),
         exclusive: (fn) => ctx.blockConcurrencyWhile(fn),
         target: (name) => env.SHARD.get(env.SHARD.idFromName(name)) as unknown as Pick<Shard, "importKeys" | "dropKeys">,
+        // Resharding with failover: a settle's roll-back goes to the target group's current primary.
+        primaryOf: async (group, fresh) => {
+          const topology = (this.groupTopology ??= new TopologyCache(config.replicas));
+          if (fresh) await topology.refresh(env).catch(() => false);
+          return topology.config(group).primary;
+        },
       });
       const counters = slotState.counters;
       this.core.slotGate = {
@@ -287,24 +296,53 @@ export class Shard extends DurableObject<Env> {
 
   // --- live resharding (src/shard/slot-migration.ts; driven by src/monitor/coordinator.ts) ---
 
-  /** The coordinator pushes this shard's slot state (persisted before the answer). */
-  async configureSlots(config: ShardSlotConfig): Promise<{ epoch: number; applied: boolean }> {
+  /**
+   * The coordinator pushes this shard's slot state (persisted before the answer). Pushed as
+   * the group's primary (`member` "primary"), it is refused by an object that is not the
+   * primary: the coordinator's topology is stale, it asks the monitors and retries. Replicas
+   * take it too (best effort), so a promoted replica gates keys at once.
+   */
+  async configureSlots(config: ShardSlotConfig, member: "primary" | "replica" = "primary"): Promise<{ epoch: number; applied: boolean }> {
+    await this.faults.enter("coordinator");
+    if (member === "primary") this.refuseUnlessPrimary("configureSlots");
     return this.slotMigration().configure(config);
   }
 
   /** Source: moves a batch of keys of `slots` to the object named `target`. */
   async migrateSlots(slots: number[], target: string, maxKeys: number, maxBytes: number): Promise<MigrateResult> {
+    await this.faults.enter("coordinator");
+    this.refuseUnlessPrimary("migrateSlots");
     return this.slotMigration().migrate(slots, target, maxKeys, maxBytes);
   }
 
-  /** Target: applies and logs a batch of RESTORE records. */
+  /**
+   * Target: applies and logs a batch of RESTORE records; with min-replicas-to-write N, answers
+   * only once N replicas acknowledged it (a failover then promotes one that holds it).
+   */
   async importKeys(records: string[][]): Promise<void> {
-    return this.slotMigration().importKeys(records);
+    await this.faults.enter();
+    this.refuseUnlessPrimary("importKeys");
+    await this.slotMigration().importKeys(records);
+    const repl = this.replication;
+    const need = this.core.db.settings.minReplicasToWrite;
+    if (repl === null || need <= 0) return;
+    const acked = await repl.source.waitForAcks(repl.source.offset, need, Math.max(1, this.core.db.settings.minReplicasMaxLag * 1000));
+    if (acked < need) throw new Error(`${ERR_NOREPLICAS} (migration batch)`);
   }
 
   /** Target: drops keys of importing slots (an interrupted batch rolled back). */
   async dropKeys(keys: string[]): Promise<number> {
+    await this.faults.enter();
+    this.refuseUnlessPrimary("dropKeys");
     return this.slotMigration().dropKeys(keys);
+  }
+
+  /**
+   * Migration calls go to a group's primary only (a stale caller must look it up again).
+   * Like every RPC entry they pass the fault gate first (a down object refuses them too).
+   */
+  private refuseUnlessPrimary(what: string): void {
+    if (this.replication !== null && !this.replication.isPrimary) throw new Error(`ERR ${what}: ${this.ctx.id.name} is not its group's primary`);
   }
 
   /** Per-slot numbers (CLUSTER COUNTKEYSINSLOT / GETKEYSINSLOT / SLOT-STATS, rebalance). */

@@ -29,6 +29,29 @@
  *     after a coordinator restart finds only what is still on the source;
  *   - the coordinator pushes slot states with epochs; a shard applies only a newer or equal
  *     one, and persists it before answering.
+ *
+ * With replicas and failover (src/shard/replication*.ts, src/monitor): only a group's primary
+ * migrates, imports, drops or takes a slot config as primary (the Shard refuses otherwise, so
+ * a coordinator or settle with a stale topology fails and asks the monitors again). The
+ * target acknowledges an import only once min-replicas-to-write replicas acknowledged it
+ * (as a client write): the promotion rule (src/monitor/promotion.ts) then promotes a replica
+ * that holds every acknowledged batch. So when the TARGET group fails over mid-batch:
+ *   - batch acknowledged, source's DEL logged, marker cleared: the keys are on the promoted
+ *     target (it holds every acknowledged import);
+ *   - marker left (the source crashed, or the import failed because the target went down):
+ *     the marker names the target GROUP, and settle drops the keys the source still holds on
+ *     that group's CURRENT primary (the old target now refuses, not being primary). The
+ *     promoted replica holds them if the import was replicated, or not: dropping is right in
+ *     both cases (the source's copy is authoritative, the next batch re-sends it), and a
+ *     DEL of an absent key is a no-op. Keys the source no longer holds were acknowledged,
+ *     hence on the promoted replica.
+ * With min-replicas-to-write 0 nothing guarantees a replica holds an import (as for client
+ * writes): a target failover can lose up to the replication lag of moved keys.
+ * Not covered: a SOURCE failover mid-batch. The marker is in the old source's storage, not
+ * in its replicated log, so the promoted source does not know the batch was in flight: keys
+ * it still holds (its DEL was not replicated) may also sit, hidden, on the target, and a
+ * client DEL of one on the new source would let the target's stale copy show through ASK.
+ *
  * A key deleted (or expired) on the source mid-migration is simply not sent; a key
  * created on the target through ASK is never overwritten by the source (the source did
  * not have it: that is why the router was sent there).
@@ -36,6 +59,7 @@
 import { isError, type Reply } from "../protocol/reply";
 import { keySlot, SLOTS } from "../util/keyslot";
 import type { ShardCore } from "./core";
+import { groupOfName } from "./group";
 import { IMPORTING, isRedirect, SlotState, type ShardSlotConfig } from "./slot-state";
 
 const CONFIG_KEY = "slots:config";
@@ -54,7 +78,24 @@ export interface MigrationHost {
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** The target shard object `name`'s import entry point. */
   target(name: string): { importKeys(records: string[][]): Promise<void>; dropKeys(keys: string[]): Promise<number> };
+  /**
+   * The object name of group `group`'s current primary (the monitors' topology; `fresh`:
+   * ask the monitors again first): where a settle's roll-back goes after a failover.
+   */
+  primaryOf(group: number, fresh: boolean): Promise<string>;
 }
+
+/** A batch in flight, persisted on the source: its keys and where they went. */
+interface InFlight {
+  /** The object the batch was sent to (the target group's primary then). */
+  readonly target: string;
+  /** The target group (absent in a marker written before failover-aware settle: derived from `target`). */
+  readonly targetGroup?: number;
+  readonly keys: string[];
+}
+
+/** Attempts of a settle's roll-back, refreshing the target group's primary between them. */
+const SETTLE_ATTEMPTS = 3;
 
 export interface MigrateResult {
   readonly moved: number;
@@ -76,7 +117,7 @@ export interface SlotReport {
 }
 
 export class SlotMigration {
-  private marker: { target: string; keys: string[] } | null = null;
+  private marker: InFlight | null = null;
   private settling: Promise<void> | null = null;
 
   constructor(
@@ -89,7 +130,7 @@ export class SlotMigration {
   async load(): Promise<void> {
     const config = await this.host.storage.get<ShardSlotConfig>(CONFIG_KEY);
     if (config) this.slots.apply(config);
-    this.marker = (await this.host.storage.get<{ target: string; keys: string[] }>(MARKER_KEY)) ?? null;
+    this.marker = (await this.host.storage.get<InFlight>(MARKER_KEY)) ?? null;
   }
 
   /** True while a batch interrupted by a crash is unresolved: `settle` before serving. */
@@ -101,14 +142,43 @@ export class SlotMigration {
   settle(): Promise<void> {
     return (this.settling ??= this.host.exclusive(async () => {
       const m = this.marker;
-      if (m === null) return;
+      if (m === null) return null;
       const db = this.core.db;
       db.now = Date.now();
       const stillHere = m.keys.filter((k) => db.sequenceOf(k) !== undefined);
-      if (stillHere.length > 0) await this.host.target(m.target).dropKeys(stillHere);
+      // A roll-back that cannot reach the target group is answered outside `exclusive` (as in `migrate`).
+      if (stillHere.length > 0) {
+        try {
+          await this.rollBack(m, stillHere);
+        } catch (error) {
+          return { error };
+        }
+      }
       await this.host.storage.delete(MARKER_KEY);
       this.marker = null;
+      return null;
+    }).then((failed) => {
+      if (failed !== null && failed !== undefined) throw failed.error;
     }).finally(() => (this.settling = null)));
+  }
+
+  /**
+   * Drops `keys` on the target group's CURRENT primary: the object the batch went to may
+   * have been failed over since (it then refuses, not being primary), and the replica
+   * promoted in its place may hold the batch (if replicated) or not — dropping is right
+   * either way (see the header).
+   */
+  private async rollBack(m: InFlight, keys: string[]): Promise<void> {
+    const group = m.targetGroup ?? groupOfName(m.target);
+    for (let attempt = 0; ; attempt++) {
+      const name = group === null ? m.target : attempt === 0 ? m.target : await this.host.primaryOf(group, true);
+      try {
+        await this.host.target(name).dropKeys(keys);
+        return;
+      } catch (e) {
+        if (group === null || attempt + 1 >= SETTLE_ATTEMPTS) throw e;
+      }
+    }
   }
 
   /** The coordinator's push: applied (and persisted) unless older than what is known. */
@@ -127,7 +197,10 @@ export class SlotMigration {
   /** Source: moves up to `maxKeys` keys (about `maxBytes`) of `slots` to object `target`. */
   async migrate(slots: number[], target: string, maxKeys: number, maxBytes: number): Promise<MigrateResult> {
     if (this.marker !== null) await this.settle();
-    return this.host.exclusive(async () => {
+    // A refused import is rethrown outside `exclusive`: thrown inside, it would reset the
+    // object (the marker, kept in memory and storage, is settled before anything is served).
+    let refused: { error: unknown } | null = null;
+    const result = await this.host.exclusive(async () => {
       const wanted = new Uint8Array(SLOTS);
       for (const s of slots) wanted[s] = 1;
       const db = this.core.db;
@@ -156,9 +229,15 @@ export class SlotMigration {
       const sent = records.map((r) => r[1]);
       // Expiry of keys read above was staged: commit it with the marker.
       await this.host.commit();
-      await this.host.storage.put(MARKER_KEY, { target, keys: sent });
-      this.marker = { target, keys: sent };
-      await this.host.target(target).importKeys(records);
+      const marker: InFlight = { target, targetGroup: groupOfName(target) ?? undefined, keys: sent };
+      await this.host.storage.put(MARKER_KEY, marker);
+      this.marker = marker;
+      try {
+        await this.host.target(target).importKeys(records);
+      } catch (error) {
+        refused = { error };
+        return null;
+      }
       // The target's log holds them: now the source lets go.
       this.core.applyMigration(sent.map((k) => ["DEL", k]));
       await this.host.commit();
@@ -166,6 +245,8 @@ export class SlotMigration {
       this.marker = null;
       return { moved: sent.length, bytes, more: more || records.length < keys.length };
     });
+    if (refused !== null) throw (refused as { error: unknown }).error;
+    return result!;
   }
 
   /** Target: applies and logs a batch's records before answering. */

@@ -6,6 +6,7 @@
 import type { SlotOwner } from "../commands/execute";
 import { SlotMap } from "../router/slots";
 import { SlotState } from "./slot-state";
+import { groupOfName } from "./group";
 
 /** The owner for the shard named `name` out of `shards`; null (every slot) for a name of another form. */
 export function contiguousSlotOwner(name: string | undefined, shards: number): SlotOwner | null {
@@ -18,12 +19,15 @@ export function contiguousSlotOwner(name: string | undefined, shards: number): S
 }
 
 /**
- * The slot state of a shard named "shard-<g>" before the coordinator configures it (live
- * resharding, src/shard/slot-state.ts): group g < shards owns its contiguous range; a group
- * beyond the initial layout (added by a reshard) owns nothing until it is told. Null for a
- * name of another form (a replica, a test object): no routing gate.
+ * The slot state of a member of group g ("shard-<g>" or its replica "shard-<g>-r<k>") before
+ * the coordinator configures it (live resharding, src/shard/slot-state.ts): group g < shards
+ * owns its contiguous range; a group beyond the initial layout (added by a reshard) owns
+ * nothing until it is told. Every member has one — the coordinator pushes each slot config
+ * to the whole group — so a promoted replica gates keys at once and a replica's READONLY
+ * reads answer MOVED for slots its group does not own. Null for a name of another form (a
+ * test object): no routing gate.
  */
 export function initialSlotState(name: string | undefined, shards: number): SlotState | null {
-  const m = /^shard-(\d+)$/.exec(name ?? "");
-  return m ? SlotState.initial(Number(m[1]), shards) : null;
+  const group = groupOfName(name);
+  return group === null ? null : SlotState.initial(group, shards);
 }
