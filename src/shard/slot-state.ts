@@ -23,7 +23,7 @@
  * Reads and writes alike; what passes is counted per slot (CLUSTER SLOT-STATS).
  */
 import type { SlotOwner } from "../commands/execute";
-import { arityOk, commandKeys, lookupCommand } from "../commands/table";
+import { arityOk, commandKeys, lookupCommand, type CommandSpec } from "../commands/table";
 import type { Keyspace } from "../engine/keyspace";
 import { contiguousOwner } from "../monitor/slot-map-data";
 import { error, type ErrorReply, type Reply } from "../protocol/reply";
@@ -158,15 +158,16 @@ export class SlotState implements SlotOwner {
    */
   check(argv: string[], asking: boolean, db: Keyspace, order?: CallOrder): Reply | number {
     const spec = lookupCommand(argv[0]);
-    const keys = spec ? keysOf(argv) : [];
-    if (!spec || keys.length === 0) return order?.holding ? deferred(-1, this.shard, asking) : -1;
-    const refusal = this.refusal(keys, asking, db, false);
-    const slots = order ? keys.map(keySlot) : [];
+    const keys = keysOf(spec, argv);
+    if (spec === undefined || keys.length === 0) return order?.holding ? deferred(-1, this.shard, asking) : -1;
+    // Each key's slot, computed once for everything below (this runs for every command).
+    const slots = keys.map(keySlot);
+    const refusal = this.refusal(keys, slots, asking, db, false);
     if (refusal !== null) {
       if (order && isRedirect(refusal)) order.hold(slots);
       return refusal;
     }
-    const first = keySlot(keys[0]);
+    const first = slots[0];
     if (order?.holds(slots)) {
       order.hold(slots);
       return deferred(first, this.shard, asking);
@@ -185,28 +186,26 @@ export class SlotState implements SlotOwner {
    * on the source and others on the target. Null: every command passes `check`.
    */
   checkTransaction(batch: string[][], asking: boolean, db: Keyspace): Reply | null {
-    const keys = batch.flatMap(keysOf);
-    return keys.length === 0 ? null : this.refusal(keys, asking, db, true);
+    const keys = batch.flatMap((argv) => keysOf(lookupCommand(argv[0]), argv));
+    return keys.length === 0 ? null : this.refusal(keys, keys.map(keySlot), asking, db, true);
   }
 
   /** MOVED, ASK, SPLIT or TRYAGAIN for these keys, or null (served here). */
-  private refusal(keys: string[], asking: boolean, db: Keyspace, transaction: boolean): Reply | null {
+  private refusal(keys: string[], slots: number[], asking: boolean, db: Keyspace, transaction: boolean): Reply | null {
     // Keys of several slots (MGET, MSET, DEL… the router split by group) of which one is not
     // plainly owned here: the router splits the command per slot and routes each piece (a
     // transaction cannot be split: it is refused until the slot has moved).
-    const first = keySlot(keys[0]);
-    if (keys.length > 1 && keys.some((k) => keySlot(k) !== first)) {
-      for (const key of keys) {
-        const s = keySlot(key);
-        if (this.state[s] !== OWNED) return error(transaction ? ERR_TRYAGAIN : `SPLIT ${s}`);
-      }
+    const first = slots[0];
+    if (slots.length > 1 && slots.some((s) => s !== first)) {
+      for (const s of slots) if (this.state[s] !== OWNED) return error(transaction ? ERR_TRYAGAIN : `SPLIT ${s}`);
     }
     let here = 0;
     let away = 0;
     let moving = -1;
     let now = -1;
-    for (const key of keys) {
-      const s = keySlot(key);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      const s = slots[i];
       const st = this.state[s];
       if (st === OWNED) continue;
       if (st === NOT_OWNED || (st === IMPORTING && !asking)) return error(`MOVED ${s} ${this.epoch}`);
@@ -223,8 +222,7 @@ export class SlotState implements SlotOwner {
 }
 
 /** A command's keys ([] for a keyless, unknown or malformed one: the command answers itself). */
-function keysOf(argv: string[]): string[] {
-  const spec = lookupCommand(argv[0]);
+function keysOf(spec: CommandSpec | undefined, argv: string[]): string[] {
   if (!spec || !spec.run || !arityOk(spec, argv.length)) return [];
   try {
     return commandKeys(spec, argv);
