@@ -127,6 +127,8 @@ export class Executor {
   private readonly budget: CommandReplyBudget;
   /** Reply bytes the current batch (`collect`) has produced so far. */
   private batchReplyBytes = 0;
+  /** Payload bytes of the last reply `runOne` returned, as the reply budget measured it (CLUSTER SLOT-STATS reads it). */
+  lastReplyBytes = 0;
 
   constructor(
     readonly db: Keyspace,
@@ -328,6 +330,7 @@ export class Executor {
   private boundReply(reply: Reply): Reply {
     const maxBytes = this.maxReplyBytes;
     const size = measureReply(reply, this.maxReplyElements, maxBytes);
+    this.lastReplyBytes = size.bytes;
     if (size.elements > this.maxReplyElements) return error(errReplyElements(size.elements, this.maxReplyElements));
     if (size.bytes > maxBytes) return error(errReplyBytes(size.bytes, maxBytes));
     // The batch's replies leave in one RPC: one more that does not fit is refused instead.

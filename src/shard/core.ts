@@ -72,7 +72,7 @@ export interface SlotGate {
   check(argv: string[], asking: boolean, order?: CallOrder): Reply | number;
   /** A MULTI/EXEC's keys together: a refusal, or null when each command is then checked alone. */
   checkTransaction?(batch: string[][], asking: boolean): Reply | null;
-  served(slot: number, reply: Reply, startedMs: number): void;
+  served(slot: number, startedMs: number): void;
 }
 
 /** A client parked by a blocking command. */
@@ -168,7 +168,7 @@ export class ShardCore {
         if (typeof slot !== "number") return slot;
         const started = performance.now();
         const reply = this.executor.runOne(argv);
-        if (slot >= 0) gate.served(slot, reply, started);
+        if (slot >= 0) gate.served(slot, started);
         this.serveBlocked();
         return reply;
       }),

@@ -18,7 +18,6 @@ import { AlarmSchedule } from "./alarm";
 import { ShardCore, type BlockWait, type LeaseExpired, type ShardOp, type ShardResult, type WatchedKey } from "./core";
 import { EffectStream } from "./effects";
 import { ShardPersistence } from "./persistence";
-import { measureReply } from "../commands/reply-budget";
 import { initialSlotState } from "./slot-owner";
 import { isRedirect, type ShardSlotConfig } from "./slot-state";
 import { SlotMigration, type MigrateResult, type SlotReport } from "./slot-migration";
@@ -101,9 +100,10 @@ export class Shard extends DurableObject<Env> {
       this.core.slotGate = {
         check: (argv, asking, order) => slotState.check(argv, asking, this.core.db, order),
         checkTransaction: (batch, asking) => slotState.checkTransaction(batch, asking, this.core.db),
-        served: (slot, reply, started) => {
+        served: (slot, started) => {
           counters.cpuUsec[slot] += (performance.now() - started) * 1000;
-          counters.bytesOut[slot] += measureReply(reply, 1e9, 1e12).bytes + 8;
+          // Measured once, by the executor's reply budget.
+          counters.bytesOut[slot] += this.core.executor.lastReplyBytes + 8;
         },
       };
     }
