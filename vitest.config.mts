@@ -1,6 +1,7 @@
 // Test projects: `unit` runs pure modules in Node, starting nothing; `reference` runs them in
 // Node against a real redis-server each file starts (differential tests, RDB interop);
-// `workers` runs inside workerd with the router and shards (cloudflare:test); `e2e` starts
+// `workers` runs inside workerd with the router and shards (cloudflare:test) — `workers-evict`
+// and `failover` too, with other settings; `e2e` starts
 // wrangler dev, the TCP bridge and a real redis-server, and drives them with real clients
 // (redis-cli, ioredis, @upstash/redis).
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
@@ -24,7 +25,19 @@ export default defineConfig({
             miniflare: { bindings: { SHARDS: "4", SENTINELS: "0", HOTSLOT_TOKEN: "test-token", HOTSLOT_READONLY_TOKEN: "test-readonly-token", HOTSLOT_ADMIN_TOKEN: "test-admin-token" } },
           }),
         ],
-        test: { name: "workers", include: ["test/workers/**/*.test.ts"], exclude: ["test/workers/failover*.test.ts"] },
+        test: { name: "workers", include: ["test/workers/**/*.test.ts"], exclude: ["test/workers/failover*.test.ts", "test/workers/persistence.test.ts"] },
+      },
+      {
+        // The persistence tests evict every Durable Object while their connections stay open:
+        // a gateway holding those connections could not be evicted, so here sessions run in the
+        // Worker (GATEWAYS=0; the same session code, src/router/session.ts).
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { SHARDS: "4", SENTINELS: "0", GATEWAYS: "0", HOTSLOT_TOKEN: "test-token", HOTSLOT_READONLY_TOKEN: "test-readonly-token", HOTSLOT_ADMIN_TOKEN: "test-admin-token" } },
+          }),
+        ],
+        test: { name: "workers-evict", include: ["test/workers/persistence.test.ts"] },
       },
       {
         // Failover (src/monitor): monitors on, fast health checks, fault injection allowed.

@@ -16,6 +16,10 @@ export interface Env {
   HUB?: DurableObjectNamespace;
   /** Pub/Sub: number of hubs (1..1024, default 4); channels are split over them by slot. */
   PUBSUB_HUBS?: string;
+  /** RESP gateways (class Gateway, src/gateway/gateway.ts); absent: sessions run in the Worker. */
+  GATEWAY?: DurableObjectNamespace;
+  /** How many gateway objects hold RESP WebSocket sessions (0..1024, default 1; 0 = the Worker holds them). */
+  GATEWAYS?: string;
   /** Number of primary shards (1..16384). */
   SHARDS?: string;
   /** Largest HTTP request body, in bytes. */
@@ -114,6 +118,8 @@ export interface Config {
   minReplicasMaxLag: number;
   /** Pub/Sub: hub count. */
   pubsubHubs: number;
+  /** RESP gateways: how many objects hold WebSocket sessions (0: the Worker holds each itself). */
+  gateways: number;
 }
 
 /** The failover monitors' settings (src/monitor), read apart from Config. */
@@ -227,6 +233,7 @@ export function readConfig(env: Env): Config {
     minReplicasToWrite: intVar(env, "MIN_REPLICAS_TO_WRITE", 0, 0, 16),
     minReplicasMaxLag: intVar(env, "MIN_REPLICAS_MAX_LAG", 10, 0, 3600),
     pubsubHubs: intVar(env, "PUBSUB_HUBS", 4, 1, 1024),
+    gateways: env.GATEWAY ? intVar(env, "GATEWAYS", 1, 0, 1024) : 0,
   };
   cache.set(env, c);
   return c;

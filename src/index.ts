@@ -12,6 +12,7 @@
  *                   snapshots and exports in SQLite storage, alarm, slot ownership
  *   src/router/     the Worker: auth, HTTP and WebSocket sessions (pipelined), per-shard
  *                   channels, slot routing, fan-out, client registry, admin
+ *   src/gateway/    the Gateway Durable Object: RESP WebSocket sessions whose shard calls coalesce
  *   src/pubsub/     Pub/Sub: the PubSubHub Durable Object, subscriptions, MONITOR
  *   src/util/       bytes, numbers, hash slots, byte buffer
  *
@@ -23,6 +24,8 @@ export { Shard } from "./shard/shard";
 // Live resharding: the slot map and its migrations.
 export { SlotCoordinator } from "./monitor/coordinator";
 export { PubSubHub } from "./pubsub/hub";
+// RESP gateways: client WebSocket sessions sharing shard calls.
+export { Gateway } from "./gateway/gateway";
 // Failover monitors (Sentinel).
 export { Monitor } from "./monitor/monitor";
 

@@ -50,6 +50,9 @@ type AuthConfig = Pick<Config, "token" | "readonlyToken"> &
     localDevRequest?: boolean;
   };
 
+/** Query parameters a RESP WebSocket upgrade may carry its token in (clients that cannot set headers). */
+export const RESP_TOKEN_PARAMS: readonly string[] = ["_token", "token"];
+
 export class Authenticator {
   constructor(private readonly config: AuthConfig) {}
 

@@ -50,7 +50,8 @@ import { error, isError, type Reply } from "../protocol/reply";
 import { encodeRepliesBinary } from "../protocol/resp";
 import { binaryToBytes, bytesToBinary, utf8ToBinary } from "../util/binary";
 import { mountAdmin } from "./admin";
-import { isLocalDevRequest, presentedToken, requestAuthenticator, WELL_KNOWN_DEV_TOKENS, type Authenticator, type Grant } from "./auth";
+import { isLocalDevRequest, presentedToken, requestAuthenticator, RESP_TOKEN_PARAMS, WELL_KNOWN_DEV_TOKENS, type Authenticator, type Grant } from "./auth";
+import { pickGateway } from "../gateway/pick";
 import type { CommandSpec } from "../commands/table";
 import { clusterView } from "./cluster-view";
 import { ERR_PUBSUB_OFF } from "../commands/pubsub";
@@ -59,6 +60,7 @@ import { resolveCommand, routeBatch, routeBlocking, runRouterCommand, type Local
 import { Transaction } from "./transaction";
 import { clientRegistry } from "./clients";
 import { DurableShardPool, shardPool } from "./pool";
+import type { ShardChannel } from "./channel";
 import { acceptRespWebSocket } from "./websocket";
 import { encodeSyncToken, parseSyncToken } from "./sync-token";
 import { durableHubs, HubClient, type HubConnector } from "../pubsub/hubs";
@@ -438,6 +440,11 @@ function isWriteOrAdmin(spec: CommandSpec | undefined): boolean {
 
 // --- the app -------------------------------------------------------------------------
 
+/** The Server-Sent Events endpoints (/subscribe/…, /psubscribe/…, /monitor). */
+function isEventStreamPath(path: string): boolean {
+  return path.startsWith("/subscribe/") || path.startsWith("/psubscribe/") || path === "/monitor";
+}
+
 function preflight(c: Context<App>, allowOrigin: string | null): Response {
   const headers = new Headers({
     "access-control-allow-methods": ALLOWED_METHODS,
@@ -449,7 +456,13 @@ function preflight(c: Context<App>, allowOrigin: string | null): Response {
   return new Response(null, { status: 204, headers });
 }
 
-export function createApp(): Hono<App> {
+/**
+ * The router app. In the Worker (no `gateway`) it forwards RESP WebSocket sessions and
+ * command requests to a gateway object when GATEWAYS > 0; in a gateway
+ * (src/gateway/gateway.ts) it serves them itself, every request's and session's shard calls
+ * on the gateway's shared `channels`.
+ */
+export function createApp(gateway?: { channels: ShardChannel[] }): Hono<App> {
   const app = new Hono<App>();
 
   app.onError((err, c) => {
@@ -493,20 +506,26 @@ export function createApp(): Hono<App> {
       return res;
     }
     const auth = requestAuthenticator(config, url);
-    const pool = shardPool(c.env, config.shards);
+    const pool = shardPool(c.env, config.shards, gateway?.channels);
+    // Throughput: sessions and command requests run in a gateway, where they share shard calls.
+    const viaGateway = gateway === undefined && config.gateways > 0;
     const hubs = c.env.HUB ? durableHubs(c.env.HUB, config.pubsubHubs) : undefined;
 
     if (c.req.header("upgrade")?.toLowerCase() === "websocket") {
       // A RESP session: with tokens configured, a client without one may still AUTH inside
       // the session; with none configured and unauthenticated access not allowed, refused.
-      const presented = presentedToken(c.req.raw.headers, url, ["_token", "token"]);
-      const grant = auth.grantForRequest(c.req.raw.headers, url, ["_token", "token"]);
+      const presented = presentedToken(c.req.raw.headers, url, RESP_TOKEN_PARAMS);
+      const grant = auth.grantForRequest(c.req.raw.headers, url, RESP_TOKEN_PARAMS);
       if ((presented !== null || !auth.configured) && !grant && auth.required) {
         return respond(cors.allowOrigin, null, errorJson(auth.unauthorizedMessage), 401, "application/json");
       }
+      if (viaGateway) return pickGateway(c.env, config.gateways).fetch(c.req.raw);
       const pubsub = hubs ? { hubs } : undefined;
       return acceptRespWebSocket(pool, auth, grant, config.maxValueBytes, (p) => c.executionCtx.waitUntil(p), pubsub);
     }
+
+    // Event streams (SUBSCRIBE, MONITOR) hold their request open: they stay in the Worker.
+    if (viaGateway && !isEventStreamPath(url.pathname)) return pickGateway(c.env, config.gateways).fetch(c.req.raw);
 
     const requested = (c.req.header("upstash-response-format") ?? "json").toLowerCase();
     const base64 = c.req.header("upstash-encoding")?.toLowerCase() === "base64";

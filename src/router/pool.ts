@@ -1,7 +1,8 @@
 /**
  * The shards as Durable Objects: shard i is the object named "shard-i" in the SHARD
  * namespace. A pool is one request's (a WebSocket connection's, an HTTP request's): every
- * command call it makes to a shard goes through its channel to that shard
+ * command call it makes to a shard goes through a channel to that shard — the request's own,
+ * or in a gateway (src/gateway/gateway.ts) one shared by all the gateway's requests
  * (src/router/channel.ts: one stub, calls in order, coalesced while one is out). The
  * command path (the ShardPool interface of src/router/dispatch.ts) and the admin
  * endpoints' exports (on stubs of their own) go through here.
@@ -30,13 +31,15 @@ type ExportRpc = Pick<Shard, "exportStart" | "exportPull" | "slotReport">;
 export const shardName = primaryName;
 
 export class DurableShardPool implements ShardPool {
-  /** This request's channels, one per shard (group), made as first used. */
-  readonly channels: ShardChannel[] = [];
-
   constructor(
     private readonly env: Env,
     /** The isolate's slot map (live resharding: src/router/slot-map-cache.ts). */
     private readonly slotCache: SlotMapCache,
+    /**
+     * The channels, one per shard (group), made as first used: this request's own, or a
+     * gateway's, shared by all its connections (src/gateway/gateway.ts).
+     */
+    private readonly channels: ShardChannel[] = [],
   ) {}
 
   /** The newest slot map this isolate has. */
@@ -175,7 +178,10 @@ export class DurableShardPool implements ShardPool {
 export function groupConfigOf(env: Env, group: number): GroupConfig {
   return topologyOf(env).config(group);
 }
-/** A pool for the current request (a WebSocket connection, an HTTP request): channels of its own. */
-export function shardPool(env: Env, shards: number): DurableShardPool {
-  return new DurableShardPool(env, slotMapCache(env, shards));
+/**
+ * A pool for the current request (a WebSocket connection, an HTTP request): channels of its
+ * own, or in a gateway the gateway's `channels`, shared by all its requests.
+ */
+export function shardPool(env: Env, shards: number, channels?: ShardChannel[]): DurableShardPool {
+  return new DurableShardPool(env, slotMapCache(env, shards), channels);
 }

@@ -32,7 +32,10 @@ interface Call {
 async function call(url: string, o: Call = {}): Promise<{ status: number; text: string; headers: Headers; json: () => any }> {
   const headers: Record<string, string> = { ...o.headers };
   if (o.token) headers.authorization = `Bearer ${o.token}`;
-  const res = await app.fetch(new Request(url, { method: o.method ?? "POST", body: o.body, headers }), { ...env, ...o.vars });
+  // The vars changed here exist only in this call's env: a gateway object (src/gateway) has the
+  // deployment's own, so requests are served in the Worker here (GATEWAYS=0), as they would be
+  // in a gateway of a deployment with these vars.
+  const res = await app.fetch(new Request(url, { method: o.method ?? "POST", body: o.body, headers }), { ...env, GATEWAYS: "0", ...o.vars });
   const text = await res.text();
   return { status: res.status, text, headers: res.headers, json: () => JSON.parse(text) };
 }
