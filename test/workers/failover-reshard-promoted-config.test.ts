@@ -5,19 +5,11 @@
  * (src/shard/slot-migration.ts, promotion settle), so it refuses keys of the slots its group
  * gave away instead of serving them from its older config.
  */
-import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { contiguousOwner, ownerOf } from "../../src/monitor/slot-map-data";
 import { keySlot } from "../../src/util/keyslot";
 import { cmd } from "./helpers";
-import { adminFailover, fault, monitorsWatching, setAcked, shard, until } from "./failover-helpers";
-
-const ADMIN = { Authorization: "Bearer test-admin-token", "content-type": "application/json" };
-
-async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await SELF.fetch(`http://hotslot${path}`, { method, headers: ADMIN, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, json: await res.json() };
-}
+import { admin, adminFailover, fault, monitorsWatching, setAcked, shard, until } from "./failover-helpers";
 
 describe("slot config of a replica promoted after a reshard it missed", () => {
   it("takes the current slot config before it serves and refuses the slots its group gave away", async () => {

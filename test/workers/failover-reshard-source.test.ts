@@ -2,33 +2,20 @@
  * A migration batch interrupted by a failover of its SOURCE group (the `failover` project:
  * SHARDS=3, REPLICAS=2, MIN_REPLICAS_TO_WRITE=1, three monitors). The source, cut off from
  * its replicas and the monitors, sends a batch: the target applies it (hidden: its slot is
- * importing) and the source deletes its keys, but that DEL never reaches a replica. The promoted source still holds the keys, and must drop the target's
- * copies before it serves (src/shard/slot-migration.ts, promotion settle): else a client DEL
- * on the new source would let the target's stale copy show through ASK.
+ * importing) and the source deletes its keys, but that DEL never reaches a replica. The
+ * promoted source still holds the keys, and must drop the target's copies before it serves
+ * (src/shard/slot-migration.ts, promotion settle): else a client DEL on the new source would
+ * let the target's stale copy show through ASK. The old source, its DEL unacknowledged,
+ * answers NOREPLICAS and keeps its keys; its own roll-back is refused by the target.
  */
 import { describe, expect, it } from "vitest";
-import { groupConfig } from "../../src/monitor/migration-job";
-import { contiguousOwner } from "../../src/monitor/slot-map-data";
-import { keySlot } from "../../src/util/keyslot";
 import { cmd } from "./helpers";
-import { fault, monitorConfig, monitorsWatching, setAcked, shard, until } from "./failover-helpers";
+import { fault, keysOfMigratingSlot, monitorConfig, monitorsWatching, shard, until } from "./failover-helpers";
 
 describe("migration batch across a source failover", () => {
   it("the promoted source drops the batch's hidden copies on the target before it serves", async () => {
-    const owner = contiguousOwner(3);
-    let tag = 0;
-    while (owner[keySlot(`s${tag}`)] !== 0) tag++;
-    const slot = keySlot(`s${tag}`);
-    const keys = Array.from({ length: 5 }, (_, i) => `{s${tag}}k${i}`);
-    for (const k of keys) await setAcked(k, `v-${k}`);
-
-    // Slot `slot` migrating from group 0 to group 1, pushed to every member of both groups.
-    const chunk = { from: 0, to: 1, slots: [slot], phase: "move" as const };
-    for (const g of [0, 1]) {
-      const config = groupConfig(owner, g, 1, chunk);
-      await shard(`shard-${g}`).configureSlots(config, "primary");
-      for (const r of [1, 2]) await shard(`shard-${g}-r${r}`).configureSlots(config, "replica");
-    }
+    // Slot `slot` of group 0 migrating to group 1, pushed to every member of both groups.
+    const { slot, keys } = await keysOfMigratingSlot("s", 5);
     await monitorsWatching();
 
     // The source is cut off from its replicas, the monitors and the router (it still takes
