@@ -25,7 +25,7 @@ import { groupOfName, isStaleRoute, type GroupConfig, type ShardRoleInfo, type S
 import { shardObject } from "./address";
 import { ShardReplication, type ReplicationPeer, type RouteInfo } from "./replication";
 import type { ReplAck, ReplMessage } from "./replication-source";
-import { answerOffsets, ERR_NOREPLICAS, READ_YOUR_WRITES_WAIT_MS, runOnReplica, withMinReplicas } from "./replica-ops";
+import { answerOffsets, committedOnReplicas, ERR_NOREPLICAS, READ_YOUR_WRITES_WAIT_MS, replicasReady, runOnReplica, withMinReplicas } from "./replica-ops";
 import { NotifyPublisher } from "./notify-publisher";
 import { FaultGate, callerOf, type FaultSpec } from "../monitor/faults";
 import { TopologyCache } from "../router/topology";
@@ -106,18 +106,8 @@ export class Shard extends DurableObject<Env> {
         self: ctx.id.name ?? "",
         currentConfig: () => this.currentSlotConfig(slotState.shard),
         replicas: {
-          ready: () => {
-            const repl = this.replication;
-            const settings = this.core.db.settings;
-            return repl === null || settings.minReplicasToWrite <= 0 || repl.source.goodReplicas(settings.minReplicasMaxLag) >= settings.minReplicasToWrite;
-          },
-          acknowledged: async () => {
-            const repl = this.replication;
-            const need = this.core.db.settings.minReplicasToWrite;
-            if (repl === null || need <= 0 || !repl.isPrimary) return true;
-            const wait = Math.max(1, this.core.db.settings.minReplicasMaxLag * 1000);
-            return (await repl.source.waitForAcks(repl.source.offset, need, wait)) >= need;
-          },
+          ready: () => replicasReady(this.replication?.source ?? null, this.core.db.settings),
+          acknowledged: () => committedOnReplicas(this.replication?.source ?? null, this.core.db.settings),
         },
       });
       const counters = slotState.counters;
@@ -352,11 +342,7 @@ export class Shard extends DurableObject<Env> {
     await this.faults.enter();
     this.refuseUnlessPrimary("importKeys");
     await this.slotMigration().importKeys(records);
-    const repl = this.replication;
-    const need = this.core.db.settings.minReplicasToWrite;
-    if (repl === null || need <= 0) return;
-    const acked = await repl.source.waitForAcks(repl.source.offset, need, Math.max(1, this.core.db.settings.minReplicasMaxLag * 1000));
-    if (acked < need) throw new Error(`${ERR_NOREPLICAS} (migration batch)`);
+    if (!(await committedOnReplicas(this.replication?.source ?? null, this.core.db.settings))) throw new Error(`${ERR_NOREPLICAS} (migration batch)`);
   }
 
   /** Target: drops keys of importing slots (an interrupted batch rolled back by `from`, its source group's primary). */
@@ -390,6 +376,7 @@ export class Shard extends DurableObject<Env> {
     const ns = this.env.COORDINATOR;
     if (!ns) return null;
     const coordinator = ns.get(ns.idFromName(COORDINATOR_NAME)) as unknown as Pick<SlotCoordinator, "slotConfigOf">;
+    await this.faults.leave("coordinator");
     return withTimeout(coordinator.slotConfigOf(group), COORDINATOR_MS, "slotConfigOf");
   }
 
