@@ -78,6 +78,18 @@ export class SlotCoordinator extends DurableObject<Env> {
     return { map: await this.current(), job: jobProgress(this.job), lastJob: jobProgress(this.lastJob) };
   }
 
+  /**
+   * Group `group`'s slot config as things stand (issue 13): a promoted primary asks before it
+   * serves, as it may have missed pushes while it was a replica that was down. The same
+   * config the coordinator would re-push to a new primary mid-job; the map's own layout
+   * otherwise. The shard applies it only if not older than what it knows.
+   */
+  async slotConfigOf(group: number): Promise<ShardSlotConfig> {
+    const map = await this.current();
+    const chunk = this.job !== null && this.job.stage === "chunks" ? this.job.chunk : null;
+    return currentGroupConfig(ownerOf(map.ranges), group, map.epoch, chunk);
+  }
+
   /** Starts moving slots so that `shards` groups own them all; refused while a job runs. */
   async startReshard(shards: number, batchKeys = BATCH_KEYS, pauseMs = 0): Promise<{ job: Record<string, unknown> | null } | { error: string }> {
     if (!Number.isInteger(shards) || shards < 1 || shards > SLOTS) return { error: "ERR shards must be an integer from 1 to 16384" };

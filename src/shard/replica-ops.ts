@@ -6,7 +6,8 @@
  * and — stronger than Redis — a call that wrote answers only once that many replicas have
  * acknowledged its effects, or, after min-replicas-max-lag seconds, answers its writes with
  * ERR_NOREPLICAS_UNCONFIRMED: the write was applied here and may or may not survive a
- * failover, so the client may not count it as acknowledged.
+ * failover, so the client may not count it as acknowledged. The same rule for migration
+ * batches (src/shard/slot-migration.ts): `replicasReady`, `committedOnReplicas`.
  */
 import { lookupCommand } from "../commands/table";
 import type { EngineSettings } from "../engine/settings";
@@ -102,4 +103,26 @@ export async function withMinReplicas(
     const replies = result as Reply[];
     return (op as Extract<ShardOp, { kind: "exec" }>).batch.map((argv, j) => (isWrite(argv) && !isError(replies[j]) ? unconfirmed : replies[j]));
   });
+}
+
+type ReplicaSettings = Pick<EngineSettings, "minReplicasToWrite" | "minReplicasMaxLag">;
+
+/**
+ * Migration batches under min-replicas-to-write (issue 13): whether enough replicas are good
+ * to start one (else it is refused up front, as a write). True without replication (null)
+ * or with min-replicas-to-write 0.
+ */
+export function replicasReady(source: ReplicationSource | null, settings: ReplicaSettings): boolean {
+  return source === null || settings.minReplicasToWrite <= 0 || source.goodReplicas(settings.minReplicasMaxLag) >= settings.minReplicasToWrite;
+}
+
+/**
+ * Whether min-replicas-to-write replicas acknowledged everything committed so far, waiting
+ * up to min-replicas-max-lag: a target's import, a source's DEL of a batch. True without
+ * replication (null) or with min-replicas-to-write 0; false on an object no longer primary.
+ */
+export async function committedOnReplicas(source: ReplicationSource | null, settings: ReplicaSettings): Promise<boolean> {
+  const need = settings.minReplicasToWrite;
+  if (source === null || need <= 0) return true;
+  return (await source.waitForAcks(source.offset, need, Math.max(1, settings.minReplicasMaxLag * 1000))) >= need;
 }

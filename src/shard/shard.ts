@@ -25,10 +25,12 @@ import { groupOfName, isStaleRoute, type GroupConfig, type ShardRoleInfo, type S
 import { shardObject } from "./address";
 import { ShardReplication, type ReplicationPeer, type RouteInfo } from "./replication";
 import type { ReplAck, ReplMessage } from "./replication-source";
-import { answerOffsets, ERR_NOREPLICAS, READ_YOUR_WRITES_WAIT_MS, runOnReplica, withMinReplicas } from "./replica-ops";
+import { answerOffsets, committedOnReplicas, ERR_NOREPLICAS, READ_YOUR_WRITES_WAIT_MS, replicasReady, runOnReplica, withMinReplicas } from "./replica-ops";
 import { NotifyPublisher } from "./notify-publisher";
 import { FaultGate, callerOf, type FaultSpec } from "../monitor/faults";
 import { TopologyCache } from "../router/topology";
+import { COORDINATOR_NAME, type SlotCoordinator } from "../monitor/coordinator";
+import { withTimeout } from "../util/async";
 
 export type { BlockWait, LeaseExpired, ShardOp, ShardResult, WatchedKey };
 
@@ -45,6 +47,9 @@ function refused(op: Extract<ShardOp, { kind: "exec" | "transaction" }>, refusal
  * 20-22k); first-of-turn keeps both.
  */
 const COMMIT_AT_END = true;
+
+/** How long a promoted primary waits for the coordinator's slot config (issue 13). */
+const COORDINATOR_MS = 5000;
 
 /** Keys deleted per active-expiry batch: bounds how long one alarm holds the shard. */
 export const EXPIRE_BATCH = 2000;
@@ -94,6 +99,15 @@ export class Shard extends DurableObject<Env> {
           const topology = (this.groupTopology ??= new TopologyCache(config.replicas));
           if (fresh) await topology.refresh(env).catch(() => false);
           return topology.config(group).primary;
+        },
+        // Resharding with failover (issue 13, reshard-faults): a promoted primary's settle, and
+        // a batch's DEL confirmed by min-replicas-to-write replicas before clients see it.
+        isPrimary: () => this.replication === null || this.replication.isPrimary,
+        self: ctx.id.name ?? "",
+        currentConfig: () => this.currentSlotConfig(slotState.shard),
+        replicas: {
+          ready: () => replicasReady(this.replication?.source ?? null, this.core.db.settings),
+          acknowledged: () => committedOnReplicas(this.replication?.source ?? null, this.core.db.settings),
         },
       });
       const counters = slotState.counters;
@@ -228,7 +242,12 @@ export class Shard extends DurableObject<Env> {
   /** A new group config from the monitors (ignored when older than the epoch known). */
   async configure(config: GroupConfig, from?: string): Promise<ShardRoleInfo> {
     await this.faults.enter(from);
-    return this.replicationOrStart().configure(config);
+    const repl = this.replicationOrStart();
+    const wasPrimary = repl.isPrimary;
+    const info = repl.configure(config);
+    // Resharding with failover (issue 13): a promoted primary settles its slots before it serves.
+    if (!wasPrimary && repl.isPrimary) await this.migration?.promote();
+    return info;
   }
 
   /** The primary's stream (src/shard/replication-sink.ts). */
@@ -323,18 +342,14 @@ export class Shard extends DurableObject<Env> {
     await this.faults.enter();
     this.refuseUnlessPrimary("importKeys");
     await this.slotMigration().importKeys(records);
-    const repl = this.replication;
-    const need = this.core.db.settings.minReplicasToWrite;
-    if (repl === null || need <= 0) return;
-    const acked = await repl.source.waitForAcks(repl.source.offset, need, Math.max(1, this.core.db.settings.minReplicasMaxLag * 1000));
-    if (acked < need) throw new Error(`${ERR_NOREPLICAS} (migration batch)`);
+    if (!(await committedOnReplicas(this.replication?.source ?? null, this.core.db.settings))) throw new Error(`${ERR_NOREPLICAS} (migration batch)`);
   }
 
-  /** Target: drops keys of importing slots (an interrupted batch rolled back). */
-  async dropKeys(keys: string[]): Promise<number> {
+  /** Target: drops keys of importing slots (an interrupted batch rolled back by `from`, its source group's primary). */
+  async dropKeys(keys: string[], from?: string): Promise<number> {
     await this.faults.enter();
     this.refuseUnlessPrimary("dropKeys");
-    return this.slotMigration().dropKeys(keys);
+    return this.slotMigration().dropKeys(keys, from);
   }
 
   /**
@@ -350,6 +365,19 @@ export class Shard extends DurableObject<Env> {
     const m = this.slotMigration();
     if (m.unsettled) await m.settle();
     return { ...m.report(slots, keysOf), epoch: m.slots.epoch };
+  }
+
+  /**
+   * Group `group`'s current slot config, from the coordinator (a promoted primary's settle,
+   * issue 13); null without a coordinator. Bounded: a settle that cannot reach it fails and
+   * is retried by the next call.
+   */
+  private async currentSlotConfig(group: number): Promise<ShardSlotConfig | null> {
+    const ns = this.env.COORDINATOR;
+    if (!ns) return null;
+    const coordinator = ns.get(ns.idFromName(COORDINATOR_NAME)) as unknown as Pick<SlotCoordinator, "slotConfigOf">;
+    await this.faults.leave("coordinator");
+    return withTimeout(coordinator.slotConfigOf(group), COORDINATOR_MS, "slotConfigOf");
   }
 
   private slotMigration(): SlotMigration {

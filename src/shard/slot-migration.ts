@@ -47,10 +47,28 @@
  *     hence on the promoted replica.
  * With min-replicas-to-write 0 nothing guarantees a replica holds an import (as for client
  * writes): a target failover can lose up to the replication lag of moved keys.
- * Not covered: a SOURCE failover mid-batch. The marker is in the old source's storage, not
- * in its replicated log, so the promoted source does not know the batch was in flight: keys
- * it still holds (its DEL was not replicated) may also sit, hidden, on the target, and a
- * client DEL of one on the new source would let the target's stale copy show through ASK.
+ * When the SOURCE group fails over mid-batch, the marker is in the old source's storage, not
+ * in its replicated log, so the promoted source does not know which batch was in flight:
+ * keys it still holds (the batch's DEL did not reach it) may also sit, hidden, on the
+ * target, and a client DEL of one on the new source would let the target's stale copy show
+ * through ASK. So (issue 13):
+ *   - the source answers a batch, and lets any client see its keys gone, only once
+ *     min-replicas-to-write replicas acknowledged its DEL (it waits inside `exclusive`; not
+ *     in time: it restores the keys from the records, keeps the marker, and the batch is
+ *     rolled back as after a crash). A promoted replica then holds every DEL a client may
+ *     have observed;
+ *   - a promoted primary settles before it serves (`settlePromotion`): it takes its group's
+ *     current slot config from the coordinator (it may have missed pushes while down), then
+ *     drops on the target every key it holds in a migrating slot. None of those was ever seen
+ *     moved, so the target's copy is a stale or partial one nobody wrote to; the next batch
+ *     re-sends the current value.
+ *   Why this rather than replicating the marker: the marker alone would not be enough (a
+ *   replica that missed the DEL of an ACKNOWLEDGED batch would still hold keys clients may
+ *   have rewritten on the target since), so the DEL must reach the replicas before clients
+ *   see it anyway; with that, "drop what I hold in migrating slots" is exact and needs no
+ *   new effect kind in the log and replication stream.
+ *   A replica (or deposed primary) never settles a marker of its own: it discards it (its
+ *   data may lag its primary's, which moved those keys since; the primary settled on promotion).
  *
  * A key deleted (or expired) on the source mid-migration is simply not sent; a key
  * created on the target through ASK is never overwritten by the source (the source did
@@ -60,10 +78,13 @@ import { isError, type Reply } from "../protocol/reply";
 import { keySlot, SLOTS } from "../util/keyslot";
 import type { ShardCore } from "./core";
 import { groupOfName } from "./group";
-import { IMPORTING, isRedirect, SlotState, type ShardSlotConfig } from "./slot-state";
+import { ERR_NOREPLICAS } from "./replica-ops";
+import { IMPORTING, isRedirect, MIGRATING, SlotState, type ShardSlotConfig } from "./slot-state";
 
 const CONFIG_KEY = "slots:config";
 const MARKER_KEY = "slots:in-flight";
+/** Set (with the role change) when this object is promoted: it settles its slots before it serves. */
+const PROMOTED_KEY = "slots:promoted";
 
 /** What a shard needs from its Durable Object to migrate. */
 export interface MigrationHost {
@@ -77,12 +98,23 @@ export interface MigrationHost {
   /** Runs `fn` with no other event delivered to the object meanwhile. */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** The target shard object `name`'s import entry point. */
-  target(name: string): { importKeys(records: string[][]): Promise<void>; dropKeys(keys: string[]): Promise<number> };
+  target(name: string): { importKeys(records: string[][]): Promise<void>; dropKeys(keys: string[], from?: string): Promise<number> };
+  /** This object's name (a roll-back names its sender: the target checks it is its group's primary). */
+  readonly self: string;
   /**
    * The object name of group `group`'s current primary (the monitors' topology; `fresh`:
    * ask the monitors again first): where a settle's roll-back goes after a failover.
    */
   primaryOf(group: number, fresh: boolean): Promise<string>;
+  /** Whether this object is its group's primary now (a replica never settles: its primary does). */
+  isPrimary(): boolean;
+  /**
+   * This object's group's current slot config, from the coordinator (null: no coordinator):
+   * what a promoted replica may have missed while it was down.
+   */
+  currentConfig(): Promise<ShardSlotConfig | null>;
+  /** Replicas under min-replicas-to-write: whether enough are good now, and whether enough acknowledged what is committed. */
+  readonly replicas: { ready(): boolean; acknowledged(): Promise<boolean> };
 }
 
 /** A batch in flight, persisted on the source: its keys and where they went. */
@@ -96,6 +128,8 @@ interface InFlight {
 
 /** Attempts of a settle's roll-back, refreshing the target group's primary between them. */
 const SETTLE_ATTEMPTS = 3;
+/** Keys per dropKeys call of a promotion settle (a whole migrating slot range may be held). */
+const DROP_CHUNK = 1000;
 
 export interface MigrateResult {
   readonly moved: number;
@@ -118,6 +152,8 @@ export interface SlotReport {
 
 export class SlotMigration {
   private marker: InFlight | null = null;
+  /** Promoted and not settled yet (persisted: a restart before the settle still settles). */
+  private promoted = false;
   private settling: Promise<void> | null = null;
 
   constructor(
@@ -131,35 +167,95 @@ export class SlotMigration {
     const config = await this.host.storage.get<ShardSlotConfig>(CONFIG_KEY);
     if (config) this.slots.apply(config);
     this.marker = (await this.host.storage.get<InFlight>(MARKER_KEY)) ?? null;
+    this.promoted = (await this.host.storage.get<boolean>(PROMOTED_KEY)) === true;
   }
 
-  /** True while a batch interrupted by a crash is unresolved: `settle` before serving. */
+  /** True while a batch interrupted by a crash, or a promotion, is unresolved: `settle` before serving. */
   get unsettled(): boolean {
-    return this.marker !== null;
+    return this.marker !== null || this.promoted;
   }
 
-  /** Resolves an interrupted batch (see the header); once, shared by concurrent callers. */
+  /**
+   * This object was just promoted to its group's primary: before it serves, it settles its
+   * slots (see the header). Called right after the role change is persisted, with no await
+   * between, so both are written together.
+   */
+  async promote(): Promise<void> {
+    this.promoted = true;
+    await this.host.storage.put(PROMOTED_KEY, true);
+  }
+
+  /** Resolves an interrupted batch or a promotion (see the header); once, shared by concurrent callers. */
   settle(): Promise<void> {
     return (this.settling ??= this.host.exclusive(async () => {
-      const m = this.marker;
-      if (m === null) return null;
-      const db = this.core.db;
-      db.now = Date.now();
-      const stillHere = m.keys.filter((k) => db.sequenceOf(k) !== undefined);
-      // A roll-back that cannot reach the target group is answered outside `exclusive` (as in `migrate`).
-      if (stillHere.length > 0) {
-        try {
-          await this.rollBack(m, stillHere);
-        } catch (error) {
-          return { error };
-        }
+      // Not the primary (a deposed or demoted one, restarted with a marker): the group's
+      // primary settled for it when promoted; rolling back from here could drop on the
+      // target keys the group has moved since (this object's data may be behind).
+      if (!this.host.isPrimary()) {
+        await this.clear();
+        return null;
       }
-      await this.host.storage.delete(MARKER_KEY);
-      this.marker = null;
+      try {
+        if (this.promoted) await this.settlePromotion();
+        else if (this.marker !== null) await this.settleMarker(this.marker);
+      } catch (error) {
+        // A roll-back that cannot reach the target group is answered outside `exclusive` (as in `migrate`).
+        return { error };
+      }
+      await this.clear();
       return null;
     }).then((failed) => {
       if (failed !== null && failed !== undefined) throw failed.error;
     }).finally(() => (this.settling = null)));
+  }
+
+  /** A batch this object itself left in flight (it restarted): roll back what it still holds. */
+  private async settleMarker(m: InFlight): Promise<void> {
+    const db = this.core.db;
+    db.now = Date.now();
+    const stillHere = m.keys.filter((k) => db.sequenceOf(k) !== undefined);
+    const group = m.targetGroup ?? groupOfName(m.target);
+    if (stillHere.length > 0) await this.rollBack(group, m.target, stillHere);
+  }
+
+  /**
+   * A promoted primary, before it serves:
+   *   1. takes its group's current slot config from the coordinator: a replica that was down
+   *      missed the pushes, and must not serve keys of slots its group no longer owns;
+   *   2. drops on the target every key it holds in a migrating slot. The old primary may have
+   *      been mid-batch (its marker is in its own storage, not replicated): the target then
+   *      holds hidden copies of keys this object still holds (the batch's DEL did not reach
+   *      it), and deleting one here later would let the stale copy show through ASK. Dropping
+   *      is right for every such key: a key this object holds was never seen moved by a
+   *      client — the source answers a batch only once its DEL reached min-replicas-to-write
+   *      replicas (`migrate`), and the promotion rule promotes one that holds it — so the
+   *      target's copy has had no client write (ASK goes there only for keys the source lacks).
+   * Its own old marker, if any (from an earlier time as primary), is covered by 2.
+   */
+  private async settlePromotion(): Promise<void> {
+    const current = await this.host.currentConfig();
+    if (current !== null) await this.configure(current);
+    const byTarget = new Map<number, string[]>();
+    for (const key of this.core.db.keys()) {
+      const slot = keySlot(key);
+      if (this.slots.state[slot] !== MIGRATING) continue;
+      const group = this.slots.peer[slot];
+      const keys = byTarget.get(group);
+      if (keys === undefined) byTarget.set(group, [key]);
+      else keys.push(key);
+    }
+    for (const [group, keys] of byTarget) {
+      const target = await this.host.primaryOf(group, false);
+      for (let i = 0; i < keys.length; i += DROP_CHUNK) await this.rollBack(group, target, keys.slice(i, i + DROP_CHUNK));
+    }
+  }
+
+  /** Forgets the marker and the promotion (settled, or not this object's to settle). */
+  private async clear(): Promise<void> {
+    if (this.marker !== null) await this.host.storage.delete(MARKER_KEY);
+    if (this.promoted) await this.host.storage.delete(PROMOTED_KEY);
+    this.marker = null;
+    this.promoted = false;
   }
 
   /**
@@ -168,12 +264,11 @@ export class SlotMigration {
    * promoted in its place may hold the batch (if replicated) or not — dropping is right
    * either way (see the header).
    */
-  private async rollBack(m: InFlight, keys: string[]): Promise<void> {
-    const group = m.targetGroup ?? groupOfName(m.target);
+  private async rollBack(group: number | null, target: string, keys: string[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      const name = group === null ? m.target : attempt === 0 ? m.target : await this.host.primaryOf(group, true);
+      const name = group === null ? target : attempt === 0 ? target : await this.host.primaryOf(group, true);
       try {
-        await this.host.target(name).dropKeys(keys);
+        await this.host.target(name).dropKeys(keys, this.host.self);
         return;
       } catch (e) {
         if (group === null || attempt + 1 >= SETTLE_ATTEMPTS) throw e;
@@ -196,7 +291,9 @@ export class SlotMigration {
 
   /** Source: moves up to `maxKeys` keys (about `maxBytes`) of `slots` to object `target`. */
   async migrate(slots: number[], target: string, maxKeys: number, maxBytes: number): Promise<MigrateResult> {
-    if (this.marker !== null) await this.settle();
+    if (this.unsettled) await this.settle();
+    // Refused up front, as a client write would be: the batch's DEL could not be confirmed.
+    if (!this.host.replicas.ready()) throw new Error(`${ERR_NOREPLICAS} (migration batch)`);
     // A refused import is rethrown outside `exclusive`: thrown inside, it would reset the
     // object (the marker, kept in memory and storage, is settled before anything is served).
     let refused: { error: unknown } | null = null;
@@ -241,6 +338,16 @@ export class SlotMigration {
       // The target's log holds them: now the source lets go.
       this.core.applyMigration(sent.map((k) => ["DEL", k]));
       await this.host.commit();
+      // No client sees the keys gone (and is sent to the target) before min-replicas-to-write
+      // replicas hold the DEL: a failover then promotes one that holds it (see settlePromotion).
+      if (!(await this.host.replicas.acknowledged())) {
+        // Not confirmed: the keys come back from the records (no command ran since they were
+        // read), the marker stays, and the next settle drops the target's copies.
+        this.core.applyMigration(records);
+        await this.host.commit();
+        refused = { error: new Error(`${ERR_NOREPLICAS} (migration batch: its DEL was not acknowledged by replicas)`) };
+        return null;
+      }
       await this.host.storage.delete(MARKER_KEY);
       this.marker = null;
       return { moved: sent.length, bytes, more: more || records.length < keys.length };
@@ -262,8 +369,15 @@ export class SlotMigration {
     if (failed) throw new Error(failed.message);
   }
 
-  /** Target: deletes keys of importing slots (roll-back of an interrupted batch). */
-  async dropKeys(keys: string[]): Promise<number> {
+  /**
+   * Target: deletes keys of importing slots (roll-back of an interrupted batch), asked by
+   * `from`: refused unless the monitors name it its group's primary. A deposed source that
+   * does not know it yet (cut off from its replicas and monitors) still holds keys the
+   * promoted one may have moved here since: its roll-back would delete them.
+   */
+  async dropKeys(keys: string[], from?: string): Promise<number> {
+    const group = groupOfName(from);
+    if (group !== null && (await this.host.primaryOf(group, true)) !== from) throw new Error(`ERR dropKeys: ${from} is not its group's primary`);
     const mine = keys.filter((k) => this.slots.state[keySlot(k)] === IMPORTING);
     const replies = this.core.applyMigration(mine.map((k) => ["DEL", k]));
     await this.host.commit();

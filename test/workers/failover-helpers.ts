@@ -8,6 +8,9 @@ import { http } from "./helpers";
 import { SlotMap } from "../../src/router/slots";
 import type { FaultSpec } from "../../src/monitor/faults";
 import type { TopologySnapshot } from "../../src/commands/router-context";
+import { groupConfig } from "../../src/monitor/migration-job";
+import { contiguousOwner } from "../../src/monitor/slot-map-data";
+import { keySlot } from "../../src/util/keyslot";
 
 export const GROUPS = 3;
 export const DOWN_AFTER_MS = 1000;
@@ -76,4 +79,32 @@ export async function monitorConfig(name: string, group: number): Promise<{ epoc
  */
 export async function setAcked(key: string, value: string, ms = 10_000): Promise<void> {
   await until(async () => (await http(["SET", key, value])).json.result === "OK", ms, `SET ${key} to be acknowledged`);
+}
+
+/** An admin call with a JSON body → its status and parsed JSON. */
+export async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const headers = { ...ADMIN, "content-type": "application/json" };
+  const res = await SELF.fetch(`http://hotslot${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.status, json: await res.json() };
+}
+
+/**
+ * `count` keys of one slot of group 0 (`{<prefix><n>}k<i>`, set to `v-<key>` and
+ * acknowledged), with that slot migrating from group 0 to group 1 at epoch 1, pushed to
+ * every member of both groups.
+ */
+export async function keysOfMigratingSlot(prefix: string, count: number): Promise<{ slot: number; keys: string[] }> {
+  const owner = contiguousOwner(GROUPS);
+  let tag = 0;
+  while (owner[keySlot(`${prefix}${tag}`)] !== 0) tag++;
+  const slot = keySlot(`${prefix}${tag}`);
+  const keys = Array.from({ length: count }, (_, i) => `{${prefix}${tag}}k${i}`);
+  for (const k of keys) await setAcked(k, `v-${k}`);
+  const chunk = { from: 0, to: 1, slots: [slot], phase: "move" as const };
+  for (const g of [0, 1]) {
+    const config = groupConfig(owner, g, 1, chunk);
+    await shard(`shard-${g}`).configureSlots(config, "primary");
+    for (const r of [1, 2]) await shard(`shard-${g}-r${r}`).configureSlots(config, "replica");
+  }
+  return { slot, keys };
 }

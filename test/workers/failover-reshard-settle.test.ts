@@ -6,28 +6,13 @@
  * the move then carries on to the promoted primary and the keys stay served.
  */
 import { describe, expect, it } from "vitest";
-import { groupConfig } from "../../src/monitor/migration-job";
-import { contiguousOwner } from "../../src/monitor/slot-map-data";
-import { keySlot } from "../../src/util/keyslot";
 import { cmd } from "./helpers";
-import { fault, monitorConfig, monitorsWatching, setAcked, shard, until } from "./failover-helpers";
+import { fault, keysOfMigratingSlot, monitorConfig, monitorsWatching, shard, until } from "./failover-helpers";
 
 describe("migration batch across a target failover", () => {
   it("settles the in-flight batch on the target group's new primary and moves on", async () => {
-    const owner = contiguousOwner(3);
-    let tag = 0;
-    while (owner[keySlot(`t${tag}`)] !== 0) tag++;
-    const slot = keySlot(`t${tag}`);
-    const keys = Array.from({ length: 5 }, (_, i) => `{t${tag}}k${i}`);
-    for (const k of keys) await setAcked(k, `v-${k}`);
-
-    // Slot `slot` migrating from group 0 to group 1, pushed to every member of both groups.
-    const chunk = { from: 0, to: 1, slots: [slot], phase: "move" as const };
-    for (const g of [0, 1]) {
-      const config = groupConfig(owner, g, 1, chunk);
-      await shard(`shard-${g}`).configureSlots(config, "primary");
-      for (const r of [1, 2]) await shard(`shard-${g}-r${r}`).configureSlots(config, "replica");
-    }
+    // Slot `slot` of group 0 migrating to group 1, pushed to every member of both groups.
+    const { slot, keys } = await keysOfMigratingSlot("t", 5);
     await monitorsWatching();
 
     // The target goes down mid-batch: the source keeps its keys and its in-flight marker.

@@ -5,18 +5,10 @@
  * keys the reshard moved into group 4 stay readable and writable, with DBSIZE unchanged (the
  * promoted replica has the group's slot config: the coordinator pushes it to replicas too).
  */
-import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { keySlot } from "../../src/util/keyslot";
 import { cmd, http } from "./helpers";
-import { fault, monitor, monitorConfig, shard, until } from "./failover-helpers";
-
-const ADMIN = { Authorization: "Bearer test-admin-token", "content-type": "application/json" };
-
-async function admin(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await SELF.fetch(`http://hotslot${path}`, { method, headers: ADMIN, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, json: await res.json() };
-}
+import { admin, fault, monitor, monitorConfig, shard, until } from "./failover-helpers";
 
 describe("resharding with failover", () => {
   it("reshards 3 → 5, fails over group 4, and its keys keep being served", async () => {
