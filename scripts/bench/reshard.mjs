@@ -77,6 +77,8 @@ export async function reshard({ hotslot, log, options = JSON.parse(process.env.B
         ["reshard time", `${fixed(seconds, 1)} s`],
         ["keys moved / s", int(job.keysMoved / seconds)],
         ["MB moved / s", fixed(job.bytesMoved / 1048576 / seconds, 2)],
+        // busyMs: how long batches held their source (no client served there meanwhile).
+        ["batches; time they held a source", `${int(job.batches)}; ${fixed((job.busyMs ?? 0) / 1000, 1)} s (${int(((job.busyMs ?? 0) / 1000 / seconds) * 100)}% of the reshard)`],
         ["SET ops/s before / during / after", `${int(before.rps)} / ${int(during.rps)} / ${int(after.rps)} (during ÷ before ${fixed(during.rps / before.rps, 2)}×)`],
         ["SET p99 ms before / during / after", `${fixed(before.p99, 1)} / ${fixed(during.p99, 1)} / ${fixed(after.p99, 1)}`],
       ],

@@ -102,6 +102,10 @@ export interface MigrateResult {
   readonly bytes: number;
   /** True when keys of the slots remain here. */
   readonly more: boolean;
+  /** How long the batch held this shard exclusively (ms): the coordinator's throttle. */
+  readonly busyMs: number;
+  /** Client commands this shard served since its previous batch (0: idle; the throttle). */
+  readonly clientOps: number;
 }
 
 /** Per-slot numbers a shard reports (CLUSTER COUNTKEYSINSLOT, GETKEYSINSLOT, SLOT-STATS, rebalance). */
@@ -119,6 +123,8 @@ export interface SlotReport {
 export class SlotMigration {
   private marker: InFlight | null = null;
   private settling: Promise<void> | null = null;
+  /** Client commands served as of the end of the previous batch (-1: none yet). */
+  private servedAtLastBatch = -1;
 
   constructor(
     readonly slots: SlotState,
@@ -200,6 +206,15 @@ export class SlotMigration {
     // A refused import is rethrown outside `exclusive`: thrown inside, it would reset the
     // object (the marker, kept in memory and storage, is settled before anything is served).
     let refused: { error: unknown } | null = null;
+    const served = this.clientCommandsServed();
+    // The first batch of this object counts everything served since it started: a source
+    // that had clients is not taken for idle on no evidence.
+    const clientOps = served - Math.max(0, this.servedAtLastBatch);
+    const started = Date.now();
+    const timed = (r: { moved: number; bytes: number; more: boolean }): MigrateResult => {
+      this.servedAtLastBatch = this.clientCommandsServed();
+      return { ...r, busyMs: Date.now() - started, clientOps };
+    };
     const result = await this.host.exclusive(async () => {
       const wanted = new Uint8Array(SLOTS);
       for (const s of slots) wanted[s] = 1;
@@ -216,7 +231,7 @@ export class SlotMigration {
         }
         keys.push(key);
       }
-      if (keys.length === 0) return { moved: 0, bytes: 0, more: false };
+      if (keys.length === 0) return timed({ moved: 0, bytes: 0, more: false });
       const records: string[][] = [];
       let bytes = 0;
       for (const record of this.core.exportKeys(keys)) {
@@ -243,10 +258,18 @@ export class SlotMigration {
       await this.host.commit();
       await this.host.storage.delete(MARKER_KEY);
       this.marker = null;
-      return { moved: sent.length, bytes, more: more || records.length < keys.length };
+      return timed({ moved: sent.length, bytes, more: more || records.length < keys.length });
     });
     if (refused !== null) throw (refused as { error: unknown }).error;
     return result!;
+  }
+
+  /** Commands that passed the routing gate here since the object started (reads + writes). */
+  private clientCommandsServed(): number {
+    const { reads, writes } = this.slots.counters;
+    let n = 0;
+    for (let s = 0; s < SLOTS; s++) n += reads[s] + writes[s];
+    return n;
   }
 
   /** Target: applies and logs a batch's records before answering. */
