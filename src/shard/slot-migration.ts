@@ -52,10 +52,17 @@
  * it still holds (its DEL was not replicated) may also sit, hidden, on the target, and a
  * client DEL of one on the new source would let the target's stale copy show through ASK.
  *
+ * Each record also carries the key's access clock (RESTORE … IDLETIME under an LRU or
+ * no-eviction policy, FREQ under an LFU one: what OBJECT IDLETIME / FREQ answer on the
+ * source), so the target's eviction ranks a moved key as the source did. A target under
+ * the other kind of policy ignores it (the key gets a fresh clock, as RESTORE there would).
+ *
  * A key deleted (or expired) on the source mid-migration is simply not sent; a key
  * created on the target through ASK is never overwritten by the source (the source did
  * not have it: that is why the router was sent there).
  */
+import { idleMs, isLfu, lfuDecrAndReturn } from "../engine/access-clock";
+import type { Keyspace } from "../engine/keyspace";
 import { isError, type Reply } from "../protocol/reply";
 import { keySlot, SLOTS } from "../util/keyslot";
 import type { ShardCore } from "./core";
@@ -236,6 +243,7 @@ export class SlotMigration {
       let bytes = 0;
       for (const record of this.core.exportKeys(keys)) {
         if (record[0] !== "RESTORE") continue;
+        record.push(...accessOption(db, record[1]));
         records.push(record);
         bytes += record[1].length + record[3].length;
         if (bytes >= maxBytes && records.length < keys.length) more = true;
@@ -341,4 +349,16 @@ export class SlotMigration {
     }
     return reply;
   }
+}
+
+/**
+ * A migration record's access-clock option for `key` (reshard-tune, issue 13): what OBJECT
+ * FREQ (LFU policies) or OBJECT IDLETIME (the others) answers for it here, as RESTORE's
+ * FREQ / IDLETIME arguments. Read without touching the key.
+ */
+function accessOption(db: Keyspace, key: string): string[] {
+  const access = db.accessOf(key);
+  if (access === undefined) return [];
+  if (isLfu(db.settings.maxmemoryPolicy)) return ["FREQ", String(lfuDecrAndReturn(access, db.now, db.settings.lfuDecayTime))];
+  return ["IDLETIME", String(Math.floor(idleMs(access, db.now) / 1000))];
 }
