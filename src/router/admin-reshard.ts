@@ -1,8 +1,9 @@
 /**
  * The admin side of live resharding (behind the admin token, mounted by src/router/admin.ts):
  *   POST /admin/reshard  {"shards": n}           → moves slots so n groups own them all
- *                        (optional "batchKeys": keys per migration batch, default 1000;
- *                        "pauseMs": a rest after each batch, to throttle the migration)
+ *                        (optional "batchKeys": keys per migration batch, "pauseMs": a
+ *                        rest between a source's batches; each left out adapts to the
+ *                        sources' load: src/monitor/migration-job.ts)
  *                        {"rebalance": "keys" | "memory" | "load"} → evens out the groups
  *   GET  /admin/topology → {"slots": slotsTopology(…)} (the map, the running and last job)
  *   GET  /admin/slot-keys[?groups=n] → per group object, its epoch and [slot, keys] for

@@ -7,6 +7,7 @@
  *                         writes): every shard's keys, each shard a point-in-time image
  *                         (src/shard/export.ts), pulled piece by piece into the
  *                         response. redis-check-rdb accepts it and redis-server loads it.
+ *                         Refused (409) while a slot migration runs (src/router/admin-reshard.ts).
  *   POST /admin/import  ← an RDB file written by redis-server (any version up to 10: listpack,
  *                         quicklist, intset, ziplist, zipmap, LZF strings…) as the body; each
  *                         key is RESTOREd (REPLACE, with its absolute TTL) into the shard its
