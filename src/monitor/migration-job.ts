@@ -90,6 +90,8 @@ export const BATCH_KEYS = 1000;
 export const MIGRATION_SHARE = 0.25;
 /** How long one batch should hold a source that serves clients (ms). */
 export const BATCH_TARGET_MS = 20;
+/** The longest adaptive pause (ms): a batch that stalled (a slow commit) does not stall the job for long. */
+export const MAX_PAUSE_MS = 5000;
 /** Adaptive batch bounds (keys). */
 export const MIN_BATCH_KEYS = 50;
 export const IDLE_BATCH_KEYS = 10_000;
@@ -124,7 +126,7 @@ export function throttleAfterBatch(job: MigrationJob, t: BatchTiming): void {
   job.busyMs = (job.busyMs ?? 0) + t.busyMs;
   const keys = batchKeysOf(job);
   const busy = t.clientOps > 0;
-  if (job.pauseMs === null) job.nextPauseMs = busy ? Math.ceil((t.busyMs * (1 - MIGRATION_SHARE)) / MIGRATION_SHARE) : 0;
+  if (job.pauseMs === null) job.nextPauseMs = busy ? Math.min(MAX_PAUSE_MS, Math.ceil((t.busyMs * (1 - MIGRATION_SHARE)) / MIGRATION_SHARE)) : 0;
   if (job.batchKeys !== null) return;
   let next: number;
   if (!busy) next = keys * 2;

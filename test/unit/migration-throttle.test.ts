@@ -11,6 +11,7 @@ import {
   batchKeysOf,
   batchWaitMs,
   IDLE_BATCH_KEYS,
+  MAX_PAUSE_MS,
   MIGRATION_SHARE,
   MIN_BATCH_KEYS,
   newJob,
@@ -36,15 +37,16 @@ describe("adaptive migration throttle", () => {
     throttleAfterBatch(j, { moved: 500, busyMs: 40, clientOps: 40 });
     expect(batchKeysOf(j)).toBe(Math.round((500 / 40) * BATCH_TARGET_MS));
     // At most halved per batch (one slow batch does not collapse the size)…
-    throttleAfterBatch(j, { moved: 250, busyMs: 1000, clientOps: 40 });
+    throttleAfterBatch(j, { moved: 250, busyMs: 2000, clientOps: 40 });
     expect(batchKeysOf(j)).toBe(125);
+    expect(pauseOf(j)).toBe(MAX_PAUSE_MS);
     // …and never below the floor.
     for (let i = 0; i < 10; i++) throttleAfterBatch(j, { moved: 10, busyMs: 1000, clientOps: 1 });
     expect(batchKeysOf(j)).toBe(MIN_BATCH_KEYS);
     // Fast batches grow it again, at most doubling.
     throttleAfterBatch(j, { moved: 50, busyMs: 1, clientOps: 1 });
     expect(batchKeysOf(j)).toBe(100);
-    expect(j.busyMs).toBe(80 + 40 + 1000 + 10 * 1000 + 1);
+    expect(j.busyMs).toBe(80 + 40 + 2000 + 10 * 1000 + 1);
   });
 
   it("idle: no pause and batches grow to the idle bound", () => {
