@@ -16,12 +16,12 @@ import { withTimeout } from "../util/async";
 import { SLOTS } from "../util/keyslot";
 import type { Monitor } from "./monitor";
 import { monitorNames } from "./names";
-import { BATCH_KEYS, currentGroupConfig, groupConfig, jobProgress, newJob, slotPushPlan, takeChunk, type MigrationJob } from "./migration-job";
+import { batchKeysOf, batchWaitMs, currentGroupConfig, groupConfig, jobProgress, newJob, pauseOf, slotPushPlan, takeChunk, throttleAfterBatch, type MigrationJob } from "./migration-job";
 import { initialSlotMap, ownerOf, planRebalance, planReshard, rangesOf, validateSlotMap, type SlotMapData } from "./slot-map-data";
 
 export const COORDINATOR_NAME = "slot-map";
 
-/** Bytes one migration batch moves about at most (keys: the job's batchKeys): one RPC each way. */
+/** Bytes one migration batch moves about at most (keys: the job's batch size): one RPC each way. */
 const BATCH_BYTES = 8 * 1024 * 1024;
 /** Steps one alarm runs for at most this long before it yields to the next alarm. */
 const ALARM_BUDGET_MS = 250;
@@ -90,18 +90,22 @@ export class SlotCoordinator extends DurableObject<Env> {
     return currentGroupConfig(ownerOf(map.ranges), group, map.epoch, chunk);
   }
 
-  /** Starts moving slots so that `shards` groups own them all; refused while a job runs. */
-  async startReshard(shards: number, batchKeys = BATCH_KEYS, pauseMs = 0): Promise<{ job: Record<string, unknown> | null } | { error: string }> {
+  /**
+   * Starts moving slots so that `shards` groups own them all; refused while a job runs.
+   * `batchKeys` / `pauseMs` fix the batch size / the pause after each batch; left out, they
+   * adapt to the sources' load (see throttleAfterBatch in src/monitor/migration-job.ts).
+   */
+  async startReshard(shards: number, batchKeys?: number, pauseMs?: number): Promise<{ job: Record<string, unknown> | null } | { error: string }> {
     if (!Number.isInteger(shards) || shards < 1 || shards > SLOTS) return { error: "ERR shards must be an integer from 1 to 16384" };
-    if (!Number.isInteger(batchKeys) || batchKeys < 1 || batchKeys > 100_000) return { error: "ERR batchKeys must be an integer from 1 to 100000" };
-    if (!Number.isInteger(pauseMs) || pauseMs < 0 || pauseMs > 60_000) return { error: "ERR pauseMs must be an integer from 0 to 60000" };
+    if (batchKeys !== undefined && (!Number.isInteger(batchKeys) || batchKeys < 1 || batchKeys > 100_000)) return { error: "ERR batchKeys must be an integer from 1 to 100000" };
+    if (pauseMs !== undefined && (!Number.isInteger(pauseMs) || pauseMs < 0 || pauseMs > 60_000)) return { error: "ERR pauseMs must be an integer from 0 to 60000" };
     if (this.job) return { error: `ERR a ${this.job.mode} is already running (${this.job.id})` };
     const map = await this.current();
     const moves = planReshard(ownerOf(map.ranges), shards);
     if (moves.length === 0 && shards >= map.groups) {
       if (shards === map.groups) return { job: null };
     }
-    return this.begin(newJob("reshard", shards, map.groups, moves, Date.now(), batchKeys, pauseMs), Math.max(map.groups, shards));
+    return this.begin(newJob("reshard", shards, map.groups, moves, Date.now(), batchKeys ?? null, pauseMs ?? null), Math.max(map.groups, shards));
   }
 
   /** Starts moving slots between the groups to even out `by` (measured by the shards' slot stats). */
@@ -134,14 +138,14 @@ export class SlotCoordinator extends DurableObject<Env> {
       // Several steps per alarm (each stored before the next, so a kill between any two
       // resumes as well): an alarm's scheduling costs more than a step.
       for (const started = Date.now(); more && Date.now() - started < ALARM_BUDGET_MS; ) {
-        const batches = this.job?.batches ?? 0;
-        more = await this.step();
-        // A throttled job (pauseMs) rests after each batch.
-        const pause = this.job?.pauseMs ?? 0;
-        if (more && pause > 0 && this.job!.batches > batches) {
-          await this.ctx.storage.setAlarm(Date.now() + pause);
+        // A throttled job rests between a source's batches (pauseMs, or the adaptive pause);
+        // the other steps (slot-config pushes) go on meanwhile and count as the rest.
+        const wait = this.job ? batchWaitMs(this.job, Date.now()) : 0;
+        if (wait > 0) {
+          await this.ctx.storage.setAlarm(Date.now() + wait);
           return;
         }
+        more = await this.step();
       }
     } catch (e) {
       // A group's primary may have changed (failover): ask the monitors before retrying.
@@ -221,7 +225,9 @@ export class SlotCoordinator extends DurableObject<Env> {
       }
       case "move": {
         const target = await this.primaryOf(chunk.to, map, job);
-        const r = await (await this.shard(chunk.from)).migrateSlots(chunk.slots, target, job.batchKeys ?? BATCH_KEYS, BATCH_BYTES);
+        const r = await (await this.shard(chunk.from)).migrateSlots(chunk.slots, target, batchKeysOf(job), BATCH_BYTES);
+        throttleAfterBatch(job, r);
+        job.nextBatchAt = Date.now() + pauseOf(job);
         job.keysMoved += r.moved;
         job.bytesMoved += r.bytes;
         job.batches++;

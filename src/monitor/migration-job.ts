@@ -38,10 +38,21 @@ export interface MigrationJob {
   /** Groups after the job (reshard: the requested count; rebalance: unchanged). */
   readonly shards: number;
   readonly groupsBefore: number;
-  /** Keys one migration batch moves at most (one RPC source → target each). */
-  readonly batchKeys: number;
-  /** Pause after each batch (ms; 0: none): throttles a migration to spare the live load. */
-  readonly pauseMs: number;
+  /**
+   * Keys one migration batch moves at most (one RPC source → target each), when set by the
+   * caller; null: adaptive (`adaptiveKeys`, see `throttleAfterBatch`).
+   */
+  readonly batchKeys: number | null;
+  /** Pause after each batch (ms; 0: none) when set by the caller; null: adaptive (`nextPauseMs`). */
+  readonly pauseMs: number | null;
+  /** The adaptive size of the next batch (used while `batchKeys` is null). */
+  adaptiveKeys?: number;
+  /** The adaptive pause after the last batch (used while `pauseMs` is null). */
+  nextPauseMs?: number;
+  /** Milliseconds sources spent moving batches (the time they served no client). */
+  busyMs?: number;
+  /** No batch is sent before this time (ms since the epoch): the pause after the last one. */
+  nextBatchAt?: number;
   /** "init" until every group was told its slots, then "chunks", then "retire". */
   stage: "init" | "chunks" | "retire" | "done";
   /** Moves not yet in a chunk: [slot, from, to]. */
@@ -60,10 +71,81 @@ export interface MigrationJob {
 
 /** Slots per chunk (one mark/finish pair of pushes for them all). */
 export const CHUNK_SLOTS = 128;
-/** Keys per batch by default: one RPC each way, well under the RPC size limit for small keys. */
+/** Keys of a job's first adaptive batch: one RPC each way, well under the RPC size limit for small keys. */
 export const BATCH_KEYS = 1000;
 
-export function newJob(mode: MigrationJob["mode"], shards: number, groupsBefore: number, moves: SlotMove[], now: number, batchKeys = BATCH_KEYS, pauseMs = 0): MigrationJob {
+// --- adaptive throttling (a job without explicit batchKeys / pauseMs) ----------------------
+// A batch holds its source exclusively (no client command runs there meanwhile: that is
+// what makes a move exact), so a migration that sends batches back to back stops the
+// source's clients. The source reports how long each batch held it and how many client
+// commands it served since its previous batch; from these the next batch is sized and the
+// pause after it chosen:
+//   - the source served clients: the batch is sized to take about BATCH_TARGET_MS (the
+//     longest a client waits behind one), and the pause after it is long enough that
+//     batches take at most MIGRATION_SHARE of the source's time;
+//   - it served none (an idle deployment): no pause, and batches grow to IDLE_BATCH_KEYS,
+//     so an idle migration runs at full speed.
+
+/** The largest share of a busy source's time that migration batches take. */
+export const MIGRATION_SHARE = 0.25;
+/** How long one batch should hold a source that serves clients (ms). */
+export const BATCH_TARGET_MS = 20;
+/** The longest adaptive pause (ms): a batch that stalled (a slow commit) does not stall the job for long. */
+export const MAX_PAUSE_MS = 5000;
+/** Adaptive batch bounds (keys). */
+export const MIN_BATCH_KEYS = 50;
+export const IDLE_BATCH_KEYS = 10_000;
+
+/** What a source reports of a batch, for the throttle. */
+export interface BatchTiming {
+  readonly moved: number;
+  /** How long the batch held the source (ms). */
+  readonly busyMs: number;
+  /** Client commands the source served since its previous batch. */
+  readonly clientOps: number;
+}
+
+/** Keys the job's next batch moves at most. */
+export function batchKeysOf(job: MigrationJob): number {
+  return job.batchKeys ?? job.adaptiveKeys ?? BATCH_KEYS;
+}
+
+/** The pause after the job's last batch (ms). */
+export function pauseOf(job: MigrationJob): number {
+  return job.pauseMs ?? job.nextPauseMs ?? 0;
+}
+
+/** How long the alarm waits before the job's next step (> 0 only before a batch still resting). */
+export function batchWaitMs(job: MigrationJob, now: number): number {
+  if (job.stage !== "chunks" || job.chunk?.phase !== "move" || job.nextBatchAt === undefined) return 0;
+  return Math.max(0, job.nextBatchAt - now);
+}
+
+/** Sizes the next batch and the pause after this one from a batch's timing (see above). */
+export function throttleAfterBatch(job: MigrationJob, t: BatchTiming): void {
+  job.busyMs = (job.busyMs ?? 0) + t.busyMs;
+  const keys = batchKeysOf(job);
+  const busy = t.clientOps > 0;
+  if (job.pauseMs === null) job.nextPauseMs = busy ? Math.min(MAX_PAUSE_MS, Math.ceil((t.busyMs * (1 - MIGRATION_SHARE)) / MIGRATION_SHARE)) : 0;
+  if (job.batchKeys !== null) return;
+  let next: number;
+  if (!busy) next = keys * 2;
+  else if (t.moved === 0 || t.busyMs <= 0) next = keys;
+  // Keys per ms of this batch, times the target; at most halved or doubled per batch (one
+  // slow batch — a commit that waited — does not collapse the size).
+  else next = Math.min(keys * 2, Math.max(keys / 2, (t.moved / t.busyMs) * BATCH_TARGET_MS));
+  job.adaptiveKeys = Math.round(Math.min(IDLE_BATCH_KEYS, Math.max(MIN_BATCH_KEYS, next)));
+}
+
+export function newJob(
+  mode: MigrationJob["mode"],
+  shards: number,
+  groupsBefore: number,
+  moves: SlotMove[],
+  now: number,
+  batchKeys: number | null = null,
+  pauseMs: number | null = null,
+): MigrationJob {
   return {
     id: `${mode}-${now}`,
     mode,
@@ -71,6 +153,9 @@ export function newJob(mode: MigrationJob["mode"], shards: number, groupsBefore:
     groupsBefore,
     batchKeys,
     pauseMs,
+    adaptiveKeys: BATCH_KEYS,
+    nextPauseMs: 0,
+    busyMs: 0,
     stage: "init",
     pending: moves.map((m) => [m.slot, m.from, m.to]),
     chunk: null,

@@ -1,8 +1,9 @@
 /**
  * The admin side of live resharding (behind the admin token, mounted by src/router/admin.ts):
  *   POST /admin/reshard  {"shards": n}           → moves slots so n groups own them all
- *                        (optional "batchKeys": keys per migration batch, default 1000;
- *                        "pauseMs": a rest after each batch, to throttle the migration)
+ *                        (optional "batchKeys": keys per migration batch, "pauseMs": a
+ *                        rest between a source's batches; each left out adapts to the
+ *                        sources' load: src/monitor/migration-job.ts)
  *                        {"rebalance": "keys" | "memory" | "load"} → evens out the groups
  *   GET  /admin/topology → {"slots": slotsTopology(…)} (the map, the running and last job)
  *   GET  /admin/slot-keys[?groups=n] → per group object, its epoch and [slot, keys] for
@@ -32,6 +33,22 @@ function coordinator(env: Env): CoordinatorRpc {
 export async function slotsTopology(env: Env): Promise<Record<string, unknown>> {
   const t = await coordinator(env).topology();
   return { epoch: t.map.epoch, groups: t.map.groups, initialShards: t.map.initialShards, ranges: t.map.ranges, job: t.job, lastJob: t.lastJob };
+}
+
+/** What GET /admin/export refuses (reshard-tune, issue 13): an image taken while keys move. */
+export const ERR_EXPORT_DURING_MIGRATION =
+  "ERR a slot migration is running: an RDB export now could hold a moving key twice or miss it; export when it is done (GET /admin/topology)";
+
+/**
+ * The slot map's epoch, or null while a reshard/rebalance runs (or without a coordinator:
+ * the epoch 0). An export whose shard images were all taken between two calls answering
+ * the same epoch saw no key move: a job bumps the epoch when it starts (its `init` step) and
+ * before its first batch, and batches run only while the job runs.
+ */
+export async function quietEpoch(env: Env): Promise<number | null> {
+  if (!env.COORDINATOR) return 0;
+  const t = await coordinator(env).topology();
+  return t.job === null ? t.map.epoch : null;
 }
 
 /** POST /admin/reshard's body → the coordinator's answer ({job} or {error}) and an HTTP status. */

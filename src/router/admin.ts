@@ -7,6 +7,7 @@
  *                         writes): every shard's keys, each shard a point-in-time image
  *                         (src/shard/export.ts), pulled piece by piece into the
  *                         response. redis-check-rdb accepts it and redis-server loads it.
+ *                         Refused (409) while a slot migration runs (src/router/admin-reshard.ts).
  *   POST /admin/import  ← an RDB file written by redis-server (any version up to 10: listpack,
  *                         quicklist, intset, ziplist, zipmap, LZF strings…) as the body; each
  *                         key is RESTOREd (REPLACE, with its absolute TTL) into the shard its
@@ -26,7 +27,7 @@ import { readConfig, type Config, type Env } from "../config";
 import { Authenticator } from "./auth";
 import { failoverAdmin } from "./failover-admin";
 import { shardPool } from "./pool";
-import { slotKeys, startReshard } from "./admin-reshard";
+import { ERR_EXPORT_DURING_MIGRATION, quietEpoch, slotKeys, startReshard } from "./admin-reshard";
 import { ImportFailed, importRdb, rdbFile, type ExportSource } from "./rdb-transfer";
 
 export const ERR_ADMIN_DISABLED = "ERR admin endpoints are disabled: set the HOTSLOT_ADMIN_TOKEN secret";
@@ -78,8 +79,13 @@ async function exportRdb(env: Env): Promise<Response> {
   // Every group of the current slot map (live resharding may have added some).
   await pool.freshSlots(0);
   const shards = Array.from({ length: pool.slots.shardCount }, (_, i) => i);
+  // Live resharding (reshard-tune): no image is taken while keys move between groups.
+  const epoch = await quietEpoch(env);
+  if (epoch === null) return json({ error: ERR_EXPORT_DURING_MIGRATION }, 409);
   // Every shard's image is taken now, as close together as the RPCs allow.
   const starts = await Promise.all(shards.map((i) => pool.exportStart(i)));
+  // A migration began meanwhile: the images may disagree (the unpulled exports expire).
+  if ((await quietEpoch(env)) !== epoch) return json({ error: ERR_EXPORT_DURING_MIGRATION }, 409);
   const sources: ExportSource[] = starts.map((s, i) => ({ ...s, pull: (maxBytes) => pool.exportPull(i, s.id, maxBytes) }));
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const out = writable.getWriter();

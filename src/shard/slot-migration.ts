@@ -70,10 +70,17 @@
  *   A replica (or deposed primary) never settles a marker of its own: it discards it (its
  *   data may lag its primary's, which moved those keys since; the primary settled on promotion).
  *
+ * Each record also carries the key's access clock (RESTORE … IDLETIME under an LRU or
+ * no-eviction policy, FREQ under an LFU one: what OBJECT IDLETIME / FREQ answer on the
+ * source), so the target's eviction ranks a moved key as the source did. A target under
+ * the other kind of policy ignores it (the key gets a fresh clock, as RESTORE there would).
+ *
  * A key deleted (or expired) on the source mid-migration is simply not sent; a key
  * created on the target through ASK is never overwritten by the source (the source did
  * not have it: that is why the router was sent there).
  */
+import { idleMs, isLfu, lfuDecrAndReturn } from "../engine/access-clock";
+import type { Keyspace } from "../engine/keyspace";
 import { isError, type Reply } from "../protocol/reply";
 import { keySlot, SLOTS } from "../util/keyslot";
 import type { ShardCore } from "./core";
@@ -136,6 +143,10 @@ export interface MigrateResult {
   readonly bytes: number;
   /** True when keys of the slots remain here. */
   readonly more: boolean;
+  /** How long the batch held this shard exclusively (ms): the coordinator's throttle. */
+  readonly busyMs: number;
+  /** Client commands this shard served since its previous batch (0: idle; the throttle). */
+  readonly clientOps: number;
 }
 
 /** Per-slot numbers a shard reports (CLUSTER COUNTKEYSINSLOT, GETKEYSINSLOT, SLOT-STATS, rebalance). */
@@ -155,6 +166,8 @@ export class SlotMigration {
   /** Promoted and not settled yet (persisted: a restart before the settle still settles). */
   private promoted = false;
   private settling: Promise<void> | null = null;
+  /** Client commands served as of the end of the previous batch (-1: none yet). */
+  private servedAtLastBatch = -1;
 
   constructor(
     readonly slots: SlotState,
@@ -297,6 +310,15 @@ export class SlotMigration {
     // A refused import is rethrown outside `exclusive`: thrown inside, it would reset the
     // object (the marker, kept in memory and storage, is settled before anything is served).
     let refused: { error: unknown } | null = null;
+    const served = this.clientCommandsServed();
+    // The first batch of this object counts everything served since it started: a source
+    // that had clients is not taken for idle on no evidence.
+    const clientOps = served - Math.max(0, this.servedAtLastBatch);
+    const started = Date.now();
+    const timed = (r: { moved: number; bytes: number; more: boolean }): MigrateResult => {
+      this.servedAtLastBatch = this.clientCommandsServed();
+      return { ...r, busyMs: Date.now() - started, clientOps };
+    };
     const result = await this.host.exclusive(async () => {
       const wanted = new Uint8Array(SLOTS);
       for (const s of slots) wanted[s] = 1;
@@ -313,11 +335,12 @@ export class SlotMigration {
         }
         keys.push(key);
       }
-      if (keys.length === 0) return { moved: 0, bytes: 0, more: false };
+      if (keys.length === 0) return timed({ moved: 0, bytes: 0, more: false });
       const records: string[][] = [];
       let bytes = 0;
       for (const record of this.core.exportKeys(keys)) {
         if (record[0] !== "RESTORE") continue;
+        record.push(...accessOption(db, record[1]));
         records.push(record);
         bytes += record[1].length + record[3].length;
         if (bytes >= maxBytes && records.length < keys.length) more = true;
@@ -350,10 +373,18 @@ export class SlotMigration {
       }
       await this.host.storage.delete(MARKER_KEY);
       this.marker = null;
-      return { moved: sent.length, bytes, more: more || records.length < keys.length };
+      return timed({ moved: sent.length, bytes, more: more || records.length < keys.length });
     });
     if (refused !== null) throw (refused as { error: unknown }).error;
     return result!;
+  }
+
+  /** Commands that passed the routing gate here since the object started (reads + writes). */
+  private clientCommandsServed(): number {
+    const { reads, writes } = this.slots.counters;
+    let n = 0;
+    for (let s = 0; s < SLOTS; s++) n += reads[s] + writes[s];
+    return n;
   }
 
   /** Target: applies and logs a batch's records before answering. */
@@ -432,4 +463,16 @@ export class SlotMigration {
     }
     return reply;
   }
+}
+
+/**
+ * A migration record's access-clock option for `key` (reshard-tune, issue 13): what OBJECT
+ * FREQ (LFU policies) or OBJECT IDLETIME (the others) answers for it here, as RESTORE's
+ * FREQ / IDLETIME arguments. Read without touching the key.
+ */
+function accessOption(db: Keyspace, key: string): string[] {
+  const access = db.accessOf(key);
+  if (access === undefined) return [];
+  if (isLfu(db.settings.maxmemoryPolicy)) return ["FREQ", String(lfuDecrAndReturn(access, db.now, db.settings.lfuDecayTime))];
+  return ["IDLETIME", String(Math.floor(idleMs(access, db.now) / 1000))];
 }

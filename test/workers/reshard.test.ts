@@ -68,12 +68,26 @@ describe("live resharding", () => {
       // A straddling multi-key command may be refused with TRYAGAIN; a single-slot one never is.
       const got = await cmd("GET", "s:1");
       expect(got).toBe(shadow.get("s:1"));
+      // An RDB export is refused while keys move (it could hold a moving key twice).
+      if (exportChecks < 2) {
+        const before = (await admin("GET", "/admin/topology")).json.slots.job;
+        const res = await SELF.fetch("http://hotslot/admin/export", { headers: ADMIN });
+        const body = await res.text();
+        const after = (await admin("GET", "/admin/topology")).json.slots.job;
+        if (before !== null && after !== null && before.id === after.id) {
+          expect(res.status, body).toBe(409);
+          expect(JSON.parse(body).error).toMatch(/^ERR a slot migration is running/);
+          exportChecks++;
+        }
+      }
     };
+    let exportChecks = 0;
 
     const t8 = await reshardTo(8, load);
     expect(t8.groups).toBe(8);
     expect(new Set(t8.ranges.map((r: number[]) => r[2])).size).toBe(8);
 
+    expect(exportChecks).toBe(2);
     const t3 = await reshardTo(3, load);
     expect(t3.groups).toBe(3);
 
@@ -110,6 +124,11 @@ describe("live resharding", () => {
     expect(new Set(slots.map((r: any[]) => r[2][2])).size).toBe(3);
     expect(await cmd("CLUSTER", "COUNTKEYSINSLOT", await cmd("CLUSTER", "KEYSLOT", "list"))).toBeGreaterThanOrEqual(1);
     expect(await cmd("CLUSTER", "GETKEYSINSLOT", await cmd("CLUSTER", "KEYSLOT", "list"), 10)).toContain("list");
+
+    // No migration running: the export is served again.
+    const exported = await SELF.fetch("http://hotslot/admin/export", { headers: ADMIN });
+    expect(exported.status).toBe(200);
+    await exported.arrayBuffer();
 
     // Back to the layout the other test files expect.
     await reshardTo(4, async () => {});
