@@ -9,6 +9,8 @@ export interface BridgeOptions {
   token?: string | null;
   /** Where to report WebSocket failures (default console.error); null to stay silent. */
   log?: ((message: string) => void) | null;
+  /** One WebSocket shared by all client connections (default true), or one per connection. */
+  mux?: boolean;
 }
 
 export interface Bridge {

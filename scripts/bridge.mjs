@@ -7,7 +7,10 @@
  *   redis client ──TCP 127.0.0.1:6379──► bridge ──WebSocket ws://…/──► router Worker
  *
  * The bridge is a dumb byte relay (all protocol logic lives in the Worker, so the bridge
- * never changes with the command set):
+ * never changes with the command set). Two modes:
+ *   - multiplexed (the default, scripts/bridge-mux.mjs): all TCP connections share one
+ *     WebSocket, each a session of its own on the router — far fewer events per command;
+ *   - one WebSocket per TCP connection (`--no-mux`, HOTSLOT_BRIDGE_MUX=0), described here:
  *   - one WebSocket per TCP connection, authenticated with `Authorization: Bearer <token>`
  *     (without a token the client must send AUTH itself, as with a password-protected Redis);
  *   - each TCP read becomes exactly one binary WebSocket frame. The Worker runs the commands
@@ -37,11 +40,11 @@
  *     nor closes stays open, holding at most the bounds above.
  * `stats()` reports the bytes a bridge holds (tests use it to check these bounds).
  *
- * Usage: hotslot-bridge [--port 6379] [--url http://127.0.0.1:8787] [--token …]
- *   Environment: HOTSLOT_BRIDGE_PORT, HOTSLOT_URL, HOTSLOT_TOKEN; without a token the
+ * Usage: hotslot-bridge [--port 6379] [--url http://127.0.0.1:8787] [--token …] [--no-mux]
+ *   Environment: HOTSLOT_BRIDGE_PORT, HOTSLOT_URL, HOTSLOT_TOKEN, HOTSLOT_BRIDGE_MUX; without a token the
  *   HOTSLOT_TOKEN line of ./.dev.vars is used if there is one.
  *
- * Programmatic use (tests): `const b = await startBridge({ port: 0, url, token }); b.port; await b.close()`.
+ * Programmatic use (tests): `const b = await startBridge({ port: 0, url, token, mux }); b.port; await b.close()`.
  *
  * Uses the `ws` package (a dependency): unlike Node's global WebSocket it can pause reading,
  * which the reply limit needs.
@@ -51,6 +54,7 @@ import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { WebSocket } from "ws";
+import { MuxSocket } from "./bridge-mux.mjs";
 
 /** The bridge only ever listens on loopback: it holds a token, so anyone who can reach it is authenticated. */
 const HOST = "127.0.0.1";
@@ -95,13 +99,19 @@ function httpUrl(url) {
  * @param {{ port?: number, url?: string, token?: string | null, log?: ((msg: string) => void) | null }} options
  * @returns {Promise<{ port: number, url: string, stats(): { connections: number, bufferedBytes: number }, close(): Promise<void> }>}
  */
-export async function startBridge({ port = DEFAULT_PORT, url = DEFAULT_URL, token = null, log = (m) => console.error(m) } = {}) {
+export async function startBridge({ port = DEFAULT_PORT, url = DEFAULT_URL, token = null, log = (m) => console.error(m), mux = true } = {}) {
   const wsUrl = webSocketUrl(url);
   const say = log ?? (() => {});
   const connections = new Set();
+  /** Multiplexed mode: the shared socket, opened with the first client and after it closes. */
+  let shared = null;
+  const muxSocket = () => {
+    if (shared === null || shared.closed) shared = new MuxSocket(wsUrl, token, say, explainFailure);
+    return shared;
+  };
 
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-    const conn = relay(wsUrl, token, socket, say);
+    const conn = mux ? muxSocket().relay(socket) : relay(wsUrl, token, socket, say);
     connections.add(conn);
     socket.once("close", () => connections.delete(conn));
   });
@@ -127,6 +137,7 @@ export async function startBridge({ port = DEFAULT_PORT, url = DEFAULT_URL, toke
       new Promise((resolve) => {
         server.close(() => resolve());
         for (const c of connections) c.destroy();
+        shared?.close();
       }),
   };
 }
@@ -310,13 +321,15 @@ Relays Redis clients on 127.0.0.1:<port> to Hotslot's RESP WebSocket.
   --port   TCP port to listen on (env HOTSLOT_BRIDGE_PORT, default ${DEFAULT_PORT})
   --url    the Worker's URL (env HOTSLOT_URL, default ${DEFAULT_URL})
   --token  access token (env HOTSLOT_TOKEN, else HOTSLOT_TOKEN in ./.dev.vars; without one,
-           clients must send AUTH <token> themselves)`;
+           clients must send AUTH <token> themselves)
+  --no-mux one WebSocket per client connection (env HOTSLOT_BRIDGE_MUX=0) instead of one
+           shared by all of them, each still a session of its own`;
 
 async function main() {
   let args;
   try {
     args = parseArgs({
-      options: { port: { type: "string", short: "p" }, url: { type: "string", short: "u" }, token: { type: "string", short: "t" }, help: { type: "boolean", short: "h" } },
+      options: { port: { type: "string", short: "p" }, url: { type: "string", short: "u" }, token: { type: "string", short: "t" }, "no-mux": { type: "boolean" }, help: { type: "boolean", short: "h" } },
     }).values;
   } catch (e) {
     console.error(`hotslot-bridge: ${e.message}\n\n${USAGE}`);
@@ -337,7 +350,8 @@ async function main() {
 
   let bridge;
   try {
-    bridge = await startBridge({ port, url, token });
+    const mux = !args["no-mux"] && process.env.HOTSLOT_BRIDGE_MUX !== "0";
+    bridge = await startBridge({ port, url, token, mux });
   } catch (e) {
     if (e.code === "EADDRINUSE") {
       console.error(`hotslot-bridge: port ${port} on ${HOST} is already in use (a redis-server?). Pick another with --port or HOTSLOT_BRIDGE_PORT.`);

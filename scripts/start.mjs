@@ -148,7 +148,7 @@ async function main() {
   const url = `http://${HOST}:${httpPort}`;
   try {
     if (!(await waitUntilAnswering(url, token, wrangler))) return;
-    bridge = await startBridge({ port: bridgePort, url, token });
+    bridge = await startBridge({ port: bridgePort, url, token, mux: process.env.HOTSLOT_BRIDGE_MUX !== "0" });
   } catch (e) {
     console.error(`hotslot: ${e.code === "EADDRINUSE" ? `port ${bridgePort} on ${HOST} was taken meanwhile; set HOTSLOT_BRIDGE_PORT` : e.message}`);
     return stop(1);

@@ -18,7 +18,7 @@ export { startRedisServer };
 export async function startHotslot(vars = {}) {
   const dir = await makePersistDir();
   const worker = await startHotslotWorker({ persistDir: dir, vars: { SHARDS: "4", ...vars } });
-  const bridge = await startBridge({ port: 0, url: worker.url, token: worker.token, log: null });
+  const bridge = await startBridge({ port: 0, url: worker.url, token: worker.token, log: null, mux: process.env.HOTSLOT_BRIDGE_MUX !== "0" });
   return {
     port: bridge.port,
     url: worker.url,

@@ -62,6 +62,7 @@ import { clientRegistry } from "./clients";
 import { DurableShardPool, shardPool } from "./pool";
 import type { ShardChannel } from "./channel";
 import { acceptRespWebSocket } from "./websocket";
+import { acceptMuxWebSocket } from "./mux";
 import { encodeSyncToken, parseSyncToken } from "./sync-token";
 import { durableHubs, HubClient, type HubConnector } from "../pubsub/hubs";
 import { monitorStream, subscribeStream } from "./sse-subscribe";
@@ -521,6 +522,10 @@ export function createApp(gateway?: { channels: ShardChannel[] }): Hono<App> {
       }
       if (viaGateway) return pickGateway(c.env, config.gateways).fetch(c.req.raw);
       const pubsub = hubs ? { hubs } : undefined;
+      // The bridge's multiplexed socket: many client connections, a session each (src/router/mux.ts).
+      if (url.searchParams.get("mux") === "1") {
+        return acceptMuxWebSocket(() => shardPool(c.env, config.shards, gateway?.channels), auth, grant, config.maxValueBytes, (p) => c.executionCtx.waitUntil(p), pubsub);
+      }
       return acceptRespWebSocket(pool, auth, grant, config.maxValueBytes, (p) => c.executionCtx.waitUntil(p), pubsub);
     }
 

@@ -35,6 +35,29 @@ interface Output {
   pushed?: number;
 }
 
+/**
+ * Where a RESP connection's bytes go: a WebSocket of its own, or one connection of a
+ * multiplexed WebSocket (src/router/mux.ts).
+ */
+export interface RespTransport {
+  /** Sends reply bytes (binary string: one char per byte). */
+  send(bytes: string): void;
+  /** Closes the connection (the socket, or this one connection of a multiplexed socket). */
+  close(code: number, reason: string): void;
+  /** Bytes sent but not yet written out (the pubsub output limit counts them). */
+  bufferedAmount(): number;
+}
+
+/** What a transport tells its connection. */
+export interface RespConnectionHandle {
+  /** A frame of request bytes arrived. */
+  frame(data: ArrayBuffer | Uint8Array | string): void;
+  /** The transport closed (the client went). */
+  closed(): void;
+  /** The client half-closed: answer what it sent, then close. */
+  ended(): void;
+}
+
 export function acceptRespWebSocket(
   pool: ShardPool,
   auth: Authenticator,
@@ -51,7 +74,35 @@ export function acceptRespWebSocket(
   const [client, server] = [pair[0], pair[1]];
   server.accept();
   (server as unknown as { binaryType: string }).binaryType = "arraybuffer";
+  const connection = serveRespConnection(
+    {
+      send: (bytes) => server.send(binaryToBytes(bytes)),
+      close: (code, reason) => server.close(code, reason),
+      bufferedAmount: () => (server as unknown as { bufferedAmount?: number }).bufferedAmount ?? 0,
+    },
+    pool,
+    auth,
+    grant,
+    maxBulkBytes,
+    waitUntil,
+    pubsub,
+  );
+  server.addEventListener("message", (event) => connection.frame(event.data as ArrayBuffer | string));
+  server.addEventListener("close", () => connection.closed());
+  server.addEventListener("error", () => connection.closed());
+  return new Response(null, { status: 101, webSocket: client });
+}
 
+/** One RESP connection over `transport`: its session, input bound, and ordered output. */
+export function serveRespConnection(
+  server: RespTransport,
+  pool: ShardPool,
+  auth: Authenticator,
+  grant: Grant | null,
+  maxBulkBytes: number,
+  waitUntil: (p: Promise<unknown>) => void,
+  pubsub?: PubSubOptions,
+): RespConnectionHandle {
   const session = new RespSession(pool, auth, grant, pubsub?.hubs);
   const decoder = new RequestDecoder({ maxBulkBytes });
   const limit = Math.max(QUERY_BUFFER_LIMIT, 2 * maxBulkBytes);
@@ -81,7 +132,7 @@ export function acceptRespWebSocket(
     if (session.killed) return closeWith(1000, "killed");
     while (outputs.length > 0) {
       const head = outputs[0];
-      for (const piece of head.pieces) if (open) server.send(binaryToBytes(piece));
+      for (const piece of head.pieces) if (open) server.send(piece);
       head.pieces = [];
       if (!head.done) return;
       if (head.pushed) pushedHeld -= head.pushed;
@@ -90,10 +141,10 @@ export function acceptRespWebSocket(
     if (closeAfter) closeWith(closeAfter.code, closeAfter.reason);
   };
 
-  const handleFrame = (data: ArrayBuffer | string) => {
+  const handleFrame = (data: ArrayBuffer | Uint8Array | string) => {
     if (!open || closeAfter || failed) return;
     if (session.killed) return closeWith(1000, "killed");
-    const bytes = typeof data === "string" ? binaryToBytes(utf8ToBinary(data)) : new Uint8Array(data);
+    const bytes = typeof data === "string" ? binaryToBytes(utf8ToBinary(data)) : data instanceof Uint8Array ? data : new Uint8Array(data);
     decoder.push(bytes);
     if (held + decoder.buffered > limit) {
       console.error("hotslot: closing a connection past the query buffer limit");
@@ -155,13 +206,13 @@ export function acceptRespWebSocket(
     if (!open || encoded === "") return;
     // CLIENT KILL from another connection: closed here, at this connection's next event.
     if (session.killed) return closeWith(1000, "killed");
-    const buffered = (server as unknown as { bufferedAmount?: number }).bufferedAmount ?? 0;
+    const buffered = server.bufferedAmount();
     if (pushedHeld + buffered + encoded.length > session.pubsubOutputLimit) {
       console.error("hotslot: closing a subscriber past client-output-buffer-limit pubsub");
       return closeWith(1008, "output buffer limit");
     }
     if (outputs.length === 0) {
-      server.send(binaryToBytes(encoded));
+      server.send(encoded);
       return;
     }
     pushedHeld += encoded.length;
@@ -174,16 +225,19 @@ export function acceptRespWebSocket(
     pushBuffer += encoded;
   };
 
-  server.addEventListener("message", (event) => {
-    try {
-      handleFrame(event.data as ArrayBuffer | string);
-    } catch (e) {
-      console.error("hotslot: websocket frame failed", e);
-      closeWith(1011, "internal error");
-    }
-  });
-  server.addEventListener("close", () => closeWith(1000, "closed"));
-  server.addEventListener("error", () => closeWith(1011, "error"));
-
-  return new Response(null, { status: 101, webSocket: client });
+  return {
+    frame(data) {
+      try {
+        handleFrame(data);
+      } catch (e) {
+        console.error("hotslot: websocket frame failed", e);
+        closeWith(1011, "internal error");
+      }
+    },
+    closed: () => closeWith(1000, "closed"),
+    ended() {
+      closeAfter ??= { code: 1000, reason: "client closed" };
+      pump();
+    },
+  };
 }

@@ -202,7 +202,7 @@ afterEach(async () => {
 async function setup(opts: Parameters<typeof fakeWebSocketServer>[0] = {}, token: string | null = "tok") {
   const server = await fakeWebSocketServer(opts);
   cleanups.push(() => server.stop());
-  const bridge: Bridge = await startBridge({ port: 0, url: server.url, token, log: null });
+  const bridge: Bridge = await startBridge({ port: 0, url: server.url, token, log: null, mux: false });
   cleanups.push(() => bridge.close());
   const client = await tcpClient(bridge.port);
   cleanups.push(() => void client.socket.destroy());

@@ -116,7 +116,8 @@ export async function startHotslotWorker(options: HotslotWorkerOptions): Promise
       bindings,
       dev: {
         server: { hostname: "127.0.0.1", port: options.port ?? 0 },
-        inspector: false,
+        // HOTSLOT_INSPECTOR_PORT: a DevTools inspector for profiling (scripts/bench tooling); off by default.
+        inspector: process.env.HOTSLOT_INSPECTOR_PORT ? { port: Number(process.env.HOTSLOT_INSPECTOR_PORT) } : false,
         persist: options.persistDir,
         watch: false,
         liveReload: false,

@@ -1,0 +1,76 @@
+/**
+ * The bridge's multiplexed mode (scripts/bridge-mux.mjs, src/router/mux.ts) against the real
+ * Worker: many TCP clients over ONE WebSocket, each still a Redis connection of its own —
+ * its own order, replies, transaction, name and close — and a client that goes away
+ * mid-BLPOP leaves no waiter behind (after the bridge's 2 s drain grace); QUIT closes that
+ * client only.
+ */
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { startBridge, type Bridge } from "../../scripts/bridge.mjs";
+import { RawRedis } from "./setup/tools";
+
+const hotslotUrl = inject("hotslotUrl");
+const token = inject("token");
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function muxBridge(): Promise<Bridge> {
+  const bridge = await startBridge({ port: 0, url: hotslotUrl, token, log: null, mux: true });
+  cleanups.push(() => bridge.close());
+  return bridge;
+}
+
+async function client(port: number): Promise<RawRedis> {
+  const c = await RawRedis.connect(port);
+  cleanups.push(() => c.close());
+  return c;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("many clients over one multiplexed WebSocket", () => {
+  it("each keep their own order, replies and session state", async () => {
+    const bridge = await muxBridge();
+    const clients = await Promise.all(Array.from({ length: 20 }, () => client(bridge.port)));
+    const tag = `mux:${Date.now()}`;
+    await Promise.all(
+      clients.map(async (c, i) => {
+        expect(await c.call("CLIENT", "SETNAME", `c${i}`)).toBe("+OK\r\n");
+        for (let f = 0; f < 15; f++) {
+          const replies = await c.pipeline([["RPUSH", `{${tag}}log`, `${i}.${f}`], ["INCR", `{${tag}}n${i}`], ["CLIENT", "GETNAME"]]);
+          expect(replies.slice(1)).toEqual([`:${f + 1}\r\n`, `$${String(`c${i}`).length}\r\nc${i}\r\n`]);
+        }
+      }),
+    );
+    const log = await clients[0].call("LRANGE", `{${tag}}log`, "0", "-1");
+    for (let i = 0; i < clients.length; i++) {
+      const mine = [...log.matchAll(new RegExp(`\\r\\n(${i}\\.\\d+)\\r\\n`, "g"))].map((m) => m[1]);
+      expect(mine).toEqual(Array.from({ length: 15 }, (_, f) => `${i}.${f}`));
+    }
+    // A transaction is its connection's alone.
+    const [a, b] = clients;
+    expect(await a.pipeline([["MULTI"], ["INCR", `{${tag}}tx`]])).toEqual(["+OK\r\n", "+QUEUED\r\n"]);
+    expect(await b.call("GET", `{${tag}}tx`)).toBe("$-1\r\n");
+    expect(await a.call("EXEC")).toBe("*1\r\n:1\r\n");
+  });
+
+  it("closes only the client that QUITs, and releases the BLPOP of a client that goes away", async () => {
+    const bridge = await muxBridge();
+    const [quitter, stayer, waiter] = await Promise.all([client(bridge.port), client(bridge.port), client(bridge.port)]);
+    const key = `mux:list:${Date.now()}`;
+    expect(await quitter.call("QUIT")).toBe("+OK\r\n");
+    await quitter.closed;
+    expect(await stayer.call("PING")).toBe("+PONG\r\n");
+    // A waiter that disconnects mid-BLPOP must not swallow the next push.
+    waiter.socket.write(`*3\r\n$5\r\nBLPOP\r\n$${key.length}\r\n${key}\r\n$1\r\n0\r\n`);
+    await sleep(200);
+    waiter.socket.destroy();
+    // The bridge gives a client that sent EOF 2 s of router silence (as its other mode does).
+    await sleep(2500);
+    expect(await stayer.call("RPUSH", key, "x")).toBe(":1\r\n");
+    expect(await stayer.call("LPOP", key)).toBe("$1\r\nx\r\n");
+  });
+});
