@@ -14,6 +14,21 @@
  * runs its continuations in the resolver's request — so calls of two connections cannot
  * share an RPC (measured: every cross-request variant failed with that error).
  *
+ * Order across calls during a live resharding (src/router/redirect.ts follows a shard's
+ * refusals): when a call's results come back, the channel sends the next call at once —
+ * before the callers' continuations run — so an op refused in call N (ASK, SPLIT, DEFERRED,
+ * MOVED: re-sent elsewhere, later) would be overtaken by a later op of its connection on the
+ * same slot that waited for call N+1 (a split MGET seeing a SET sent after it). So an exec op
+ * made with a `follow` (the pool's redirect follower) whose replies hold a refusal is not
+ * answered yet: the channel HOLDS its queue (`holds`: no new call of queued ops) while the
+ * follower re-sends the refused commands (as many rounds as it takes), and answers the op with
+ * the final replies; then the queue goes on. The follower's re-sends (`resent`) go ahead of
+ * queued ops and are never held (the hold waits for them), nor followed again (the follower's
+ * own rounds do). Which ops a hold delays: every queued op of this channel — in a gateway those
+ * of other connections too, briefly (one follow: a re-send or two, a slot map refresh after
+ * MOVED); never reordered, never lost. Cost when nothing is refused: one scan of each exec
+ * op's replies for a refusal (no await, no allocation), and two more checks per call.
+ *
  * Blocking commands go on the channel's one long-lived stub (made anew only after a call on
  * it threw), alone and never counted in flight (they may be held for long), as does
  * UNBLOCK (so one sent on disconnect arrives after its BLOCK, on the same stub).
@@ -22,6 +37,7 @@
  * (`signal`) — so a waiter of an isolate that died is gone within one lease.
  */
 import type { Reply } from "../protocol/reply";
+import { isRedirect } from "../shard/slot-state";
 import { isLeaseExpired, type BlockWait, type LeaseExpired, type ShardOp, type ShardResult } from "../shard/core";
 
 /** The shard's RPC methods as the channel calls them (src/shard/shard.ts). */
@@ -83,9 +99,24 @@ export class ShardLink {
 /** The longest a shard parks a blocking command per call (the waiter's lease). */
 export const LEASE_MS = 30_000;
 
+/**
+ * Follows the refusals in an exec op's replies (src/router/redirect.ts redirectFollower),
+ * re-sending through the channels with `resent`; resolves with the final replies.
+ */
+export type Follower = (batch: string[][], replies: Reply[]) => Promise<Reply[]>;
+
 interface Waiting {
   resolve(result: ShardResult): void;
   reject(e: unknown): void;
+  /** Set for exec ops whose refusals are followed while the channel holds (see the header). */
+  follow?: Follower;
+}
+
+/** Whether an op's result is exec replies holding a refusal (MOVED, ASK, SPLIT, DEFERRED). */
+function refused(result: ShardResult): result is Reply[] {
+  if (!Array.isArray(result)) return false;
+  for (let i = 0; i < result.length; i++) if (isRedirect(result[i])) return true;
+  return false;
 }
 
 export class ShardChannel {
@@ -97,16 +128,25 @@ export class ShardChannel {
   private queued: ShardOp[] = [];
   private waiting: Waiting[] = [];
   private scheduled = false;
+  /** Refused ops being followed: while above 0, queued ops wait (see the header). */
+  private holds = 0;
+  /** Followers' re-sends: sent first, even while the channel holds. */
+  private resentQueued: ShardOp[] = [];
+  private resentWaiting: Waiting[] = [];
 
   constructor(
     private readonly link: ShardLink,
     private readonly leaseMs = LEASE_MS,
   ) {}
 
-  /** Sends `op` (with whatever else is waiting); resolves with its result. */
-  call(op: ShardOp): Promise<ShardResult> {
-    const result = new Promise<ShardResult>((resolve, reject) => this.waiting.push({ resolve, reject }));
-    this.queued.push(op);
+  /**
+   * Sends `op` (with whatever else is waiting); resolves with its result. `follow`: an exec
+   * op's refusals are followed before it resolves, holding this channel's queue meanwhile;
+   * `resent`: a follower's re-send, sent ahead of queued ops and even while the channel holds.
+   */
+  call(op: ShardOp, follow?: Follower, resent?: boolean): Promise<ShardResult> {
+    const result = new Promise<ShardResult>((resolve, reject) => (resent ? this.resentWaiting : this.waiting).push({ resolve, reject, follow }));
+    (resent ? this.resentQueued : this.queued).push(op);
     if (!this.inFlight && !this.scheduled) {
       this.scheduled = true;
       queueMicrotask(this.send);
@@ -139,18 +179,38 @@ export class ShardChannel {
 
   private readonly send = (): void => {
     this.scheduled = false;
-    if (this.inFlight || this.queued.length === 0) return;
-    const ops = this.queued;
-    const waiting = this.waiting;
-    this.queued = [];
-    this.waiting = [];
+    if (this.inFlight) return;
+    let ops: ShardOp[];
+    let waiting: Waiting[];
+    const queuedWait = this.holds > 0 || this.queued.length === 0;
+    if (this.resentQueued.length === 0) {
+      if (queuedWait) return;
+      ops = this.queued;
+      waiting = this.waiting;
+      this.queued = [];
+      this.waiting = [];
+    } else {
+      // Re-sends first: they are older than anything queued (their ops were in an answered call).
+      ops = queuedWait ? this.resentQueued : this.resentQueued.concat(this.queued);
+      waiting = queuedWait ? this.resentWaiting : this.resentWaiting.concat(this.waiting);
+      this.resentQueued = [];
+      this.resentWaiting = [];
+      if (!queuedWait) {
+        this.queued = [];
+        this.waiting = [];
+      }
+    }
     this.inFlight = true;
     this.rpcs++;
     this.ops += ops.length;
     this.link.run(ops).then(
       (results) => {
         this.inFlight = false;
-        for (let i = 0; i < waiting.length; i++) waiting[i].resolve(results[i]);
+        for (let i = 0; i < waiting.length; i++) {
+          const w = waiting[i];
+          if (w.follow !== undefined && refused(results[i])) this.follow(w, (ops[i] as { batch: string[][] }).batch, results[i] as Reply[]);
+          else w.resolve(results[i]);
+        }
         this.send();
       },
       (e: unknown) => {
@@ -160,4 +220,29 @@ export class ShardChannel {
       },
     );
   };
+
+  /** Holds the queue until `w`'s refused commands have been followed, then answers it (see the header). */
+  private follow(w: Waiting, batch: string[][], replies: Reply[]): void {
+    this.holds++;
+    const release = (): void => {
+      this.holds--;
+      this.send();
+    };
+    let followed: Promise<Reply[]>;
+    try {
+      followed = w.follow!(batch, replies);
+    } catch (e) {
+      followed = Promise.reject(e);
+    }
+    followed.then(
+      (final) => {
+        release();
+        w.resolve(final);
+      },
+      (e: unknown) => {
+        release();
+        w.reject(e);
+      },
+    );
+  }
 }

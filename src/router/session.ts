@@ -38,6 +38,7 @@ import {
 import { Transaction } from "./transaction";
 import { clusterView } from "./cluster-view";
 import { DurableShardPool } from "./pool";
+import type { SlotMap } from "./slots";
 import { clientRegistry, type ClientConnection } from "./clients";
 
 let nextClientId = 1;
@@ -111,6 +112,8 @@ export class RespSession implements Session, ClientConnection {
   private readonly ctx: RouterContext;
   /** Set while a barrier (session or blocking command) holds later frames back. */
   private gate: Promise<void> | null = null;
+  /** Live resharding: the slot map this connection's calls out were routed by (see runFrom). */
+  private routedBy: SlotMap | null = null;
   /** Batches sent and not yet answered, and who waits for that to reach 0. */
   private calls = 0;
   private idleWaiters: (() => void)[] = [];
@@ -246,6 +249,13 @@ export class RespSession implements Session, ClientConnection {
    * frame ran without a barrier, else a promise of the rest.
    */
   private runFrom(cmds: string[][], i: number, frame: Frame): Promise<void> | undefined {
+    // Live resharding: routed by a newer slot map than this connection's calls still out, a
+    // command could reach a slot's new group before an earlier one refused at the old group
+    // is re-sent there: the frame waits for those calls first (once per map change seen).
+    if (this.pool.slots !== this.routedBy) {
+      if (this.calls > 0) return this.idle().then(() => this.runFrom(cmds, i, frame));
+      this.routedBy = this.pool.slots;
+    }
     let pending: RoutedCommand[] | null = null;
     for (; i < cmds.length; i++) {
       if (this.closing) break;
