@@ -22,7 +22,8 @@
  * made with a `follow` (the pool's redirect follower) whose replies hold a refusal is not
  * answered yet: the channel HOLDS its queue (`holds`: no new call of queued ops) while the
  * follower re-sends the refused commands (as many rounds as it takes), and answers the op with
- * the final replies; then the queue goes on. The follower's re-sends (`resent`) go ahead of
+ * the final replies; then the queue goes on. A call's refused ops of one follower (one
+ * connection) are followed together, in call order. The follower's re-sends (`resent`) go ahead of
  * queued ops and are never held (the hold waits for them), nor followed again (the follower's
  * own rounds do). Which ops a hold delays: every queued op of this channel — in a gateway those
  * of other connections too, briefly (one follow: a re-send or two, a slot map refresh after
@@ -100,16 +101,34 @@ export class ShardLink {
 export const LEASE_MS = 30_000;
 
 /**
- * Follows the refusals in an exec op's replies (src/router/redirect.ts redirectFollower),
- * re-sending through the channels with `resent`; resolves with the final replies.
+ * Follows the refusals in exec ops' replies (src/router/redirect.ts redirectFollower),
+ * re-sending through the channels with `resent`, and writes the final replies into `results`
+ * (results[i] belongs to batches[i]; the ops of one call, in call order).
  */
-export type Follower = (batch: string[][], replies: Reply[]) => Promise<Reply[]>;
+export type Follower = (batches: string[][][], results: Reply[][]) => Promise<void>;
 
 interface Waiting {
   resolve(result: ShardResult): void;
   reject(e: unknown): void;
   /** Set for exec ops whose refusals are followed while the channel holds (see the header). */
   follow?: Follower;
+}
+
+/**
+ * A call's refused ops, by follower (in a gateway: by connection, each with its own pool):
+ * one follower takes all of its ops of the call at once, so it re-sends them in call order
+ * (a split command's pieces before a later op's ASK on its slot, as within one batch).
+ */
+class Refusals {
+  readonly byFollower: Array<{ follow: Follower; waiting: Waiting[]; batches: string[][][]; results: Reply[][] }> = [];
+
+  add(w: Waiting, batch: string[][], replies: Reply[]): void {
+    let g = this.byFollower.find((x) => x.follow === w.follow);
+    if (!g) this.byFollower.push((g = { follow: w.follow!, waiting: [], batches: [], results: [] }));
+    g.waiting.push(w);
+    g.batches.push(batch);
+    g.results.push(replies);
+  }
 }
 
 /** Whether an op's result is exec replies holding a refusal (MOVED, ASK, SPLIT, DEFERRED). */
@@ -206,11 +225,14 @@ export class ShardChannel {
     this.link.run(ops).then(
       (results) => {
         this.inFlight = false;
+        let refusals: Refusals | null = null;
         for (let i = 0; i < waiting.length; i++) {
           const w = waiting[i];
-          if (w.follow !== undefined && refused(results[i])) this.follow(w, (ops[i] as { batch: string[][] }).batch, results[i] as Reply[]);
-          else w.resolve(results[i]);
+          const result = results[i];
+          if (w.follow !== undefined && refused(result)) (refusals ??= new Refusals()).add(w, (ops[i] as { batch: string[][] }).batch, result);
+          else w.resolve(result);
         }
+        if (refusals !== null) for (const g of refusals.byFollower) this.follow(g);
         this.send();
       },
       (e: unknown) => {
@@ -221,27 +243,27 @@ export class ShardChannel {
     );
   };
 
-  /** Holds the queue until `w`'s refused commands have been followed, then answers it (see the header). */
-  private follow(w: Waiting, batch: string[][], replies: Reply[]): void {
+  /** Holds the queue until a follower has followed its refused ops of a call, then answers them (see the header). */
+  private follow(g: Refusals["byFollower"][number]): void {
     this.holds++;
     const release = (): void => {
       this.holds--;
       this.send();
     };
-    let followed: Promise<Reply[]>;
+    let followed: Promise<void>;
     try {
-      followed = w.follow!(batch, replies);
+      followed = g.follow(g.batches, g.results);
     } catch (e) {
       followed = Promise.reject(e);
     }
     followed.then(
-      (final) => {
+      () => {
         release();
-        w.resolve(final);
+        g.waiting.forEach((w, i) => w.resolve(g.results[i]));
       },
       (e: unknown) => {
         release();
-        w.reject(e);
+        for (const w of g.waiting) w.reject(e);
       },
     );
   }

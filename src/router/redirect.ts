@@ -81,15 +81,11 @@ export async function followRedirects(pool: ShardPool, batches: string[][][], re
 }
 
 /**
- * What a pool's channel runs on a call's refused exec op (ShardChannel.call's `follow`): the
- * refusals followed like routeBatch's, the final replies returned.
+ * What a pool's channel runs on a call's refused exec ops (ShardChannel.call's `follow`): the
+ * refusals followed as routeBatch follows a call's, the final replies written back.
  */
 export function redirectFollower(pool: ShardPool): Follower {
-  return async (batch, replies) => {
-    const results = [replies];
-    await followRedirects(pool, [batch], results);
-    return results[0];
-  };
+  return (batches, results) => followRedirects(pool, batches, results);
 }
 
 /** Re-sends redirected commands where their refusals point: one call per destination, in parallel. */

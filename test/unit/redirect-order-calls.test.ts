@@ -151,6 +151,19 @@ describe("a connection's order across separately sent calls during a migration",
     expect(await s.handle([["GET", h]])).toBe("$3\r\n012\r\n");
   });
 
+  it("frames that went in one call are followed together: a later frame's ASK does not overtake a split MSET's piece", async () => {
+    const pool = new ChannelPool();
+    const k = keyOfGroup0("k");
+    const o = keyOfGroup0("o", keySlot(k));
+    const s = new RespSession(pool, auth, null);
+    pool.migrate(keySlot(k));
+    // One call: the MSET is refused SPLIT, the APPEND (k not on the source) ASK.
+    const mset = s.handle([["MSET", k, "v", o, "w"]]);
+    const append = s.handle([["APPEND", k, "x"]]);
+    expect(await mset).toBe("+OK\r\n");
+    expect(await append).toBe(":2\r\n");
+  });
+
   it("a command MOVED on a stale map is overtaken neither by the next call nor by frames routed by the refreshed map", async () => {
     const pool = new ChannelPool();
     const k = keyOfGroup0("k");
@@ -182,6 +195,18 @@ describe("a connection's order across separately sent calls during a migration",
     expect(await Promise.all(counts)).toEqual([1, 2, 3, 4, 5, 6].map((n) => `:${n}\r\n`));
     expect(await Promise.all(more)).toEqual([":3\r\n", ":7\r\n"]);
     expect(await mover.handle([["GET", k]])).toBe("$3\r\n123\r\n");
+  });
+
+  it("a follower that fails fails its ops only, and the channel goes on", async () => {
+    const pool = new ChannelPool();
+    const k = keyOfGroup0("k");
+    pool.migrate(keySlot(k));
+    const failing = () => Promise.reject(new Error("coordinator down"));
+    const refusedOp = pool.channels[0].call({ kind: "exec", batch: [["SET", k, "1"]] }, failing);
+    await turn();
+    const queued = pool.channels[0].call({ kind: "exec", batch: [["INCR", keyOfGroup0("n", keySlot(k))]] });
+    await expect(refusedOp).rejects.toThrow("coordinator down");
+    expect(await queued).toEqual([1]);
   });
 
   it("without a refusal, frames sent while a call is out still go as one next call", async () => {
