@@ -8,7 +8,10 @@
  * calls in order); session and blocking commands are barriers that wait for every earlier
  * reply and hold later commands back. Inside MULTI only commands flagged `runs-in-multi`
  * act at once; the rest are queued. Replies are encoded in the RESP version current when
- * each command ran, in pieces of about 1 MB.
+ * each command ran, in pieces of about 1 MB. Live resharding: a frame that would be routed
+ * by a newer slot map than the connection's calls still out waits for them (runFrom), so a
+ * command never reaches a slot's new group before an earlier one refused by the old group
+ * is re-sent there (the channel keeps the order at one group: src/router/channel.ts).
  */
 import { isCrossProtocolCommand, warnCrossProtocolAttack } from "../commands/connection";
 import { ERR_CROSSSLOT, ERR_EXECABORT, ERR_NOAUTH } from "../commands/errors";
