@@ -5,7 +5,9 @@
  * (CallOrder, test/unit/redirect-order.test.ts); here a command C1 of call N is refused
  * (SPLIT / ASK+DEFERRED / MOVED) while the connection's next command C2 on the same slot went
  * in call N+1, which the channel sends the moment call N's results are back — before the
- * session has re-sent C1. The test pool is the Worker's: one ordered coalescing ShardChannel per
+ * session has re-sent C1; or C2 went in the same call as a separate op (another frame) and
+ * was followed apart from C1; or the map refreshed by C1's MOVED routed C2 straight to the
+ * new group. The test pool is the Worker's: one ordered coalescing ShardChannel per
  * shard (shared by all sessions, as in the gateway) over in-memory shards behind slot gates,
  * each call answered a few milliseconds later, as an RPC would be.
  */
@@ -180,7 +182,7 @@ describe("a connection's order across separately sent calls during a migration",
     expect(await s.handle([["GET", k]])).toBe("$4\r\n_abc\r\n");
   });
 
-  it("in a gateway, another connection's commands wait only while the refusal is followed, and none is lost or reordered", async () => {
+  it("in a gateway, other connections' commands held behind a follow are all answered, in order", async () => {
     const pool = new ChannelPool();
     const k = keyOfGroup0("k");
     const o = keyOfGroup0("o", keySlot(k));
