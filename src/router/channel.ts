@@ -14,6 +14,22 @@
  * runs its continuations in the resolver's request — so calls of two connections cannot
  * share an RPC (measured: every cross-request variant failed with that error).
  *
+ * Order across calls during a live resharding (src/router/redirect.ts follows a shard's
+ * refusals): when a call's results come back, the channel sends the next call at once —
+ * before the callers' continuations run — so an op refused in call N (ASK, SPLIT, DEFERRED,
+ * MOVED: re-sent elsewhere, later) would be overtaken by a later op of its connection on the
+ * same slot that waited for call N+1 (a split MGET seeing a SET sent after it). So an exec op
+ * made with a `follow` (the pool's redirect follower) whose replies hold a refusal is not
+ * answered yet: the channel HOLDS its queue (`holds`: no new call of queued ops) while the
+ * follower re-sends the refused commands (as many rounds as it takes), and answers the op with
+ * the final replies; then the queue goes on. A call's refused ops of one follower (one
+ * connection) are followed together, in call order. The follower's re-sends (`resent`) go ahead of
+ * queued ops and are never held (the hold waits for them), nor followed again (the follower's
+ * own rounds do). Which ops a hold delays: every queued op of this channel — in a gateway those
+ * of other connections too, briefly (one follow: a re-send or two, a slot map refresh after
+ * MOVED); never reordered, never lost. Cost when nothing is refused: one scan of each exec
+ * op's replies for a refusal (no await, no allocation), and two more checks per call.
+ *
  * Blocking commands go on the channel's one long-lived stub (made anew only after a call on
  * it threw), alone and never counted in flight (they may be held for long), as does
  * UNBLOCK (so one sent on disconnect arrives after its BLOCK, on the same stub).
@@ -22,6 +38,7 @@
  * (`signal`) — so a waiter of an isolate that died is gone within one lease.
  */
 import type { Reply } from "../protocol/reply";
+import { isRedirect } from "../shard/slot-state";
 import { isLeaseExpired, type BlockWait, type LeaseExpired, type ShardOp, type ShardResult } from "../shard/core";
 
 /** The shard's RPC methods as the channel calls them (src/shard/shard.ts). */
@@ -83,9 +100,42 @@ export class ShardLink {
 /** The longest a shard parks a blocking command per call (the waiter's lease). */
 export const LEASE_MS = 30_000;
 
+/**
+ * Follows the refusals in exec ops' replies (src/router/redirect.ts redirectFollower),
+ * re-sending through the channels with `resent`, and writes the final replies into `results`
+ * (results[i] belongs to batches[i]; the ops of one call, in call order).
+ */
+export type Follower = (batches: string[][][], results: Reply[][]) => Promise<void>;
+
 interface Waiting {
   resolve(result: ShardResult): void;
   reject(e: unknown): void;
+  /** Set for exec ops whose refusals are followed while the channel holds (see the header). */
+  follow?: Follower;
+}
+
+/**
+ * A call's refused ops, by follower (in a gateway: by connection, each with its own pool):
+ * one follower takes all of its ops of the call at once, so it re-sends them in call order
+ * (a split command's pieces before a later op's ASK on its slot, as within one batch).
+ */
+class Refusals {
+  readonly byFollower: Array<{ follow: Follower; waiting: Waiting[]; batches: string[][][]; results: Reply[][] }> = [];
+
+  add(w: Waiting, batch: string[][], replies: Reply[]): void {
+    let g = this.byFollower.find((x) => x.follow === w.follow);
+    if (!g) this.byFollower.push((g = { follow: w.follow!, waiting: [], batches: [], results: [] }));
+    g.waiting.push(w);
+    g.batches.push(batch);
+    g.results.push(replies);
+  }
+}
+
+/** Whether an op's result is exec replies holding a refusal (MOVED, ASK, SPLIT, DEFERRED). */
+function refused(result: ShardResult): result is Reply[] {
+  if (!Array.isArray(result)) return false;
+  for (let i = 0; i < result.length; i++) if (isRedirect(result[i])) return true;
+  return false;
 }
 
 export class ShardChannel {
@@ -97,16 +147,25 @@ export class ShardChannel {
   private queued: ShardOp[] = [];
   private waiting: Waiting[] = [];
   private scheduled = false;
+  /** Refused ops being followed: while above 0, queued ops wait (see the header). */
+  private holds = 0;
+  /** Followers' re-sends: sent first, even while the channel holds. */
+  private resentQueued: ShardOp[] = [];
+  private resentWaiting: Waiting[] = [];
 
   constructor(
     private readonly link: ShardLink,
     private readonly leaseMs = LEASE_MS,
   ) {}
 
-  /** Sends `op` (with whatever else is waiting); resolves with its result. */
-  call(op: ShardOp): Promise<ShardResult> {
-    const result = new Promise<ShardResult>((resolve, reject) => this.waiting.push({ resolve, reject }));
-    this.queued.push(op);
+  /**
+   * Sends `op` (with whatever else is waiting); resolves with its result. `follow`: an exec
+   * op's refusals are followed before it resolves, holding this channel's queue meanwhile;
+   * `resent`: a follower's re-send, sent ahead of queued ops and even while the channel holds.
+   */
+  call(op: ShardOp, follow?: Follower, resent?: boolean): Promise<ShardResult> {
+    const result = new Promise<ShardResult>((resolve, reject) => (resent ? this.resentWaiting : this.waiting).push({ resolve, reject, follow }));
+    (resent ? this.resentQueued : this.queued).push(op);
     if (!this.inFlight && !this.scheduled) {
       this.scheduled = true;
       queueMicrotask(this.send);
@@ -139,18 +198,41 @@ export class ShardChannel {
 
   private readonly send = (): void => {
     this.scheduled = false;
-    if (this.inFlight || this.queued.length === 0) return;
-    const ops = this.queued;
-    const waiting = this.waiting;
-    this.queued = [];
-    this.waiting = [];
+    if (this.inFlight) return;
+    let ops: ShardOp[];
+    let waiting: Waiting[];
+    const queuedWait = this.holds > 0 || this.queued.length === 0;
+    if (this.resentQueued.length === 0) {
+      if (queuedWait) return;
+      ops = this.queued;
+      waiting = this.waiting;
+      this.queued = [];
+      this.waiting = [];
+    } else {
+      // Re-sends first: they are older than anything queued (their ops were in an answered call).
+      ops = queuedWait ? this.resentQueued : this.resentQueued.concat(this.queued);
+      waiting = queuedWait ? this.resentWaiting : this.resentWaiting.concat(this.waiting);
+      this.resentQueued = [];
+      this.resentWaiting = [];
+      if (!queuedWait) {
+        this.queued = [];
+        this.waiting = [];
+      }
+    }
     this.inFlight = true;
     this.rpcs++;
     this.ops += ops.length;
     this.link.run(ops).then(
       (results) => {
         this.inFlight = false;
-        for (let i = 0; i < waiting.length; i++) waiting[i].resolve(results[i]);
+        let refusals: Refusals | null = null;
+        for (let i = 0; i < waiting.length; i++) {
+          const w = waiting[i];
+          const result = results[i];
+          if (w.follow !== undefined && refused(result)) (refusals ??= new Refusals()).add(w, (ops[i] as { batch: string[][] }).batch, result);
+          else w.resolve(result);
+        }
+        if (refusals !== null) for (const g of refusals.byFollower) this.follow(g);
         this.send();
       },
       (e: unknown) => {
@@ -160,4 +242,29 @@ export class ShardChannel {
       },
     );
   };
+
+  /** Holds the queue until a follower has followed its refused ops of a call, then answers them (see the header). */
+  private follow(g: Refusals["byFollower"][number]): void {
+    this.holds++;
+    const release = (): void => {
+      this.holds--;
+      this.send();
+    };
+    let followed: Promise<void>;
+    try {
+      followed = g.follow(g.batches, g.results);
+    } catch (e) {
+      followed = Promise.reject(e);
+    }
+    followed.then(
+      () => {
+        release();
+        g.waiting.forEach((w, i) => w.resolve(g.results[i]));
+      },
+      (e: unknown) => {
+        release();
+        for (const w of g.waiting) w.reject(e);
+      },
+    );
+  }
 }

@@ -24,8 +24,14 @@ import { followBlockingRedirect, followRedirects } from "./redirect";
 /** The shards as the router sees them: one call per batch. */
 export interface ShardPool {
   readonly slots: SlotMap;
-  /** `asking`: sent on by a shard's ASK (live resharding, src/router/redirect.ts). */
-  exec(shard: number, batch: string[][], asking?: boolean): Promise<Reply[]>;
+  /**
+   * `asking`: sent on by a shard's ASK (live resharding, src/router/redirect.ts). `resent`: a
+   * refused command sent again by the redirect follower — ahead of the shard's queued calls,
+   * its refusals left to the follower (src/router/channel.ts); a pool with channels follows
+   * the refusals of other calls itself, holding the channel meanwhile, so its replies come
+   * back final (routeBatch's own follow then finds nothing).
+   */
+  exec(shard: number, batch: string[][], asking?: boolean, resent?: boolean): Promise<Reply[]>;
   transaction(shard: number, batch: string[][], watched: WatchedKey[], asking?: boolean): Promise<Reply>;
   /** Live resharding: refetch the slot map (a shard answered MOVED); absent: the map never changes. */
   refreshSlots?(): Promise<void>;

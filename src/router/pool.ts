@@ -23,6 +23,7 @@ import { shardObject } from "../shard/address";
 import type { ShardOp, ShardResult } from "../shard/core";
 import type { RouteInfo } from "../shard/replication";
 import { raiseOffset, type SyncOffsets } from "./sync-token";
+import { redirectFollower } from "./redirect";
 
 /** The Shard class's admin RPC methods, as the router calls them. */
 type ExportRpc = Pick<Shard, "exportStart" | "exportPull" | "slotReport">;
@@ -77,9 +78,17 @@ export class DurableShardPool implements ShardPool {
     return this.stub(shard).slotReport(slots, keysOf);
   }
 
-  exec(shard: number, batch: string[][], asking?: boolean): Promise<Reply[]> {
-    return this.withOffset(shard, this.channel(shard).call(asking ? { kind: "exec", batch, asking } : { kind: "exec", batch })) as Promise<Reply[]>;
+  /**
+   * Live resharding (redirect-order): a refused command is followed inside its channel, which
+   * holds its queue meanwhile (src/router/channel.ts); `resent`: the follower's re-send.
+   */
+  exec(shard: number, batch: string[][], asking?: boolean, resent?: boolean): Promise<Reply[]> {
+    const op: ShardOp = asking ? { kind: "exec", batch, asking } : { kind: "exec", batch };
+    return this.withOffset(shard, this.channel(shard).call(op, resent ? undefined : this.followRedirects, resent), resent) as Promise<Reply[]>;
   }
+
+  /** Follows a call's refusals for its channel (src/router/redirect.ts). */
+  private readonly followRedirects = redirectFollower(this);
 
   transaction(shard: number, batch: string[][], watched: WatchedKey[], asking?: boolean): Promise<Reply> {
     return this.withOffset(shard, this.channel(shard).call(asking ? { kind: "transaction", batch, watched, asking } : { kind: "transaction", batch, watched })) as Promise<Reply>;
@@ -150,10 +159,11 @@ export class DurableShardPool implements ShardPool {
    * `call`'s result, once the shard's offset after that call (an "offset" op riding the same
    * RPC: the channel coalesces ops of one turn) has been recorded in syncOffsets.
    */
-  private withOffset<T>(shard: number, call: Promise<T>): Promise<T> {
+  private withOffset<T>(shard: number, call: Promise<T>, resent?: boolean): Promise<T> {
     const seen = this.syncOffsets;
     if (seen === null) return call;
-    const offset = this.channel(shard).call({ kind: "offset" });
+    // A re-send's offset rides with it, never held behind the hold the re-send ends (redirect-order).
+    const offset = this.channel(shard).call({ kind: "offset" }, undefined, resent);
     return Promise.all([call, offset.then((o) => raiseOffset(seen, shard, o)).catch(() => {})]).then(([result]) => result);
   }
 

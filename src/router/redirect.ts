@@ -13,12 +13,19 @@
  *                         (src/shard/slot-state.ts CallOrder): sent again to `group`, in the
  *                         next round, after the redirected commands before it.
  * A command redirected more than MAX_REDIRECTS times answers TRYAGAIN (the slot kept moving).
+ *
+ * Order across calls: a pool with channels (src/router/pool.ts) follows a call's refusals
+ * inside the channel (`redirectFollower`), which holds its queue until they are followed, so
+ * a connection's later command on the slot, queued for the next call, cannot overtake them
+ * (src/router/channel.ts); re-sends go `resent`: first in line, never held. Commands routed
+ * by a newer slot map than the connection's calls still out wait for those (src/router/session.ts).
  */
 import { keyIndexes, lookupCommand } from "../commands/table";
 import { NULL_ARRAY, OK, error, isError, type Reply } from "../protocol/reply";
 import { keySlot } from "../util/keyslot";
 import type { WatchedKey } from "../shard/core";
 import { isRedirect } from "../shard/slot-state";
+import type { Follower } from "./channel";
 import type { ShardPool } from "./dispatch";
 
 export const MAX_REDIRECTS = 5;
@@ -73,6 +80,14 @@ export async function followRedirects(pool: ShardPool, batches: string[][][], re
   }
 }
 
+/**
+ * What a pool's channel runs on a call's refused exec ops (ShardChannel.call's `follow`): the
+ * refusals followed as routeBatch follows a call's, the final replies written back.
+ */
+export function redirectFollower(pool: ShardPool): Follower {
+  return (batches, results) => followRedirects(pool, batches, results);
+}
+
 /** Re-sends redirected commands where their refusals point: one call per destination, in parallel. */
 async function resend(pool: ShardPool, batches: string[][][], results: Reply[][], todo: Array<{ shard: number; index: number }>): Promise<void> {
   const groups = new Map<string, { shard: number; asking: boolean; argv: string[][]; from: typeof todo }>();
@@ -88,7 +103,7 @@ async function resend(pool: ShardPool, batches: string[][][], results: Reply[][]
     [...groups.values()].map(async (g) => {
       let replies: Reply[];
       try {
-        replies = await pool.exec(g.shard, g.argv, g.asking);
+        replies = await pool.exec(g.shard, g.argv, g.asking, true);
       } catch (e) {
         replies = g.argv.map(() => error(`ERR shard ${g.shard} unavailable: ${(e as Error).message}`));
       }
@@ -122,7 +137,7 @@ async function runPerSlot(pool: ShardPool, argv: string[]): Promise<Reply> {
     batches.map(async (batch, shard) => {
       if (batch.length === 0) return [];
       try {
-        return await pool.exec(shard, batch);
+        return await pool.exec(shard, batch, false, true);
       } catch (e) {
         return batch.map(() => error(`ERR shard ${shard} unavailable: ${(e as Error).message}`));
       }

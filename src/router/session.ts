@@ -8,7 +8,10 @@
  * calls in order); session and blocking commands are barriers that wait for every earlier
  * reply and hold later commands back. Inside MULTI only commands flagged `runs-in-multi`
  * act at once; the rest are queued. Replies are encoded in the RESP version current when
- * each command ran, in pieces of about 1 MB.
+ * each command ran, in pieces of about 1 MB. Live resharding: a frame that would be routed
+ * by a newer slot map than the connection's calls still out waits for them (runFrom), so a
+ * command never reaches a slot's new group before an earlier one refused by the old group
+ * is re-sent there (the channel keeps the order at one group: src/router/channel.ts).
  */
 import { isCrossProtocolCommand, warnCrossProtocolAttack } from "../commands/connection";
 import { ERR_CROSSSLOT, ERR_EXECABORT, ERR_NOAUTH } from "../commands/errors";
@@ -38,6 +41,7 @@ import {
 import { Transaction } from "./transaction";
 import { clusterView } from "./cluster-view";
 import { DurableShardPool } from "./pool";
+import type { SlotMap } from "./slots";
 import { clientRegistry, type ClientConnection } from "./clients";
 
 let nextClientId = 1;
@@ -111,6 +115,8 @@ export class RespSession implements Session, ClientConnection {
   private readonly ctx: RouterContext;
   /** Set while a barrier (session or blocking command) holds later frames back. */
   private gate: Promise<void> | null = null;
+  /** Live resharding: the slot map this connection's calls out were routed by (see runFrom). */
+  private routedBy: SlotMap | null = null;
   /** Batches sent and not yet answered, and who waits for that to reach 0. */
   private calls = 0;
   private idleWaiters: (() => void)[] = [];
@@ -246,6 +252,13 @@ export class RespSession implements Session, ClientConnection {
    * frame ran without a barrier, else a promise of the rest.
    */
   private runFrom(cmds: string[][], i: number, frame: Frame): Promise<void> | undefined {
+    // Live resharding: routed by a newer slot map than this connection's calls still out, a
+    // command could reach a slot's new group before an earlier one refused at the old group
+    // is re-sent there: the frame waits for those calls first (once per map change seen).
+    if (this.pool.slots !== this.routedBy) {
+      if (this.calls > 0) return this.idle().then(() => this.runFrom(cmds, i, frame));
+      this.routedBy = this.pool.slots;
+    }
     let pending: RoutedCommand[] | null = null;
     for (; i < cmds.length; i++) {
       if (this.closing) break;
