@@ -1,18 +1,20 @@
 /**
- * The router's ordered, coalescing channel to one shard, per request: a WebSocket
- * connection (all its frames) or an HTTP request. At most one call is out at a time, so
- * the calls reach the shard in the order made.
+ * The router's ordered, coalescing channel to one shard: a request's own (a WebSocket
+ * connection's frames, an HTTP request's commands) in the Worker, or in a gateway object
+ * (src/gateway/gateway.ts) one shared by all its connections and requests. At most one call
+ * is out at a time, so the calls reach the shard in the order made.
  *
  * Nagle without a timer: while no call is out, ops go at once (on the next microtask, so
  * the ops of one turn share a call); otherwise they wait, and when the call returns
  * everything waiting goes as ONE call (`Shard.run`). No added latency when idle, big
  * batches when a connection pipelines. A failed call fails each of its ops with its error.
  *
- * Why per request, not per isolate: the runtime binds a stub to the request that made it
+ * Why per request in the Worker: the runtime binds a stub to the request that made it
  * ("Cannot perform I/O on behalf of a different request"), a call made for a request is
  * cancelled when that request ends, and in this workerd a promise one request resolves
  * runs its continuations in the resolver's request — so calls of two connections cannot
- * share an RPC (measured: every cross-request variant failed with that error).
+ * share an RPC there (measured: every cross-request variant failed with that error). A
+ * Durable Object's requests share one I/O context: that is what the gateway is for.
  *
  * Order across calls during a live resharding (src/router/redirect.ts follows a shard's
  * refusals): when a call's results come back, the channel sends the next call at once —
