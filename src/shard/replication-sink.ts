@@ -66,10 +66,9 @@ export class ReplicationSink {
     }
     if (this.host.isPrimary() || config.primary !== msg.primary) return { ok: false, stale: true, epoch: config.epoch };
     this.lastContact = this.host.now();
-    const at = (): ReplAck => ({ ok: false, sync: true, replid: this.source.replid, offset: this.source.offset });
     switch (msg.kind) {
       case "probe":
-        return at();
+        return this.at();
       case "stream": {
         // A new primary continuing the stream this replica holds (it was promoted from it, as
         // Redis's replid2): take its stream id, so the partial resync it decided goes on.
@@ -77,17 +76,17 @@ export class ReplicationSink {
           this.source.replid = msg.replid;
           this.host.persist();
         }
-        if (this.loading !== null || msg.replid !== this.source.replid) return at();
+        if (this.loading !== null || msg.replid !== this.source.replid) return this.at();
         const offset = this.source.offset;
         if (msg.to <= offset) return { ok: true, offset }; // already applied: acknowledged again
-        if (msg.from !== offset) return at();
+        if (msg.from !== offset) return this.at();
         this.host.apply(msg.effects);
         await this.host.commit();
         if (this.source.offset !== msg.to) {
           // The offsets disagree (cannot happen while both count the same bytes): start over.
           this.source.restart("", this.source.offset);
           this.host.persist();
-          return at();
+          return this.at();
         }
         return { ok: true, offset: this.source.offset };
       }
@@ -95,13 +94,13 @@ export class ReplicationSink {
         this.loading = { replid: msg.replid, offset: msg.offset, pieces: [] };
         return { ok: true, offset: this.source.offset };
       case "full-chunk":
-        if (this.loading === null || this.loading.replid !== msg.replid) return at();
+        if (this.loading === null || this.loading.replid !== msg.replid) return this.at();
         this.loading.pieces.push(msg.bytes);
         return { ok: true, offset: this.source.offset };
       case "full-end": {
         const loading = this.loading;
         this.loading = null;
-        if (loading === null || loading.replid !== msg.replid || loading.offset !== msg.offset) return at();
+        if (loading === null || loading.replid !== msg.replid || loading.offset !== msg.offset) return this.at();
         this.host.loadImage(loading.pieces);
         this.source.restart(loading.replid, loading.offset);
         this.host.persist();
@@ -109,6 +108,11 @@ export class ReplicationSink {
         return { ok: true, offset: loading.offset };
       }
     }
+  }
+
+  /** Where this replica is (a method, not a closure made per message: issue 10). */
+  private at(): ReplAck {
+    return { ok: false, sync: true, replid: this.source.replid, offset: this.source.offset };
   }
 
   /** Stops a full resync under way (this object's role changed). */

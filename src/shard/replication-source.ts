@@ -87,6 +87,8 @@ interface Peer {
   online: boolean;
   running: boolean;
   fullSyncs: number;
+  /** The replica's stub, made once and kept while calls succeed (a stub that failed is made again). */
+  link: ReplicaLink | null;
 }
 
 interface AckWaiter {
@@ -168,7 +170,7 @@ export class ReplicationSource {
     const next = new Map<string, Peer>();
     for (const name of config.replicas) {
       if (name === self) continue;
-      next.set(name, this.peers.get(name) ?? { name, position: UNKNOWN, acked: -1, lastAckAt: -1, online: false, running: false, fullSyncs: 0 });
+      next.set(name, this.peers.get(name) ?? { name, position: UNKNOWN, acked: -1, lastAckAt: -1, online: false, running: false, fullSyncs: 0, link: null });
     }
     this.peers = next;
     for (const p of this.peers.values()) this.pump(p);
@@ -289,7 +291,8 @@ export class ReplicationSource {
   }
 
   private async feed(p: Peer): Promise<void> {
-    const link = this.host.link(p.name);
+    // Made once per replica, not per shipment: a stub costs a name → id lookup each time.
+    const link = (p.link ??= this.host.link(p.name));
     try {
       while (this.config && this.peers.get(p.name) === p) {
         let ack: ReplAck;
@@ -308,7 +311,8 @@ export class ReplicationSource {
         if (!this.handle(p, ack)) return;
       }
     } catch {
-      // Unreachable (down, restarting, partitioned): probe again later.
+      // Unreachable (down, restarting, partitioned): probe again later, through a new stub.
+      p.link = null;
       p.online = false;
       p.position = UNKNOWN;
       const retry = () => this.pump(p);

@@ -172,7 +172,9 @@ export class Shard extends DurableObject<Env> {
   }
 
   private async runCall(ops: ShardOp[], route?: RouteInfo): Promise<ShardResult[] | StaleRoute> {
-    await this.faults.enter(callerOf(route));
+    // Issue 10: awaited only when a fault holds the call (no turn per call otherwise).
+    const held = this.faults.enter(callerOf(route));
+    if (held) await held;
     this.core.db.stats.rpcCalls++;
     if (this.migration?.unsettled) await this.migration.settle();
     // Replication: a call for an older epoch, or not a read sent to a replica, is refused;
@@ -388,8 +390,13 @@ export class Shard extends DurableObject<Env> {
   /** Active expiry. At-least-once delivery is harmless: it only deletes what is due. */
   /** A peer's stub whose calls pass this object's fault gate first (a down shard calls no one). */
   private outgoing(name: string, stub: ReplicationPeer): ReplicationPeer {
+    // Issue 10: no await (an extra turn per shipment) unless a fault is set.
+    const gate = this.faults;
     return {
-      replicate: async (msg) => (await this.faults.leave(name), stub.replicate(msg)),
+      replicate: (msg) => {
+        const held = gate.leave(name);
+        return held ? held.then(() => stub.replicate(msg)) : stub.replicate(msg);
+      },
       replicaHello: async (from) => (await this.faults.leave(name), stub.replicaHello(from)),
     };
   }
