@@ -120,6 +120,12 @@ export interface CommandSpec extends CommandDeclaration {
 }
 
 const table = new Map<string, CommandSpec>();
+/**
+ * Lookups by the name as sent: lowercase and UPPERCASE (what clients send) both hit at
+ * once; a name in any other case goes through toLowerCase. Every command of every layer is
+ * looked up, and a miss plus a lowercased copy showed in profiles.
+ */
+const byNameAsSent = new Map<string, CommandSpec>();
 
 /** Redis's ACL categories, in the order COMMAND INFO lists them. */
 const CATEGORY_ORDER = [
@@ -152,6 +158,8 @@ export function defineCommand(d: CommandDeclaration): CommandSpec {
   }
   const spec: CommandSpec = { ...d, categories: deriveCategories(d), isWrite: d.flags.includes("write") };
   table.set(d.name, spec);
+  byNameAsSent.set(d.name, spec);
+  byNameAsSent.set(d.name.toUpperCase(), spec);
   return spec;
 }
 
@@ -166,7 +174,7 @@ export function hasRouterFlag(spec: CommandSpec | undefined, flag: RouterFlag): 
 
 /** Looks a command up by name, case-insensitively (the name may be a binary string). */
 export function lookupCommand(name: string): CommandSpec | undefined {
-  return table.get(name) ?? table.get(name.toLowerCase());
+  return byNameAsSent.get(name) ?? table.get(name.toLowerCase());
 }
 
 export function allCommands(): IterableIterator<CommandSpec> {

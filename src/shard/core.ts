@@ -72,7 +72,7 @@ export interface SlotGate {
   check(argv: string[], asking: boolean, order?: CallOrder): Reply | number;
   /** A MULTI/EXEC's keys together: a refusal, or null when each command is then checked alone. */
   checkTransaction?(batch: string[][], asking: boolean): Reply | null;
-  served(slot: number, startedMs: number): void;
+  served(slot: number): void;
 }
 
 /** A client parked by a blocking command. */
@@ -166,9 +166,8 @@ export class ShardCore {
         }
         const slot = gate.check(argv, asking, order);
         if (typeof slot !== "number") return slot;
-        const started = performance.now();
         const reply = this.executor.runOne(argv);
-        if (slot >= 0) gate.served(slot, started);
+        if (slot >= 0) gate.served(slot);
         this.serveBlocked();
         return reply;
       }),
