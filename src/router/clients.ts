@@ -3,9 +3,10 @@
  * through the bridge) registers here when it opens and leaves when it closes. This is
  * what CLIENT LIST / INFO / KILL / UNBLOCK and INFO's Clients section read.
  *
- * Scope: one registry per isolate. In production Cloudflare runs many router isolates and
- * each counts and sees only its own connections (CLIENT LIST, KILL, UNBLOCK and
- * connected_clients are per isolate); under `wrangler dev` and in tests there is one.
+ * Scope: one registry per isolate. Sessions live in gateway objects (src/gateway/, GATEWAYS
+ * of them) or, with GATEWAYS=0, in router isolates, of which Cloudflare runs many: each
+ * counts and sees only its own connections (CLIENT LIST, KILL, UNBLOCK and
+ * connected_clients are per gateway or isolate); under `wrangler dev` and in tests there is one.
  * HTTP requests are not connections and are never registered.
  *
  * CLIENT LIST lines copy redis-server 7.0's field order; fields Hotslot has no notion of

@@ -1,5 +1,7 @@
 /**
- * RESP over WebSocket: each binary (or text) frame carries RESP bytes; the commands in a
+ * A RESP connection (serveRespConnection) over a transport: a WebSocket of its own
+ * (acceptRespWebSocket), or one connection of the bridge's multiplexed socket
+ * (src/router/mux.ts). RESP over WebSocket: each binary (or text) frame carries RESP bytes; the commands in a
  * frame are handled as one pipeline and their replies sent back as one frame (or, past
  * about 1 MB, several), in order. Frames pipeline: a frame is started as it arrives, before
  * the replies of earlier ones are back (src/router/session.ts keeps Redis's order), and an
