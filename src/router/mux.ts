@@ -32,7 +32,7 @@
  */
 import type { Authenticator, Grant } from "./auth";
 import type { ShardPool } from "./dispatch";
-import { serveRespConnection, type PubSubOptions, type RespConnectionHandle } from "./websocket";
+import { acceptedWebSocket, bufferedAmountOf, serveRespConnection, type PubSubOptions, type RespConnectionHandle } from "./websocket";
 import { binaryToBytes } from "../util/binary";
 
 export const MUX_OPEN = 1;
@@ -61,10 +61,7 @@ export function acceptMuxWebSocket(
   waitUntil: (p: Promise<unknown>) => void,
   pubsub?: PubSubOptions,
 ): Response {
-  const pair = new WebSocketPair();
-  const [client, server] = [pair[0], pair[1]];
-  server.accept();
-  (server as unknown as { binaryType: string }).binaryType = "arraybuffer";
+  const { client, server } = acceptedWebSocket();
   const sessions = new Map<number, RespConnectionHandle>();
   /** Per connection: hold its output (PAUSE) or send it again (RESUME). */
   const flow = new Map<number, { pause(): void; resume(): void }>();
@@ -130,7 +127,7 @@ export function acceptMuxWebSocket(
           }
         },
         // Held output, and the shared socket's backlog.
-        bufferedAmount: () => heldBytes + outBytes + ((server as unknown as { bufferedAmount?: number }).bufferedAmount ?? 0),
+        bufferedAmount: () => heldBytes + outBytes + bufferedAmountOf(server),
       },
       newPool(),
       auth,

@@ -60,6 +60,20 @@ export interface RespConnectionHandle {
   ended(): void;
 }
 
+/** A WebSocket pair whose server end is accepted here and gets binary frames as ArrayBuffers (not Blobs). */
+export function acceptedWebSocket(): { client: WebSocket; server: WebSocket } {
+  const pair = new WebSocketPair();
+  const [client, server] = [pair[0], pair[1]];
+  server.accept();
+  (server as unknown as { binaryType: string }).binaryType = "arraybuffer";
+  return { client, server };
+}
+
+/** Bytes a socket has queued but not yet sent. */
+export function bufferedAmountOf(socket: WebSocket): number {
+  return (socket as unknown as { bufferedAmount?: number }).bufferedAmount ?? 0;
+}
+
 export function acceptRespWebSocket(
   pool: ShardPool,
   auth: Authenticator,
@@ -72,15 +86,12 @@ export function acceptRespWebSocket(
   waitUntil: (p: Promise<unknown>) => void = () => {},
   pubsub?: PubSubOptions,
 ): Response {
-  const pair = new WebSocketPair();
-  const [client, server] = [pair[0], pair[1]];
-  server.accept();
-  (server as unknown as { binaryType: string }).binaryType = "arraybuffer";
+  const { client, server } = acceptedWebSocket();
   const connection = serveRespConnection(
     {
       send: (bytes) => server.send(binaryToBytes(bytes)),
       close: (code, reason) => server.close(code, reason),
-      bufferedAmount: () => (server as unknown as { bufferedAmount?: number }).bufferedAmount ?? 0,
+      bufferedAmount: () => bufferedAmountOf(server),
     },
     pool,
     auth,
