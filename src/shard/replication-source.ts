@@ -74,6 +74,13 @@ export interface SourceHost {
 export const MAX_SHIP_BYTES = 4 * 1024 * 1024;
 /** A replica that could not be reached is tried again after this long. */
 export const RETRY_MS = 1000;
+/**
+ * Shipments to one replica start at most this often while nobody waits for an ack (WAIT,
+ * min-replicas-to-write, a migration batch): the batches committed meanwhile go as one. Under
+ * load a primary commits far more often than that, and each shipment is an RPC, an apply and
+ * a log write on the replica; the replication lag this adds is at most this long.
+ */
+export const SHIP_INTERVAL_MS = 5;
 
 /** A peer's position before its probe is answered, and when only a full resync will do. */
 const UNKNOWN = -1;
@@ -91,6 +98,10 @@ interface Peer {
   fullSyncs: number;
   /** The replica's stub, made once and kept while calls succeed (a stub that failed is made again). */
   link: ReplicaLink | null;
+  /** When the last shipment started (pacing: SHIP_INTERVAL_MS). */
+  shippedAt: number;
+  /** A paced pump is scheduled. */
+  paced: boolean;
 }
 
 interface AckWaiter {
@@ -172,7 +183,7 @@ export class ReplicationSource {
     const next = new Map<string, Peer>();
     for (const name of config.replicas) {
       if (name === self) continue;
-      next.set(name, this.peers.get(name) ?? { name, position: UNKNOWN, acked: -1, lastAckAt: -1, online: false, running: false, fullSyncs: 0, link: null });
+      next.set(name, this.peers.get(name) ?? { name, position: UNKNOWN, acked: -1, lastAckAt: -1, online: false, running: false, fullSyncs: 0, link: null, shippedAt: 0, paced: false });
     }
     this.peers = next;
     for (const p of this.peers.values()) this.pump(p);
@@ -235,6 +246,8 @@ export class ReplicationSource {
         }, timeoutMs);
       }
       this.waiters.push(w);
+      // Awaited: ship now, not at the pace of unawaited shipments.
+      if (this.config) for (const p of this.peers.values()) this.pump(p);
     });
   }
 
@@ -286,10 +299,33 @@ export class ReplicationSource {
 
   /** Feeds one replica until it has everything; one loop per replica at a time. */
   private pump(p: Peer): void {
-    if (p.running || !this.config) return;
+    if (p.running || !this.config || this.peers.get(p.name) !== p) return;
     if (p.position >= this.offset) return;
+    const wait = this.pacedWait(p);
+    if (wait > 0) {
+      if (!p.paced) {
+        p.paced = true;
+        const later = () => {
+          p.paced = false;
+          this.pump(p);
+        };
+        if (this.host.later) this.host.later(later, wait);
+        else setTimeout(later, wait);
+      }
+      return;
+    }
     p.running = true;
-    void this.feed(p).finally(() => (p.running = false));
+    void this.feed(p).finally(() => {
+      p.running = false;
+      // Stopped for the pace with more to ship: scheduled (a failed feed schedules its retry).
+      if (p.link !== null) this.pump(p);
+    });
+  }
+
+  /** How long shipping to `p` waits for the pace: not while an ack is awaited, nor for a probe or a resync. */
+  private pacedWait(p: Peer): number {
+    if (this.waiters.length > 0 || p.position < 0) return 0;
+    return p.shippedAt + SHIP_INTERVAL_MS - this.host.now();
   }
 
   private async feed(p: Peer): Promise<void> {
@@ -301,11 +337,12 @@ export class ReplicationSource {
         if (p.position === UNKNOWN) {
           ack = await link.replicate(this.message({ kind: "probe" }));
         } else {
-          if (p.position >= this.offset) return;
+          if (p.position >= this.offset || this.pacedWait(p) > 0) return;
           const part = p.position === NEEDS_FULL ? null : this.backlog.since(p.position, MAX_SHIP_BYTES);
           if (part === null) {
             ack = await this.fullSync(p, link);
           } else {
+            p.shippedAt = this.host.now();
             ack = await link.replicate(this.message({ kind: "stream", from: p.position, to: part.to, effects: part.effects }));
           }
         }

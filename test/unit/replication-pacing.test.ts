@@ -1,0 +1,87 @@
+/**
+ * The replication source's pacing (src/shard/replication-source.ts): batches a primary
+ * commits within SHIP_INTERVAL_MS of a shipment go to a replica as ONE shipment (each is an
+ * RPC, an apply and a log write there), every one of them arrives, in order; and an awaited
+ * ack (WAIT, min-replicas-to-write) is never held for the pace.
+ */
+import { describe, expect, it } from "vitest";
+import { ReplicationSource, SHIP_INTERVAL_MS, type ReplAck, type ReplMessage, type SourceHost } from "../../src/shard/replication-source";
+import { effectsBytes } from "../../src/shard/replication-backlog";
+
+/** A primary with one replica that applies what it is sent, on a clock the test moves. */
+function primaryWithReplica() {
+  let now = 1_000;
+  const timers: { at: number; fn: () => void }[] = [];
+  const shipments: string[][][] = [];
+  let applied = 0;
+  const host: SourceHost = {
+    link: () => ({
+      async replicate(msg: ReplMessage): Promise<ReplAck> {
+        if (msg.kind === "probe") return { ok: false, sync: true, replid: "r", offset: applied };
+        if (msg.kind !== "stream") throw new Error(`unexpected ${msg.kind}`);
+        expect(msg.from).toBe(applied);
+        shipments.push(msg.effects);
+        applied = msg.to;
+        return { ok: true, offset: applied };
+      },
+    }),
+    fullSyncImage: () => {
+      throw new Error("no full resync here");
+    },
+    saveOffset: () => {},
+    deposed: () => {},
+    now: () => now,
+    later: (fn, ms) => void timers.push({ at: now + ms, fn }),
+  };
+  const source = new ReplicationSource(host, "r", 0);
+  source.lead("shard-0", { group: 0, epoch: 1, primary: "shard-0", replicas: ["shard-0-r1"] });
+  const settle = () => new Promise((r) => setTimeout(r, 0));
+  return {
+    source,
+    shipments,
+    get applied() {
+      return applied;
+    },
+    settle,
+    /** Moves the clock by `ms`, running the timers that come due. */
+    async advance(ms: number) {
+      now += ms;
+      for (const t of timers.splice(0).sort((a, b) => a.at - b.at)) {
+        if (t.at <= now) t.fn();
+        else timers.push(t);
+      }
+      await settle();
+    },
+  };
+}
+
+describe("replication pacing", () => {
+  it("ships the batches committed within the interval as one shipment, all of them in order", async () => {
+    const r = primaryWithReplica();
+    await r.settle(); // the probe
+    r.source.committed([["SET", "a", "1"]]);
+    await r.settle();
+    expect(r.shipments.length).toBe(1);
+    // Four more commits right after: held for the pace, then one shipment.
+    for (const v of ["2", "3", "4", "5"]) r.source.committed([["SET", "a", v]]);
+    await r.settle();
+    expect(r.shipments.length).toBe(1);
+    await r.advance(SHIP_INTERVAL_MS);
+    expect(r.shipments.length).toBe(2);
+    expect(r.shipments[1]).toEqual(["2", "3", "4", "5"].map((v) => ["SET", "a", v]));
+    expect(r.applied).toBe(r.source.offset);
+    expect(r.applied).toBe(effectsBytes([1, 2, 3, 4, 5].map((v) => ["SET", "a", String(v)])));
+  });
+
+  it("ships at once when an ack is awaited (WAIT, min-replicas-to-write)", async () => {
+    const r = primaryWithReplica();
+    await r.settle();
+    r.source.committed([["SET", "a", "1"]]);
+    await r.settle();
+    r.source.committed([["SET", "a", "2"]]);
+    const acked = r.source.waitForAcks(r.source.offset, 1, 0);
+    await r.settle();
+    expect(await acked).toBe(1);
+    expect(r.shipments.length).toBe(2);
+  });
+});
