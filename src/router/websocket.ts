@@ -28,6 +28,15 @@ export interface PubSubOptions {
 }
 
 export const QUERY_BUFFER_LIMIT = 32 * 1024 * 1024;
+/**
+ * The input all connections of this isolate may hold together: a gateway holds many
+ * connections in one 128 MB isolate, so a few clients each near their own limit must not
+ * take it (and every other client) down. A frame that would pass it closes its connection,
+ * as its own limit would. At least two connections at their own limit always fit.
+ */
+export const ISOLATE_INPUT_LIMIT = 64 * 1024 * 1024;
+const isolateInput = { held: 0 };
+
 
 /** One frame's place in the output queue: pieces to send, and whether more will come. */
 interface Output {
@@ -122,6 +131,15 @@ export function serveRespConnection(
   const outputs: Output[] = [];
   /** Bytes of frames whose replies are not all sent yet. */
   let held = 0;
+  /** What this connection counts in isolateInput (held plus undecoded input, at the last count). */
+  let counted = 0;
+  const account = () => {
+    const now = open ? held + decoder.buffered : 0;
+
+    isolateInput.held += now - counted;
+    counted = now;
+  };
+  const isolateLimit = Math.max(ISOLATE_INPUT_LIMIT, 2 * limit);
   let open = true;
   /** Set by a protocol error or QUIT: close once everything before it is sent. */
   let closeAfter: { code: number; reason: string } | null = null;
@@ -131,6 +149,7 @@ export function serveRespConnection(
   const closeWith = (code: number, reason: string) => {
     if (!open) return;
     open = false;
+    account();
     waitUntil(session.close().catch((e: unknown) => console.error("hotslot: releasing a closed connection failed", e)));
     try {
       server.close(code, reason);
@@ -163,6 +182,10 @@ export function serveRespConnection(
       console.error("hotslot: closing a connection past the query buffer limit");
       return closeWith(1009, "query buffer limit");
     }
+    if (isolateInput.held - counted + held + decoder.buffered > isolateLimit) {
+      console.error("hotslot: closing a connection past the input all connections may hold");
+      return closeWith(1009, "query buffer limit");
+    }
     // Until the session authenticates, Redis's tighter request limits apply (checked per
     // frame: a frame's commands are decoded before any of them runs).
     decoder.authRequired = !session.authenticated;
@@ -179,10 +202,12 @@ export function serveRespConnection(
     }
     const size = bytes.byteLength;
     held += size;
+    account();
     const output: Output = { pieces: [], done: false };
     outputs.push(output);
     const finish = (pieces: string[]) => {
       held -= size;
+      account();
       if (protocolError) {
         const reply = encodeRepliesBinary([error(protocolError.reply)], session.resp);
         if (pieces.length > 0) pieces[pieces.length - 1] += reply;

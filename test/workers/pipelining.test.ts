@@ -11,6 +11,8 @@ import { describe, expect, it } from "vitest";
 import { multibulk, randomFrames } from "../support/gen-pipeline";
 import { cmd, connect, TOKEN } from "./helpers";
 
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 /** A WebSocket that sends raw frames without waiting and gathers every reply byte. */
 async function rawConnection() {
   const res = await SELF.fetch("http://hotslot/", { headers: { Upgrade: "websocket", Authorization: `Bearer ${TOKEN}` } });
@@ -128,4 +130,25 @@ describe("pipelining on one connection", () => {
     // Other connections carry on.
     expect(await cmd("PING")).toBe("PONG");
   }, 30_000);
+
+  it("closes the connection that would take the input all connections hold past 64 MB, and no other", async () => {
+    // Three connections (one gateway, one isolate), each well under its own 32 MB: the third
+    // unfinished 22 MB multibulk would make 66 MB held together.
+    const conns = [await rawConnection(), await rawConnection(), await rawConnection()];
+    const mb = "x".repeat(1024 * 1024);
+    for (const c of conns) {
+      c.send("*24\r\n$3\r\nDEL\r\n");
+      for (let i = 0; i < 22; i++) c.send(`$${mb.length}\r\n${mb}\r\n`);
+      await sleep(200);
+    }
+    expect(await Promise.race([conns[2].closed, sleep(5_000).then(() => "open")])).toBe(1009);
+    // The first two are served when they finish their command (23 keys of 1 MB names: none exist).
+    for (const c of conns.slice(0, 2)) {
+      c.send(`$${mb.length}\r\n${mb}\r\n`);
+    }
+    expect(await conns[0].read(4)).toBe(":0\r\n");
+    expect(await conns[1].read(4)).toBe(":0\r\n");
+    for (const c of conns.slice(0, 2)) c.close();
+    expect(await cmd("PING")).toBe("PONG");
+  }, 60_000);
 });
