@@ -22,7 +22,8 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             // The tokens test/workers/helpers.ts sends: the workers tests run authenticated.
             // SENTINELS=0: no monitors here (no failover in the middle of other tests); the failover project has them.
-            miniflare: { bindings: { SHARDS: "4", SENTINELS: "0", HOTSLOT_TOKEN: "test-token", HOTSLOT_READONLY_TOKEN: "test-readonly-token", HOTSLOT_ADMIN_TOKEN: "test-admin-token" } },
+            // GATEWAY_HTTP=yes: HTTP requests go through the gateway here (e2e covers the default, in the Worker).
+            miniflare: { bindings: { SHARDS: "4", SENTINELS: "0", GATEWAY_HTTP: "yes", HOTSLOT_TOKEN: "test-token", HOTSLOT_READONLY_TOKEN: "test-readonly-token", HOTSLOT_ADMIN_TOKEN: "test-admin-token" } },
           }),
         ],
         test: { name: "workers", include: ["test/workers/**/*.test.ts"], exclude: ["test/workers/failover*.test.ts", "test/workers/persistence.test.ts"] },

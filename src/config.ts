@@ -20,6 +20,8 @@ export interface Env {
   GATEWAY?: DurableObjectNamespace;
   /** How many gateway objects hold RESP WebSocket sessions (0..1024, default 1; 0 = the Worker holds them). */
   GATEWAYS?: string;
+  /** "yes": HTTP command requests are served by the gateways too (default "no": by the Worker). */
+  GATEWAY_HTTP?: string;
   /** Number of primary shards (1..16384). */
   SHARDS?: string;
   /** Largest HTTP request body, in bytes. */
@@ -120,6 +122,8 @@ export interface Config {
   pubsubHubs: number;
   /** RESP gateways: how many objects hold WebSocket sessions (0: the Worker holds each itself). */
   gateways: number;
+  /** HTTP command requests go to the gateways too (they share shard calls; one more hop each). */
+  gatewayHttp: boolean;
 }
 
 /** The failover monitors' settings (src/monitor), read apart from Config. */
@@ -234,6 +238,7 @@ export function readConfig(env: Env): Config {
     minReplicasMaxLag: intVar(env, "MIN_REPLICAS_MAX_LAG", 10, 0, 3600),
     pubsubHubs: intVar(env, "PUBSUB_HUBS", 4, 1, 1024),
     gateways: env.GATEWAY ? intVar(env, "GATEWAYS", 1, 0, 1024) : 0,
+    gatewayHttp: env.GATEWAY_HTTP === "yes",
   };
   cache.set(env, c);
   return c;

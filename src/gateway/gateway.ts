@@ -1,6 +1,6 @@
 /**
  * The gateway: a Durable Object that holds client RESP WebSocket sessions (the bridge's
- * connections) and serves HTTP command requests, so that the calls of ALL of them to one
+ * connections) and, with GATEWAY_HTTP=yes, serves HTTP command requests, so that the calls of ALL of them to one
  * shard share one ordered, coalescing channel (src/router/channel.ts) — what the router
  * Worker cannot do, since there every request's I/O is bound to that request. Under load
  * fifty connections' frames reach a shard as a few RPCs instead of fifty; the runtime's
