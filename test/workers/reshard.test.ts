@@ -136,6 +136,42 @@ describe("live resharding", () => {
     await cmd("FLUSHALL");
   }, 300_000);
 
+  it("imports an RDB file while slots move: every key lands in its slot's owner, once", async () => {
+    await cmd("FLUSHALL");
+    for (let i = 0; i < 300; i++) await cmd("SET", `imp:${i}`, `v${i}`);
+    const exported = await SELF.fetch("http://hotslot/admin/export", { headers: ADMIN });
+    expect(exported.status).toBe(200);
+    const file = new Uint8Array(await exported.arrayBuffer());
+    await cmd("FLUSHALL");
+    // Filler keys, so the reshard has batches to move for a while (small batches, a rest between).
+    for (let i = 0; i < 40; i++) await cmd("MSET", ...Array.from({ length: 50 }, (_, j) => [`{f${i % 16}}fill:${i}:${j}`, "x"]).flat());
+    const start = await admin("POST", "/admin/reshard", { shards: 6, batchKeys: 20, pauseMs: 20 });
+    expect(start.status, JSON.stringify(start.json)).toBe(202);
+    // The import runs while the job does: keys of moving slots go where the slot's state says.
+    const imported = await SELF.fetch("http://hotslot/admin/import", { method: "POST", headers: { Authorization: ADMIN.Authorization }, body: file });
+    const result = (await imported.json()) as any;
+    expect(imported.status, JSON.stringify(result)).toBe(200);
+    expect(result.result.keys).toBe(300);
+    // It did overlap the move (the job was still running once it was done).
+    expect((await admin("GET", "/admin/topology")).json.slots.job).not.toBeNull();
+    let job = (await admin("GET", "/admin/topology")).json.slots;
+    for (let i = 0; job.job !== null && i < 2000; i++) job = (await admin("GET", "/admin/topology")).json.slots;
+    expect(job.job).toBeNull();
+    for (let i = 0; i < 300; i++) expect(await cmd("GET", `imp:${i}`)).toBe(`v${i}`);
+    expect(await cmd("DBSIZE")).toBe(300 + 40 * 50);
+    const map = SlotMap.fromData({ epoch: job.epoch, groups: 6, ranges: job.ranges, initialShards: 4 });
+    const seen = new Set<string>();
+    (await keysByGroup(6)).forEach((keys, g) => {
+      for (const k of keys) {
+        expect(map.shardOfKey(k), `${k} in group ${g}`).toBe(g);
+        expect(seen.has(k), k).toBe(false);
+        seen.add(k);
+      }
+    });
+    await reshardTo(4, async () => {});
+    await cmd("FLUSHALL");
+  }, 300_000);
+
   it("refuses a second reshard while one runs, and bad bodies", async () => {
     expect((await admin("POST", "/admin/reshard", { shards: 0 })).status).toBe(409);
     expect((await admin("POST", "/admin/reshard", { nope: 1 })).status).toBe(400);
