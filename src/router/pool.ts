@@ -7,7 +7,7 @@
  * command path (the ShardPool interface of src/router/dispatch.ts) and the admin
  * endpoints' exports (on stubs of their own) go through here.
  */
-import type { Env } from "../config";
+import { readMonitorConfig, type Env } from "../config";
 import type { Reply } from "../protocol/reply";
 import type { WatchedKey } from "../shard/core";
 import type { Shard } from "../shard/shard";
@@ -123,10 +123,28 @@ export class DurableShardPool implements ShardPool {
 
   /**
    * A read-only batch on a replica of group `shard` (one picked at random), as a replica
-   * read; a replica that refuses (syncing, or a newer epoch) or cannot be reached leaves the
-   * batch to the primary, on this request's ordered channel.
+   * read; a replica that refuses (syncing, behind) leaves the batch to the primary, on this
+   * request's ordered channel; one that cannot be reached or knows a newer epoch first makes
+   * this isolate refresh its topology and try another pick.
    */
   async execReplica(shard: number, batch: string[][]): Promise<Reply[]> {
+    const first = await this.tryReplica(shard, batch);
+    if (Array.isArray(first)) return first;
+    // Unreachable, or it knows a newer epoch: this isolate's topology is behind a failover (the
+    // "replica" picked may be the old primary, down): refresh it and try once more.
+    if (first === "stale-topology" && readMonitorConfig(this.env).sentinels > 0 && (await topologyOf(this.env).refresh(this.env).catch(() => false))) {
+      const second = await this.tryReplica(shard, batch);
+      if (Array.isArray(second)) return second;
+    }
+    return this.exec(shard, batch);
+  }
+
+  /**
+   * A read-only batch on one replica of group `shard`, picked at random: its replies, or why
+   * not — "refused" (syncing, behind the client's offset) or "stale-topology" (unreachable,
+   * or it knows a newer epoch than this isolate).
+   */
+  private async tryReplica(shard: number, batch: string[][]): Promise<Reply[] | "refused" | "stale-topology"> {
     const group = groupConfigOf(this.env, shard);
     if (group.replicas.length === 0) return this.exec(shard, batch);
     const name = group.replicas[Math.floor(Math.random() * group.replicas.length)];
@@ -141,10 +159,10 @@ export class DurableShardPool implements ShardPool {
         if (seen !== null) raiseOffset(seen, shard, (results as ShardResult[])[1]);
         return (results as ShardResult[])[0] as Reply[];
       }
+      return results.epoch > group.epoch ? "stale-topology" : "refused";
     } catch {
-      // Unreachable replica: the primary serves the read.
+      return "stale-topology";
     }
-    return this.exec(shard, batch);
   }
 
   // --- read-your-writes (HTTP upstash-sync-token: src/router/sync-token.ts) ------------------
