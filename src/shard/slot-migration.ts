@@ -289,6 +289,14 @@ export class SlotMigration {
     }
   }
 
+  /** Replica: the slot config epoch of its primary, from the latest shipment (0: none seen). */
+  primarySlotEpoch = 0;
+
+  /** Replica: its slot config is older than its primary's (it missed pushes): no replica reads. */
+  get slotsBehindPrimary(): boolean {
+    return this.slots.epoch < this.primarySlotEpoch;
+  }
+
   /** The coordinator's push: applied (and persisted) unless older than what is known. */
   async configure(config: ShardSlotConfig): Promise<{ epoch: number; applied: boolean }> {
     if (this.slots.configured && config.epoch < this.slots.epoch) return { epoch: this.slots.epoch, applied: false };

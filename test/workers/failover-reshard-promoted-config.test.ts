@@ -3,7 +3,8 @@
  * the reshard ended (the `failover` project: SHARDS=3, REPLICAS=2, three monitors): before it
  * serves, it takes its group's current slot config from the coordinator
  * (src/shard/slot-migration.ts, promotion settle), so it refuses keys of the slots its group
- * gave away instead of serving them from its older config.
+ * gave away instead of serving them from its older config. Before that, as a replica, it
+ * serves no replica read while its config is older than its primary's.
  */
 import { describe, expect, it } from "vitest";
 import { contiguousOwner, ownerOf } from "../../src/monitor/slot-map-data";
@@ -35,6 +36,15 @@ describe("slot config of a replica promoted after a reshard it missed", () => {
     await until(async () => (await shard("shard-0-r1").roleInfo()).offset === (await shard("shard-0").roleInfo()).offset, 15_000, "shard-0-r1 to catch up");
     // Its slot config is the one it had before the reshard (no push reached it).
     expect((await shard("shard-0-r1").slotReport([0])).epoch).toBeLessThan(map.epoch);
+    // Meanwhile it serves no replica read (its primary's shipments carry the newer epoch): a
+    // read of a key its group gave away would answer nil from its older config. The router
+    // takes the refusal (StaleRoute) to the primary.
+    const epoch = (await shard("shard-0-r1").roleInfo()).epoch;
+    const read = await shard("shard-0-r1").run([{ kind: "exec", batch: [["GET", gone[0]]] }], { epoch, replicaRead: true });
+    expect(read).toMatchObject({ staleRoute: true });
+    // A replica whose config is current serves replica reads as before.
+    const r2 = await shard("shard-0-r2").run([{ kind: "exec", batch: [["GET", kept[0]]] }], { epoch, replicaRead: true });
+    expect(r2).toEqual([[`v-${kept[0]}`]]);
 
     // Promote r1 (r2 down: the controlled failover can only choose r1), no reshard running.
     await fault("shard-0-r2", { mode: "down" });
