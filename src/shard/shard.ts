@@ -187,7 +187,7 @@ export class Shard extends DurableObject<Env> {
       if (!repl.isPrimary) {
         // Issue 13: a replica whose slot config is older than its primary's (it missed a
         // reshard's pushes while down) might serve a key of a slot its group gave away: the
-        // router asks the primary instead, until a push or a promotion brings the config.
+        // router asks the primary instead, until it has taken the config (notePrimarySlotEpoch).
         if (this.migration !== null && this.migration.slotsBehindPrimary) return repl.behind();
         // Read-your-writes: not before this replica has applied what the client has seen.
         const need = route?.minOffset ?? 0;
@@ -261,7 +261,7 @@ export class Shard extends DurableObject<Env> {
   async replicate(msg: ReplMessage): Promise<ReplAck> {
     await this.faults.enter(msg.primary);
     // Issue 13: a replica that missed slot-config pushes learns it here (see runCall).
-    if (msg.slotEpoch !== undefined && this.migration !== null) this.migration.primarySlotEpoch = msg.slotEpoch;
+    if (msg.slotEpoch !== undefined && this.migration !== null) this.migration.notePrimarySlotEpoch(msg.slotEpoch);
     return this.replicationOrStart().sink.receive(msg);
   }
 
