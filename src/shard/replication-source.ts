@@ -27,8 +27,6 @@ export type ReplMessage = {
   /** The stream the sender continues (its replid before its promotion) and up to which offset. */
   readonly replid2?: string;
   readonly replid2End?: number;
-  /** The sender's slot config epoch (live resharding): a replica whose own is older serves no replica read. */
-  readonly slotEpoch?: number;
 } & (
   | { readonly kind: "probe" }
   | { readonly kind: "stream"; readonly from: number; readonly to: number; readonly effects: string[][] }

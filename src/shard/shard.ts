@@ -185,10 +185,6 @@ export class Shard extends DurableObject<Env> {
       const stale = repl.refusal(route);
       if (stale !== null) return stale;
       if (!repl.isPrimary) {
-        // Issue 13: a replica whose slot config is older than its primary's (it missed a
-        // reshard's pushes while down) might serve a key of a slot its group gave away: the
-        // router asks the primary instead, until it has taken the config (notePrimarySlotEpoch).
-        if (this.migration !== null && this.migration.slotsBehindPrimary) return repl.behind();
         // Read-your-writes: not before this replica has applied what the client has seen.
         const need = route?.minOffset ?? 0;
         if (need > repl.source.offset && !(await repl.source.reached(need, READ_YOUR_WRITES_WAIT_MS))) return repl.behind();
@@ -260,8 +256,6 @@ export class Shard extends DurableObject<Env> {
   /** The primary's stream (src/shard/replication-sink.ts). */
   async replicate(msg: ReplMessage): Promise<ReplAck> {
     await this.faults.enter(msg.primary);
-    // Issue 13: a replica that missed slot-config pushes learns it here (see runCall).
-    if (msg.slotEpoch !== undefined && this.migration !== null) this.migration.notePrimarySlotEpoch(msg.slotEpoch);
     return this.replicationOrStart().sink.receive(msg);
   }
 
@@ -401,8 +395,6 @@ export class Shard extends DurableObject<Env> {
     const gate = this.faults;
     return {
       replicate: (msg) => {
-        // Issue 13: the slot config epoch rides every shipment (see replicate).
-        if (this.migration !== null) msg = { ...msg, slotEpoch: this.migration.slots.epoch };
         const held = gate.leave(name);
         return held ? held.then(() => stub.replicate(msg)) : stub.replicate(msg);
       },

@@ -289,33 +289,6 @@ export class SlotMigration {
     }
   }
 
-  /** Replica: the slot config epoch of its primary, from the latest shipment (0: none seen). */
-  private primarySlotEpoch = 0;
-  /** Replica: when it last asked the coordinator for its group's config (at most once a second). */
-  private askedAt = 0;
-
-  /** Replica: its slot config is older than its primary's (it missed pushes): no replica reads. */
-  get slotsBehindPrimary(): boolean {
-    return this.slots.epoch < this.primarySlotEpoch;
-  }
-
-  /**
-   * Replica: the epoch its primary's latest shipment carried. Behind it (a push missed while
-   * down), it takes its group's current config from the coordinator — until then it serves no
-   * replica read (the router asks the primary) — so it is behind for a round trip, not until
-   * the next reshard.
-   */
-  notePrimarySlotEpoch(epoch: number): void {
-    this.primarySlotEpoch = epoch;
-    const now = Date.now();
-    if (!this.slotsBehindPrimary || now - this.askedAt < 1000) return;
-    this.askedAt = now;
-    void this.host
-      .currentConfig()
-      .then((config) => (config !== null ? this.configure(config) : undefined))
-      .catch(() => {}); // unreachable: asked again with a later shipment
-  }
-
   /** The coordinator's push: applied (and persisted) unless older than what is known. */
   async configure(config: ShardSlotConfig): Promise<{ epoch: number; applied: boolean }> {
     if (this.slots.configured && config.epoch < this.slots.epoch) return { epoch: this.slots.epoch, applied: false };
