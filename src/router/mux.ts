@@ -45,13 +45,6 @@ const HEADER = 9;
 /** Most client connections one multiplexed socket may carry (a redis-server's default maxclients). */
 export const MUX_MAX_CONNECTIONS = 10_000;
 
-/** One record's header, written into `out` at `at`. */
-function writeHeader(out: Uint8Array, at: number, kind: number, id: number, length: number): void {
-  out[at] = kind;
-  new DataView(out.buffer, out.byteOffset + at + 1, 8).setUint32(0, id);
-  new DataView(out.buffer, out.byteOffset + at + 5, 4).setUint32(0, length);
-}
-
 export function acceptMuxWebSocket(
   /** A pool for each new session (in a gateway: on the gateway's shared channels). */
   newPool: () => ShardPool,
@@ -77,10 +70,13 @@ export function acceptMuxWebSocket(
     outBytes = 0;
     if (!open || records.length === 0) return;
     const message = new Uint8Array(size);
+    const view = new DataView(message.buffer);
     let at = 0;
     for (const r of records) {
       const length = r.payload?.byteLength ?? 0;
-      writeHeader(message, at, r.kind, r.id, length);
+      message[at] = r.kind;
+      view.setUint32(at + 1, r.id);
+      view.setUint32(at + 5, length);
       if (r.payload) message.set(r.payload, at + HEADER);
       at += HEADER + length;
     }
