@@ -85,18 +85,27 @@ describe(`failover never loses an acknowledged write (MIN_REPLICAS_TO_WRITE=${MI
 
   const keysOf = (c: number) => Array.from({ length: KEYS_PER_CONNECTION }, (_, i) => `fo:${c}:${i % 2 === 0 ? "s" : "l"}${i}`);
 
+  /** An admin or read request unanswered this long fails, with wrangler's last output (a hang must say where). */
+  const REQUEST_MS = 15_000;
+  async function answered(what: string, url: string, init: RequestInit): Promise<any> {
+    try {
+      const res = await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_MS) });
+      return { status: res.status, json: await res.json() };
+    } catch (e) {
+      throw new Error(`${what}: ${(e as Error).message}\nwrangler's output (last 4 KB):\n${server.output()}`);
+    }
+  }
+
   async function admin(method: string, path: string, body?: unknown): Promise<any> {
-    const res = await fetch(`${server.url}${path}`, { method, headers: { Authorization: `Bearer ${ADMIN_TOKEN}` }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const json = await res.json();
-    if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    const { status, json } = await answered(`${method} ${path}`, `${server.url}${path}`, { method, headers: { Authorization: `Bearer ${ADMIN_TOKEN}` }, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (status !== 200) throw new Error(`${method} ${path}: ${status} ${JSON.stringify(json)}`);
     return json;
   }
   const topology = (): Promise<Topology> => admin("GET", "/admin/topology");
   const fault = (target: string, spec: unknown) => admin("POST", "/admin/faults", { target, fault: spec });
 
   async function read(argv: string[]): Promise<any> {
-    const res = await fetch(server.url, { method: "POST", headers: { Authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(argv) });
-    const json = (await res.json()) as { result?: unknown; error?: string };
+    const { json } = (await answered(argv.join(" "), server.url, { method: "POST", headers: { Authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(argv) })) as { json: { result?: unknown; error?: string } };
     if (json.error) throw new Error(`${argv.join(" ")}: ${json.error}`);
     return json.result;
   }

@@ -17,7 +17,8 @@ import { TOKEN } from "./helpers";
 
 const app = createApp();
 const ADMIN_TOKEN = "test-admin-token";
-const NO_TOKENS = { HOTSLOT_TOKEN: "", HOTSLOT_READONLY_TOKEN: "", HOTSLOT_ADMIN_TOKEN: "" };
+// LOCAL_DEV cleared too: `npm start` writes it to .dev.vars, which the workers pool also reads.
+const NO_TOKENS = { HOTSLOT_TOKEN: "", HOTSLOT_READONLY_TOKEN: "", HOTSLOT_ADMIN_TOKEN: "", LOCAL_DEV: "" };
 const DEPLOYED = "https://hotslot.example.workers.dev";
 const LOCAL = "http://127.0.0.1:8787";
 
