@@ -100,6 +100,8 @@ interface Peer {
   shippedAt: number;
   /** A paced pump is scheduled. */
   paced: boolean;
+  /** Refused as stale by a replica that knows no newer epoch: not tried again before this time. */
+  refusedUntil: number;
 }
 
 interface AckWaiter {
@@ -181,7 +183,10 @@ export class ReplicationSource {
     const next = new Map<string, Peer>();
     for (const name of config.replicas) {
       if (name === self) continue;
-      next.set(name, this.peers.get(name) ?? { name, position: UNKNOWN, acked: -1, lastAckAt: -1, online: false, running: false, fullSyncs: 0, link: null, shippedAt: 0, paced: false });
+      // A new config: a replica that refused the old one may take this one (no wait).
+      const known = this.peers.get(name);
+      if (known) known.refusedUntil = 0;
+      next.set(name, known ?? { name, position: UNKNOWN, acked: -1, lastAckAt: -1, online: false, running: false, fullSyncs: 0, link: null, shippedAt: 0, paced: false, refusedUntil: 0 });
     }
     this.peers = next;
     for (const p of this.peers.values()) this.pump(p);
@@ -199,6 +204,7 @@ export class ReplicationSource {
     const p = this.peers.get(name);
     if (!p) return;
     p.position = UNKNOWN;
+    p.refusedUntil = 0;
     this.pump(p);
   }
 
@@ -298,7 +304,7 @@ export class ReplicationSource {
   /** Feeds one replica until it has everything; one loop per replica at a time. */
   private pump(p: Peer): void {
     if (p.running || !this.config || this.peers.get(p.name) !== p) return;
-    if (p.position >= this.offset) return;
+    if (p.position >= this.offset || this.host.now() < p.refusedUntil) return;
     const wait = this.pacedWait(p);
     if (wait > 0) {
       if (!p.paced) {
@@ -352,10 +358,14 @@ export class ReplicationSource {
       p.link = null;
       p.online = false;
       p.position = UNKNOWN;
-      const retry = () => this.pump(p);
-      if (this.host.later) this.host.later(retry, RETRY_MS);
-      else setTimeout(retry, RETRY_MS);
+      this.retryLater(p, RETRY_MS);
     }
+  }
+
+  private retryLater(p: Peer, ms: number): void {
+    const retry = () => this.pump(p);
+    if (this.host.later) this.host.later(retry, ms);
+    else setTimeout(retry, ms);
   }
 
   /** Acts on an ack; false when shipping to this replica stops. */
@@ -370,6 +380,15 @@ export class ReplicationSource {
     }
     if ("stale" in ack) {
       this.host.deposed(ack.epoch);
+      // Still leading: the replica knows no newer epoch (it follows another primary of this
+      // epoch, or thinks itself primary, for the moment a failover takes to spread). Probe it
+      // again later, never at once: an immediate re-send is an RPC ping-pong that does not
+      // end, and on one workerd thread it starves every other request.
+      if (this.config) {
+        p.position = UNKNOWN;
+        p.refusedUntil = this.host.now() + RETRY_MS;
+        this.retryLater(p, RETRY_MS);
+      }
       return false;
     }
     // Where the replica is: continue from the backlog, or send it everything.
