@@ -45,6 +45,8 @@ export class CallViews {
 
   /** The call's ops with the wrappers taken off (null: none wrapped, the ops as they are). */
   static unwrap(ops: ShardOp[]): { ops: ShardOp[]; views: CallViews | null } {
+    // Every call passes here: no allocation unless the router wrapped something.
+    if (!ops.some((op) => op.kind === "exec" && op.batch.some((argv) => argv[0] === VIEW))) return { ops, views: null };
     let views: CallViews | null = null;
     const out = ops.map((op, i) => {
       if (op.kind !== "exec" || !op.batch.some((argv) => argv[0] === VIEW)) return op;
@@ -56,7 +58,7 @@ export class CallViews {
       });
       return { ...op, batch };
     });
-    return { ops: views === null ? ops : out, views };
+    return { ops: out, views };
   }
 
   /** Whether the call holds a DBSIZE or KEYS the source must complete with the target's keys. */

@@ -16,7 +16,8 @@ async function admin(method: string, path: string, body?: unknown): Promise<{ st
 }
 
 function coordinator(): { step(): Promise<boolean> } {
-  return env.COORDINATOR.get(env.COORDINATOR.idFromName("slot-map")) as unknown as { step(): Promise<boolean> };
+  const ns = env.COORDINATOR!;
+  return ns.get(ns.idFromName("slot-map")) as unknown as { step(): Promise<boolean> };
 }
 
 /** KEYS * as it must be: every key once. */
