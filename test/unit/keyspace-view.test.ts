@@ -7,7 +7,9 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS } from "../../src/commands/execute";
 import { error, type Reply } from "../../src/protocol/reply";
+import { resolveCommand, routeBatch, type ShardPool } from "../../src/router/dispatch";
 import { unwrapViews, viewArgv } from "../../src/router/keyspace-view";
+import { SlotMap } from "../../src/router/slots";
 import { ShardCore, type ShardOp } from "../../src/shard/core";
 import { CallViews, importedKeys } from "../../src/shard/keyspace-view";
 import { SlotState } from "../../src/shard/slot-state";
@@ -86,5 +88,40 @@ describe("keyspace views (router)", () => {
     expect(unwrapViews([[4, 10], [3, 2]], 4)).toEqual({ replies: [10, 2], newer: false });
     expect(unwrapViews([[5, 10], [3, 2]], 4)).toEqual({ replies: [10, 2], newer: true });
     expect(unwrapViews([[4, 10], error("ERR shard 1 unavailable: x")], 4)).toEqual({ replies: [10, error("ERR shard 1 unavailable: x")], newer: false });
+  });
+});
+
+/**
+ * Two groups answering wrapped DBSIZE / KEYS from a script: group 1 answers its first
+ * fan-out at a newer epoch than the map (a push fell between the answers).
+ */
+class ScriptedPool {
+  readonly slots = SlotMap.contiguous(2);
+  fetches = 0;
+  calls = 0;
+  async freshSlots(): Promise<void> {
+    this.fetches++;
+  }
+  async exec(shard: number, batch: string[][]): Promise<Reply[]> {
+    this.calls++;
+    const newer = shard === 1 && this.calls <= 2;
+    return batch.map((argv) => {
+      expect(argv[0]).toBe(viewArgv([])[0]);
+      const reply: Reply = argv[1] === "DBSIZE" ? (newer ? 9 : 3) : [`k${shard}`];
+      return [newer ? 1 : 0, reply];
+    });
+  }
+}
+
+describe("keyspace views (router fan-out)", () => {
+  it("asks every group again, the map fetched again, when one answered at a newer epoch", async () => {
+    const pool = new ScriptedPool();
+    const [size] = await routeBatch(pool as unknown as ShardPool, [resolveCommand(["DBSIZE"])], { access: { readOnly: false, debug: false }, runLocal: () => null });
+    // First fan-out: 3 + 9 at epoch 1 > 0 — not taken; second: 3 + 3.
+    expect(size).toBe(6);
+    expect(pool.fetches).toBe(2);
+    expect(pool.calls).toBe(4);
+    const [keys] = await routeBatch(pool as unknown as ShardPool, [resolveCommand(["KEYS", "*"])], { access: { readOnly: false, debug: false }, runLocal: () => null });
+    expect(keys).toEqual(["k0", "k1"]);
   });
 });
