@@ -20,6 +20,8 @@ import { keySlot } from "../util/keyslot";
 import type { Access } from "./auth";
 import type { SlotMap } from "./slots";
 import { followBlockingRedirect, followRedirects } from "./redirect";
+import { isViewed, unwrapViews, viewArgv, viewRetryMs, VIEW_ATTEMPTS } from "./keyspace-view";
+import { VIEW } from "../shard/keyspace-view";
 
 /** The shards as the router sees them: one call per batch. */
 export interface ShardPool {
@@ -150,7 +152,7 @@ interface Part {
 type Plan =
   | { kind: "reply"; reply: Reply | Promise<Reply> }
   | { kind: "shard"; part: Part }
-  | { kind: "merge"; spec: CommandSpec; argv: string[]; parts: Part[]; size: number; scanShard?: number };
+  | { kind: "merge"; spec: CommandSpec; argv: string[]; parts: Part[]; size: number; scanShard?: number; viewEpoch?: number };
 
 class BatchBuilder {
   readonly batches: string[][][];
@@ -214,15 +216,18 @@ function planCommand(pool: ShardPool, b: BatchBuilder, spec: CommandSpec, argv: 
       return { kind: "merge", spec, argv, parts: [part], size: 0, scanShard: shard };
     }
     default: {
+      // Live resharding: DBSIZE / KEYS answered with each group's slot epoch (src/router/keyspace-view.ts).
+      const viewed = pool.freshSlots !== undefined && isViewed(spec);
+      const sent = viewed ? viewArgv(argv) : argv;
       const parts: Part[] = [];
-      for (let s = 0; s < shards; s++) parts.push(b.add(s, argv));
-      return { kind: "merge", spec, argv, parts, size: 0 };
+      for (let s = 0; s < shards; s++) parts.push(b.add(s, sent));
+      return viewed ? { kind: "merge", spec, argv, parts, size: 0, viewEpoch: pool.slots.epoch } : { kind: "merge", spec, argv, parts, size: 0 };
     }
   }
 }
 
-function mergeParts(plan: Extract<Plan, { kind: "merge" }>, results: Reply[][], shards: number): Reply {
-  const replies = plan.parts.map((p) => results[p.shard][p.index]);
+function mergeParts(plan: Extract<Plan, { kind: "merge" }>, results: Reply[][], shards: number, unwrapped?: Reply[]): Reply {
+  const replies = unwrapped ?? plan.parts.map((p) => results[p.shard][p.index]);
   // DEBUG merges per subcommand, errors included (a shard without the key says so).
   if (plan.spec.routing === "fanout-debug") return mergeDebugReplies(plan.argv, replies);
   const failed = replies.find(isError);
@@ -274,7 +279,8 @@ function mergeParts(plan: Extract<Plan, { kind: "merge" }>, results: Reply[][], 
 
 /** Whether every command of a batch is a read a replica may serve. */
 function readOnlyBatch(batch: string[][]): boolean {
-  return batch.every((argv) => lookupCommand(argv[0])?.flags.includes("readonly") === true);
+  // A wrapped DBSIZE / KEYS (src/router/keyspace-view.ts) is the command it wraps.
+  return batch.every((argv) => lookupCommand(argv[0] === VIEW ? argv[1] : argv[0])?.flags.includes("readonly") === true);
 }
 
 /** Calls every shard with a batch, in parallel; a failed call fails that shard's commands. */
@@ -298,8 +304,19 @@ async function sendBatches(pool: ShardPool, batches: string[][][], opts?: RouteO
   );
 }
 
-/** Routes a pipeline; replies come back in request order. */
-export async function routeBatch(pool: ShardPool, cmds: RoutedCommand[], opts: RouteOptions): Promise<Reply[]> {
+/**
+ * A DBSIZE / KEYS merged from answers that fit together: asked again (the map fetched again
+ * first) while a group answered at a slot epoch newer than the map (src/router/keyspace-view.ts).
+ */
+async function mergeView(pool: ShardPool, plan: Extract<Plan, { kind: "merge" }>, results: Reply[][], opts: RouteOptions, attempt: number): Promise<Reply> {
+  const { replies, newer } = unwrapViews(plan.parts.map((p) => results[p.shard][p.index]), plan.viewEpoch!);
+  if (!newer || attempt + 1 >= VIEW_ATTEMPTS) return mergeParts(plan, results, pool.slots.shardCount, replies);
+  await new Promise((resolve) => setTimeout(resolve, viewRetryMs(attempt + 1)));
+  return (await routeBatch(pool, [{ argv: plan.argv, spec: plan.spec }], opts, attempt + 1))[0];
+}
+
+/** Routes a pipeline; replies come back in request order (`attempt`: a DBSIZE / KEYS asked again, see mergeView). */
+export async function routeBatch(pool: ShardPool, cmds: RoutedCommand[], opts: RouteOptions, attempt = 0): Promise<Reply[]> {
   // Live resharding: a keyspace-wide command reaches every group that may hold keys.
   if (pool.freshSlots && cmds.some((c) => c.spec?.routing.startsWith("fanout"))) await pool.freshSlots(FANOUT_MAP_MAX_AGE_MS);
   const b = new BatchBuilder(pool.slots.shardCount);
@@ -314,6 +331,7 @@ export async function routeBatch(pool: ShardPool, cmds: RoutedCommand[], opts: R
   for (const plan of plans) {
     if (plan.kind === "reply") out.push(await plan.reply);
     else if (plan.kind === "shard") out.push(results[plan.part.shard][plan.part.index]);
+    else if (plan.viewEpoch !== undefined) out.push(await mergeView(pool, plan, results, opts, attempt));
     else out.push(mergeParts(plan, results, pool.slots.shardCount));
   }
   return out;

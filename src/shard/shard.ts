@@ -21,6 +21,7 @@ import { ShardPersistence } from "./persistence";
 import { initialSlotState } from "./slot-owner";
 import { isRedirect, type ShardSlotConfig } from "./slot-state";
 import { SlotMigration, type MigrateResult, type SlotReport } from "./slot-migration";
+import { CallViews, importedKeys, type ImportedKeys } from "./keyspace-view";
 import { groupOfName, isStaleRoute, type GroupConfig, type ShardRoleInfo, type StaleRoute } from "./group";
 import { shardObject } from "./address";
 import { ShardReplication, type ReplicationPeer, type RouteInfo } from "./replication";
@@ -50,6 +51,9 @@ const COMMIT_AT_END = true;
 
 /** How long a promoted primary waits for the coordinator's slot config (issue 13). */
 const COORDINATOR_MS = 5000;
+
+/** How long a source waits for a target's imported keys (it holds itself exclusively meanwhile). */
+const IMPORTED_KEYS_MS = 5000;
 
 /** Keys deleted per active-expiry batch: bounds how long one alarm holds the shard. */
 export const EXPIRE_BATCH = 2000;
@@ -165,14 +169,17 @@ export class Shard extends DurableObject<Env> {
    * number of connections, run in order, synchronously, then ONE commit for them all
    * before the replies leave.
    */
-  async run(ops: ShardOp[], route?: RouteInfo): Promise<ShardResult[] | StaleRoute> {
-    const results = await this.runCall(ops, route);
+  async run(wrapped: ShardOp[], route?: RouteInfo): Promise<ShardResult[] | StaleRoute> {
+    // Exact DBSIZE / KEYS while slots move (src/shard/keyspace-view.ts): the router's wrapped commands.
+    const { ops, views } = CallViews.unwrap(wrapped);
+    const results = await this.runCall(ops, route, views);
+    if (views !== null && !isStaleRoute(results)) views.wrap(results);
     // Read-your-writes (HTTP upstash-sync-token): "offset" ops answer the offset this call's commit reached.
     const repl = this.replication;
     return repl === null || isStaleRoute(results) ? results : answerOffsets(ops, results, repl.source.offset);
   }
 
-  private async runCall(ops: ShardOp[], route?: RouteInfo): Promise<ShardResult[] | StaleRoute> {
+  private async runCall(ops: ShardOp[], route?: RouteInfo, views: CallViews | null = null): Promise<ShardResult[] | StaleRoute> {
     // Issue 10: awaited only when a fault holds the call (no turn per call otherwise).
     const held = this.faults.enter(callerOf(route));
     if (held) await held;
@@ -188,18 +195,34 @@ export class Shard extends DurableObject<Env> {
         // Read-your-writes: not before this replica has applied what the client has seen.
         const need = route?.minOffset ?? 0;
         if (need > repl.source.offset && !(await repl.source.reached(need, READ_YOUR_WRITES_WAIT_MS))) return repl.behind();
+        if (views !== null) views.epoch = this.migration?.slots.epoch ?? 0;
         return runOnReplica(this.core, ops);
       }
       const settings = this.core.db.settings;
-      if (settings.minReplicasToWrite > 0) return withMinReplicas(repl.source, settings, ops, (gated) => this.runOps(gated));
+      if (settings.minReplicasToWrite > 0) return withMinReplicas(repl.source, settings, ops, (gated) => this.runOps(gated, views));
     }
-    return this.runOps(ops);
+    return this.runOps(ops, views);
   }
 
-  private async runOps(ops: ShardOp[]): Promise<ShardResult[]> {
+  private async runOps(ops: ShardOp[], views: CallViews | null = null): Promise<ShardResult[]> {
     const refusal = this.persistence.refusal;
-    const results = refusal === null ? this.core.run(ops) : ops.map((op) => (op.kind === "exec" || op.kind === "transaction" ? refused(op, refusal) : this.core.run([op])[0]));
-    if (this.migration) hideImporting(this.migration, ops, results);
+    const runNow = (): ShardResult[] => {
+      const results = refusal === null ? this.core.run(ops) : ops.map((op) => (op.kind === "exec" || op.kind === "transaction" ? refused(op, refusal) : this.core.run([op])[0]));
+      if (this.migration) hideImporting(this.migration, ops, results);
+      if (views !== null) views.epoch = this.migration?.slots.epoch ?? 0;
+      return results;
+    };
+    const migration = this.migration;
+    // Exact DBSIZE / KEYS on a source (src/shard/keyspace-view.ts): run and complete them
+    // with the targets' keys of the migrating slots with no batch in between.
+    const results =
+      views !== null && views.countsKeys && migration !== null && migration.slots.migratingCount > 0 && refusal === null
+        ? await this.ctx.blockConcurrencyWhile(async () => {
+            const r = runNow();
+            await views.addMovedKeys(migration.slots, ops, r, (group, slots, pattern) => this.askTarget(group, slots, pattern));
+            return r;
+          })
+        : runNow();
     // SAVE, BGSAVE, DEBUG RELOAD… act now that the call's effects are all known.
     this.persistence.afterBatch();
     this.afterWrite();
@@ -353,6 +376,31 @@ export class Shard extends DurableObject<Env> {
     await this.faults.enter();
     this.refuseUnlessPrimary("dropKeys");
     return this.slotMigration().dropKeys(keys, from);
+  }
+
+  /**
+   * Target: its keys of `slots` imported from group `from` (exact DBSIZE / KEYS, see
+   * src/shard/keyspace-view.ts): asked by the source while it holds itself exclusively.
+   */
+  async importedKeys(from: number, slots: number[], pattern: string | null): Promise<ImportedKeys> {
+    await this.faults.enter();
+    this.refuseUnlessPrimary("importedKeys");
+    return importedKeys(this.slotMigration().slots, this.core.db, from, slots, pattern);
+  }
+
+  /** Source: asks group `group`'s primary (again, refreshed, if that fails) for its keys imported from here. */
+  private async askTarget(group: number, slots: number[], pattern: string | null): Promise<ImportedKeys> {
+    const from = this.slotMigration().slots.shard;
+    for (let attempt = 0; ; attempt++) {
+      const name = await this.slotMigration().primaryOf(group, attempt > 0);
+      await this.faults.leave(name);
+      const stub = this.env.SHARD.get(this.env.SHARD.idFromName(name)) as unknown as Pick<Shard, "importedKeys">;
+      try {
+        return await withTimeout(stub.importedKeys(from, slots, pattern), IMPORTED_KEYS_MS, `importedKeys ${name}`);
+      } catch (e) {
+        if (attempt >= 1) throw e;
+      }
+    }
   }
 
   /**

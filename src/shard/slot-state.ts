@@ -107,6 +107,8 @@ export class SlotState implements SlotOwner {
   /** True once the coordinator configured this shard (else: the name's contiguous layout). */
   configured = false;
   importingCount = 0;
+  /** Slots this shard is moving out (exact DBSIZE / KEYS: the source answers for them whole, src/shard/keyspace-view.ts). */
+  migratingCount = 0;
   readonly counters = new SlotCounters();
 
   constructor(readonly shard: number) {}
@@ -135,6 +137,7 @@ export class SlotState implements SlotOwner {
       this.peer[slot] = from;
     }
     this.importingCount = c.importing.length;
+    this.migratingCount = c.migrating.length;
     this.epoch = c.epoch;
     this.configured = true;
     return true;

@@ -1,0 +1,138 @@
+/**
+ * Exact DBSIZE and KEYS while slots move (issue 13, exact-counts): the shard's half.
+ *
+ * The router asks every group for DBSIZE / KEYS; during a move a key of a migrating slot is
+ * on the source (not moved yet) or on the target (moved, or created there through ASK), and
+ * a batch moves keys from one to the other between the two answers. Each group's answer is
+ * therefore made to cover whole slots at one moment:
+ *   - the target leaves out its keys of importing slots (SlotMigration.hideImporting);
+ *   - the source answers for its migrating slots whole: its own keys plus the target's keys
+ *     of those slots, asked while it holds itself exclusively — batches run only inside the
+ *     source's exclusive section, so none is half done while it asks (`addMovedKeys`);
+ *   - a slot config change (a chunk's mark, finish, release) can still fall between two
+ *     groups' answers: each answer carries the slot epoch its group answered at, and the
+ *     router asks again when one is newer than the slot map it fanned out by
+ *     (src/router/keyspace-view.ts says why that is enough).
+ * The router sends such a command wrapped, `[VIEW, ...argv]` (its private dialect: no client
+ * can send it, the router's command table does not know it); the shard runs the inner
+ * command as usual and answers `[epoch, reply]` (an error — a refusal the router follows,
+ * a failure — unwrapped).
+ */
+import type { Keyspace } from "../engine/keyspace";
+import { boundedMatcher } from "../commands/work-bound";
+import { error, isError, type Reply } from "../protocol/reply";
+import { keySlot, SLOTS } from "../util/keyslot";
+import type { ShardOp, ShardResult } from "./core";
+import { IMPORTING, MIGRATING, type SlotState } from "./slot-state";
+
+/** The router's wrapper of a keyspace-wide command whose answer must carry the slot epoch. */
+export const VIEW = "\u0000keyspace-view";
+
+/** The target's keys of slots it imports from one source (count, and the keys when asked). */
+export interface ImportedKeys {
+  readonly count: number;
+  readonly keys: string[] | null;
+}
+
+/** Asks group `group`'s primary for its keys of `slots` imported from this shard's group. */
+export type AskTarget = (group: number, slots: number[], pattern: string | null) => Promise<ImportedKeys>;
+
+/** The wrapped commands of one `Shard.run` call: where they are, and the epoch they were answered at. */
+export class CallViews {
+  /** [op index, command index, command name] of each wrapped command. */
+  private readonly at: Array<[number, number, string]> = [];
+  epoch = 0;
+
+  /** The call's ops with the wrappers taken off (null: none wrapped, the ops as they are). */
+  static unwrap(ops: ShardOp[]): { ops: ShardOp[]; views: CallViews | null } {
+    // Every call passes here: no allocation unless the router wrapped something.
+    if (!ops.some((op) => op.kind === "exec" && op.batch.some((argv) => argv[0] === VIEW))) return { ops, views: null };
+    let views: CallViews | null = null;
+    const out = ops.map((op, i) => {
+      if (op.kind !== "exec" || !op.batch.some((argv) => argv[0] === VIEW)) return op;
+      views ??= new CallViews();
+      const batch = op.batch.map((argv, j) => {
+        if (argv[0] !== VIEW) return argv;
+        views!.at.push([i, j, (argv[1] ?? "").toLowerCase()]);
+        return argv.slice(1);
+      });
+      return { ...op, batch };
+    });
+    return { ops: out, views };
+  }
+
+  /** Whether the call holds a DBSIZE or KEYS the source must complete with the target's keys. */
+  get countsKeys(): boolean {
+    return this.at.some(([, , name]) => name === "dbsize" || name === "keys");
+  }
+
+  /**
+   * Source: adds to each DBSIZE / KEYS reply the targets' keys of this shard's migrating
+   * slots (call inside the exclusive section the replies were computed in). A target that
+   * cannot be asked fails the reply: an answer missing the moved keys would not be exact.
+   */
+  async addMovedKeys(state: SlotState, ops: ShardOp[], results: ShardResult[], ask: AskTarget): Promise<void> {
+    const byTarget = migratingByTarget(state);
+    if (byTarget.size === 0) return;
+    for (const [i, j, name] of this.at) {
+      if (name !== "dbsize" && name !== "keys") continue;
+      const replies = results[i] as Reply[];
+      const reply = replies[j];
+      if (isError(reply)) continue;
+      const argv = (ops[i] as Extract<ShardOp, { kind: "exec" }>).batch[j];
+      try {
+        for (const [group, slots] of byTarget) {
+          const moved = await ask(group, slots, name === "keys" ? argv[1] : null);
+          if (name === "dbsize") replies[j] = Number(replies[j]) + moved.count;
+          else replies[j] = [...(replies[j] as Reply[]), ...(moved.keys ?? [])];
+        }
+      } catch (e) {
+        replies[j] = error(`ERR ${name.toUpperCase()} could not count keys already moved: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Wraps each answer as `[epoch, reply]` (errors stay bare: refusals are followed, failures shown). */
+  wrap(results: ShardResult[]): void {
+    for (const [i, j] of this.at) {
+      const replies = results[i] as Reply[] | null;
+      if (!Array.isArray(replies)) continue;
+      if (!isError(replies[j])) replies[j] = [this.epoch, replies[j]];
+    }
+  }
+}
+
+/** This shard's migrating slots by target group. */
+function migratingByTarget(state: SlotState): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (let s = 0; s < SLOTS; s++) {
+    if (state.state[s] !== MIGRATING) continue;
+    const group = state.peer[s];
+    const slots = out.get(group);
+    if (slots === undefined) out.set(group, [s]);
+    else slots.push(s);
+  }
+  return out;
+}
+
+/**
+ * Target: its keys of `slots` that it imports from group `from` — the ones it leaves out of
+ * its own DBSIZE / KEYS — counted as DBSIZE counts (expired, not yet deleted, included), and
+ * listed as KEYS lists (matching `pattern`, expired ones left out) when a pattern is given.
+ */
+export function importedKeys(state: SlotState, db: Keyspace, from: number, slots: number[], pattern: string | null): ImportedKeys {
+  const wanted = new Uint8Array(SLOTS);
+  for (const s of slots) if (state.state[s] === IMPORTING && state.peer[s] === from) wanted[s] = 1;
+  db.now = Date.now();
+  const all = pattern === "*";
+  const matches = pattern === null || all ? null : boundedMatcher(pattern);
+  let count = 0;
+  const keys: string[] | null = pattern === null ? null : [];
+  for (const key of db.keys()) {
+    if (!wanted[keySlot(key)]) continue;
+    count++;
+    if (keys === null || (matches !== null && !matches(key))) continue;
+    if (!(db.expireOnRead && db.isExpired(key))) keys.push(key);
+  }
+  return { count, keys };
+}
