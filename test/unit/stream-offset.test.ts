@@ -136,6 +136,18 @@ function randomBatch(rng: Rng): string[][] {
   return batch;
 }
 
+/** A primary and its replica, caught up after `writes` random batches. */
+async function pair(seed: number, writes: number) {
+  const group: Group = new Map();
+  const rng = new Rng(seed);
+  const replicaStorage = new NodeSqlStorage();
+  const replica = await start(group, REPLICA, replicaStorage);
+  const primary = await start(group, PRIMARY, new NodeSqlStorage());
+  for (let i = 0; i < writes; i++) primary.write(...randomBatch(rng));
+  await caughtUp(primary, replica);
+  return { group, rng, replicaStorage, replica, primary };
+}
+
 describe("a commit's SQL statements", () => {
   it("are its log rows and nothing else, on the primary and on the replica applying it", async () => {
     const group: Group = new Map();
@@ -213,13 +225,8 @@ describe("the replication offset after a restart", () => {
   });
 
   it("on a replica is the primary's offset its data stands at, and it resumes with a partial resync", async () => {
-    const group: Group = new Map();
-    const rng = new Rng(11);
-    const replicaStorage = new NodeSqlStorage();
-    let replica = await start(group, REPLICA, replicaStorage);
-    const primary = await start(group, PRIMARY, new NodeSqlStorage());
-    for (let i = 0; i < 30; i++) primary.write(...randomBatch(rng));
-    await caughtUp(primary, replica);
+    const { group, rng, replicaStorage, primary, ...first } = await pair(11, 30);
+    let replica = first.replica;
     replica.write(["SAVE"]); // compacts the replica's log: its offset is in its snapshot now
     for (let i = 0; i < 30; i++) primary.write(...randomBatch(rng));
     await caughtUp(primary, replica);
@@ -262,13 +269,8 @@ describe("the replication offset after a restart", () => {
   });
 
   it("after a promotion continues the stream it followed, under a new replication id", async () => {
-    const group: Group = new Map();
-    const rng = new Rng(13);
-    const replicaStorage = new NodeSqlStorage();
-    let replica = await start(group, REPLICA, replicaStorage);
-    const primary = await start(group, PRIMARY, new NodeSqlStorage());
-    for (let i = 0; i < 20; i++) primary.write(...randomBatch(rng));
-    await caughtUp(primary, replica);
+    const { group, replicaStorage, ...first } = await pair(13, 20);
+    let replica = first.replica;
     const followed = replica.repl.source.replid;
     const at = replica.repl.source.offset;
     group.delete(PRIMARY); // the primary is gone; the monitors promote the replica

@@ -14,9 +14,14 @@ import { SlotMap } from "../../src/router/slots";
 import { binaryToBytes } from "../../src/util/binary";
 import { converged, digest, primaryStub, replicaStub, until, type Stub } from "./replication-helpers";
 
+/** Runs `fn` inside the object (its Shard instance and state). */
+function inObject<R>(stub: Stub, fn: (instance: any, state: DurableObjectState) => R): Promise<R> {
+  return (runInDurableObject as any)(stub, fn);
+}
+
 /** The offset an object reports (its replication source's), and what its storage says. */
 async function offsets(stub: Stub): Promise<{ reported: number; logEnd: number | null; snapshot: number | null; legacyRow: boolean }> {
-  return runInDurableObject(stub as unknown as DurableObjectStub, (instance: any, state: DurableObjectState) => {
+  return inObject(stub, (instance, state) => {
     const sql = state.storage.sql;
     const last = sql.exec<{ end: number | null }>("SELECT stream_start + LENGTH(data) AS end FROM log ORDER BY id DESC LIMIT 1").toArray();
     const snap = sql.exec<{ o: number | null }>("SELECT stream_offset AS o FROM snapshot_meta ORDER BY id DESC LIMIT 1").toArray();
@@ -74,7 +79,7 @@ describe("the replication offset in Durable Object storage", () => {
     await primary.exec([["FLUSHALL"]]);
     const old = [["SET", `${t}a`, "1"], ["RPUSH", `${t}l`, "x", "y"]];
     const legacy = 7_000 + effectsBytes(old);
-    await runInDurableObject(primary as unknown as DurableObjectStub, (_instance: any, state: DurableObjectState) => {
+    await inObject(primary, (_instance, state) => {
       const sql = state.storage.sql;
       sql.exec("DELETE FROM snapshot_chunk");
       sql.exec("DROP TABLE log");
@@ -86,7 +91,7 @@ describe("the replication offset in Durable Object storage", () => {
     });
     await evictDurableObject(primary);
     expect(await offsets(primary)).toMatchObject({ reported: legacy, logEnd: null });
-    const size = () => runInDurableObject(primary as unknown as DurableObjectStub, (instance: any) => instance.core.db.size as number);
+    const size = () => inObject(primary, (instance) => instance.core.db.size as number);
     expect(await size()).toBe(2);
     expect(await primary.exec([["SET", `${t}b`, "2"]])).toEqual([{ kind: "simple", value: "OK" }]);
     const offset = legacy + effectsBytes([["SET", `${t}b`, "2"]]);
