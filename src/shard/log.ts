@@ -5,6 +5,14 @@
  * starts a new row, so a snapshot taken between batches covers exactly the rows up to
  * some id, and compaction deletes them (`truncateThrough`).
  *
+ * Each row also records where its bytes start in the replication stream (`stream_start`,
+ * bytes of effects since the stream began, as src/shard/replication-backlog.ts counts them),
+ * so the offset durable in storage is the last row's start plus its length: written in the
+ * same INSERT as the bytes it counts, never in a statement of its own, and it can never
+ * disagree with them after a crash (issue 10). Rows written before the column existed
+ * have NULL there; a log that holds only such rows takes its offset from elsewhere
+ * (ShardPersistence.recover: the snapshot's, else the replication table's).
+ *
  * Replay is strict: the stream must be multibulk commands only. A command cut short at
  * the very end (a torn last entry) is dropped and cut from storage, so appends continue
  * from the last complete command, and reported, as Redis's aof-load-truncated does;
@@ -105,14 +113,28 @@ export interface ReplayReport {
   tornBytes: number;
 }
 
+/** Adds `column` (a definition: name and type) to `table` when a database from before it lacks it. */
+export function addColumnIfMissing(sql: SqlStorage, table: string, column: string): void {
+  const name = column.split(" ")[0];
+  for (const c of sql.exec<{ name: string }>(`PRAGMA table_info(${table})`)) if (c.name === name) return;
+  sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
+}
+
 export class AppendLog {
   /** Bytes held in the log rows. */
   bytes = 0;
   /** Id of the last row (0 when empty). */
   lastId = 0;
+  /**
+   * The replication stream offset after the last byte appended: the next row's
+   * `stream_start`. Set by recovery (`durableOffset`, or what the snapshot says), moved
+   * by `append`, and by a full resynchronisation (ShardPersistence.loadImage).
+   */
+  streamOffset = 0;
 
   constructor(private readonly sql: SqlStorage) {
-    sql.exec("CREATE TABLE IF NOT EXISTS log (id INTEGER PRIMARY KEY, data BLOB NOT NULL)");
+    sql.exec("CREATE TABLE IF NOT EXISTS log (id INTEGER PRIMARY KEY, data BLOB NOT NULL, stream_start INTEGER)");
+    addColumnIfMissing(sql, "log", "stream_start INTEGER");
     const row = sql.exec<{ n: number | null; last: number | null }>("SELECT SUM(LENGTH(data)) AS n, MAX(id) AS last FROM log").one();
     this.bytes = row.n ?? 0;
     this.lastId = row.last ?? 0;
@@ -127,9 +149,21 @@ export class AppendLog {
       const bytes = binaryToBytes(text.slice(off, off + CHUNK_BYTES));
       // Explicit ids that only grow, even after compaction empties the table (SQLite would
       // otherwise reuse ids below a snapshot's mark, and recovery would skip those rows).
-      this.sql.exec("INSERT INTO log (id, data) VALUES (?, ?)", ++this.lastId, bytes);
+      // One statement per row: the offset rides in the row it counts.
+      this.sql.exec("INSERT INTO log (id, data, stream_start) VALUES (?, ?, ?)", ++this.lastId, bytes, this.streamOffset);
       this.bytes += bytes.length;
+      this.streamOffset += bytes.length;
     }
+  }
+
+  /**
+   * The stream offset the log's rows reach: the last row's start plus its length (after a
+   * torn entry was cut, the bytes kept); null when the log is empty or its last row is from
+   * before `stream_start` existed.
+   */
+  durableOffset(): number | null {
+    const rows = this.sql.exec<{ end: number | null }>("SELECT stream_start + LENGTH(data) AS end FROM log ORDER BY id DESC LIMIT 1").toArray();
+    return rows.length === 0 ? null : rows[0].end;
   }
 
   /**

@@ -13,6 +13,12 @@
  * calls `append` here with each committed batch; a snapshot first asks the stream to bring
  * the log level with memory (`flushPending`), so it covers exactly the rows before it.
  *
+ * The replication stream offset is derived from what is written, never written on its own
+ * (issue 10): each log row records where it starts in the stream, each snapshot the offset
+ * of its image, so after recovery the offset is the log's end, else the snapshot's, else
+ * (a database from before those columns) the replication table's old offset row — exactly
+ * the effects durable in storage, whatever point a crash hit (`streamOffset`).
+ *
  * Damage: a snapshot chunk whose checksum fails, a missing chunk or an unreadable RDB
  * stream, or a malformed log, makes the shard refuse every command with a clear error
  * (`refusal`) rather than serve wrong data. A torn last log entry is cut and reported.
@@ -26,6 +32,7 @@ import type { EffectLog } from "./effects";
 import { ShardExports } from "./export";
 import { PersistenceStats } from "./persistence-info";
 import { AppendLog, LogCorrupt } from "./log";
+import { legacyStreamOffset } from "./role";
 import { SnapshotJob, type JobKind } from "./snapshot-job";
 import { SnapshotLoader } from "./snapshot-load";
 import { MAX_CHUNK_BYTES, SnapshotCorrupt, SnapshotStore, type SnapshotMeta, type SnapshotStorage } from "./snapshot-store";
@@ -85,7 +92,7 @@ export class ShardPersistence implements Persistence, EffectLog {
   private readonly warn: (message: string) => void;
 
   constructor(
-    storage: SnapshotStorage,
+    private readonly storage: SnapshotStorage,
     private readonly db: Keyspace,
     private readonly executor: Executor,
     private readonly options: PersistenceOptions,
@@ -106,6 +113,15 @@ export class ShardPersistence implements Persistence, EffectLog {
     return this.job !== null;
   }
 
+  /**
+   * The replication stream offset of the effects the log holds (and, once recovered, of
+   * memory): bytes of effects since the stream began. Known after `recover`; moved by each
+   * append and by a full resync (`loadImage`). The replication source starts from it.
+   */
+  get streamOffset(): number {
+    return this.log.streamOffset;
+  }
+
   // --- recovery --------------------------------------------------------------------------
 
   /**
@@ -122,6 +138,7 @@ export class ShardPersistence implements Persistence, EffectLog {
     } catch (e) {
       this.refuseIfDamaged(e);
     }
+    this.recoverOffset();
   }
 
   /** The same, at once (DEBUG RELOAD). */
@@ -134,6 +151,15 @@ export class ShardPersistence implements Persistence, EffectLog {
     } catch (e) {
       this.refuseIfDamaged(e);
     }
+    this.recoverOffset();
+  }
+
+  /**
+   * The stream offset storage holds (after replay cut any torn entry): the log's end, else
+   * the newest snapshot's, else the replication table's row from before either recorded one.
+   */
+  private recoverOffset(): void {
+    this.log.streamOffset = this.log.durableOffset() ?? this.store.newest()?.stream_offset ?? legacyStreamOffset(this.storage.sql) ?? 0;
   }
 
   private refuseIfDamaged(e: unknown): void {
@@ -280,7 +306,8 @@ export class ShardPersistence implements Persistence, EffectLog {
       this.starting = false;
     }
     const id = this.store.nextId();
-    const chunks = { count: 0 };
+    // The image is memory now, which the log holds up to its stream offset (just brought level).
+    const chunks = { count: 0, streamOffset: this.log.streamOffset };
     const job = new SnapshotJob(
       id,
       kind,
@@ -305,8 +332,8 @@ export class ShardPersistence implements Persistence, EffectLog {
     return job;
   }
 
-  /** Chunk rows written so far, per snapshot job. */
-  private readonly chunksOf = new WeakMap<SnapshotJob, { count: number }>();
+  /** Chunk rows written so far, and the stream offset of its image, per snapshot job. */
+  private readonly chunksOf = new WeakMap<SnapshotJob, { count: number; streamOffset: number }>();
 
   /** Copy-on-write for every walk under way (a snapshot, exports), or none. */
   private hook(): void {
@@ -321,15 +348,20 @@ export class ShardPersistence implements Persistence, EffectLog {
   // --- replication: a full resynchronisation received (src/shard/replication-sink.ts) ------
 
   /**
-   * Replaces the keyspace with an RDB file (in pieces) and snapshots it at once, so the
-   * image is durable in the storage transaction of the call that completed it; the log
-   * before it is compacted away. A snapshot under way is abandoned.
+   * Replaces the keyspace with an RDB file (in pieces) standing at `streamOffset` of the
+   * primary's stream, and snapshots it at once, so the image and its offset are durable in
+   * the storage transaction of the call that completed it; the log before it is compacted
+   * away. A snapshot under way is abandoned.
    */
-  loadImage(pieces: Uint8Array[]): void {
+  loadImage(pieces: Uint8Array[], streamOffset: number): void {
+    // Anything staged belongs to the old stream: logged at its offsets, then compacted away
+    // (first, so a snapshot its append might start is abandoned with the one under way).
+    this.options.flushPending();
     this.abort();
     this.requested = null;
+    this.log.streamOffset = streamOffset;
     this.db.flush();
-    const meta: SnapshotMeta = { id: 0, log_upto: 0, chunks: pieces.length, bytes: 0, keys: 0, created: Date.now() };
+    const meta: SnapshotMeta = { id: 0, log_upto: 0, chunks: pieces.length, bytes: 0, keys: 0, created: Date.now(), stream_offset: streamOffset };
     const store = { readChunk: (_id: number, seq: number) => pieces[seq] } as unknown as SnapshotStore;
     new SnapshotLoader(meta, store, this.db, (json) => this.applySettings(json)).step(Infinity);
     this.runToCompletion("save");
@@ -380,13 +412,15 @@ export class ShardPersistence implements Persistence, EffectLog {
 
   private complete(job: SnapshotJob): void {
     job.finish();
+    const { count, streamOffset } = this.chunksOf.get(job)!;
     const meta: SnapshotMeta = {
       id: job.id,
       log_upto: job.logUpto,
-      chunks: this.chunksOf.get(job)!.count,
+      chunks: count,
       bytes: job.writer.written,
       keys: job.keys,
       created: job.started,
+      stream_offset: streamOffset,
     };
     this.store.commit(meta, this.log);
     this.endJob();

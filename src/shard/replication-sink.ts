@@ -22,9 +22,9 @@ export interface SinkHost {
   apply(effects: string[][]): void;
   /** Commits what is staged (its log write is durable when this resolves). */
   commit(): Promise<void>;
-  /** Replaces the keyspace with an RDB image (pieces of one file) and snapshots it durably. */
-  loadImage(pieces: Uint8Array[]): void;
-  /** Persists the role state (stream id, offset). */
+  /** Replaces the keyspace with an RDB image (pieces of one file) at `offset` and snapshots it durably, the offset with it. */
+  loadImage(pieces: Uint8Array[], offset: number): void;
+  /** Persists the role state (stream ids; the offset is in the log and snapshot). */
   persist(): void;
   now(): number;
 }
@@ -101,7 +101,7 @@ export class ReplicationSink {
         const loading = this.loading;
         this.loading = null;
         if (loading === null || loading.replid !== msg.replid || loading.offset !== msg.offset) return this.at();
-        this.host.loadImage(loading.pieces);
+        this.host.loadImage(loading.pieces, loading.offset);
         this.source.restart(loading.replid, loading.offset);
         this.host.persist();
         this.fullSyncs++;

@@ -59,8 +59,6 @@ export interface SourceHost {
   link(name: string): ReplicaLink;
   /** Commits what is staged, then starts an image of the keyspace at the offset reached. */
   fullSyncImage(): FullSyncImage;
-  /** Persists the offset (called inside the commit's storage transaction). */
-  saveOffset(offset: number): void;
   /** A replica reported a newer epoch: this object is no longer primary. */
   deposed(epoch: number): void;
   now(): number;
@@ -145,7 +143,6 @@ export class ReplicationSource {
   /** A committed batch (EffectStream.onCommit): the offset moves, the backlog grows, replicas are fed. */
   committed(effects: readonly string[][]): void {
     this.backlog.append(effects as string[][]);
-    this.host.saveOffset(this.backlog.offset);
     if (this.config) for (const p of this.peers.values()) this.pump(p);
     this.settleReached();
   }
@@ -214,7 +211,6 @@ export class ReplicationSource {
     this.replid2 = "";
     this.replid2End = -1;
     this.backlog.reset(offset);
-    this.host.saveOffset(offset);
     this.settleReached();
   }
 

@@ -68,13 +68,13 @@ export class ShardReplication implements ReplicationView {
           return { replicate: (msg) => stub.replicate(msg) };
         },
         fullSyncImage: () => this.fullSyncImage(),
-        saveOffset: (offset) => this.store.saveOffset(offset),
         deposed: (epoch) => this.deposed(epoch),
         now: () => Date.now(),
         later: deps.later,
       },
       this.state.replid,
-      this.state.offset,
+      // Known once recovery has run: `start` sets it again then.
+      deps.persistence.streamOffset,
       this.state.replid2,
       this.state.replid2End,
     );
@@ -89,7 +89,7 @@ export class ShardReplication implements ReplicationView {
           deps.effects.stage(effects);
         },
         commit: () => deps.effects.commit(true),
-        loadImage: (pieces) => deps.persistence.loadImage(pieces),
+        loadImage: (pieces, offset) => deps.persistence.loadImage(pieces, offset),
         persist: () => this.persist(),
         now: () => Date.now(),
       },
@@ -103,6 +103,8 @@ export class ShardReplication implements ReplicationView {
 
   /** After recovery: a primary starts feeding its replicas, a replica asks its primary to. */
   start(): void {
+    // The offset storage holds (the log's, else the snapshot's: ShardPersistence.streamOffset).
+    this.source.backlog.reset(this.deps.persistence.streamOffset);
     this.persist();
     this.applyRole();
   }
@@ -179,7 +181,6 @@ export class ShardReplication implements ReplicationView {
 
   private persist(): void {
     this.state.replid = this.source.replid;
-    this.state.offset = this.source.offset;
     this.state.replid2 = this.source.replid2;
     this.state.replid2End = this.source.replid2End;
     this.store.save(this.state);

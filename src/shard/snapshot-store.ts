@@ -6,9 +6,14 @@
  * crash at any point leaves either the old snapshot and the whole log, or the new snapshot
  * and the log after it — never a mix. A chunk that is missing or fails its checksum is
  * `SnapshotCorrupt`: the shard then refuses to serve rather than serve wrong data.
+ *
+ * The metadata row also records the replication stream offset its image stands at
+ * (`stream_offset`): once compaction has emptied the log, that is the offset durable in
+ * storage, committed with the image it counts (issue 10). Snapshots from before the column
+ * have NULL there.
  */
 import { crc64, crc64Hex } from "../engine/rdb/crc64";
-import type { AppendLog } from "./log";
+import { addColumnIfMissing, type AppendLog } from "./log";
 
 /** Where snapshots and the log live: the Durable Object's storage, or a test double. */
 export interface SnapshotStorage {
@@ -29,6 +34,8 @@ export interface SnapshotMeta {
   keys: number;
   /** When it was started (ms since the epoch): the moment its image shows. */
   created: number;
+  /** The replication stream offset the image stands at; null in snapshots from before it was recorded. */
+  stream_offset: number | null;
 }
 
 /** The snapshot in storage is damaged: the shard must not serve. */
@@ -38,8 +45,9 @@ export class SnapshotStore {
   constructor(private readonly storage: SnapshotStorage) {
     const sql = storage.sql;
     sql.exec(
-      "CREATE TABLE IF NOT EXISTS snapshot_meta (id INTEGER PRIMARY KEY, log_upto INTEGER NOT NULL, chunks INTEGER NOT NULL, bytes INTEGER NOT NULL, keys INTEGER NOT NULL, created INTEGER NOT NULL)",
+      "CREATE TABLE IF NOT EXISTS snapshot_meta (id INTEGER PRIMARY KEY, log_upto INTEGER NOT NULL, chunks INTEGER NOT NULL, bytes INTEGER NOT NULL, keys INTEGER NOT NULL, created INTEGER NOT NULL, stream_offset INTEGER)",
     );
+    addColumnIfMissing(sql, "snapshot_meta", "stream_offset INTEGER");
     sql.exec(
       "CREATE TABLE IF NOT EXISTS snapshot_chunk (snap INTEGER NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, crc TEXT NOT NULL, PRIMARY KEY (snap, seq))",
     );
@@ -47,7 +55,7 @@ export class SnapshotStore {
 
   /** The newest complete snapshot, if any. */
   newest(): SnapshotMeta | null {
-    const rows = this.storage.sql.exec<Record<keyof SnapshotMeta, number>>("SELECT * FROM snapshot_meta ORDER BY id DESC LIMIT 1").toArray();
+    const rows = this.storage.sql.exec<Record<keyof SnapshotMeta, number | null>>("SELECT * FROM snapshot_meta ORDER BY id DESC LIMIT 1").toArray();
     return rows.length ? (rows[0] as SnapshotMeta) : null;
   }
 
@@ -89,13 +97,14 @@ export class SnapshotStore {
     this.storage.transactionSync(() => {
       const sql = this.storage.sql;
       sql.exec(
-        "INSERT INTO snapshot_meta (id, log_upto, chunks, bytes, keys, created) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO snapshot_meta (id, log_upto, chunks, bytes, keys, created, stream_offset) VALUES (?, ?, ?, ?, ?, ?, ?)",
         meta.id,
         meta.log_upto,
         meta.chunks,
         meta.bytes,
         meta.keys,
         meta.created,
+        meta.stream_offset,
       );
       sql.exec("DELETE FROM snapshot_chunk WHERE snap <> ?", meta.id);
       sql.exec("DELETE FROM snapshot_meta WHERE id <> ?", meta.id);

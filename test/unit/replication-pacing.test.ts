@@ -28,7 +28,6 @@ function primaryWithReplica() {
     fullSyncImage: () => {
       throw new Error("no full resync here");
     },
-    saveOffset: () => {},
     deposed: () => {},
     now: () => now,
     later: (fn, ms) => void timers.push({ at: now + ms, fn }),
