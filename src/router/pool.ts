@@ -125,13 +125,22 @@ export class DurableShardPool implements ShardPool {
    * A read-only batch on a replica of group `shard` (one picked at random), as a replica
    * read; a replica that refuses (syncing, behind) leaves the batch to the primary, on this
    * request's ordered channel; one that cannot be reached or knows a newer epoch first makes
-   * this isolate refresh its topology and try another pick.
+   * this isolate try the group's other replica it knows, then refresh its topology and try
+   * another pick.
    */
   async execReplica(shard: number, batch: string[][]): Promise<Reply[]> {
-    const first = await this.tryReplica(shard, batch);
+    const picked = { name: "" };
+    const first = await this.tryReplica(shard, batch, picked);
     if (Array.isArray(first)) return first;
     // Unreachable, or it knows a newer epoch: this isolate's topology is behind a failover (the
-    // "replica" picked may be the old primary, down): refresh it and try once more.
+    // "replica" picked may be the primary now, down). Another replica it knows serves at once:
+    // the monitors a refresh asks may answer only after REFRESH_TIMEOUT_MS while they fail the
+    // group over (seen: READONLY reads waiting a second in the failover suite).
+    if (first === "stale-topology") {
+      const other = await this.tryReplica(shard, batch, undefined, picked.name);
+      if (Array.isArray(other)) return other;
+    }
+    // Refresh the topology and try once more.
     if (first === "stale-topology" && readMonitorConfig(this.env).sentinels > 0 && (await topologyOf(this.env).refresh(this.env).catch(() => false))) {
       const second = await this.tryReplica(shard, batch);
       if (Array.isArray(second)) return second;
@@ -140,14 +149,18 @@ export class DurableShardPool implements ShardPool {
   }
 
   /**
-   * A read-only batch on one replica of group `shard`, picked at random: its replies, or why
-   * not — "refused" (syncing, behind the client's offset) or "stale-topology" (unreachable,
-   * or it knows a newer epoch than this isolate).
+   * A read-only batch on one replica of group `shard`, picked at random (recorded in
+   * `picked`; not `avoid`): its replies, or why not — "refused" (syncing, behind the
+   * client's offset, or no other replica than `avoid`) or "stale-topology" (unreachable, or
+   * it knows a newer epoch than this isolate).
    */
-  private async tryReplica(shard: number, batch: string[][]): Promise<Reply[] | "refused" | "stale-topology"> {
+  private async tryReplica(shard: number, batch: string[][], picked?: { name: string }, avoid?: string): Promise<Reply[] | "refused" | "stale-topology"> {
     const group = groupConfigOf(this.env, shard);
     if (group.replicas.length === 0) return this.exec(shard, batch);
-    const name = group.replicas[Math.floor(Math.random() * group.replicas.length)];
+    const choices = avoid === undefined ? group.replicas : group.replicas.filter((r) => r !== avoid);
+    if (choices.length === 0) return "refused";
+    const name = choices[Math.floor(Math.random() * choices.length)];
+    if (picked) picked.name = name;
     try {
       const stub = shardObject<{ run(ops: ShardOp[], route: RouteInfo): Promise<ShardResult[] | unknown> }>(this.env, name);
       // Read-your-writes: the replica serves the read only once it has applied what the client has seen.

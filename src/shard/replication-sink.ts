@@ -10,6 +10,7 @@
  */
 import type { GroupConfig } from "./group";
 import type { ReplAck, ReplicationSource, ReplMessage } from "./replication-source";
+import type { ShardSlotConfig } from "./slot-state";
 
 export interface SinkHost {
   readonly name: string;
@@ -26,6 +27,8 @@ export interface SinkHost {
   loadImage(pieces: Uint8Array[], offset: number): void;
   /** Persists the role state (stream ids; the offset is in the log and snapshot). */
   persist(): void;
+  /** Applies (and persists) the primary's slot config unless older than this object's (live resharding). */
+  takeSlots?(config: ShardSlotConfig): Promise<void>;
   now(): number;
 }
 
@@ -66,6 +69,9 @@ export class ReplicationSink {
     }
     if (this.host.isPrimary() || config.primary !== msg.primary) return { ok: false, stale: true, epoch: config.epoch };
     this.lastContact = this.host.now();
+    // Issue 13: a replica that missed the coordinator's pushes (down, partitioned) takes its
+    // primary's slot config first: its READONLY reads then redirect keys its group gave away.
+    if (msg.slots !== undefined && this.host.takeSlots) await this.host.takeSlots(msg.slots);
     switch (msg.kind) {
       case "probe":
         return this.at();

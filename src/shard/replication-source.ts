@@ -11,11 +11,14 @@
  * full resync streams a snapshot (`fullSync`: RDB pieces under the RPC size limit). Every
  * message carries the epoch and the group config: a replica refuses an older epoch or a
  * different primary, and a primary told of a newer epoch stops shipping (it was deposed).
+ * Messages also carry the primary's slot config until the replica has answered one that did
+ * (`send`): a replica then never applies effects committed under a newer slot config than its own.
  * A replica that cannot be reached is retried after RETRY_MS. Nothing here is on a client's
  * reply path, except waits asked for by WAIT and min-replicas-to-write (`waitForAcks`).
  */
 import type { GroupConfig, ReplicaState } from "./group";
 import { ReplicationBacklog } from "./replication-backlog";
+import type { ShardSlotConfig } from "./slot-state";
 
 /** What a primary sends a replica (Shard.replicate). */
 export type ReplMessage = {
@@ -27,6 +30,13 @@ export type ReplMessage = {
   /** The stream the sender continues (its replid before its promotion) and up to which offset. */
   readonly replid2?: string;
   readonly replid2End?: number;
+  /**
+   * The sender's slot config (live resharding, issue 13), on every message until the replica
+   * has answered one that carried it: the replica applies it before anything else in the
+   * message, so it never holds a primary's effects (a migration batch's DELs) under a slot
+   * config older than the one they were committed under.
+   */
+  readonly slots?: ShardSlotConfig;
 } & (
   | { readonly kind: "probe" }
   | { readonly kind: "stream"; readonly from: number; readonly to: number; readonly effects: string[][] }
@@ -64,6 +74,8 @@ export interface SourceHost {
   now(): number;
   /** Retries later (default setTimeout). */
   later?(fn: () => void, ms: number): void;
+  /** This object's slot config (live resharding), shipped to replicas that lack it; null: never configured. */
+  slotConfig?(): ShardSlotConfig | null;
 }
 
 /** Most bytes of effects in one shipment (well under the 32 MiB RPC limit). */
@@ -100,6 +112,8 @@ interface Peer {
   paced: boolean;
   /** Refused as stale by a replica that knows no newer epoch: not tried again before this time. */
   refusedUntil: number;
+  /** The slot config the replica answered a message carrying (null: none, or not known to have arrived). */
+  slotsSent: ShardSlotConfig | null;
 }
 
 interface AckWaiter {
@@ -183,7 +197,7 @@ export class ReplicationSource {
       // A new config: a replica that refused the old one may take this one (no wait).
       const known = this.peers.get(name);
       if (known) known.refusedUntil = 0;
-      next.set(name, known ?? { name, position: UNKNOWN, acked: -1, lastAckAt: -1, online: false, running: false, fullSyncs: 0, link: null, shippedAt: 0, paced: false, refusedUntil: 0 });
+      next.set(name, known ?? { name, position: UNKNOWN, acked: -1, lastAckAt: -1, online: false, running: false, fullSyncs: 0, link: null, shippedAt: 0, paced: false, refusedUntil: 0, slotsSent: null });
     }
     this.peers = next;
     for (const p of this.peers.values()) this.pump(p);
@@ -202,6 +216,7 @@ export class ReplicationSource {
     if (!p) return;
     p.position = UNKNOWN;
     p.refusedUntil = 0;
+    p.slotsSent = null;
     this.pump(p);
   }
 
@@ -292,9 +307,24 @@ export class ReplicationSource {
 
   // --- shipping ----------------------------------------------------------------------
 
-  private message<T extends object>(body: T): ReplMessage {
+  private message<T extends object>(body: T, slots?: ShardSlotConfig): ReplMessage {
     const config = this.config!;
-    return { epoch: config.epoch, config, primary: this.self, replid: this.replid, replid2: this.replid2, replid2End: this.replid2End, ...body } as unknown as ReplMessage;
+    const msg = { epoch: config.epoch, config, primary: this.self, replid: this.replid, replid2: this.replid2, replid2End: this.replid2End, ...body };
+    return (slots === undefined ? msg : { ...msg, slots }) as unknown as ReplMessage;
+  }
+
+  /**
+   * Sends `body` to replica `p`, with this object's slot config while `p` has not answered a
+   * message that carried it (issue 13: a replica that missed the coordinator's pushes takes
+   * it from its primary, before the effects that followed it).
+   */
+  private async send<T extends object>(p: Peer, link: ReplicaLink, body: T): Promise<ReplAck> {
+    const current = this.host.slotConfig?.() ?? null;
+    const slots = current !== null && p.slotsSent !== current ? current : undefined;
+    const ack = await link.replicate(this.message(body, slots));
+    // Answered, not refused as stale: the replica applied it (ReplicationSink.receive).
+    if (slots !== undefined && !("stale" in ack)) p.slotsSent = slots;
+    return ack;
   }
 
   /** Feeds one replica until it has everything; one loop per replica at a time. */
@@ -335,7 +365,7 @@ export class ReplicationSource {
       while (this.config && this.peers.get(p.name) === p) {
         let ack: ReplAck;
         if (p.position === UNKNOWN) {
-          ack = await link.replicate(this.message({ kind: "probe" }));
+          ack = await this.send(p, link, { kind: "probe" });
         } else {
           if (p.position >= this.offset || this.pacedWait(p) > 0) return;
           const part = p.position === NEEDS_FULL ? null : this.backlog.since(p.position, MAX_SHIP_BYTES);
@@ -343,7 +373,7 @@ export class ReplicationSource {
             ack = await this.fullSync(p, link);
           } else {
             p.shippedAt = this.host.now();
-            ack = await link.replicate(this.message({ kind: "stream", from: p.position, to: part.to, effects: part.effects }));
+            ack = await this.send(p, link, { kind: "stream", from: p.position, to: part.to, effects: part.effects });
           }
         }
         if (!this.config) return;
@@ -354,6 +384,7 @@ export class ReplicationSource {
       p.link = null;
       p.online = false;
       p.position = UNKNOWN;
+      p.slotsSent = null;
       this.retryLater(p, RETRY_MS);
     }
   }
@@ -407,12 +438,12 @@ export class ReplicationSource {
     this.stats.syncFull++;
     p.fullSyncs++;
     const image = this.host.fullSyncImage();
-    const begin = await link.replicate(this.message({ kind: "full-begin", offset: image.offset }));
+    const begin = await this.send(p, link, { kind: "full-begin", offset: image.offset });
     if (!begin.ok) return begin;
     for await (const bytes of image.pieces()) {
-      const ack = await link.replicate(this.message({ kind: "full-chunk", bytes }));
+      const ack = await this.send(p, link, { kind: "full-chunk", bytes });
       if (!ack.ok) return ack;
     }
-    return link.replicate(this.message({ kind: "full-end", offset: image.offset }));
+    return this.send(p, link, { kind: "full-end", offset: image.offset });
   }
 }

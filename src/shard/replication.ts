@@ -18,6 +18,7 @@ import { ReplicationSource, type FullSyncImage, type ReplAck, type ReplicaLink, 
 import type { Reply } from "../protocol/reply";
 import { EXPORT_PULL_BYTES } from "../router/rdb-transfer";
 import type { ReplicationView } from "../commands/context";
+import type { ShardSlotConfig } from "./slot-state";
 
 /** How a router call is addressed: the epoch it was routed for, and whether it is a replica read. */
 export interface RouteInfo {
@@ -46,6 +47,11 @@ export interface ReplicationDeps {
   peer(name: string): ReplicationPeer;
   /** Runs `fn` later (setTimeout). */
   later(fn: () => void, ms: number): void;
+  /**
+   * Live resharding (issue 13): this object's slot config, shipped by a primary with its
+   * stream to replicas that lack it, and applied by a replica that receives it.
+   */
+  readonly slots?: { current(): ShardSlotConfig | null; take(config: ShardSlotConfig): Promise<void> };
 }
 
 /** A replica whose primary has not reached it for this long reports its link down. */
@@ -71,6 +77,7 @@ export class ShardReplication implements ReplicationView {
         deposed: (epoch) => this.deposed(epoch),
         now: () => Date.now(),
         later: deps.later,
+        slotConfig: () => deps.slots?.current() ?? null,
       },
       this.state.replid,
       // Known once recovery has run: `start` sets it again then.
@@ -92,6 +99,7 @@ export class ShardReplication implements ReplicationView {
         loadImage: (pieces, offset) => deps.persistence.loadImage(pieces, offset),
         persist: () => this.persist(),
         now: () => Date.now(),
+        takeSlots: deps.slots ? (config) => deps.slots!.take(config) : undefined,
       },
       this.source,
     );

@@ -168,6 +168,8 @@ export class SlotMigration {
   private settling: Promise<void> | null = null;
   /** Client commands served as of the end of the previous batch (-1: none yet). */
   private servedAtLastBatch = -1;
+  /** The slot config applied last (loaded or pushed; null: never configured): what a primary ships its replicas. */
+  private config: ShardSlotConfig | null = null;
 
   constructor(
     readonly slots: SlotState,
@@ -178,7 +180,7 @@ export class SlotMigration {
   /** Loads the pushed slot state and any in-flight batch (the shard's start). */
   async load(): Promise<void> {
     const config = await this.host.storage.get<ShardSlotConfig>(CONFIG_KEY);
-    if (config) this.slots.apply(config);
+    if (config && this.slots.apply(config)) this.config = config;
     this.marker = (await this.host.storage.get<InFlight>(MARKER_KEY)) ?? null;
     this.promoted = (await this.host.storage.get<boolean>(PROMOTED_KEY)) === true;
   }
@@ -293,6 +295,7 @@ export class SlotMigration {
   async configure(config: ShardSlotConfig): Promise<{ epoch: number; applied: boolean }> {
     if (this.slots.configured && config.epoch < this.slots.epoch) return { epoch: this.slots.epoch, applied: false };
     this.slots.apply(config);
+    this.config = config;
     await this.host.storage.put(CONFIG_KEY, config);
     // Clients parked on keys of slots no longer served here retry where the map points.
     this.core.redirectBlocked((argv) => {
@@ -300,6 +303,23 @@ export class SlotMigration {
       return isRedirect(r) ? r : null;
     });
     return { epoch: this.slots.epoch, applied: true };
+  }
+
+  /**
+   * The slot config as replication carries it (issue 13): a primary ships the config it
+   * applied last with its stream to every replica that has not had it, and a replica applies
+   * it before the effects of that message (src/shard/replication-sink.ts). So a replica that
+   * missed the coordinator's pushes (down, or partitioned from the coordinator) holds a
+   * migration batch's DELs only under a config that marks the slot migrating (its reads of
+   * keys gone answer ASK) or gone (MOVED), never under an older one that answers nil. Until
+   * its primary reaches it, its data is as old as its config (both from before it was cut
+   * off): its reads are stale as any lagging replica's, not wrong about where keys are.
+   */
+  replicatedSlots(): { current(): ShardSlotConfig | null; take(config: ShardSlotConfig): Promise<void> } {
+    return {
+      current: () => this.config,
+      take: async (config) => void (await this.configure(config)),
+    };
   }
 
   /** Source: moves up to `maxKeys` keys (about `maxBytes`) of `slots` to object `target`. */

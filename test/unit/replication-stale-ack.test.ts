@@ -25,7 +25,6 @@ describe("a stale refusal at the source's own epoch", () => {
       fullSyncImage: () => {
         throw new Error("no full resync here");
       },
-      saveOffset: () => {},
       deposed: () => {},
       now: () => now,
       later: (fn, ms) => void timers.push({ at: now + ms, fn }),

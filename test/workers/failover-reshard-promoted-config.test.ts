@@ -1,14 +1,16 @@
 /**
- * A replica that missed a reshard's slot-config pushes (it was down) and is promoted after
- * the reshard ended (the `failover` project: SHARDS=3, REPLICAS=2, three monitors): before it
- * serves, it takes its group's current slot config from the coordinator
- * (src/shard/slot-migration.ts, promotion settle), so it refuses keys of the slots its group
- * gave away instead of serving them from its older config.
+ * A replica that missed a reshard's slot-config pushes (it was down, then cut off from the
+ * coordinator) and is promoted after the reshard ended (the `failover` project: SHARDS=3,
+ * REPLICAS=2, three monitors). As a replica it takes its primary's slot config with the
+ * stream it catches up on (src/shard/replication-source.ts), so its READONLY reads redirect
+ * keys of the slots its group gave away instead of answering nil; promoted, it also takes its
+ * group's current slot config from the coordinator before it serves (src/shard/slot-migration.ts,
+ * promotion settle), and refuses those keys.
  */
 import { describe, expect, it } from "vitest";
 import { contiguousOwner, ownerOf } from "../../src/monitor/slot-map-data";
 import { keySlot } from "../../src/util/keyslot";
-import { cmd } from "./helpers";
+import { cmd, connect } from "./helpers";
 import { admin, adminFailover, fault, monitorsWatching, setAcked, shard, until } from "./failover-helpers";
 
 describe("slot config of a replica promoted after a reshard it missed", () => {
@@ -23,7 +25,8 @@ describe("slot config of a replica promoted after a reshard it missed", () => {
     expect(start.status, JSON.stringify(start.json)).toBe(202);
     await until(async () => (await admin("GET", "/admin/topology")).json.slots.job === null, 50_000, "the reshard to finish");
     const map = (await admin("GET", "/admin/topology")).json.slots;
-    await fault("shard-0-r1", null);
+    // Back up, but cut off from the coordinator: only its primary can tell it the config it missed.
+    await fault("shard-0-r1", { mode: "partition", from: ["coordinator"] });
 
     // Keys group 0 had and gave away (to groups 3 and 4); r1 catches up on the stream.
     const before = contiguousOwner(3);
@@ -33,10 +36,23 @@ describe("slot config of a replica promoted after a reshard it missed", () => {
     expect(gone.length).toBeGreaterThan(0);
     expect(kept.length).toBeGreaterThan(0);
     await until(async () => (await shard("shard-0-r1").roleInfo()).offset === (await shard("shard-0").roleInfo()).offset, 15_000, "shard-0-r1 to catch up");
-    // Its slot config is the one it had before the reshard (no push reached it).
-    expect((await shard("shard-0-r1").slotReport([0])).epoch).toBeLessThan(map.epoch);
+    // Its READONLY reads redirect keys its group gave away (the router follows MOVED to their
+    // owner), where its older config answered nil: it no longer holds them.
+    const epoch = (await shard("shard-0-r1").roleInfo()).epoch;
+    const read = await shard("shard-0-r1").run([{ kind: "exec", batch: [["GET", gone[0]], ["GET", kept[0]]] }], { epoch, replicaRead: true });
+    expect(read).toEqual([[{ kind: "error", message: `MOVED ${keySlot(gone[0])} ${map.epoch}` }, `v-${kept[0]}`]]);
+    // No push reached it, yet its slot config is its primary's: it came with the stream.
+    expect((await shard("shard-0").slotReport([0])).epoch).toBe(map.epoch);
+    expect((await shard("shard-0-r1").slotReport([0])).epoch).toBe(map.epoch);
+    // Through the router, a READONLY connection reads every key's value (from a replica, or
+    // where a redirect sends it).
+    const conn = await connect();
+    expect(await conn.call(["READONLY"])).toBe("+OK\r\n");
+    for (const k of [...gone, ...kept]) expect(await conn.call(["GET", k])).toBe(`$${`v-${k}`.length}\r\nv-${k}\r\n`);
+    conn.close();
 
     // Promote r1 (r2 down: the controlled failover can only choose r1), no reshard running.
+    await fault("shard-0-r1", null);
     await fault("shard-0-r2", { mode: "down" });
     const failover = await adminFailover(0);
     expect(failover.status, JSON.stringify(failover.json)).toBe(200);
