@@ -63,7 +63,10 @@ export class ReplicationSink {
   async receive(msg: ReplMessage): Promise<ReplAck> {
     let config = this.host.config();
     if (msg.epoch < config.epoch) return { ok: false, stale: true, epoch: config.epoch };
-    if (msg.epoch > config.epoch) {
+    // A newer epoch's config; or this epoch's, when this object knows the epoch but not its
+    // primary (deposed by a replica's refusal while the failover's own config missed it): one
+    // election per epoch, so the primary of this epoch calling is that epoch's leader.
+    if (msg.epoch > config.epoch || (msg.epoch === config.epoch && config.primary === "" && msg.config.primary === msg.primary)) {
       this.host.adopt(msg.config);
       config = this.host.config();
     }
