@@ -112,11 +112,16 @@ export class Sentinel {
     await this.lead(config, "automatic");
   }
 
-  /** Members behind the topology's epoch (a demoted primary back up, a replica that missed it) get it again. */
+  /**
+   * Members behind the topology's epoch (a demoted primary back up, a replica that missed it)
+   * get it again; so does a replica that knows the epoch but follows no one (a primary deposed
+   * by a replica's refusal learns the epoch, not its leader).
+   */
   private async reconcile(config: GroupConfig, members: string[], infos: (ShardRoleInfo | null)[]): Promise<void> {
     const behind = members.filter((m, i) => {
       const info = infos[i];
-      return info !== null && info.name === m && info.epoch < config.epoch;
+      if (info === null || info.name !== m) return false;
+      return info.epoch < config.epoch || (info.epoch === config.epoch && m !== config.primary && info.role === "replica" && !info.primary);
     });
     await settle(behind.map((m) => this.transport.configure(m, config)));
   }

@@ -131,6 +131,19 @@ describe("failover on a simulated cluster", () => {
     expect(sim.write("shard-0")).toBe(-1);
   });
 
+  it("a member that knows the epoch but follows no one (deposed by a replica's refusal) is given the config", async () => {
+    const sim = new SimCluster(1, 1);
+    await sim.run(2000);
+    sim.down.add("shard-0");
+    await sim.run(10_000);
+    sim.down.delete("shard-0");
+    // Back up, it learned the new epoch from a refusal before any monitor reached it: no primary.
+    const epoch = sim.shard("shard-0-r1").epoch;
+    Object.assign(sim.shard("shard-0"), { role: "replica", epoch, primary: undefined });
+    await sim.run(2000);
+    expect(sim.shard("shard-0")).toMatchObject({ role: "replica", primary: "shard-0-r1", epoch });
+  });
+
   it("no failover without a quorum of monitors", async () => {
     const sim = new SimCluster(1, 1);
     await sim.run(2000);
