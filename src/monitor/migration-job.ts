@@ -235,13 +235,13 @@ export function currentGroupConfig(owner: ArrayLike<number>, group: number, epoc
  * Where a group's slot config goes (failover-aware resharding): the primary first — it must
  * apply it (`configureSlots` refuses on an object that is not its group's primary, so a
  * coordinator with a stale topology fails the step, refreshes and retries) — then every
- * replica, best effort. Why push to replicas rather than ship the slot config in the
- * replication stream: the config is small, idempotent and epoch-ordered, and the coordinator
- * already pushes it at every step; a replica that missed a push is brought up to date when
- * it is promoted, because the coordinator re-pushes the group's current config to a primary
- * it has not addressed before (see SlotCoordinator.primaryOf in src/monitor/coordinator.ts). Replay of the primary's
- * stream is never gated by slots, so a replica's stale config cannot make it diverge: it
- * only decides what READONLY reads it serves.
+ * replica, best effort. A replica that missed a push also gets the config from its primary:
+ * the replication stream carries it until the replica has it (src/shard/replication-source.ts);
+ * a promoted one takes the group's current config from the coordinator before it serves, and
+ * the coordinator re-pushes it to a primary it has not addressed before (see
+ * SlotCoordinator.primaryOf in src/monitor/coordinator.ts). Replay of the primary's stream is
+ * never gated by slots, so a replica's stale config cannot make it diverge: it only decides
+ * what READONLY reads it serves.
  */
 export function slotPushPlan(config: GroupConfig): Array<{ name: string; member: "primary" | "replica" }> {
   return [{ name: config.primary, member: "primary" as const }, ...config.replicas.filter((r) => r !== config.primary).map((name) => ({ name, member: "replica" as const }))];

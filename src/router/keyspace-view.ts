@@ -38,8 +38,8 @@ export function viewArgv(argv: string[]): string[] {
 }
 
 /**
- * The groups' replies unwrapped, or null when one was answered at a slot epoch newer than
- * `mapEpoch` (ask again). Errors pass as they are (the merge answers the first).
+ * The groups' replies unwrapped, and `newer` when one was answered at a slot epoch newer
+ * than `mapEpoch` (ask again). Errors pass as they are (the merge answers the first).
  */
 export function unwrapViews(replies: Reply[], mapEpoch: number): { replies: Reply[]; newer: boolean } {
   let newer = false;

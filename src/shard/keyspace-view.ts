@@ -22,8 +22,15 @@ import type { Keyspace } from "../engine/keyspace";
 import { boundedMatcher } from "../commands/work-bound";
 import { error, isError, type Reply } from "../protocol/reply";
 import { keySlot, SLOTS } from "../util/keyslot";
+import { withTimeout } from "../util/async";
 import type { ShardOp, ShardResult } from "./core";
 import { IMPORTING, MIGRATING, type SlotState } from "./slot-state";
+
+/**
+ * Longest a call's DBSIZE / KEYS wait for the targets, all of them together: the source holds
+ * itself exclusively meanwhile (its clients wait; past 30 s the platform resets the object).
+ */
+const MOVED_KEYS_BUDGET_MS = 5000;
 
 /** The router's wrapper of a keyspace-wide command whose answer must carry the slot epoch. */
 export const VIEW = "\u0000keyspace-view";
@@ -74,6 +81,17 @@ export class CallViews {
   async addMovedKeys(state: SlotState, ops: ShardOp[], results: ShardResult[], ask: AskTarget): Promise<void> {
     const byTarget = migratingByTarget(state);
     if (byTarget.size === 0) return;
+    // Each target asked once per call and pattern, all within one budget: a target that
+    // cannot be reached holds the source for MOVED_KEYS_BUDGET_MS at most, however many
+    // DBSIZE / KEYS the call holds.
+    const deadline = Date.now() + MOVED_KEYS_BUDGET_MS;
+    const asked = new Map<string, Promise<ImportedKeys>>();
+    const askOnce = (group: number, slots: number[], pattern: string | null): Promise<ImportedKeys> => {
+      const key = `${group} ${pattern ?? ""}`;
+      let answer = asked.get(key);
+      if (answer === undefined) asked.set(key, (answer = withTimeout(ask(group, slots, pattern), Math.max(0, deadline - Date.now()), `group ${group}`)));
+      return answer;
+    };
     for (const [i, j, name] of this.at) {
       if (name !== "dbsize" && name !== "keys") continue;
       const replies = results[i] as Reply[];
@@ -82,7 +100,7 @@ export class CallViews {
       const argv = (ops[i] as Extract<ShardOp, { kind: "exec" }>).batch[j];
       try {
         for (const [group, slots] of byTarget) {
-          const moved = await ask(group, slots, name === "keys" ? argv[1] : null);
+          const moved = await askOnce(group, slots, name === "keys" ? argv[1] : null);
           if (name === "dbsize") replies[j] = Number(replies[j]) + moved.count;
           else replies[j] = [...(replies[j] as Reply[]), ...(moved.keys ?? [])];
         }

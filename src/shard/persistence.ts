@@ -359,11 +359,12 @@ export class ShardPersistence implements Persistence, EffectLog {
     this.options.flushPending();
     this.abort();
     this.requested = null;
-    this.log.streamOffset = streamOffset;
     this.db.flush();
     const meta: SnapshotMeta = { id: 0, log_upto: 0, chunks: pieces.length, bytes: 0, keys: 0, created: Date.now(), stream_offset: streamOffset };
     const store = { readChunk: (_id: number, seq: number) => pieces[seq] } as unknown as SnapshotStore;
     new SnapshotLoader(meta, store, this.db, (json) => this.applySettings(json)).step(Infinity);
+    // Only once the image loaded: a failed load must not move the log to the new stream.
+    this.log.streamOffset = streamOffset;
     this.runToCompletion("save");
   }
 

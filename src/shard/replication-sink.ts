@@ -2,7 +2,9 @@
  * The replication sink: what a replica does with its primary's messages (Shard.replicate).
  * It refuses a message of an older epoch, or from an object that is not the primary of the
  * config it knows (so a deposed primary never gets an ack again); adopts a newer config a
- * message carries; answers a probe with where it is (stream id and applied offset); applies
+ * message carries (or one of its own epoch when it knows the epoch but not its primary: a
+ * primary deposed by a replica's refusal), and the primary's slot config a message carries,
+ * before its effects (src/shard/slot-migration.ts); answers a probe with where it is (stream id and applied offset); applies
  * a stream batch only at exactly its offset (a batch already applied is acknowledged again,
  * idempotent), logging it through its own effect stream, and acknowledges once that is
  * durable; and receives a full resynchronisation as RDB pieces, then replaces its keyspace

@@ -389,8 +389,11 @@ export class ReplicationSource {
     }
   }
 
-  private retryLater(p: Peer, ms: number): void {
-    const retry = () => this.pump(p);
+  private retryLater(p: Peer, ms: number, first?: () => void): void {
+    const retry = () => {
+      first?.();
+      this.pump(p);
+    };
     if (this.host.later) this.host.later(retry, ms);
     else setTimeout(retry, ms);
   }
@@ -414,7 +417,8 @@ export class ReplicationSource {
       if (this.config) {
         p.position = UNKNOWN;
         p.refusedUntil = this.host.now() + RETRY_MS;
-        this.retryLater(p, RETRY_MS);
+        // The timer lifts the wait itself (a clock that has not quite reached it must not strand the replica).
+        this.retryLater(p, RETRY_MS, () => (p.refusedUntil = 0));
       }
       return false;
     }

@@ -9,6 +9,9 @@
  * damaged the shard refuses every command.
  * Its alarm is always set to the earliest key expiry; when it fires, expired keys are
  * deleted in bounded batches (each logged as DEL) and the alarm is set again.
+ * It also hosts its group role (src/shard/replication.ts) and its part of live resharding
+ * (src/shard/slot-migration.ts; `importedKeys` and the exclusive DBSIZE / KEYS of a source:
+ * src/shard/keyspace-view.ts).
  */
 import { DurableObject } from "cloudflare:workers";
 import { readConfig, readMonitorConfig, type Env } from "../config";
