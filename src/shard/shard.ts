@@ -102,11 +102,7 @@ export class Shard extends DurableObject<Env> {
         exclusive: (fn) => ctx.blockConcurrencyWhile(fn),
         target: (name) => env.SHARD.get(env.SHARD.idFromName(name)) as unknown as Pick<Shard, "importKeys" | "dropKeys">,
         // Resharding with failover: a settle's roll-back goes to the target group's current primary.
-        primaryOf: async (group, fresh) => {
-          const topology = (this.groupTopology ??= new TopologyCache(config.replicas));
-          if (fresh) await topology.refresh(env).catch(() => false);
-          return topology.config(group).primary;
-        },
+        primaryOf: (group, fresh) => this.groupPrimary(group, fresh),
         // Resharding with failover (issue 13, reshard-faults): a promoted primary's settle, and
         // a batch's DEL confirmed by min-replicas-to-write replicas before clients see it.
         isPrimary: () => this.replication === null || this.replication.isPrimary,
@@ -394,13 +390,20 @@ export class Shard extends DurableObject<Env> {
     return importedKeys(this.slotMigration().slots, this.core.db, from, slots, pattern);
   }
 
+  /** Group `group`'s current primary as the monitors know it (`fresh`: ask them again first). */
+  private async groupPrimary(group: number, fresh: boolean): Promise<string> {
+    const topology = (this.groupTopology ??= new TopologyCache(readConfig(this.env).replicas));
+    if (fresh) await topology.refresh(this.env).catch(() => false);
+    return topology.config(group).primary;
+  }
+
   /** Source: asks group `group`'s primary (again, refreshed, if that fails) for its keys imported from here. */
   private async askTarget(group: number, slots: number[], pattern: string | null): Promise<ImportedKeys> {
     const from = this.slotMigration().slots.shard;
     for (let attempt = 0; ; attempt++) {
-      const name = await this.slotMigration().primaryOf(group, attempt > 0);
+      const name = await this.groupPrimary(group, attempt > 0);
       await this.faults.leave(name);
-      const stub = this.env.SHARD.get(this.env.SHARD.idFromName(name)) as unknown as Pick<Shard, "importedKeys">;
+      const stub = shardObject<Pick<Shard, "importedKeys">>(this.env, name);
       try {
         return await withTimeout(stub.importedKeys(from, slots, pattern), IMPORTED_KEYS_MS, `importedKeys ${name}`);
       } catch (e) {

@@ -435,11 +435,6 @@ export class SlotMigration {
     return replies.reduce<number>((n, r) => n + Number(r), 0);
   }
 
-  /** Group `group`'s current primary (exact DBSIZE / KEYS: a source asks its target, src/shard/keyspace-view.ts). */
-  primaryOf(group: number, fresh: boolean): Promise<string> {
-    return this.host.primaryOf(group, fresh);
-  }
-
   /** Per-slot numbers for `slots` (all keys scanned once), with up to `keysOf` keys of the first slot. */
   report(slots: number[], keysOf = 0): SlotReport & { keys: string[] } {
     const index = new Int32Array(SLOTS).fill(-1);

@@ -5,34 +5,26 @@
  * ack (WAIT, min-replicas-to-write) is never held for the pace.
  */
 import { describe, expect, it } from "vitest";
-import { ReplicationSource, SHIP_INTERVAL_MS, type ReplAck, type ReplMessage, type SourceHost } from "../../src/shard/replication-source";
+import { ReplicationSource, SHIP_INTERVAL_MS, type ReplAck, type ReplicaLink, type ReplMessage } from "../../src/shard/replication-source";
+import { TestClock, testSourceHost } from "../support/replication-host";
 import { effectsBytes } from "../../src/shard/replication-backlog";
 
 /** A primary with one replica that applies what it is sent, on a clock the test moves. */
 function primaryWithReplica() {
-  let now = 1_000;
-  const timers: { at: number; fn: () => void }[] = [];
+  const clock = new TestClock();
   const shipments: string[][][] = [];
   let applied = 0;
-  const host: SourceHost = {
-    link: () => ({
-      async replicate(msg: ReplMessage): Promise<ReplAck> {
-        if (msg.kind === "probe") return { ok: false, sync: true, replid: "r", offset: applied };
-        if (msg.kind !== "stream") throw new Error(`unexpected ${msg.kind}`);
-        expect(msg.from).toBe(applied);
-        shipments.push(msg.effects);
-        applied = msg.to;
-        return { ok: true, offset: applied };
-      },
-    }),
-    fullSyncImage: () => {
-      throw new Error("no full resync here");
+  const link = {
+    async replicate(msg: ReplMessage): Promise<ReplAck> {
+      if (msg.kind === "probe") return { ok: false, sync: true, replid: "r", offset: applied };
+      if (msg.kind !== "stream") throw new Error(`unexpected ${msg.kind}`);
+      expect(msg.from).toBe(applied);
+      shipments.push(msg.effects);
+      applied = msg.to;
+      return { ok: true, offset: applied };
     },
-    deposed: () => {},
-    now: () => now,
-    later: (fn, ms) => void timers.push({ at: now + ms, fn }),
-  };
-  const source = new ReplicationSource(host, "r", 0);
+  } as ReplicaLink;
+  const source = new ReplicationSource(testSourceHost(link, clock), "r", 0);
   source.lead("shard-0", { group: 0, epoch: 1, primary: "shard-0", replicas: ["shard-0-r1"] });
   const settle = () => new Promise((r) => setTimeout(r, 0));
   return {
@@ -44,11 +36,7 @@ function primaryWithReplica() {
     settle,
     /** Moves the clock by `ms`, running the timers that come due. */
     async advance(ms: number) {
-      now += ms;
-      for (const t of timers.splice(0).sort((a, b) => a.at - b.at)) {
-        if (t.at <= now) t.fn();
-        else timers.push(t);
-      }
+      clock.advance(ms);
       await settle();
     },
   };

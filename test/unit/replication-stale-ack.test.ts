@@ -6,30 +6,22 @@
  * never ended and starved every other request of the process.
  */
 import { describe, expect, it } from "vitest";
-import { ReplicationSource, RETRY_MS, type ReplAck, type SourceHost } from "../../src/shard/replication-source";
+import { ReplicationSource, RETRY_MS, type ReplAck, type ReplicaLink } from "../../src/shard/replication-source";
+import { TestClock, testSourceHost } from "../support/replication-host";
 
 describe("a stale refusal at the source's own epoch", () => {
   it("is retried after RETRY_MS, not in a loop", async () => {
-    let now = 1_000;
-    const timers: { at: number; fn: () => void }[] = [];
+    const clock = new TestClock();
     let calls = 0;
-    const host: SourceHost = {
-      link: () => ({
-        async replicate(): Promise<ReplAck> {
-          calls++;
-          // An RPC: answered on a later turn (a loop of them would not starve this test's timers).
-          await new Promise((r) => setTimeout(r, 0));
-          return { ok: false, stale: true, epoch: 1 };
-        },
-      }),
-      fullSyncImage: () => {
-        throw new Error("no full resync here");
+    const link = {
+      async replicate(): Promise<ReplAck> {
+        calls++;
+        // An RPC: answered on a later turn (a loop of them would not starve this test's timers).
+        await new Promise((r) => setTimeout(r, 0));
+        return { ok: false, stale: true, epoch: 1 };
       },
-      deposed: () => {},
-      now: () => now,
-      later: (fn, ms) => void timers.push({ at: now + ms, fn }),
-    };
-    const source = new ReplicationSource(host, "r", 0);
+    } as ReplicaLink;
+    const source = new ReplicationSource(testSourceHost(link, clock), "r", 0);
     source.lead("shard-0", { group: 0, epoch: 1, primary: "shard-0", replicas: ["shard-0-r1"] });
     source.committed([["SET", "a", "1"]]);
     // An ack is awaited (min-replicas-to-write): no pacing either.
@@ -38,8 +30,7 @@ describe("a stale refusal at the source's own epoch", () => {
     expect(calls).toBeLessThanOrEqual(2);
     // Tried again once the retry delay has passed.
     const before = calls;
-    now += RETRY_MS;
-    for (const t of timers.splice(0)) if (t.at <= now) t.fn();
+    clock.advance(RETRY_MS);
     for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
     expect(calls).toBeGreaterThan(before);
   });
