@@ -14,9 +14,9 @@
  * log does not: nobody is told they succeeded, and `abort` restarts the object from its
  * durable state (snapshot + log).
  *
- * Seam for replication: each committed batch is handed, with its offset in the stream, to
- * every listener (`onCommit`), in commit order. Today the only listener-like consumer is the
- * log; replicas will subscribe here and receive exactly what the log received.
+ * Replication: each committed batch is handed to every listener (`onCommit`), in commit
+ * order — the replication source (src/shard/replication.ts) ships exactly what the log
+ * received.
  */
 
 /** Where committed effects are written: the shard's append log (ShardPersistence.append). */
@@ -24,13 +24,12 @@ export interface EffectLog {
   append(effects: readonly string[][]): void;
 }
 
-/** A batch of effects as committed, for listeners (replicas, later). */
+/** A batch of effects as committed, for listeners (the replication source). */
 export interface CommittedBatch {
   readonly effects: readonly string[][];
   /**
-   * The stream offset after this batch: effects committed since this object started. A
-   * replication source will want an offset that survives restarts (Redis's byte offset
-   * with a replication id); that is for it to add, here is where it is known.
+   * Effects committed since this object started (the replication offset that survives
+   * restarts, in bytes, is the log's: src/shard/log.ts).
    */
   readonly offset: number;
 }
@@ -121,7 +120,7 @@ export class EffectStream {
     for (const listener of this.listeners) listener(batch);
   }
 
-  /** Subscribes to committed batches (the replication source will, in commit order). */
+  /** Subscribes to committed batches, in commit order (the replication source does). */
   onCommit(listener: CommitListener): void {
     this.listeners.push(listener);
   }
