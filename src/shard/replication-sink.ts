@@ -76,6 +76,8 @@ export class ReplicationSink {
     this.lastContact = this.host.now();
     // Issue 13: a replica that missed the coordinator's pushes (down, partitioned) takes its
     // primary's slot config first: its READONLY reads then redirect keys its group gave away.
+    // The await is a storage write: the input gate holds other events meanwhile, so the
+    // checks above still hold when the effects below are applied.
     if (msg.slots !== undefined && this.host.takeSlots) await this.host.takeSlots(msg.slots);
     switch (msg.kind) {
       case "probe":
