@@ -6,6 +6,7 @@
 import { DEFAULT_MAX_REPLY_BYTES, DEFAULT_MAX_REPLY_ELEMENTS } from "./commands/reply-budget";
 import { EVICTION_POLICIES, type EvictionPolicy } from "./engine/settings";
 import { parseMemory } from "./util/numbers";
+import { SHIP_INTERVAL_MS } from "./shard/replication-source";
 
 export interface Env {
   /** The shard Durable Objects (class Shard). */
@@ -79,6 +80,8 @@ export interface Env {
   MIN_REPLICAS_TO_WRITE?: string;
   /** Initial min-replicas-max-lag in seconds (CONFIG SET overrides it). */
   MIN_REPLICAS_MAX_LAG?: string;
+  /** Replication pacing: a replica is shipped to at most every this many ms while no ack is awaited (0: every commit). */
+  REPL_SHIP_INTERVAL_MS?: string;
   // --- failover monitors (src/monitor) ---
   /** The monitor Durable Objects (class Monitor), "monitor-0" … */
   MONITOR: DurableObjectNamespace;
@@ -118,6 +121,8 @@ export interface Config {
   replicaLocations: string[];
   minReplicasToWrite: number;
   minReplicasMaxLag: number;
+  /** Replication pacing (src/shard/replication-source.ts). */
+  replShipIntervalMs: number;
   /** Pub/Sub: hub count. */
   pubsubHubs: number;
   /** RESP gateways: how many objects hold WebSocket sessions (0: the Worker holds each itself). */
@@ -236,6 +241,7 @@ export function readConfig(env: Env): Config {
     replicaLocations: (env.REPLICA_LOCATIONS ?? "").split(",").map((h) => h.trim()).filter((h) => h !== ""),
     minReplicasToWrite: intVar(env, "MIN_REPLICAS_TO_WRITE", 0, 0, 16),
     minReplicasMaxLag: intVar(env, "MIN_REPLICAS_MAX_LAG", 10, 0, 3600),
+    replShipIntervalMs: intVar(env, "REPL_SHIP_INTERVAL_MS", SHIP_INTERVAL_MS, 0, 1000),
     pubsubHubs: intVar(env, "PUBSUB_HUBS", 4, 1, 1024),
     gateways: env.GATEWAY ? intVar(env, "GATEWAYS", 1, 0, 1024) : 0,
     gatewayHttp: env.GATEWAY_HTTP === "yes",

@@ -76,6 +76,8 @@ export interface SourceHost {
   later?(fn: () => void, ms: number): void;
   /** This object's slot config (live resharding), shipped to replicas that lack it; null: never configured. */
   slotConfig?(): ShardSlotConfig | null;
+  /** The pacing interval (REPL_SHIP_INTERVAL_MS; default SHIP_INTERVAL_MS). */
+  readonly shipIntervalMs?: number;
 }
 
 /** Most bytes of effects in one shipment (well under the 32 MiB RPC limit). */
@@ -86,9 +88,11 @@ export const RETRY_MS = 1000;
  * Shipments to one replica start at most this often while nobody waits for an ack (WAIT,
  * min-replicas-to-write, a migration batch): the batches committed meanwhile go as one. Under
  * load a primary commits far more often than that, and each shipment is an RPC, an apply and
- * a log write on the replica; the replication lag this adds is at most this long.
+ * a log write on the replica — a fixed cost per shipment, whatever its size (measured: 5 → 20
+ * ms took 20–30% more throughput locally); the replication lag this adds is at most this long.
+ * The default of REPL_SHIP_INTERVAL_MS (src/config.ts).
  */
-export const SHIP_INTERVAL_MS = 5;
+export const SHIP_INTERVAL_MS = 20;
 
 /** A peer's position before its probe is answered, and when only a full resync will do. */
 const UNKNOWN = -1;
@@ -355,7 +359,7 @@ export class ReplicationSource {
   /** How long shipping to `p` waits for the pace: not while an ack is awaited, nor for a probe or a resync. */
   private pacedWait(p: Peer): number {
     if (this.waiters.length > 0 || p.position < 0) return 0;
-    return p.shippedAt + SHIP_INTERVAL_MS - this.host.now();
+    return p.shippedAt + (this.host.shipIntervalMs ?? SHIP_INTERVAL_MS) - this.host.now();
   }
 
   private async feed(p: Peer): Promise<void> {

@@ -47,6 +47,8 @@ export interface ReplicationDeps {
   peer(name: string): ReplicationPeer;
   /** Runs `fn` later (setTimeout). */
   later(fn: () => void, ms: number): void;
+  /** Replication pacing (REPL_SHIP_INTERVAL_MS). */
+  readonly shipIntervalMs?: number;
   /**
    * Live resharding (issue 13): this object's slot config, shipped by a primary with its
    * stream to replicas that lack it, and applied by a replica that receives it.
@@ -78,6 +80,7 @@ export class ShardReplication implements ReplicationView {
         now: () => Date.now(),
         later: deps.later,
         slotConfig: () => deps.slots?.current() ?? null,
+        shipIntervalMs: deps.shipIntervalMs,
       },
       this.state.replid,
       // Known once recovery has run: `start` sets it again then.

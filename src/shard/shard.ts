@@ -254,6 +254,7 @@ export class Shard extends DurableObject<Env> {
       persistence: this.persistence,
       peer: (name) => this.outgoing(name, shardObject<ReplicationPeer>(this.env, name)),
       later: (fn, ms) => void setTimeout(fn, ms),
+      shipIntervalMs: config.replShipIntervalMs,
       // Issue 13: the slot config rides the stream, so a replica that missed the coordinator's
       // pushes is never behind the slot config of the effects it holds (replication-source.ts).
       slots: this.migration === null ? undefined : this.migration.replicatedSlots(),

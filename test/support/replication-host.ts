@@ -21,8 +21,9 @@ export class TestClock {
   }
 }
 
-export function testSourceHost(link: ReplicaLink, clock: TestClock): SourceHost {
+export function testSourceHost(link: ReplicaLink, clock: TestClock, shipIntervalMs?: number): SourceHost {
   return {
+    shipIntervalMs,
     link: () => link,
     fullSyncImage: () => {
       throw new Error("no full resync here");

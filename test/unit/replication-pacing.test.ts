@@ -10,7 +10,7 @@ import { TestClock, testSourceHost } from "../support/replication-host";
 import { effectsBytes } from "../../src/shard/replication-backlog";
 
 /** A primary with one replica that applies what it is sent, on a clock the test moves. */
-function primaryWithReplica() {
+function primaryWithReplica(shipIntervalMs?: number) {
   const clock = new TestClock();
   const shipments: string[][][] = [];
   let applied = 0;
@@ -24,7 +24,7 @@ function primaryWithReplica() {
       return { ok: true, offset: applied };
     },
   } as ReplicaLink;
-  const source = new ReplicationSource(testSourceHost(link, clock), "r", 0);
+  const source = new ReplicationSource(testSourceHost(link, clock, shipIntervalMs), "r", 0);
   source.lead("shard-0", { group: 0, epoch: 1, primary: "shard-0", replicas: ["shard-0-r1"] });
   const settle = () => new Promise((r) => setTimeout(r, 0));
   return {
@@ -70,5 +70,26 @@ describe("replication pacing", () => {
     await r.settle();
     expect(await acked).toBe(1);
     expect(r.shipments.length).toBe(2);
+  });
+
+  it("follows REPL_SHIP_INTERVAL_MS: 0 ships every commit at once, a longer interval holds them longer", async () => {
+    const eager = primaryWithReplica(0);
+    await eager.settle();
+    for (const v of ["1", "2", "3"]) {
+      eager.source.committed([["SET", "a", v]]);
+      await eager.settle();
+    }
+    expect(eager.shipments.length).toBe(3);
+    const slow = primaryWithReplica(100);
+    await slow.settle();
+    slow.source.committed([["SET", "a", "1"]]);
+    await slow.settle();
+    slow.source.committed([["SET", "a", "2"]]);
+    // Past the default interval, still inside its own: held.
+    await slow.advance(50);
+    expect(slow.shipments.length).toBe(1);
+    await slow.advance(50);
+    expect(slow.shipments.length).toBe(2);
+    expect(slow.applied).toBe(slow.source.offset);
   });
 });
