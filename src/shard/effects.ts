@@ -24,14 +24,9 @@ export interface EffectLog {
   append(effects: readonly string[][]): void;
 }
 
-/** A batch of effects as committed, for listeners (the replication source). */
+/** A batch of effects as committed, for listeners (the replication source; its offset is the log's, src/shard/log.ts). */
 export interface CommittedBatch {
   readonly effects: readonly string[][];
-  /**
-   * Effects committed since this object started (the replication offset that survives
-   * restarts, in bytes, is the log's: src/shard/log.ts).
-   */
-  readonly offset: number;
 }
 
 export type CommitListener = (batch: CommittedBatch) => void;
@@ -49,7 +44,6 @@ export class EffectStream {
   /** The commit every RPC of the current burst waits for, once one has been scheduled. */
   private committing: Promise<void> | null = null;
   private readonly listeners: CommitListener[] = [];
-  private offset = 0;
   private readonly defer: (fn: () => void) => void;
 
   constructor(
@@ -115,8 +109,7 @@ export class EffectStream {
       this.options.abort(`log write failed: ${(e as Error).message}`);
       throw e;
     }
-    this.offset += effects.length;
-    const batch: CommittedBatch = { effects, offset: this.offset };
+    const batch: CommittedBatch = { effects };
     for (const listener of this.listeners) listener(batch);
   }
 
