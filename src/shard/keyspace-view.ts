@@ -50,10 +50,10 @@ export class CallViews {
   private readonly at: Array<[number, number, string]> = [];
   epoch = 0;
 
-  /** The call's ops with the wrappers taken off (null: none wrapped, the ops as they are). */
-  static unwrap(ops: ShardOp[]): { ops: ShardOp[]; views: CallViews | null } {
-    // Every call passes here: no allocation unless the router wrapped something.
-    if (!ops.some((op) => op.kind === "exec" && op.batch.some((argv) => argv[0] === VIEW))) return { ops, views: null };
+  /** The call's ops with the wrappers taken off; null when none is wrapped (the ops stand as they are). */
+  static unwrap(ops: ShardOp[]): { ops: ShardOp[]; views: CallViews } | null {
+    // Every call passes here: a plain scan, no allocation unless the router wrapped something.
+    if (!hasWrapped(ops)) return null;
     let views: CallViews | null = null;
     const out = ops.map((op, i) => {
       if (op.kind !== "exec" || !op.batch.some((argv) => argv[0] === VIEW)) return op;
@@ -65,7 +65,7 @@ export class CallViews {
       });
       return { ...op, batch };
     });
-    return { ops: out, views };
+    return { ops: out, views: views! };
   }
 
   /** Whether the call holds a DBSIZE or KEYS the source must complete with the target's keys. */
@@ -118,6 +118,14 @@ export class CallViews {
       if (!isError(replies[j])) replies[j] = [this.epoch, replies[j]];
     }
   }
+}
+
+function hasWrapped(ops: ShardOp[]): boolean {
+  for (const op of ops) {
+    if (op.kind !== "exec") continue;
+    for (const argv of op.batch) if (argv[0] === VIEW) return true;
+  }
+  return false;
 }
 
 /** This shard's migrating slots by target group. */

@@ -114,8 +114,8 @@ interface Peer {
   shippedAt: number;
   /** A paced pump is scheduled. */
   paced: boolean;
-  /** Refused as stale by a replica that knows no newer epoch: not tried again before this time. */
-  refusedUntil: number;
+  /** Refused as stale by a replica that knows no newer epoch: not tried again until RETRY_MS has passed. */
+  refused: boolean;
   /** The slot config the replica answered a message carrying (null: none, or not known to have arrived). */
   slotsSent: ShardSlotConfig | null;
 }
@@ -200,8 +200,8 @@ export class ReplicationSource {
       if (name === self) continue;
       // A new config: a replica that refused the old one may take this one (no wait).
       const known = this.peers.get(name);
-      if (known) known.refusedUntil = 0;
-      next.set(name, known ?? { name, position: UNKNOWN, acked: -1, lastAckAt: -1, online: false, running: false, fullSyncs: 0, link: null, shippedAt: 0, paced: false, refusedUntil: 0, slotsSent: null });
+      if (known) known.refused = false;
+      next.set(name, known ?? { name, position: UNKNOWN, acked: -1, lastAckAt: -1, online: false, running: false, fullSyncs: 0, link: null, shippedAt: 0, paced: false, refused: false, slotsSent: null });
     }
     this.peers = next;
     for (const p of this.peers.values()) this.pump(p);
@@ -219,7 +219,7 @@ export class ReplicationSource {
     const p = this.peers.get(name);
     if (!p) return;
     p.position = UNKNOWN;
-    p.refusedUntil = 0;
+    p.refused = false;
     p.slotsSent = null;
     this.pump(p);
   }
@@ -334,17 +334,12 @@ export class ReplicationSource {
   /** Feeds one replica until it has everything; one loop per replica at a time. */
   private pump(p: Peer): void {
     if (p.running || !this.config || this.peers.get(p.name) !== p) return;
-    if (p.position >= this.offset || this.host.now() < p.refusedUntil) return;
+    if (p.position >= this.offset || p.refused) return;
     const wait = this.pacedWait(p);
     if (wait > 0) {
       if (!p.paced) {
         p.paced = true;
-        const later = () => {
-          p.paced = false;
-          this.pump(p);
-        };
-        if (this.host.later) this.host.later(later, wait);
-        else setTimeout(later, wait);
+        this.retryLater(p, wait, () => (p.paced = false));
       }
       return;
     }
@@ -393,6 +388,7 @@ export class ReplicationSource {
     }
   }
 
+  /** Pumps `p` again after `ms` (`first` runs before: the wait it ends). */
   private retryLater(p: Peer, ms: number, first?: () => void): void {
     const retry = () => {
       first?.();
@@ -420,9 +416,8 @@ export class ReplicationSource {
       // end, and on one workerd thread it starves every other request.
       if (this.config) {
         p.position = UNKNOWN;
-        p.refusedUntil = this.host.now() + RETRY_MS;
-        // The timer lifts the wait itself (a clock that has not quite reached it must not strand the replica).
-        this.retryLater(p, RETRY_MS, () => (p.refusedUntil = 0));
+        p.refused = true;
+        this.retryLater(p, RETRY_MS, () => (p.refused = false));
       }
       return false;
     }

@@ -170,7 +170,9 @@ export class Shard extends DurableObject<Env> {
    */
   async run(wrapped: ShardOp[], route?: RouteInfo): Promise<ShardResult[] | StaleRoute> {
     // Exact DBSIZE / KEYS while slots move (src/shard/keyspace-view.ts): the router's wrapped commands.
-    const { ops, views } = CallViews.unwrap(wrapped);
+    const unwrapped = CallViews.unwrap(wrapped);
+    const ops = unwrapped === null ? wrapped : unwrapped.ops;
+    const views = unwrapped === null ? null : unwrapped.views;
     const results = await this.runCall(ops, route, views);
     if (views !== null && !isStaleRoute(results)) views.wrap(results);
     // Read-your-writes (HTTP upstash-sync-token): "offset" ops answer the offset this call's commit reached.
@@ -204,24 +206,17 @@ export class Shard extends DurableObject<Env> {
   }
 
   private async runOps(ops: ShardOp[], views: CallViews | null = null): Promise<ShardResult[]> {
-    const refusal = this.persistence.refusal;
-    const runNow = (): ShardResult[] => {
-      const results = refusal === null ? this.core.run(ops) : ops.map((op) => (op.kind === "exec" || op.kind === "transaction" ? refused(op, refusal) : this.core.run([op])[0]));
-      if (this.migration) hideImporting(this.migration, ops, results);
-      if (views !== null) views.epoch = this.migration?.slots.epoch ?? 0;
-      return results;
-    };
     const migration = this.migration;
     // Exact DBSIZE / KEYS on a source (src/shard/keyspace-view.ts): run and complete them
     // with the targets' keys of the migrating slots with no batch in between.
     const results =
-      views !== null && views.countsKeys && migration !== null && migration.slots.migratingCount > 0 && refusal === null
+      views !== null && views.countsKeys && migration !== null && migration.slots.migratingCount > 0 && this.persistence.refusal === null
         ? await this.ctx.blockConcurrencyWhile(async () => {
-            const r = runNow();
+            const r = this.runNow(ops, views);
             await views.addMovedKeys(migration.slots, ops, r, (group, slots, pattern) => this.askTarget(group, slots, pattern));
             return r;
           })
-        : runNow();
+        : this.runNow(ops, views);
     // SAVE, BGSAVE, DEBUG RELOAD… act now that the call's effects are all known.
     this.persistence.afterBatch();
     this.afterWrite();
@@ -229,6 +224,15 @@ export class Shard extends DurableObject<Env> {
     // The only call of its turn (one connection, pipelined): commit now, no timer turn.
     // Calls arriving together (many connections): one group commit on the next turn.
     await this.effects.commit(COMMIT_AT_END && this.firstOfTurn());
+    return results;
+  }
+
+  /** Runs the ops now (refused when storage is damaged), hiding importing keys; notes the slot epoch for wrapped answers. */
+  private runNow(ops: ShardOp[], views: CallViews | null): ShardResult[] {
+    const refusal = this.persistence.refusal;
+    const results = refusal === null ? this.core.run(ops) : ops.map((op) => (op.kind === "exec" || op.kind === "transaction" ? refused(op, refusal) : this.core.run([op])[0]));
+    if (this.migration) hideImporting(this.migration, ops, results);
+    if (views !== null) views.epoch = this.migration?.slots.epoch ?? 0;
     return results;
   }
 
