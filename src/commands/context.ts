@@ -27,6 +27,16 @@ export interface Limits {
   readonly maxReplyBytes?: number;
 }
 
+/** Which shard an executor is, and which slots it owns (a shard's; null: every slot). */
+export interface SlotOwner {
+  readonly shard: number;
+  /** The slot config's epoch (what a MOVED refusal carries). */
+  readonly epoch: number;
+  owns(slot: number): boolean;
+  /** How SCAN in hash-slot order treats `slot` here: SCAN_SERVE, SCAN_WHOLE or SCAN_AWAY (src/engine/keyspace.ts). */
+  scanRole(slot: number): number;
+}
+
 export interface ExecContext {
   readonly db: Keyspace;
   /** Milliseconds since the epoch, fixed for the whole command (Redis caches it too). */
@@ -52,6 +62,8 @@ export interface ExecContext {
   readonly debug: DebugControl;
   /** The shard's replication role, for INFO replication and ROLE (src/shard/replication.ts). */
   readonly replication: ReplicationView;
+  /** Which slots this shard serves (null: a plain keyspace, every slot): SCAN walks hash slots by it. */
+  readonly slotOwner: SlotOwner | null;
   /**
    * Runs a command a script calls (redis.call, src/commands/scripting.ts) with Redis's
    * checks for script calls; its effects are logged as its own, in the script's batch.

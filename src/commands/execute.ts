@@ -44,7 +44,9 @@ import { toRdbValue } from "../engine/rdb/values";
 import { error, type ErrorReply, type Reply } from "../protocol/reply";
 import { bytesToBinary } from "../util/binary";
 import { keySlot } from "../util/keyslot";
-import { MEMORY_ONLY, NO_SHARD, STANDALONE, WouldBlock, type DebugControl, type ExecContext, type Limits, type Persistence, type ReplicationView, type ScriptCallRules } from "./context";
+import { MEMORY_ONLY, NO_SHARD, STANDALONE, WouldBlock, type DebugControl, type ExecContext, type Limits, type Persistence, type ReplicationView, type ScriptCallRules, type SlotOwner } from "./context";
+
+export type { SlotOwner };
 import { CommandError, ERR_OOM, ERR_ROUTER_COMMAND_FROM_SCRIPT, errSlotNotOwned, errUnknownCommand, errWrongArity } from "./errors";
 import {
   CommandReplyBudget,
@@ -66,12 +68,6 @@ export const DEFAULT_LIMITS: Limits = { maxValueBytes: 2 ** 29 - 24 };
 
 /** Re-exported for the tests that read it here (it lives in errors.ts). */
 export { ERR_OOM };
-
-/** Which shard this executor is, and which slots it owns (a shard's; null: every slot). */
-export interface SlotOwner {
-  readonly shard: number;
-  owns(slot: number): boolean;
-}
 
 export interface BatchResult {
   replies: Reply[];
@@ -162,6 +158,9 @@ export class Executor {
       },
       get replication() {
         return self.replication;
+      },
+      get slotOwner() {
+        return self.replaying ? null : self.slotOwner;
       },
       callFromScript: (argv, rules) => self.callFromScript(argv, rules),
     };

@@ -13,6 +13,12 @@
  * scan is returned exactly once however the keyspace changes) with two columns of its
  * own: the value and the access clock.
  *
+ * Every key also sits in its Redis Cluster hash slot's set (src/engine/hash-slot-index.ts),
+ * so one slot's keys are found without a walk over all of them: SCAN pages in hash-slot
+ * order (`scanHashSlots`), and live migration moves a slot's keys (`keysInHashSlot`).
+ * Sequence numbers start at a random point per keyspace, so a SCAN position handed out by
+ * another shard, or before a restart, is recognised as not this keyspace's.
+ *
  * Keys with a TTL also sit in an expiry heap (earliest first), so the shard's alarm can
  * delete keys as they expire (active expiry) without scanning, and always knows the next
  * expiry time. Entries made stale by a changed or removed TTL are skipped when reached.
@@ -45,6 +51,8 @@ import { EXPIRE_ENTRY_BYTES, KEY_ENTRY_BYTES, stringBytes } from "./memory";
 import { initialAccess, isLfu, touchedAccess } from "./access-clock";
 import { defaultSettings, type EngineSettings } from "./settings";
 import { SlotTable } from "./slot-table";
+import { encodeSlotCursor, HashSlotIndex, MAX_SLOT_POSITION } from "./hash-slot-index";
+import { SLOTS } from "../util/keyslot";
 import { KeyspaceNotifier, NOTIFY_EVICTED, NOTIFY_EXPIRED, NOTIFY_HASH } from "./notify";
 
 type RedisType = "string" | "list" | "hash" | "set" | "zset";
@@ -84,10 +92,30 @@ type EvictListener = (key: string) => void;
 /** Called when lazy or active expiry removes elements (hash fields), so it is logged as HDEL. */
 type ExpireFieldsListener = (key: string, fields: string[]) => void;
 
+/** How a SCAN in hash-slot order treats a slot on this shard (the shard's slot state decides). */
+export const SCAN_SERVE = 0;
+/** A slot this shard answers for only whole and alone on a page (a slot it is migrating out). */
+export const SCAN_WHOLE = 1;
+/** A slot another group answers for. */
+export const SCAN_AWAY = 2;
+
+/** A large slot is walked in at most about this many SCAN pages, whatever COUNT says. */
+const MAX_PAGES_PER_SLOT = 32;
+
 export class Keyspace extends SlotTable {
   /** Per slot (see SlotTable): the key's value (undefined for a hole) and its access clock. */
   private readonly slotValue: (Value | undefined)[] = [];
   private readonly slotAccess: number[] = [];
+  /** Keys by hash slot (see header). */
+  private readonly hashSlots = new HashSlotIndex();
+  /** The first sequence number this keyspace handed out (random, below MAX_SLOT_POSITION / 2). */
+  private readonly firstSequence: number;
+
+  constructor() {
+    const first = 1 + Math.floor(Math.random() * (MAX_SLOT_POSITION / 2));
+    super(first);
+    this.firstSequence = first;
+  }
 
   /** Absolute expiry time in ms for keys that have a TTL (Redis's `expires` dict). */
   private readonly expires = new Map<string, number>();
@@ -318,6 +346,7 @@ export class Keyspace extends SlotTable {
       if (this.newKeyGuard !== null) this.newKeyGuard(key);
       if (this.settings.notifyKeyspaceEvents !== 0) this.notifier.created(key);
       slot = this.insertSlot(key);
+      this.hashSlots.add(key);
       this.slotValue[slot] = value;
       this.slotAccess[slot] = initialAccess(this.nowMs, this.settings);
       this.used += KEY_ENTRY_BYTES + stringBytes(key);
@@ -342,6 +371,7 @@ export class Keyspace extends SlotTable {
     this.dropExpire(key);
     if (this.subexpires.size !== 0) this.indexElementExpiry(key, undefined);
     this.removeSlot(key);
+    this.hashSlots.remove(key);
     this.changed(key);
     return true;
   }
@@ -389,6 +419,7 @@ export class Keyspace extends SlotTable {
     // As Redis 7.0's touchAllWatchedKeysInDb: only watched keys that existed are touched.
     for (const [key, w] of this.watched) if (this.slotOf(key) !== undefined) w[0] = ++this.watchClock;
     this.clearSlots();
+    this.hashSlots.clear();
     this.expires.clear();
     this.heap = new ExpiryHeap();
     this.subexpires.clear();
@@ -564,6 +595,78 @@ export class Keyspace extends SlotTable {
     // Expired keys are deleted after the walk, which must not change the slots.
     const keys = seen.filter((key) => !this.expireIfDue(key));
     return { cursor: next, keys };
+  }
+
+  /**
+   * One SCAN step in hash-slot order (the deployment-wide SCAN: the router sends it to the
+   * group serving the cursor's slot, src/router/dispatch.ts). From `from` at `position`,
+   * walks consecutive slots that `role` says this shard serves, taking about `count` keys,
+   * and returns them with the cursor to continue from (src/engine/hash-slot-index.ts):
+   *   - it stops before a slot it does not serve, so the next call goes to that slot's group;
+   *   - a slot started on a page is finished on it, except a slot holding more keys than the
+   *     page takes (at least 1/MAX_PAGES_PER_SLOT of it per page), continued at a position;
+   *     a position from another shard or an earlier life of this one restarts the slot
+   *     (its keys may then be returned twice, as Redis allows; none is missed);
+   *   - a SCAN_WHOLE slot at `from` is the page's only slot, all its keys (the shard adds
+   *     the keys already moved out of it: src/shard/keyspace-view.ts); one met later ends the page.
+   * A key present for the whole walk is returned once, whichever groups its slot moves between.
+   * The caller answers for a SCAN_AWAY `from` (the router re-routes it). Expired keys are skipped (and deleted).
+   */
+  scanHashSlots(from: number, position: number, count: number, role: (slot: number) => number): { cursor: string; keys: string[] } {
+    const seen: string[] = [];
+    let next = SLOTS;
+    let nextPosition = 0;
+    if (from < SLOTS && role(from) === SCAN_WHOLE) {
+      for (const key of this.hashSlots.keys(from)) seen.push(key);
+      next = from + 1;
+    } else {
+      let budget = Math.max(1, count);
+      // A position is used only if this keyspace can have handed it out.
+      const start = position >= this.firstSequence && position <= this.sequenceLimit ? position : 0;
+      for (let s = from; s < SLOTS; s++) {
+        if (role(s) !== SCAN_SERVE) {
+          next = s;
+          break;
+        }
+        const n = this.hashSlots.count(s);
+        if (n === 0) continue;
+        const take = Math.max(budget, Math.ceil(n / MAX_PAGES_PER_SLOT));
+        let taken = 0;
+        let cut = 0;
+        for (const key of this.hashSlots.keys(s)) {
+          if (s === from && start > 0 && this.sequenceOf(key)! < start) continue;
+          if (taken === take) {
+            cut = this.sequenceOf(key)!;
+            break;
+          }
+          seen.push(key);
+          taken++;
+        }
+        if (cut > 0) {
+          next = s;
+          nextPosition = cut;
+          break;
+        }
+        budget -= taken;
+        if (budget <= 0) {
+          next = s + 1;
+          break;
+        }
+      }
+    }
+    // Expired keys are deleted after the walk, which must not change the slot sets.
+    const keys = seen.filter((key) => !this.expireIfDue(key));
+    return { cursor: encodeSlotCursor(next, nextPosition), keys };
+  }
+
+  /** The keys held in hash slot `slot` (expired ones not yet deleted included); do not change the keyspace while iterating. */
+  keysInHashSlot(slot: number): Iterable<string> {
+    return this.hashSlots.keys(slot);
+  }
+
+  /** How many keys hash slot `slot` holds (expired ones not yet deleted included). */
+  countInHashSlot(slot: number): number {
+    return this.hashSlots.count(slot);
   }
 
   /**

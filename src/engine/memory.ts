@@ -37,13 +37,15 @@ export function stringBytes(s: string): number {
 // --- the keyspace's own structures ---------------------------------------------------
 
 /**
- * Per key, beyond its name and value strings: the key → slot Map entry and the key's
- * slot in the four parallel slot arrays (name, value, SCAN sequence, access clock) of the
- * Keyspace. Measured: 38.4 bytes/key (33.7–43.6 over fills), rounded up. With it, 1M
- * keys of 16-byte names and 8-byte values are accounted 87.0 bytes/key for a measured
- * 86.4 (81.7–91.5 over fills); redis-server's used_memory for the same is 104.4.
+ * Per key, beyond its name and value strings: the key → slot Map entry, the key's slot in
+ * the four parallel slot arrays (name, value, SCAN sequence, access clock) of the
+ * Keyspace, and its entry in its hash slot's Set (src/engine/hash-slot-index.ts, about
+ * 19 bytes of it with the Sets themselves). Measured: 57.95 bytes/key (51.4–63.4 over
+ * fills), rounded up. With it, 1M keys of 16-byte names and 8-byte values are accounted
+ * 106 bytes/key for a measured 106 (99.5–111.4 over fills); redis-server's used_memory
+ * for the same is 104.4.
  */
-export const KEY_ENTRY_BYTES = 39;
+export const KEY_ENTRY_BYTES = 58;
 
 /**
  * Per key with a TTL: its entry in the `expires` Map with the boxed expiry time, and its

@@ -26,7 +26,12 @@ export abstract class SlotTable {
   private readonly names: (string | undefined)[] = [];
   /** Slot → sequence number, strictly increasing with the slot. */
   private readonly seqs: number[] = [];
-  private nextSeq = 1;
+  private nextSeq: number;
+
+  /** `firstSequence`: the first name's sequence number (the keyspace starts at a random one). */
+  constructor(firstSequence = 1) {
+    this.nextSeq = firstSequence;
+  }
 
   /** Live names. */
   get size(): number {

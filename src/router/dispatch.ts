@@ -2,7 +2,8 @@
  * Routing a batch of commands (a pipeline) to the shards: each command, looked up once
  * where it entered the router (`resolveCommand`), is checked (arity, permission by its
  * declaration, CROSSSLOT), placed in its shard's batch — split per shard
- * for MGET/MSET/DEL/…, or sent to every shard for DBSIZE/KEYS/SCAN/… — then every shard's
+ * for MGET/MSET/DEL/…, or sent to every shard for DBSIZE/KEYS/… (SCAN: to the group serving
+ * its cursor's hash slot) — then every shard's
  * batch goes out as ONE call, all shards in parallel, and the replies are merged and put
  * back in request order. The shards are reached through `ShardPool`, so this runs in Node
  * tests against in-memory shards as well as in the Worker against Durable Objects.
@@ -16,7 +17,8 @@ import { arityOk, commandKeys, hasRouterFlag, keyIndexes, lookupCommand, type Co
 import { error, isError, OK, type Reply } from "../protocol/reply";
 import type { WatchedKey } from "../shard/core";
 import { infoReply } from "./info";
-import { keySlot } from "../util/keyslot";
+import { keySlot, SLOTS } from "../util/keyslot";
+import { decodeSlotCursor } from "../engine/hash-slot-index";
 import type { Access } from "./auth";
 import type { SlotMap } from "./slots";
 import { followBlockingRedirect, followRedirects } from "./redirect";
@@ -152,7 +154,7 @@ interface Part {
 type Plan =
   | { kind: "reply"; reply: Reply | Promise<Reply> }
   | { kind: "shard"; part: Part }
-  | { kind: "merge"; spec: CommandSpec; argv: string[]; parts: Part[]; size: number; scanShard?: number; viewEpoch?: number };
+  | { kind: "merge"; spec: CommandSpec; argv: string[]; parts: Part[]; size: number; viewEpoch?: number };
 
 class BatchBuilder {
   readonly batches: string[][][];
@@ -202,18 +204,18 @@ function planCommand(pool: ShardPool, b: BatchBuilder, spec: CommandSpec, argv: 
       return { kind: "merge", spec, argv, parts, size: idx.length };
     }
     case "fanout-scan": {
-      // The router's cursor encodes the shard: cursor = inner * shards + shard. It is read
-      // first, as Redis reads it; the shard then checks the options.
+      // The cursor walks hash slots (src/engine/hash-slot-index.ts): the call goes to the group
+      // serving its slot, which answers the next cursor itself. It is read first, as Redis
+      // reads it; the shard then checks the options. Wrapped like DBSIZE while slots may move:
+      // a source answers for a migrating slot whole, the keys it moved included.
       let cursor: bigint;
       try {
         cursor = scanCursorOrReply(argv[1]);
       } catch (e) {
         return { kind: "reply", reply: commandErrorReply(e) };
       }
-      const shard = Number(cursor % BigInt(shards));
-      const inner = cursor / BigInt(shards);
-      const part = b.add(shard, [argv[0], String(inner), ...argv.slice(2)]);
-      return { kind: "merge", spec, argv, parts: [part], size: 0, scanShard: shard };
+      const shard = pool.slots.shardOfSlot(Math.min(decodeSlotCursor(cursor).slot, SLOTS - 1));
+      return { kind: "shard", part: b.add(shard, pool.freshSlots !== undefined ? viewArgv(argv) : argv) };
     }
     default: {
       // Live resharding: DBSIZE / KEYS answered with each group's slot epoch (src/router/keyspace-view.ts).
@@ -252,14 +254,6 @@ function mergeParts(plan: Extract<Plan, { kind: "merge" }>, results: Reply[][], 
     case "fanout-random": {
       const found = replies.filter((r) => r !== null);
       return found.length ? found[Math.floor(Math.random() * found.length)] : null;
-    }
-    case "fanout-scan": {
-      const [innerNext, keys] = replies[0] as [string, Reply[]];
-      const shard = plan.scanShard!;
-      let next: bigint;
-      if (innerNext === "0") next = shard + 1 >= shards ? 0n : BigInt(shard + 1);
-      else next = BigInt(innerNext) * BigInt(shards) + BigInt(shard);
-      return [String(next), keys];
     }
     case "fanout-min":
       return replies.reduce((min, r) => (Number(r) < Number(min) ? r : min));

@@ -1,5 +1,5 @@
 /**
- * Exact DBSIZE and KEYS while slots move (issue 13, exact-counts): the shard's half.
+ * Exact DBSIZE, KEYS and SCAN while slots move (issue 13): the shard's half.
  *
  * The router asks every group for DBSIZE / KEYS; during a move a key of a migrating slot is
  * on the source (not moved yet) or on the target (moved, or created there through ASK), and
@@ -17,14 +17,23 @@
  * can send it, the router's command table does not know it); the shard runs the inner
  * command as usual and answers `[epoch, reply]` (an error — a refusal the router follows,
  * a failure — unwrapped).
+ *
+ * SCAN walks hash slots in order, one group's page at a time (Keyspace.scanHashSlots), so a
+ * page covers whole slots and needs no epoch: the only page that must reach another group is
+ * one of a slot its source is migrating, which that page holds alone. The source completes
+ * it here, as DBSIZE, with the target's keys of the slot (or all of them, when the target
+ * owns the slot already and the router's map had not caught up).
  */
 import type { Keyspace } from "../engine/keyspace";
 import { boundedMatcher } from "../commands/work-bound";
 import { error, isError, type Reply } from "../protocol/reply";
-import { keySlot, SLOTS } from "../util/keyslot";
+import { SLOTS } from "../util/keyslot";
+import { decodeSlotCursor } from "../engine/hash-slot-index";
+import { parseScanOptions, scanCursorOrReply } from "../commands/args";
+import { scanFilter } from "../commands/keys";
 import { withTimeout } from "../util/async";
 import type { ShardOp, ShardResult } from "./core";
-import { IMPORTING, MIGRATING, type SlotState } from "./slot-state";
+import { IMPORTING, MIGRATING, OWNED, type SlotState } from "./slot-state";
 
 /**
  * Longest a call's DBSIZE / KEYS wait for the targets, all of them together: the source holds
@@ -41,8 +50,23 @@ export interface ImportedKeys {
   readonly keys: string[] | null;
 }
 
+/** What a source asks its target for: DBSIZE counts, KEYS lists (by pattern), SCAN lists (by pattern and type). */
+export interface MovedKeysQuery {
+  /** List the keys (KEYS, SCAN), or only count them (DBSIZE). */
+  readonly list: boolean;
+  readonly pattern: string | null;
+  readonly type: string | null;
+  /**
+   * SCAN: the slot's keys also when the target owns it already. A SCAN page is one group's
+   * answer, routed by a map that may predate the chunk's finish (the source is still
+   * migrating until its release): every key has moved by then, so the target's are all of
+   * them. (DBSIZE / KEYS count an owned slot in the target's own answer, so never here.)
+   */
+  readonly owned: boolean;
+}
+
 /** Asks group `group`'s primary for its keys of `slots` imported from this shard's group. */
-export type AskTarget = (group: number, slots: number[], pattern: string | null) => Promise<ImportedKeys>;
+export type AskTarget = (group: number, slots: number[], query: MovedKeysQuery) => Promise<ImportedKeys>;
 
 /** The wrapped commands of one `Shard.run` call: where they are, and the epoch they were answered at. */
 export class CallViews {
@@ -68,9 +92,9 @@ export class CallViews {
     return { ops: out, views: views! };
   }
 
-  /** Whether the call holds a DBSIZE or KEYS the source must complete with the target's keys. */
+  /** Whether the call holds a DBSIZE, KEYS or SCAN the source may have to complete with the target's keys. */
   get countsKeys(): boolean {
-    return this.at.some(([, , name]) => name === "dbsize" || name === "keys");
+    return this.at.some(([, , name]) => name === "dbsize" || name === "keys" || name === "scan");
   }
 
   /**
@@ -86,21 +110,31 @@ export class CallViews {
     // DBSIZE / KEYS the call holds.
     const deadline = Date.now() + MOVED_KEYS_BUDGET_MS;
     const asked = new Map<string, Promise<ImportedKeys>>();
-    const askOnce = (group: number, slots: number[], pattern: string | null): Promise<ImportedKeys> => {
-      const key = `${group} ${pattern ?? ""}`;
+    const askOnce = (group: number, slots: number[], query: MovedKeysQuery): Promise<ImportedKeys> => {
+      const key = JSON.stringify([group, slots.length === 1 ? slots[0] : -1, query]);
       let answer = asked.get(key);
-      if (answer === undefined) asked.set(key, (answer = withTimeout(ask(group, slots, pattern), Math.max(0, deadline - Date.now()), `group ${group}`)));
+      if (answer === undefined) asked.set(key, (answer = withTimeout(ask(group, slots, query), Math.max(0, deadline - Date.now()), `group ${group}`)));
       return answer;
     };
     for (const [i, j, name] of this.at) {
-      if (name !== "dbsize" && name !== "keys") continue;
       const replies = results[i] as Reply[];
       const reply = replies[j];
       if (isError(reply)) continue;
       const argv = (ops[i] as Extract<ShardOp, { kind: "exec" }>).batch[j];
       try {
+        if (name === "scan") {
+          // A page that started at a migrating slot holds that slot alone (Keyspace.scanHashSlots).
+          const { slot } = decodeSlotCursor(scanCursorOrReply(argv[1]));
+          if (slot >= SLOTS || state.state[slot] !== MIGRATING) continue;
+          const { pattern, type } = parseScanOptions(argv, 2, true);
+          const moved = await askOnce(state.peer[slot], [slot], { list: true, pattern, type, owned: true });
+          const [cursor, keys] = reply as [string, string[]];
+          replies[j] = [cursor, [...keys, ...(moved.keys ?? [])]];
+          continue;
+        }
+        if (name !== "dbsize" && name !== "keys") continue;
         for (const [group, slots] of byTarget) {
-          const moved = await askOnce(group, slots, name === "keys" ? argv[1] : null);
+          const moved = await askOnce(group, slots, { list: name === "keys", pattern: name === "keys" ? argv[1] : null, type: null, owned: false });
           if (name === "dbsize") replies[j] = Number(replies[j]) + moved.count;
           else replies[j] = [...(replies[j] as Reply[]), ...(moved.keys ?? [])];
         }
@@ -110,9 +144,10 @@ export class CallViews {
     }
   }
 
-  /** Wraps each answer as `[epoch, reply]` (errors stay bare: refusals are followed, failures shown). */
+  /** Wraps each DBSIZE / KEYS answer as `[epoch, reply]` (errors stay bare: refusals are followed, failures shown; SCAN needs no epoch). */
   wrap(results: ShardResult[]): void {
-    for (const [i, j] of this.at) {
+    for (const [i, j, name] of this.at) {
+      if (name === "scan") continue;
       const replies = results[i] as Reply[] | null;
       if (!Array.isArray(replies)) continue;
       if (!isError(replies[j])) replies[j] = [this.epoch, replies[j]];
@@ -144,21 +179,24 @@ function migratingByTarget(state: SlotState): Map<number, number[]> {
 /**
  * Target: its keys of `slots` that it imports from group `from` — the ones it leaves out of
  * its own DBSIZE / KEYS — counted as DBSIZE counts (expired, not yet deleted, included), and
- * listed as KEYS lists (matching `pattern`, expired ones left out) when a pattern is given.
+ * listed when asked as KEYS lists (matching the pattern, expired ones left out), or as SCAN
+ * does (by pattern and type; slots it owns already included, see MovedKeysQuery.owned).
  */
-export function importedKeys(state: SlotState, db: Keyspace, from: number, slots: number[], pattern: string | null): ImportedKeys {
-  const wanted = new Uint8Array(SLOTS);
-  for (const s of slots) if (state.state[s] === IMPORTING && state.peer[s] === from) wanted[s] = 1;
+export function importedKeys(state: SlotState, db: Keyspace, from: number, slots: number[], query: MovedKeysQuery): ImportedKeys {
   db.now = Date.now();
-  const all = pattern === "*";
-  const matches = pattern === null || all ? null : boundedMatcher(pattern);
+  const all = query.pattern === "*" || query.pattern === null;
+  const matches = all ? null : boundedMatcher(query.pattern!);
   let count = 0;
-  const keys: string[] | null = pattern === null ? null : [];
-  for (const key of db.keys()) {
-    if (!wanted[keySlot(key)]) continue;
-    count++;
-    if (keys === null || (matches !== null && !matches(key))) continue;
-    if (!(db.expireOnRead && db.isExpired(key))) keys.push(key);
+  let keys: string[] | null = query.list ? [] : null;
+  for (const s of slots) {
+    const st = state.state[s];
+    if (!((st === IMPORTING && state.peer[s] === from) || (query.owned && st === OWNED))) continue;
+    for (const key of db.keysInHashSlot(s)) {
+      count++;
+      if (keys === null || (matches !== null && !matches(key))) continue;
+      if (!(db.expireOnRead && db.isExpired(key))) keys.push(key);
+    }
   }
+  if (keys !== null && query.type !== null) keys = scanFilter({ db }, keys, null, query.type);
   return { count, keys };
 }

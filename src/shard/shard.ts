@@ -24,7 +24,7 @@ import { ShardPersistence } from "./persistence";
 import { initialSlotState } from "./slot-owner";
 import { isRedirect, type ShardSlotConfig } from "./slot-state";
 import { SlotMigration, type MigrateResult, type SlotReport } from "./slot-migration";
-import { CallViews, importedKeys, type ImportedKeys } from "./keyspace-view";
+import { CallViews, importedKeys, type ImportedKeys, type MovedKeysQuery } from "./keyspace-view";
 import { groupOfName, isStaleRoute, type GroupConfig, type ShardRoleInfo, type StaleRoute } from "./group";
 import { shardObject } from "./address";
 import { ShardReplication, type ReplicationPeer, type RouteInfo } from "./replication";
@@ -213,7 +213,7 @@ export class Shard extends DurableObject<Env> {
       views !== null && views.countsKeys && migration !== null && migration.slots.migratingCount > 0 && this.persistence.refusal === null
         ? await this.ctx.blockConcurrencyWhile(async () => {
             const r = this.runNow(ops, views);
-            await views.addMovedKeys(migration.slots, ops, r, (group, slots, pattern) => this.askTarget(group, slots, pattern));
+            await views.addMovedKeys(migration.slots, ops, r, (group, slots, query) => this.askTarget(group, slots, query));
             return r;
           })
         : this.runNow(ops, views);
@@ -389,10 +389,10 @@ export class Shard extends DurableObject<Env> {
    * Target: its keys of `slots` imported from group `from` (exact DBSIZE / KEYS, see
    * src/shard/keyspace-view.ts): asked by the source while it holds itself exclusively.
    */
-  async importedKeys(from: number, slots: number[], pattern: string | null): Promise<ImportedKeys> {
+  async importedKeys(from: number, slots: number[], query: MovedKeysQuery): Promise<ImportedKeys> {
     await this.faults.enter();
     this.refuseUnlessPrimary("importedKeys");
-    return importedKeys(this.slotMigration().slots, this.core.db, from, slots, pattern);
+    return importedKeys(this.slotMigration().slots, this.core.db, from, slots, query);
   }
 
   /** Group `group`'s current primary as the monitors know it (`fresh`: ask them again first). */
@@ -403,14 +403,14 @@ export class Shard extends DurableObject<Env> {
   }
 
   /** Source: asks group `group`'s primary (again, refreshed, if that fails) for its keys imported from here. */
-  private async askTarget(group: number, slots: number[], pattern: string | null): Promise<ImportedKeys> {
+  private async askTarget(group: number, slots: number[], query: MovedKeysQuery): Promise<ImportedKeys> {
     const from = this.slotMigration().slots.shard;
     for (let attempt = 0; ; attempt++) {
       const name = await this.groupPrimary(group, attempt > 0);
       await this.faults.leave(name);
       const stub = shardObject<Pick<Shard, "importedKeys">>(this.env, name);
       try {
-        return await withTimeout(stub.importedKeys(from, slots, pattern), IMPORTED_KEYS_MS, `importedKeys ${name}`);
+        return await withTimeout(stub.importedKeys(from, slots, query), IMPORTED_KEYS_MS, `importedKeys ${name}`);
       } catch (e) {
         if (attempt >= 1) throw e;
       }
@@ -500,7 +500,7 @@ export class Shard extends DurableObject<Env> {
   }
 }
 
-/** A call's KEYS/SCAN/DBSIZE replies without keys of slots still being imported (see SlotMigration.hideImporting). */
+/** A call's KEYS/DBSIZE replies without keys of slots still being imported (see SlotMigration.hideImporting). */
 function hideImporting(m: SlotMigration, ops: ShardOp[], results: ShardResult[]): void {
   if (m.slots.importingCount === 0) return;
   ops.forEach((op, i) => {

@@ -17,7 +17,7 @@
  *
  * Why a batch is never lost nor duplicated, whatever is SIGKILLed when:
  *   - the source's copy is authoritative while the source holds the key (the routing gate
- *     serves it there; the target hides importing slots from KEYS/SCAN/DBSIZE);
+ *     serves it there; the target hides importing slots from KEYS/DBSIZE and SCAN);
  *   - the target's copy counts only once the source has deleted its own as part of the move;
  *   - a crash leaves the marker on the source iff the batch's DEL may not have been
  *     logged. Before the source serves anything after a restart (`settle`), it resolves
@@ -340,20 +340,20 @@ export class SlotMigration {
       return { ...r, busyMs: Date.now() - started, clientOps };
     };
     const result = await this.host.exclusive(async () => {
-      const wanted = new Uint8Array(SLOTS);
-      for (const s of slots) wanted[s] = 1;
       const db = this.core.db;
       db.now = Date.now();
       const keys: string[] = [];
       let more = false;
-      for (const key of db.keys()) {
-        if (!wanted[keySlot(key)]) continue;
-        if (db.isExpired(key)) continue;
-        if (keys.length >= maxKeys) {
-          more = true;
-          break;
+      // The slots' own keys (the keyspace's hash-slot index), not a walk over every key.
+      pick: for (const slot of slots) {
+        for (const key of db.keysInHashSlot(slot)) {
+          if (db.isExpired(key)) continue;
+          if (keys.length >= maxKeys) {
+            more = true;
+            break pick;
+          }
+          keys.push(key);
         }
-        keys.push(key);
       }
       if (keys.length === 0) return timed({ moved: 0, bytes: 0, more: false });
       const records: string[][] = [];
@@ -467,7 +467,7 @@ export class SlotMigration {
   }
 
   /**
-   * Hides keys of importing slots from the keyspace-wide commands (KEYS, SCAN, DBSIZE):
+   * Hides keys of importing slots from the keyspace-wide commands (KEYS, DBSIZE):
    * until a slot's move is done its keys count on the source, so none is seen twice.
    */
   hideImporting(argv: string[], reply: Reply): Reply {
@@ -475,10 +475,10 @@ export class SlotMigration {
     const name = argv[0].toLowerCase();
     const visible = (k: Reply) => typeof k !== "string" || this.slots.state[keySlot(k)] !== IMPORTING;
     if (name === "keys" && Array.isArray(reply)) return reply.filter(visible);
-    if (name === "scan" && Array.isArray(reply) && Array.isArray(reply[1])) return [reply[0], reply[1].filter(visible)];
+    // (SCAN never walks an importing slot: Keyspace.scanHashSlots stops before slots not served.)
     if (name === "dbsize" && typeof reply === "number") {
       let hidden = 0;
-      for (const key of this.core.db.keys()) if (this.slots.state[keySlot(key)] === IMPORTING) hidden++;
+      for (const slot of this.slots.slotsIn(IMPORTING)) hidden += this.core.db.countInHashSlot(slot);
       return reply - hidden;
     }
     return reply;

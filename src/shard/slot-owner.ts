@@ -3,8 +3,7 @@
  * the contiguous slot ranges the router splits 16384 slots into (src/router/slots.ts
  * SlotMap.contiguous). The executor refuses a write to a key of any other slot.
  */
-import type { SlotOwner } from "../commands/execute";
-import { SlotMap } from "../router/slots";
+import type { SlotOwner } from "../commands/context";
 import { SlotState } from "./slot-state";
 import { groupOfName } from "./group";
 
@@ -13,9 +12,7 @@ export function contiguousSlotOwner(name: string | undefined, shards: number): S
   const m = /^shard-(\d+)$/.exec(name ?? "");
   if (!m) return null;
   const shard = Number(m[1]);
-  if (shard >= shards) return null;
-  const map = SlotMap.contiguous(shards);
-  return { shard, owns: (slot) => map.shardOfSlot(slot) === shard };
+  return shard >= shards ? null : SlotState.initial(shard, shards);
 }
 
 /**

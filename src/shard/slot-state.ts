@@ -22,9 +22,9 @@
  *     it again to this group once the redirected command has run (see CallOrder).
  * Reads and writes alike; what passes is counted per slot (CLUSTER SLOT-STATS).
  */
-import type { SlotOwner } from "../commands/execute";
+import type { SlotOwner } from "../commands/context";
 import { arityOk, commandKeys, lookupCommand, type CommandSpec } from "../commands/table";
-import type { Keyspace } from "../engine/keyspace";
+import { SCAN_AWAY, SCAN_SERVE, SCAN_WHOLE, type Keyspace } from "../engine/keyspace";
 import { contiguousOwner } from "../monitor/slot-map-data";
 import { error, type ErrorReply, type Reply } from "../protocol/reply";
 import { keySlot, SLOTS } from "../util/keyslot";
@@ -146,6 +146,12 @@ export class SlotState implements SlotOwner {
   /** The executor's creation guard: a key may be created in a slot served here in any way. */
   owns(slot: number): boolean {
     return this.state[slot] !== NOT_OWNED;
+  }
+
+  /** SCAN in hash-slot order: an owned slot is served, a migrating one answered whole (the source counts its moved keys), others are away. */
+  scanRole(slot: number): number {
+    const st = this.state[slot];
+    return st === OWNED ? SCAN_SERVE : st === MIGRATING ? SCAN_WHOLE : SCAN_AWAY;
   }
 
   /** Slots in `state`, ascending. */

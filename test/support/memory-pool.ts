@@ -2,6 +2,7 @@
  * A whole Hotslot cluster in memory for Node tests: one ShardCore per shard behind the
  * router's ShardPool interface, with each shard's effects recorded as its log.
  */
+import { SlotState } from "../../src/shard/slot-state";
 import type { ShardPool } from "../../src/router/dispatch";
 import { SlotMap } from "../../src/router/slots";
 import { ShardCore, type WatchedKey } from "../../src/shard/core";
@@ -20,6 +21,8 @@ export class MemoryPool implements ShardPool {
     this.logs = Array.from({ length: shardCount }, () => []);
     this.calls = new Array(shardCount).fill(0);
     this.shards = this.logs.map((log) => new ShardCore(DEFAULT_LIMITS, (effects) => log.push(...effects), clock));
+    // Each serves its contiguous slots, as a shard Durable Object named "shard-<i>" does (SCAN walks by them).
+    this.shards.forEach((core, i) => (core.executor.slotOwner = SlotState.initial(i, shardCount)));
   }
 
   async exec(shard: number, batch: string[][]): Promise<Reply[]> {

@@ -11,9 +11,12 @@ import { resolveCommand, routeBatch, type ShardPool } from "../../src/router/dis
 import { unwrapViews, viewArgv } from "../../src/router/keyspace-view";
 import { SlotMap } from "../../src/router/slots";
 import { ShardCore, type ShardOp } from "../../src/shard/core";
-import { CallViews, importedKeys } from "../../src/shard/keyspace-view";
+import { CallViews, importedKeys, type MovedKeysQuery } from "../../src/shard/keyspace-view";
 import { SlotState } from "../../src/shard/slot-state";
 import { keySlot } from "../../src/util/keyslot";
+
+const COUNT: MovedKeysQuery = { list: false, pattern: null, type: null, owned: false };
+const list = (pattern: string): MovedKeysQuery => ({ list: true, pattern, type: null, owned: false });
 
 const A = "{a}:1";
 const B = "{a}:2";
@@ -49,12 +52,15 @@ describe("keyspace views (shard)", () => {
   it("a target counts and lists only its keys of slots imported from the asking group", () => {
     const { core, state } = target();
     const slot = keySlot(A);
-    expect(importedKeys(state, core.db, 0, [slot], null)).toEqual({ count: 2, keys: null });
-    expect(importedKeys(state, core.db, 0, [slot], "*").keys!.sort()).toEqual([A, B]);
-    expect(importedKeys(state, core.db, 0, [slot], "*2")).toEqual({ count: 2, keys: [B] });
+    expect(importedKeys(state, core.db, 0, [slot], COUNT)).toEqual({ count: 2, keys: null });
+    expect(importedKeys(state, core.db, 0, [slot], list("*")).keys!.sort()).toEqual([A, B]);
+    expect(importedKeys(state, core.db, 0, [slot], list("*2"))).toEqual({ count: 2, keys: [B] });
     // Another source, or a slot not imported here: nothing.
-    expect(importedKeys(state, core.db, 2, [slot], null).count).toBe(0);
-    expect(importedKeys(state, core.db, 0, [keySlot(OTHER)], null).count).toBe(0);
+    expect(importedKeys(state, core.db, 2, [slot], COUNT).count).toBe(0);
+    expect(importedKeys(state, core.db, 0, [keySlot(OTHER)], COUNT).count).toBe(0);
+    // SCAN's ask also lists a slot the target owns already (the chunk finished), by pattern and type.
+    expect(importedKeys(state, core.db, 0, [keySlot(OTHER)], { list: true, pattern: null, type: "string", owned: true }).keys).toEqual([OTHER]);
+    expect(importedKeys(state, core.db, 0, [slot], { list: true, pattern: null, type: "list", owned: true }).keys).toEqual([]);
   });
 
   it("a source adds its targets' moved keys to DBSIZE and KEYS, or fails them when a target cannot answer", async () => {
@@ -64,13 +70,13 @@ describe("keyspace views (shard)", () => {
     const { core, state } = target();
     const ops: ShardOp[] = [{ kind: "exec", batch: [viewArgv(["DBSIZE"]), viewArgv(["KEYS", "*"])] }];
     const { ops: inner, views } = CallViews.unwrap(ops)!;
-    const asked: Array<[number, number[], string | null]> = [];
+    const asked: Array<[number, number[], MovedKeysQuery]> = [];
     const results: Reply[][] = [[5, ["mine"]]];
-    await views!.addMovedKeys(source, inner, results, async (group, slots, pattern) => {
-      asked.push([group, slots, pattern]);
-      return importedKeys(state, core.db, 0, slots, pattern);
+    await views!.addMovedKeys(source, inner, results, async (group, slots, query) => {
+      asked.push([group, slots, query]);
+      return importedKeys(state, core.db, 0, slots, query);
     });
-    expect(asked).toEqual([[1, [slot], null], [1, [slot], "*"]]);
+    expect(asked).toEqual([[1, [slot], COUNT], [1, [slot], list("*")]]);
     expect(results[0][0]).toBe(7);
     expect((results[0][1] as string[]).sort()).toEqual(["mine", A, B]);
 
@@ -80,6 +86,32 @@ describe("keyspace views (shard)", () => {
     });
     expect(failed[0][0]).toEqual(error("ERR DBSIZE could not count keys already moved: down"));
     expect(failed[0][1]).toEqual(error("ERR KEYS could not count keys already moved: down"));
+  });
+});
+
+describe("SCAN while slots move (shard)", () => {
+  it("a source completes a page of its migrating slot with the target's keys of that slot, and only such a page", async () => {
+    const source = new SlotState(0);
+    const slot = keySlot(A);
+    source.apply({ epoch: 7, owned: [[0, slot - 1]], migrating: [[slot, 1]], importing: [] });
+    const { core, state } = target();
+    const atSlot = String(slot);
+    const ops: ShardOp[] = [{ kind: "exec", batch: [viewArgv(["SCAN", atSlot, "MATCH", "*2"]), viewArgv(["SCAN", "0"])] }];
+    const { ops: inner, views } = CallViews.unwrap(ops)!;
+    expect(views!.countsKeys).toBe(true);
+    const asked: MovedKeysQuery[] = [];
+    const results: Reply[][] = [[[String(slot + 1), []], ["5", ["mine"]]]];
+    await views!.addMovedKeys(source, inner, results, async (_group, slots, query) => {
+      asked.push(query);
+      return importedKeys(state, core.db, 0, slots, query);
+    });
+    // The page of slot 0 onwards is left alone (it stops before the migrating slot).
+    expect(results).toEqual([[[String(slot + 1), [B]], ["5", ["mine"]]]]);
+    expect(asked).toEqual([{ list: true, pattern: "*2", type: null, owned: true }]);
+    // SCAN answers carry no epoch.
+    views!.epoch = 9;
+    views!.wrap(results);
+    expect(results[0][0]).toEqual([String(slot + 1), [B]]);
   });
 });
 

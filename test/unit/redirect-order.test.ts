@@ -21,6 +21,8 @@ class GatedPool extends MemoryPool {
     super(2);
     this.states = this.shards.map((core, g) => {
       const st = SlotState.initial(g, 2);
+      // As in the shard: the gate and the executor's creation guard read the same state.
+      core.executor.slotOwner = st;
       core.slotGate = { check: (argv, asking, order) => st.check(argv, asking, core.db, order), served: () => {} };
       return st;
     });

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { Executor } from "../../src/commands/execute";
 import { error, simple } from "../../src/protocol/reply";
 import { engine } from "../support/engine";
+import { SCAN_AWAY, SCAN_SERVE } from "../../src/engine/keyspace";
 import { SCRIPT_OUT_OF_MEMORY } from "../../src/scripting/memory-budget";
 import { ERR_ROUTER_COMMAND_FROM_SCRIPT } from "../../src/commands/errors";
 
@@ -134,7 +135,7 @@ describe("EVAL", () => {
   it("refuses keys of slots the shard does not own", () => {
     const db = engine().db;
     const ex = new Executor(db);
-    ex.slotOwner = { shard: 0, owns: (slot) => slot < 8192 };
+    ex.slotOwner = { shard: 0, epoch: 0, owns: (slot) => slot < 8192, scanRole: (slot) => (slot < 8192 ? SCAN_SERVE : SCAN_AWAY) };
     // "a" hashes to 15495, "b" to 3300, "c" to 7365.
     expect(ex.runOne(["EVAL", "return redis.pcall('get', 'a')", "0"])).toEqual(error("ERR Script attempted to access a non local key in a cluster node"));
     expect(ex.runOne(["EVAL", "return redis.pcall('set', 'c', 1)", "1", "b"])).toEqual(simple("OK"));
