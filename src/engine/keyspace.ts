@@ -16,8 +16,6 @@
  * Every key also sits in its Redis Cluster hash slot's set (src/engine/hash-slot-index.ts),
  * so one slot's keys are found without a walk over all of them: SCAN pages in hash-slot
  * order (`scanHashSlots`), and live migration moves a slot's keys (`keysInHashSlot`).
- * Sequence numbers start at a random point per keyspace, so a SCAN position handed out by
- * another shard, or before a restart, is recognised as not this keyspace's.
  *
  * Keys with a TTL also sit in an expiry heap (earliest first), so the shard's alarm can
  * delete keys as they expire (active expiry) without scanning, and always knows the next
@@ -51,7 +49,7 @@ import { EXPIRE_ENTRY_BYTES, KEY_ENTRY_BYTES, stringBytes } from "./memory";
 import { initialAccess, isLfu, touchedAccess } from "./access-clock";
 import { defaultSettings, type EngineSettings } from "./settings";
 import { SlotTable } from "./slot-table";
-import { encodeSlotCursor, HashSlotIndex, MAX_SLOT_POSITION } from "./hash-slot-index";
+import { encodeSlotCursor, HashSlotIndex, slotPage } from "./hash-slot-index";
 import { SLOTS } from "../util/keyslot";
 import { KeyspaceNotifier, NOTIFY_EVICTED, NOTIFY_EXPIRED, NOTIFY_HASH } from "./notify";
 
@@ -100,7 +98,7 @@ export const SCAN_WHOLE = 1;
 export const SCAN_AWAY = 2;
 
 /** A large slot is walked in at most about this many SCAN pages, whatever COUNT says. */
-const MAX_PAGES_PER_SLOT = 32;
+export const MAX_PAGES_PER_SLOT = 32;
 
 export class Keyspace extends SlotTable {
   /** Per slot (see SlotTable): the key's value (undefined for a hole) and its access clock. */
@@ -108,14 +106,6 @@ export class Keyspace extends SlotTable {
   private readonly slotAccess: number[] = [];
   /** Keys by hash slot (see header). */
   private readonly hashSlots = new HashSlotIndex();
-  /** The first sequence number this keyspace handed out (random, below MAX_SLOT_POSITION / 2). */
-  private readonly firstSequence: number;
-
-  constructor() {
-    const first = 1 + Math.floor(Math.random() * (MAX_SLOT_POSITION / 2));
-    super(first);
-    this.firstSequence = first;
-  }
 
   /** Absolute expiry time in ms for keys that have a TTL (Redis's `expires` dict). */
   private readonly expires = new Map<string, number>();
@@ -603,26 +593,25 @@ export class Keyspace extends SlotTable {
    * walks consecutive slots that `role` says this shard serves, taking about `count` keys,
    * and returns them with the cursor to continue from (src/engine/hash-slot-index.ts):
    *   - it stops before a slot it does not serve, so the next call goes to that slot's group;
-   *   - a slot started on a page is finished on it, except a slot holding more keys than the
-   *     page takes (at least 1/MAX_PAGES_PER_SLOT of it per page), continued at a position;
-   *     a position from another shard or an earlier life of this one restarts the slot
-   *     (its keys may then be returned twice, as Redis allows; none is missed);
-   *   - a SCAN_WHOLE slot at `from` is the page's only slot, all its keys (the shard adds
-   *     the keys already moved out of it: src/shard/keyspace-view.ts); one met later ends the page.
-   * A key present for the whole walk is returned once, whichever groups its slot moves between.
-   * The caller answers for a SCAN_AWAY `from` (the router re-routes it). Expired keys are skipped (and deleted).
+   *   - a page holds whole slots, except a slot holding more keys than the page has room
+   *     for: it starts a page of its own and is taken by position (at least
+   *     1/MAX_PAGES_PER_SLOT of it per page), the cursor saying where to go on;
+   *   - a SCAN_WHOLE slot at `from` is the page's only slot: all its keys from `position`
+   *     (the shard adds the keys moved out of it, and cuts the page: src/shard/keyspace-view.ts);
+   *     one met later ends the page.
+   * So a key present for the whole walk is returned exactly once, whichever groups its slot
+   * moves between, and whatever restarts. The caller answers for a SCAN_AWAY `from` (the
+   * router re-routes it). Expired keys are skipped (and deleted).
    */
   scanHashSlots(from: number, position: number, count: number, role: (slot: number) => number): { cursor: string; keys: string[] } {
-    const seen: string[] = [];
+    let seen: string[] = [];
     let next = SLOTS;
     let nextPosition = 0;
     if (from < SLOTS && role(from) === SCAN_WHOLE) {
-      for (const key of this.hashSlots.keys(from)) seen.push(key);
+      seen = slotPage(this.hashSlots.keys(from), position, Infinity).keys;
       next = from + 1;
     } else {
       let budget = Math.max(1, count);
-      // A position is used only if this keyspace can have handed it out.
-      const start = position >= this.firstSequence && position <= this.sequenceLimit ? position : 0;
       for (let s = from; s < SLOTS; s++) {
         if (role(s) !== SCAN_SERVE) {
           next = s;
@@ -630,28 +619,26 @@ export class Keyspace extends SlotTable {
         }
         const n = this.hashSlots.count(s);
         if (n === 0) continue;
-        const take = Math.max(budget, Math.ceil(n / MAX_PAGES_PER_SLOT));
-        let taken = 0;
-        let cut = 0;
-        for (const key of this.hashSlots.keys(s)) {
-          if (s === from && start > 0 && this.sequenceOf(key)! < start) continue;
-          if (taken === take) {
-            cut = this.sequenceOf(key)!;
-            break;
-          }
-          seen.push(key);
-          taken++;
-        }
-        if (cut > 0) {
-          next = s;
-          nextPosition = cut;
-          break;
-        }
-        budget -= taken;
-        if (budget <= 0) {
+        const start = s === from ? position : 0;
+        if (start === 0 && n <= budget) {
+          for (const key of this.hashSlots.keys(s)) seen.push(key);
+          budget -= n;
+          if (budget > 0) continue;
           next = s + 1;
           break;
         }
+        // Too large for what is left of the page: it starts the next one.
+        if (seen.length > 0) {
+          next = s;
+          break;
+        }
+        const page = slotPage(this.hashSlots.keys(s), start, Math.max(budget, Math.ceil(n / MAX_PAGES_PER_SLOT)));
+        seen = page.keys;
+        if (page.next > 0) {
+          next = s;
+          nextPosition = page.next;
+        } else next = s + 1;
+        break;
       }
     }
     // Expired keys are deleted after the walk, which must not change the slot sets.

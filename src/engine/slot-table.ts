@@ -26,12 +26,7 @@ export abstract class SlotTable {
   private readonly names: (string | undefined)[] = [];
   /** Slot → sequence number, strictly increasing with the slot. */
   private readonly seqs: number[] = [];
-  private nextSeq: number;
-
-  /** `firstSequence`: the first name's sequence number (the keyspace starts at a random one). */
-  constructor(firstSequence = 1) {
-    this.nextSeq = firstSequence;
-  }
+  private nextSeq = 1;
 
   /** Live names. */
   get size(): number {

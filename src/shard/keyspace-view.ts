@@ -19,16 +19,17 @@
  * a failure — unwrapped).
  *
  * SCAN walks hash slots in order, one group's page at a time (Keyspace.scanHashSlots), so a
- * page covers whole slots and needs no epoch: the only page that must reach another group is
- * one of a slot its source is migrating, which that page holds alone. The source completes
- * it here, as DBSIZE, with the target's keys of the slot (or all of them, when the target
- * owns the slot already and the router's map had not caught up).
+ * page covers whole slots (or a slot from one position to the next) and needs no epoch: the
+ * only page that must reach another group is one of a slot its source is migrating, which
+ * that page holds alone. The source completes it here, as DBSIZE, with the target's keys of
+ * the slot (or all of them, when the target owns the slot already and the router's map had
+ * not caught up), and cuts it by position when it is too large for one page.
  */
-import type { Keyspace } from "../engine/keyspace";
 import { boundedMatcher } from "../commands/work-bound";
 import { error, isError, type Reply } from "../protocol/reply";
 import { SLOTS } from "../util/keyslot";
-import { decodeSlotCursor } from "../engine/hash-slot-index";
+import { decodeSlotCursor, encodeSlotCursor, slotPage, slotPosition } from "../engine/hash-slot-index";
+import { MAX_PAGES_PER_SLOT, type Keyspace } from "../engine/keyspace";
 import { parseScanOptions, scanCursorOrReply } from "../commands/args";
 import { scanFilter } from "../commands/keys";
 import { withTimeout } from "../util/async";
@@ -63,6 +64,8 @@ export interface MovedKeysQuery {
    * them. (DBSIZE / KEYS count an owned slot in the target's own answer, so never here.)
    */
   readonly owned: boolean;
+  /** SCAN: only keys at this position in their slot or after (src/engine/hash-slot-index.ts; 0: all). */
+  readonly position: number;
 }
 
 /** Asks group `group`'s primary for its keys of `slots` imported from this shard's group. */
@@ -124,17 +127,19 @@ export class CallViews {
       try {
         if (name === "scan") {
           // A page that started at a migrating slot holds that slot alone (Keyspace.scanHashSlots).
-          const { slot } = decodeSlotCursor(scanCursorOrReply(argv[1]));
+          const { slot, position } = decodeSlotCursor(scanCursorOrReply(argv[1]));
           if (slot >= SLOTS || state.state[slot] !== MIGRATING) continue;
-          const { pattern, type } = parseScanOptions(argv, 2, true);
-          const moved = await askOnce(state.peer[slot], [slot], { list: true, pattern, type, owned: true });
-          const [cursor, keys] = reply as [string, string[]];
-          replies[j] = [cursor, [...keys, ...(moved.keys ?? [])]];
+          const { count, pattern, type } = parseScanOptions(argv, 2, true);
+          const moved = await askOnce(state.peer[slot], [slot], { list: true, pattern, type, owned: true, position });
+          // Both sides' keys of the slot from `position` on, cut as any slot too large for a page.
+          const both = [...((reply as [string, string[]])[1]), ...(moved.keys ?? [])];
+          const page = slotPage(both, position, Math.max(count, Math.ceil(both.length / MAX_PAGES_PER_SLOT)));
+          replies[j] = [page.next > 0 ? encodeSlotCursor(slot, page.next) : encodeSlotCursor(slot + 1, 0), page.keys];
           continue;
         }
         if (name !== "dbsize" && name !== "keys") continue;
         for (const [group, slots] of byTarget) {
-          const moved = await askOnce(group, slots, { list: name === "keys", pattern: name === "keys" ? argv[1] : null, type: null, owned: false });
+          const moved = await askOnce(group, slots, { list: name === "keys", pattern: name === "keys" ? argv[1] : null, type: null, owned: false, position: 0 });
           if (name === "dbsize") replies[j] = Number(replies[j]) + moved.count;
           else replies[j] = [...(replies[j] as Reply[]), ...(moved.keys ?? [])];
         }
@@ -192,6 +197,7 @@ export function importedKeys(state: SlotState, db: Keyspace, from: number, slots
     const st = state.state[s];
     if (!((st === IMPORTING && state.peer[s] === from) || (query.owned && st === OWNED))) continue;
     for (const key of db.keysInHashSlot(s)) {
+      if (query.position > 0 && slotPosition(key) < query.position) continue;
       count++;
       if (keys === null || (matches !== null && !matches(key))) continue;
       if (!(db.expireOnRead && db.isExpired(key))) keys.push(key);

@@ -15,8 +15,8 @@ import { CallViews, importedKeys, type MovedKeysQuery } from "../../src/shard/ke
 import { SlotState } from "../../src/shard/slot-state";
 import { keySlot } from "../../src/util/keyslot";
 
-const COUNT: MovedKeysQuery = { list: false, pattern: null, type: null, owned: false };
-const list = (pattern: string): MovedKeysQuery => ({ list: true, pattern, type: null, owned: false });
+const COUNT: MovedKeysQuery = { list: false, pattern: null, type: null, owned: false, position: 0 };
+const list = (pattern: string): MovedKeysQuery => ({ list: true, pattern, type: null, owned: false, position: 0 });
 
 const A = "{a}:1";
 const B = "{a}:2";
@@ -59,8 +59,8 @@ describe("keyspace views (shard)", () => {
     expect(importedKeys(state, core.db, 2, [slot], COUNT).count).toBe(0);
     expect(importedKeys(state, core.db, 0, [keySlot(OTHER)], COUNT).count).toBe(0);
     // SCAN's ask also lists a slot the target owns already (the chunk finished), by pattern and type.
-    expect(importedKeys(state, core.db, 0, [keySlot(OTHER)], { list: true, pattern: null, type: "string", owned: true }).keys).toEqual([OTHER]);
-    expect(importedKeys(state, core.db, 0, [slot], { list: true, pattern: null, type: "list", owned: true }).keys).toEqual([]);
+    expect(importedKeys(state, core.db, 0, [keySlot(OTHER)], { list: true, pattern: null, type: "string", owned: true, position: 0 }).keys).toEqual([OTHER]);
+    expect(importedKeys(state, core.db, 0, [slot], { list: true, pattern: null, type: "list", owned: true, position: 0 }).keys).toEqual([]);
   });
 
   it("a source adds its targets' moved keys to DBSIZE and KEYS, or fails them when a target cannot answer", async () => {
@@ -107,7 +107,7 @@ describe("SCAN while slots move (shard)", () => {
     });
     // The page of slot 0 onwards is left alone (it stops before the migrating slot).
     expect(results).toEqual([[[String(slot + 1), [B]], ["5", ["mine"]]]]);
-    expect(asked).toEqual([{ list: true, pattern: "*2", type: null, owned: true }]);
+    expect(asked).toEqual([{ list: true, pattern: "*2", type: null, owned: true, position: 0 }]);
     // SCAN answers carry no epoch.
     views!.epoch = 9;
     views!.wrap(results);
