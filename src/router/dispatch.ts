@@ -271,10 +271,20 @@ function mergeParts(plan: Extract<Plan, { kind: "merge" }>, results: Reply[][], 
   }
 }
 
-/** Whether every command of a batch is a read a replica may serve. */
+/** Whether every command of a batch is a read. */
 function readOnlyBatch(batch: string[][]): boolean {
-  // A wrapped DBSIZE / KEYS (src/router/keyspace-view.ts) is the command it wraps.
+  // A wrapped DBSIZE / KEYS / SCAN (src/router/keyspace-view.ts) is the command it wraps.
   return batch.every((argv) => lookupCommand(argv[0] === VIEW ? argv[1] : argv[0])?.flags.includes("readonly") === true);
+}
+
+/**
+ * Whether a READONLY session's batch may go to a replica: every command a read, and none
+ * a wrapped DBSIZE / KEYS / SCAN. Those are exact while slots move only from primaries:
+ * replicas of different groups lag by different amounts, so a moved key could be counted
+ * by a lagging replica of its source and by its target.
+ */
+function replicaMayServe(batch: string[][]): boolean {
+  return readOnlyBatch(batch) && batch.every((argv) => argv[0] !== VIEW);
 }
 
 /** Calls every shard with a batch, in parallel; a failed call fails that shard's commands. */
@@ -287,7 +297,7 @@ async function sendBatches(pool: ShardPool, batches: string[][][], opts?: RouteO
       if (batch.length === 0) return [];
       try {
         // Replication: a session's reads may go to a replica (READONLY); writes never.
-        if (opts?.replicaReads && pool.execReplica && readOnlyBatch(batch)) return await pool.execReplica(shard, batch);
+        if (opts?.replicaReads && pool.execReplica && replicaMayServe(batch)) return await pool.execReplica(shard, batch);
         if (opts?.wrote && !readOnlyBatch(batch)) opts.wrote(shard);
         return await pool.exec(shard, batch);
       } catch (e) {

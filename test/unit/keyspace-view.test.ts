@@ -157,3 +157,27 @@ describe("keyspace views (router fan-out)", () => {
     expect(keys).toEqual(["k0", "k1"]);
   });
 });
+
+describe("keyspace views (replica reads)", () => {
+  it("a READONLY session's DBSIZE, KEYS and SCAN go to the primaries, its other reads to replicas", async () => {
+    const sent: string[] = [];
+    const pool = {
+      slots: SlotMap.contiguous(2),
+      async freshSlots(): Promise<void> {},
+      async exec(shard: number, batch: string[][]): Promise<Reply[]> {
+        sent.push(`primary ${shard}: ${batch.map((a) => (a[0] === viewArgv([])[0] ? a[1] : a[0])).join(",")}`);
+        return batch.map((argv) => (argv[1] === "DBSIZE" ? [0, 1] : argv[1] === "SCAN" ? ["0", []] : argv[1] === "KEYS" ? [0, []] : null));
+      },
+      async execReplica(shard: number, batch: string[][]): Promise<Reply[]> {
+        sent.push(`replica ${shard}: ${batch.map((a) => a[0]).join(",")}`);
+        return batch.map(() => null);
+      },
+    };
+    const opts = { access: { readOnly: false, debug: false }, runLocal: () => null, replicaReads: true };
+    expect(await routeBatch(pool as unknown as ShardPool, [resolveCommand(["DBSIZE"])], opts)).toEqual([2]);
+    await routeBatch(pool as unknown as ShardPool, [resolveCommand(["SCAN", "0"])], opts);
+    await routeBatch(pool as unknown as ShardPool, [resolveCommand(["KEYS", "*"])], opts);
+    await routeBatch(pool as unknown as ShardPool, [resolveCommand(["GET", "a"])], opts);
+    expect(sent.sort()).toEqual(["primary 0: DBSIZE", "primary 0: KEYS", "primary 0: SCAN", "primary 1: DBSIZE", "primary 1: KEYS", "replica 1: GET"]);
+  });
+});
