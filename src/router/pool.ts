@@ -129,7 +129,8 @@ export class DurableShardPool implements ShardPool {
    * another pick.
    */
   async execReplica(shard: number, batch: string[][]): Promise<Reply[]> {
-    const picked = { name: "" };
+    const picked = this.pickReplica(shard);
+    if (picked === null) return this.exec(shard, batch);
     const first = await this.tryReplica(shard, batch, picked);
     if (Array.isArray(first)) return first;
     // Unreachable, or it knows a newer epoch: this isolate's topology is behind a failover (the
@@ -137,30 +138,33 @@ export class DurableShardPool implements ShardPool {
     // the monitors a refresh asks may answer only after REFRESH_TIMEOUT_MS while they fail the
     // group over (seen: READONLY reads waiting a second in the failover suite).
     if (first === "stale-topology") {
-      const other = await this.tryReplica(shard, batch, undefined, picked.name);
-      if (Array.isArray(other)) return other;
+      const other = this.pickReplica(shard, picked);
+      const second = other === null ? null : await this.tryReplica(shard, batch, other);
+      if (Array.isArray(second)) return second;
     }
     // Refresh the topology and try once more.
     if (first === "stale-topology" && readMonitorConfig(this.env).sentinels > 0 && (await topologyOf(this.env).refresh(this.env).catch(() => false))) {
-      const second = await this.tryReplica(shard, batch);
-      if (Array.isArray(second)) return second;
+      const again = this.pickReplica(shard);
+      const third = again === null ? null : await this.tryReplica(shard, batch, again);
+      if (Array.isArray(third)) return third;
     }
     return this.exec(shard, batch);
   }
 
+  /** One of group `shard`'s replicas at random, other than `avoid` (null: none). */
+  private pickReplica(shard: number, avoid?: string): string | null {
+    const replicas = groupConfigOf(this.env, shard).replicas;
+    const choices = avoid === undefined ? replicas : replicas.filter((r) => r !== avoid);
+    return choices.length === 0 ? null : choices[Math.floor(Math.random() * choices.length)];
+  }
+
   /**
-   * A read-only batch on one replica of group `shard`, picked at random (recorded in
-   * `picked`; not `avoid`): its replies, or why not — "refused" (syncing, behind the
-   * client's offset, or no other replica than `avoid`) or "stale-topology" (unreachable, or
-   * it knows a newer epoch than this isolate).
+   * A read-only batch on replica `name` of group `shard`: its replies, or why not —
+   * "refused" (syncing, behind the client's offset) or "stale-topology" (unreachable, or it
+   * knows a newer epoch than this isolate).
    */
-  private async tryReplica(shard: number, batch: string[][], picked?: { name: string }, avoid?: string): Promise<Reply[] | "refused" | "stale-topology"> {
+  private async tryReplica(shard: number, batch: string[][], name: string): Promise<Reply[] | "refused" | "stale-topology"> {
     const group = groupConfigOf(this.env, shard);
-    if (group.replicas.length === 0) return this.exec(shard, batch);
-    const choices = avoid === undefined ? group.replicas : group.replicas.filter((r) => r !== avoid);
-    if (choices.length === 0) return "refused";
-    const name = choices[Math.floor(Math.random() * choices.length)];
-    if (picked) picked.name = name;
     try {
       const stub = shardObject<{ run(ops: ShardOp[], route: RouteInfo): Promise<ShardResult[] | unknown> }>(this.env, name);
       // Read-your-writes: the replica serves the read only once it has applied what the client has seen.

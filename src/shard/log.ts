@@ -18,6 +18,7 @@
  * from the last complete command, and reported, as Redis's aof-load-truncated does;
  * malformed bytes anywhere are corruption (`LogCorrupt`), and the shard refuses to serve.
  */
+import { addColumnIfMissing } from "./sql-schema";
 import { encodeCommandBinary } from "../protocol/resp";
 import { binaryToBytes, bytesToBinary } from "../util/binary";
 import { ByteBuffer } from "../util/byte-buffer";
@@ -111,13 +112,6 @@ export interface ReplayReport {
   entries: number;
   /** Bytes of a torn last entry that were dropped (0 when the log ended cleanly). */
   tornBytes: number;
-}
-
-/** Adds `column` (a definition: name and type) to `table` when a database from before it lacks it. */
-export function addColumnIfMissing(sql: SqlStorage, table: string, column: string): void {
-  const name = column.split(" ")[0];
-  for (const c of sql.exec<{ name: string }>(`PRAGMA table_info(${table})`)) if (c.name === name) return;
-  sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
 }
 
 export class AppendLog {

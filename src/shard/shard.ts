@@ -34,7 +34,7 @@ import { NotifyPublisher } from "./notify-publisher";
 import { FaultGate, callerOf, type FaultSpec } from "../monitor/faults";
 import { TopologyCache } from "../router/topology";
 import { COORDINATOR_NAME, type SlotCoordinator } from "../monitor/coordinator";
-import { withTimeout } from "../util/async";
+import { withFreshCallee, withTimeout } from "../util/async";
 
 export type { BlockWait, LeaseExpired, ShardOp, ShardResult, WatchedKey };
 
@@ -405,16 +405,15 @@ export class Shard extends DurableObject<Env> {
   /** Source: asks group `group`'s primary (again, refreshed, if that fails) for its keys imported from here. */
   private async askTarget(group: number, slots: number[], query: MovedKeysQuery): Promise<ImportedKeys> {
     const from = this.slotMigration().slots.shard;
-    for (let attempt = 0; ; attempt++) {
-      const name = await this.groupPrimary(group, attempt > 0);
-      await this.faults.leave(name);
-      const stub = shardObject<Pick<Shard, "importedKeys">>(this.env, name);
-      try {
-        return await withTimeout(stub.importedKeys(from, slots, query), IMPORTED_KEYS_MS, `importedKeys ${name}`);
-      } catch (e) {
-        if (attempt >= 1) throw e;
-      }
-    }
+    return withFreshCallee(
+      2,
+      (attempt) => this.groupPrimary(group, attempt > 0),
+      async (name) => {
+        await this.faults.leave(name);
+        const stub = shardObject<Pick<Shard, "importedKeys">>(this.env, name);
+        return withTimeout(stub.importedKeys(from, slots, query), IMPORTED_KEYS_MS, `importedKeys ${name}`);
+      },
+    );
   }
 
   /**

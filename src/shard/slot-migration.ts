@@ -82,6 +82,7 @@
 import { idleMs, isLfu, lfuDecrAndReturn } from "../engine/access-clock";
 import type { Keyspace } from "../engine/keyspace";
 import { isError, type Reply } from "../protocol/reply";
+import { withFreshCallee } from "../util/async";
 import { keySlot, SLOTS } from "../util/keyslot";
 import type { ShardCore } from "./core";
 import { groupOfName } from "./group";
@@ -251,13 +252,11 @@ export class SlotMigration {
     const current = await this.host.currentConfig();
     if (current !== null) await this.configure(current);
     const byTarget = new Map<number, string[]>();
-    for (const key of this.core.db.keys()) {
-      const slot = keySlot(key);
-      if (this.slots.state[slot] !== MIGRATING) continue;
+    for (const slot of this.slots.slotsIn(MIGRATING)) {
       const group = this.slots.peer[slot];
-      const keys = byTarget.get(group);
-      if (keys === undefined) byTarget.set(group, [key]);
-      else keys.push(key);
+      let keys = byTarget.get(group);
+      if (keys === undefined) byTarget.set(group, (keys = []));
+      for (const key of this.core.db.keysInHashSlot(slot)) keys.push(key);
     }
     for (const [group, keys] of byTarget) {
       const target = await this.host.primaryOf(group, false);
@@ -280,15 +279,11 @@ export class SlotMigration {
    * either way (see the header).
    */
   private async rollBack(group: number | null, target: string, keys: string[]): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const name = group === null ? target : attempt === 0 ? target : await this.host.primaryOf(group, true);
-      try {
-        await this.host.target(name).dropKeys(keys, this.host.self);
-        return;
-      } catch (e) {
-        if (group === null || attempt + 1 >= SETTLE_ATTEMPTS) throw e;
-      }
-    }
+    await withFreshCallee(
+      group === null ? 1 : SETTLE_ATTEMPTS,
+      (attempt) => (group === null || attempt === 0 ? target : this.host.primaryOf(group, true)),
+      (name) => this.host.target(name).dropKeys(keys, this.host.self),
+    );
   }
 
   /** The coordinator's push: applied (and persisted) unless older than what is known. */
@@ -435,22 +430,21 @@ export class SlotMigration {
     return replies.reduce<number>((n, r) => n + Number(r), 0);
   }
 
-  /** Per-slot numbers for `slots` (all keys scanned once), with up to `keysOf` keys of the first slot. */
+  /** Per-slot numbers for `slots` (each slot's keys visited once), with up to `keysOf` keys of the first slot. */
   report(slots: number[], keysOf = 0): SlotReport & { keys: string[] } {
-    const index = new Int32Array(SLOTS).fill(-1);
-    slots.forEach((s, i) => (index[s] = i));
     const keyCount = new Array<number>(slots.length).fill(0);
     const bytes = new Array<number>(slots.length).fill(0);
     const keys: string[] = [];
     const db = this.core.db;
     db.now = Date.now();
-    for (const key of db.keys()) {
-      const i = index[keySlot(key)];
-      if (i < 0 || db.isExpired(key)) continue;
-      keyCount[i]++;
-      bytes[i] += db.memoryUsage(key) ?? 0;
-      if (i === 0 && keys.length < keysOf) keys.push(key);
-    }
+    slots.forEach((slot, i) => {
+      for (const key of db.keysInHashSlot(slot)) {
+        if (db.isExpired(key)) continue;
+        keyCount[i]++;
+        bytes[i] += db.memoryUsage(key) ?? 0;
+        if (i === 0 && keys.length < keysOf) keys.push(key);
+      }
+    });
     const c = this.slots.counters;
     const pick = (a: Float64Array) => slots.map((s) => a[s]);
     return {

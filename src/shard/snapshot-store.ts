@@ -13,7 +13,8 @@
  * have NULL there.
  */
 import { crc64, crc64Hex } from "../engine/rdb/crc64";
-import { addColumnIfMissing, type AppendLog } from "./log";
+import type { AppendLog } from "./log";
+import { addColumnIfMissing } from "./sql-schema";
 
 /** Where snapshots and the log live: the Durable Object's storage, or a test double. */
 export interface SnapshotStorage {

@@ -1,7 +1,7 @@
 /**
- * Small promise helpers the monitors and the router's topology code share: wait for every
- * call and keep what answered, and give up on a call after a timeout (a hung callee counts as
- * an unreachable one).
+ * Small promise helpers the monitors, the router's topology code and the shards share: wait
+ * for every call and keep what answered, give up on a call after a timeout (a hung callee
+ * counts as an unreachable one), and retry a call at a callee looked up again each time.
  */
 
 /** Every call's value, or null for those that failed. */
@@ -20,4 +20,20 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what = "call"): Promis
   ]).finally(() => {
     if (timer !== undefined) clearTimeout(timer);
   });
+}
+
+/**
+ * `call` at the callee `calleeFor(attempt)` names, up to `attempts` times (the lookup may
+ * refresh what it knows from the second attempt on: a group's primary after a failover);
+ * the last failure is thrown.
+ */
+export async function withFreshCallee<T>(attempts: number, calleeFor: (attempt: number) => string | Promise<string>, call: (callee: string) => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const callee = await calleeFor(attempt);
+    try {
+      return await call(callee);
+    } catch (e) {
+      if (attempt + 1 >= attempts) throw e;
+    }
+  }
 }
