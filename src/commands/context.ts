@@ -14,7 +14,7 @@
  * `__keyevent@0__:<event>` → key — next to its effects; the shard passes them to the Pub/Sub
  * transport after the batch. They are never logged, and log replay produces none.
  */
-import type { Keyspace } from "../engine/keyspace";
+import type { Keyspace, ScanRole } from "../engine/keyspace";
 import type { Reply } from "../protocol/reply";
 import type { ReplyBudget } from "./reply-budget";
 
@@ -33,8 +33,8 @@ export interface SlotOwner {
   /** The slot config's epoch (what a MOVED refusal carries). */
   readonly epoch: number;
   owns(slot: number): boolean;
-  /** How SCAN in hash-slot order treats `slot` here: SCAN_SERVE, SCAN_WHOLE or SCAN_AWAY (src/engine/keyspace.ts). */
-  scanRole(slot: number): number;
+  /** How SCAN in hash-slot order treats `slot` here (src/engine/keyspace.ts). */
+  scanRole(slot: number): ScanRole;
 }
 
 export interface ExecContext {
@@ -64,6 +64,8 @@ export interface ExecContext {
   readonly replication: ReplicationView;
   /** Which slots this shard serves (null: a plain keyspace, every slot): SCAN walks hash slots by it. */
   readonly slotOwner: SlotOwner | null;
+  /** True while the command runs for a script (redis.call): SCAN then walks this shard's own keys. */
+  readonly inScript: boolean;
   /**
    * Runs a command a script calls (redis.call, src/commands/scripting.ts) with Redis's
    * checks for script calls; its effects are logged as its own, in the script's batch.

@@ -45,8 +45,6 @@ import { error, type ErrorReply, type Reply } from "../protocol/reply";
 import { bytesToBinary } from "../util/binary";
 import { keySlot } from "../util/keyslot";
 import { MEMORY_ONLY, NO_SHARD, STANDALONE, WouldBlock, type DebugControl, type ExecContext, type Limits, type Persistence, type ReplicationView, type ScriptCallRules, type SlotOwner } from "./context";
-
-export type { SlotOwner };
 import { CommandError, ERR_OOM, ERR_ROUTER_COMMAND_FROM_SCRIPT, errSlotNotOwned, errUnknownCommand, errWrongArity } from "./errors";
 import {
   CommandReplyBudget,
@@ -118,6 +116,8 @@ export class Executor {
   beforeWrite: ((keys: string[]) => void) | null = null;
   /** The slots this executor may write (the shard sets it); null: every slot. */
   slotOwner: SlotOwner | null = null;
+  /** Commands a script is running now (redis.call inside redis.call is not possible: 0 or 1). */
+  private scriptCalls = 0;
   private readonly maxReplyElements: number;
   private readonly maxReplyBytes: number;
   private readonly budget: CommandReplyBudget;
@@ -161,6 +161,9 @@ export class Executor {
       },
       get slotOwner() {
         return self.replaying ? null : self.slotOwner;
+      },
+      get inScript() {
+        return self.scriptCalls > 0;
       },
       callFromScript: (argv, rules) => self.callFromScript(argv, rules),
     };
@@ -306,11 +309,14 @@ export class Executor {
     if (this.beforeWrite !== null && spec.isWrite) this.beforeWrite(keys);
     let reply: Reply;
     let failed = false;
+    this.scriptCalls++;
     try {
       reply = spec.run(this.ctx, argv);
     } catch (e) {
       failed = true;
       reply = thrownReply(spec.name, e, " in a script");
+    } finally {
+      this.scriptCalls--;
     }
     const changed = this.db.dirty - this.expiredDirty !== dirtyBefore;
     const own = this.propagated as string[][] | null;

@@ -6,15 +6,16 @@
  * (see each declaration's `routing`), so handlers here see one shard's keyspace.
  */
 import { NOTIFY_GENERIC } from "../engine/notify";
-import { SCAN_AWAY, SCAN_SERVE, typeOf } from "../engine/keyspace";
-import { decodeSlotCursor } from "../engine/hash-slot-index";
+import { SCAN_AWAY, SCAN_SERVE, SCAN_SKIP, typeOf, type ScanRole } from "../engine/keyspace";
+import { decodeSlotCursor } from "../util/slot-cursor";
+import { scanFilter } from "./scan-filter";
 import { SLOTS } from "../util/keyslot";
 import { copyValue } from "../engine/values";
 import { error, integer, OK, simple, type Reply } from "../protocol/reply";
 import { cstr } from "../util/binary";
 import { INT64_MAX, INT64_MIN } from "../util/numbers";
 import { int64OrReply, isOption, parseIntegerArg, parseScanOptions, scanCursorOrReply } from "./args";
-import type { ExecContext } from "./context";
+import type { ExecContext, SlotOwner } from "./context";
 import { boundedMatcher } from "./work-bound";
 import { CommandError, ERR_DB_INDEX, ERR_INVALID_EXPIRE, ERR_NO_SUCH_KEY, ERR_SYNTAX } from "./errors";
 import { defineCommand, readsOneKey, writesOneKey } from "./table";
@@ -244,34 +245,24 @@ defineCommand({
   routing: "fanout-scan",
   routerFlags: ["denied-to-readonly-token"],
   run(ctx, argv) {
-    // The cursor walks hash slots (src/engine/hash-slot-index.ts): it means the same in every
+    // The cursor walks hash slots (src/util/slot-cursor.ts): it means the same in every
     // group, so the router sends each call to the group serving the cursor's slot and the
     // walk goes on across groups, and across slots moving between them, without a gap.
     const { slot, position } = decodeSlotCursor(scanCursorOrReply(argv[1]));
     const { count, pattern, type } = parseScanOptions(argv, 2, true);
     const owner = ctx.slotOwner;
-    const role = owner === null ? () => SCAN_SERVE : (s: number) => owner.scanRole(s);
     // A slot another group serves: the router follows the refusal (clients never see it).
-    if (slot < SLOTS && role(slot) === SCAN_AWAY) return error(`MOVED ${slot} ${owner!.epoch}`);
-    const step = ctx.db.scanHashSlots(slot, position, count, role);
+    if (owner !== null && !ctx.inScript && slot < SLOTS && owner.scanRole(slot) === SCAN_AWAY) return error(`MOVED ${slot} ${owner.epoch}`);
+    const step = ctx.db.scanHashSlots(slot, position, count, owner === null ? serveAll : ctx.inScript ? ownKeys(owner) : (s) => owner.scanRole(s));
     return [step.cursor, scanFilter(ctx, step.keys, pattern, type)];
   },
 });
 
-/** SCAN's MATCH and TYPE, applied to the keys a step took (so a call may return none but a live cursor). */
-export function scanFilter(ctx: Pick<ExecContext, "db">, keys: string[], pattern: string | null, type: string | null): string[] {
-  if (pattern === null && type === null) return keys;
-  const matches = pattern === null ? null : boundedMatcher(pattern);
-  const out: string[] = [];
-  for (const key of keys) {
-    if (matches !== null && !matches(key)) continue;
-    if (type !== null) {
-      const v = ctx.db.peek(key);
-      if (v === undefined || typeOf(v) !== type) continue;
-    }
-    out.push(key);
-  }
-  return out;
+const serveAll = (): ScanRole => SCAN_SERVE;
+
+/** A script's SCAN: this shard's own keys, as a script on a Redis Cluster node sees (slots served elsewhere passed over, never redirected). */
+function ownKeys(owner: SlotOwner): (slot: number) => ScanRole {
+  return (s) => (owner.scanRole(s) === SCAN_AWAY ? SCAN_SKIP : SCAN_SERVE);
 }
 
 defineCommand({

@@ -5,17 +5,13 @@
  * live slot migration (src/shard/slot-migration.ts: a batch's keys, a target's imported keys).
  * A slot's keys are a Set in creation order, which exists only while the slot holds a key.
  *
- * The slot cursor: SCAN's cursor in hash-slot order is `position * SLOTS + slot` (0 starts
- * at slot 0 and also means done, as in Redis). `position` is 0 (the slot's start) or where
- * to go on inside a slot too large for one page: keys are ordered inside a slot by a hash of
- * their name (`slotPosition`), which is the same in every group and every life of a shard,
- * so a slot can be continued exactly on whichever group holds it when the next page is asked.
- * Positions are below 2^33, so every cursor is an exact integer below 2^47.
+ * SCAN's cursor (src/util/slot-cursor.ts) is a slot and a position in it: 0 (the slot's
+ * start) or where to go on inside a slot too large for one page. Keys are ordered inside a
+ * slot by a hash of their name (`slotPosition`), which is the same in every group and every
+ * life of a shard, so a slot can be continued exactly on whichever group holds it when the
+ * next page is asked.
  */
 import { keySlot, SLOTS } from "../util/keyslot";
-
-/** Positions are 1 + a 32-bit hash: never this high. */
-const POSITION_LIMIT = 2 ** 32 + 1;
 
 export class HashSlotIndex {
   private readonly bySlot: (Set<string> | undefined)[] = new Array(SLOTS);
@@ -59,31 +55,34 @@ export function slotPosition(key: string): number {
 
 /**
  * One page of a slot's `keys`: those at positions ≥ `from` (0: all), and when there are
- * more than `take`, the `take` first by position (never splitting keys of equal position)
- * with the position the next page starts at (0: the slot is done).
+ * more than `take`, the first by position — at least `take`, never splitting keys of equal
+ * position — with the position the next page starts at (0: the slot is done).
  */
 export function slotPage(keys: Iterable<string>, from: number, take: number): { keys: string[]; next: number } {
-  const placed: Array<[number, string]> = [];
+  const candidates: string[] = [];
+  const positions: number[] = [];
   for (const key of keys) {
     const p = slotPosition(key);
-    if (p >= from) placed.push([p, key]);
+    if (p < from) continue;
+    candidates.push(key);
+    positions.push(p);
   }
-  if (placed.length <= take) return { keys: placed.map(([, key]) => key), next: 0 };
-  placed.sort((a, b) => a[0] - b[0]);
+  if (candidates.length <= take) return { keys: candidates, next: 0 };
+  // The cut: the first position past the `take` smallest (sorted unboxed; keys kept in one pass).
+  const sorted = Float64Array.from(positions).sort();
   let end = Math.max(1, take);
-  while (end < placed.length && placed[end][0] === placed[end - 1][0]) end++;
-  return { keys: placed.slice(0, end).map(([, key]) => key), next: end < placed.length ? placed[end][0] : 0 };
+  while (end < sorted.length && sorted[end] === sorted[end - 1]) end++;
+  if (end === sorted.length) return { keys: candidates, next: 0 };
+  const next = sorted[end];
+  const out: string[] = [];
+  for (let i = 0; i < candidates.length; i++) if (positions[i] < next) out.push(candidates[i]);
+  return { keys: out, next };
 }
 
-/** A cursor in hash-slot order (see the header) as its slot and in-slot position. */
-export function decodeSlotCursor(cursor: bigint): { slot: number; position: number } {
-  const slot = Number(cursor % BigInt(SLOTS));
-  const position = cursor / BigInt(SLOTS);
-  // Past any position (2^64 - 1, from "-1"): the walk is over.
-  return position >= BigInt(POSITION_LIMIT) ? { slot: SLOTS, position: 0 } : { slot, position: Number(position) };
+/** Keys a page takes from a slot of `size` keys: COUNT, or 1/MAX_PAGES_PER_SLOT of the slot when more (a large slot takes a bounded number of pages). */
+export function slotTake(count: number, size: number): number {
+  return Math.max(1, count, Math.ceil(size / MAX_PAGES_PER_SLOT));
 }
 
-/** The cursor continuing at `slot`, `position` (SLOTS: done, "0"). */
-export function encodeSlotCursor(slot: number, position: number): string {
-  return slot >= SLOTS ? "0" : String(position * SLOTS + slot);
-}
+/** A large slot is walked in at most about this many SCAN pages, whatever COUNT says. */
+export const MAX_PAGES_PER_SLOT = 32;

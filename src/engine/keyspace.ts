@@ -49,7 +49,8 @@ import { EXPIRE_ENTRY_BYTES, KEY_ENTRY_BYTES, stringBytes } from "./memory";
 import { initialAccess, isLfu, touchedAccess } from "./access-clock";
 import { defaultSettings, type EngineSettings } from "./settings";
 import { SlotTable } from "./slot-table";
-import { encodeSlotCursor, HashSlotIndex, slotPage } from "./hash-slot-index";
+import { HashSlotIndex, slotPage, slotTake } from "./hash-slot-index";
+import { encodeSlotCursor } from "../util/slot-cursor";
 import { SLOTS } from "../util/keyslot";
 import { KeyspaceNotifier, NOTIFY_EVICTED, NOTIFY_EXPIRED, NOTIFY_HASH } from "./notify";
 
@@ -91,14 +92,15 @@ type EvictListener = (key: string) => void;
 type ExpireFieldsListener = (key: string, fields: string[]) => void;
 
 /** How a SCAN in hash-slot order treats a slot on this shard (the shard's slot state decides). */
+export type ScanRole = typeof SCAN_SERVE | typeof SCAN_WHOLE | typeof SCAN_AWAY | typeof SCAN_SKIP;
+/** A slot this shard serves. */
 export const SCAN_SERVE = 0;
-/** A slot this shard answers for only whole and alone on a page (a slot it is migrating out). */
+/** A slot this shard answers for only alone on a page (a slot it is migrating out: its keys are on two groups). */
 export const SCAN_WHOLE = 1;
-/** A slot another group answers for. */
+/** A slot another group answers for: the walk stops before it (the router sends the next call there). */
 export const SCAN_AWAY = 2;
-
-/** A large slot is walked in at most about this many SCAN pages, whatever COUNT says. */
-export const MAX_PAGES_PER_SLOT = 32;
+/** A slot passed over, the walk going on (a script's SCAN: this shard's own keys, as on a Redis Cluster node). */
+export const SCAN_SKIP = 3;
 
 export class Keyspace extends SlotTable {
   /** Per slot (see SlotTable): the key's value (undefined for a hole) and its access clock. */
@@ -591,55 +593,53 @@ export class Keyspace extends SlotTable {
    * One SCAN step in hash-slot order (the deployment-wide SCAN: the router sends it to the
    * group serving the cursor's slot, src/router/dispatch.ts). From `from` at `position`,
    * walks consecutive slots that `role` says this shard serves, taking about `count` keys,
-   * and returns them with the cursor to continue from (src/engine/hash-slot-index.ts):
-   *   - it stops before a slot it does not serve, so the next call goes to that slot's group;
+   * and returns them with the cursor to continue from (src/util/slot-cursor.ts):
+   *   - it stops before a SCAN_AWAY slot, so the next call goes to that slot's group, and
+   *     passes over a SCAN_SKIP one;
    *   - a page holds whole slots, except a slot holding more keys than the page has room
-   *     for: it starts a page of its own and is taken by position (at least
-   *     1/MAX_PAGES_PER_SLOT of it per page), the cursor saying where to go on;
-   *   - a SCAN_WHOLE slot at `from` is the page's only slot: all its keys from `position`
-   *     (the shard adds the keys moved out of it, and cuts the page: src/shard/keyspace-view.ts);
-   *     one met later ends the page.
+   *     for: it starts a page of its own and is taken by position (src/engine/hash-slot-index.ts
+   *     `slotTake`: COUNT, or at least 1/32 of the slot), the cursor saying where to go on;
+   *   - a SCAN_WHOLE slot at `from` is the page's only slot, taken by position the same way
+   *     (the shard adds the keys moved out of it: src/shard/keyspace-view.ts); one met later
+   *     ends the page.
    * So a key present for the whole walk is returned exactly once, whichever groups its slot
    * moves between, and whatever restarts. The caller answers for a SCAN_AWAY `from` (the
    * router re-routes it). Expired keys are skipped (and deleted).
    */
-  scanHashSlots(from: number, position: number, count: number, role: (slot: number) => number): { cursor: string; keys: string[] } {
+  scanHashSlots(from: number, position: number, count: number, role: (slot: number) => ScanRole): { cursor: string; keys: string[] } {
     let seen: string[] = [];
     let next = SLOTS;
     let nextPosition = 0;
-    if (from < SLOTS && role(from) === SCAN_WHOLE) {
-      seen = slotPage(this.hashSlots.keys(from), position, Infinity).keys;
-      next = from + 1;
-    } else {
-      let budget = Math.max(1, count);
-      for (let s = from; s < SLOTS; s++) {
-        if (role(s) !== SCAN_SERVE) {
-          next = s;
-          break;
-        }
-        const n = this.hashSlots.count(s);
-        if (n === 0) continue;
-        const start = s === from ? position : 0;
-        if (start === 0 && n <= budget) {
-          for (const key of this.hashSlots.keys(s)) seen.push(key);
-          budget -= n;
-          if (budget > 0) continue;
-          next = s + 1;
-          break;
-        }
-        // Too large for what is left of the page: it starts the next one.
-        if (seen.length > 0) {
-          next = s;
-          break;
-        }
-        const page = slotPage(this.hashSlots.keys(s), start, Math.max(budget, Math.ceil(n / MAX_PAGES_PER_SLOT)));
-        seen = page.keys;
-        if (page.next > 0) {
-          next = s;
-          nextPosition = page.next;
-        } else next = s + 1;
+    let budget = Math.max(1, count);
+    for (let s = from; s < SLOTS; s++) {
+      const r = role(s);
+      if (r === SCAN_SKIP) continue;
+      if (r === SCAN_AWAY || (r === SCAN_WHOLE && s !== from)) {
+        next = s;
         break;
       }
+      const n = this.hashSlots.count(s);
+      if (n === 0 && r === SCAN_SERVE) continue;
+      const start = s === from ? position : 0;
+      if (r === SCAN_SERVE && start === 0 && n <= budget) {
+        for (const key of this.hashSlots.keys(s)) seen.push(key);
+        budget -= n;
+        if (budget > 0) continue;
+        next = s + 1;
+        break;
+      }
+      // Too large for what is left of the page: it starts the next one.
+      if (seen.length > 0) {
+        next = s;
+        break;
+      }
+      const page = slotPage(this.hashSlots.keys(s), start, slotTake(budget, n));
+      seen = page.keys;
+      if (page.next > 0) {
+        next = s;
+        nextPosition = page.next;
+      } else next = s + 1;
+      break;
     }
     // Expired keys are deleted after the walk, which must not change the slot sets.
     const keys = seen.filter((key) => !this.expireIfDue(key));

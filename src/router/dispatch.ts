@@ -18,7 +18,7 @@ import { error, isError, OK, type Reply } from "../protocol/reply";
 import type { WatchedKey } from "../shard/core";
 import { infoReply } from "./info";
 import { keySlot, SLOTS } from "../util/keyslot";
-import { decodeSlotCursor } from "../engine/hash-slot-index";
+import { decodeSlotCursor } from "../util/slot-cursor";
 import type { Access } from "./auth";
 import type { SlotMap } from "./slots";
 import { followBlockingRedirect, followRedirects } from "./redirect";
@@ -284,8 +284,11 @@ function readOnlyBatch(batch: string[][]): boolean {
  * by a lagging replica of its source and by its target.
  */
 function replicaMayServe(batch: string[][]): boolean {
-  return readOnlyBatch(batch) && batch.every((argv) => argv[0] !== VIEW);
+  return readOnlyBatch(batch) && batch.every((argv) => !KEYSPACE_WIDE.has((argv[0] === VIEW ? argv[1] : argv[0]).toLowerCase()));
 }
+
+/** The commands whose answer spans every slot of a group (see replicaMayServe). */
+const KEYSPACE_WIDE = new Set(["dbsize", "keys", "scan"]);
 
 /** Calls every shard with a batch, in parallel; a failed call fails that shard's commands. */
 async function sendBatches(pool: ShardPool, batches: string[][][], opts?: RouteOptions): Promise<Reply[][]> {

@@ -28,10 +28,11 @@
 import { boundedMatcher } from "../commands/work-bound";
 import { error, isError, type Reply } from "../protocol/reply";
 import { SLOTS } from "../util/keyslot";
-import { decodeSlotCursor, encodeSlotCursor, slotPage, slotPosition } from "../engine/hash-slot-index";
-import { MAX_PAGES_PER_SLOT, type Keyspace } from "../engine/keyspace";
+import { slotPage, slotPosition, slotTake } from "../engine/hash-slot-index";
+import type { Keyspace } from "../engine/keyspace";
+import { decodeSlotCursor, encodeSlotCursor } from "../util/slot-cursor";
 import { parseScanOptions, scanCursorOrReply } from "../commands/args";
-import { scanFilter } from "../commands/keys";
+import { scanFilter } from "../commands/scan-filter";
 import { withTimeout } from "../util/async";
 import type { ShardOp, ShardResult } from "./core";
 import { IMPORTING, MIGRATING, OWNED, type SlotState } from "./slot-state";
@@ -45,28 +46,26 @@ const MOVED_KEYS_BUDGET_MS = 5000;
 /** The router's wrapper of a keyspace-wide command whose answer must carry the slot epoch. */
 export const VIEW = "\u0000keyspace-view";
 
-/** The target's keys of slots it imports from one source (count, and the keys when asked). */
+/** The target's keys of slots it imports from one source (count, the keys when asked, and where a SCAN page ends). */
 export interface ImportedKeys {
   readonly count: number;
   readonly keys: string[] | null;
+  /** SCAN: the position in the slot the target's page stopped before (0: it took the rest). */
+  readonly next?: number;
 }
 
-/** What a source asks its target for: DBSIZE counts, KEYS lists (by pattern), SCAN lists (by pattern and type). */
-export interface MovedKeysQuery {
-  /** List the keys (KEYS, SCAN), or only count them (DBSIZE). */
-  readonly list: boolean;
-  readonly pattern: string | null;
-  readonly type: string | null;
-  /**
-   * SCAN: the slot's keys also when the target owns it already. A SCAN page is one group's
-   * answer, routed by a map that may predate the chunk's finish (the source is still
-   * migrating until its release): every key has moved by then, so the target's are all of
-   * them. (DBSIZE / KEYS count an owned slot in the target's own answer, so never here.)
-   */
-  readonly owned: boolean;
-  /** SCAN: only keys at this position in their slot or after (src/engine/hash-slot-index.ts; 0: all). */
-  readonly position: number;
-}
+/**
+ * What a source asks its target for: DBSIZE a count, KEYS the keys (by pattern), SCAN one
+ * page of a slot from `position` (by position, as Keyspace.scanHashSlots pages a slot, then
+ * filtered by pattern and type). A SCAN page also lists the slot when the target owns it
+ * already: a SCAN page is one group's answer, routed by a map that may predate the chunk's
+ * finish (the source is still migrating until its release), and every key has moved by
+ * then. (DBSIZE / KEYS count an owned slot in the target's own answer, so never here.)
+ */
+export type MovedKeysQuery =
+  | { readonly kind: "count" }
+  | { readonly kind: "keys"; readonly pattern: string }
+  | { readonly kind: "scan"; readonly position: number; readonly count: number; readonly pattern: string | null; readonly type: string | null };
 
 /** Asks group `group`'s primary for its keys of `slots` imported from this shard's group. */
 export type AskTarget = (group: number, slots: number[], query: MovedKeysQuery) => Promise<ImportedKeys>;
@@ -102,8 +101,9 @@ export class CallViews {
 
   /**
    * Source: adds to each DBSIZE / KEYS reply the targets' keys of this shard's migrating
-   * slots (call inside the exclusive section the replies were computed in). A target that
-   * cannot be asked fails the reply: an answer missing the moved keys would not be exact.
+   * slots, and to a SCAN page of a migrating slot the target's page of it (call inside the
+   * exclusive section the replies were computed in). A target that cannot be asked fails
+   * the reply: an answer missing the moved keys would not be exact.
    */
   async addMovedKeys(state: SlotState, ops: ShardOp[], results: ShardResult[], ask: AskTarget): Promise<void> {
     const byTarget = migratingByTarget(state);
@@ -126,25 +126,17 @@ export class CallViews {
       const argv = (ops[i] as Extract<ShardOp, { kind: "exec" }>).batch[j];
       try {
         if (name === "scan") {
-          // A page that started at a migrating slot holds that slot alone (Keyspace.scanHashSlots).
-          const { slot, position } = decodeSlotCursor(scanCursorOrReply(argv[1]));
-          if (slot >= SLOTS || state.state[slot] !== MIGRATING) continue;
-          const { count, pattern, type } = parseScanOptions(argv, 2, true);
-          const moved = await askOnce(state.peer[slot], [slot], { list: true, pattern, type, owned: true, position });
-          // Both sides' keys of the slot from `position` on, cut as any slot too large for a page.
-          const both = [...((reply as [string, string[]])[1]), ...(moved.keys ?? [])];
-          const page = slotPage(both, position, Math.max(count, Math.ceil(both.length / MAX_PAGES_PER_SLOT)));
-          replies[j] = [page.next > 0 ? encodeSlotCursor(slot, page.next) : encodeSlotCursor(slot + 1, 0), page.keys];
+          replies[j] = await completeScanPage(state, argv, reply as [string, string[]], askOnce);
           continue;
         }
         if (name !== "dbsize" && name !== "keys") continue;
         for (const [group, slots] of byTarget) {
-          const moved = await askOnce(group, slots, { list: name === "keys", pattern: name === "keys" ? argv[1] : null, type: null, owned: false, position: 0 });
+          const moved = await askOnce(group, slots, name === "keys" ? { kind: "keys", pattern: argv[1] } : { kind: "count" });
           if (name === "dbsize") replies[j] = Number(replies[j]) + moved.count;
           else replies[j] = [...(replies[j] as Reply[]), ...(moved.keys ?? [])];
         }
       } catch (e) {
-        replies[j] = error(`ERR ${name.toUpperCase()} could not count keys already moved: ${(e as Error).message}`);
+        replies[j] = error(`ERR ${name.toUpperCase()} could not ${name === "scan" ? "list" : "count"} keys already moved: ${(e as Error).message}`);
       }
     }
   }
@@ -158,6 +150,26 @@ export class CallViews {
       if (!isError(replies[j])) replies[j] = [this.epoch, replies[j]];
     }
   }
+}
+
+/**
+ * A SCAN page the source answered for its migrating slot (Keyspace.scanHashSlots: that slot
+ * alone, by position from the cursor's), completed with the target's page of the same slot
+ * from the same position: each side took every key of its own up to where it stopped, so
+ * the merged page is every key of the slot, on either side, up to the nearer of the two stops.
+ */
+async function completeScanPage(state: SlotState, argv: string[], own: [string, string[]], ask: AskTarget): Promise<Reply> {
+  const { slot, position } = decodeSlotCursor(scanCursorOrReply(argv[1]));
+  if (slot >= SLOTS || state.state[slot] !== MIGRATING) return own;
+  const { count, pattern, type } = parseScanOptions(argv, 2, true);
+  const moved = await ask(state.peer[slot], [slot], { kind: "scan", position, count, pattern, type });
+  const ownStop = decodeSlotCursor(BigInt(own[0]));
+  const ownNext = ownStop.slot === slot ? ownStop.position : 0;
+  const movedNext = moved.next ?? 0;
+  const cut = ownNext === 0 ? movedNext : movedNext === 0 ? ownNext : Math.min(ownNext, movedNext);
+  const below = (key: string) => cut === 0 || slotPosition(key) < cut;
+  const keys = [...own[1].filter(below), ...(moved.keys ?? []).filter(below)];
+  return [cut === 0 ? encodeSlotCursor(slot + 1, 0) : encodeSlotCursor(slot, cut), keys];
 }
 
 function hasWrapped(ops: ShardOp[]): boolean {
@@ -184,25 +196,30 @@ function migratingByTarget(state: SlotState): Map<number, number[]> {
 /**
  * Target: its keys of `slots` that it imports from group `from` — the ones it leaves out of
  * its own DBSIZE / KEYS — counted as DBSIZE counts (expired, not yet deleted, included), and
- * listed when asked as KEYS lists (matching the pattern, expired ones left out), or as SCAN
- * does (by pattern and type; slots it owns already included, see MovedKeysQuery.owned).
+ * listed as KEYS lists (matching the pattern, expired ones left out); or its SCAN page of
+ * one such slot (or one it owns already, see MovedKeysQuery).
  */
 export function importedKeys(state: SlotState, db: Keyspace, from: number, slots: number[], query: MovedKeysQuery): ImportedKeys {
   db.now = Date.now();
-  const all = query.pattern === "*" || query.pattern === null;
-  const matches = all ? null : boundedMatcher(query.pattern!);
+  const mine = (s: number) => (state.state[s] === IMPORTING && state.peer[s] === from) || (query.kind === "scan" && state.state[s] === OWNED);
+  if (query.kind === "scan") {
+    const slot = slots[0];
+    if (!mine(slot)) return { count: 0, keys: [], next: 0 };
+    const page = slotPage(db.keysInHashSlot(slot), query.position, slotTake(query.count, db.countInHashSlot(slot)));
+    const live = page.keys.filter((key) => !(db.expireOnRead && db.isExpired(key)));
+    return { count: page.keys.length, keys: scanFilter({ db }, live, query.pattern, query.type), next: page.next };
+  }
+  const pattern = query.kind === "keys" ? query.pattern : null;
+  const matches = pattern === null || pattern === "*" ? null : boundedMatcher(pattern);
   let count = 0;
-  let keys: string[] | null = query.list ? [] : null;
+  const keys: string[] | null = query.kind === "keys" ? [] : null;
   for (const s of slots) {
-    const st = state.state[s];
-    if (!((st === IMPORTING && state.peer[s] === from) || (query.owned && st === OWNED))) continue;
+    if (!mine(s)) continue;
     for (const key of db.keysInHashSlot(s)) {
-      if (query.position > 0 && slotPosition(key) < query.position) continue;
       count++;
       if (keys === null || (matches !== null && !matches(key))) continue;
       if (!(db.expireOnRead && db.isExpired(key))) keys.push(key);
     }
   }
-  if (keys !== null && query.type !== null) keys = scanFilter({ db }, keys, null, query.type);
   return { count, keys };
 }

@@ -207,8 +207,8 @@ export class Shard extends DurableObject<Env> {
 
   private async runOps(ops: ShardOp[], views: CallViews | null = null): Promise<ShardResult[]> {
     const migration = this.migration;
-    // Exact DBSIZE / KEYS on a source (src/shard/keyspace-view.ts): run and complete them
-    // with the targets' keys of the migrating slots with no batch in between.
+    // Exact DBSIZE / KEYS / SCAN on a source (src/shard/keyspace-view.ts): run and complete
+    // them with the targets' keys of the migrating slots with no batch in between.
     const results =
       views !== null && views.countsKeys && migration !== null && migration.slots.migratingCount > 0 && this.persistence.refusal === null
         ? await this.ctx.blockConcurrencyWhile(async () => {
@@ -386,7 +386,7 @@ export class Shard extends DurableObject<Env> {
   }
 
   /**
-   * Target: its keys of `slots` imported from group `from` (exact DBSIZE / KEYS, see
+   * Target: its keys of `slots` imported from group `from` (exact DBSIZE / KEYS / SCAN, see
    * src/shard/keyspace-view.ts): asked by the source while it holds itself exclusively.
    */
   async importedKeys(from: number, slots: number[], query: MovedKeysQuery): Promise<ImportedKeys> {

@@ -1,19 +1,11 @@
 /**
- * Which slots a shard owns, from its name: primaries are "shard-<i>" and own the i-th of
- * the contiguous slot ranges the router splits 16384 slots into (src/router/slots.ts
- * SlotMap.contiguous). The executor refuses a write to a key of any other slot.
+ * Which slots a shard owns before the coordinator tells it, from its name: group g
+ * ("shard-<g>", replicas "shard-<g>-r<k>") owns the g-th of the contiguous slot ranges the
+ * router splits 16384 slots into (src/router/slots.ts SlotMap.contiguous). The executor
+ * refuses a write to a key of any other slot.
  */
-import type { SlotOwner } from "../commands/context";
 import { SlotState } from "./slot-state";
 import { groupOfName } from "./group";
-
-/** The owner for the shard named `name` out of `shards`; null (every slot) for a name of another form. */
-export function contiguousSlotOwner(name: string | undefined, shards: number): SlotOwner | null {
-  const m = /^shard-(\d+)$/.exec(name ?? "");
-  if (!m) return null;
-  const shard = Number(m[1]);
-  return shard >= shards ? null : SlotState.initial(shard, shards);
-}
 
 /**
  * The slot state of a member of group g ("shard-<g>" or its replica "shard-<g>-r<k>") before

@@ -24,7 +24,7 @@
  */
 import type { SlotOwner } from "../commands/context";
 import { arityOk, commandKeys, lookupCommand, type CommandSpec } from "../commands/table";
-import { SCAN_AWAY, SCAN_SERVE, SCAN_WHOLE, type Keyspace } from "../engine/keyspace";
+import { SCAN_AWAY, SCAN_SERVE, SCAN_WHOLE, type Keyspace, type ScanRole } from "../engine/keyspace";
 import { contiguousOwner } from "../monitor/slot-map-data";
 import { error, type ErrorReply, type Reply } from "../protocol/reply";
 import { keySlot, SLOTS } from "../util/keyslot";
@@ -107,7 +107,7 @@ export class SlotState implements SlotOwner {
   /** True once the coordinator configured this shard (else: the name's contiguous layout). */
   configured = false;
   importingCount = 0;
-  /** Slots this shard is moving out (exact DBSIZE / KEYS: the source answers for them whole, src/shard/keyspace-view.ts). */
+  /** Slots this shard is moving out (exact DBSIZE / KEYS / SCAN: the source answers for them whole, src/shard/keyspace-view.ts). */
   migratingCount = 0;
   readonly counters = new SlotCounters();
 
@@ -149,7 +149,7 @@ export class SlotState implements SlotOwner {
   }
 
   /** SCAN in hash-slot order: an owned slot is served, a migrating one answered whole (the source counts its moved keys), others are away. */
-  scanRole(slot: number): number {
+  scanRole(slot: number): ScanRole {
     const st = this.state[slot];
     return st === OWNED ? SCAN_SERVE : st === MIGRATING ? SCAN_WHOLE : SCAN_AWAY;
   }

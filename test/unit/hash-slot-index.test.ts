@@ -1,12 +1,15 @@
 /**
- * The keyspace's hash-slot index and SCAN's slot cursor (src/engine/hash-slot-index.ts):
+ * The keyspace's hash-slot index and SCAN's slot cursor (src/engine/hash-slot-index.ts,
+ * src/util/slot-cursor.ts):
  * keys grouped by slot as they come and go, positions that are the same for a key
  * everywhere, pages of a large slot that never split keys of one position, and cursors
  * that round-trip.
  */
 import { describe, expect, it } from "vitest";
-import { decodeSlotCursor, encodeSlotCursor, HashSlotIndex, slotPage, slotPosition } from "../../src/engine/hash-slot-index";
+import { HashSlotIndex, slotPage, slotPosition } from "../../src/engine/hash-slot-index";
+import { decodeSlotCursor, encodeSlotCursor } from "../../src/util/slot-cursor";
 import { Keyspace } from "../../src/engine/keyspace";
+import { Executor } from "../../src/commands/execute";
 import { keySlot } from "../../src/util/keyslot";
 
 describe("hash-slot index", () => {
@@ -26,6 +29,36 @@ describe("hash-slot index", () => {
     db.flush();
     expect(db.countInHashSlot(slot)).toBe(0);
     expect([...db.keysInHashSlot(slot)]).toEqual([]);
+  });
+
+  it("holds exactly the keyspace's keys, each in its slot, through random writes, deletes, renames, expiry, eviction and flushes", () => {
+    let now = 1_000_000;
+    const exec = new Executor(new Keyspace(), undefined, () => now);
+    const db = exec.db;
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed % n);
+    const key = () => (rand(3) === 0 ? `{t}${rand(40)}` : `k${rand(200)}`);
+    for (let i = 0; i < 5000; i++) {
+      const op = rand(100);
+      if (op < 40) exec.runOne(["SET", key(), "v"]);
+      else if (op < 55) exec.runOne(["DEL", key()]);
+      else if (op < 62) exec.runOne(["RENAME", key(), key()]);
+      else if (op < 70) exec.runOne(["PEXPIRE", key(), String(1 + rand(50))]);
+      else if (op < 78) exec.runOne(["SADD", key(), "m"]);
+      else if (op < 85) exec.runOne(["GET", key()]);
+      else if (op < 88) db.evict(key());
+      else if (op === 99) exec.runOne(["FLUSHALL"]);
+      else now += rand(20);
+      if (i % 250 === 0) db.expireDue(now, 100);
+      let total = 0;
+      if (i % 50 === 0) {
+        for (let slot = 0; slot < 16384; slot++) {
+          for (const k of db.keysInHashSlot(slot)) expect(keySlot(k)).toBe(slot);
+          total += db.countInHashSlot(slot);
+        }
+        expect(total).toBe(db.size);
+      }
+    }
   });
 
   it("drops a slot's set when it empties", () => {

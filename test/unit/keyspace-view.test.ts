@@ -15,8 +15,8 @@ import { CallViews, importedKeys, type MovedKeysQuery } from "../../src/shard/ke
 import { SlotState } from "../../src/shard/slot-state";
 import { keySlot } from "../../src/util/keyslot";
 
-const COUNT: MovedKeysQuery = { list: false, pattern: null, type: null, owned: false, position: 0 };
-const list = (pattern: string): MovedKeysQuery => ({ list: true, pattern, type: null, owned: false, position: 0 });
+const COUNT: MovedKeysQuery = { kind: "count" };
+const list = (pattern: string): MovedKeysQuery => ({ kind: "keys", pattern });
 
 const A = "{a}:1";
 const B = "{a}:2";
@@ -58,9 +58,10 @@ describe("keyspace views (shard)", () => {
     // Another source, or a slot not imported here: nothing.
     expect(importedKeys(state, core.db, 2, [slot], COUNT).count).toBe(0);
     expect(importedKeys(state, core.db, 0, [keySlot(OTHER)], COUNT).count).toBe(0);
-    // SCAN's ask also lists a slot the target owns already (the chunk finished), by pattern and type.
-    expect(importedKeys(state, core.db, 0, [keySlot(OTHER)], { list: true, pattern: null, type: "string", owned: true, position: 0 }).keys).toEqual([OTHER]);
-    expect(importedKeys(state, core.db, 0, [slot], { list: true, pattern: null, type: "list", owned: true, position: 0 }).keys).toEqual([]);
+    // SCAN's ask pages one slot, also one the target owns already (the chunk finished), by pattern and type.
+    expect(importedKeys(state, core.db, 0, [keySlot(OTHER)], { kind: "scan", position: 0, count: 10, pattern: null, type: "string" })).toMatchObject({ keys: [OTHER], next: 0 });
+    expect(importedKeys(state, core.db, 0, [slot], { kind: "scan", position: 0, count: 10, pattern: null, type: "list" })).toMatchObject({ keys: [], next: 0 });
+    expect(importedKeys(state, core.db, 2, [slot], { kind: "scan", position: 0, count: 10, pattern: null, type: null })).toMatchObject({ keys: [] });
   });
 
   it("a source adds its targets' moved keys to DBSIZE and KEYS, or fails them when a target cannot answer", async () => {
@@ -90,28 +91,67 @@ describe("keyspace views (shard)", () => {
 });
 
 describe("SCAN while slots move (shard)", () => {
-  it("a source completes a page of its migrating slot with the target's keys of that slot, and only such a page", async () => {
-    const source = new SlotState(0);
+  /** A source migrating the slot of {a} to group 1 and its target, each holding some of its keys. */
+  function moving(sourceKeys: number, targetKeys: number) {
     const slot = keySlot(A);
-    source.apply({ epoch: 7, owned: [[0, slot - 1]], migrating: [[slot, 1]], importing: [] });
-    const { core, state } = target();
-    const atSlot = String(slot);
-    const ops: ShardOp[] = [{ kind: "exec", batch: [viewArgv(["SCAN", atSlot, "MATCH", "*2"]), viewArgv(["SCAN", "0"])] }];
-    const { ops: inner, views } = CallViews.unwrap(ops)!;
-    expect(views!.countsKeys).toBe(true);
+    const source = new ShardCore(DEFAULT_LIMITS, () => {});
+    const target = new ShardCore(DEFAULT_LIMITS, () => {});
+    const all: string[] = [];
+    for (let i = 0; i < sourceKeys; i++) all.push(`{a}:s${i}`);
+    for (let i = 0; i < targetKeys; i++) all.push(`{a}:t${i}`);
+    if (sourceKeys > 0) source.exec([["MSET", ...all.slice(0, sourceKeys).flatMap((k) => [k, "v"])]]);
+    if (targetKeys > 0) target.exec([["MSET", ...all.slice(sourceKeys).flatMap((k) => [k, "v"])]]);
+    const sourceState = new SlotState(0);
+    sourceState.apply({ epoch: 7, owned: [[0, slot - 1]], migrating: [[slot, 1]], importing: [] });
+    const targetState = new SlotState(1);
+    targetState.apply({ epoch: 7, owned: [[slot + 1, 16383]], migrating: [], importing: [[slot, 0]] });
+    source.executor.slotOwner = sourceState;
+    target.executor.slotOwner = targetState;
     const asked: MovedKeysQuery[] = [];
-    const results: Reply[][] = [[[String(slot + 1), []], ["5", ["mine"]]]];
-    await views!.addMovedKeys(source, inner, results, async (_group, slots, query) => {
-      asked.push(query);
-      return importedKeys(state, core.db, 0, slots, query);
-    });
-    // The page of slot 0 onwards is left alone (it stops before the migrating slot).
-    expect(results).toEqual([[[String(slot + 1), [B]], ["5", ["mine"]]]]);
-    expect(asked).toEqual([{ list: true, pattern: "*2", type: null, owned: true, position: 0 }]);
-    // SCAN answers carry no epoch.
-    views!.epoch = 9;
-    views!.wrap(results);
-    expect(results[0][0]).toEqual([String(slot + 1), [B]]);
+    /** One SCAN call as the router sends it to the source, completed with the target's part. */
+    const page = async (cursor: string, ...opts: string[]): Promise<[string, string[]]> => {
+      const { ops, views } = CallViews.unwrap([{ kind: "exec", batch: [viewArgv(["SCAN", cursor, ...opts])] }])!;
+      const results = source.run(ops);
+      await views.addMovedKeys(sourceState, ops, results, async (_group, slots, query) => {
+        asked.push(query);
+        return importedKeys(targetState, target.db, 0, slots, query);
+      });
+      views.wrap(results);
+      return (results[0] as Reply[])[0] as [string, string[]];
+    };
+    return { slot, all, page, asked };
+  }
+
+  it("a page of a migrating slot holds the slot alone, both sides' keys, and carries no epoch", async () => {
+    const { slot, all, page, asked } = moving(2, 3);
+    const [cursor, keys] = await page(String(slot), "COUNT", "10");
+    expect([...keys].sort()).toEqual([...all].sort());
+    expect(cursor).toBe(String(slot + 1));
+    expect(asked).toEqual([{ kind: "scan", position: 0, count: 10, pattern: null, type: null }]);
+    // A page from slot 0 stops before the migrating slot (it holds that slot alone), and asks nobody.
+    const [before] = await page("0", "COUNT", "1000");
+    expect(before).toBe(String(slot));
+    expect(asked).toHaveLength(1);
+  });
+
+  it("a migrating slot larger than a page is paged by position over both sides: every key once", async () => {
+    const { slot, all, page, asked } = moving(40, 60);
+    for (const opts of [["COUNT", "1"], ["COUNT", "7"], ["COUNT", "7", "MATCH", "*t1*"]]) {
+      const seen: string[] = [];
+      let cursor = String(slot);
+      let pages = 0;
+      while (Number(BigInt(cursor) % 16384n) === slot && cursor !== "0") {
+        const [next, keys] = await page(cursor, ...opts);
+        seen.push(...keys);
+        cursor = next;
+        pages++;
+      }
+      const expected = opts.includes("MATCH") ? all.filter((k) => k.includes("t1")) : all;
+      expect([...seen].sort(), opts.join(" ")).toEqual([...expected].sort());
+      expect(pages, opts.join(" ")).toBeGreaterThan(3);
+    }
+    // The target was asked from positions inside the slot.
+    expect(asked.some((q) => q.kind === "scan" && q.position > 0)).toBe(true);
   });
 });
 

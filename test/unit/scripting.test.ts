@@ -5,6 +5,7 @@ import { Executor } from "../../src/commands/execute";
 import { error, simple } from "../../src/protocol/reply";
 import { engine } from "../support/engine";
 import { SCAN_AWAY, SCAN_SERVE } from "../../src/engine/keyspace";
+import { keySlot } from "../../src/util/keyslot";
 import { SCRIPT_OUT_OF_MEMORY } from "../../src/scripting/memory-budget";
 import { ERR_ROUTER_COMMAND_FROM_SCRIPT } from "../../src/commands/errors";
 
@@ -140,5 +141,18 @@ describe("EVAL", () => {
     expect(ex.runOne(["EVAL", "return redis.pcall('get', 'a')", "0"])).toEqual(error("ERR Script attempted to access a non local key in a cluster node"));
     expect(ex.runOne(["EVAL", "return redis.pcall('set', 'c', 1)", "1", "b"])).toEqual(simple("OK"));
     expect(ex.runOne(["EVAL", "#!lua\nreturn redis.pcall('set', 'c', 1)", "1", "b"])).toEqual(error("ERR Script attempted to access keys that do not hash to the same slot"));
+  });
+
+  it("SCAN from a script walks this shard's own keys, passing over slots served elsewhere (no internal redirect leaks)", () => {
+    const db = engine().db;
+    const ex = new Executor(db);
+    // This shard serves slots 8192..16383 only ("a" hashes to 15495; "b" 3300 and "c" 7365 are elsewhere).
+    ex.slotOwner = { shard: 1, epoch: 3, owns: (slot) => slot >= 8192, scanRole: (slot) => (slot >= 8192 ? SCAN_SERVE : SCAN_AWAY) };
+    const mine = ["a", "{a}1", "{a}2", "x"].filter((k) => keySlot(k) >= 8192);
+    for (const k of mine) ex.runOne(["SET", k, "1"]);
+    const loop = "local c = '0' local keys = {} repeat local r = redis.call('SCAN', c, 'COUNT', '2') c = r[1] for _, k in ipairs(r[2]) do keys[#keys + 1] = k end until c == '0' return keys";
+    expect((ex.runOne(["EVAL", loop, "0"]) as string[]).sort()).toEqual([...mine].sort());
+    // The same SCAN from a client is routed: slot 0 is another group's.
+    expect(ex.runOne(["SCAN", "0"])).toEqual(error("MOVED 0 3"));
   });
 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { commandKeys, lookupCommand } from "../../src/commands/table";
 import { error } from "../../src/protocol/reply";
 import { SlotMap } from "../../src/router/slots";
-import { contiguousSlotOwner } from "../../src/shard/slot-owner";
+import { initialSlotState } from "../../src/shard/slot-owner";
 import { keySlot } from "../../src/util/keyslot";
 import { engine } from "../support/engine";
 
@@ -21,7 +21,7 @@ function keyOf(shard: number, prefix = "k"): string {
 /** An engine whose executor is shard `shard` of SHARDS. */
 function shardEngine(shard: number) {
   const e = engine();
-  e.ex.slotOwner = contiguousSlotOwner(`shard-${shard}`, SHARDS);
+  e.ex.slotOwner = initialSlotState(`shard-${shard}`, SHARDS);
   return e;
 }
 
@@ -79,16 +79,17 @@ describe("slot ownership", () => {
     expect(db.has(foreign)).toBe(true);
   });
 
-  it("is off for a plain Executor and for names that are not primaries", () => {
+  it("is off for a plain Executor and for names that are not shards'; a group past SHARDS owns nothing until told", () => {
     const { run } = engine();
     expect(run("SET", keyOf(3), "v")).toEqual({ kind: "simple", value: "OK" });
-    expect(contiguousSlotOwner(undefined, SHARDS)).toBe(null);
-    expect(contiguousSlotOwner("shard-4", SHARDS)).toBe(null);
-    expect(contiguousSlotOwner("other", SHARDS)).toBe(null);
+    expect(initialSlotState(undefined, SHARDS)).toBe(null);
+    expect(initialSlotState("other", SHARDS)).toBe(null);
+    const added = initialSlotState("shard-4", SHARDS)!;
+    for (let slot = 0; slot < 16384; slot += 7) expect(added.owns(slot)).toBe(false);
   });
 
   it("gives each shard exactly the router's contiguous range", () => {
-    const owners = Array.from({ length: SHARDS }, (_, i) => contiguousSlotOwner(`shard-${i}`, SHARDS)!);
+    const owners = Array.from({ length: SHARDS }, (_, i) => initialSlotState(`shard-${i}`, SHARDS)!);
     for (let slot = 0; slot < 16384; slot += 7) {
       expect(owners.filter((o) => o.owns(slot)).map((o) => o.shard)).toEqual([map.shardOfSlot(slot)]);
     }

@@ -162,8 +162,8 @@ describe("SCAN while slots move", () => {
   // Plain keys over every slot range (a few slots get two or three by chance); five tags with
   // 8 keys in one slot each: {a} stays with group 3, and {b}, {k}, {l}, {m} move (from groups
   // 0..3 → 4) when a contiguous 4-group map goes to 5; a few hashes so that TYPE string filters
-  // something out. Every slot holds at most 8 keys, fewer than any COUNT below: a slot with more
-  // keys than COUNT is paged inside, and may then repeat keys (the last test).
+  // something out. Every slot holds at most 8 keys, fewer than any COUNT below (a slot with
+  // more keys than COUNT is paged inside: the last test).
   async function loadKeyspace(): Promise<{ all: string[]; strings: string[]; tagB: string[] }> {
     await cmd("FLUSHALL");
     await settleAt(4);
