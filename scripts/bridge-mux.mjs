@@ -18,7 +18,9 @@
  * since replies on the way still arrive) until it drains (RESUME) — what pausing its own
  * WebSocket does in the other mode, so the bounds are the same. As a
  * last resort a client leaving more than REPLY_HARD_LIMIT unread (replies that were already
- * on the way when it was paused) is disconnected.
+ * on the way when it was paused) is disconnected. The router keeps what is on the way within
+ * a window: the bridge acknowledges (ACK) the reply bytes written to each client, and the
+ * router holds a client's replies while 8 MiB of them are unacknowledged.
  */
 import { WebSocket } from "ws";
 
@@ -28,7 +30,10 @@ const GONE = 3;
 const EOF = 4;
 const PAUSE = 5;
 const RESUME = 6;
+const ACK = 7;
 const HEADER = 9;
+/** Reply bytes written to a client before the bridge acknowledges them to the router (one ACK record per this much). */
+const ACK_STEP = 256 * 1024;
 
 /** Stop reading every client while this many request bytes wait to go out on the shared socket. */
 const REQUEST_HIGH_WATER = 8 * 1024 * 1024;
@@ -39,10 +44,15 @@ const REPLY_HARD_LIMIT = 256 * 1024 * 1024;
 /** After a client's EOF, how long the router may stay silent for it before the bridge ends it (as the other mode does). */
 const DRAIN_GRACE_MS = 2000;
 
-/** ws(s)://host/path?… with mux=1 added: the router's multiplexed RESP endpoint. */
+/**
+ * ws(s)://host/path?… with mux=1 added: the router's multiplexed RESP endpoint; acks=1: this
+ * bridge acknowledges reply bytes written to each client, so the router never has more than
+ * its window (8 MiB) of a client's replies on the way here (src/router/mux.ts).
+ */
 export function muxUrl(wsUrl) {
   const u = new URL(wsUrl);
   u.searchParams.set("mux", "1");
+  u.searchParams.set("acks", "1");
   return u.toString();
 }
 
@@ -90,7 +100,7 @@ export class MuxSocket {
   relay(socket) {
     const id = this.nextId++;
     /** queued: request bytes of this client waiting in the shared socket's next message. */
-    const client = { id, socket, serverDone: false, heldBack: false, repliesPaused: false, queued: 0 };
+    const client = { id, socket, serverDone: false, heldBack: false, repliesPaused: false, queued: 0, written: 0 };
     this.clients.set(id, client);
     if (this.closed) {
       this.endClient(client);
@@ -196,7 +206,9 @@ export class MuxSocket {
       if (!client || client.socket.destroyed) continue;
       if (kind === DATA) {
         if (client.socket.writableEnded) continue;
-        client.socket.write(payload);
+        client.socket.write(payload, (error) => {
+          if (!error) this.written(client, payload.length);
+        });
         if (client.ended) this.graceAfterEnd(client);
         if (client.socket.writableLength > REPLY_HARD_LIMIT) {
           // Past the output limit: the client is dropped, its session ended.
@@ -211,6 +223,16 @@ export class MuxSocket {
         this.endClient(client);
       }
     }
+  }
+
+  /** `bytes` of a client's replies left for it (flushed to the kernel): acknowledged to the router once ACK_STEP have. */
+  written(client, bytes) {
+    client.written += bytes;
+    if (client.written < ACK_STEP || client.serverDone || this.closed || !this.clients.has(client.id)) return;
+    const payload = Buffer.allocUnsafe(4);
+    payload.writeUInt32BE(client.written, 0);
+    client.written = 0;
+    this.emit(ACK, client.id, payload);
   }
 
   /** Closes a client once what was written to it is flushed (and `lastWords`), in both directions. */
@@ -233,7 +255,8 @@ export class MuxSocket {
   /** Reads a client only while the shared socket has room and the client reads its replies. */
   flowClient(c) {
     // PAUSE takes a moment to reach the router, and replies keep coming meanwhile: it goes at
-    // half the bound (and RESUME below a quarter), so what arrives after stays within it.
+    // half the bound (and RESUME below a quarter); what is already on the way stays within the
+    // router's window (ACK, `written`).
     const unread = c.socket.writableLength;
     const backedUp = !c.serverDone && (c.repliesPaused ? unread > REPLY_HIGH_WATER / 4 : unread > REPLY_HIGH_WATER / 2);
     const hold = !c.serverDone && (this.requestsHeld || backedUp);

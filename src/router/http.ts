@@ -524,7 +524,8 @@ export function createApp(gateway?: { channels: ShardChannel[] }): Hono<App> {
       const pubsub = hubs ? { hubs } : undefined;
       // The bridge's multiplexed socket: many client connections, a session each (src/router/mux.ts).
       if (url.searchParams.get("mux") === "1") {
-        return acceptMuxWebSocket(() => shardPool(c.env, config.shards, gateway?.channels), auth, grant, config.maxValueBytes, (p) => c.executionCtx.waitUntil(p), pubsub);
+        const acks = url.searchParams.get("acks") === "1";
+        return acceptMuxWebSocket(() => shardPool(c.env, config.shards, gateway?.channels), auth, grant, config.maxValueBytes, (p) => c.executionCtx.waitUntil(p), pubsub, acks);
       }
       return acceptRespWebSocket(pool, auth, grant, config.maxValueBytes, (p) => c.executionCtx.waitUntil(p), pubsub);
     }

@@ -26,7 +26,14 @@
  *                          again. A paused connection's output is held here (as a socket's
  *                          own replies wait in its send buffer when the bridge stops reading
  *                          it in the one-socket-per-connection mode), and counts towards its
- *                          output limit (a subscriber that stops reading is closed past it).
+ *                          output limit (a subscriber that stops reading is closed past it);
+ *   ACK   (7, 4 bytes)     bridge → router, when the upgrade asked `acks=1`: this many more
+ *                          reply bytes of the connection were written to its client. The
+ *                          router then sends a connection at most MUX_WINDOW_BYTES not yet
+ *                          acknowledged and holds the rest, so the bridge never buffers more
+ *                          than that for a client however far the router runs ahead of the
+ *                          bridge (PAUSE alone arrives after every reply already on the way:
+ *                          a lagging router answers a pipeline of big GETs all at once).
  * A malformed message (a record cut short, an unknown kind) closes the whole socket with
  * 1002: it can only come from a broken bridge.
  */
@@ -41,6 +48,9 @@ export const MUX_GONE = 3;
 export const MUX_EOF = 4;
 export const MUX_PAUSE = 5;
 export const MUX_RESUME = 6;
+export const MUX_ACK = 7;
+/** Reply bytes a connection may have unacknowledged (with `acks=1`): the bridge's per-client reply bound. */
+export const MUX_WINDOW_BYTES = 8 * 1024 * 1024;
 const HEADER = 9;
 /** Most client connections one multiplexed socket may carry (a redis-server's default maxclients). */
 export const MUX_MAX_CONNECTIONS = 10_000;
@@ -53,11 +63,13 @@ export function acceptMuxWebSocket(
   maxBulkBytes: number,
   waitUntil: (p: Promise<unknown>) => void,
   pubsub?: PubSubOptions,
+  /** The bridge acknowledges what its clients were written (ACK records): keep each within MUX_WINDOW_BYTES. */
+  acks = false,
 ): Response {
   const { client, server } = acceptedWebSocket();
   const sessions = new Map<number, RespConnectionHandle>();
-  /** Per connection: hold its output (PAUSE) or send it again (RESUME). */
-  const flow = new Map<number, { pause(): void; resume(): void }>();
+  /** Per connection: hold its output (PAUSE), send it again (RESUME), or count bytes its client was written (ACK). */
+  const flow = new Map<number, { pause(): void; resume(): void; ack(bytes: number): void }>();
   let open = true;
 
   // Output: the records of one turn leave as one message.
@@ -100,15 +112,37 @@ export function acceptMuxWebSocket(
       return;
     }
     let gone = false;
-    /** Output held while the bridge says the client is not reading (PAUSE), and its size. */
-    let held: Uint8Array[] | null = null;
+    let goneSent = false;
+    /** Output held while the bridge says the client is not reading (PAUSE) or the window is full, and its size. */
+    const held: Uint8Array[] = [];
     let heldBytes = 0;
+    let paused = false;
+    /** Reply bytes sent and not yet acknowledged (with acks). */
+    let unacked = 0;
+    const mayEmit = () => !paused && (!acks || unacked < MUX_WINDOW_BYTES);
+    const send = (payload: Uint8Array) => {
+      unacked += payload.byteLength;
+      emit(MUX_DATA, id, payload);
+    };
+    /** Sends what the flow allows; a close that waited behind held output goes after it. */
+    const pump = () => {
+      while (held.length > 0 && mayEmit()) {
+        const p = held.shift()!;
+        heldBytes -= p.byteLength;
+        send(p);
+      }
+      if (gone && held.length === 0 && !goneSent) {
+        goneSent = true;
+        flow.delete(id);
+        emit(MUX_GONE, id, null);
+      }
+    };
     const handle = serveRespConnection(
       {
         send: (bytes) => {
           if (gone) return;
           const payload = binaryToBytes(bytes);
-          if (held === null) return emit(MUX_DATA, id, payload);
+          if (held.length === 0 && mayEmit()) return send(payload);
           held.push(payload);
           heldBytes += payload.byteLength;
         },
@@ -117,10 +151,7 @@ export function acceptMuxWebSocket(
           gone = true;
           sessions.delete(id);
           // Output held for a paused client goes first (on RESUME); a client gone takes none.
-          if (held === null) {
-            flow.delete(id);
-            emit(MUX_GONE, id, null);
-          }
+          pump();
         },
         // Held output, and the shared socket's backlog.
         bufferedAmount: () => heldBytes + outBytes + bufferedAmountOf(server),
@@ -134,17 +165,14 @@ export function acceptMuxWebSocket(
     );
     sessions.set(id, handle);
     flow.set(id, {
-      pause: () => (held ??= []),
+      pause: () => (paused = true),
       resume: () => {
-        const pieces = held ?? [];
-        held = null;
-        heldBytes = 0;
-        for (const p of pieces) emit(MUX_DATA, id, p);
-        // A close that waited behind the held output goes after it.
-        if (gone) {
-          flow.delete(id);
-          emit(MUX_GONE, id, null);
-        }
+        paused = false;
+        pump();
+      },
+      ack: (bytes) => {
+        unacked = Math.max(0, unacked - bytes);
+        pump();
       },
     });
   };
@@ -183,6 +211,10 @@ export function acceptMuxWebSocket(
       } else if (kind === MUX_EOF) sessions.get(id)?.ended();
       else if (kind === MUX_PAUSE) flow.get(id)?.pause();
       else if (kind === MUX_RESUME) flow.get(id)?.resume();
+      else if (kind === MUX_ACK) {
+        if (length !== 4) return closeAll(1002, "malformed ACK record");
+        flow.get(id)?.ack(view.getUint32(at + HEADER));
+      }
       else return closeAll(1002, `unknown record kind ${kind}`);
       at = end;
     }

@@ -73,4 +73,52 @@ describe("many clients over one multiplexed WebSocket", () => {
     expect(await stayer.call("RPUSH", key, "x")).toBe(":1\r\n");
     expect(await stayer.call("LPOP", key)).toBe("$1\r\nx\r\n");
   });
+
+  it("keeps a connection's unacknowledged replies within the router's window, and sends the rest as the bridge acknowledges", async () => {
+    // The router's side of the flow control, on a raw multiplexed socket that acknowledges by
+    // hand: 20 GETs of a 1 MiB value answered at once would put 20 MiB on the way to a bridge.
+    const MB = 1024 * 1024;
+    // Node's WebSocket (no headers): the token goes in the query.
+    const ws = new WebSocket(`${inject("wsUrl")}?token=${encodeURIComponent(token)}&mux=1&acks=1`);
+    ws.binaryType = "arraybuffer";
+    cleanups.push(() => ws.close());
+    await new Promise((resolve, reject) => (ws.addEventListener("open", resolve), ws.addEventListener("error", reject)));
+    let received = 0;
+    ws.addEventListener("message", (e) => {
+      const data = Buffer.from(e.data as ArrayBuffer);
+      for (let at = 0; at + 9 <= data.length; ) {
+        const length = data.readUInt32BE(at + 5);
+        if (data[at] === 2) received += length;
+        at += 9 + length;
+      }
+    });
+    const record = (kind: number, payload: Buffer | null) => {
+      const head = Buffer.alloc(9);
+      head[0] = kind;
+      head.writeUInt32BE(1, 1);
+      head.writeUInt32BE(payload?.length ?? 0, 5);
+      return payload ? Buffer.concat([head, payload]) : head;
+    };
+    const resp = (...argv: (string | Buffer)[]) => Buffer.concat([Buffer.from(`*${argv.length}\r\n`), ...argv.flatMap((a) => [Buffer.from(`$${Buffer.byteLength(a)}\r\n`), Buffer.from(a), Buffer.from("\r\n")])]);
+    const key = `mux:window:${Date.now()}`;
+    ws.send(Buffer.concat([record(1, null), record(2, resp("SET", key, Buffer.alloc(MB, "w")))]));
+    await sleep(300);
+    expect(received).toBe(5); // +OK
+    ws.send(Buffer.concat(Array.from({ length: 20 }, () => record(2, resp("GET", key)))));
+    await sleep(2000);
+    // At most the window (8 MiB) unacknowledged, plus the reply that crossed it.
+    expect(received).toBeGreaterThanOrEqual(8 * MB);
+    expect(received).toBeLessThanOrEqual(9 * MB + 64);
+    const ack = (bytes: number) => {
+      const n = Buffer.alloc(4);
+      n.writeUInt32BE(bytes, 0);
+      ws.send(record(7, n));
+    };
+    ack(received);
+    await sleep(2000);
+    expect(received).toBeGreaterThanOrEqual(16 * MB);
+    ack(received);
+    await sleep(1500);
+    expect(received).toBe(5 + 20 * (MB + `$${MB}\r\n\r\n`.length));
+  });
 });
