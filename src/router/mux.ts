@@ -112,7 +112,6 @@ export function acceptMuxWebSocket(
       return;
     }
     let gone = false;
-    let goneSent = false;
     /** Output held while the bridge says the client is not reading (PAUSE) or the window is full, and its size. */
     const held: Uint8Array[] = [];
     let heldBytes = 0;
@@ -131,8 +130,8 @@ export function acceptMuxWebSocket(
         heldBytes -= p.byteLength;
         send(p);
       }
-      if (gone && held.length === 0 && !goneSent) {
-        goneSent = true;
+      // Once: after GONE the connection has no flow entry, so nothing calls this again.
+      if (gone && held.length === 0) {
         flow.delete(id);
         emit(MUX_GONE, id, null);
       }
