@@ -6,8 +6,9 @@
  * and the TCP bridge; one redis-server shared and flushed between sections):
  *
  * - ceiling      SET at c50/c1 × P1/P16 and 100-command WebSocket frames ×16 in flight, for
- *                redis-server, ../shared/ceiling/bench.sh (when present) and Hotslot, with
- *                ratios, and shard RPCs per command at c50 P16 (scripts/bench/ceiling.mjs)
+ *                redis-server, ../shared/ceiling/bench.sh (when present), the durable ceiling
+ *                (that ceiling plus a commit per frame) and Hotslot, with ratios, and shard
+ *                RPCs per command at c50 P16 (scripts/bench/ceiling.mjs)
  * - throughput   redis-benchmark at -P 1 and -P 16, 50 clients: strings over random keys,
  *                lists / hashes / sets / sorted sets on one key and spread over 1,000 keys;
  *                then HTTP POST /pipeline (scripts/bench/throughput.mjs)

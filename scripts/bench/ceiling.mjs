@@ -9,6 +9,9 @@
  *   ws100x16 — 100-command RESP frames (SET/GET alternating), 16 frames in flight on one
  *   WebSocket, measured with the ceiling's own tool (tools/respws.cjs, installed by bench.sh
  *   in /tmp/hotslot-ceiling); redis-server's comparable row is c1 P128.
+ * The durable ceiling column (scripts/bench/durable-ceiling.mjs) is the ceiling plus one
+ * durable commit per frame that writes: for one client (c1 rows) no design that acknowledges
+ * only durable writes can pass it here, whatever its hops.
  * Also: shard RPCs per command at c50 P16, from INFO stats `hotslot_rpc_calls` summed over
  * the shards (when the Worker reports it).
  */
@@ -16,6 +19,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runDurableCeiling } from "./durable-ceiling.mjs";
 import { withClient } from "./targets.mjs";
 import { redisBenchmark } from "./throughput.mjs";
 import { int, ratio, table } from "./format.mjs";
@@ -78,6 +82,7 @@ async function rpcCalls(port) {
 export async function ceiling({ redisPort, hotslot, log }) {
   log(`### Against the runtime ceiling (same sitting)\n`);
   const ceil = runCeiling(log);
+  const durable = ceil ? await runDurableCeiling({ rows: ROWS, ceilingDir: CEILING_DIR, log }) : null;
   const rows = [];
   for (const [label, clients, pipeline, requests] of ROWS) {
     const args = ["-t", "set", "-r", "100000", "-n", String(requests), "-c", String(clients), "-P", String(pipeline)];
@@ -89,12 +94,23 @@ export async function ceiling({ redisPort, hotslot, log }) {
       if (after !== null) log(`Shard RPCs per command at c50 P16: ${((after - before) / requests).toFixed(4)} (${after - before} RPCs for ${requests} SETs).\n`);
     }
     const c = ceil?.[label.replace(" ", "")] ?? null;
-    rows.push([label, int(redis), c ? int(c) : "n/a", int(ours), ratio(ours, c), ratio(ours, redis)]);
+    const d = durable?.[label.replace(" ", "")] ?? null;
+    rows.push([label, int(redis), c ? int(c) : "n/a", d ? `${int(d)} (${ratio(d, c)})` : "n/a", int(ours), ratio(ours, c), ratio(ours, d), ratio(ours, redis)]);
   }
   const redisP128 = (await redisBenchmark(redisPort, ["-t", "set", "-r", "100000", "-n", "400000", "-c", "1", "-P", "128"])).rps;
   const frames = wsFrames(hotslot.url, hotslot.token);
   const c = ceil?.ws100x16 ?? null;
-  rows.push(["100-cmd frames ×16 in flight, 1 conn", `${int(redisP128)} (c1 P128)`, c ? int(c) : "n/a", frames ? int(frames) : "n/a", ratio(frames, c), ratio(frames, redisP128)]);
-  log(table(["row", "redis-server", "ceiling", "Hotslot", "÷ ceiling", "÷ redis-server"], rows));
+  const d = durable?.ws100x16 ?? null;
+  rows.push([
+    "100-cmd frames ×16 in flight, 1 conn",
+    `${int(redisP128)} (c1 P128)`,
+    c ? int(c) : "n/a",
+    d ? `${int(d)} (${ratio(d, c)})` : "n/a",
+    frames ? int(frames) : "n/a",
+    ratio(frames, c),
+    ratio(frames, d),
+    ratio(frames, redisP128),
+  ]);
+  log(table(["row", "redis-server", "ceiling", "durable ceiling (÷ ceiling)", "Hotslot", "÷ ceiling", "÷ durable ceiling", "÷ redis-server"], rows));
   log("");
 }
