@@ -68,6 +68,7 @@ import { durableHubs, HubClient, type HubConnector } from "../pubsub/hubs";
 import { monitorStream, subscribeStream } from "./sse-subscribe";
 import { MonitorFeed } from "../pubsub/monitor";
 import { readPubsubOutputLimit } from "../pubsub/output-limit";
+import { bodyRefusedByWorker, forGateway, readBody, TooLarge } from "./request-body";
 
 // --- per-request state and responses ---------------------------------------------------
 
@@ -94,6 +95,13 @@ interface RequestState {
   readonly syncToken: string;
   /** Replication: read-only batches go to replicas (`Hotslot-Read-From: replica`). */
   replicaReads: boolean;
+  /** In a gateway: the Worker found the body past maxRequestBytes and forwarded none (request-body.ts). */
+  bodyRefused: boolean;
+}
+
+/** The request's body, bounded by maxRequestBytes (TooLarge past it). */
+function readRequestBody(st: RequestState, req: Request): Promise<Uint8Array> {
+  return st.bodyRefused ? Promise.reject(new TooLarge()) : readBody(req, st.config.maxRequestBytes);
 }
 
 type App = { Bindings: Env; Variables: { state: RequestState } };
@@ -216,43 +224,11 @@ function each(st: RequestState, replies: Reply[]): Response {
   return jsonResponse(st, repliesJson(replies, st.base64));
 }
 
-// --- request bodies --------------------------------------------------------------------
-
-class TooLarge extends Error {}
-
-/** The body's bytes, refusing (before reading, when the length is declared) past `limit`. */
-async function readBody(req: Request, limit: number): Promise<Uint8Array> {
-  const declared = req.headers.get("content-length");
-  if (declared !== null && Number(declared) > limit) throw new TooLarge();
-  if (!req.body) return new Uint8Array(0);
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw new TooLarge();
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
-}
-
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /** The body as text; invalid UTF-8 counts as invalid JSON (RFC 8259 requires UTF-8). */
 async function readJsonText(st: RequestState, req: Request): Promise<string> {
-  const body = await readBody(req, st.config.maxRequestBytes);
+  const body = await readRequestBody(st, req);
   let text: string;
   try {
     text = utf8.decode(body);
@@ -533,7 +509,10 @@ export function createApp(gateway?: { channels: ShardChannel[] }): Hono<App> {
     // GATEWAY_HTTP=yes: command requests too (event streams, SUBSCRIBE and MONITOR, hold their
     // request open: they stay in the Worker). Measured locally, the hop costs more than the
     // shared shard calls save, hence opt-in (README "Gateways").
-    if (viaGateway && config.gatewayHttp && !isEventStreamPath(url.pathname)) return pickGateway(c.env, config.gateways).fetch(c.req.raw);
+    if (viaGateway && config.gatewayHttp && !isEventStreamPath(url.pathname)) {
+      const authenticated = !auth.required || auth.grantForRequest(c.req.raw.headers, url) !== null;
+      return pickGateway(c.env, config.gateways).fetch(await forGateway(c.req.raw, config.maxRequestBytes, authenticated));
+    }
 
     const requested = (c.req.header("upstash-response-format") ?? "json").toLowerCase();
     const base64 = c.req.header("upstash-encoding")?.toLowerCase() === "base64";
@@ -552,6 +531,7 @@ export function createApp(gateway?: { channels: ShardChannel[] }): Hono<App> {
         return syncToken();
       },
       replicaReads: readFromReplica(c.req.header("hotslot-read-from")) === true,
+      bodyRefused: gateway !== undefined && bodyRefusedByWorker(c.req.raw),
     };
     c.set("state", st);
     if (requested !== "json" && requested !== "resp2") return fail(st, ERR_BAD_FORMAT);
@@ -611,7 +591,7 @@ export function createApp(gateway?: { channels: ShardChannel[] }): Hono<App> {
     const st = c.get("state");
     if (hasUnsafePathSegment(c.req.raw.url)) return fail(st, ERR_BAD_PATH);
     const overGet = c.req.method === "GET";
-    const body = overGet ? null : await readBody(c.req.raw, st.config.maxRequestBytes);
+    const body = overGet ? null : await readRequestBody(st, c.req.raw);
     const argv = pathFormArgv(new URL(c.req.url), body);
     if (argv.length === 0) return fail(st, ERR_EMPTY_COMMAND);
     if (overGet && st.publicCredential && isWriteOrAdmin(resolveCommand(argv).spec)) {

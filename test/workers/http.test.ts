@@ -485,6 +485,17 @@ describe("the request size limit (MAX_REQUEST_BYTES)", () => {
     expect(a.json).toEqual({ error: "ERR max request size exceeded" });
     expect((await post("/", ["EXISTS", "size:stream"])).json).toEqual({ result: 0 });
   });
+
+  it("checks the token before the size, whichever side reads the body", async () => {
+    const a = await req("/set/size:noauth", { token: null, method: "POST", body: "x".repeat(limit + 1) });
+    expect(a.status).toBe(401);
+  });
+
+  it("ignores a client's copy of the Worker's too-large marker", async () => {
+    const a = await req("/set/size:marker", { method: "POST", body: "small", headers: { "hotslot-body-too-large": "1" } });
+    expect(a.status).toBe(200);
+    expect((await post("/", ["GET", "size:marker"])).json).toEqual({ result: "small" });
+  });
 });
 
 describe("CORS", () => {
