@@ -611,7 +611,8 @@ export function createApp(gateway?: { channels: ShardChannel[] }): Hono<App> {
   app.on(["GET", "POST", "PUT"], "*", async (c) => {
     const st = c.get("state");
     if (hasUnsafePathSegment(c.req.raw.url)) return fail(st, ERR_BAD_PATH);
-    const overGet = c.req.method === "GET";
+    // Hono serves HEAD with the GET route, but the request keeps its method.
+    const overGet = c.req.method === "GET" || c.req.method === "HEAD";
     const body = overGet ? null : await readBody(c.req.raw, st.config.maxRequestBytes);
     const argv = pathFormArgv(new URL(c.req.url), body);
     if (argv.length === 0) return fail(st, ERR_EMPTY_COMMAND);

@@ -147,6 +147,10 @@ describe("the path form over GET", () => {
         expect(a.json()).toEqual({ error: ERR_WRITE_OVER_GET });
         expect(a.headers.get("allow")).toBe("POST, PUT");
       }
+      // HEAD too (a CORS-safelisted method: a page sends it without a preflight or an Origin).
+      const head = await call(base + "/set/getwrite:k/v", { ...o, method: "HEAD" });
+      expect(head.status).toBe(405);
+      expect(head.headers.get("allow")).toBe("POST, PUT");
       expect((await call(base + "/exists/getwrite:k", { ...o, method: "GET" })).json()).toEqual({ result: 0 });
       expect((await call(base + "/set/getwrite:k/v", o)).json()).toEqual({ result: "OK" });
       expect((await call(base + "/get/getwrite:k", { ...o, method: "GET" })).json()).toEqual({ result: "v" });
