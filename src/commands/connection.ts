@@ -271,6 +271,7 @@ async function clientUnblock(ctx: RouterContext, argv: string[]): Promise<Reply>
 defineCommand({
   name: "client", arity: -2, flags: ["noscript", "loading", "stale"], group: "connection", routing: "session",
   subcommands: ["id", "setname", "getname", "info", "list", "kill", "unblock", "setinfo", "no-evict", "no-touch", "reply", "help"],
+  writeOrAdminSubcommands: ["list", "kill", "unblock", "no-evict"],
   runInRouter: (ctx, argv) => {
     const sub = argv[1].toLowerCase();
     const arity = (n: number) => {

@@ -172,6 +172,7 @@ defineCommand({
   name: "fcall",
   flags: ["noscript", "stale", "skip_monitor", "no_mandatory_keys"],
   ...EVAL_SHAPE,
+  routerFlags: ["runs-writing-scripts"],
   run: (ctx, argv) => runFunction(ctx, argv, false),
 });
 
@@ -343,6 +344,7 @@ defineCommand({
   group: "scripting",
   routing: "fanout-first",
   subcommands: Object.keys(SUBCOMMAND_ARITY),
+  writeOrAdminSubcommands: ["load", "delete", "flush", "restore"],
   run: (ctx, argv) => {
     const sub = argv[1].toLowerCase();
     const arity = SUBCOMMAND_ARITY[sub];

@@ -84,8 +84,10 @@ export type Routing =
  *   (KEYS, SCAN: they walk the whole keyspace), as Upstash refuses them.
  * - `allowed-when-subscribed`: runs on a RESP2 connection holding subscriptions, where
  *   Redis allows only (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT and RESET.
+ * - `runs-writing-scripts`: not flagged write, yet may write: EVAL, EVALSHA and FCALL run
+ *   scripts that may call writes (their _RO forms refuse them). Refused wherever writes are.
  */
-export type RouterFlag = "runs-in-multi" | "denied-to-readonly-token" | "allowed-when-subscribed";
+export type RouterFlag = "runs-in-multi" | "denied-to-readonly-token" | "allowed-when-subscribed" | "runs-writing-scripts";
 
 export type ShardHandler = (ctx: ExecContext, argv: string[]) => Reply;
 export type RouterHandler = (ctx: RouterContext, argv: string[]) => Reply | Promise<Reply>;
@@ -111,6 +113,12 @@ export interface CommandDeclaration {
   readonly runInRouter?: RouterHandler;
   /** Subcommands, for container commands such as CLIENT, COMMAND, CLUSTER. */
   readonly subcommands?: readonly string[];
+  /**
+   * The subcommands Redis flags write or admin (FUNCTION FLUSH, CLIENT KILL): the container's
+   * own flags are empty, so without these the router would let them through where it
+   * refuses writes and admin commands.
+   */
+  readonly writeOrAdminSubcommands?: readonly string[];
 }
 
 export interface CommandSpec extends CommandDeclaration {
@@ -183,6 +191,22 @@ export function allCommands(): IterableIterator<CommandSpec> {
 
 export function commandCount(): number {
   return table.size;
+}
+
+/** `argv`'s subcommand as Redis names it (`function|flush`) when it is a write or admin one; else null. */
+export function writeOrAdminSubcommand(spec: CommandSpec, argv: readonly string[]): string | null {
+  if (!spec.writeOrAdminSubcommands || argv.length < 2) return null;
+  const sub = argv[1].toLowerCase();
+  return spec.writeOrAdminSubcommands.includes(sub) ? `${spec.name}|${sub}` : null;
+}
+
+/**
+ * True when `argv` may change data or administer the server: a write or admin command or
+ * subcommand, or a script runner whose script may write. What the read-only token, and a GET
+ * without a secret credential, may not run.
+ */
+export function writesOrAdministers(spec: CommandSpec, argv: readonly string[]): boolean {
+  return spec.isWrite || spec.flags.includes("admin") || hasRouterFlag(spec, "runs-writing-scripts") || writeOrAdminSubcommand(spec, argv) !== null;
 }
 
 /** True when argv's length satisfies the arity. */

@@ -1,8 +1,9 @@
 /**
  * Tokens and what they grant, and who may be served without one. The full token may run
  * every command but DEBUG; the admin token everything, DEBUG included (or everyone may run
- * DEBUG with ENABLE_DEBUG_COMMAND); the read-only token only reads, and not KEYS or SCAN (as
- * Upstash's read-only tokens). The refusals themselves are in dispatch.checkCommand. Also
+ * DEBUG with ENABLE_DEBUG_COMMAND); the read-only token only reads (EVAL/EVALSHA/FCALL only in
+ * their _RO forms), and not KEYS or SCAN (as Upstash's read-only tokens). The refusals
+ * themselves are in dispatch.checkCommand. Also
  * here: where a request presents its token, and whether a request comes to a local
  * development server.
  *

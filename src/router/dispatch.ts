@@ -13,7 +13,7 @@ import { scanCursorOrReply } from "../commands/args";
 import { mergeDebugReplies } from "../commands/debug";
 import { CommandError, ERR_CROSSSLOT, ERR_PROTECTED, errNoPerm, errUnknownCommand, errWrongArity } from "../commands/errors";
 import type { RouterContext, TopologySnapshot } from "../commands/router-context";
-import { arityOk, commandKeys, hasRouterFlag, keyIndexes, lookupCommand, type CommandSpec } from "../commands/table";
+import { arityOk, commandKeys, hasRouterFlag, keyIndexes, lookupCommand, writeOrAdminSubcommand, writesOrAdministers, type CommandSpec } from "../commands/table";
 import { error, isError, OK, type Reply } from "../protocol/reply";
 import type { WatchedKey } from "../shard/core";
 import { infoReply } from "./info";
@@ -100,8 +100,8 @@ export function checkCommand(cmd: RoutedCommand, access: Access): CommandSpec | 
   const spec = checkKnownWithArity(cmd);
   if (!isSpec(spec)) return spec;
   if (spec.flags.includes("protected") && !access.debug) return error(ERR_PROTECTED(spec.name));
-  if (access.readOnly && (spec.isWrite || hasRouterFlag(spec, "denied-to-readonly-token") || spec.flags.includes("admin"))) {
-    return error(errNoPerm(spec.name));
+  if (access.readOnly && (writesOrAdministers(spec, cmd.argv) || hasRouterFlag(spec, "denied-to-readonly-token"))) {
+    return error(errNoPerm(writeOrAdminSubcommand(spec, cmd.argv) ?? spec.name));
   }
   return spec;
 }

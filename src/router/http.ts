@@ -11,7 +11,7 @@
  *
  * - Auth (src/router/auth.ts): `Authorization: Bearer <token>` or `?_token=` (never the
  *   admin token: URLs are logged); missing or wrong → 401 {"error":"WRONGPASS invalid or
- *   missing auth token"}. The read-only token is refused writes, KEYS and SCAN with Redis's
+ *   missing auth token"}. The read-only token is refused writes (scripts that may write too), KEYS and SCAN with Redis's
  *   NOPERM text. With no token configured every request is refused with 401 and a NOAUTH
  *   text, unless ALLOW_UNAUTHENTICATED=yes or the request comes to a local development server.
  * - `Upstash-Encoding: base64`: every string of a result base64-encoded except a top-level
@@ -52,7 +52,7 @@ import { binaryToBytes, bytesToBinary, utf8ToBinary } from "../util/binary";
 import { mountAdmin } from "./admin";
 import { isLocalDevRequest, presentedToken, requestAuthenticator, RESP_TOKEN_PARAMS, WELL_KNOWN_DEV_TOKENS, type Authenticator, type Grant } from "./auth";
 import { pickGateway } from "../gateway/pick";
-import type { CommandSpec } from "../commands/table";
+import { writesOrAdministers } from "../commands/table";
 import { clusterView } from "./cluster-view";
 import { ERR_PUBSUB_OFF } from "../commands/pubsub";
 import { errNoPerm } from "../commands/errors";
@@ -409,10 +409,11 @@ async function multiExec(st: RequestState, cmds: string[][]): Promise<Response> 
 /**
  * Commands a GET without a secret credential must not run: such a GET can be sent by any
  * page (an `<img>` tag, a link) without CORS and without an Origin header, and is retried and
- * prefetched freely. Unknown commands run (and fail) as before.
+ * prefetched freely. Scripts that may write (EVAL, FCALL) and write or admin subcommands
+ * (FUNCTION FLUSH, CLIENT KILL) count. Unknown commands run (and fail) as before.
  */
-function isWriteOrAdmin(spec: CommandSpec | undefined): boolean {
-  return spec !== undefined && (spec.isWrite || spec.flags.includes("admin") || spec.flags.includes("blocking"));
+function isWriteOrAdmin({ spec, argv }: RoutedCommand): boolean {
+  return spec !== undefined && (writesOrAdministers(spec, argv) || spec.flags.includes("blocking"));
 }
 
 // --- the app -------------------------------------------------------------------------
@@ -590,11 +591,12 @@ export function createApp(gateway?: { channels: ShardChannel[] }): Hono<App> {
   app.on(["GET", "POST", "PUT"], "*", async (c) => {
     const st = c.get("state");
     if (hasUnsafePathSegment(c.req.raw.url)) return fail(st, ERR_BAD_PATH);
-    const overGet = c.req.method === "GET";
+    // Hono serves HEAD with the GET route, but the request keeps its method.
+    const overGet = c.req.method === "GET" || c.req.method === "HEAD";
     const body = overGet ? null : await readRequestBody(st, c.req.raw);
     const argv = pathFormArgv(new URL(c.req.url), body);
     if (argv.length === 0) return fail(st, ERR_EMPTY_COMMAND);
-    if (overGet && st.publicCredential && isWriteOrAdmin(resolveCommand(argv).spec)) {
+    if (overGet && st.publicCredential && isWriteOrAdmin(resolveCommand(argv))) {
       const res = fail(st, ERR_WRITE_OVER_GET, 405);
       res.headers.set("allow", "POST, PUT");
       return res;

@@ -47,6 +47,11 @@ describe("the command table", () => {
     expect(immediate.sort()).toEqual(["discard", "exec", "multi", "quit", "reset", "watch"]);
   });
 
+  it("marks EVAL, EVALSHA and FCALL as running scripts that may write (their _RO forms refuse writes)", () => {
+    const runners = [...allCommands()].filter((c) => hasRouterFlag(c, "runs-writing-scripts")).map((c) => c.name);
+    expect(runners.sort()).toEqual(["eval", "evalsha", "fcall"]);
+  });
+
   it("refuses KEYS and SCAN to the read-only token although they are reads", () => {
     const denied = [...allCommands()].filter((c) => hasRouterFlag(c, "denied-to-readonly-token")).map((c) => c.name);
     expect(denied.sort()).toEqual(["keys", "scan"]);

@@ -92,6 +92,36 @@ describe("a session", () => {
     );
   });
 
+  it("refuses the read-only token scripts that may write and write or admin subcommands, with Redis's ACL texts", async () => {
+    const s = session(new MemoryPool(1), "secret", "readonly");
+    const sha = "e0e1f9fabfc9d4800c877a703b823ac0578ff8db";
+    expect(
+      await s.handle([
+        ["EVAL", "return redis.call('set','k','v')", "0"],
+        ["EVALSHA", sha, "0"],
+        ["FCALL", "f", "0"],
+        ["FUNCTION", "FLUSH"],
+        ["function", "load", "#!lua name=lib\nredis.register_function('f', function() return redis.call('set','k','v') end)"],
+        ["CLIENT", "KILL", "ID", "1"],
+        ["CLIENT", "LIST"],
+        ["EVAL_RO", "return redis.call('get','k')", "0"],
+        ["FUNCTION", "LIST"],
+        ["CLIENT", "ID"],
+      ]),
+    ).toBe(
+      "-NOPERM this user has no permissions to run the 'eval' command\r\n" +
+        "-NOPERM this user has no permissions to run the 'evalsha' command\r\n" +
+        "-NOPERM this user has no permissions to run the 'fcall' command\r\n" +
+        "-NOPERM this user has no permissions to run the 'function|flush' command\r\n" +
+        "-NOPERM this user has no permissions to run the 'function|load' command\r\n" +
+        "-NOPERM this user has no permissions to run the 'client|kill' command\r\n" +
+        "-NOPERM this user has no permissions to run the 'client|list' command\r\n" +
+        "$-1\r\n*0\r\n:" +
+        s.id +
+        "\r\n",
+    );
+  });
+
   it("switches to RESP3 with HELLO 3 for the replies after it", async () => {
     const s = session();
     const out = await s.handle([["GET", "missing"], ["HELLO", "3"], ["GET", "missing"]]);

@@ -139,12 +139,18 @@ describe("the path form over GET", () => {
       [DEPLOYED, { vars: open }],
     ];
     for (const [base, o] of cases) {
-      for (const path of ["/set/getwrite:k/v", "/flushall", "/del/getwrite:k", "/config/set/maxmemory/1", "/blpop/getwrite:l/1"]) {
+      const writingScript = "/eval/" + encodeURIComponent("return redis.call('set','getwrite:k','v')") + "/0";
+      const getWrites = ["/set/getwrite:k/v", "/flushall", "/del/getwrite:k", "/config/set/maxmemory/1", "/blpop/getwrite:l/1", writingScript, "/fcall/f/0", "/function/flush", "/client/kill/id/1"];
+      for (const path of getWrites) {
         const a = await call(base + path, { ...o, method: "GET" });
         expect(a.status, base + path).toBe(405);
         expect(a.json()).toEqual({ error: ERR_WRITE_OVER_GET });
         expect(a.headers.get("allow")).toBe("POST, PUT");
       }
+      // HEAD too (a CORS-safelisted method: a page sends it without a preflight or an Origin).
+      const head = await call(base + "/set/getwrite:k/v", { ...o, method: "HEAD" });
+      expect(head.status).toBe(405);
+      expect(head.headers.get("allow")).toBe("POST, PUT");
       expect((await call(base + "/exists/getwrite:k", { ...o, method: "GET" })).json()).toEqual({ result: 0 });
       expect((await call(base + "/set/getwrite:k/v", o)).json()).toEqual({ result: "OK" });
       expect((await call(base + "/get/getwrite:k", { ...o, method: "GET" })).json()).toEqual({ result: "v" });
