@@ -42,10 +42,13 @@ interface ReviverContext {
 /**
  * Parses a request body. Numbers are replaced by their source text (JSON.parse source
  * text access), so integers wider than 2^53 and literals like 1.50 reach Redis as sent;
- * where the runtime lacks it, the number's shortest form is used instead.
+ * where the runtime lacks it, the number's shortest form is used instead. A reviver costs
+ * about 4× the parse (it is called for every value), so `numbers` false — the body holds
+ * no number, as checkRequestShape tells — parses without one.
  */
-export function parseJsonBody(text: string): unknown {
+export function parseJsonBody(text: string, numbers = true): unknown {
   try {
+    if (!numbers) return JSON.parse(text);
     return JSON.parse(text, function (this: unknown, _key: string, value: unknown, context?: ReviverContext) {
       if (typeof value === "number") return context?.source ?? String(value);
       return value;
@@ -78,9 +81,10 @@ const WHITESPACE = new Set([" ", "\t", "\n", "\r"]);
  * than `limits`. Syntax is otherwise JSON.parse's job afterwards; but a body with a wrong
  * shape is not parsed at all, so here it is only told apart from text that is cut short or
  * has more after its value ("not valid JSON", as before). A top-level scalar passes (it is
- * one value: parsing tells whether it is JSON at all).
+ * one value: parsing tells whether it is JSON at all). Returns whether the body holds a
+ * number (outside strings), for parseJsonBody.
  */
-export function checkRequestShape(text: string, kind: "command" | "pipeline", limits: BodyLimits): void {
+export function checkRequestShape(text: string, kind: "command" | "pipeline", limits: BodyLimits): boolean {
   const shapeError = kind === "command" ? ERR_NOT_COMMAND : ERR_NOT_PIPELINE;
   // Depth of the arrays holding arguments: the body's own for a command, its items' for a pipeline.
   const commandDepth = kind === "command" ? 1 : 2;
@@ -92,12 +96,13 @@ export function checkRequestShape(text: string, kind: "command" | "pipeline", li
   let commands = 0;
   let args = 0;
   let argsInCommand = 0;
+  let numbers = false;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (WHITESPACE.has(c)) continue;
     if (started && depth === 0) throw new JsonCommandError(ERR_BAD_JSON);
     if (!started) {
-      if (c !== "[" && c !== "{") return;
+      if (c !== "[" && c !== "{") return true;
       started = true;
       if (c === "{") refuse(shapeError);
       depth = 1;
@@ -141,13 +146,15 @@ export function checkRequestShape(text: string, kind: "command" | "pipeline", li
       expectValue = false;
     }
     if (c === '"') i = endOfString(text, i);
+    else if (c === "-" || (c >= "0" && c <= "9")) numbers = true;
   }
   // Cut short (an unclosed array or string), or nothing but whitespace: not JSON.
   if (depth !== 0 || !started) {
     if (started) throw new JsonCommandError(ERR_BAD_JSON);
-    return;
+    return true;
   }
   if (problem !== null) throw new JsonCommandError(problem);
+  return numbers;
 }
 
 /** The index of the quote closing the string that opens at `start` (or the text's end). */
@@ -165,14 +172,12 @@ function endOfString(text: string, start: number): number {
 
 /** A command's body (POST /) → argv, its shape and size checked before it is parsed. */
 export function commandFromJson(text: string, limits: BodyLimits): string[] {
-  checkRequestShape(text, "command", limits);
-  return jsonToArgv(parseJsonBody(text));
+  return jsonToArgv(parseJsonBody(text, checkRequestShape(text, "command", limits)));
 }
 
 /** A /pipeline or /multi-exec body → one argv per command, checked before it is parsed. */
 export function pipelineFromJson(text: string, limits: BodyLimits): string[][] {
-  checkRequestShape(text, "pipeline", limits);
-  return jsonToPipeline(parseJsonBody(text));
+  return jsonToPipeline(parseJsonBody(text, checkRequestShape(text, "pipeline", limits)));
 }
 
 /** A parsed JSON value is one command: a non-empty array of arguments. */

@@ -81,4 +81,17 @@ describe("checkRequestShape", () => {
       ["ECHO", "\\"],
     ]);
   });
+
+  it("tells whether a body holds a number, so bodies without one parse without a reviver", () => {
+    expect(checkRequestShape('["SET","k:1","-2","1e3"]', "command", LIMITS)).toBe(false);
+    expect(checkRequestShape('["SET","k",true]', "command", LIMITS)).toBe(false);
+    expect(checkRequestShape('["SET","k",-1]', "command", LIMITS)).toBe(true);
+    expect(checkRequestShape('[["PING"],["INCRBY","k",7]]', "pipeline", LIMITS)).toBe(true);
+    // Numbers keep their source text either way; strings with digits are untouched.
+    expect(commandFromJson('["SET","k:9007199254740993",9007199254740993,1.50,-0]', LIMITS)).toEqual(["SET", "k:9007199254740993", "9007199254740993", "1.50", "-0"]);
+    expect(pipelineFromJson('[["ECHO","1.50"],["ECHO",1.50]]', LIMITS)).toEqual([
+      ["ECHO", "1.50"],
+      ["ECHO", "1.50"],
+    ]);
+  });
 });
