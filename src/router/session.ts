@@ -18,7 +18,7 @@ import { ERR_CROSSSLOT, ERR_EXECABORT, ERR_NOAUTH } from "../commands/errors";
 import type { ReleaseBlocked, RouterContext, Session } from "../commands/router-context";
 import { hasRouterFlag, type CommandSpec } from "../commands/table";
 import { encodeRepliesBinary } from "../protocol/resp";
-import { error, OK, push, QUEUED, simple, type Reply } from "../protocol/reply";
+import { error, isError, OK, push, QUEUED, simple, type Reply } from "../protocol/reply";
 import { MonitorFeed } from "../pubsub/monitor";
 import { DEFAULT_PUBSUB_OUTPUT_LIMIT, readPubsubOutputLimit } from "../pubsub/output-limit";
 import { HubClient, type HubConnector } from "../pubsub/hubs";
@@ -277,10 +277,10 @@ export class RespSession implements Session, ClientConnection {
       // Before AUTH only commands flagged no_auth run (HELLO, AUTH, QUIT, RESET).
       if (!this.authenticated && !spec?.flags.includes("no_auth")) {
         if (pending) pending = this.dispatch(pending, frame);
-        frame.segments.push(this.encode([preAuthError(cmd)]));
+        frame.segments.push(this.encode([this.refused(cmd, preAuthError(cmd))]));
       } else if (this.resp === 2 && this.subscribed && !hasRouterFlag(spec, "allowed-when-subscribed")) {
         if (pending) pending = this.dispatch(pending, frame);
-        frame.segments.push(this.encode([subscribedModeError(cmd)]));
+        frame.segments.push(this.encode([this.refused(cmd, subscribedModeError(cmd))]));
       } else if (this.multi && !hasRouterFlag(spec, "runs-in-multi")) {
         if (pending) pending = this.dispatch(pending, frame);
         frame.segments.push(this.encode([this.enqueue(cmd)]));
@@ -419,8 +419,22 @@ export class RespSession implements Session, ClientConnection {
   /** A command declared with routing `session`: its handler acts on this session. */
   private async runSessionCommand(cmd: RoutedCommand): Promise<Reply> {
     const checked = checkCommand(cmd, this.access);
-    if (!isSpec(checked)) return checked;
+    if (!isSpec(checked)) return this.refused(cmd, checked);
     return this.runLocal(checked, cmd.argv);
+  }
+
+  /**
+   * A command refused before it ran. Redis answers a refused EXEC (wrong arity, before AUTH,
+   * in RESP2 subscribed mode) as an aborted EXEC: the transaction and the watches are
+   * discarded, and the error says why.
+   */
+  private refused(cmd: RoutedCommand, reply: Reply): Reply {
+    if (cmd.spec?.name !== "exec" || !isError(reply)) return reply;
+    this.multi = null;
+    void this.unwatchAll().catch(() => {});
+    // Redis's own refusals carry no "ERR " here (it formats them without a code).
+    const why = reply.message.startsWith("ERR ") ? reply.message.slice(4) : reply.message;
+    return error(`EXECABORT Transaction discarded because of: ${why}`);
   }
 
   // --- transactions (the TransactionControl of this session's RouterContext) ----------

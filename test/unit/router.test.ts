@@ -173,6 +173,21 @@ describe("session commands in a RESP session", () => {
     );
   });
 
+  it("abort on a refused EXEC as Redis does: transaction and watches discarded, EXECABORT naming the error", async () => {
+    const pool = new MemoryPool(1);
+    const s = session(pool);
+    expect(await s.handle([["WATCH", "k"], ["MULTI"], ["SET", "a", "1"], ["EXEC", "x"], ["EXEC"]])).toBe(
+      "+OK\r\n+OK\r\n+QUEUED\r\n-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n-ERR EXEC without MULTI\r\n",
+    );
+    // The watch went with it: another client's write no longer fails the next transaction.
+    expect(await session(pool).handle([["SET", "k", "v"]])).toBe("+OK\r\n");
+    expect(await s.handle([["MULTI"], ["EXEC"]])).toBe("+OK\r\n*0\r\n");
+    expect(await session(pool, "secret").handle([["EXEC"], ["EXEC", "x"]])).toBe(
+      "-EXECABORT Transaction discarded because of: NOAUTH Authentication required.\r\n" +
+        "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n",
+    );
+  });
+
   it("answer WATCH across slots with CROSSSLOT and UNWATCH with OK", async () => {
     expect(await session(new MemoryPool(1)).handle([["WATCH", "a", "b"], ["UNWATCH"], ["MULTI"], ["WATCH", "x"], ["EXEC"]])).toBe(
       "-CROSSSLOT Keys in request don't hash to the same slot\r\n+OK\r\n+OK\r\n-ERR WATCH inside MULTI is not allowed\r\n*0\r\n",
