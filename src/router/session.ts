@@ -126,6 +126,14 @@ export class RespSession implements Session, ClientConnection {
   private replicaReads = false;
   private readonly written = new Set<number>();
 
+  /**
+   * CLIENT REPLY, as Redis's flags: OFF drops every reply until ON; SKIP drops the next
+   * command's (it moves from "next" to "this" as each command finishes, as resetClient does).
+   */
+  private repliesOff = false;
+  private skipNextReply = false;
+  private skipThisReply = false;
+
   /** Pub/Sub: the connection's subscriptions, made at its first (P|S)SUBSCRIBE. */
   private subs: SessionSubscriptions | null = null;
   /** MONITOR: this connection's commands, to the monitors (when there are any). */
@@ -260,6 +268,8 @@ export class RespSession implements Session, ClientConnection {
       this.routedBy = this.pool.slots;
     }
     let pending: RoutedCommand[] | null = null;
+    /** The pending batch's replies are dropped (CLIENT REPLY). */
+    let pendingDropped = false;
     for (; i < cmds.length; i++) {
       if (this.closing) break;
       const argv = cmds[i];
@@ -276,38 +286,68 @@ export class RespSession implements Session, ClientConnection {
       if (this.authenticated) this.monitorFeed?.command(spec, argv, `0.0.0.0:${this.id}`);
       // Before AUTH only commands flagged no_auth run (HELLO, AUTH, QUIT, RESET).
       if (!this.authenticated && !spec?.flags.includes("no_auth")) {
-        if (pending) pending = this.dispatch(pending, frame);
-        frame.segments.push(this.encode([this.refused(cmd, preAuthError(cmd))]));
+        if (pending) pending = this.dispatch(pending, frame, pendingDropped);
+        this.answer(frame, this.refused(cmd, preAuthError(cmd)));
       } else if (this.resp === 2 && this.subscribed && !hasRouterFlag(spec, "allowed-when-subscribed")) {
-        if (pending) pending = this.dispatch(pending, frame);
-        frame.segments.push(this.encode([this.refused(cmd, subscribedModeError(cmd))]));
+        if (pending) pending = this.dispatch(pending, frame, pendingDropped);
+        this.answer(frame, this.refused(cmd, subscribedModeError(cmd)));
       } else if (this.multi && !hasRouterFlag(spec, "runs-in-multi")) {
-        if (pending) pending = this.dispatch(pending, frame);
-        frame.segments.push(this.encode([this.enqueue(cmd)]));
+        if (pending) pending = this.dispatch(pending, frame, pendingDropped);
+        this.answer(frame, this.enqueue(cmd));
       } else if (spec?.routing === "session" || spec?.flags.includes("blocking")) {
-        if (pending) this.dispatch(pending, frame);
+        if (pending) this.dispatch(pending, frame, pendingDropped);
         const blocking = spec.routing !== "session";
         const next = i + 1;
         return this.idle().then(async () => {
           if (blocking) {
             // The replies before it leave now; the connection then waits, as in Redis.
             if (frame.emit) for (const piece of await collect(frame.segments.splice(0))) frame.emit(piece);
-            frame.segments.push(this.encode([await this.runBlocking(cmd)]));
+            this.answer(frame, await this.runBlocking(cmd));
           } else {
-            frame.segments.push(this.encode([await this.runSessionCommand(cmd)]));
+            const reply = await this.runSessionCommand(cmd);
+            // CLIENT REPLY OFF and SKIP answer nothing themselves (Redis adds no reply).
+            this.answer(frame, reply, reply === OK && isQuietClientReply(cmd.argv));
           }
           return this.runFrom(cmds, next, frame);
         });
       } else {
+        const dropped = this.replyDropped();
+        if (pending && dropped !== pendingDropped) pending = this.dispatch(pending, frame, pendingDropped);
         (pending ??= []).push(cmd);
+        pendingDropped = dropped;
       }
     }
-    if (pending) this.dispatch(pending, frame);
+    if (pending) this.dispatch(pending, frame, pendingDropped);
     return undefined;
   }
 
-  /** Sends a batch to the shards now; its replies take their place in the frame's output. */
-  private dispatch(batch: RoutedCommand[], frame: Frame): null {
+  /** A command's reply takes its place in the frame's output, unless CLIENT REPLY drops it. */
+  private answer(frame: Frame, reply: Reply, quiet = false): void {
+    if (this.replyDropped() || quiet) return;
+    frame.segments.push(this.encode([reply]));
+  }
+
+  /**
+   * Whether the reply of the command now finishing is dropped (CLIENT REPLY OFF, or SKIP
+   * before it); a SKIP given by this command then applies to the next one.
+   */
+  private replyDropped(): boolean {
+    if (!this.repliesOff && !this.skipThisReply && !this.skipNextReply) return false;
+    const dropped = this.repliesOff || this.skipThisReply;
+    this.skipThisReply = this.skipNextReply;
+    this.skipNextReply = false;
+    return dropped;
+  }
+
+  /** CLIENT REPLY ON|OFF|SKIP (SKIP while OFF changes nothing, as in Redis). */
+  setReplyMode(mode: "on" | "off" | "skip"): void {
+    if (mode === "on") this.repliesOff = this.skipThisReply = false;
+    else if (mode === "off") this.repliesOff = true;
+    else if (!this.repliesOff) this.skipNextReply = true;
+  }
+
+  /** Sends a batch to the shards now; its replies take their place in the frame's output (unless dropped: CLIENT REPLY). */
+  private dispatch(batch: RoutedCommand[], frame: Frame, dropped = false): null {
     const resp = this.resp;
     const replies = routeBatch(this.pool, batch, { access: this.access, runLocal: this.runLocal, replicaReads: this.replicaReads, wrote: this.noteWrite });
     this.calls++;
@@ -321,7 +361,8 @@ export class RespSession implements Session, ClientConnection {
         throw e;
       },
     );
-    frame.segments.push(settled);
+    if (dropped) settled.catch(() => {});
+    else frame.segments.push(settled);
     return null;
   }
 
@@ -509,6 +550,8 @@ export class RespSession implements Session, ClientConnection {
     void this.unwatchAll();
     this.resp = 2;
     this.name = null;
+    // As Redis's clearClientConnectionState: OFF and a pending SKIP end (RESET's own reply may still be skipped).
+    this.repliesOff = this.skipNextReply = false;
     this.authenticated = !this.auth.required;
     this.access = this.auth.access(null);
   }
@@ -524,6 +567,11 @@ function subscribedModeError(cmd: RoutedCommand): Reply {
   const sub = cmd.argv.length > 1 && spec.subcommands ? cmd.argv[1].toLowerCase() : "";
   const name = sub && spec.subcommands!.includes(sub) ? `${spec.name}|${sub}` : spec.name;
   return error(`ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+}
+
+/** CLIENT REPLY OFF or SKIP: Redis sends no reply for the command itself. */
+function isQuietClientReply(argv: string[]): boolean {
+  return argv.length === 3 && argv[0].toLowerCase() === "client" && argv[1].toLowerCase() === "reply" && argv[2].toLowerCase() !== "on";
 }
 
 /** Before AUTH: unknown commands and bad arity are reported as such, the rest NOAUTH. */

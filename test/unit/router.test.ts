@@ -99,6 +99,21 @@ describe("a session", () => {
     expect(out.endsWith("_\r\n")).toBe(true);
   });
 
+  it("drops replies after CLIENT REPLY OFF until ON, and the next command's after SKIP, as Redis does", async () => {
+    const s = session();
+    expect(
+      await s.handle([["CLIENT", "REPLY", "OFF"], ["SET", "a", "1"], ["GET", "a"], ["NOPE"], ["CLIENT", "REPLY", "ON"], ["GET", "a"]]),
+    ).toBe("+OK\r\n$1\r\n1\r\n");
+    expect(await s.handle([["CLIENT", "REPLY", "SKIP"], ["SET", "a", "2"], ["GET", "a"], ["CLIENT", "REPLY", "SKIP"], ["CLIENT", "REPLY", "SKIP"], ["PING", "x"], ["PING", "y"]])).toBe(
+      "$1\r\n2\r\n$1\r\ny\r\n",
+    );
+    // A skipped BLPOP's timeout reply; a bad mode is a syntax error (skipped too after SKIP).
+    expect(await s.handle([["CLIENT", "REPLY", "SKIP"], ["BLPOP", "nolist", "0.01"], ["CLIENT", "REPLY", "SKIP"], ["CLIENT", "REPLY", "BAD"], ["CLIENT", "REPLY", "BAD"]])).toBe(
+      "-ERR syntax error\r\n",
+    );
+    expect(await s.handle([["CLIENT", "REPLY", "OFF"], ["CLIENT", "REPLY", "SKIP"], ["PING"], ["RESET"], ["PING"]])).toBe("+RESET\r\n+PONG\r\n");
+  });
+
   it("refuses commands flagged no_multi inside MULTI, discarding the transaction", async () => {
     const s = session();
     expect(await s.handle([["MULTI"], ["SAVE"], ["EXEC"]])).toBe(
