@@ -107,6 +107,8 @@ export class RespSession implements Session, ClientConnection {
   closing = false;
 
   private multi: Transaction | null = null;
+  /** EXEC is running the queued commands (MONITOR then refuses, as Redis's DENY_BLOCKING does). */
+  executing = false;
   /** Names this connection to shards that park it on a blocking command. */
   private readonly token = crypto.randomUUID();
   /** The shard this connection is parked on, if any. */
@@ -508,7 +510,12 @@ export class RespSession implements Session, ClientConnection {
       return error(ERR_EXECABORT);
     }
     // The shard releases the watches as it runs the transaction.
-    return tx.exec(this.pool, this.runLocal, watched?.keys, watched?.slot);
+    this.executing = true;
+    try {
+      return await tx.exec(this.pool, this.runLocal, watched?.keys, watched?.slot);
+    } finally {
+      this.executing = false;
+    }
   }
 
   private async watch(keys: string[]): Promise<Reply> {

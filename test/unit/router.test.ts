@@ -203,6 +203,12 @@ describe("session commands in a RESP session", () => {
     );
   });
 
+  it("refuse MONITOR inside EXEC, as Redis refuses it to a DENY BLOCKING client", async () => {
+    expect(await session(new MemoryPool(1)).handle([["MULTI"], ["MONITOR"], ["PING"], ["EXEC"], ["PING"]])).toBe(
+      "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n-ERR MONITOR isn't allowed for DENY BLOCKING client\r\n+PONG\r\n+PONG\r\n",
+    );
+  });
+
   it("answer WATCH across slots with CROSSSLOT and UNWATCH with OK", async () => {
     expect(await session(new MemoryPool(1)).handle([["WATCH", "a", "b"], ["UNWATCH"], ["MULTI"], ["WATCH", "x"], ["EXEC"]])).toBe(
       "-CROSSSLOT Keys in request don't hash to the same slot\r\n+OK\r\n+OK\r\n-ERR WATCH inside MULTI is not allowed\r\n*0\r\n",
