@@ -311,9 +311,13 @@ defineCommand({
         arity(3);
         if (!["on", "off"].includes(argv[2].toLowerCase())) return error(ERR_SYNTAX);
         return OK;
-      case "reply":
+      case "reply": {
         arity(3);
+        const mode = argv[2].toLowerCase();
+        if (mode !== "on" && mode !== "off" && mode !== "skip") return error(ERR_SYNTAX);
+        ctx.session.setReplyMode?.(mode);
         return OK;
+      }
       case "help":
         return [
           "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

@@ -110,5 +110,6 @@ defineCommand({
 // MONITOR (src/pubsub/monitor.ts): every command routers run, from every isolate.
 defineCommand({
   name: "monitor", arity: 1, flags: ["admin", "noscript", "loading", "stale"], group: "server", routing: "session",
-  runInRouter: (ctx) => control(ctx).monitor(),
+  // A transaction expects one reply per command: Redis refuses MONITOR inside EXEC.
+  runInRouter: (ctx) => (ctx.session.executing ? error("ERR MONITOR isn't allowed for DENY BLOCKING client") : control(ctx).monitor()),
 });

@@ -16,6 +16,10 @@ export interface Session {
   closing: boolean;
   /** Pub/Sub: the connection holds a subscription (RESP2 subscribed mode). */
   readonly subscribed?: boolean;
+  /** True while EXEC runs the queued commands (Redis's CLIENT_DENY_BLOCKING then). */
+  readonly executing?: boolean;
+  /** CLIENT REPLY ON|OFF|SKIP: which replies the connection sends (absent over HTTP). */
+  setReplyMode?(mode: "on" | "off" | "skip"): void;
 }
 
 export interface RouterContext {

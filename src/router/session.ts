@@ -18,7 +18,7 @@ import { ERR_CROSSSLOT, ERR_EXECABORT, ERR_NOAUTH } from "../commands/errors";
 import type { ReleaseBlocked, RouterContext, Session } from "../commands/router-context";
 import { hasRouterFlag, type CommandSpec } from "../commands/table";
 import { encodeRepliesBinary } from "../protocol/resp";
-import { error, OK, push, QUEUED, simple, type Reply } from "../protocol/reply";
+import { error, isError, OK, push, QUEUED, simple, type Reply } from "../protocol/reply";
 import { MonitorFeed } from "../pubsub/monitor";
 import { DEFAULT_PUBSUB_OUTPUT_LIMIT, readPubsubOutputLimit } from "../pubsub/output-limit";
 import { HubClient, type HubConnector } from "../pubsub/hubs";
@@ -107,6 +107,8 @@ export class RespSession implements Session, ClientConnection {
   closing = false;
 
   private multi: Transaction | null = null;
+  /** EXEC is running the queued commands (MONITOR then refuses, as Redis's DENY_BLOCKING does). */
+  executing = false;
   /** Names this connection to shards that park it on a blocking command. */
   private readonly token = crypto.randomUUID();
   /** The shard this connection is parked on, if any. */
@@ -125,6 +127,14 @@ export class RespSession implements Session, ClientConnection {
   /** Replication: READONLY (reads go to replicas), and the shards this connection wrote to (WAIT). */
   private replicaReads = false;
   private readonly written = new Set<number>();
+
+  /**
+   * CLIENT REPLY, as Redis's flags: OFF drops every reply until ON; SKIP drops the next
+   * command's (it moves from "next" to "this" as each command finishes, as resetClient does).
+   */
+  private repliesOff = false;
+  private skipNextReply = false;
+  private skipThisReply = false;
 
   /** Pub/Sub: the connection's subscriptions, made at its first (P|S)SUBSCRIBE. */
   private subs: SessionSubscriptions | null = null;
@@ -260,6 +270,8 @@ export class RespSession implements Session, ClientConnection {
       this.routedBy = this.pool.slots;
     }
     let pending: RoutedCommand[] | null = null;
+    /** The pending batch's replies are dropped (CLIENT REPLY). */
+    let pendingDropped = false;
     for (; i < cmds.length; i++) {
       if (this.closing) break;
       const argv = cmds[i];
@@ -276,38 +288,68 @@ export class RespSession implements Session, ClientConnection {
       if (this.authenticated) this.monitorFeed?.command(spec, argv, `0.0.0.0:${this.id}`);
       // Before AUTH only commands flagged no_auth run (HELLO, AUTH, QUIT, RESET).
       if (!this.authenticated && !spec?.flags.includes("no_auth")) {
-        if (pending) pending = this.dispatch(pending, frame);
-        frame.segments.push(this.encode([preAuthError(cmd)]));
+        if (pending) pending = this.dispatch(pending, frame, pendingDropped);
+        this.answer(frame, this.refused(cmd, preAuthError(cmd)));
       } else if (this.resp === 2 && this.subscribed && !hasRouterFlag(spec, "allowed-when-subscribed")) {
-        if (pending) pending = this.dispatch(pending, frame);
-        frame.segments.push(this.encode([subscribedModeError(cmd)]));
+        if (pending) pending = this.dispatch(pending, frame, pendingDropped);
+        this.answer(frame, this.refused(cmd, subscribedModeError(cmd)));
       } else if (this.multi && !hasRouterFlag(spec, "runs-in-multi")) {
-        if (pending) pending = this.dispatch(pending, frame);
-        frame.segments.push(this.encode([this.enqueue(cmd)]));
+        if (pending) pending = this.dispatch(pending, frame, pendingDropped);
+        this.answer(frame, this.enqueue(cmd));
       } else if (spec?.routing === "session" || spec?.flags.includes("blocking")) {
-        if (pending) this.dispatch(pending, frame);
+        if (pending) this.dispatch(pending, frame, pendingDropped);
         const blocking = spec.routing !== "session";
         const next = i + 1;
         return this.idle().then(async () => {
           if (blocking) {
             // The replies before it leave now; the connection then waits, as in Redis.
             if (frame.emit) for (const piece of await collect(frame.segments.splice(0))) frame.emit(piece);
-            frame.segments.push(this.encode([await this.runBlocking(cmd)]));
+            this.answer(frame, await this.runBlocking(cmd));
           } else {
-            frame.segments.push(this.encode([await this.runSessionCommand(cmd)]));
+            const reply = await this.runSessionCommand(cmd);
+            // CLIENT REPLY OFF and SKIP answer nothing themselves (Redis adds no reply).
+            this.answer(frame, reply, reply === OK && isQuietClientReply(cmd.argv));
           }
           return this.runFrom(cmds, next, frame);
         });
       } else {
+        const dropped = this.replyDropped();
+        if (pending && dropped !== pendingDropped) pending = this.dispatch(pending, frame, pendingDropped);
         (pending ??= []).push(cmd);
+        pendingDropped = dropped;
       }
     }
-    if (pending) this.dispatch(pending, frame);
+    if (pending) this.dispatch(pending, frame, pendingDropped);
     return undefined;
   }
 
-  /** Sends a batch to the shards now; its replies take their place in the frame's output. */
-  private dispatch(batch: RoutedCommand[], frame: Frame): null {
+  /** A command's reply takes its place in the frame's output, unless CLIENT REPLY drops it. */
+  private answer(frame: Frame, reply: Reply, quiet = false): void {
+    if (this.replyDropped() || quiet) return;
+    frame.segments.push(this.encode([reply]));
+  }
+
+  /**
+   * Whether the reply of the command now finishing is dropped (CLIENT REPLY OFF, or SKIP
+   * before it); a SKIP given by this command then applies to the next one.
+   */
+  private replyDropped(): boolean {
+    if (!this.repliesOff && !this.skipThisReply && !this.skipNextReply) return false;
+    const dropped = this.repliesOff || this.skipThisReply;
+    this.skipThisReply = this.skipNextReply;
+    this.skipNextReply = false;
+    return dropped;
+  }
+
+  /** CLIENT REPLY ON|OFF|SKIP (SKIP while OFF changes nothing, as in Redis). */
+  setReplyMode(mode: "on" | "off" | "skip"): void {
+    if (mode === "on") this.repliesOff = this.skipThisReply = false;
+    else if (mode === "off") this.repliesOff = true;
+    else if (!this.repliesOff) this.skipNextReply = true;
+  }
+
+  /** Sends a batch to the shards now; its replies take their place in the frame's output (unless dropped: CLIENT REPLY). */
+  private dispatch(batch: RoutedCommand[], frame: Frame, dropped = false): null {
     const resp = this.resp;
     const replies = routeBatch(this.pool, batch, { access: this.access, runLocal: this.runLocal, replicaReads: this.replicaReads, wrote: this.noteWrite });
     this.calls++;
@@ -321,7 +363,8 @@ export class RespSession implements Session, ClientConnection {
         throw e;
       },
     );
-    frame.segments.push(settled);
+    if (dropped) settled.catch(() => {});
+    else frame.segments.push(settled);
     return null;
   }
 
@@ -419,8 +462,22 @@ export class RespSession implements Session, ClientConnection {
   /** A command declared with routing `session`: its handler acts on this session. */
   private async runSessionCommand(cmd: RoutedCommand): Promise<Reply> {
     const checked = checkCommand(cmd, this.access);
-    if (!isSpec(checked)) return checked;
+    if (!isSpec(checked)) return this.refused(cmd, checked);
     return this.runLocal(checked, cmd.argv);
+  }
+
+  /**
+   * A command refused before it ran. Redis answers a refused EXEC (wrong arity, before AUTH,
+   * in RESP2 subscribed mode) as an aborted EXEC: the transaction and the watches are
+   * discarded, and the error says why.
+   */
+  private refused(cmd: RoutedCommand, reply: Reply): Reply {
+    if (cmd.spec?.name !== "exec" || !isError(reply)) return reply;
+    this.multi = null;
+    void this.unwatchAll().catch(() => {});
+    // Redis's own refusals carry no "ERR " here (it formats them without a code).
+    const why = reply.message.startsWith("ERR ") ? reply.message.slice(4) : reply.message;
+    return error(`EXECABORT Transaction discarded because of: ${why}`);
   }
 
   // --- transactions (the TransactionControl of this session's RouterContext) ----------
@@ -453,7 +510,12 @@ export class RespSession implements Session, ClientConnection {
       return error(ERR_EXECABORT);
     }
     // The shard releases the watches as it runs the transaction.
-    return tx.exec(this.pool, this.runLocal, watched?.keys, watched?.slot);
+    this.executing = true;
+    try {
+      return await tx.exec(this.pool, this.runLocal, watched?.keys, watched?.slot);
+    } finally {
+      this.executing = false;
+    }
   }
 
   private async watch(keys: string[]): Promise<Reply> {
@@ -495,6 +557,8 @@ export class RespSession implements Session, ClientConnection {
     void this.unwatchAll();
     this.resp = 2;
     this.name = null;
+    // As Redis's clearClientConnectionState: OFF and a pending SKIP end (RESET's own reply may still be skipped).
+    this.repliesOff = this.skipNextReply = false;
     this.authenticated = !this.auth.required;
     this.access = this.auth.access(null);
   }
@@ -510,6 +574,11 @@ function subscribedModeError(cmd: RoutedCommand): Reply {
   const sub = cmd.argv.length > 1 && spec.subcommands ? cmd.argv[1].toLowerCase() : "";
   const name = sub && spec.subcommands!.includes(sub) ? `${spec.name}|${sub}` : spec.name;
   return error(`ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+}
+
+/** CLIENT REPLY OFF or SKIP: Redis sends no reply for the command itself. */
+function isQuietClientReply(argv: string[]): boolean {
+  return argv.length === 3 && argv[0].toLowerCase() === "client" && argv[1].toLowerCase() === "reply" && argv[2].toLowerCase() !== "on";
 }
 
 /** Before AUTH: unknown commands and bad arity are reported as such, the rest NOAUTH. */

@@ -129,6 +129,21 @@ describe("a session", () => {
     expect(out.endsWith("_\r\n")).toBe(true);
   });
 
+  it("drops replies after CLIENT REPLY OFF until ON, and the next command's after SKIP, as Redis does", async () => {
+    const s = session();
+    expect(
+      await s.handle([["CLIENT", "REPLY", "OFF"], ["SET", "a", "1"], ["GET", "a"], ["NOPE"], ["CLIENT", "REPLY", "ON"], ["GET", "a"]]),
+    ).toBe("+OK\r\n$1\r\n1\r\n");
+    expect(await s.handle([["CLIENT", "REPLY", "SKIP"], ["SET", "a", "2"], ["GET", "a"], ["CLIENT", "REPLY", "SKIP"], ["CLIENT", "REPLY", "SKIP"], ["PING", "x"], ["PING", "y"]])).toBe(
+      "$1\r\n2\r\n$1\r\ny\r\n",
+    );
+    // A skipped BLPOP's timeout reply; a bad mode is a syntax error (skipped too after SKIP).
+    expect(await s.handle([["CLIENT", "REPLY", "SKIP"], ["BLPOP", "nolist", "0.01"], ["CLIENT", "REPLY", "SKIP"], ["CLIENT", "REPLY", "BAD"], ["CLIENT", "REPLY", "BAD"]])).toBe(
+      "-ERR syntax error\r\n",
+    );
+    expect(await s.handle([["CLIENT", "REPLY", "OFF"], ["CLIENT", "REPLY", "SKIP"], ["PING"], ["RESET"], ["PING"]])).toBe("+RESET\r\n+PONG\r\n");
+  });
+
   it("refuses commands flagged no_multi inside MULTI, discarding the transaction", async () => {
     const s = session();
     expect(await s.handle([["MULTI"], ["SAVE"], ["EXEC"]])).toBe(
@@ -200,6 +215,27 @@ describe("session commands in a RESP session", () => {
       "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*4\r\n" +
         `%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n${REDIS_VERSION}\r\n$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:${s.id}\r\n$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n` +
         "+OK\r\n+OK\r\n-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n$1\r\nn\r\n",
+    );
+  });
+
+  it("abort on a refused EXEC as Redis does: transaction and watches discarded, EXECABORT naming the error", async () => {
+    const pool = new MemoryPool(1);
+    const s = session(pool);
+    expect(await s.handle([["WATCH", "k"], ["MULTI"], ["SET", "a", "1"], ["EXEC", "x"], ["EXEC"]])).toBe(
+      "+OK\r\n+OK\r\n+QUEUED\r\n-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n-ERR EXEC without MULTI\r\n",
+    );
+    // The watch went with it: another client's write no longer fails the next transaction.
+    expect(await session(pool).handle([["SET", "k", "v"]])).toBe("+OK\r\n");
+    expect(await s.handle([["MULTI"], ["EXEC"]])).toBe("+OK\r\n*0\r\n");
+    expect(await session(pool, "secret").handle([["EXEC"], ["EXEC", "x"]])).toBe(
+      "-EXECABORT Transaction discarded because of: NOAUTH Authentication required.\r\n" +
+        "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n",
+    );
+  });
+
+  it("refuse MONITOR inside EXEC, as Redis refuses it to a DENY BLOCKING client", async () => {
+    expect(await session(new MemoryPool(1)).handle([["MULTI"], ["MONITOR"], ["PING"], ["EXEC"], ["PING"]])).toBe(
+      "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n-ERR MONITOR isn't allowed for DENY BLOCKING client\r\n+PONG\r\n+PONG\r\n",
     );
   });
 
