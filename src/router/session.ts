@@ -111,6 +111,8 @@ export class RespSession implements Session, ClientConnection {
   executing = false;
   /** Names this connection to shards that park it on a blocking command. */
   private readonly token = crypto.randomUUID();
+  /** The client's input ended (endInput). */
+  private inputEnded = false;
   /** The shard this connection is parked on, if any. */
   private blockedOn: number | null = null;
   private watched: { slot: number; keys: WatchedKey[] } | null = null;
@@ -405,6 +407,16 @@ export class RespSession implements Session, ClientConnection {
   }
 
   /** The connection closed: release any watches and any parked blocking command. */
+  /**
+   * The client half-closed (the multiplexed bridge's EOF): what it sent is still answered, but
+   * Redis frees a client at the end of its input, so no blocking command parks it any more.
+   * True when one is parked now: the transport then closes at once, which releases it.
+   */
+  endInput(): boolean {
+    this.inputEnded = true;
+    return this.blockedOn !== null;
+  }
+
   async close(): Promise<void> {
     clientRegistry.unregister(this.id);
     this.closing = true;
@@ -452,8 +464,9 @@ export class RespSession implements Session, ClientConnection {
    * before its next command, as in Redis.
    */
   private async runBlocking(cmd: RoutedCommand): Promise<Reply> {
-    // Closed while it waited its turn: it must not park a client nobody will release.
-    if (this.closed.signal.aborted) return null;
+    // Closed while it waited its turn, or the client's input ended: it must not park a
+    // client nobody will release, or that has gone (it would take pushed data with it).
+    if (this.closed.signal.aborted || this.inputEnded) return null;
     return routeBlocking(this.pool, cmd, this.access, this.token, Infinity, (shard) => (this.blockedOn = shard), this.closed.signal);
   }
 

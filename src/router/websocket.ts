@@ -275,6 +275,8 @@ export function serveRespConnection(
     closed: () => closeWith(1000, "closed"),
     ended() {
       closeAfter ??= { code: 1000, reason: "client closed" };
+      // A parked blocking command is released now, not left to take data for a client that has gone.
+      if (session.endInput()) return closeWith(1000, "client closed");
       pump();
     },
   };
