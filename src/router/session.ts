@@ -16,7 +16,7 @@
 import { isCrossProtocolCommand, warnCrossProtocolAttack } from "../commands/connection";
 import { ERR_CROSSSLOT, ERR_EXECABORT, ERR_NOAUTH } from "../commands/errors";
 import type { ReleaseBlocked, RouterContext, Session } from "../commands/router-context";
-import { hasRouterFlag, type CommandSpec } from "../commands/table";
+import { commandKeys, hasRouterFlag, writeOrAdminSubcommand, type CommandSpec } from "../commands/table";
 import { encodeRepliesBinary } from "../protocol/resp";
 import { error, isError, OK, push, QUEUED, simple, type Reply } from "../protocol/reply";
 import { MonitorFeed } from "../pubsub/monitor";
@@ -274,6 +274,7 @@ export class RespSession implements Session, ClientConnection {
     let pending: RoutedCommand[] | null = null;
     /** The pending batch's replies are dropped (CLIENT REPLY). */
     let pendingDropped = false;
+    let monitorRefusal: Reply | null;
     for (; i < cmds.length; i++) {
       if (this.closing) break;
       const argv = cmds[i];
@@ -295,6 +296,9 @@ export class RespSession implements Session, ClientConnection {
       } else if (this.resp === 2 && this.subscribed && !hasRouterFlag(spec, "allowed-when-subscribed")) {
         if (pending) pending = this.dispatch(pending, frame, pendingDropped);
         this.answer(frame, this.refused(cmd, subscribedModeError(cmd)));
+      } else if (this.subs?.monitoring && (monitorRefusal = monitorModeRefusal(cmd)) !== null) {
+        if (pending) pending = this.dispatch(pending, frame, pendingDropped);
+        this.answer(frame, this.refused(cmd, monitorRefusal));
       } else if (this.multi && !hasRouterFlag(spec, "runs-in-multi")) {
         if (pending) pending = this.dispatch(pending, frame, pendingDropped);
         this.answer(frame, this.enqueue(cmd));
@@ -587,6 +591,26 @@ function subscribedModeError(cmd: RoutedCommand): Reply {
   const sub = cmd.argv.length > 1 && spec.subcommands ? cmd.argv[1].toLowerCase() : "";
   const name = sub && spec.subcommands!.includes(sub) ? `${spec.name}|${sub}` : spec.name;
   return error(`ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+}
+
+/**
+ * MONITOR mode: Redis flags a monitor as a replica and refuses it every command that reads
+ * or writes the keyspace or may replicate, after the unknown-command and arity errors;
+ * null for a command it runs (PING, INFO, CONFIG, CLIENT, SCRIPT, SUBSCRIBE, ...).
+ */
+function monitorModeRefusal(cmd: RoutedCommand): Reply | null {
+  const spec = checkKnownWithArity(cmd);
+  if (!isSpec(spec)) return spec;
+  const refused =
+    spec.isWrite ||
+    spec.flags.includes("readonly") ||
+    commandKeys(spec, cmd.argv).length > 0 ||
+    // May replicate in Redis (a flag its COMMAND INFO does not list): scripts, publishing,
+    // and FUNCTION's writing subcommands.
+    hasRouterFlag(spec, "runs-writing-scripts") ||
+    spec.name === "publish" ||
+    (spec.name === "function" && writeOrAdminSubcommand(spec, cmd.argv) !== null);
+  return refused ? error("ERR Replica can't interact with the keyspace") : null;
 }
 
 /** CLIENT REPLY OFF or SKIP: Redis sends no reply for the command itself. */

@@ -306,6 +306,24 @@ describe("MONITOR", () => {
     c.close();
   });
 
+  it("refuses a monitoring connection what reads or writes the keyspace, as Redis refuses a replica", async () => {
+    const m = await stream();
+    expect(await m.call(["MONITOR"])).toBe("+OK\r\n");
+    // (Its own commands' MONITOR lines may follow a reply.)
+    const refused = /^-ERR Replica can't interact with the keyspace\r\n/;
+    for (const argv of [["SET", "mon:r", "1"], ["GET", "mon:r"], ["DBSIZE"], ["KEYS", "*"], ["EVAL", "return 1", "0"], ["PUBLISH", "c", "m"], ["OBJECT", "FREQ", "mon:r"], ["FUNCTION", "FLUSH"]]) {
+      expect(await m.call(argv), argv.join(" ")).toMatch(refused);
+    }
+    // Unknown commands and bad arity first, as Redis; the rest runs.
+    expect(await m.call(["GET"])).toMatch(/^-ERR wrong number of arguments for 'get' command\r\n/);
+    expect(await m.call(["ECHO", "x"])).toMatch(/^\$1\r\nx\r\n/);
+    expect(await m.call(["CONFIG", "GET", "maxmemory"])).toMatch(/^\*2\r\n\$9\r\nmaxmemory\r\n/);
+    expect(await cmd("EXISTS", "mon:r")).toBe(0);
+    // RESET ends monitoring: the keyspace is reachable again.
+    expect(await m.call(["RESET"])).toMatch(/^\+RESET\r\n/);
+    m.close();
+  });
+
   it("GET /monitor streams the lines as events; a read-only token is refused", async () => {
     const refused = await SELF.fetch("http://hotslot/monitor", { headers: { Authorization: `Bearer ${READONLY_TOKEN}` } });
     expect(refused.status).toBe(403);
