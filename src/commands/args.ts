@@ -123,6 +123,8 @@ export function timeoutOrReply(arg: string): number {
   if (!isFiniteLongDouble(v)) throw new CommandError(ERR_TIMEOUT_NEGATIVE);
   const ms = Math.ceil(Number(formatLongDouble(v)) * 1000);
   if (ms < 0 || ms > 9223372036854775807) throw new CommandError(ERR_TIMEOUT_NEGATIVE);
+  // Past 17 decimals (1e-18, 1e-400) the text rounds to 0, but a positive value rounds up to 1 ms.
+  if (ms === 0 && v.kind === "finite" && !v.neg && v.mant !== 0n) return 1;
   return ms;
 }
 

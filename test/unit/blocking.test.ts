@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { Authenticator } from "../../src/router/auth";
 import { RespSession } from "../../src/router/session";
 import { MemoryPool } from "../support/memory-pool";
+import { timeoutOrReply } from "../../src/commands/args";
 
 const auth = new Authenticator({ token: null, readonlyToken: null });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -180,6 +181,17 @@ describe("BZPOPMIN, BZPOPMAX and BZMPOP", () => {
     await connect().handle([["ZADD", "{z}q", "3", "c", "1", "a", "2", "b"]]);
     expect(await reply).toBe("*2\r\n$4\r\n{z}q\r\n*2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n");
     expect(pool.logs.flat()).toContainEqual(["ZPOPMIN", "{z}q", "2"]);
+  });
+
+  it("round a positive timeout too small to print up to 1 ms, as Redis's ceill does", async () => {
+    expect(timeoutOrReply("1e-400")).toBe(1);
+    expect(timeoutOrReply("1e-18")).toBe(1);
+    expect(timeoutOrReply("0.0001")).toBe(1);
+    expect(timeoutOrReply("1.5")).toBe(1500);
+    expect(timeoutOrReply("0")).toBe(0);
+    expect(timeoutOrReply("-1e-400")).toBe(0);
+    const { connect } = cluster();
+    expect(await connect().handle([["BLPOP", "{q}none", "1e-400"]])).toBe("*-1\r\n");
   });
 
   it("time out with a null array, and refuse a bad timeout", async () => {
