@@ -102,6 +102,7 @@ export function measureReply(reply: Reply, maxElements: number, maxBytes: number
           size.bytes += r.message.length;
           break;
         case "verbatim":
+        case "bignum":
           size.bytes += r.text.length;
           break;
         case "map":

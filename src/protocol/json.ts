@@ -251,6 +251,7 @@ function value(r: Reply, base64: boolean): string {
     case "nullarray":
       return "null";
     case "verbatim":
+    case "bignum":
       return bytes(r.text, base64);
     case "push":
       return list(r.items, base64);

@@ -23,6 +23,7 @@ export type Reply =
   | SetReply
   | NullArrayReply
   | VerbatimReply
+  | BigNumberReply
   | PairsReply
   | PushReply
   | SequenceReply;
@@ -43,6 +44,8 @@ interface SetReply { readonly kind: "set"; readonly items: Reply[] }
 interface NullArrayReply { readonly kind: "nullarray" }
 /** RESP3 verbatim string (INFO, CLIENT INFO); in RESP2 a bulk string. */
 interface VerbatimReply { readonly kind: "verbatim"; readonly format: string; readonly text: string }
+/** RESP3 big number `(` (only scripts return one: {big_number=...}); in RESP2 a bulk string. */
+interface BigNumberReply { readonly kind: "bignum"; readonly text: string }
 /**
  * Pairs in order (member/score for WITHSCORES, field/value for WITHVALUES): `items` is flat
  * (a, b, a, b, …). RESP2 (and JSON) a flat array; RESP3 an array of two-element arrays, as
@@ -90,6 +93,10 @@ export function pairs(items: Reply[]): PairsReply {
 }
 export function verbatim(text: string, format = "txt"): VerbatimReply {
   return { kind: "verbatim", format, text };
+}
+
+export function bigNumber(text: string): BigNumberReply {
+  return { kind: "bignum", text };
 }
 
 export function push(items: Reply[]): PushReply {

@@ -75,6 +75,11 @@ function encodeInto(r: Reply, resp: 2 | 3, parts: string[]): void {
         if (resp === 3) parts.push("=", String(r.format.length + 1 + r.text.length), "\r\n", r.format, ":", r.text, "\r\n");
         else parts.push("$", String(r.text.length), "\r\n", r.text, "\r\n");
         break;
+      case "bignum":
+        // As Redis: the text as the script gave it, unchecked (on one line).
+        if (resp === 3) parts.push("(", oneLine(r.text), "\r\n");
+        else parts.push("$", String(r.text.length), "\r\n", r.text, "\r\n");
+        break;
       case "push":
         parts.push(resp === 3 ? ">" : "*", String(r.items.length), "\r\n");
         for (const item of r.items) encodeInto(item, resp, parts);

@@ -9,14 +9,15 @@
  * Lua → Reply (what a script returns):
  *   string → bulk; number → integer, truncated toward zero (Redis casts to long long);
  *   true → 1, false / nil → null; a table with `err` → error, `ok` → status, `double`,
- *   `map`, `set`, `big_number` → those replies; any other table → an array of its items
+ *   `big_number`, `verbatim_string`, `map`, `set` → those replies (a big number and a
+ *   verbatim string are bulk strings to a RESP2 client); any other table → an array of its items
  *   1, 2, … stopping at the first nil. Booleans have no reply kind here (RESP3 #t/#f):
  *   false is null and true is 1, as a RESP2 client sees them.
  *
  * fengari's integers are 32-bit: an integer outside ±2^31 goes to Lua as a float (Redis's
  * Lua 5.1 has only doubles, so the value is the same one a Redis script sees).
  */
-import { double, error, integer, map, set, simple, type Reply } from "../protocol/reply";
+import { bigNumber, double, error, integer, map, set, simple, verbatim, type Reply } from "../protocol/reply";
 import { formatDouble } from "../util/numbers";
 import { fromLua, lua, toLua, type LuaState } from "./fengari";
 
@@ -94,6 +95,11 @@ export function pushReply(L: LuaState, reply: Reply, resp: 2 | 3): void {
           }
         });
         return;
+      case "bignum":
+        if (resp === 2) return pushReply(L, reply.text, resp);
+        lua.lua_createtable(L, 0, 1);
+        setField(L, "big_number", () => lua.lua_pushstring(L, toLua(reply.text)));
+        return;
       case "pairs": {
         if (resp === 2) return pushArray(L, reply.items, resp);
         const rows: Reply[] = [];
@@ -150,6 +156,18 @@ function toReply(L: LuaState, depth: number): Reply {
   }
 }
 
+/** The table on top's `format` and `string`, when both are strings (else null, as Redis ignores it). */
+function verbatimFields(L: LuaState): { format: string; text: string } | null {
+  const formatType = field(L, "format");
+  const format = formatType === lua.LUA_TSTRING ? fromLua(lua.lua_tolstring(L, -1)) : null;
+  lua.lua_pop(L, 1);
+  const textType = field(L, "string");
+  const text = textType === lua.LUA_TSTRING ? fromLua(lua.lua_tolstring(L, -1)) : null;
+  lua.lua_pop(L, 1);
+  // Redis writes the format's first three bytes.
+  return format !== null && text !== null ? { format: format.slice(0, 3), text } : null;
+}
+
 function tableToReply(L: LuaState, depth: number): Reply {
   if (field(L, "err") === lua.LUA_TSTRING) {
     const message = fromLua(lua.lua_tolstring(L, -1));
@@ -173,9 +191,14 @@ function tableToReply(L: LuaState, depth: number): Reply {
   if (field(L, "big_number") === lua.LUA_TSTRING) {
     const text = fromLua(lua.lua_tolstring(L, -1));
     lua.lua_pop(L, 1);
-    return /^-?\d+$/.test(text) ? integer(BigInt(text)) : text;
+    return bigNumber(text);
   }
   lua.lua_pop(L, 1);
+  if (field(L, "verbatim_string") === lua.LUA_TTABLE) {
+    const verbatimString = verbatimFields(L);
+    lua.lua_pop(L, 1);
+    if (verbatimString !== null) return verbatim(verbatimString.text, verbatimString.format);
+  } else lua.lua_pop(L, 1);
   if (field(L, "map") === lua.LUA_TTABLE) {
     const entries: Reply[] = [];
     lua.lua_pushnil(L);

@@ -15,6 +15,10 @@ import { replyMismatches } from "../support/script-differential";
 const CASES: string[][] = [
   ["EVAL", "return {1, 'a', {2, false, 3}, true, 3.99, nil, 5}", "0"],
   ["EVAL", "return {ok='FINE'}", "0"],
+  ["EVAL", "return {big_number='123'}", "0"],
+  ["EVAL", "return {big_number='12x'}", "0"],
+  ["EVAL", "return {verbatim_string={format='txt',string='hi'}}", "0"],
+  ["EVAL", "return {verbatim_string={format='txt'}}", "0"],
   ["EVAL", "return {err='bad thing'}", "0"],
   ["EVAL", "return redis.status_reply('X')", "0"],
   ["EVAL", "return redis.error_reply('My bad')", "0"],

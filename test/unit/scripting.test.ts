@@ -2,7 +2,8 @@
 // redis-server 7.0's words, effects (the script's writes, never the script), the step budget.
 import { describe, expect, it } from "vitest";
 import { Executor } from "../../src/commands/execute";
-import { error, simple } from "../../src/protocol/reply";
+import { error, simple, type Reply } from "../../src/protocol/reply";
+import { encodeRepliesBinary } from "../../src/protocol/resp";
 import { engine } from "../support/engine";
 import { SCAN_AWAY, SCAN_SERVE } from "../../src/engine/keyspace";
 import { keySlot } from "../../src/util/keyslot";
@@ -23,6 +24,18 @@ describe("EVAL", () => {
     expect(e.run("EVAL", "return -3.7", "0")).toBe(-3);
     expect(e.run("EVAL", "return 2^63", "0")).toBe(-9223372036854775808n);
     expect(e.run("EVAL", "return false", "0")).toBe(null);
+  });
+
+  it("returns big numbers and verbatim strings as RESP3 sends them, bulk strings in RESP2", () => {
+    const e = engine();
+    const big = e.run("EVAL", "return {big_number='12x'}", "0") as Reply;
+    expect(encodeRepliesBinary([big], 3)).toBe("(12x\r\n");
+    expect(encodeRepliesBinary([big], 2)).toBe("$3\r\n12x\r\n");
+    const text = e.run("EVAL", "return {verbatim_string={format='txt',string='hi'}}", "0") as Reply;
+    expect(encodeRepliesBinary([text], 3)).toBe("=6\r\ntxt:hi\r\n");
+    expect(encodeRepliesBinary([text], 2)).toBe("$2\r\nhi\r\n");
+    // Without both fields it is an ordinary table: an (empty) array.
+    expect(e.run("EVAL", "return {verbatim_string={format='txt'}}", "0")).toEqual([]);
   });
 
   it("passes KEYS and ARGV and calls commands", () => {
