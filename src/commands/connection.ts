@@ -5,7 +5,7 @@
  * (MULTI, EXEC, DISCARD, WATCH, UNWATCH), which act through the session's
  * TransactionControl — over HTTP there is none, and they say to use /multi-exec.
  */
-import { error, map, OK, simple, verbatim, type Reply } from "../protocol/reply";
+import { error, map, OK, set, simple, verbatim, type Reply } from "../protocol/reply";
 import { parseInt64, parseInt64Number } from "../util/numbers";
 import { parseIntegerArg } from "./args";
 import { CommandError, ERR_DB_INDEX, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGPASS, errUnknownSubcommand, errWrongArity } from "./errors";
@@ -339,7 +339,8 @@ function keySpecs(spec: CommandSpec): Reply[] {
   const last = k.last < 0 ? k.last : k.last - k.first;
   return [
     map([
-      "flags", [simple(spec.isWrite ? "RW" : "RO"), simple(spec.isWrite ? "UPDATE" : "ACCESS")],
+      // Redis writes the access kind upper case (RO, RW) and the operation lower case.
+      "flags", set([simple(spec.isWrite ? "RW" : "RO"), simple(spec.isWrite ? "update" : "access")]),
       "begin_search", map(["type", "index", "spec", map(["index", k.first])]),
       "find_keys", map(["type", "range", "spec", map(["lastkey", last, "keystep", k.step, "limit", 0])]),
     ]),
@@ -352,14 +353,15 @@ function commandInfo(spec: CommandSpec): Reply {
     spec.name,
     spec.arity,
     // Redis derives movablekeys for commands whose keys the positions cannot describe.
-    [...spec.flags, ...(spec.getKeys ? ["movablekeys"] : [])].map(simple),
+    // Flags, categories, tips, key specs and subcommands are RESP3 sets, as Redis 7.0 sends them.
+    set([...spec.flags, ...(spec.getKeys ? ["movablekeys"] : [])].map(simple)),
     k.first,
     k.last,
     k.step,
-    spec.categories.map((c) => simple("@" + c)),
-    [],
-    keySpecs(spec),
-    [],
+    set(spec.categories.map((c) => simple("@" + c))),
+    set([]),
+    set(keySpecs(spec)),
+    set([]),
   ];
 }
 

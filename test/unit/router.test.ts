@@ -129,6 +129,16 @@ describe("a session", () => {
     expect(out.endsWith("_\r\n")).toBe(true);
   });
 
+  it("answers COMMAND INFO in RESP3 with the sets and flag cases of redis-server 7.0", async () => {
+    const out = await session().handle([["HELLO", "3"], ["COMMAND", "INFO", "get"]]);
+    // redis-server 7.0.15's bytes for the same request.
+    const redis =
+      "*1\r\n*10\r\n$3\r\nget\r\n:2\r\n~2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n~3\r\n+@read\r\n+@string\r\n+@fast\r\n~0\r\n" +
+      "~1\r\n%3\r\n$5\r\nflags\r\n~2\r\n+RO\r\n+access\r\n$12\r\nbegin_search\r\n%2\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n%1\r\n$5\r\nindex\r\n:1\r\n" +
+      "$9\r\nfind_keys\r\n%2\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n%3\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n~0\r\n";
+    expect(out.endsWith(redis)).toBe(true);
+  });
+
   it("drops replies after CLIENT REPLY OFF until ON, and the next command's after SKIP, as Redis does", async () => {
     const s = session();
     expect(
