@@ -6,7 +6,7 @@
  * (SAMPLES is accepted and validated, but nothing needs sampling: collections keep a
  * running count). The key-less subcommands describe the shard the router sends them to.
  */
-import { double, map, OK, simple, type Reply } from "../protocol/reply";
+import { double, map, OK, simple, verbatim, type Reply } from "../protocol/reply";
 import { cstr } from "../util/binary";
 import { isOption, isSubcommand, parseIntegerArg } from "./args";
 import type { ExecContext } from "./context";
@@ -90,7 +90,8 @@ defineCommand({
     }
     if (isSubcommand(sub, "doctor")) {
       expectArity(argv, 2, "doctor");
-      return ctx.db.usedMemory < 5 * 1024 * 1024 ? DOCTOR_EMPTY : DOCTOR_OK;
+      // A verbatim string, as Redis's (RESP3 `=`; a bulk string in RESP2).
+      return verbatim(ctx.db.usedMemory < 5 * 1024 * 1024 ? DOCTOR_EMPTY : DOCTOR_OK);
     }
     if (isSubcommand(sub, "malloc-stats")) {
       expectArity(argv, 2, "malloc-stats");
