@@ -57,6 +57,15 @@ describe("split and fanned-out commands", () => {
     expect(await s.handle([["SCAN", "-1"]])).toMatch(/^\*2\r\n\$\d+\r\n\d+\r\n\*0\r\n$/);
   });
 
+  it("answers SCRIPT HELP with its text, SCRIPT EXISTS with 1 only where every shard holds the script", async () => {
+    const s = session(new MemoryPool(3));
+    const help = await s.handle([["SCRIPT", "HELP"]]);
+    expect(help.startsWith("*17\r\n+SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n")).toBe(true);
+    expect(await s.handle([["SCRIPT", "LOAD", "return 1"], ["SCRIPT", "EXISTS", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"]])).toBe(
+      "$40\r\ne0e1f9fabfc9d4800c877a703b823ac0578ff8db\r\n*2\r\n:1\r\n:0\r\n",
+    );
+  });
+
   it("reads INFO's section names as C strings, up to a NUL byte, as the shards do", async () => {
     const s = session(new MemoryPool(4));
     await s.handle([["SET", "a", "1"]]);
