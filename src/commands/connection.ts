@@ -312,6 +312,7 @@ defineCommand({
         return OK;
       case "reply":
         arity(3);
+        if (!["on", "off", "skip"].includes(argv[2].toLowerCase())) return error(ERR_SYNTAX);
         return OK;
       case "help":
         return [
