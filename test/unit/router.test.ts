@@ -224,3 +224,22 @@ describe("a failed shard call", () => {
     );
   });
 });
+
+describe("COMMAND GETKEYS", () => {
+  it("answers redis-server 7.0's errors in its order: command, keys, arity, then the arguments", async () => {
+    const s = session(new MemoryPool(2));
+    const ask = (...argv: string[]) => s.handle([["COMMAND", "GETKEYS", ...argv]]);
+    expect(await ask("get")).toBe("-ERR wrong number of arguments for 'command|getkeys' command\r\n");
+    expect(await ask("nosuch", "k")).toBe("-ERR Invalid command specified\r\n");
+    expect(await ask("object", "foo", "k")).toBe("-ERR Invalid command specified\r\n");
+    expect(await ask("object", "help")).toBe("-ERR The command has no key arguments\r\n");
+    expect(await ask("object", "encoding", "k")).toBe("*1\r\n$1\r\nk\r\n");
+    expect(await ask("time", "x")).toBe("-ERR The command has no key arguments\r\n");
+    expect(await ask("set", "k")).toBe("-ERR Invalid number of arguments specified for command\r\n");
+    expect(await ask("lmpop", "0", "a", "left")).toBe("-ERR Invalid arguments specified for command\r\n");
+    expect(await ask("zunionstore", "d", "-1", "a", "b")).toBe("-ERR Invalid arguments specified for command\r\n");
+    expect(await ask("eval", "return 1", "0")).toBe("*0\r\n");
+    expect(await ask("eval", "return 1", "3", "a", "b")).toBe("*0\r\n");
+    expect(await ask("lmpop", "2", "a", "b", "left")).toBe("*2\r\n$1\r\na\r\n$1\r\nb\r\n");
+  });
+});
