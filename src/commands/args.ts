@@ -146,6 +146,17 @@ export function randomCountOrReply(arg: string): bigint {
   return v;
 }
 
+/** LONG_MAX / 2: the bound on a count whose reply holds two entries per pick. */
+const HALF_LONG_MAX = (2n ** 63n - 1n) / 2n;
+
+/**
+ * ZRANDMEMBER … WITHSCORES and HRANDFIELD … WITHVALUES refuse a count outside ±LONG_MAX/2
+ * (their reply length would overflow), before looking at the key, as Redis 7.0 does.
+ */
+export function pairedCountOrReply(count: bigint): void {
+  if (count < -HALF_LONG_MAX || count > HALF_LONG_MAX) throw new CommandError(ERR_OUT_OF_RANGE);
+}
+
 /**
  * How many independent picks (repeats allowed) a random-pick command makes: `n`, refused
  * with "value is out of range" above `max`. Redis would stream any number of them; here

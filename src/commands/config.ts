@@ -213,7 +213,17 @@ for (const p of PARAMETERS) {
 function configGet(ctx: ExecContext, patterns: string[]): Reply {
   const out: string[] = [];
   const seen = new Set<string>();
-  for (const pattern of patterns.map((p) => p.toLowerCase())) {
+  for (const given of patterns) {
+    const pattern = given.toLowerCase();
+    // A name without glob characters is looked up directly and answered as it was typed.
+    if (!/[[*?]/.test(pattern)) {
+      const p = byName.get(pattern);
+      if (p && !seen.has(pattern)) {
+        seen.add(pattern);
+        out.push(given, p.get(ctx));
+      }
+      continue;
+    }
     for (const [name, p] of byName) {
       if (seen.has(name) || !globMatch(pattern, name)) continue;
       seen.add(name);

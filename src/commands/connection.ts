@@ -397,14 +397,23 @@ defineCommand({
       case "list":
         return [...allCommands()].map((c) => c.name);
       case "getkeys": {
-        if (argv.length < 3) throw new CommandError("ERR wrong number of arguments for 'command|getkeys' command");
+        // getKeysSubcommandImpl: a command without key arguments is refused before its
+        // arity is checked; one whose arguments yield no key is refused unless its keys
+        // are optional (EVAL with numkeys 0). Containers (OBJECT, MEMORY) keep the older
+        // answer: Redis looks their subcommand up, which the table does not describe.
+        if (argv.length < 4) throw new CommandError("ERR wrong number of arguments for 'command|getkeys' command");
         const target = argv.slice(2);
         const spec = lookupCommand(target[0]);
-        if (!spec) return error("ERR Invalid command specified");
+        // A container's unknown subcommand is no command at all, as lookupCommand finds none.
+        const unknownSub = spec?.subcommands && target.length > 1 && !spec.subcommands.includes(target[1].toLowerCase());
+        if (!spec || unknownSub) return error("ERR Invalid command specified");
+        const hasKeys = spec.getKeys !== undefined || (spec.keys !== undefined && spec.keys.first > 0);
+        if (!hasKeys) return error("ERR The command has no key arguments");
         if (!arityOk(spec, target.length)) return error("ERR Invalid number of arguments specified for command");
         const keys = commandKeys(spec, target);
-        if (keys.length === 0) return error("ERR The command has no key arguments");
-        return keys;
+        if (keys.length > 0) return keys;
+        if (spec.subcommands) return error("ERR The command has no key arguments");
+        return spec.flags.includes("no_mandatory_keys") ? [] : error("ERR Invalid arguments specified for command");
       }
       case "help":
         return ["COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "(no subcommand)", "COUNT", "INFO [<command-name> ...]", "DOCS [<command-name> ...]", "LIST", "GETKEYS <full-command>", "HELP"].map(simple);

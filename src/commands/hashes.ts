@@ -28,6 +28,7 @@ import {
   lookupOfType,
   parseScanCursor,
   parseScanOptions,
+  pairedCountOrReply,
   randomCountOrReply,
   repeatsOrReply,
 } from "./args";
@@ -297,6 +298,7 @@ defineCommand({
       throw new CommandError(ERR_SYNTAX);
     }
     const withValues = argv.length === 4;
+    if (withValues) pairedCountOrReply(count);
     const hash = getHash(ctx, argv[1]);
     if (!hash || count === 0n) return [];
     // Repeats make the reply as long as asked, whatever the hash holds: refused before it is built.

@@ -223,8 +223,9 @@ defineCommand({
       return sha;
     }
     if (sub === "exists" && argv.length >= 3) return argv.slice(2).map((sha) => (cache.has(sha.toLowerCase()) ? 1 : 0));
-    if (sub === "flush" && argv.length <= 3) {
-      if (argv.length === 3 && !["sync", "async"].includes(argv[2].toLowerCase())) {
+    if (sub === "flush") {
+      // script|flush has arity -2: extra arguments get the option error, as in Redis.
+      if (argv.length > 3 || (argv.length === 3 && !["sync", "async"].includes(argv[2].toLowerCase()))) {
         return error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
       }
       if (cache.size > 0) ctx.propagate(["SCRIPT", "FLUSH"]);

@@ -42,6 +42,7 @@ import {
   parseMpopArgs,
   parseScanCursor,
   parseScanOptions,
+  pairedCountOrReply,
   randomCountOrReply,
   repeatsOrReply,
   storeOrDelete,
@@ -49,7 +50,7 @@ import {
 } from "./args";
 import { blockOrReply, type ExecContext } from "./context";
 import { boundedMatcher, boundWork } from "./work-bound";
-import { CommandError, ERR_LIMIT_NEGATIVE, ERR_OUT_OF_RANGE, ERR_SYNTAX } from "./errors";
+import { CommandError, ERR_LIMIT_NEGATIVE, ERR_SYNTAX } from "./errors";
 import { defineCommand, readsOneKey, writesOneKey } from "./table";
 
 // --- errors only the sorted set commands send ---------------------------------------------
@@ -65,8 +66,6 @@ const ERR_WITHSCORES_LEX = "ERR syntax error, WITHSCORES not supported in combin
 const ERR_WEIGHT = "ERR weight value is not a float";
 const errNoKeys = (cmd: string) => `ERR at least 1 input key is needed for '${cmd}' command`;
 
-/** LONG_MAX / 2: ZRANDMEMBER … WITHSCORES refuses counts whose reply length would overflow. */
-const HALF_LONG_MAX = (2n ** 63n - 1n) / 2n;
 /** How much bigger than the count a zset must be for ZRANDMEMBER to sample by draws. */
 const ZRANDMEMBER_SUB_STRATEGY_MUL = 3;
 
@@ -641,7 +640,7 @@ defineCommand({
     const l = randomCountOrReply(argv[2]);
     if (argv.length > 4 || (argv.length === 4 && !isOption(argv[3], "withscores"))) throw new CommandError(ERR_SYNTAX);
     const scored = argv.length === 4;
-    if (scored && (l < -HALF_LONG_MAX || l > HALF_LONG_MAX)) throw new CommandError(ERR_OUT_OF_RANGE);
+    if (scored) pairedCountOrReply(l);
     const z = getZset(ctx, argv[1]);
     if (!z || l === 0n) return [];
     const reply = (members: string[]): Reply => (scored ? withScores(members, members.map((m) => z.score(m) as number)) : members);

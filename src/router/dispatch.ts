@@ -261,7 +261,9 @@ function mergeParts(plan: Extract<Plan, { kind: "merge" }>, results: Reply[][], 
       return replies[0];
     case "fanout-and": {
       const first = replies[0];
-      if (!Array.isArray(first)) return first;
+      // Only SCRIPT EXISTS answers 1/0 per argument; any other array (SCRIPT HELP's lines)
+      // is the same in every shard.
+      if (!Array.isArray(first) || !first.every((r) => r === 0 || r === 1)) return first;
       return first.map((_, i) => (replies.every((r) => Array.isArray(r) && r[i] === 1) ? 1 : 0));
     }
     case "fanout-info":

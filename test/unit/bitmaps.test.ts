@@ -281,6 +281,16 @@ describe("BITOP", () => {
     expect(run("EXISTS", "d")).toBe(0);
     expect(run("BITOP", "NOT", "d")).toEqual(arity("bitop"));
   });
+
+  it("refuses sources longer than 320,000,000 bytes together (a 16 MB key named many times) before working, writing nothing", () => {
+    const { run } = setup();
+    run("SETRANGE", "big", String(16 * 1024 * 1024 - 1), "x");
+    expect(run("BITOP", "AND", "d", ...Array(19).fill("big"))).toBe(16 * 1024 * 1024);
+    expect(run("BITOP", "OR", "d2", ...Array(20).fill("big"))).toEqual(
+      error("ERR BITOP would take too long: about 20971520 steps (the limit is 20000000)"),
+    );
+    expect(run("EXISTS", "d2")).toBe(0);
+  });
 });
 
 describe("BITFIELD and BITFIELD_RO", () => {

@@ -201,3 +201,12 @@ describe("CLIENT KILL", () => {
     expect(await a.handle([["CLIENT", "KILL"]])).toBe("-ERR wrong number of arguments for 'client|kill' command\r\n");
   });
 });
+
+describe("CLIENT REPLY", () => {
+  it("answers OK for ON and a syntax error for a mode Redis does not know", async () => {
+    const a = connect();
+    expect(await a.handle([["CLIENT", "REPLY", "on"]])).toBe("+OK\r\n");
+    expect(await a.handle([["CLIENT", "REPLY", "FOO"]])).toBe("-ERR syntax error\r\n");
+    expect(await a.handle([["CLIENT", "REPLY"]])).toBe("-ERR wrong number of arguments for 'client|reply' command\r\n");
+  });
+});

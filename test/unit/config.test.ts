@@ -18,6 +18,8 @@ describe("CONFIG", () => {
     expect(ex.runOne(["CONFIG", "GET", "maxmemory-policy"])).toEqual(map(["maxmemory-policy", "noeviction"]));
     expect(ex.runOne(["config", "get", "zset-max-*-entries"])).toEqual(map(["zset-max-listpack-entries", "128", "zset-max-ziplist-entries", "128"]));
     expect(ex.runOne(["CONFIG", "GET", "nothing-like-this"])).toEqual(map([]));
+    // An exact name is answered as typed, once whatever its case; a pattern with the stored name.
+    expect(ex.runOne(["CONFIG", "GET", "MaxMemory-Policy", "maxmemory-policy"])).toEqual(map(["MaxMemory-Policy", "noeviction"]));
   });
 
   it("sets memory values with units and policies by name", () => {

@@ -493,6 +493,17 @@ describe("HRANDFIELD", () => {
     expect(run("HRANDFIELD", "str")).toEqual(WRONGTYPE);
   });
 
+  it("refuses a WITHVALUES count beyond ±LONG_MAX/2 before looking at the key", () => {
+    const { run } = withHash();
+    const OUT_OF_RANGE = error("ERR value is out of range");
+    expect(run("HRANDFIELD", "h", "4611686018427387904", "WITHVALUES")).toEqual(OUT_OF_RANGE);
+    expect(run("HRANDFIELD", "nokey", "4611686018427387904", "WITHVALUES")).toEqual(OUT_OF_RANGE);
+    expect(run("HRANDFIELD", "nokey", "-4611686018427387904", "WITHVALUES")).toEqual(OUT_OF_RANGE);
+    expect(run("HRANDFIELD", "str", "4611686018427387904", "WITHVALUES")).toEqual(OUT_OF_RANGE);
+    expect(run("HRANDFIELD", "nokey", "4611686018427387903", "WITHVALUES")).toEqual([]);
+    expect(run("HRANDFIELD", "h", "4611686018427387904")).toEqual(FIELDS);
+  });
+
   it("logs nothing: it is a read", () => {
     const { logged } = withHash();
     expect(logged("HRANDFIELD", "h", "-3")).toEqual([]);

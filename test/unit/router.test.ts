@@ -57,6 +57,15 @@ describe("split and fanned-out commands", () => {
     expect(await s.handle([["SCAN", "-1"]])).toMatch(/^\*2\r\n\$\d+\r\n\d+\r\n\*0\r\n$/);
   });
 
+  it("answers SCRIPT HELP with its text, SCRIPT EXISTS with 1 only where every shard holds the script", async () => {
+    const s = session(new MemoryPool(3));
+    const help = await s.handle([["SCRIPT", "HELP"]]);
+    expect(help.startsWith("*17\r\n+SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n")).toBe(true);
+    expect(await s.handle([["SCRIPT", "LOAD", "return 1"], ["SCRIPT", "EXISTS", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"]])).toBe(
+      "$40\r\ne0e1f9fabfc9d4800c877a703b823ac0578ff8db\r\n*2\r\n:1\r\n:0\r\n",
+    );
+  });
+
   it("reads INFO's section names as C strings, up to a NUL byte, as the shards do", async () => {
     const s = session(new MemoryPool(4));
     await s.handle([["SET", "a", "1"]]);
@@ -289,5 +298,24 @@ describe("a failed shard call", () => {
     expect(await s.handle([["WATCH", "k"], ["UNWATCH"], ["GET", "k"]])).toBe(
       `-ERR shard ${shard} unavailable: down\r\n-ERR shard ${shard} unavailable: down\r\n-ERR shard ${shard} unavailable: down\r\n`,
     );
+  });
+});
+
+describe("COMMAND GETKEYS", () => {
+  it("answers redis-server 7.0's errors in its order: command, keys, arity, then the arguments", async () => {
+    const s = session(new MemoryPool(2));
+    const ask = (...argv: string[]) => s.handle([["COMMAND", "GETKEYS", ...argv]]);
+    expect(await ask("get")).toBe("-ERR wrong number of arguments for 'command|getkeys' command\r\n");
+    expect(await ask("nosuch", "k")).toBe("-ERR Invalid command specified\r\n");
+    expect(await ask("object", "foo", "k")).toBe("-ERR Invalid command specified\r\n");
+    expect(await ask("object", "help")).toBe("-ERR The command has no key arguments\r\n");
+    expect(await ask("object", "encoding", "k")).toBe("*1\r\n$1\r\nk\r\n");
+    expect(await ask("time", "x")).toBe("-ERR The command has no key arguments\r\n");
+    expect(await ask("set", "k")).toBe("-ERR Invalid number of arguments specified for command\r\n");
+    expect(await ask("lmpop", "0", "a", "left")).toBe("-ERR Invalid arguments specified for command\r\n");
+    expect(await ask("zunionstore", "d", "-1", "a", "b")).toBe("-ERR Invalid arguments specified for command\r\n");
+    expect(await ask("eval", "return 1", "0")).toBe("*0\r\n");
+    expect(await ask("eval", "return 1", "3", "a", "b")).toBe("*0\r\n");
+    expect(await ask("lmpop", "2", "a", "b", "left")).toBe("*2\r\n$1\r\na\r\n$1\r\nb\r\n");
   });
 });

@@ -97,6 +97,7 @@ describe("EVAL", () => {
     expect(e.run("EVALSHA", sha("return 7").toUpperCase(), "0")).toBe(7);
     expect(e.run("SCRIPT", "EXISTS", sha("return 7"), "abc")).toEqual([1, 0]);
     expect(e.run("SCRIPT", "FLUSH", "bad")).toEqual(error("ERR SCRIPT FLUSH only support SYNC|ASYNC option"));
+    expect(e.run("SCRIPT", "FLUSH", "ASYNC", "SYNC")).toEqual(error("ERR SCRIPT FLUSH only support SYNC|ASYNC option"));
     expect(e.logged("SCRIPT", "FLUSH", "ASYNC")).toEqual([["SCRIPT", "FLUSH"]]);
     expect(e.run("EVALSHA", sha("return 7"), "0")).toEqual(error("NOSCRIPT No matching script. Please use EVAL."));
     expect(e.run("SCRIPT", "KILL")).toEqual(error("NOTBUSY No scripts in execution right now."));
