@@ -55,7 +55,7 @@ import {
   measureReply,
   UNBOUNDED_BUDGET,
 } from "./reply-budget";
-import { arityOk, commandKeys, lookupCommand } from "./table";
+import { arityOk, commandKeys, lookupCommand, notAllowedFromScript } from "./table";
 import "./index";
 
 /**
@@ -287,7 +287,7 @@ export class Executor {
     const spec = lookupCommand(argv[0]);
     if (!spec) return error("ERR Unknown Redis command called from script");
     if (!arityOk(spec, argv.length)) return error("ERR Wrong number of args calling Redis command from script");
-    if (spec.flags.includes("noscript")) return error("ERR This Redis command is not allowed from script");
+    if (notAllowedFromScript(spec, argv)) return error("ERR This Redis command is not allowed from script");
     // Commands the router answers (SELECT, CLUSTER, COMMAND, …) have no handler in a shard.
     if (!spec.run) return error(ERR_ROUTER_COMMAND_FROM_SCRIPT);
     if (spec.isWrite && rules.readOnly) return error("ERR Write commands are not allowed from read-only scripts.");

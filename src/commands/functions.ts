@@ -345,6 +345,7 @@ defineCommand({
   routing: "fanout-first",
   subcommands: Object.keys(SUBCOMMAND_ARITY),
   writeOrAdminSubcommands: ["load", "delete", "flush", "restore"],
+  noscriptSubcommands: Object.keys(SUBCOMMAND_ARITY).filter((sub) => sub !== "help"),
   run: (ctx, argv) => {
     const sub = argv[1].toLowerCase();
     const arity = SUBCOMMAND_ARITY[sub];

@@ -212,6 +212,7 @@ defineCommand({
   group: "scripting",
   routing: "fanout-and",
   subcommands: ["load", "exists", "flush", "kill", "help"],
+  noscriptSubcommands: ["load", "exists", "flush", "kill"],
   run: (ctx, argv) => {
     const sub = argv[1].toLowerCase();
     const cache = scriptCacheOf(ctx.db);

@@ -119,6 +119,12 @@ export interface CommandDeclaration {
    * refuses writes and admin commands.
    */
   readonly writeOrAdminSubcommands?: readonly string[];
+  /**
+   * The subcommands Redis flags noscript (all of SCRIPT's and FUNCTION's but HELP): the
+   * container's own flags are empty, so without these a script could call them — a
+   * read-only script FUNCTION FLUSH or LOAD.
+   */
+  readonly noscriptSubcommands?: readonly string[];
 }
 
 export interface CommandSpec extends CommandDeclaration {
@@ -198,6 +204,12 @@ export function writeOrAdminSubcommand(spec: CommandSpec, argv: readonly string[
   if (!spec.writeOrAdminSubcommands || argv.length < 2) return null;
   const sub = argv[1].toLowerCase();
   return spec.writeOrAdminSubcommands.includes(sub) ? `${spec.name}|${sub}` : null;
+}
+
+/** True when a script may not call `argv`: the command, or its subcommand, is flagged noscript. */
+export function notAllowedFromScript(spec: CommandSpec, argv: readonly string[]): boolean {
+  if (spec.flags.includes("noscript")) return true;
+  return argv.length >= 2 && (spec.noscriptSubcommands?.includes(argv[1].toLowerCase()) ?? false);
 }
 
 /**

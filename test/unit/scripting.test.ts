@@ -146,6 +146,24 @@ describe("EVAL", () => {
     expect(e.run("EVAL", "return redis.pcall('select')", "0")).toEqual(error("ERR Wrong number of args calling Redis command from script"));
   });
 
+  it("refuses SCRIPT and FUNCTION subcommands from scripts but HELP, as Redis flags them noscript (a read-only script cannot FUNCTION FLUSH)", () => {
+    const e = engine();
+    const lib = "#!lua name=lib\nredis.register_function('f', function() return 1 end)";
+    expect(e.run("FUNCTION", "LOAD", lib)).toBe("lib");
+    const notAllowed = error("ERR This Redis command is not allowed from script");
+    for (const call of ["'function', 'flush'", "'FUNCTION', 'DELETE', 'lib'", "'function', 'load', 'x'", "'function', 'list'", "'function', 'stats'", "'function', 'dump'", "'function', 'kill'"]) {
+      expect(e.run("EVAL_RO", `return redis.pcall(${call})`, "0")).toEqual(notAllowed);
+      expect(e.run("EVAL", `return redis.pcall(${call})`, "0")).toEqual(notAllowed);
+    }
+    for (const call of ["'script', 'flush'", "'SCRIPT', 'load', 'return 1'", "'script', 'exists', 'x'", "'script', 'kill'"]) {
+      expect(e.run("EVAL_RO", `return redis.pcall(${call})`, "0")).toEqual(notAllowed);
+      expect(e.run("EVAL", `return redis.pcall(${call})`, "0")).toEqual(notAllowed);
+    }
+    expect(e.run("FCALL", "f", "0")).toBe(1);
+    expect((e.run("EVAL", "return redis.call('function', 'help')", "0") as Reply[])[0]).toEqual(simple("FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
+    expect((e.run("EVAL", "return redis.call('script', 'help')", "0") as Reply[])[0]).toEqual(simple("SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
+  });
+
   it("refuses keys of slots the shard does not own", () => {
     const db = engine().db;
     const ex = new Executor(db);
