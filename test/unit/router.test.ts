@@ -122,6 +122,17 @@ describe("a session", () => {
     );
   });
 
+  it("refuses SCRIPT FLUSH to the read-only token (it empties the cache every client's EVALSHA needs), not SCRIPT LOAD or EXISTS", async () => {
+    const s = session(new MemoryPool(1), "secret", "readonly");
+    const sha = "e0e1f9fabfc9d4800c877a703b823ac0578ff8db";
+    expect(await s.handle([["SCRIPT", "LOAD", "return 1"], ["script", "flush"], ["SCRIPT", "FLUSH", "ASYNC"], ["SCRIPT", "EXISTS", sha], ["EVALSHA_RO", sha, "0"]])).toBe(
+      `$40\r\n${sha}\r\n` +
+        "-NOPERM this user has no permissions to run the 'script|flush' command\r\n" +
+        "-NOPERM this user has no permissions to run the 'script|flush' command\r\n" +
+        "*1\r\n:1\r\n:1\r\n",
+    );
+  });
+
   it("switches to RESP3 with HELLO 3 for the replies after it", async () => {
     const s = session();
     const out = await s.handle([["GET", "missing"], ["HELLO", "3"], ["GET", "missing"]]);
