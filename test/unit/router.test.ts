@@ -133,6 +133,17 @@ describe("a session", () => {
     );
   });
 
+  it("RESET returns to the connection's own token (a bridge client never sent AUTH), or to needing AUTH without one", async () => {
+    const full = session(new MemoryPool(1), "secret", "full");
+    expect(await full.handle([["RESET"], ["SET", "k", "v"], ["GET", "k"]])).toBe("+RESET\r\n+OK\r\n$1\r\nv\r\n");
+    const readonly = session(new MemoryPool(1), "secret", "readonly");
+    expect(await readonly.handle([["AUTH", "secret"], ["RESET"], ["SET", "k", "v"]])).toBe(
+      "+OK\r\n+RESET\r\n-NOPERM this user has no permissions to run the 'set' command\r\n",
+    );
+    const none = session(new MemoryPool(1), "secret");
+    expect(await none.handle([["AUTH", "secret"], ["RESET"], ["GET", "k"]])).toBe("+OK\r\n+RESET\r\n-NOAUTH Authentication required.\r\n");
+  });
+
   it("switches to RESP3 with HELLO 3 for the replies after it", async () => {
     const s = session();
     const out = await s.handle([["GET", "missing"], ["HELLO", "3"], ["GET", "missing"]]);
