@@ -213,6 +213,9 @@ defineCommand({
   routing: "fanout-and",
   subcommands: ["load", "exists", "flush", "kill", "help"],
   noscriptSubcommands: ["load", "exists", "flush", "kill"],
+  // Not write in Redis, but it empties a cache every client's EVALSHA relies on, and is
+  // logged and replicated: the read-only token (and a GET any page can send) may not.
+  writeOrAdminSubcommands: ["flush"],
   run: (ctx, argv) => {
     const sub = argv[1].toLowerCase();
     const cache = scriptCacheOf(ctx.db);

@@ -150,12 +150,13 @@ export class RespSession implements Session, ClientConnection {
   constructor(
     private readonly pool: ShardPool,
     private readonly auth: Authenticator,
-    grant: Grant | null,
+    /** The grant of the token the connection was opened with (the upgrade's): RESET returns to it. */
+    private readonly connectionGrant: Grant | null,
     /** Pub/Sub: how this connection reaches the hubs (absent: Pub/Sub is off). */
     private readonly hubs?: HubConnector,
   ) {
-    this.authenticated = grant !== null || !auth.required;
-    this.access = auth.access(grant);
+    this.authenticated = connectionGrant !== null || !auth.required;
+    this.access = auth.access(connectionGrant);
     this.monitorFeed = hubs ? new MonitorFeed(hubs) : null;
     clientRegistry.register(this);
     const self = this;
@@ -576,8 +577,10 @@ export class RespSession implements Session, ClientConnection {
     this.name = null;
     // As Redis's clearClientConnectionState: OFF and a pending SKIP end (RESET's own reply may still be skipped).
     this.repliesOff = this.skipNextReply = false;
-    this.authenticated = !this.auth.required;
-    this.access = this.auth.access(null);
+    // Redis's RESET authenticates as the default user: here, whom the connection's own token
+    // authenticated (a bridge client never sent AUTH), else nobody when a token is required.
+    this.authenticated = this.connectionGrant !== null || !this.auth.required;
+    this.access = this.auth.access(this.connectionGrant);
   }
 }
 

@@ -131,6 +131,28 @@ describe("a session", () => {
     );
   });
 
+  it("refuses SCRIPT FLUSH to the read-only token (it empties the cache every client's EVALSHA needs), not SCRIPT LOAD or EXISTS", async () => {
+    const s = session(new MemoryPool(1), "secret", "readonly");
+    const sha = "e0e1f9fabfc9d4800c877a703b823ac0578ff8db";
+    expect(await s.handle([["SCRIPT", "LOAD", "return 1"], ["script", "flush"], ["SCRIPT", "FLUSH", "ASYNC"], ["SCRIPT", "EXISTS", sha], ["EVALSHA_RO", sha, "0"]])).toBe(
+      `$40\r\n${sha}\r\n` +
+        "-NOPERM this user has no permissions to run the 'script|flush' command\r\n" +
+        "-NOPERM this user has no permissions to run the 'script|flush' command\r\n" +
+        "*1\r\n:1\r\n:1\r\n",
+    );
+  });
+
+  it("RESET returns to the connection's own token (a bridge client never sent AUTH), or to needing AUTH without one", async () => {
+    const full = session(new MemoryPool(1), "secret", "full");
+    expect(await full.handle([["RESET"], ["SET", "k", "v"], ["GET", "k"]])).toBe("+RESET\r\n+OK\r\n$1\r\nv\r\n");
+    const readonly = session(new MemoryPool(1), "secret", "readonly");
+    expect(await readonly.handle([["AUTH", "secret"], ["RESET"], ["SET", "k", "v"]])).toBe(
+      "+OK\r\n+RESET\r\n-NOPERM this user has no permissions to run the 'set' command\r\n",
+    );
+    const none = session(new MemoryPool(1), "secret");
+    expect(await none.handle([["AUTH", "secret"], ["RESET"], ["GET", "k"]])).toBe("+OK\r\n+RESET\r\n-NOAUTH Authentication required.\r\n");
+  });
+
   it("switches to RESP3 with HELLO 3 for the replies after it", async () => {
     const s = session();
     const out = await s.handle([["GET", "missing"], ["HELLO", "3"], ["GET", "missing"]]);
