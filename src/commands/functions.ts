@@ -172,7 +172,7 @@ defineCommand({
   name: "fcall",
   flags: ["noscript", "stale", "skip_monitor", "no_mandatory_keys"],
   ...EVAL_SHAPE,
-  routerFlags: ["runs-writing-scripts"],
+  routerFlags: ["may-replicate"],
   run: (ctx, argv) => runFunction(ctx, argv, false),
 });
 

@@ -47,11 +47,13 @@ defineCommand({ name: "sunsubscribe", ...subscription("shard", false) });
 
 defineCommand({
   name: "publish", arity: 3, flags: ["pubsub", "loading", "stale", "fast"], group: "pubsub", routing: "router",
+  routerFlags: ["may-replicate"],
   runInRouter: (ctx, argv) => hubs(ctx).publish(false, argv[1], argv[2]),
 });
 
 defineCommand({
   name: "spublish", arity: 3, flags: ["pubsub", "loading", "stale", "fast"], group: "pubsub", routing: "router",
+  routerFlags: ["may-replicate"],
   keys: { first: 1, last: 1, step: 1 },
   runInRouter: (ctx, argv) => hubs(ctx).publish(true, argv[1], argv[2]),
 });

@@ -154,7 +154,7 @@ defineCommand({
   name: "eval",
   flags: ["noscript", "stale", "skip_monitor", "no_mandatory_keys"],
   ...EVAL_SHAPE,
-  routerFlags: ["runs-writing-scripts"],
+  routerFlags: ["may-replicate"],
   run: (ctx, argv) => runScript(ctx, argv, false, false),
 });
 
@@ -162,7 +162,7 @@ defineCommand({
   name: "evalsha",
   flags: ["noscript", "stale", "skip_monitor", "no_mandatory_keys"],
   ...EVAL_SHAPE,
-  routerFlags: ["runs-writing-scripts"],
+  routerFlags: ["may-replicate"],
   run: (ctx, argv) => runScript(ctx, argv, true, false),
 });
 

@@ -84,10 +84,12 @@ export type Routing =
  *   (KEYS, SCAN: they walk the whole keyspace), as Upstash refuses them.
  * - `allowed-when-subscribed`: runs on a RESP2 connection holding subscriptions, where
  *   Redis allows only (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT and RESET.
- * - `runs-writing-scripts`: not flagged write, yet may write: EVAL, EVALSHA and FCALL run
- *   scripts that may call writes (their _RO forms refuse them). Refused wherever writes are.
+ * - `may-replicate`: Redis's MAY_REPLICATE (which 7.0's COMMAND INFO does not list): not
+ *   flagged write, yet with effects others see — EVAL, EVALSHA and FCALL run scripts that
+ *   may write (their _RO forms refuse them), PUBLISH and SPUBLISH deliver messages. Refused
+ *   wherever writes are: the read-only token, a GET without a secret credential, MONITOR.
  */
-export type RouterFlag = "runs-in-multi" | "denied-to-readonly-token" | "allowed-when-subscribed" | "runs-writing-scripts";
+export type RouterFlag = "runs-in-multi" | "denied-to-readonly-token" | "allowed-when-subscribed" | "may-replicate";
 
 export type ShardHandler = (ctx: ExecContext, argv: string[]) => Reply;
 export type RouterHandler = (ctx: RouterContext, argv: string[]) => Reply | Promise<Reply>;
@@ -218,7 +220,7 @@ export function notAllowedFromScript(spec: CommandSpec, argv: readonly string[])
  * without a secret credential, may not run.
  */
 export function writesOrAdministers(spec: CommandSpec, argv: readonly string[]): boolean {
-  return spec.isWrite || spec.flags.includes("admin") || hasRouterFlag(spec, "runs-writing-scripts") || writeOrAdminSubcommand(spec, argv) !== null;
+  return spec.isWrite || spec.flags.includes("admin") || hasRouterFlag(spec, "may-replicate") || writeOrAdminSubcommand(spec, argv) !== null;
 }
 
 /** True when argv's length satisfies the arity. */

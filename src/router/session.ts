@@ -608,10 +608,8 @@ function monitorModeRefusal(cmd: RoutedCommand): Reply | null {
     spec.isWrite ||
     spec.flags.includes("readonly") ||
     commandKeys(spec, cmd.argv).length > 0 ||
-    // May replicate in Redis (a flag its COMMAND INFO does not list): scripts, publishing,
-    // and FUNCTION's writing subcommands.
-    hasRouterFlag(spec, "runs-writing-scripts") ||
-    spec.name === "publish" ||
+    hasRouterFlag(spec, "may-replicate") ||
+    // FUNCTION's writing subcommands (LOAD, DELETE, FLUSH, RESTORE) may replicate too.
     (spec.name === "function" && writeOrAdminSubcommand(spec, cmd.argv) !== null);
   return refused ? error("ERR Replica can't interact with the keyspace") : null;
 }

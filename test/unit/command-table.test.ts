@@ -48,7 +48,7 @@ describe("the command table", () => {
   });
 
   it("marks EVAL, EVALSHA and FCALL as running scripts that may write (their _RO forms refuse writes)", () => {
-    const runners = [...allCommands()].filter((c) => hasRouterFlag(c, "runs-writing-scripts")).map((c) => c.name);
+    const runners = [...allCommands()].filter((c) => hasRouterFlag(c, "may-replicate")).map((c) => c.name);
     expect(runners.sort()).toEqual(["eval", "evalsha", "fcall"]);
   });
 

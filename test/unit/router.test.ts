@@ -94,10 +94,11 @@ describe("a session", () => {
     );
   });
 
-  it("refuses writes, KEYS and SCAN to the read-only token", async () => {
+  it("refuses writes, KEYS, SCAN and publishing to the read-only token", async () => {
     const s = session(new MemoryPool(1), "secret", "readonly");
-    expect(await s.handle([["SET", "k", "v"], ["KEYS", "*"], ["GET", "k"]])).toBe(
-      "-NOPERM this user has no permissions to run the 'set' command\r\n-NOPERM this user has no permissions to run the 'keys' command\r\n$-1\r\n",
+    expect(await s.handle([["SET", "k", "v"], ["KEYS", "*"], ["GET", "k"], ["PUBLISH", "c", "m"], ["SPUBLISH", "c", "m"]])).toBe(
+      "-NOPERM this user has no permissions to run the 'set' command\r\n-NOPERM this user has no permissions to run the 'keys' command\r\n$-1\r\n" +
+        "-NOPERM this user has no permissions to run the 'publish' command\r\n-NOPERM this user has no permissions to run the 'spublish' command\r\n",
     );
   });
 

@@ -140,7 +140,7 @@ describe("the path form over GET", () => {
     ];
     for (const [base, o] of cases) {
       const writingScript = "/eval/" + encodeURIComponent("return redis.call('set','getwrite:k','v')") + "/0";
-      const getWrites = ["/set/getwrite:k/v", "/flushall", "/del/getwrite:k", "/config/set/maxmemory/1", "/blpop/getwrite:l/1", writingScript, "/fcall/f/0", "/function/flush", "/script/flush", "/client/kill/id/1"];
+      const getWrites = ["/set/getwrite:k/v", "/flushall", "/del/getwrite:k", "/config/set/maxmemory/1", "/blpop/getwrite:l/1", writingScript, "/fcall/f/0", "/function/flush", "/script/flush", "/client/kill/id/1", "/publish/getwrite:c/m"];
       for (const path of getWrites) {
         const a = await call(base + path, { ...o, method: "GET" });
         expect(a.status, base + path).toBe(405);
