@@ -250,10 +250,18 @@ function neighborsOf(hash: HashBits): Neighbors {
 //
 // V8's Math.sin/cos/asin (fdlibm) are one ulp off glibc's in a few percent of cases, which
 // shows in STOREDIST scores and in the order of near-equal distances. The exact value is
-// computed here in fixed point (BigInt, FRAC fraction bits) and rounded once: this agrees
-// with glibc 2.36 far more often (it is correctly rounded; glibc is not, in about 0.2% of
+// computed in fixed point (BigInt, FRAC fraction bits) and rounded once: this agrees with
+// glibc 2.36 far more often (it is correctly rounded; glibc is not, in about 0.2% of
 // arguments, so a stored distance can still differ from redis-server's in its last bit).
 // The arguments are small (|x| ≤ π, radians of coordinate differences): Taylor series converge.
+//
+// That BigInt series costs microseconds per call, and a search computes a distance (five
+// calls) for every member of its cells: seconds for a large set. So each function first
+// computes its value in double-double arithmetic (~106 bits) with an error bound, and
+// returns the rounded double when every value within the bound rounds to the same double
+// (Ziv's strategy). The bound also covers the BigInt result's own error (< 2^-150), so the
+// answer is the one the BigInt path gives; only arguments within ~2^-95 of a rounding
+// boundary — practically none — take that path.
 
 const FRAC = 160n;
 const ONE = 1n << FRAC;
@@ -283,6 +291,12 @@ function fromFixedPoint(v: bigint): number {
   return Number(v) / TWO_POW_FRAC;
 }
 
+/** A fixed-point value as a double-double [hi, lo] (hi + lo within 2^-106 relative of it). */
+function fixedToDoubleDouble(v: bigint): [number, number] {
+  const hi = fromFixedPoint(v);
+  return [hi, fromFixedPoint(v - toFixedPoint(hi))];
+}
+
 /** [sin x, cos x] of a fixed-point x, by their Taylor series. */
 function sinCosFixed(x: bigint): [bigint, bigint] {
   const x2 = (x * x) >> FRAC;
@@ -299,23 +313,213 @@ function sinCosFixed(x: bigint): [bigint, bigint] {
   return [sin, cos];
 }
 
-function sinExact(x: number): number {
-  if (x === 0 || Math.abs(x) < 2 ** -26) return x;
+/** How many sin/cos/asin values took the BigInt path (tests bound it). */
+let exactTrigEvaluations = 0;
+
+export function exactTrigEvaluationCount(): number {
+  return exactTrigEvaluations;
+}
+
+function sinFixedPath(x: number): number {
+  exactTrigEvaluations++;
   return fromFixedPoint(sinCosFixed(toFixedPoint(x))[0]);
 }
 
-function cosExact(x: number): number {
+function cosFixedPath(x: number): number {
+  exactTrigEvaluations++;
   return fromFixedPoint(sinCosFixed(toFixedPoint(x))[1]);
+}
+
+function asinFixedPath(x: number, y0: number): number {
+  exactTrigEvaluations++;
+  const y = toFixedPoint(y0);
+  const [s, c] = sinCosFixed(y);
+  return fromFixedPoint(y - ((s - toFixedPoint(x)) << FRAC) / c);
+}
+
+// Double-double operations (Knuth's two-sum, Dekker's two-product: no fused multiply-add in
+// JS). They leave their result in ddHi + ddLo rather than allocate a pair per operation.
+let ddHi = 0;
+let ddLo = 0;
+const SPLITTER = 2 ** 27 + 1;
+
+function ddAdd(ah: number, al: number, bh: number, bl: number): void {
+  const s = ah + bh;
+  const sv = s - ah;
+  let e = ah - (s - sv) + (bh - sv);
+  const t = al + bl;
+  const tv = t - al;
+  const f = al - (t - tv) + (bl - tv);
+  e += t;
+  const h = s + e;
+  e = e - (h - s) + f;
+  ddHi = h + e;
+  ddLo = e - (ddHi - h);
+}
+
+function ddMul(ah: number, al: number, bh: number, bl: number): void {
+  const p = ah * bh;
+  let t = SPLITTER * ah;
+  const ahh = t - (t - ah);
+  const ahl = ah - ahh;
+  t = SPLITTER * bh;
+  const bhh = t - (t - bh);
+  const bhl = bh - bhh;
+  const e = ahh * bhh - p + ahh * bhl + ahl * bhh + ahl * bhl + (ah * bl + al * bh);
+  ddHi = p + e;
+  ddLo = e - (ddHi - p);
+}
+
+/** The double hi + lo rounds to when everything within `err` of hi + lo rounds to it too, else NaN. */
+function roundedIfCertain(hi: number, lo: number, err: number): number {
+  const up = hi + (lo + err);
+  return up === hi + (lo - err) ? up : NaN;
+}
+
+// sin and cos of a in [0, FAST_TRIG_MAX] as sin(c + b), cos(c + b) for the nearest table point
+// c = k/256 (|b| ≤ 2^-9): Taylor series in b need 5 terms for 2^-115, the table holds sin c
+// and cos c as double-doubles (built once, on first use, by the BigInt series: ~5 ms).
+const TABLE_STEPS = 256;
+const FAST_TRIG_MAX = 4;
+const SERIES_TERMS = 5;
+/** Relative error bound of the double-double results (their own error is below ~2^-100). */
+const DD_ERROR = 2 ** -95;
+let sinCosTable: Float64Array | null = null;
+/** (-1)^i / (2i+1)! and (-1)^i / (2i)! as double-doubles: hi, lo pairs. */
+let sinSeries: Float64Array | null = null;
+let cosSeries: Float64Array | null = null;
+
+function buildTables(): void {
+  const table = new Float64Array((FAST_TRIG_MAX * TABLE_STEPS + 1) * 4);
+  for (let k = 0; k <= FAST_TRIG_MAX * TABLE_STEPS; k++) {
+    const [s, c] = sinCosFixed((BigInt(k) << FRAC) / BigInt(TABLE_STEPS));
+    table.set([...fixedToDoubleDouble(s), ...fixedToDoubleDouble(c)], k * 4);
+  }
+  const sinC = new Float64Array(SERIES_TERMS * 2);
+  const cosC = new Float64Array(SERIES_TERMS * 2);
+  let factorial = 1n;
+  for (let n = 0; n < 2 * SERIES_TERMS; n++) {
+    if (n > 0) factorial *= BigInt(n);
+    const i = n >> 1;
+    const term = ((i % 2 === 0 ? ONE : -ONE) as bigint) / factorial;
+    (n % 2 === 0 ? cosC : sinC).set(fixedToDoubleDouble(term), i * 2);
+  }
+  sinSeries = sinC;
+  cosSeries = cosC;
+  sinCosTable = table;
+}
+
+/**
+ * Σ c[i]·x^i over the SERIES_TERMS double-double coefficients `c`, for x = b² ≤ 2^-18, into
+ * ddHi + ddLo: the terms from x³ on are below 2^-60 of the sum, so doubles carry them.
+ */
+function seriesInto(c: Float64Array, xh: number, xl: number): void {
+  const tail = (c[6] + c[8] * xh) * xh; // (c3 + c4·x)·x
+  ddAdd(c[4], c[5], tail, 0);
+  ddMul(ddHi, ddLo, xh, xl);
+  ddAdd(ddHi, ddLo, c[2], c[3]);
+  ddMul(ddHi, ddLo, xh, xl);
+  ddAdd(ddHi, ddLo, c[0], c[1]);
+}
+
+// sin a and cos a as double-doubles, and the absolute error bound of both (sinCosFast).
+let fastSinHi = 0;
+let fastSinLo = 0;
+let fastCosHi = 0;
+let fastCosLo = 0;
+let fastError = 0;
+
+/** sin a and cos a for a in [0, FAST_TRIG_MAX] into the fast* variables. */
+function sinCosFast(a: number): void {
+  if (sinCosTable === null) buildTables();
+  const table = sinCosTable as Float64Array;
+  const sinC = sinSeries as Float64Array;
+  const cosC = cosSeries as Float64Array;
+  const k = Math.round(a * TABLE_STEPS);
+  const b = a - k / TABLE_STEPS; // exact: a and k/256 are within a factor of two (or k is 0)
+  ddMul(b, 0, b, 0);
+  const b2h = ddHi;
+  const b2l = ddLo;
+  // sin b = b·Σ sinC[i]·b^2i, cos b = Σ cosC[i]·b^2i.
+  seriesInto(sinC, b2h, b2l);
+  ddMul(ddHi, ddLo, b, 0);
+  const sh = ddHi;
+  const sl = ddLo;
+  seriesInto(cosC, b2h, b2l);
+  const ch = ddHi;
+  const cl = ddLo;
+  const tsh = table[k * 4];
+  const tsl = table[k * 4 + 1];
+  const tch = table[k * 4 + 2];
+  const tcl = table[k * 4 + 3];
+  // sin(c + b) = sin c·cos b + cos c·sin b; cos(c + b) = cos c·cos b − sin c·sin b.
+  ddMul(tsh, tsl, ch, cl);
+  const p1h = ddHi;
+  const p1l = ddLo;
+  ddMul(tch, tcl, sh, sl);
+  const p2h = ddHi;
+  const p2l = ddLo;
+  ddAdd(p1h, p1l, p2h, p2l);
+  fastSinHi = ddHi;
+  fastSinLo = ddLo;
+  ddMul(tch, tcl, ch, cl);
+  const p3h = ddHi;
+  const p3l = ddLo;
+  ddMul(tsh, tsl, sh, sl);
+  const p4h = ddHi;
+  const p4l = ddLo;
+  ddAdd(p3h, p3l, -p4h, -p4l);
+  fastCosHi = ddHi;
+  fastCosLo = ddLo;
+  // Whichever way the terms cancel, the error is relative to their sizes, not to the result's.
+  fastError = (Math.abs(p1h) + Math.abs(p2h) + Math.abs(p3h) + Math.abs(p4h)) * DD_ERROR + 2 ** -140;
+}
+
+function sinExact(x: number): number {
+  if (x === 0 || Math.abs(x) < 2 ** -26) return x;
+  const a = Math.abs(x);
+  if (a > FAST_TRIG_MAX) return sinFixedPath(x);
+  sinCosFast(a);
+  const r = roundedIfCertain(fastSinHi, fastSinLo, fastError);
+  if (r !== r) return sinFixedPath(x);
+  return x < 0 ? -r : r;
+}
+
+function cosExact(x: number): number {
+  const a = Math.abs(x);
+  if (a > FAST_TRIG_MAX) return cosFixedPath(x);
+  sinCosFast(a);
+  const r = roundedIfCertain(fastCosHi, fastCosLo, fastError);
+  return r !== r ? cosFixedPath(x) : r;
 }
 
 /** asin of x in [0, 1]: one Newton step on sin from the double estimate doubles its precision. */
 function asinExact(x: number): number {
   const y0 = Math.asin(x);
   if (!(x > 0 && x < 1) || x < 2 ** -26) return y0;
-  const y = toFixedPoint(y0);
-  const [s, c] = sinCosFixed(y);
-  return fromFixedPoint(y - ((s - toFixedPoint(x)) << FRAC) / c);
+  // y0 − (sin y0 − x) / cos y0: the difference is about an ulp of y0, so doubles suffice
+  // for the quotient (its relative error, ~2^-51, is ~2^-103 of y0).
+  sinCosFast(y0);
+  ddAdd(fastSinHi, fastSinLo, -x, 0);
+  const correction = ddHi / fastCosHi;
+  // y0 − correction exactly, as a double-double (two-sum).
+  const hi = y0 - correction;
+  const v = hi - y0;
+  const lo = y0 - (hi - v) + (-correction - v);
+  const err = Math.abs(correction) * 2 ** -50 + (2 * fastError) / fastCosHi + 2 ** -140;
+  const r = roundedIfCertain(hi, lo, err);
+  return r !== r ? asinFixedPath(x, y0) : r;
 }
+
+/** The trig functions with both their paths, for tests that check the fast path against the BigInt one. */
+export const trigPaths = {
+  sin: sinExact,
+  cos: cosExact,
+  asin: asinExact,
+  sinByBigInt: sinFixedPath,
+  cosByBigInt: cosFixedPath,
+  asinByBigInt: (x: number): number => asinFixedPath(x, Math.asin(x)),
+};
 
 /** Haversine great-circle distance in metres (geohashGetDistance, 7.0's form). */
 export function distance(lon1d: number, lat1d: number, lon2d: number, lat2d: number): number {
@@ -325,7 +529,38 @@ export function distance(lon1d: number, lat1d: number, lon2d: number, lat2d: num
   const lon2r = degRad(lon2d);
   const u = sinExact((lat2r - lat1r) / 2);
   const v = sinExact((lon2r - lon1r) / 2);
-  return 2.0 * EARTH_RADIUS_IN_METERS * asinExact(Math.sqrt(u * u + cosExact(lat1r) * cosExact(lat2r) * v * v));
+  // With v = 0 the cosines' term is +0 (they are finite): a box's north-south leg skips them.
+  const cosTerm = v === 0 ? 0 : cosOfFirstLatitude(lat1r) * cosExact(lat2r) * v * v;
+  return 2.0 * EARTH_RADIUS_IN_METERS * asinExact(Math.sqrt(u * u + cosTerm));
+}
+
+// A radius search measures every member from the same centre, its first point: its cosine is kept.
+let firstLatitude = NaN;
+let firstLatitudeCos = NaN;
+
+function cosOfFirstLatitude(latR: number): number {
+  if (latR !== firstLatitude) {
+    firstLatitudeCos = cosExact(latR);
+    firstLatitude = latR;
+  }
+  return firstLatitudeCos;
+}
+
+/**
+ * True when distance() of the two points is certainly greater than `limit`, judged from the
+ * same haversine in V8's Math functions: most members a search scans lie outside its shape
+ * (its cells cover about nine times its area), and this spares them the exact trig. The
+ * terms of the sum are all positive and the Math functions within an ulp or two, so the
+ * estimate is within ~2^-49 of the exact distance, except where asin amplifies its
+ * argument's error (central angle near π): those are left to the exact test.
+ */
+function surelyFarther(lon1d: number, lat1d: number, lon2d: number, lat2d: number, limit: number): boolean {
+  const lat1r = degRad(lat1d);
+  const lat2r = degRad(lat2d);
+  const u = Math.sin((lat2r - lat1r) / 2);
+  const v = Math.sin((degRad(lon2d) - degRad(lon1d)) / 2);
+  const s = Math.sqrt(u * u + Math.cos(lat1r) * Math.cos(lat2r) * v * v);
+  return s < 0.99 && 2.0 * EARTH_RADIUS_IN_METERS * Math.asin(s) > limit * (1 + 1e-9);
 }
 
 /** A search area: a circle of `radius`, or a `width` × `height` box, in `conversion` units. */
@@ -341,11 +576,14 @@ export type Shape =
 export function distanceIfWithin(shape: Shape, x: number, y: number): number | null {
   const [cx, cy] = shape.xy;
   if (shape.type === "radius") {
+    const limit = shape.radius * shape.conversion;
+    if (surelyFarther(cx, cy, x, y, limit)) return null;
     const d = distance(cx, cy, x, y);
-    return d > shape.radius * shape.conversion ? null : d;
+    return d > limit ? null : d;
   }
   const widthM = shape.width * shape.conversion;
   const heightM = shape.height * shape.conversion;
+  if (surelyFarther(x, y, cx, y, widthM / 2) || surelyFarther(x, y, x, cy, heightM / 2)) return null;
   const lonDistance = distance(x, y, cx, y);
   const latDistance = distance(x, y, x, cy);
   if (lonDistance > widthM / 2 || latDistance > heightM / 2) return null;
