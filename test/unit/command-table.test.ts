@@ -47,9 +47,9 @@ describe("the command table", () => {
     expect(immediate.sort()).toEqual(["discard", "exec", "multi", "quit", "reset", "watch"]);
   });
 
-  it("marks EVAL, EVALSHA and FCALL as running scripts that may write (their _RO forms refuse writes)", () => {
+  it("marks as may-replicate the scripts that may write (their _RO forms refuse writes) and publishing, as Redis's MAY_REPLICATE", () => {
     const runners = [...allCommands()].filter((c) => hasRouterFlag(c, "may-replicate")).map((c) => c.name);
-    expect(runners.sort()).toEqual(["eval", "evalsha", "fcall"]);
+    expect(runners.sort()).toEqual(["eval", "evalsha", "fcall", "publish", "spublish"]);
   });
 
   it("refuses KEYS and SCAN to the read-only token although they are reads", () => {
