@@ -253,6 +253,9 @@ function value(r: Reply, base64: boolean): string {
     case "verbatim":
     case "bignum":
       return bytes(r.text, base64);
+    case "boolean":
+      // RESP2's view of it, as for every reply here.
+      return r.value ? "1" : "0";
     case "push":
       return list(r.items, base64);
     case "sequence":

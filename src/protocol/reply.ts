@@ -7,7 +7,8 @@
  *   number | bigint integer (a number is always integral here)
  *   null            null bulk string (RESP2 `$-1`, RESP3 `_`)
  *   Reply[]         array
- *   tagged objects  simple string, error, double, map, set, pairs, null array, verbatim text
+ *   tagged objects  simple string, error, double, map, set, pairs, null array, verbatim text,
+ *                   big number, boolean
  */
 
 export type Reply =
@@ -24,6 +25,7 @@ export type Reply =
   | NullArrayReply
   | VerbatimReply
   | BigNumberReply
+  | BooleanReply
   | PairsReply
   | PushReply
   | SequenceReply;
@@ -46,6 +48,11 @@ interface NullArrayReply { readonly kind: "nullarray" }
 interface VerbatimReply { readonly kind: "verbatim"; readonly format: string; readonly text: string }
 /** RESP3 big number `(` (only scripts return one: {big_number=...}); in RESP2 a bulk string. */
 interface BigNumberReply { readonly kind: "bignum"; readonly text: string }
+/**
+ * RESP3 boolean `#t`/`#f`; in RESP2 (and JSON) the integer 1 or 0, as Redis's addReplyBool.
+ * Only scripts return one: a Lua boolean after redis.setresp(3).
+ */
+interface BooleanReply { readonly kind: "boolean"; readonly value: boolean }
 /**
  * Pairs in order (member/score for WITHSCORES, field/value for WITHVALUES): `items` is flat
  * (a, b, a, b, …). RESP2 (and JSON) a flat array; RESP3 an array of two-element arrays, as
@@ -99,6 +106,9 @@ export function bigNumber(text: string): BigNumberReply {
   return { kind: "bignum", text };
 }
 
+export function boolean(value: boolean): BooleanReply {
+  return { kind: "boolean", value };
+}
 export function push(items: Reply[]): PushReply {
   return { kind: "push", items };
 }

@@ -80,6 +80,10 @@ function encodeInto(r: Reply, resp: 2 | 3, parts: string[]): void {
         if (resp === 3) parts.push("(", oneLine(r.text), "\r\n");
         else parts.push("$", String(r.text.length), "\r\n", r.text, "\r\n");
         break;
+      case "boolean":
+        if (resp === 3) parts.push(r.value ? "#t\r\n" : "#f\r\n");
+        else parts.push(r.value ? ":1\r\n" : ":0\r\n");
+        break;
       case "push":
         parts.push(resp === 3 ? ">" : "*", String(r.items.length), "\r\n");
         for (const item of r.items) encodeInto(item, resp, parts);

@@ -8,16 +8,17 @@
  *   {map={k=v}}, a set {set={m=true}}, a verbatim string {verbatim_string={format=, string=}}.
  * Lua → Reply (what a script returns):
  *   string → bulk; number → integer, truncated toward zero (Redis casts to long long);
- *   true → 1, false / nil → null; a table with `err` → error, `ok` → status, `double`,
+ *   nil → null; true → 1 and false → null while the script is on RESP2, a boolean reply
+ *   after redis.setresp(3) (RESP3 #t/#f, :1/:0 to a RESP2 client: Redis decides by the
+ *   script's protocol when it returns); a table with `err` → error, `ok` → status, `double`,
  *   `big_number`, `verbatim_string`, `map`, `set` → those replies (a big number and a
  *   verbatim string are bulk strings to a RESP2 client); any other table → an array of its items
- *   1, 2, … stopping at the first nil. Booleans have no reply kind here (RESP3 #t/#f):
- *   false is null and true is 1, as a RESP2 client sees them.
+ *   1, 2, … stopping at the first nil.
  *
  * fengari's integers are 32-bit: an integer outside ±2^31 goes to Lua as a float (Redis's
  * Lua 5.1 has only doubles, so the value is the same one a Redis script sees).
  */
-import { bigNumber, double, error, integer, map, set, simple, verbatim, type Reply } from "../protocol/reply";
+import { bigNumber, boolean, double, error, integer, map, set, simple, verbatim, type Reply } from "../protocol/reply";
 import { formatDouble } from "../util/numbers";
 import { fromLua, lua, toLua, type LuaState } from "./fengari";
 
@@ -95,6 +96,11 @@ export function pushReply(L: LuaState, reply: Reply, resp: 2 | 3): void {
           }
         });
         return;
+      case "boolean":
+        // No command replies one; as Redis's RESP3 parser would hand it to the script.
+        if (resp === 2) return pushNumber(L, reply.value ? 1 : 0);
+        lua.lua_pushboolean(L, reply.value);
+        return;
       case "bignum":
         if (resp === 2) return pushReply(L, reply.text, resp);
         lua.lua_createtable(L, 0, 1);
@@ -130,9 +136,9 @@ function field(L: LuaState, name: string): number {
   return lua.lua_getfield(L, -1, toLua(name));
 }
 
-/** The Lua value at the top of the stack as a reply (the value stays on the stack). */
-export function popReply(L: LuaState): Reply {
-  const reply = toReply(L, 0);
+/** The Lua value at the top of the stack as a reply of a script on `resp` (popped). */
+export function popReply(L: LuaState, resp: 2 | 3): Reply {
+  const reply = toReply(L, 0, resp);
   lua.lua_pop(L, 1);
   return reply;
 }
@@ -140,17 +146,18 @@ export function popReply(L: LuaState): Reply {
 /** Nesting beyond this is refused, as Redis's LUA_CMD_OBJCACHE… (lua stack guard). */
 const MAX_DEPTH = 1000;
 
-function toReply(L: LuaState, depth: number): Reply {
+function toReply(L: LuaState, depth: number, resp: 2 | 3): Reply {
   switch (lua.lua_type(L, -1)) {
     case lua.LUA_TSTRING:
       return fromLua(lua.lua_tolstring(L, -1));
     case lua.LUA_TNUMBER:
       return luaNumberToInteger(lua.lua_tonumber(L, -1));
     case lua.LUA_TBOOLEAN:
+      if (resp === 3) return boolean(lua.lua_toboolean(L, -1));
       return lua.lua_toboolean(L, -1) ? 1 : null;
     case lua.LUA_TTABLE:
       if (depth >= MAX_DEPTH) return error("ERR reached lua stack limit");
-      return tableToReply(L, depth);
+      return tableToReply(L, depth, resp);
     default:
       return null;
   }
@@ -168,7 +175,7 @@ function verbatimFields(L: LuaState): { format: string; text: string } | null {
   return format !== null && text !== null ? { format: format.slice(0, 3), text } : null;
 }
 
-function tableToReply(L: LuaState, depth: number): Reply {
+function tableToReply(L: LuaState, depth: number, resp: 2 | 3): Reply {
   if (field(L, "err") === lua.LUA_TSTRING) {
     const message = fromLua(lua.lua_tolstring(L, -1));
     lua.lua_pop(L, 1);
@@ -203,10 +210,10 @@ function tableToReply(L: LuaState, depth: number): Reply {
     const entries: Reply[] = [];
     lua.lua_pushnil(L);
     while (lua.lua_next(L, -2) !== 0) {
-      const value = toReply(L, depth + 1);
+      const value = toReply(L, depth + 1, resp);
       lua.lua_pop(L, 1);
       lua.lua_pushvalue(L, -1);
-      entries.push(toReply(L, depth + 1), value);
+      entries.push(toReply(L, depth + 1, resp), value);
       lua.lua_pop(L, 1);
     }
     lua.lua_pop(L, 1);
@@ -219,7 +226,7 @@ function tableToReply(L: LuaState, depth: number): Reply {
     while (lua.lua_next(L, -2) !== 0) {
       lua.lua_pop(L, 1);
       lua.lua_pushvalue(L, -1);
-      items.push(toReply(L, depth + 1));
+      items.push(toReply(L, depth + 1, resp));
       lua.lua_pop(L, 1);
     }
     lua.lua_pop(L, 1);
@@ -232,7 +239,7 @@ function tableToReply(L: LuaState, depth: number): Reply {
       lua.lua_pop(L, 1);
       return items;
     }
-    items.push(toReply(L, depth + 1));
+    items.push(toReply(L, depth + 1, resp));
     lua.lua_pop(L, 1);
   }
 }

@@ -302,7 +302,7 @@ export class LuaVm {
     }
     const killed = this.budget.wasKilled;
     let reply: Reply;
-    if (status === lua.LUA_OK) reply = popReply(L);
+    if (status === lua.LUA_OK) reply = popReply(L, this.api.resp);
     else reply = { kind: "error", message: this.errorMessage(label, killed) };
     lua.lua_settop(L, base);
     return { reply, killed };

@@ -194,6 +194,25 @@ describe("node-redis through the bridge", () => {
     }
   });
 
+  it("gets a RESP3 script's Lua booleans as true and false, as from redis-server", async () => {
+    const script = "redis.setresp(3); return {true, false}";
+    const answers: unknown[] = [];
+    for (const port of [bridgePort, redisPort]) {
+      const client = createClient({ socket: { host: "127.0.0.1", port, reconnectStrategy: false }, RESP: 3 });
+      client.on("error", () => {});
+      await client.connect();
+      try {
+        answers.push(await client.eval(script, { keys: [] }));
+      } finally {
+        client.destroy();
+      }
+    }
+    expect(answers).toEqual([
+      [true, false],
+      [true, false],
+    ]);
+  });
+
   it("works over RESP2, with binary values as Buffers", async () => {
     const client = createClient({ socket: { host: "127.0.0.1", port: bridgePort, reconnectStrategy: false }, RESP: 2 });
     client.on("error", () => {});

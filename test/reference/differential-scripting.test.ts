@@ -8,8 +8,8 @@
  * integer overflow past 2^31, `..` of integral floats, %d of non-integral floats (cjson and bit: scripting-libs.test.ts);
  * and commands the router answers itself (PING, ECHO, …), which a script cannot call here.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startReferenceRedis, type ReferenceRedis } from "../support/reference-redis";
+import { describe, expect, it } from "vitest";
+import { useReferenceRedis } from "../support/reference-redis";
 import { replyMismatches } from "../support/script-differential";
 
 const CASES: string[][] = [
@@ -101,17 +101,30 @@ const CASES: string[][] = [
   ["SCRIPT", "EXISTS", "a5c8a1f9a4b3dd1e6c4d47d1ca7eb4b6ad5c5d0f"],
 ];
 
-let reference: ReferenceRedis;
-beforeAll(async () => {
-  reference = await startReferenceRedis();
-});
-afterAll(async () => {
-  await reference?.stop();
-});
+/**
+ * A script's Lua booleans after redis.setresp(3): Redis replies them with addReplyBool, so a
+ * RESP3 caller gets #t/#f and a RESP2 caller :1/:0 (on RESP2 true is 1 and false null).
+ * Compared in both protocols.
+ */
+const BOOLEAN_CASES: string[][] = [
+  ["EVAL", "redis.setresp(3); return true", "0"],
+  ["EVAL", "redis.setresp(3); return false", "0"],
+  ["EVAL", "redis.setresp(3); return {true, false, 1}", "0"],
+  ["EVAL", "redis.setresp(3); return {map={a=true}}", "0"],
+  ["EVAL", "redis.setresp(3); redis.setresp(2); return {true, false}", "0"],
+  ["EVAL", "return {true, false}", "0"],
+];
+
+const reference = useReferenceRedis();
 
 describe("scripting against redis-server 7.0", () => {
   it("replies byte for byte as redis-server does", async () => {
-    const mismatches = replyMismatches(CASES, await reference.client.pipeline(CASES));
+    const mismatches = replyMismatches(CASES, await reference.pipeline(CASES));
     expect(mismatches).toEqual([]);
+  });
+
+  it("replies a RESP3 script's booleans as redis-server does, to RESP2 and RESP3 callers", async () => {
+    expect(replyMismatches(BOOLEAN_CASES, await reference.pipeline(BOOLEAN_CASES), 2)).toEqual([]);
+    expect(replyMismatches(BOOLEAN_CASES, await reference.resp3(BOOLEAN_CASES), 3)).toEqual([]);
   });
 });
