@@ -109,6 +109,7 @@ export function bigNumber(text: string): BigNumberReply {
 export function boolean(value: boolean): BooleanReply {
   return { kind: "boolean", value };
 }
+
 export function push(items: Reply[]): PushReply {
   return { kind: "push", items };
 }
