@@ -442,11 +442,21 @@ export class RespSession implements Session, ClientConnection {
    * touching another request's socket or stubs).
    */
   killed = false;
+  /** Set by the transport: closes the socket now, from the killer's event (see kill). */
+  onKilled: (() => void) | null = null;
   kill(release: ReleaseBlocked): void {
     this.killed = true;
     this.closing = true;
     clientRegistry.unregister(this.id);
     if (this.blockedOn !== null) void release(this.blockedOn, this.token);
+    // Closed at once where the runtime lets the killer's event touch the victim's socket (a
+    // gateway object: one I/O context for all its connections), so an idle or subscribed
+    // client goes as in Redis, its subscriptions with it; else at its next event.
+    try {
+      this.onKilled?.();
+    } catch (e) {
+      console.warn("hotslot: CLIENT KILL closes the connection at its next event", e);
+    }
   }
 
   get blocked(): boolean {

@@ -257,6 +257,7 @@ export function serveRespConnection(
     outputs.push({ pieces: [encoded], done: true, pushed: encoded.length });
     pump();
   };
+  session.onKilled = () => closeWith(1000, "killed");
   session.pushOut = (encoded) => {
     if (!open) return;
     if (pushBuffer === "") queueMicrotask(flushPushes);
