@@ -14,9 +14,9 @@
  * is re-sent there (the channel keeps the order at one group: src/router/channel.ts).
  */
 import { isCrossProtocolCommand, warnCrossProtocolAttack } from "../commands/connection";
-import { ERR_CROSSSLOT, ERR_EXECABORT, ERR_NOAUTH } from "../commands/errors";
+import { ERR_CROSSSLOT, ERR_EXECABORT } from "../commands/errors";
 import type { ReleaseBlocked, RouterContext, Session } from "../commands/router-context";
-import { commandKeys, hasRouterFlag, writeOrAdminSubcommand, type CommandSpec } from "../commands/table";
+import { hasRouterFlag, type CommandSpec } from "../commands/table";
 import { encodeRepliesBinary } from "../protocol/resp";
 import { error, isError, OK, push, QUEUED, simple, type Reply } from "../protocol/reply";
 import { MonitorFeed } from "../pubsub/monitor";
@@ -28,7 +28,6 @@ import { keySlot } from "../util/keyslot";
 import type { Access, Authenticator, Grant } from "./auth";
 import {
   checkCommand,
-  checkKnownWithArity,
   isSpec,
   resolveCommand,
   routeBatch,
@@ -43,6 +42,7 @@ import { clusterView } from "./cluster-view";
 import { DurableShardPool } from "./pool";
 import type { SlotMap } from "./slots";
 import { clientRegistry, type ClientConnection } from "./clients";
+import { monitorModeRefusal, preAuthError, subscribedModeError } from "./session-refusals";
 
 let nextClientId = 1;
 
@@ -594,43 +594,7 @@ export class RespSession implements Session, ClientConnection {
   }
 }
 
-/**
- * RESP2 subscribed mode: unknown commands and bad arity are reported as such, the rest
- * with redis-server 7.0's text (naming a container's subcommand as `pubsub|numsub`).
- */
-function subscribedModeError(cmd: RoutedCommand): Reply {
-  const spec = checkKnownWithArity(cmd);
-  if (!isSpec(spec)) return spec;
-  const sub = cmd.argv.length > 1 && spec.subcommands ? cmd.argv[1].toLowerCase() : "";
-  const name = sub && spec.subcommands!.includes(sub) ? `${spec.name}|${sub}` : spec.name;
-  return error(`ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
-}
-
-/**
- * MONITOR mode: Redis flags a monitor as a replica and refuses it every command that reads
- * or writes the keyspace or may replicate, after the unknown-command and arity errors;
- * null for a command it runs (PING, INFO, CONFIG, CLIENT, SCRIPT, SUBSCRIBE, ...).
- */
-function monitorModeRefusal(cmd: RoutedCommand): Reply | null {
-  const spec = checkKnownWithArity(cmd);
-  if (!isSpec(spec)) return spec;
-  const refused =
-    spec.isWrite ||
-    spec.flags.includes("readonly") ||
-    commandKeys(spec, cmd.argv).length > 0 ||
-    hasRouterFlag(spec, "may-replicate") ||
-    // FUNCTION's writing subcommands (LOAD, DELETE, FLUSH, RESTORE) may replicate too.
-    (spec.name === "function" && writeOrAdminSubcommand(spec, cmd.argv) !== null);
-  return refused ? error("ERR Replica can't interact with the keyspace") : null;
-}
-
 /** CLIENT REPLY OFF or SKIP: Redis sends no reply for the command itself. */
 function isQuietClientReply(argv: string[]): boolean {
   return argv.length === 3 && argv[0].toLowerCase() === "client" && argv[1].toLowerCase() === "reply" && argv[2].toLowerCase() !== "on";
-}
-
-/** Before AUTH: unknown commands and bad arity are reported as such, the rest NOAUTH. */
-function preAuthError(cmd: RoutedCommand): Reply {
-  const spec = checkKnownWithArity(cmd);
-  return isSpec(spec) ? error(ERR_NOAUTH) : spec;
 }
