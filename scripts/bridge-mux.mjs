@@ -49,10 +49,21 @@ const DRAIN_GRACE_MS = 2000;
  * bridge acknowledges reply bytes written to each client, so the router never has more than
  * its window (8 MiB) of a client's replies on the way here (src/router/mux.ts).
  */
-export function muxUrl(wsUrl) {
-  const u = new URL(wsUrl);
+export function muxUrl(wsUrl, bridgePort) {
+  const u = new URL(withBridgePort(wsUrl, bridgePort));
   u.searchParams.set("mux", "1");
   u.searchParams.set("acks", "1");
+  return u.toString();
+}
+
+/**
+ * `wsUrl` with `bridge-port`: the port this bridge listens on (on 127.0.0.1), which the router
+ * announces in CLUSTER SLOTS / SHARDS so that cluster-mode clients dial the bridge.
+ */
+export function withBridgePort(wsUrl, bridgePort) {
+  if (bridgePort === undefined) return wsUrl;
+  const u = new URL(wsUrl);
+  u.searchParams.set("bridge-port", String(bridgePort));
   return u.toString();
 }
 
@@ -62,8 +73,9 @@ export class MuxSocket {
    * @param {string | null} token sent on the upgrade: every session starts with its grant
    * @param {(msg: string) => void} say
    * @param {(url: string, headers: object) => Promise<string>} explain why a socket would not open
+   * @param {number} [bridgePort] the port this bridge listens on (see withBridgePort)
    */
-  constructor(wsUrl, token, say, explain) {
+  constructor(wsUrl, token, say, explain, bridgePort) {
     this.closed = false;
     this.opened = false;
     this.nextId = 1;
@@ -75,7 +87,7 @@ export class MuxSocket {
     /** Every client is held back: the shared socket's requests are past REQUEST_HIGH_WATER. */
     this.requestsHeld = false;
     const headers = token ? { Authorization: `Bearer ${token}` } : {};
-    this.ws = new WebSocket(muxUrl(wsUrl), { headers, perMessageDeflate: false, maxPayload: 0 });
+    this.ws = new WebSocket(muxUrl(wsUrl, bridgePort), { headers, perMessageDeflate: false, maxPayload: 0 });
     this.ws.on("open", () => {
       this.opened = true;
       this.flush();

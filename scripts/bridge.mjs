@@ -54,7 +54,7 @@ import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { WebSocket } from "ws";
-import { MuxSocket } from "./bridge-mux.mjs";
+import { MuxSocket, withBridgePort } from "./bridge-mux.mjs";
 
 /** The bridge only ever listens on loopback: it holds a token, so anyone who can reach it is authenticated. */
 const HOST = "127.0.0.1";
@@ -106,12 +106,12 @@ export async function startBridge({ port = DEFAULT_PORT, url = DEFAULT_URL, toke
   /** Multiplexed mode: the shared socket, opened with the first client and after it closes. */
   let shared = null;
   const muxSocket = () => {
-    if (shared === null || shared.closed) shared = new MuxSocket(wsUrl, token, say, explainFailure);
+    if (shared === null || shared.closed) shared = new MuxSocket(wsUrl, token, say, explainFailure, server.address().port);
     return shared;
   };
 
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-    const conn = mux ? muxSocket().relay(socket) : relay(wsUrl, token, socket, say);
+    const conn = mux ? muxSocket().relay(socket) : relay(wsUrl, token, socket, say, server.address().port);
     connections.add(conn);
     socket.once("close", () => connections.delete(conn));
   });
@@ -143,10 +143,10 @@ export async function startBridge({ port = DEFAULT_PORT, url = DEFAULT_URL, toke
 }
 
 /** Relays one TCP connection over its own WebSocket. */
-function relay(wsUrl, token, socket, say) {
+function relay(wsUrl, token, socket, say, bridgePort) {
   const headers = token ? { Authorization: `Bearer ${token}` } : {};
   // No compression: both ends are usually on one machine, and inflating costs memory the limits don't see.
-  const ws = new WebSocket(wsUrl, { headers, perMessageDeflate: false, maxPayload: 0 });
+  const ws = new WebSocket(withBridgePort(wsUrl, bridgePort), { headers, perMessageDeflate: false, maxPayload: 0 });
 
   /** Reads waiting for the WebSocket to open, each kept as its own frame. */
   let pending = [];

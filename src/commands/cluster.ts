@@ -6,7 +6,7 @@
  * connected to", as Redis documents), one node per group, so a cluster-aware client sends
  * everything to the one address and never sees MOVED (the router follows slot moves itself).
  */
-import { error, map, simple, type Reply } from "../protocol/reply";
+import { error, map, simple, verbatim, type Reply } from "../protocol/reply";
 import { keySlot, SLOTS } from "../util/keyslot";
 import { parseInt64Number } from "../util/numbers";
 import { CommandError, ERR_SYNTAX, errUnknownSubcommand } from "./errors";
@@ -15,6 +15,17 @@ import { defineCommand } from "./table";
 
 /** The port reported beside the NULL endpoint (the TCP bridge's default). */
 const REPORTED_PORT = 6379;
+
+/**
+ * Where a cluster client is told every slot is: through a TCP bridge, the address its client
+ * dialled (the bridge listens on 127.0.0.1 only, on the port it announced), so ioredis's
+ * Cluster (which skips a NULL endpoint) and node-redis on any port connect; otherwise NULL,
+ * "the address you are connected to", on the bridge's default port.
+ */
+function announced(ctx: RouterContext): { host: string | null; port: number } {
+  const port = ctx.session.bridgePort;
+  return port === undefined ? { host: null, port: REPORTED_PORT } : { host: "127.0.0.1", port };
+}
 const ERR_INVALID_SLOT = "ERR Invalid slot";
 
 /** A stable 40-hex-digit node id per group. */
@@ -43,6 +54,8 @@ const HELP = [
   "    Return the number of keys in <slot>.",
   "GETKEYSINSLOT <slot> <count>",
   "    Return key names stored by current node in a slot.",
+  "INFO",
+  "    Return information about the cluster.",
   "KEYSLOT <key>",
   "    Return the hash slot for <key>.",
   "SHARDS",
@@ -99,7 +112,7 @@ async function slotStats(ctx: RouterContext, argv: string[]): Promise<Reply> {
 
 defineCommand({
   name: "cluster", arity: -2, flags: [], group: "cluster", routing: "router",
-  subcommands: ["keyslot", "help", "slots", "shards", "countkeysinslot", "getkeysinslot", "slot-stats"],
+  subcommands: ["keyslot", "help", "info", "slots", "shards", "countkeysinslot", "getkeysinslot", "slot-stats"],
   runInRouter: async (ctx, argv) => {
     const sub = argv[1].toLowerCase();
     switch (sub) {
@@ -108,19 +121,43 @@ defineCommand({
         return keySlot(argv[2]);
       case "help":
         return HELP.map(simple);
+      case "info": {
+        // Cluster clients' ready check (ioredis's Cluster reads cluster_state): Redis 7.0's
+        // fields, one node per group as CLUSTER SLOTS shows them, every slot served.
+        arity("info", argv, argv.length === 2);
+        const m = await view(ctx).slotMap();
+        const serving = new Set(m.ranges.map((r) => r[2])).size;
+        const fields = [
+          "cluster_state:ok",
+          `cluster_slots_assigned:${SLOTS}`,
+          `cluster_slots_ok:${SLOTS}`,
+          "cluster_slots_pfail:0",
+          "cluster_slots_fail:0",
+          `cluster_known_nodes:${m.groups}`,
+          `cluster_size:${serving}`,
+          `cluster_current_epoch:${m.epoch}`,
+          `cluster_my_epoch:${m.epoch}`,
+          "cluster_stats_messages_sent:0",
+          "cluster_stats_messages_received:0",
+          "total_cluster_links_buffer_limit_exceeded:0",
+        ];
+        return verbatim(fields.map((f) => f + "\r\n").join(""));
+      }
       case "slots": {
         arity("slots", argv, argv.length === 2);
         const m = await view(ctx).slotMap();
-        return m.ranges.map(([first, last, g]) => [first, last, [null, REPORTED_PORT, nodeId(g), []]]);
+        const { host, port } = announced(ctx);
+        return m.ranges.map(([first, last, g]) => [first, last, [host, port, nodeId(g), []]]);
       }
       case "shards": {
         arity("shards", argv, argv.length === 2);
         const m = await view(ctx).slotMap();
         const groups = Array.from({ length: m.groups }, (_, g) => m.ranges.filter((r) => r[2] === g));
+        const { host, port } = announced(ctx);
         return groups.map((ranges, g) =>
           map([
             "slots", ranges.flatMap(([first, last]) => [first, last]),
-            "nodes", [map(["id", nodeId(g), "port", REPORTED_PORT, "ip", "?", "endpoint", "?", "role", "master", "replication-offset", 0, "health", ranges.length > 0 ? "online" : "loading"])],
+            "nodes", [map(["id", nodeId(g), "port", port, "ip", host ?? "?", "endpoint", host ?? "?", "role", "master", "replication-offset", 0, "health", ranges.length > 0 ? "online" : "loading"])],
           ]),
         );
       }

@@ -20,6 +20,8 @@ export interface Session {
   readonly executing?: boolean;
   /** CLIENT REPLY ON|OFF|SKIP: which replies the connection sends (absent over HTTP). */
   setReplyMode?(mode: "on" | "off" | "skip"): void;
+  /** The local port of the TCP bridge the connection comes through, when it told (CLUSTER SLOTS). */
+  readonly bridgePort?: number;
 }
 
 export interface RouterContext {

@@ -416,6 +416,13 @@ function isWriteOrAdmin({ spec, argv }: RoutedCommand): boolean {
   return spec !== undefined && (writesOrAdministers(spec, argv) || spec.flags.includes("blocking"));
 }
 
+/** The `bridge-port` a TCP bridge adds to its upgrade URL (a port number), else undefined. */
+function bridgePortOf(url: URL): number | undefined {
+  const raw = url.searchParams.get("bridge-port");
+  const port = raw !== null && /^[1-9][0-9]{0,4}$/.test(raw) ? Number(raw) : NaN;
+  return port <= 65535 ? port : undefined;
+}
+
 // --- the app -------------------------------------------------------------------------
 
 /** The Server-Sent Events endpoints (/subscribe/…, /psubscribe/…, /monitor). */
@@ -498,13 +505,13 @@ export function createApp(gateway?: { channels: ShardChannel[] }): Hono<App> {
         return respond(cors.allowOrigin, null, errorJson(auth.unauthorizedMessage), 401, "application/json");
       }
       if (viaGateway) return pickGateway(c.env, config.gateways).fetch(c.req.raw);
-      const pubsub = hubs ? { hubs } : undefined;
+      const options = { hubs, bridgePort: bridgePortOf(url) };
       // The bridge's multiplexed socket: many client connections, a session each (src/router/mux.ts).
       if (url.searchParams.get("mux") === "1") {
         const acks = url.searchParams.get("acks") === "1";
-        return acceptMuxWebSocket(() => shardPool(c.env, config.shards, gateway?.channels), auth, grant, config.maxValueBytes, (p) => c.executionCtx.waitUntil(p), pubsub, acks);
+        return acceptMuxWebSocket(() => shardPool(c.env, config.shards, gateway?.channels), auth, grant, config.maxValueBytes, (p) => c.executionCtx.waitUntil(p), options, acks);
       }
-      return acceptRespWebSocket(pool, auth, grant, config.maxValueBytes, (p) => c.executionCtx.waitUntil(p), pubsub);
+      return acceptRespWebSocket(pool, auth, grant, config.maxValueBytes, (p) => c.executionCtx.waitUntil(p), options);
     }
 
     // GATEWAY_HTTP=yes: command requests too (event streams, SUBSCRIBE and MONITOR, hold their

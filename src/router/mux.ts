@@ -39,7 +39,7 @@
  */
 import type { Authenticator, Grant } from "./auth";
 import type { ShardPool } from "./dispatch";
-import { acceptedWebSocket, bufferedAmountOf, serveRespConnection, type PubSubOptions, type RespConnectionHandle } from "./websocket";
+import { acceptedWebSocket, bufferedAmountOf, serveRespConnection, type ConnectionOptions, type RespConnectionHandle } from "./websocket";
 import { binaryToBytes } from "../util/binary";
 
 export const MUX_OPEN = 1;
@@ -62,7 +62,7 @@ export function acceptMuxWebSocket(
   grant: Grant | null,
   maxBulkBytes: number,
   waitUntil: (p: Promise<unknown>) => void,
-  pubsub?: PubSubOptions,
+  options: ConnectionOptions,
   /** The bridge acknowledges what its clients were written (ACK records): keep each within MUX_WINDOW_BYTES. */
   acks = false,
 ): Response {
@@ -160,7 +160,7 @@ export function acceptMuxWebSocket(
       grant,
       maxBulkBytes,
       waitUntil,
-      pubsub,
+      options,
     );
     sessions.set(id, handle);
     flow.set(id, {

@@ -154,6 +154,8 @@ export class RespSession implements Session, ClientConnection {
     private readonly connectionGrant: Grant | null,
     /** Pub/Sub: how this connection reaches the hubs (absent: Pub/Sub is off). */
     private readonly hubs?: HubConnector,
+    /** The local port of the TCP bridge the connection comes through (see ConnectionOptions). */
+    readonly bridgePort?: number,
   ) {
     this.authenticated = connectionGrant !== null || !auth.required;
     this.access = auth.access(connectionGrant);

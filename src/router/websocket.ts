@@ -23,8 +23,15 @@ import type { HubConnector } from "../pubsub/hubs";
 import { RespSession } from "./session";
 
 /** Pub/Sub for a connection: its hubs. */
-export interface PubSubOptions {
-  hubs: HubConnector;
+/** What a RESP connection is given besides its pool and auth. */
+export interface ConnectionOptions {
+  /** Pub/Sub: how its sessions reach the hubs (absent: Pub/Sub is off). */
+  hubs?: HubConnector;
+  /**
+   * The local TCP port of the bridge the connection comes through (its upgrade's `bridge-port`):
+   * CLUSTER SLOTS / SHARDS announce 127.0.0.1 and this port, the address its client dialled.
+   */
+  bridgePort?: number;
 }
 
 export const QUERY_BUFFER_LIMIT = 32 * 1024 * 1024;
@@ -93,7 +100,7 @@ export function acceptRespWebSocket(
    * request ends when it closes, and its UNBLOCK / UNWATCH calls must still go out.
    */
   waitUntil: (p: Promise<unknown>) => void = () => {},
-  pubsub?: PubSubOptions,
+  options: ConnectionOptions = {},
 ): Response {
   const { client, server } = acceptedWebSocket();
   const connection = serveRespConnection(
@@ -107,7 +114,7 @@ export function acceptRespWebSocket(
     grant,
     maxBulkBytes,
     waitUntil,
-    pubsub,
+    options,
   );
   server.addEventListener("message", (event) => connection.frame(event.data as ArrayBuffer | string));
   server.addEventListener("close", () => connection.closed());
@@ -123,9 +130,9 @@ export function serveRespConnection(
   grant: Grant | null,
   maxBulkBytes: number,
   waitUntil: (p: Promise<unknown>) => void,
-  pubsub?: PubSubOptions,
+  options: ConnectionOptions = {},
 ): RespConnectionHandle {
-  const session = new RespSession(pool, auth, grant, pubsub?.hubs);
+  const session = new RespSession(pool, auth, grant, options.hubs, options.bridgePort);
   const decoder = new RequestDecoder({ maxBulkBytes });
   const limit = Math.max(QUERY_BUFFER_LIMIT, 2 * maxBulkBytes);
   const outputs: Output[] = [];

@@ -8,8 +8,8 @@
  * The Worker and redis-server are shared with other e2e files: every key here starts with
  * a per-run prefix.
  */
-import { Redis } from "ioredis";
-import { createClient, RESP_TYPES } from "redis";
+import { Cluster, Redis } from "ioredis";
+import { createClient, createCluster, RESP_TYPES } from "redis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startBridge, type Bridge } from "../../scripts/bridge.mjs";
 import { RawRedis, encodeCommand, redisBenchmark, redisCli } from "./setup/tools";
@@ -174,6 +174,37 @@ describe("ioredis through the bridge", () => {
       });
     });
   }
+});
+
+describe("cluster-mode clients through a bridge on any port", () => {
+  // CLUSTER SLOTS announces the address the client dialled (127.0.0.1 and the bridge's port),
+  // so a cluster client sends every slot there; ioredis's Cluster skips a NULL endpoint.
+  it("ioredis Cluster maps every slot to the bridge and runs commands over all shards", async () => {
+    const b = await bridgeWith(token);
+    const cluster = new Cluster([{ host: "127.0.0.1", port: b.port }], { lazyConnect: true, enableReadyCheck: true, redisOptions: { maxRetriesPerRequest: 0 } });
+    try {
+      await cluster.connect();
+      const keys = Array.from({ length: 20 }, (_, i) => `${P}cl:io:${i}`);
+      for (const [i, k] of keys.entries()) expect(await cluster.set(k, String(i))).toBe("OK");
+      expect(await Promise.all(keys.map((k) => cluster.get(k)))).toEqual(keys.map((_, i) => String(i)));
+      expect(cluster.nodes("master").map((n) => `${n.options.host}:${n.options.port}`)).toEqual([`127.0.0.1:${b.port}`]);
+    } finally {
+      await cluster.quit();
+    }
+  });
+
+  it("node-redis createCluster reaches the bridge on a port other than 6379", async () => {
+    const b = await bridgeWith(token);
+    expect(b.port).not.toBe(6379);
+    const cluster = createCluster({ rootNodes: [{ url: `redis://127.0.0.1:${b.port}` }] });
+    await cluster.connect();
+    try {
+      for (let i = 0; i < 10; i++) await cluster.set(`${P}cl:nr:${i}`, String(i));
+      for (let i = 0; i < 10; i++) expect(await cluster.get(`${P}cl:nr:${i}`)).toBe(String(i));
+    } finally {
+      await cluster.close();
+    }
+  });
 });
 
 describe("node-redis through the bridge", () => {

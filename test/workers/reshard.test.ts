@@ -122,6 +122,11 @@ describe("live resharding", () => {
     // CLUSTER answers from the map.
     const slots = await cmd("CLUSTER", "SLOTS");
     expect(new Set(slots.map((r: any[]) => r[2][2])).size).toBe(3);
+    // Over HTTP no bridge announced itself: the NULL endpoint, "the address you are connected to".
+    expect(slots[0][2].slice(0, 2)).toEqual([null, 6379]);
+    const info = await cmd("CLUSTER", "INFO");
+    expect(info).toMatch(/^cluster_state:ok\r\ncluster_slots_assigned:16384\r\n/);
+    expect(info).toContain("\r\ncluster_size:3\r\n");
     expect(await cmd("CLUSTER", "COUNTKEYSINSLOT", await cmd("CLUSTER", "KEYSLOT", "list"))).toBeGreaterThanOrEqual(1);
     expect(await cmd("CLUSTER", "GETKEYSINSLOT", await cmd("CLUSTER", "KEYSLOT", "list"), 10)).toContain("list");
 
